@@ -1,0 +1,285 @@
+//! `release-kit.toml`: where the project's parts live and how they ship.
+//!
+//! The file sits at the project root; every path in it is relative to that
+//! root. A missing file or section means the defaults below, which point at
+//! the example project in `examples/mult-agentes/`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+/// The configuration file's name.
+pub const FILE_NAME: &str = "release-kit.toml";
+
+/// The whole configuration.
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// The Python package.
+    #[serde(default)]
+    pub python: PythonConfig,
+    /// The VS Code extension.
+    #[serde(default)]
+    pub vscode: VscodeConfig,
+    /// Hugging Face models to pre-fetch.
+    #[serde(default)]
+    pub hf: HfConfig,
+    /// The release pipeline.
+    #[serde(default)]
+    pub release: ReleaseConfig,
+}
+
+/// `[python]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PythonConfig {
+    /// Folder holding `pyproject.toml`.
+    #[serde(default = "default_python_path")]
+    pub path: PathBuf,
+    /// Where built files go.
+    #[serde(default = "default_dist")]
+    pub dist: PathBuf,
+    /// Prefer `build`/`twine` found on PATH over the managed venv.
+    #[serde(default)]
+    pub use_path_tools: bool,
+}
+
+impl Default for PythonConfig {
+    fn default() -> Self {
+        PythonConfig {
+            path: default_python_path(),
+            dist: default_dist(),
+            use_path_tools: false,
+        }
+    }
+}
+
+/// `[vscode]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VscodeConfig {
+    /// Folder holding the extension's `package.json`; `enabled = false` to skip.
+    #[serde(default = "default_vscode_path")]
+    pub path: PathBuf,
+    /// Whether the project ships an extension.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The extension's version must equal the Python package's.
+    #[serde(default = "yes")]
+    pub lockstep: bool,
+    /// Publish with Microsoft Entra ID (`vsce publish --azure-credential`)
+    /// instead of VSCE_PAT.
+    #[serde(default)]
+    pub azure_credential: bool,
+    /// Open VSX registry URL (used when OVSX_PAT is set).
+    #[serde(default)]
+    pub ovsx_registry_url: Option<String>,
+}
+
+impl Default for VscodeConfig {
+    fn default() -> Self {
+        VscodeConfig {
+            path: default_vscode_path(),
+            enabled: true,
+            lockstep: true,
+            azure_credential: false,
+            ovsx_registry_url: None,
+        }
+    }
+}
+
+/// `[hf]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HfConfig {
+    /// Models to pre-fetch.
+    #[serde(default = "default_models")]
+    pub models: Vec<ModelConfig>,
+}
+
+impl Default for HfConfig {
+    fn default() -> Self {
+        HfConfig {
+            models: default_models(),
+        }
+    }
+}
+
+/// One `[[hf.models]]` entry.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ModelConfig {
+    /// `org/name`.
+    pub repo: String,
+    /// Branch, tag or commit; default `main`.
+    #[serde(default)]
+    pub revision: Option<String>,
+    /// Keep only files matching one of these (fnmatch, `*` crosses `/`).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Drop files matching one of these.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// `[release]`
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReleaseConfig {
+    /// Pre-fetch models as part of `cargo xtask release`.
+    #[serde(default)]
+    pub prefetch_models: bool,
+    /// The changelog, relative to the root.
+    #[serde(default)]
+    pub changelog: Option<PathBuf>,
+}
+
+fn default_python_path() -> PathBuf {
+    "examples/mult-agentes".into()
+}
+fn default_vscode_path() -> PathBuf {
+    "examples/mult-agentes/vscode-extension".into()
+}
+fn default_dist() -> PathBuf {
+    "dist".into()
+}
+fn yes() -> bool {
+    true
+}
+fn default_models() -> Vec<ModelConfig> {
+    vec![ModelConfig {
+        repo: "sentence-transformers/all-MiniLM-L6-v2".into(),
+        revision: None,
+        include: Vec::new(),
+        exclude: Vec::new(),
+    }]
+}
+
+/// The project: its root folder and configuration.
+#[derive(Clone, Debug)]
+pub struct Project {
+    /// The root (where `release-kit.toml` is).
+    pub root: PathBuf,
+    /// The configuration.
+    pub config: Config,
+}
+
+impl Project {
+    /// Loads the project rooted at `root` (its `release-kit.toml` is optional).
+    pub fn load(root: &Path) -> anyhow::Result<Project> {
+        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_owned());
+        let file = root.join(FILE_NAME);
+        let config = match std::fs::read_to_string(&file) {
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.to_string().trim()))
+                .context("fix the configuration file (see README, \"Configuration\")")?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+        };
+        Ok(Project { root, config })
+    }
+
+    /// The folder of the Python package.
+    pub fn python_dir(&self) -> PathBuf {
+        self.root.join(&self.config.python.path)
+    }
+
+    /// The folder of the VS Code extension.
+    pub fn vscode_dir(&self) -> PathBuf {
+        self.root.join(&self.config.vscode.path)
+    }
+
+    /// Where built artifacts go.
+    pub fn dist_dir(&self) -> PathBuf {
+        self.root.join(&self.config.python.dist)
+    }
+
+    /// `target/` of the project, where managed tools live.
+    pub fn target_dir(&self) -> PathBuf {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .map(|p| {
+                if p.is_absolute() {
+                    p
+                } else {
+                    self.root.join(p)
+                }
+            })
+            .unwrap_or_else(|| self.root.join("target"))
+    }
+
+    /// The changelog file.
+    pub fn changelog(&self) -> PathBuf {
+        self.root.join(
+            self.config
+                .release
+                .changelog
+                .as_deref()
+                .unwrap_or(Path::new("CHANGELOG.md")),
+        )
+    }
+}
+
+/// The project root: the nearest folder at or above `start` holding
+/// `release-kit.toml`, else `fallback` (the repository release-kit was
+/// built from).
+pub fn find_root(start: &Path, fallback: &Path) -> PathBuf {
+    let start = std::path::absolute(start).unwrap_or_else(|_| start.to_owned());
+    start
+        .ancestors()
+        .find(|d| d.join(FILE_NAME).is_file())
+        .map(Path::to_owned)
+        .unwrap_or_else(|| fallback.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = Project::load(tmp.path()).unwrap();
+        assert_eq!(p.python_dir(), tmp.path().join("examples/mult-agentes"));
+        assert!(p.config.vscode.lockstep);
+        assert_eq!(
+            p.config.hf.models[0].repo,
+            "sentence-transformers/all-MiniLM-L6-v2"
+        );
+    }
+
+    #[test]
+    fn parses_and_rejects_unknown_keys() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[python]\npath = \"py\"\n[vscode]\nlockstep = false\n[[hf.models]]\nrepo = \"a/b\"\nrevision = \"v1\"\ninclude = [\"*.json\"]\n",
+        )
+        .unwrap();
+        let p = Project::load(tmp.path()).unwrap();
+        assert_eq!(p.python_dir(), tmp.path().join("py"));
+        assert!(!p.config.vscode.lockstep);
+        assert_eq!(p.config.hf.models[0].revision.as_deref(), Some("v1"));
+        std::fs::write(tmp.path().join(FILE_NAME), "[python]\npth = \"py\"\n").unwrap();
+        let err = format!("{:#}", Project::load(tmp.path()).unwrap_err());
+        assert!(
+            err.contains("release-kit.toml") && err.contains("pth"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn root_walks_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join(FILE_NAME), "").unwrap();
+        let nested = tmp.path().join("x/y");
+        std::fs::create_dir_all(&nested).unwrap();
+        assert_eq!(find_root(&nested, Path::new("/fallback")), tmp.path());
+        let other = tempfile::tempdir().unwrap();
+        assert_eq!(
+            find_root(other.path(), Path::new("/fallback")),
+            Path::new("/fallback")
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! release-kit: ship a Python package, a VS Code extension and Hugging Face
+//! models from one `cargo xtask`, with secrets kept out of every output.
+//!
+//! The library holds the logic; the `xtask` crate only parses arguments and
+//! prints. Each step is a plain function over explicit inputs.
+
+pub mod ci;
+pub mod config;
+pub mod doctor;
+pub mod preflight;
+pub mod secret;
+pub mod settings;
+pub mod tools;
+
+/// Exit code: a step failed.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code: usage error.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: the up-front check failed and nothing was changed.
+pub const EXIT_PREFLIGHT: i32 = 3;

@@ -1,0 +1,214 @@
+//! Secret values and the [`Redactor`] that keeps them out of every output.
+//!
+//! A [`Secret`] wraps [`secrecy::SecretString`]: its `Debug` and `Display`
+//! print a mask, and the only way to the value is [`Secret::expose`], which
+//! is meant for exactly one use: putting the value into a child's
+//! environment or an HTTP header marked sensitive.
+
+use std::fmt;
+
+use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretString};
+
+/// What a masked secret looks like in any output.
+pub const MASK: &str = "********";
+
+/// Secrets shorter than this are not searched for in output: masking every
+/// `y` or `1` would garble text without protecting anything.
+pub const MIN_REDACT_LEN: usize = 4;
+
+/// A secret value. Printing it (Debug or Display) prints [`MASK`].
+#[derive(Clone)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(SecretString::from(value.into()))
+    }
+
+    /// The value itself. Only for a child's environment or a sensitive header.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// True when the value is empty or only whitespace.
+    pub fn is_blank(&self) -> bool {
+        self.expose().trim().is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Secret {
+        Secret::new(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Secret {
+        Secret::new(value)
+    }
+}
+
+/// Masks every known secret value, and its common encodings, in text.
+///
+/// Built from the loaded settings (every secret variable's value) plus any
+/// value minted at run time (an OIDC token). Child output, error messages
+/// and log lines all pass through [`Redactor::redact`] before they are shown.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    /// Longest first, so that a secret containing another is masked whole.
+    needles: Vec<Secret>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} forms)", self.needles.len())
+    }
+}
+
+impl Redactor {
+    /// A redactor that masks nothing yet.
+    pub fn new() -> Redactor {
+        Redactor::default()
+    }
+
+    /// Adds a secret value and its encodings: base64 (standard and URL-safe,
+    /// with and without padding), percent-encoding, and the
+    /// `user:password` form of HTTP Basic auth is covered by the plain value.
+    pub fn add(&mut self, secret: &Secret) {
+        let value = secret.expose();
+        if value.trim().len() < MIN_REDACT_LEN {
+            return;
+        }
+        for form in encodings(value) {
+            if form.len() >= MIN_REDACT_LEN && !self.needles.iter().any(|n| n.expose() == form) {
+                self.needles.push(Secret::new(form));
+            }
+        }
+        self.needles
+            .sort_by_key(|n| std::cmp::Reverse(n.expose().len()));
+    }
+
+    /// Every form this redactor masks (for `::add-mask::`).
+    pub fn forms(&self) -> impl Iterator<Item = &Secret> {
+        self.needles.iter()
+    }
+
+    /// True when nothing is registered.
+    pub fn is_empty(&self) -> bool {
+        self.needles.is_empty()
+    }
+
+    /// `text` with every registered form replaced by [`MASK`].
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for needle in &self.needles {
+            let n = needle.expose();
+            if out.contains(n) {
+                out = out.replace(n, MASK);
+            }
+        }
+        out
+    }
+
+    /// Like [`Redactor::redact`] for bytes that may not be UTF-8.
+    pub fn redact_bytes(&self, bytes: &[u8]) -> String {
+        self.redact(&String::from_utf8_lossy(bytes))
+    }
+}
+
+/// The forms a secret may take in output.
+fn encodings(value: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let mut forms = vec![value.to_owned(), value.trim().to_owned()];
+    for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+        forms.push(engine.encode(value));
+    }
+    // Basic auth headers encode `user:password`; the password alone shifts
+    // with the user's length, so cover the users our tools send.
+    for user in ["__token__:", "OAuth:", ":"] {
+        let joined = format!("{user}{value}");
+        forms.push(STANDARD.encode(&joined));
+        forms.push(STANDARD_NO_PAD.encode(&joined));
+    }
+    forms.push(percent_encode(value));
+    forms.push(percent_encode(value).replace("%20", "+"));
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// Percent-encoding as `encodeURIComponent` does it.
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new("canary-secret-123");
+        assert_eq!(format!("{s}"), MASK);
+        assert_eq!(format!("{s:?}"), MASK);
+        assert_eq!(format!("{:?}", Some(&s)), format!("Some({MASK})"));
+    }
+
+    #[test]
+    fn redacts_plain_and_encoded_forms() {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let value = "pypi-AgEIcHlwaS5vcmc/+x y";
+        let mut r = Redactor::new();
+        r.add(&Secret::new(value));
+        let text = format!(
+            "a {value} b {} c {} d {} e {}",
+            STANDARD.encode(value),
+            URL_SAFE_NO_PAD.encode(value),
+            percent_encode(value),
+            STANDARD.encode(format!("__token__:{value}"))
+        );
+        let out = r.redact(&text);
+        assert!(!out.contains(value), "{out}");
+        assert!(!out.contains(&STANDARD.encode(value)));
+        assert!(!out.contains(&percent_encode(value)));
+        assert_eq!(out.matches(MASK).count(), 5, "{out}");
+    }
+
+    #[test]
+    fn short_values_are_not_masked() {
+        let mut r = Redactor::new();
+        r.add(&Secret::new("y"));
+        assert!(r.is_empty());
+        assert_eq!(r.redact("yes"), "yes");
+    }
+
+    #[test]
+    fn longest_form_first() {
+        let mut r = Redactor::new();
+        r.add(&Secret::new("abcd"));
+        r.add(&Secret::new("abcdefgh"));
+        assert_eq!(r.redact("xabcdefghx"), format!("x{MASK}x"));
+    }
+}

@@ -1,0 +1,393 @@
+//! Settings: the variable registry, `.env` discovery and loading, status and
+//! checks.
+//!
+//! ```no_run
+//! use release_kit::settings::{EnvFileChoice, LoadOptions, Settings, Step};
+//! let settings = Settings::load(&LoadOptions::discover(".")).unwrap();
+//! let report = settings.check(&[Step::Publish], false);
+//! assert!(report.errors.is_empty());
+//! ```
+
+pub mod dotenv;
+pub mod envfile;
+pub mod format;
+pub mod registry;
+pub mod status;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use dotenv::EnvFileError;
+pub use format::Format;
+pub use registry::{Production, Step, VARS, Var};
+pub use status::{CheckReport, Problem, VarStatus};
+
+use crate::secret::{Redactor, Secret};
+
+/// Which `.env` file to read.
+#[derive(Clone, Debug)]
+pub enum EnvFileChoice {
+    /// Walk up from the start folder to the filesystem root.
+    Discover,
+    /// This file (`--env-file`); it must exist.
+    Path(PathBuf),
+    /// None (`--no-env-file`).
+    None,
+}
+
+/// How to load settings.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Where the walk-up starts (usually the working directory).
+    pub start_dir: PathBuf,
+    /// Which `.env` to read.
+    pub env_file: EnvFileChoice,
+    /// The process environment; `None` reads the real one.
+    pub environment: Option<Vec<(String, String)>>,
+}
+
+impl LoadOptions {
+    /// Discover `.env` upwards from `start_dir`, with the real environment.
+    pub fn discover(start_dir: impl Into<PathBuf>) -> LoadOptions {
+        LoadOptions {
+            start_dir: start_dir.into(),
+            env_file: EnvFileChoice::Discover,
+            environment: None,
+        }
+    }
+}
+
+/// Where a value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The process environment.
+    Environment,
+    /// A `.env` file, at this line.
+    EnvFile {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+    },
+    /// The registry's default.
+    Default,
+    /// The development-only default (refused in production).
+    DevDefault,
+}
+
+impl Source {
+    /// Short name for JSON: `environment`, `env_file`, `default`, `dev_default`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Environment => "environment",
+            Source::EnvFile { .. } => "env_file",
+            Source::Default => "default",
+            Source::DevDefault => "dev_default",
+        }
+    }
+
+    /// True for values a person or CI set (not defaults).
+    pub fn is_explicit(&self) -> bool {
+        matches!(self, Source::Environment | Source::EnvFile { .. })
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Environment => f.write_str("environment"),
+            Source::EnvFile { path, line } => write!(f, "{}:{line}", path.display()),
+            Source::Default => f.write_str("default"),
+            Source::DevDefault => f.write_str("development default"),
+        }
+    }
+}
+
+/// One value and where it came from. The value is always held as a
+/// [`Secret`]; non-secret variables may be exposed freely.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The value.
+    pub value: Secret,
+    /// Its source.
+    pub source: Source,
+}
+
+impl Entry {
+    /// True when the value is non-blank.
+    pub fn is_set(&self) -> bool {
+        !self.value.is_blank()
+    }
+}
+
+/// Everything loaded: registry variables, other `.env` keys, their sources.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    values: BTreeMap<String, Entry>,
+    env_file: Option<PathBuf>,
+    warnings: Vec<String>,
+    redactor: Redactor,
+}
+
+impl Settings {
+    /// Loads settings: the process environment first, then `.env` for what
+    /// the environment does not set, then registry defaults.
+    pub fn load(opts: &LoadOptions) -> Result<Settings, EnvFileError> {
+        let environment: Vec<(String, String)> = match &opts.environment {
+            Some(env) => env.clone(),
+            None => std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        };
+        let env_file = match &opts.env_file {
+            EnvFileChoice::Discover => find_env_file(&opts.start_dir),
+            EnvFileChoice::Path(p) => {
+                let p = if p.is_absolute() {
+                    p.clone()
+                } else {
+                    opts.start_dir.join(p)
+                };
+                if !p.exists() {
+                    return Err(EnvFileError::Unreadable {
+                        path: p,
+                        reason:
+                            "no such file; create it with `cargo xtask env init` or drop --env-file"
+                                .into(),
+                    });
+                }
+                Some(p)
+            }
+            EnvFileChoice::None => None,
+        };
+        let mut values = BTreeMap::new();
+        let interesting =
+            |k: &str| registry::var(k).is_some() || looks_secret(k) || k.starts_with("HF_");
+        for (k, v) in environment {
+            if interesting(&k) || registry::var(&k).is_some() {
+                values.insert(
+                    k,
+                    Entry {
+                        value: Secret::new(v),
+                        source: Source::Environment,
+                    },
+                );
+            }
+        }
+        let mut warnings = Vec::new();
+        let mut file_keys = Vec::new();
+        if let Some(path) = &env_file {
+            let parsed = dotenv::parse_file(path)?;
+            warnings.extend(parsed.warnings);
+            for e in parsed.entries {
+                file_keys.push(e.key.clone());
+                values.entry(e.key).or_insert(Entry {
+                    value: Secret::new(e.value),
+                    source: Source::EnvFile {
+                        path: path.clone(),
+                        line: e.line,
+                    },
+                });
+            }
+        }
+        for var in VARS {
+            let unset = values.get(var.name).is_none_or(|e| !e.is_set());
+            if unset {
+                if let Some(d) = var.default {
+                    values.insert(
+                        var.name.into(),
+                        Entry {
+                            value: Secret::new(d),
+                            source: Source::Default,
+                        },
+                    );
+                } else if let Some(d) = var.dev_default
+                    && !values.contains_key(var.name)
+                {
+                    values.insert(
+                        var.name.into(),
+                        Entry {
+                            value: Secret::new(d),
+                            source: Source::DevDefault,
+                        },
+                    );
+                }
+            }
+        }
+        let mut redactor = Redactor::new();
+        for (k, e) in &values {
+            let secret = registry::var(k)
+                .map(|v| v.secret)
+                .unwrap_or_else(|| looks_secret(k));
+            if secret && e.source.is_explicit() {
+                redactor.add(&e.value);
+            }
+        }
+        Ok(Settings {
+            values,
+            env_file,
+            warnings,
+            redactor,
+        })
+    }
+
+    /// Settings with nothing loaded (no environment, no file).
+    pub fn empty() -> Settings {
+        Settings::load(&LoadOptions {
+            start_dir: PathBuf::from("/"),
+            env_file: EnvFileChoice::None,
+            environment: Some(Vec::new()),
+        })
+        .expect("no file is read")
+    }
+
+    /// The `.env` file that was read, if any.
+    pub fn env_file(&self) -> Option<&Path> {
+        self.env_file.as_deref()
+    }
+
+    /// Warnings met while loading (duplicates, padded values).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The entry of `name`, set or defaulted.
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.values.get(name)
+    }
+
+    /// The value of `name` when non-blank (defaults included).
+    pub fn value(&self, name: &str) -> Option<&Secret> {
+        self.values
+            .get(name)
+            .filter(|e| e.is_set())
+            .map(|e| &e.value)
+    }
+
+    /// The value of `name` only when set explicitly (environment or `.env`).
+    pub fn explicit(&self, name: &str) -> Option<&Secret> {
+        self.values
+            .get(name)
+            .filter(|e| e.is_set() && e.source.is_explicit())
+            .map(|e| &e.value)
+    }
+
+    /// Sets a value at run time (a minted token); a secret is added to the
+    /// redactor before anything can print it.
+    pub fn set_runtime(&mut self, name: &str, value: Secret, secret: bool) {
+        if secret {
+            self.redactor.add(&value);
+        }
+        self.values.insert(
+            name.into(),
+            Entry {
+                value,
+                source: Source::Environment,
+            },
+        );
+    }
+
+    /// The redactor masking every loaded secret.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Mutable redactor, to register values minted at run time.
+    pub fn redactor_mut(&mut self) -> &mut Redactor {
+        &mut self.redactor
+    }
+
+    /// Values from `.env` that are not in the process environment, to hand
+    /// to child processes (which inherit the process environment itself).
+    pub fn env_file_values(&self) -> impl Iterator<Item = (&str, &Secret)> {
+        self.values
+            .iter()
+            .filter(|(_, e)| matches!(e.source, Source::EnvFile { .. }))
+            .map(|(k, e)| (k.as_str(), &e.value))
+    }
+}
+
+/// A name that suggests a secret, for keys the registry does not know.
+pub fn looks_secret(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "_KEY",
+        "_PAT",
+        "CREDENTIAL",
+        "APIKEY",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+        || n.ends_with("PAT")
+}
+
+/// The nearest `.env` file at or above `start`.
+pub fn find_env_file(start: &Path) -> Option<PathBuf> {
+    let start = std::path::absolute(start).unwrap_or_else(|_| start.to_owned());
+    start
+        .ancestors()
+        .map(|d| d.join(".env"))
+        .find(|p| p.exists())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(dir: &Path, env: &[(&str, &str)]) -> Settings {
+        Settings::load(&LoadOptions {
+            start_dir: dir.to_owned(),
+            env_file: EnvFileChoice::Discover,
+            environment: Some(
+                env.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn walk_up_environment_wins_sources() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(".env"),
+            "HF_TOKEN=hf_fromfile123456\nVSCE_PAT=patfromfile\n",
+        )
+        .unwrap();
+        let nested = tmp.path().join("a/b/c");
+        std::fs::create_dir_all(&nested).unwrap();
+        let s = load(&nested, &[("HF_TOKEN", "hf_fromenv1234567")]);
+        assert_eq!(s.env_file(), Some(tmp.path().join(".env").as_path()));
+        assert_eq!(s.get("HF_TOKEN").unwrap().source, Source::Environment);
+        assert_eq!(s.value("HF_TOKEN").unwrap().expose(), "hf_fromenv1234567");
+        assert_eq!(
+            s.get("VSCE_PAT").unwrap().source,
+            Source::EnvFile {
+                path: tmp.path().join(".env"),
+                line: 2
+            }
+        );
+        assert_eq!(s.get("TWINE_USERNAME").unwrap().source, Source::Default);
+        assert_eq!(s.get("AUDIT_HMAC_KEY").unwrap().source, Source::DevDefault);
+        assert_eq!(s.redactor().redact("x patfromfile y"), "x ******** y");
+    }
+
+    #[test]
+    fn explicit_path_must_exist() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = Settings::load(&LoadOptions {
+            start_dir: tmp.path().into(),
+            env_file: EnvFileChoice::Path("missing.env".into()),
+            environment: Some(vec![]),
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("missing.env: cannot be read"),
+            "{err}"
+        );
+    }
+}

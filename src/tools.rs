@@ -1,0 +1,259 @@
+//! Locating external tools and running them with secrets kept safe.
+//!
+//! A secret reaches a child only through its environment ([`Child::secret_env`]);
+//! the child's stdin is closed (so no tool can prompt for a token, and vsce
+//! cannot answer its own prompt with `y`), and everything it prints passes
+//! through the [`Redactor`] before it reaches our output or an error.
+
+use std::ffi::OsString;
+use std::io::{BufRead as _, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+
+use anyhow::Context as _;
+
+use crate::secret::{Redactor, Secret};
+
+/// Where to send a child's output lines while it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Echo {
+    /// Capture only.
+    Quiet,
+    /// Capture and copy each (redacted) line to our stderr.
+    Stderr,
+}
+
+/// A command to run: program, arguments (never secrets), environment.
+pub struct Child {
+    program: PathBuf,
+    args: Vec<OsString>,
+    env: Vec<(String, EnvValue)>,
+    env_remove: Vec<String>,
+    cwd: Option<PathBuf>,
+    echo: Echo,
+}
+
+enum EnvValue {
+    Plain(OsString),
+    Secret(Secret),
+}
+
+/// What a finished child left behind, already redacted.
+#[derive(Debug)]
+pub struct Output {
+    /// Exit status.
+    pub status: ExitStatus,
+    /// Standard output, redacted.
+    pub stdout: String,
+    /// Standard error, redacted.
+    pub stderr: String,
+}
+
+impl Output {
+    /// stdout and stderr together, for matching error messages.
+    pub fn combined(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl Child {
+    /// A command running `program`.
+    pub fn new(program: impl Into<PathBuf>) -> Child {
+        Child {
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            env_remove: Vec::new(),
+            cwd: None,
+            echo: Echo::Quiet,
+        }
+    }
+
+    /// Adds an argument. Never pass a secret here: argv is visible to every
+    /// user of the machine (`ps`, /proc) and ends up in error messages.
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Child {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Child {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets a non-secret environment variable.
+    pub fn env(mut self, key: &str, value: impl Into<OsString>) -> Child {
+        self.env.push((key.into(), EnvValue::Plain(value.into())));
+        self
+    }
+
+    /// Sets a secret environment variable: the only way a secret reaches a child.
+    pub fn secret_env(mut self, key: &str, value: &Secret) -> Child {
+        self.env.push((key.into(), EnvValue::Secret(value.clone())));
+        self
+    }
+
+    /// Removes a variable the child would otherwise inherit.
+    pub fn env_remove(mut self, key: &str) -> Child {
+        self.env_remove.push(key.into());
+        self
+    }
+
+    /// Runs in `dir`.
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Child {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    /// Copies output lines to stderr as they come.
+    pub fn echo(mut self, echo: Echo) -> Child {
+        self.echo = echo;
+        self
+    }
+
+    /// The command line for messages: program and arguments, redacted.
+    pub fn display(&self, redactor: &Redactor) -> String {
+        let mut s = self.program.display().to_string();
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(&a.to_string_lossy());
+        }
+        redactor.redact(&s)
+    }
+
+    /// The arguments, for tests that assert no secret is in argv.
+    pub fn argv(&self) -> Vec<String> {
+        std::iter::once(self.program.display().to_string())
+            .chain(self.args.iter().map(|a| a.to_string_lossy().into_owned()))
+            .collect()
+    }
+
+    /// Runs to completion; output is redacted with `redactor`. A non-zero
+    /// exit is not an error here: callers map it to a cause.
+    pub fn run(&self, redactor: &Redactor) -> anyhow::Result<Output> {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for k in &self.env_remove {
+            cmd.env_remove(k);
+        }
+        for (k, v) in &self.env {
+            match v {
+                EnvValue::Plain(p) => cmd.env(k, p),
+                EnvValue::Secret(s) => cmd.env(k, s.expose()),
+            };
+        }
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
+        let mut child = cmd.spawn().with_context(|| {
+            format!(
+                "cannot start `{}`; is it installed? (cargo xtask doctor)",
+                self.display(redactor)
+            )
+        })?;
+        let out = child.stdout.take().expect("piped");
+        let err = child.stderr.take().expect("piped");
+        let echo = self.echo;
+        let (r1, r2) = (redactor.clone(), redactor.clone());
+        let t_out = std::thread::spawn(move || pump(out, &r1, echo));
+        let t_err = std::thread::spawn(move || pump(err, &r2, echo));
+        let status = child.wait().context("waiting for a child process")?;
+        let stdout = t_out.join().unwrap_or_default();
+        let stderr = t_err.join().unwrap_or_default();
+        Ok(Output {
+            status,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+/// Reads a stream line by line, redacting each line.
+fn pump(stream: impl Read, redactor: &Redactor, echo: Echo) -> String {
+    let mut reader = BufReader::new(stream);
+    let mut all = String::new();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let line = redactor.redact_bytes(&buf);
+                if echo == Echo::Stderr {
+                    eprint!("  | {line}");
+                    if !line.ends_with('\n') {
+                        eprintln!();
+                    }
+                }
+                all.push_str(&line);
+            }
+        }
+    }
+    all
+}
+
+/// Finds `name` on PATH.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    which::which(name).ok()
+}
+
+/// The first line of `program --version` (or other args), if it runs.
+pub fn version_of(program: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let text = if out.stdout.is_empty() {
+        out.stderr
+    } else {
+        out.stdout
+    };
+    String::from_utf8_lossy(&text)
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_only_in_env_and_output_redacted() {
+        let secret = Secret::new("CANARY-tools-9f8e7d");
+        let mut r = Redactor::new();
+        r.add(&secret);
+        let child = Child::new("sh")
+            .arg("-c")
+            .arg("echo out:$TOKEN; echo err:$TOKEN >&2")
+            .secret_env("TOKEN", &secret);
+        assert!(child.argv().iter().all(|a| !a.contains("CANARY")));
+        let out = child.run(&r).unwrap();
+        assert!(out.status.success());
+        assert_eq!(out.stdout.trim(), "out:********");
+        assert_eq!(out.stderr.trim(), "err:********");
+    }
+
+    #[test]
+    fn stdin_is_closed() {
+        let out = Child::new("sh")
+            .arg("-c")
+            .arg("read x || echo eof")
+            .run(&Redactor::new())
+            .unwrap();
+        assert_eq!(out.stdout.trim(), "eof");
+    }
+
+    #[test]
+    fn missing_program_says_what_to_do() {
+        let err = Child::new("/nonexistent/tool-xyz")
+            .run(&Redactor::new())
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("cargo xtask doctor"));
+    }
+}

@@ -1,0 +1,235 @@
+//! What every command shares: global flags, the project, the settings, and
+//! the one place errors are turned into messages and exit codes.
+
+use std::cell::OnceCell;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+use release_kit::config::{self, Project};
+use release_kit::preflight::PreflightError;
+use release_kit::secret::Redactor;
+use release_kit::settings::{EnvFileChoice, EnvFileError, LoadOptions, Settings};
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print machine-readable JSON on stdout instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: child tools' output as it comes.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Read this file instead of looking for `.env` from the working
+    /// directory up to the filesystem root.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        conflicts_with = "no_env_file"
+    )]
+    pub env_file: Option<PathBuf>,
+    /// Do not read any `.env` file: only the process environment.
+    #[arg(long, global = true)]
+    pub no_env_file: bool,
+    /// The project root (default: the nearest folder holding
+    /// release-kit.toml, else this repository).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+/// The context of one command.
+pub struct Ctx {
+    pub global: GlobalArgs,
+    pub cwd: PathBuf,
+    settings: OnceCell<Settings>,
+}
+
+/// Failures already explained to the user (exit code only).
+#[derive(Debug)]
+pub struct Exit(pub u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+impl Ctx {
+    pub fn new(global: GlobalArgs) -> Ctx {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        Ctx {
+            global,
+            cwd,
+            settings: OnceCell::new(),
+        }
+    }
+
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            start_dir: self.cwd.clone(),
+            env_file: match (&self.global.env_file, self.global.no_env_file) {
+                (_, true) => EnvFileChoice::None,
+                (Some(p), _) => EnvFileChoice::Path(p.clone()),
+                (None, false) => EnvFileChoice::Discover,
+            },
+            environment: None,
+        }
+    }
+
+    /// The settings, loaded on first use; a bad `.env` is a preflight error.
+    pub fn settings(&self) -> anyhow::Result<&Settings> {
+        if let Some(s) = self.settings.get() {
+            return Ok(s);
+        }
+        let loaded =
+            Settings::load(&self.load_options()).map_err(|e: EnvFileError| PreflightError {
+                problems: vec![e.to_string()],
+            })?;
+        for w in loaded.warnings() {
+            self.warn(w);
+        }
+        Ok(self.settings.get_or_init(|| loaded))
+    }
+
+    /// The project root.
+    pub fn root(&self) -> PathBuf {
+        match &self.global.root {
+            Some(r) => std::path::absolute(r).unwrap_or_else(|_| r.clone()),
+            None => config::find_root(&self.cwd, &fallback_root()),
+        }
+    }
+
+    /// The project and its configuration.
+    pub fn project(&self) -> anyhow::Result<Project> {
+        let root = self.root();
+        if !root.is_dir() {
+            return Err(PreflightError {
+                problems: vec![format!("--root {}: no such folder", root.display())],
+            }
+            .into());
+        }
+        Project::load(&root).map_err(|e| {
+            PreflightError {
+                problems: vec![format!("{e:#}")],
+            }
+            .into()
+        })
+    }
+
+    /// The redactor of the loaded settings (empty if none are loaded).
+    pub fn redactor(&self) -> Redactor {
+        self.settings
+            .get()
+            .map(|s| s.redactor().clone())
+            .unwrap_or_default()
+    }
+
+    /// A progress or result line (stderr keeps stdout clean for --json).
+    pub fn info(&self, msg: impl AsRef<str>) {
+        if !self.global.quiet {
+            eprintln!("{}", self.redactor().redact(msg.as_ref()));
+        }
+    }
+
+    /// A warning.
+    pub fn warn(&self, msg: impl AsRef<str>) {
+        eprintln!("warning: {}", self.redactor().redact(msg.as_ref()));
+    }
+
+    /// Prints a line of the command's result on stdout.
+    pub fn out(&self, msg: impl AsRef<str>) {
+        println!("{}", self.redactor().redact(msg.as_ref()));
+    }
+
+    /// Prints JSON on stdout.
+    pub fn json(&self, value: &impl serde::Serialize) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(value).context("serialising the report")?;
+        println!("{}", self.redactor().redact(&text));
+        Ok(())
+    }
+
+    /// Maps a command's result to an exit code, printing the error once,
+    /// redacted.
+    pub fn finish(&self, result: anyhow::Result<()>) -> ExitCode {
+        let Err(err) = result else {
+            return ExitCode::SUCCESS;
+        };
+        let redactor = self.redactor();
+        if let Some(Exit(code)) = err.downcast_ref::<Exit>() {
+            return ExitCode::from(*code);
+        }
+        if let Some(pre) = err.downcast_ref::<PreflightError>() {
+            eprint!("error: {}", redactor.redact(&pre.to_string()));
+            return ExitCode::from(release_kit::EXIT_PREFLIGHT as u8);
+        }
+        eprintln!(
+            "error: {}",
+            redactor
+                .redact(&format!("{err:#}"))
+                .replace(": ", ":\n  ")
+                .trim_end()
+        );
+        ExitCode::from(release_kit::EXIT_FAILED as u8)
+    }
+}
+
+/// The repository this xtask was built from.
+pub fn fallback_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// Prints a clap error with anything that may be a secret masked: clap
+/// echoes invalid values, and a token pasted in the wrong place is one.
+pub fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = err.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = err.render().to_string();
+    let mut redactor = Settings::load(&LoadOptions::discover(
+        std::env::current_dir().unwrap_or_default(),
+    ))
+    .map(|s| s.redactor().clone())
+    .unwrap_or_default();
+    for word in text.split(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '=') {
+        if looks_like_token(word) {
+            redactor.add(&word.into());
+        }
+    }
+    eprint!("{}", redactor.redact(&text));
+    ExitCode::from(release_kit::EXIT_USAGE as u8)
+}
+
+/// A word shaped like a credential of the services we talk to.
+fn looks_like_token(word: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "pypi-",
+        "hf_",
+        "sk-ant-",
+        "ghp_",
+        "gho_",
+        "ghs_",
+        "github_pat_",
+        "AKIA",
+        "ASIA",
+    ];
+    word.len() >= 12 && PREFIXES.iter().any(|p| word.starts_with(p))
+        || (word.len() >= 32
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_+/=".contains(&b)))
+}

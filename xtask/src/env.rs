@@ -1,0 +1,215 @@
+//! `cargo xtask env …`
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use release_kit::preflight::PreflightError;
+use release_kit::settings::{Step, envfile, registry};
+
+use crate::ctx::{Ctx, Exit};
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Every variable: set or not, valid or not, where it comes from, which
+    /// steps need it. Never a value: safe to paste into a chat or a CI log.
+    Status,
+    /// Exit 3 listing every missing or invalid variable the given steps
+    /// need, each with how to obtain it; exit 0 when all is well.
+    Check(CheckArgs),
+    /// Create `.env` from the registry (mode 0600) with fresh random keys.
+    Init(InitArgs),
+    /// Write `.env.example` from the registry, or check it is up to date.
+    Example(ExampleArgs),
+    /// Print a random hex key from the OS random generator
+    /// (like `openssl rand -hex N`).
+    GenKey(GenKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Steps to check (repeatable). Default: every step some of whose
+    /// variables are set.
+    #[arg(long = "for", value_name = "STEP", value_parser = parse_step, num_args = 1..)]
+    steps: Vec<Step>,
+    /// Apply production rules: AUDIT_HMAC_KEY must be set and not the
+    /// development default; DASHBOARD_API_KEY is recommended.
+    #[arg(long)]
+    production: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Replace an existing `.env` (its values are lost).
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExampleArgs {
+    /// Do not write: exit 1 when the file differs from the registry.
+    #[arg(long)]
+    check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenKeyArgs {
+    /// Number of random bytes (the key has twice as many hex characters).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    bytes: u16,
+}
+
+fn parse_step(s: &str) -> Result<Step, String> {
+    Step::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = Step::ALL.iter().map(|s| s.name()).collect();
+        format!("unknown step; expected one of: {}", names.join(", "))
+    })
+}
+
+pub fn run(ctx: &Ctx, cmd: EnvCommand) -> anyhow::Result<()> {
+    match cmd {
+        EnvCommand::Status => status(ctx),
+        EnvCommand::Check(args) => check(ctx, args),
+        EnvCommand::Init(args) => init(ctx, args),
+        EnvCommand::Example(args) => example(ctx, args),
+        EnvCommand::GenKey(args) => {
+            println!("{}", envfile::gen_key(args.bytes.into())?);
+            Ok(())
+        }
+    }
+}
+
+fn status(ctx: &Ctx) -> anyhow::Result<()> {
+    let settings = ctx.settings()?;
+    let vars = settings.status();
+    if ctx.global.json {
+        return ctx.json(&serde_json::json!({
+            "env_file": settings.env_file().map(|p| p.display().to_string()),
+            "warnings": settings.warnings(),
+            "variables": vars,
+        }));
+    }
+    match settings.env_file() {
+        Some(p) => ctx.out(format!(".env: {}", p.display())),
+        None => ctx.out(".env: none found (only the process environment)"),
+    }
+    let width = vars.iter().map(|v| v.name.len()).max().unwrap_or(0);
+    for group in registry::groups() {
+        ctx.out(format!("\n{group}"));
+        for v in vars.iter().filter(|v| v.group == group) {
+            let source = match (&v.file, v.line) {
+                (Some(_), Some(line)) => format!(".env:{line}"),
+                _ => v.source.to_string(),
+            };
+            let valid = match v.valid {
+                Some(true) => "valid",
+                Some(false) => "INVALID",
+                None => "-",
+            };
+            let set = if v.set { "set" } else { "unset" };
+            let needs = if v.required_for.is_empty() {
+                format!("optional: {}", v.optional_for.join(", "))
+            } else {
+                v.required_for.join(", ")
+            };
+            ctx.out(format!(
+                "  {:width$}  {set:5}  {valid:7}  {source:11}  {needs}",
+                v.name
+            ));
+            if let Some(p) = &v.problem {
+                ctx.out(format!("  {:width$}  ^ {p}", ""));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check(ctx: &Ctx, args: CheckArgs) -> anyhow::Result<()> {
+    let settings = ctx.settings()?;
+    let steps = if args.steps.is_empty() {
+        settings.configured_steps()
+    } else {
+        args.steps
+    };
+    let report = settings.check(&steps, args.production);
+    if ctx.global.json {
+        ctx.json(&report)?;
+        return if report.is_ok() {
+            Ok(())
+        } else {
+            Err(Exit(release_kit::EXIT_PREFLIGHT as u8).into())
+        };
+    }
+    if steps.is_empty() {
+        ctx.info("no step has any variable set; name steps with --for (e.g. --for publish vsce)");
+    }
+    for w in &report.warnings {
+        ctx.warn(w.to_string());
+    }
+    if report.is_ok() {
+        let names: Vec<_> = steps.iter().map(|s| s.name()).collect();
+        if !names.is_empty() {
+            ctx.info(format!(
+                "ok: everything {} need{} is set and valid{}",
+                names.join(", "),
+                if names.len() == 1 { "s" } else { "" },
+                if args.production {
+                    " for production"
+                } else {
+                    ""
+                }
+            ));
+        }
+        return Ok(());
+    }
+    Err(PreflightError {
+        problems: report.errors.iter().map(|p| p.to_string()).collect(),
+    }
+    .into())
+}
+
+fn init(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
+    let path = match &ctx.global.env_file {
+        Some(p) => std::path::absolute(p)?,
+        None => ctx.root().join(".env"),
+    };
+    let text = envfile::initial(|name| match name {
+        "AUDIT_HMAC_KEY" => envfile::gen_key(32).ok(),
+        "DASHBOARD_API_KEY" => envfile::gen_key(24).ok(),
+        _ => None,
+    });
+    envfile::write_private(&path, &text, args.force).map_err(|e| PreflightError {
+        problems: vec![format!("{e:#}")],
+    })?;
+    ctx.info(format!(
+        "wrote {} (mode 600) with fresh AUDIT_HMAC_KEY and DASHBOARD_API_KEY; fill in what your steps need, then run `cargo xtask env check`",
+        path.display()
+    ));
+    match release_kit::doctor::is_git_ignored(&path) {
+        Some(true) => {}
+        Some(false) => ctx.warn(format!(
+            "{} is not ignored by git: add these lines to .gitignore before committing anything:\n  .env\n  .env.*\n  !.env.example",
+            path.display()
+        )),
+        None => {}
+    }
+    Ok(())
+}
+
+fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
+    let path = ctx.root().join(".env.example");
+    let want = envfile::example();
+    if args.check {
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        if have == want {
+            ctx.info(format!("{} is up to date", path.display()));
+            return Ok(());
+        }
+        ctx.warn(format!(
+            "{} is stale: it does not match the variable registry; run `cargo xtask env example` and commit the result",
+            path.display()
+        ));
+        return Err(Exit(release_kit::EXIT_FAILED as u8).into());
+    }
+    std::fs::write(&path, want).with_context(|| format!("cannot write {}", path.display()))?;
+    ctx.info(format!("wrote {}", path.display()));
+    Ok(())
+}
