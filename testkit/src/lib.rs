@@ -1,1 +1,5 @@
+//! Local stand-ins for release-kit's tests and benchmarks: nothing here
+//! talks to the internet. Each stand-in speaks its protocol faithfully
+//! enough that the real client (huggingface_hub, vsce, twine) accepts it.
 
+pub mod python;

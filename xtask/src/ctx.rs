@@ -107,6 +107,7 @@ impl Ctx {
     }
 
     /// The project and its configuration.
+    #[allow(dead_code)] // used by the step commands
     pub fn project(&self) -> anyhow::Result<Project> {
         let root = self.root();
         if !root.is_dir() {
