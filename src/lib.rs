@@ -11,6 +11,7 @@ pub mod preflight;
 pub mod secret;
 pub mod settings;
 pub mod tools;
+pub mod version;
 
 /// Exit code: a step failed.
 pub const EXIT_FAILED: i32 = 1;
