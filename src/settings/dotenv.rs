@@ -72,6 +72,8 @@ struct Scanned {
     line: usize,
     problem: Option<&'static str>,
     padded_value: bool,
+    /// `$` in an unquoted or double-quoted value: dotenvy substitutes it.
+    substitutes: bool,
 }
 
 /// Reads and parses `path`.
@@ -131,6 +133,13 @@ pub fn parse_str(path: &Path, text: &str) -> Result<ParsedFile, EnvFileError> {
                 path.display()
             ));
         }
+        if here.is_some_and(|s| s.substitutes) {
+            warnings.push(format!(
+                "{}:{line}: the value of {key} holds `$`, which is replaced by the variable it names; \
+                 put the value in single quotes to keep it as written",
+                path.display()
+            ));
+        }
         if let Some(first) = entries.iter().find(|e| e.key == key) {
             warnings.push(format!(
                 "{}:{line}: {key} is set again (first at line {}); the first value is used, remove one of them",
@@ -183,6 +192,7 @@ fn scan(text: &str) -> Vec<Scanned> {
                 line: start,
                 problem: Some("missing `=` between the name and the value (expected KEY=value)"),
                 padded_value: false,
+                substitutes: false,
             });
             i += 1;
             continue;
@@ -200,6 +210,7 @@ fn scan(text: &str) -> Vec<Scanned> {
         let value = &body[eq + 1..];
         let vtrim = value.trim_start();
         let mut padded_value = false;
+        let substitutes = !vtrim.starts_with('\'') && vtrim.contains('$');
         match vtrim.chars().next() {
             Some(q @ ('"' | '\'')) => {
                 // Find the closing quote, possibly lines later.
@@ -229,6 +240,7 @@ fn scan(text: &str) -> Vec<Scanned> {
             line: start,
             problem,
             padded_value,
+            substitutes,
         });
         i += 1;
     }
@@ -317,6 +329,14 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn dollar_substitution_warns() {
+        let f = parse("A=ab$cd\nB='ab$cd'\n").unwrap();
+        assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
+        assert!(f.warnings[0].contains(":1: the value of A holds `$`"));
+        assert_eq!(f.entries[1].value, "ab$cd");
     }
 
     #[test]

@@ -54,6 +54,51 @@ fn render(mut value: impl FnMut(&str) -> String) -> String {
     out
 }
 
+/// The README's table of variables, generated from the registry.
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| Variable | Group | Secret | Default | Needed by | Production | How to get it |\n|---|---|---|---|---|---|---|\n",
+    );
+    for v in VARS {
+        let needed = if v.required_for.is_empty() {
+            format!(
+                "optional: {}",
+                v.optional_for
+                    .iter()
+                    .map(|s| s.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            v.required_for
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let production = match v.production {
+            Production::Required => "required",
+            Production::Recommended => "recommended",
+            Production::Normal => "",
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+            v.name,
+            v.group,
+            if v.secret { "yes" } else { "no" },
+            v.default.map(|d| format!("`{d}`")).unwrap_or_default(),
+            needed,
+            production,
+            v.generate
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace('|', "\\|"),
+        ));
+    }
+    out
+}
+
 /// `n` random bytes from the OS generator, as lower-case hex.
 pub fn gen_key(bytes: usize) -> anyhow::Result<String> {
     if bytes == 0 || bytes > 1024 {
@@ -109,6 +154,25 @@ mod tests {
         let parsed = crate::settings::dotenv::parse_str(Path::new(".env.example"), &text).unwrap();
         assert_eq!(parsed.entries.len(), VARS.len());
         assert!(parsed.warnings.is_empty());
+    }
+
+    /// Keeps the README's variable table in step with the registry; when
+    /// stale, rewrites it and fails so the change gets committed.
+    #[test]
+    fn readme_table_is_fresh() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(&path).unwrap();
+        let (start, end) = (
+            "<!-- registry-table:start -->\n",
+            "<!-- registry-table:end -->",
+        );
+        let a = readme.find(start).expect("start marker") + start.len();
+        let b = readme.find(end).expect("end marker");
+        let want = markdown_table();
+        if readme[a..b] != want {
+            std::fs::write(&path, format!("{}{}{}", &readme[..a], want, &readme[b..])).unwrap();
+            panic!("README.md's variable table was stale and has been updated: commit it");
+        }
     }
 
     #[test]

@@ -200,7 +200,15 @@ pub fn usage_error(err: clap::Error) -> ExitCode {
         let _ = err.print();
         return ExitCode::SUCCESS;
     }
-    let text = err.render().to_string();
+    let mut text = err.render().to_string();
+    // clap quotes the offending value: hide it unless it is short and
+    // plainly not a credential (a typo in a step name stays visible).
+    if let Some(clap::error::ContextValue::String(value)) =
+        err.get(clap::error::ContextKind::InvalidValue)
+        && (value.len() > 16 || looks_like_token(value))
+    {
+        text = text.replace(value.as_str(), "<hidden value>");
+    }
     let mut redactor = Settings::load(&LoadOptions::discover(
         std::env::current_dir().unwrap_or_default(),
     ))
@@ -228,7 +236,7 @@ fn looks_like_token(word: &str) -> bool {
         "AKIA",
         "ASIA",
     ];
-    word.len() >= 12 && PREFIXES.iter().any(|p| word.starts_with(p))
+    word.len() >= 12 && PREFIXES.iter().any(|p| word.contains(p))
         || (word.len() >= 32
             && word
                 .bytes()

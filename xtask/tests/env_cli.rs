@@ -1,0 +1,462 @@
+//! The settings commands as a user runs them: `env status|check|init|example|gen-key`
+//! and `doctor`, with canary secrets that must never come out.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use release_kit::settings::VARS;
+
+/// Runs the built xtask in `cwd` with only `env` (plus PATH and HOME).
+fn xtask(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.current_dir(cwd).env_clear().args(args);
+    for k in ["PATH", "HOME"] {
+        if let Some(v) = std::env::var_os(k) {
+            cmd.env(k, v);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("xtask runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A canary per secret variable: some shaped to pass the format check, some
+/// not, so both the valid and the invalid paths run. The marker `CNRY` and
+/// each value's unique tail must never be printed.
+fn canaries() -> Vec<(&'static str, String)> {
+    VARS.iter()
+        .filter(|v| v.secret)
+        .enumerate()
+        .map(|(i, v)| {
+            let tail = format!("CNRY{i:02}x7Qz");
+            let value = match v.name {
+                "TWINE_PASSWORD" | "TWINE_PASSWORD_TEST" => format!("pypi-AgEIcHlwaS5vcmc{tail}"),
+                "HF_TOKEN" => format!("hf_{tail}abcdef"),
+                "ANTHROPIC_API_KEY" => format!("sk-ant-api03-{tail}-bad value"),
+                "AUDIT_HMAC_KEY" => format!("{tail}{}", "ab".repeat(40)),
+                "REDIS_URL" => format!("redis://:{tail}@cache.example.org:6379/0"),
+                _ => format!("{tail}-secret-value"),
+            };
+            (v.name, value)
+        })
+        .collect()
+}
+
+fn assert_no_canary(what: &str, haystack: &str) {
+    for (name, value) in canaries() {
+        assert!(
+            !haystack.contains(&value),
+            "{what}: value of {name} leaked:\n{haystack}"
+        );
+        let tail = &value[value.find("CNRY").unwrap()..][..10];
+        assert!(
+            !haystack.contains(tail),
+            "{what}: part of {name} leaked:\n{haystack}"
+        );
+    }
+    assert!(
+        !haystack.contains("CNRY"),
+        "{what}: a canary leaked:\n{haystack}"
+    );
+}
+
+fn env_file_text() -> String {
+    let mut s = String::new();
+    for (name, value) in canaries() {
+        s.push_str(&format!("{name}='{value}'\n"));
+    }
+    s.push_str("S3_AUDIT_BUCKET=audit-bucket\n");
+    s
+}
+
+/// Every command of the settings core, success and failure paths.
+fn all_commands(root: &Path) -> Vec<Vec<String>> {
+    let r = root.display().to_string();
+    let mut cmds: Vec<Vec<&str>> = vec![
+        vec!["env", "status"],
+        vec!["env", "status", "--json"],
+        vec!["env", "check"],
+        vec!["env", "check", "--json"],
+        vec!["env", "check", "--production"],
+        vec![
+            "env",
+            "check",
+            "--for",
+            "publish-testpypi",
+            "--for",
+            "deploy",
+        ],
+        vec!["env", "example", "--check", "--root", &r],
+        vec!["env", "example", "--root", &r],
+        vec!["env", "gen-key"],
+        vec!["env", "check", "--for", "nope-pypi-AgEIcHlwaS5vcmcCNRYzz"],
+        vec!["doctor"],
+        vec!["doctor", "--json"],
+    ];
+    let mut all = vec![
+        "publish",
+        "publish-testpypi",
+        "vsce",
+        "hf-prefetch",
+        "headless",
+        "audit",
+    ];
+    all.extend(["dashboard", "federation", "otel", "s3-audit", "deploy"]);
+    let mut check_all = vec!["env", "check", "--production", "--for"];
+    check_all.extend(all.iter().copied());
+    cmds.push(check_all);
+    cmds.into_iter()
+        .map(|c| c.into_iter().map(String::from).collect())
+        .collect()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn canaries_never_leave_through_env_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let envf = tmp.path().join(".env");
+    std::fs::write(&envf, env_file_text()).unwrap();
+    let nested = tmp.path().join("sub/dir");
+    std::fs::create_dir_all(&nested).unwrap();
+    let mut codes = Vec::new();
+    for args in all_commands(tmp.path()) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = xtask(&nested, &[], &args);
+        assert_no_canary(&format!("{args:?}"), &text(&out));
+        codes.push(out.status.code());
+    }
+    // Both paths ran: some commands failed their checks, some succeeded.
+    assert!(
+        codes.contains(&Some(0)) && codes.contains(&Some(3)),
+        "{codes:?}"
+    );
+    // `env init --force` over the canary .env, then every file written.
+    let out = xtask(
+        &nested,
+        &[],
+        &[
+            "env",
+            "init",
+            "--root",
+            &tmp.path().display().to_string(),
+            "--force",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_no_canary("env init", &text(&out));
+    for f in files_under(tmp.path()) {
+        let content = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert_no_canary(&f.display().to_string(), &content);
+    }
+}
+
+#[test]
+fn canaries_never_leave_through_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let canaries = canaries();
+    let mut env: Vec<(&str, &str)> = canaries.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("S3_AUDIT_BUCKET", "audit-bucket"));
+    for args in all_commands(tmp.path()) {
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.push("--no-env-file");
+        let out = xtask(tmp.path(), &env, &args);
+        assert_no_canary(&format!("{args:?}"), &text(&out));
+    }
+    for f in files_under(tmp.path()) {
+        assert_no_canary(
+            &f.display().to_string(),
+            &std::fs::read_to_string(&f).unwrap(),
+        );
+    }
+}
+
+#[test]
+fn status_json_walks_up_and_reports_sources() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join(".env"),
+        "# comment\nVSCE_PAT=abcdefgh\nHF_TOKEN=hf_fromthefile\n",
+    )
+    .unwrap();
+    let nested = tmp.path().join("a/b/c");
+    std::fs::create_dir_all(&nested).unwrap();
+    let out = xtask(
+        &nested,
+        &[("HF_TOKEN", "hf_fromtheenvironment")],
+        &["env", "status", "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let envf = tmp.path().join(".env").display().to_string();
+    assert_eq!(json["env_file"], envf.as_str());
+    let var = |name: &str| {
+        json["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let pat = var("VSCE_PAT");
+    assert_eq!(pat["source"], "env_file");
+    assert_eq!(pat["file"], envf.as_str());
+    assert_eq!(pat["line"], 2);
+    assert_eq!(pat["set"], true);
+    assert_eq!(pat["required_for"], serde_json::json!(["vsce"]));
+    assert_eq!(var("HF_TOKEN")["source"], "environment");
+    assert_eq!(var("TWINE_USERNAME")["source"], "default");
+    assert_eq!(var("TWINE_PASSWORD")["source"], "unset");
+    assert_eq!(var("TWINE_PASSWORD")["valid"], serde_json::Value::Null);
+    assert_eq!(var("AUDIT_HMAC_KEY")["source"], "dev_default");
+    assert_eq!(json["variables"].as_array().unwrap().len(), VARS.len());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("fromthe"));
+}
+
+#[test]
+fn bad_env_files_exit_3_with_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let envf = tmp.path().join(".env");
+    let cases: &[(&[u8], &str)] = &[
+        (
+            b"A=1\nB=\"hunter2-unclosed\nC=3\n",
+            ".env:2: a quote opened here is never closed",
+        ),
+        (b"A=1\n\nMY KEY=hunter2\n", ".env:3: the name may hold only"),
+        (b"A=1\nhunter2novalue\n", ".env:2: missing `=`"),
+        (b"A=1\nB=hunter2\xff\xfe\n", ".env:2: not valid UTF-8"),
+    ];
+    for (content, expected) in cases {
+        std::fs::write(&envf, content).unwrap();
+        let out = xtask(tmp.path(), &[], &["env", "status"]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(3), "{t}");
+        assert!(t.contains(expected), "expected {expected:?} in:\n{t}");
+        assert!(!t.contains("hunter2"), "{t}");
+    }
+    std::fs::remove_file(&envf).unwrap();
+    std::fs::create_dir(&envf).unwrap();
+    let out = xtask(tmp.path(), &[], &["env", "check", "--env-file", ".env"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out).contains("is a folder, not a file"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn warnings_for_duplicates_and_padding_never_show_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join(".env"),
+        "VSCE_PAT=first-hunter2\nHF_TOKEN= hf_padded-hunter2 \nVSCE_PAT=second-hunter2\n",
+    )
+    .unwrap();
+    let out = xtask(tmp.path(), &[], &["env", "status", "--json"]);
+    assert!(out.status.success());
+    let t = text(&out);
+    assert!(
+        t.contains(".env:3: VSCE_PAT is set again (first at line 1)"),
+        "{t}"
+    );
+    assert!(
+        t.contains(".env:2: the value of HF_TOKEN has spaces around it"),
+        "{t}"
+    );
+    assert!(!t.contains("hunter2"), "{t}");
+}
+
+#[test]
+fn check_lists_every_problem_and_production_refuses_dev_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = xtask(
+        tmp.path(),
+        &[("REDIS_URL", "http://nope")],
+        &["env", "check", "--for", "vsce", "federation", "publish"],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    for needle in [
+        "3 problems",
+        "VSCE_PAT: is not set",
+        "REDIS_URL: is not valid",
+        "TWINE_PASSWORD: is not set",
+        "fix:",
+    ] {
+        assert!(t.contains(needle), "{needle}: {t}");
+    }
+    let dev = [("AUDIT_HMAC_KEY", "dev_only_audit_key_DO_NOT_USE_IN_PROD")];
+    assert_eq!(
+        xtask(tmp.path(), &dev, &["env", "check", "--for", "audit"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = xtask(
+        tmp.path(),
+        &dev,
+        &["env", "check", "--for", "audit", "--production"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out).contains("AUDIT_HMAC_KEY: holds the development default"),
+        "{}",
+        text(&out)
+    );
+    let good = "0123456789abcdef".repeat(4);
+    let out = xtask(
+        tmp.path(),
+        &[("AUDIT_HMAC_KEY", &good)],
+        &["env", "check", "--for", "audit", "--production"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn init_writes_0600_with_keys_and_refuses_to_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().display().to_string();
+    let out = xtask(tmp.path(), &[], &["env", "init", "--root", &root]);
+    assert!(out.status.success(), "{}", text(&out));
+    let envf = tmp.path().join(".env");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&envf).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let first = std::fs::read_to_string(&envf).unwrap();
+    let key = first
+        .lines()
+        .find_map(|l| l.strip_prefix("AUDIT_HMAC_KEY="))
+        .unwrap();
+    assert_eq!(key.len(), 64);
+    assert!(
+        !text(&out).contains(key),
+        "the generated key is not printed"
+    );
+    let dash = first
+        .lines()
+        .find_map(|l| l.strip_prefix("DASHBOARD_API_KEY="))
+        .unwrap();
+    assert_eq!(dash.len(), 48);
+    let out = xtask(
+        tmp.path(),
+        &[],
+        &[
+            "env",
+            "check",
+            "--for",
+            "audit",
+            "dashboard",
+            "--production",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the fresh keys pass production checks: {}",
+        text(&out)
+    );
+    let out = xtask(tmp.path(), &[], &["env", "init", "--root", &root]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out).contains("already exists"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&envf).unwrap(), first);
+}
+
+#[test]
+fn example_check_detects_stale_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().display().to_string();
+    assert_eq!(
+        xtask(
+            tmp.path(),
+            &[],
+            &["env", "example", "--check", "--root", &root]
+        )
+        .status
+        .code(),
+        Some(1)
+    );
+    assert!(
+        xtask(tmp.path(), &[], &["env", "example", "--root", &root])
+            .status
+            .success()
+    );
+    assert!(
+        xtask(
+            tmp.path(),
+            &[],
+            &["env", "example", "--check", "--root", &root]
+        )
+        .status
+        .success()
+    );
+}
+
+#[test]
+fn committed_env_example_is_fresh() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let committed = std::fs::read_to_string(root.join(".env.example")).unwrap();
+    assert_eq!(
+        committed,
+        release_kit::settings::envfile::example(),
+        ".env.example is stale: run `cargo xtask env example` and commit it"
+    );
+}
+
+#[test]
+fn gen_key_and_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = xtask(tmp.path(), &[], &["env", "gen-key", "--bytes", "16"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 32);
+    let out = xtask(tmp.path(), &[], &["env", "gen-key", "--bytes", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    // A token pasted in place of a step name is masked in clap's error.
+    let out = xtask(
+        tmp.path(),
+        &[],
+        &["env", "check", "--for", "pypi-AgEIcHlwaS5vcmcSECRETSECRET"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!text(&out).contains("SECRETSECRET"), "{}", text(&out));
+    assert!(text(&out).contains("unknown step"), "{}", text(&out));
+}
+
+#[test]
+fn help_teaches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = xtask(tmp.path(), &[], &["env", "check", "--help"]);
+    let t = text(&out);
+    assert!(out.status.success());
+    assert!(
+        t.contains("--production") && t.contains("--for <STEP>"),
+        "{t}"
+    );
+    let out = xtask(tmp.path(), &[], &["--help"]);
+    assert!(text(&out).contains("Exit codes"), "{}", text(&out));
+}
