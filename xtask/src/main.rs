@@ -1,6 +1,7 @@
 //! `cargo xtask`: release-kit's command line. Argument parsing and printing
 //! only; the work is done by the `release_kit` library.
 
+mod changelog;
 mod ctx;
 mod doctor;
 mod env;
@@ -39,6 +40,9 @@ enum Command {
     Env(env::EnvCommand),
     /// Check the machine: .env hygiene and the external tools the steps use.
     Doctor(doctor::DoctorArgs),
+    /// Print the release notes of one version from the changelog (for the
+    /// GitHub release body).
+    Changelog(changelog::ChangelogArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Env(cmd) => env::run(&ctx, cmd),
         Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::Changelog(args) => changelog::run(&ctx, args),
     };
     ctx.finish(result)
 }

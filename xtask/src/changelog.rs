@@ -1,0 +1,37 @@
+//! `cargo xtask changelog [VERSION]`
+
+use clap::Args;
+use release_kit::changelog;
+use release_kit::preflight::PreflightError;
+
+use crate::ctx::Ctx;
+
+#[derive(Debug, Args)]
+pub struct ChangelogArgs {
+    /// The version whose notes to print (default: the newest released one,
+    /// never [Unreleased]). Prints only the notes, for a GitHub release body.
+    version: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, args: ChangelogArgs) -> anyhow::Result<()> {
+    let project = ctx.project()?;
+    let file = project.changelog();
+    let release = match &args.version {
+        Some(v) => changelog::notes_for(&file, v.trim_start_matches('v')),
+        None => changelog::newest(&file),
+    }
+    .map_err(|e| PreflightError {
+        problems: vec![e.to_string()],
+    })?;
+    if ctx.global.json {
+        return ctx.json(&serde_json::json!({
+            "version": release.version,
+            "date": release.date,
+            "notes": release.notes,
+            "file": release.file.display().to_string(),
+            "line": release.line,
+        }));
+    }
+    ctx.out(&release.notes);
+    Ok(())
+}

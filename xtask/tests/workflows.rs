@@ -1,0 +1,114 @@
+//! The GitHub Actions workflows: every `cargo xtask …` they call exists, and
+//! zizmor finds nothing of medium severity or above.
+
+use std::path::{Path, PathBuf};
+
+fn workflows() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/workflows");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "ci.yml and release.yml exist");
+    files
+}
+
+/// The subcommand words of each `cargo xtask …` in the workflows, up to
+/// the first flag or shell metacharacter.
+fn xtask_invocations() -> Vec<(PathBuf, Vec<String>)> {
+    let mut out = Vec::new();
+    for file in workflows() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in text.lines() {
+            let mut rest = line;
+            while let Some(i) = rest.find("cargo xtask ") {
+                rest = &rest[i + "cargo xtask ".len()..];
+                let words: Vec<String> = rest
+                    .split_whitespace()
+                    .take_while(|w| {
+                        !w.starts_with('-')
+                            && !w.starts_with('"')
+                            && !w.contains(['>', '|', '&', ';', '$', '`', ')'])
+                    })
+                    .map(str::to_owned)
+                    .collect();
+                if !words.is_empty() {
+                    out.push((file.clone(), words));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_xtask_command_in_the_workflows_exists() {
+    let calls = xtask_invocations();
+    assert!(calls.len() >= 6, "{calls:?}");
+    for (file, words) in calls {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(&words)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: `cargo xtask {}` does not exist:\n{}",
+            file.display(),
+            words.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn zizmor_finds_nothing_medium_or_above() {
+    let python = testkit::python::test_python().expect("the test venv (testkit/requirements.txt)");
+    let zizmor = python.parent().unwrap().join("zizmor");
+    let out = std::process::Command::new(&zizmor)
+        .args(["--offline", "--min-severity", "medium", "--format", "plain"])
+        .args(workflows())
+        .output()
+        .expect("zizmor runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "zizmor findings:\n{text}");
+}
+
+#[test]
+fn workflows_keep_least_privilege() {
+    for file in workflows() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("\npermissions: {}\n"),
+            "{}: top-level permissions: {{}}",
+            file.display()
+        );
+        for line in text.lines().filter(|l| l.contains("uses: ")) {
+            let spec = line.split("uses: ").nth(1).unwrap();
+            let (_, rev) = spec.split_once('@').unwrap();
+            let sha = rev.split_whitespace().next().unwrap();
+            assert!(
+                sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{}: {line}",
+                file.display()
+            );
+            assert!(
+                line.contains(" # v"),
+                "{}: version comment: {line}",
+                file.display()
+            );
+        }
+        assert_eq!(
+            text.matches("actions/checkout@").count(),
+            text.matches("persist-credentials: false").count(),
+            "{}",
+            file.display()
+        );
+    }
+}
