@@ -1,0 +1,160 @@
+//! One version everywhere: `pyproject.toml`, `package.json` (in lockstep),
+//! the newest released entry of the changelog, and the git tag in CI.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::Project;
+use crate::version::{self, VersionAt};
+
+/// A version problem, with the place to fix it (for `::error file=,line=`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VersionProblem {
+    /// What is wrong and how to fix it.
+    pub message: String,
+    /// The file to fix.
+    pub file: Option<PathBuf>,
+    /// Its line.
+    pub line: Option<usize>,
+}
+
+impl std::fmt::Display for VersionProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{}:{line}: {}", file.display(), self.message),
+            (Some(file), None) => write!(f, "{}: {}", file.display(), self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Checks that every place agrees on the version; returns it, or every
+/// disagreement at once. `tag` is the git tag being released (CI), if any.
+pub fn check(project: &Project, tag: Option<&str>) -> Result<String, Vec<VersionProblem>> {
+    let mut problems = Vec::new();
+    let python = match version::pyproject(&project.python_dir()) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(vec![VersionProblem {
+                message: format!("{e:#}"),
+                file: None,
+                line: None,
+            }]);
+        }
+    };
+    let want = python.version.clone();
+    let mismatch = |what: &str, at: &VersionAt, hint: &str| VersionProblem {
+        message: format!(
+            "{what} says {} but {} says {want}; {hint}",
+            at.version,
+            python.file.display()
+        ),
+        file: Some(at.file.clone()),
+        line: Some(at.line),
+    };
+    if project.config.vscode.enabled && project.config.vscode.lockstep {
+        match version::package_json(&project.vscode_dir()) {
+            Ok(js) if js.version != want => problems.push(mismatch(
+                "package.json",
+                &js,
+                "set the same version in both (or `lockstep = false` under [vscode] in release-kit.toml)",
+            )),
+            Ok(_) => {}
+            Err(e) => problems.push(VersionProblem { message: format!("{e:#}"), file: None, line: None }),
+        }
+    }
+    match crate::changelog::newest(&project.changelog()) {
+        Ok(rel) if rel.version != want => problems.push(VersionProblem {
+            message: format!(
+                "the newest released entry is {} but {} says {want}; add `## [{want}] - YYYY-MM-DD` with the release notes",
+                rel.version,
+                python.file.display()
+            ),
+            file: Some(rel.file),
+            line: Some(rel.line),
+        }),
+        Ok(_) => {}
+        Err(e) => problems.push(VersionProblem {
+            message: e.to_string(),
+            file: Some(project.changelog()),
+            line: None,
+        }),
+    }
+    if let Some(tag) = tag {
+        let tagged = tag.strip_prefix('v').unwrap_or(tag);
+        if tagged != want {
+            problems.push(VersionProblem {
+                message: format!(
+                    "the git tag {tag} does not match version {want}; tag v{want} instead, or bump the version to {tagged}"
+                ),
+                file: Some(python.file.clone()),
+                line: Some(python.line),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(want)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(py: &str, js: &str, changelog: &str) -> (tempfile::TempDir, Project) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("py")).unwrap();
+        std::fs::create_dir_all(root.join("ext")).unwrap();
+        std::fs::write(
+            root.join("py/pyproject.toml"),
+            format!("[project]\nname = \"x\"\nversion = \"{py}\"\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("ext/package.json"),
+            format!("{{\n  \"version\": \"{js}\"\n}}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("CHANGELOG.md"),
+            format!("# Changelog\n\n## [Unreleased]\n\n## [{changelog}] - 2026-01-01\n\n- x\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("release-kit.toml"),
+            "[python]\npath = \"py\"\n[vscode]\npath = \"ext\"\n",
+        )
+        .unwrap();
+        let p = Project::load(root).unwrap();
+        (tmp, p)
+    }
+
+    #[test]
+    fn all_agree() {
+        let (_t, p) = project("1.2.3", "1.2.3", "1.2.3");
+        assert_eq!(check(&p, Some("v1.2.3")).unwrap(), "1.2.3");
+    }
+
+    #[test]
+    fn every_mismatch_with_file_and_line() {
+        let (_t, p) = project("1.2.3", "1.2.4", "1.2.2");
+        let problems = check(&p, Some("v1.3.0")).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(
+            problems[0]
+                .file
+                .as_ref()
+                .unwrap()
+                .ends_with("ext/package.json")
+        );
+        assert_eq!(problems[0].line, Some(2));
+        assert!(problems[1].file.as_ref().unwrap().ends_with("CHANGELOG.md"));
+        assert_eq!(problems[1].line, Some(5));
+        assert!(problems[2].message.contains("tag v1.3.0"));
+        assert_eq!(problems[2].line, Some(3));
+    }
+}
