@@ -21,6 +21,16 @@ use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::tools::{Child, Output};
 
+/// `cargo xtask setup`: checks Node and installs the pinned vsce and ovsx
+/// into `target/node-tools/` (a no-op when they are there, or when
+/// `[vscode] use-path-tools = true` and vsce is on PATH).
+pub fn setup(project: &Project, log: &dyn Fn(&str)) -> anyhow::Result<npm::NodeTools> {
+    let mut pre = Preflight::new();
+    npm::check(project, false, &mut pre);
+    pre.finish()?;
+    npm::ensure(project, log)
+}
+
 /// How vsce authenticates to the Marketplace.
 #[derive(Clone, Debug)]
 pub enum Auth {

@@ -85,7 +85,9 @@ impl Marketplace {
     pub fn start() -> Marketplace {
         let state = Arc::new(Mutex::new(State::default()));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        listener.set_nonblocking(true).expect("non-blocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let addr: SocketAddr = listener.local_addr().expect("local address");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
@@ -234,7 +236,9 @@ fn location(id: &str, area: &str, resource: &str, template: &str) -> serde_json:
 fn basic_password(req: &Request<Incoming>) -> Option<String> {
     let value = req.headers().get("authorization")?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     text.split_once(':').map(|(_, p)| p.to_owned())
 }
@@ -328,7 +332,15 @@ fn route(
             match (method, seg.as_slice()) {
                 (
                     &Method::GET,
-                    ["_apis", "securityroles", "scopes", "gallery.publisher", "roleassignments", "resources", publisher],
+                    [
+                        "_apis",
+                        "securityroles",
+                        "scopes",
+                        "gallery.publisher",
+                        "roleassignments",
+                        "resources",
+                        publisher,
+                    ],
                 ) => {
                     if !publishers.iter().any(|p| p == publisher) {
                         return denied(publisher, "View user permissions on a resource");
@@ -351,17 +363,32 @@ fn route(
                         }]}),
                     )
                 }
-                (&Method::GET, ["_apis", "gallery", "publishers", publisher, "extensions", name]) => {
+                (
+                    &Method::GET,
+                    [
+                        "_apis",
+                        "gallery",
+                        "publishers",
+                        publisher,
+                        "extensions",
+                        name,
+                    ],
+                ) => {
                     if !publishers.iter().any(|p| p == publisher) {
                         return denied(publisher, "Read extension");
                     }
-                    match st.extensions.get(&(publisher.to_string(), name.to_string())) {
+                    match st
+                        .extensions
+                        .get(&(publisher.to_string(), name.to_string()))
+                    {
                         None => vss_error(
                             StatusCode::NOT_FOUND,
                             "ExtensionDoesNotExistException",
                             &format!("Extension '{publisher}.{name}' does not exist."),
                         ),
-                        Some(versions) => json(StatusCode::OK, published(publisher, name, versions)),
+                        Some(versions) => {
+                            json(StatusCode::OK, published(publisher, name, versions))
+                        }
                     }
                 }
                 (&Method::POST, ["_apis", "gallery", "extensions"])
@@ -373,7 +400,7 @@ fn route(
                             "The extension package is not a valid VSIX (no extension.vsixmanifest).",
                         );
                     };
-                    if !publishers.iter().any(|p| *p == id.publisher) {
+                    if !publishers.contains(&id.publisher) {
                         return denied(&id.publisher, "Publish extension");
                     }
                     let key = (id.publisher.clone(), id.name.clone());
@@ -398,7 +425,10 @@ fn route(
                         return vss_error(
                             StatusCode::CONFLICT,
                             "ExtensionVersionAlreadyExistsException",
-                            &format!("Version {} of {}.{} already exists.", id.version, id.publisher, id.name),
+                            &format!(
+                                "Version {} of {}.{} already exists.",
+                                id.version, id.publisher, id.name
+                            ),
                         );
                     }
                     versions.push(StoredVersion {
@@ -428,7 +458,13 @@ fn published(publisher: &str, name: &str, versions: &[StoredVersion]) -> serde_j
     })
 }
 
-fn open_vsx(method: &Method, seg: &[&str], query: &str, body: &[u8], state: &Mutex<State>) -> Answer {
+fn open_vsx(
+    method: &Method,
+    seg: &[&str],
+    query: &str,
+    body: &[u8],
+    state: &Mutex<State>,
+) -> Answer {
     let token = query
         .split('&')
         .find_map(|kv| kv.strip_prefix("token="))
@@ -437,13 +473,25 @@ fn open_vsx(method: &Method, seg: &[&str], query: &str, body: &[u8], state: &Mut
     let st = &mut *state.lock().unwrap();
     match (method, seg) {
         (&Method::POST, ["api", "-", "publish"]) => {
-            let Some(namespaces) = token.as_deref().and_then(|t| st.ovsx_tokens.get(t)).cloned() else {
+            let Some(namespaces) = token
+                .as_deref()
+                .and_then(|t| st.ovsx_tokens.get(t))
+                .cloned()
+            else {
                 return err(StatusCode::FORBIDDEN, "Invalid access token.".into());
             };
             let Some(id) = vsix_identity(body) else {
-                return err(StatusCode::BAD_REQUEST, "Invalid VSIX: no extension.vsixmanifest".into());
+                return err(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid VSIX: no extension.vsixmanifest".into(),
+                );
             };
-            if !st.ovsx_tokens.values().flatten().any(|n| *n == id.publisher) {
+            if !st
+                .ovsx_tokens
+                .values()
+                .flatten()
+                .any(|n| *n == id.publisher)
+            {
                 return err(
                     StatusCode::BAD_REQUEST,
                     format!(
@@ -465,7 +513,10 @@ fn open_vsx(method: &Method, seg: &[&str], query: &str, body: &[u8], state: &Mut
             if versions.iter().any(|v| v.version == id.version) {
                 return err(
                     StatusCode::BAD_REQUEST,
-                    format!("Extension {}.{} {} is already published.", id.publisher, id.name, id.version),
+                    format!(
+                        "Extension {}.{} {} is already published.",
+                        id.publisher, id.name, id.version
+                    ),
                 );
             }
             versions.push(StoredVersion {
@@ -556,7 +607,11 @@ pub fn zip_entry(zip: &[u8], wanted: &str) -> Option<Vec<u8>> {
         }
         let method = u16_at(zip, at + 10)?;
         let compressed = u32_at(zip, at + 20)?;
-        let (n, e, c) = (u16_at(zip, at + 28)?, u16_at(zip, at + 30)?, u16_at(zip, at + 32)?);
+        let (n, e, c) = (
+            u16_at(zip, at + 28)?,
+            u16_at(zip, at + 30)?,
+            u16_at(zip, at + 32)?,
+        );
         let local = u32_at(zip, at + 42)?;
         let name = zip.get(at + 46..at + 46 + n)?;
         if name == wanted.as_bytes() {

@@ -25,7 +25,13 @@ impl Project {
         std::fs::create_dir_all(&ext).unwrap();
         let example =
             testkit::python::workspace_root().join("examples/mult-agentes/vscode-extension");
-        for f in ["extension.js", "README.md", "LICENSE", "CHANGELOG.md", ".vscodeignore"] {
+        for f in [
+            "extension.js",
+            "README.md",
+            "LICENSE",
+            "CHANGELOG.md",
+            ".vscodeignore",
+        ] {
             std::fs::copy(example.join(f), ext.join(f)).unwrap();
         }
         let text = std::fs::read_to_string(example.join("package.json")).unwrap();
@@ -69,10 +75,11 @@ impl Project {
     /// the variables that matter.
     fn xtask(&self, mp: Option<&Marketplace>, env: &[(&str, &str)], args: &[&str]) -> Output {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
-        cmd.arg("--root")
-            .arg(self.root())
-            .arg("--no-env-file")
-            .args(args)
+        cmd.arg("--root").arg(self.root());
+        if !args.contains(&"--env-file") {
+            cmd.arg("--no-env-file");
+        }
+        cmd.args(args)
             .current_dir(self.root())
             .env("CARGO_TARGET_DIR", testkit::python::target_dir())
             .env("HOME", self.root().join("home"))
@@ -108,7 +115,11 @@ fn verify_pat_succeeds_for_a_member() {
     let mp = Marketplace::start();
     mp.add_pat("good-pat-0123456789", &[PUBLISHER]);
     let p = Project::new("0.1.0", "0.1.0", Some(PUBLISHER), "");
-    let out = p.xtask(Some(&mp), &[("VSCE_PAT", "good-pat-0123456789")], &["vsce-verify"]);
+    let out = p.xtask(
+        Some(&mp),
+        &[("VSCE_PAT", "good-pat-0123456789")],
+        &["vsce-verify"],
+    );
     let (stdout, _) = expect(&out, 0);
     assert!(
         stdout.contains("verification succeeded for the publisher 'mult-agentes'"),
@@ -116,7 +127,8 @@ fn verify_pat_succeeds_for_a_member() {
     );
     let reqs = mp.requests();
     assert!(
-        reqs.iter().any(|r| r.method == "OPTIONS" && r.path == "/_apis/securityroles"),
+        reqs.iter()
+            .any(|r| r.method == "OPTIONS" && r.path == "/_apis/securityroles"),
         "{reqs:?}"
     );
     let get = reqs
@@ -136,9 +148,19 @@ fn wrong_pat_is_explained_as_expired_or_retired() {
     let mp = Marketplace::start();
     mp.add_pat("good-pat-0123456789", &[PUBLISHER]);
     let p = Project::new("0.1.0", "0.1.0", Some(PUBLISHER), "");
-    let out = p.xtask(Some(&mp), &[("VSCE_PAT", "wrong-pat-0123456789")], &["vsce-verify"]);
+    let out = p.xtask(
+        Some(&mp),
+        &[("VSCE_PAT", "wrong-pat-0123456789")],
+        &["vsce-verify"],
+    );
     let (_, stderr) = expect(&out, 1);
-    for want in ["TF400813", "expired", "2026-12-01", "azure-credential", "Marketplace -> Manage"] {
+    for want in [
+        "TF400813",
+        "expired",
+        "2026-12-01",
+        "azure-credential",
+        "Marketplace -> Manage",
+    ] {
         assert!(stderr.contains(want), "{want}: {stderr}");
     }
     assert!(mp.requests().iter().any(|r| r.status == 401));
@@ -172,7 +194,10 @@ fn network_error_is_explained() {
     let closed = format!("http://127.0.0.1:{}", testkit::python::free_port());
     let out = p.xtask(
         None,
-        &[("VSCE_PAT", "any-pat-0123456789"), ("VSCE_MARKETPLACE_URL", &closed)],
+        &[
+            ("VSCE_PAT", "any-pat-0123456789"),
+            ("VSCE_MARKETPLACE_URL", &closed),
+        ],
         &["vsce-verify"],
     );
     let (_, stderr) = expect(&out, 1);
@@ -235,7 +260,10 @@ fn publish_uploads_the_packaged_bytes_then_skips() {
     let versions = mp.versions(PUBLISHER, NAME);
     assert_eq!(versions.len(), 1);
     assert_eq!(versions[0].version, "0.1.0");
-    assert!(versions[0].vsix == bytes, "the Marketplace received other bytes");
+    assert!(
+        versions[0].vsix == bytes,
+        "the Marketplace received other bytes"
+    );
     assert!(mp.ovsx_versions(PUBLISHER, NAME)[0].vsix == bytes);
     let reqs = mp.requests();
     assert!(
@@ -303,7 +331,12 @@ fn dry_run_checks_and_plans_without_requests() {
 #[test]
 fn azure_credential_needs_no_pat() {
     let mp = Marketplace::start();
-    let p = Project::new("0.1.0", "0.1.0", Some(PUBLISHER), "azure-credential = true\n");
+    let p = Project::new(
+        "0.1.0",
+        "0.1.0",
+        Some(PUBLISHER),
+        "azure-credential = true\n",
+    );
     expect(&p.xtask(None, &[], &["vsce-package"]), 0);
     let (stdout, _) = expect(&p.xtask(Some(&mp), &[], &["vsce-publish", "--dry-run"]), 0);
     assert!(
@@ -311,6 +344,24 @@ fn azure_credential_needs_no_pat() {
         "{stdout}"
     );
     assert!(mp.requests().is_empty());
+    // With no Entra ID identity on this machine vsce fails before any
+    // request, and a VSCE_PAT in the environment is not used instead.
+    let out = p.xtask(
+        Some(&mp),
+        &[
+            ("VSCE_PAT", "good-pat-0123456789"),
+            ("AZURE_CLIENT_ID", ""),
+            ("AZURE_TENANT_ID", ""),
+            ("IDENTITY_ENDPOINT", ""),
+        ],
+        &["vsce-verify"],
+    );
+    let (_, stderr) = expect(&out, 1);
+    assert!(
+        stderr.contains("Microsoft Entra ID") && stderr.contains("az login"),
+        "{stderr}"
+    );
+    assert!(mp.requests().is_empty(), "{:?}", mp.requests());
 }
 
 #[test]
@@ -455,7 +506,10 @@ fn canary_pat_never_leaves_through_output_files_or_argv() {
         argv.contains("verify-pat") && argv.contains("publish"),
         "shims not used: {argv}"
     );
-    assert!(argv.lines().any(|l| l == "ovsx"), "ovsx shim not used: {argv}");
+    assert!(
+        argv.lines().any(|l| l == "ovsx"),
+        "ovsx shim not used: {argv}"
+    );
     assert!(!argv.contains("CANARY"), "a token in argv: {argv}");
     assert!(!argv.lines().any(|l| l == "-p" || l == "--pat"), "{argv}");
     // The tokens did arrive, through the environment.
@@ -490,6 +544,35 @@ fn github_actions_errors_on_stdout_are_explained_and_masked() {
     for line in stdout.lines().filter(|l| l.contains(&canary)) {
         assert!(line.starts_with("::add-mask::"), "{stdout}");
     }
-    assert!(stdout.contains(&format!("::add-mask::{canary}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("::add-mask::{canary}")),
+        "{stdout}"
+    );
     assert!(!stderr.contains(&canary), "{stderr}");
+}
+
+#[test]
+fn pat_and_marketplace_url_from_dot_env_reach_vsce() {
+    let mp = Marketplace::start();
+    mp.add_pat("dotenv-pat-0123456789", &[PUBLISHER]);
+    let p = Project::new("0.1.0", "0.1.0", Some(PUBLISHER), "");
+    let env_file = p.root().join(".env");
+    std::fs::write(
+        &env_file,
+        format!(
+            "VSCE_PAT=dotenv-pat-0123456789\nVSCE_MARKETPLACE_URL={}\n",
+            mp.url()
+        ),
+    )
+    .unwrap();
+    let env_arg = env_file.display().to_string();
+    let out = p.xtask(None, &[], &["--env-file", &env_arg, "vsce-verify"]);
+    let (stdout, stderr) = expect(&out, 0);
+    assert!(stdout.contains("verification succeeded"), "{stdout}");
+    assert!(!stderr.contains("dotenv-pat-0123456789"), "{stderr}");
+    assert!(
+        mp.requests()
+            .iter()
+            .any(|r| r.basic_password.as_deref() == Some("dotenv-pat-0123456789"))
+    );
 }
