@@ -75,6 +75,10 @@ pub struct VscodeConfig {
     /// Open VSX registry URL (used when OVSX_PAT is set).
     #[serde(default)]
     pub ovsx_registry_url: Option<String>,
+    /// Run `vsce`/`ovsx` found on PATH instead of the pinned copies that
+    /// release-kit installs into `target/node-tools/`.
+    #[serde(default)]
+    pub use_path_tools: bool,
 }
 
 impl Default for VscodeConfig {
@@ -85,6 +89,7 @@ impl Default for VscodeConfig {
             lockstep: true,
             azure_credential: false,
             ovsx_registry_url: None,
+            use_path_tools: false,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod secret;
 pub mod settings;
 pub mod tools;
 pub mod version;
+pub mod vscode;
 
 /// Exit code: a step failed.
 pub const EXIT_FAILED: i32 = 1;

@@ -5,6 +5,7 @@ mod changelog;
 mod ctx;
 mod doctor;
 mod env;
+mod vsce;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,12 @@ enum Command {
     Env(env::EnvCommand),
     /// Check the machine: .env hygiene and the external tools the steps use.
     Doctor(doctor::DoctorArgs),
+    /// Check that VSCE_PAT (or Entra ID) may publish for the extension's publisher.
+    VsceVerify(vsce::VerifyArgs),
+    /// Check the extension's manifest, then package it into dist/<name>-<version>.vsix.
+    VscePackage(vsce::PackageArgs),
+    /// Publish the packaged .vsix to the Marketplace (and Open VSX when OVSX_PAT is set).
+    VscePublish(vsce::PublishArgs),
     /// Print the release notes of one version from the changelog (for the
     /// GitHub release body).
     Changelog(changelog::ChangelogArgs),
@@ -54,6 +61,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Env(cmd) => env::run(&ctx, cmd),
         Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::VsceVerify(args) => vsce::run_verify(&ctx, args),
+        Command::VscePackage(args) => vsce::run_package(&ctx, args),
+        Command::VscePublish(args) => vsce::run_publish(&ctx, args),
         Command::Changelog(args) => changelog::run(&ctx, args),
     };
     ctx.finish(result)

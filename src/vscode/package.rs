@@ -1,0 +1,170 @@
+//! `vsce-package`: the Marketplace's rules checked up front, then
+//! `vsce package` into `dist/<name>-<version>.vsix`.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Serialize;
+use sha2::Digest as _;
+
+use super::manifest::{Manifest, PackageRules};
+use super::npm::{self, NodeTools};
+use super::verify::extension_dir;
+use super::{base_child, error_text};
+use crate::config::Project;
+use crate::preflight::Preflight;
+use crate::settings::Settings;
+use crate::tools::Echo;
+
+/// What `vsce-package` will do.
+#[derive(Clone, Debug)]
+pub struct PackagePlan {
+    /// The extension's folder.
+    pub ext_dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// The `.vsix` to write.
+    pub out: PathBuf,
+    /// `--pre-release`.
+    pub pre_release: bool,
+}
+
+/// A packaged extension.
+#[derive(Clone, Debug, Serialize)]
+pub struct Packaged {
+    /// The `.vsix`.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+    /// Whether it is marked as a pre-release.
+    pub pre_release: bool,
+}
+
+/// Reads the manifest and checks every rule: version, publisher, engine,
+/// README, LICENSE, lockstep. Returns the manifest even when some rules
+/// fail (callers need its name), `None` when it cannot be read.
+pub fn check_manifest(
+    project: &Project,
+    pre_release: bool,
+    pre: &mut Preflight,
+) -> Option<Manifest> {
+    let dir = extension_dir(project, pre)?;
+    let manifest = match Manifest::read(&dir) {
+        Ok(m) => m,
+        Err(e) => {
+            pre.problem(format!("{e:#}"));
+            return None;
+        }
+    };
+    let lockstep_with = if project.config.vscode.lockstep {
+        match crate::version::pyproject(&project.python_dir()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                pre.problem(format!(
+                    "lockstep: the extension's version must equal the Python package's, which cannot be read: {e:#}\n\
+                     fix: point [python] path at the package, or set [vscode] lockstep = false in release-kit.toml"
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    manifest.check(
+        &PackageRules {
+            pre_release,
+            lockstep_with,
+        },
+        pre,
+    );
+    Some(manifest)
+}
+
+/// The `.vsix` path for a manifest: `dist/<name>-<version>.vsix`.
+pub fn vsix_path(project: &Project, manifest: &Manifest) -> Option<PathBuf> {
+    Some(project.dist_dir().join(manifest.vsix_name()?))
+}
+
+/// Checks what `vsce-package` needs; problems go to `pre`.
+pub fn plan(project: &Project, pre_release: bool, pre: &mut Preflight) -> Option<PackagePlan> {
+    let manifest = check_manifest(project, pre_release, pre);
+    npm::check(project, false, pre);
+    let manifest = manifest?;
+    Some(PackagePlan {
+        ext_dir: manifest.file.parent()?.to_owned(),
+        out: vsix_path(project, &manifest)?,
+        manifest,
+        pre_release,
+    })
+}
+
+/// Runs `vsce package`, writing the `.vsix` atomically.
+pub fn run(
+    plan: &PackagePlan,
+    tools: &NodeTools,
+    settings: &Settings,
+    echo: Echo,
+) -> anyhow::Result<Packaged> {
+    let dist = plan.out.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dist).with_context(|| format!("cannot create {}", dist.display()))?;
+    let file_name = plan.out.file_name().unwrap_or_default().to_string_lossy();
+    let partial = dist.join(format!(".{file_name}.partial"));
+    let _ = std::fs::remove_file(&partial);
+    // --no-dependencies: the extension bundles what it needs; `npm list`
+    // would otherwise fail on a machine without its node_modules.
+    let mut child = base_child(tools.vsce.child(), settings)
+        .args(["package", "--no-dependencies", "--out"])
+        .arg(&partial)
+        .current_dir(&plan.ext_dir)
+        .echo(echo);
+    if plan.pre_release {
+        child = child.arg("--pre-release");
+    }
+    let out = child.run(settings.redactor())?;
+    if !out.status.success() || !partial.is_file() {
+        let _ = std::fs::remove_file(&partial);
+        let detail = error_text(&out);
+        let hint = if detail.contains(".env") || detail.to_ascii_lowercase().contains("secret") {
+            "\nvsce's secret scan found a credential in a file it would ship: remove the file or list it \
+             in .vscodeignore, and rotate the secret if it was ever published"
+        } else {
+            ""
+        };
+        anyhow::bail!(
+            "vsce package failed in {} ({}): {detail}{hint}",
+            plan.ext_dir.display(),
+            out.status
+        );
+    }
+    std::fs::rename(&partial, &plan.out)
+        .with_context(|| format!("cannot move the package to {}", plan.out.display()))?;
+    let (size, sha256) = size_and_sha256(&plan.out)?;
+    Ok(Packaged {
+        path: plan.out.clone(),
+        size,
+        sha256,
+        pre_release: plan.pre_release,
+    })
+}
+
+/// Size and SHA-256 (hex) of a file.
+pub fn size_and_sha256(path: &Path) -> anyhow::Result<(u64, String)> {
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    let digest = hasher.finalize();
+    Ok((size, digest.iter().map(|b| format!("{b:02x}")).collect()))
+}

@@ -1,0 +1,176 @@
+//! `cargo xtask vsce-verify`, `vsce-package`, `vsce-publish`.
+
+use clap::Args;
+use release_kit::ci::Actions;
+use release_kit::preflight::Preflight;
+use release_kit::tools::Echo;
+use release_kit::vscode::{npm, package, publish, verify};
+
+use crate::ctx::Ctx;
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Mark the package as a pre-release (the version stays plain X.Y.Z;
+    /// needs engines.vscode >= 1.63).
+    #[arg(long)]
+    pub pre_release: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Publish as a pre-release (package with --pre-release first).
+    #[arg(long)]
+    pub pre_release: bool,
+    /// Run every check and print the plan; upload nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn echo(ctx: &Ctx) -> Echo {
+    if ctx.global.verbose {
+        Echo::Stderr
+    } else {
+        Echo::Quiet
+    }
+}
+
+/// Under GitHub Actions, mask every secret form before a child can print it.
+fn mask(ctx: &Ctx) {
+    if let Some(actions) = Actions::detect() {
+        for line in actions.mask_lines(&ctx.redactor()) {
+            println!("{line}");
+        }
+    }
+}
+
+fn tools(ctx: &Ctx, project: &release_kit::config::Project) -> anyhow::Result<npm::NodeTools> {
+    npm::ensure(project, &|m| ctx.info(m))
+}
+
+pub fn run_verify(ctx: &Ctx, _args: VerifyArgs) -> anyhow::Result<()> {
+    let settings = ctx.settings()?;
+    let project = ctx.project()?;
+    let mut pre = Preflight::new();
+    let plan = verify::plan(&project, settings, &mut pre);
+    pre.finish()?;
+    let plan = plan.expect("a plan when preflight passed");
+    mask(ctx);
+    let tools = tools(ctx, &project)?;
+    ctx.info(format!(
+        "verifying {} for publisher '{}' at {} ...",
+        plan.auth.describe(),
+        plan.publisher,
+        plan.url
+    ));
+    let report = verify::run(&plan, &tools, settings, echo(ctx))?;
+    if ctx.global.json {
+        ctx.json(&report)
+    } else {
+        ctx.out(&report.message);
+        Ok(())
+    }
+}
+
+pub fn run_package(ctx: &Ctx, args: PackageArgs) -> anyhow::Result<()> {
+    let settings = ctx.settings()?;
+    let project = ctx.project()?;
+    let mut pre = Preflight::new();
+    let plan = package::plan(&project, args.pre_release, &mut pre);
+    pre.finish()?;
+    let plan = plan.expect("a plan when preflight passed");
+    mask(ctx);
+    let tools = tools(ctx, &project)?;
+    ctx.info(format!(
+        "packaging {} {}{} with vsce {} ...",
+        plan.manifest.id(),
+        plan.manifest.version.as_deref().unwrap_or_default(),
+        if plan.pre_release {
+            " (pre-release)"
+        } else {
+            ""
+        },
+        tools.vsce.version.as_deref().unwrap_or("(version unknown)")
+    ));
+    let packaged = package::run(&plan, &tools, settings, echo(ctx))?;
+    if ctx.global.json {
+        ctx.json(&packaged)
+    } else {
+        ctx.out(format!("{}", packaged.path.display()));
+        ctx.out(format!("  size    {} bytes", packaged.size));
+        ctx.out(format!("  sha256  {}", packaged.sha256));
+        Ok(())
+    }
+}
+
+pub fn run_publish(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
+    let settings = ctx.settings()?;
+    let project = ctx.project()?;
+    let mut pre = Preflight::new();
+    let plan = publish::plan(&project, settings, args.pre_release, &mut pre);
+    pre.finish()?;
+    let plan = plan.expect("a plan when preflight passed");
+    let view = plan.view()?;
+    if args.dry_run {
+        if ctx.global.json {
+            return ctx.json(&serde_json::json!({ "dry_run": true, "plan": view }));
+        }
+        ctx.out(format!(
+            "dry run: nothing is uploaded. Plan for {} {}{}:",
+            view.extension,
+            view.version,
+            if view.pre_release {
+                " (pre-release)"
+            } else {
+                ""
+            }
+        ));
+        ctx.out(format!(
+            "  1. vsce publish --skip-duplicate --packagePath {}{}{}",
+            view.vsix.display(),
+            if view.pre_release {
+                " --pre-release"
+            } else {
+                ""
+            },
+            if matches!(plan.auth, release_kit::vscode::Auth::AzureCredential) {
+                " --azure-credential"
+            } else {
+                ""
+            }
+        ));
+        ctx.out(format!("     to {} with {}", view.marketplace, view.auth));
+        ctx.out(format!("     {} bytes, sha256 {}", view.size, view.sha256));
+        match &view.open_vsx {
+            Some(url) => ctx.out(format!(
+                "  2. ovsx publish --skip-duplicate {} to {url} with OVSX_PAT",
+                view.vsix.display()
+            )),
+            None => ctx.out("  (Open VSX: skipped, OVSX_PAT is not set)"),
+        }
+        return Ok(());
+    }
+    mask(ctx);
+    let tools = tools(ctx, &project)?;
+    ctx.info(format!(
+        "publishing {} {} to {} ({}) ...",
+        view.extension, view.version, view.marketplace, view.auth
+    ));
+    let report = publish::run(&plan, &tools, settings, echo(ctx))?;
+    if ctx.global.json {
+        return ctx.json(&report);
+    }
+    ctx.out(format!(
+        "Marketplace: {} {} {}",
+        view.extension, view.version, report.marketplace
+    ));
+    if let Some(o) = report.open_vsx {
+        ctx.out(format!(
+            "Open VSX:    {} {} {o}",
+            view.extension, view.version
+        ));
+    }
+    Ok(())
+}
