@@ -170,13 +170,16 @@ impl Ctx {
             eprint!("error: {}", redactor.redact(&pre.to_string()));
             return ExitCode::from(release_kit::EXIT_PREFLIGHT as u8);
         }
-        eprintln!(
-            "error: {}",
-            redactor
-                .redact(&format!("{err:#}"))
-                .replace(": ", ":\n  ")
-                .trim_end()
-        );
+        let mut chain = err.chain();
+        if let Some(top) = chain.next() {
+            eprintln!("error: {}", redactor.redact(&top.to_string()).trim_end());
+        }
+        for cause in chain {
+            eprintln!(
+                "  caused by: {}",
+                redactor.redact(&cause.to_string()).trim_end()
+            );
+        }
         ExitCode::from(release_kit::EXIT_FAILED as u8)
     }
 }
