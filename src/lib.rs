@@ -8,6 +8,7 @@ pub mod ci;
 pub mod config;
 pub mod doctor;
 pub mod preflight;
+pub mod pypi;
 pub mod secret;
 pub mod settings;
 pub mod tools;
