@@ -3,3 +3,5 @@
 //! enough that the real client (huggingface_hub, vsce, twine) accepts it.
 
 pub mod python;
+pub mod oidc;
+pub mod pypi_index;

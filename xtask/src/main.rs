@@ -1,9 +1,11 @@
 //! `cargo xtask`: release-kit's command line. Argument parsing and printing
 //! only; the work is done by the `release_kit` library.
 
+mod build;
 mod ctx;
 mod doctor;
 mod env;
+mod publish;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,10 @@ enum Command {
     Env(env::EnvCommand),
     /// Check the machine: .env hygiene and the external tools the steps use.
     Doctor(doctor::DoctorArgs),
+    /// Build the Python package (sdist + wheel) into dist/ and check it.
+    Build(build::BuildArgs),
+    /// Upload dist/ to PyPI, TestPyPI or another index; safe to re-run.
+    Publish(publish::PublishArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +56,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Env(cmd) => env::run(&ctx, cmd),
         Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::Build(args) => build::run(&ctx, args),
+        Command::Publish(args) => publish::run(&ctx, args),
     };
     ctx.finish(result)
 }
