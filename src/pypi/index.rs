@@ -8,12 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use reqwest::StatusCode;
-use reqwest::blocking::Client;
 use serde::Deserialize;
 use sha2::Digest as _;
 
-use super::http::{HttpFailure, RetryPolicy, describe, send_with_retries};
+use super::http::{Http, HttpFailure, Request, RetryPolicy, send_with_retries};
 use super::token::normalize;
 
 /// How to ask an index what it holds.
@@ -93,7 +91,7 @@ pub enum IndexError {
 /// (lower-case hex). Files in `wanted` whose hash the listing omits are
 /// downloaded and hashed; others without a hash are left out.
 pub fn existing_files(
-    client: &Client,
+    http: &Http,
     query: &IndexQuery,
     project: &str,
     version: &str,
@@ -107,35 +105,26 @@ pub fn existing_files(
             "application/vnd.pypi.simple.v1+json, text/html;q=0.2, application/vnd.pypi.simple.v1+html;q=0.1"
         }
     };
-    let resp = send_with_retries(policy, || client.get(&url).header("Accept", accept))
-        .map_err(|f| failure(&url, f))?;
-    let status = resp.status();
-    if status == StatusCode::NOT_FOUND {
-        return Ok(BTreeMap::new());
+    let req = Request::get(&url).header("Accept", accept);
+    let resp = send_with_retries(http, policy, &req).map_err(|f| failure(&url, f))?;
+    match resp.status {
+        404 => return Ok(BTreeMap::new()),
+        401 | 403 => {
+            return Err(IndexError::Unauthorized {
+                url,
+                status: resp.status,
+            });
+        }
+        s if !(200..300).contains(&s) => {
+            return Err(IndexError::Unexpected {
+                url,
+                detail: format!("HTTP {s}"),
+            });
+        }
+        _ => {}
     }
-    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        return Err(IndexError::Unauthorized {
-            url,
-            status: status.as_u16(),
-        });
-    }
-    if !status.is_success() {
-        return Err(IndexError::Unexpected {
-            url,
-            detail: format!("HTTP {status}"),
-        });
-    }
-    let final_url = resp.url().to_string();
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let body = resp.text().map_err(|e| IndexError::Unreachable {
-        url: url.clone(),
-        reason: describe(&e),
-    })?;
+    let content_type = resp.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let body = resp.text();
     let unexpected = |detail: String| IndexError::Unexpected {
         url: url.clone(),
         detail,
@@ -154,8 +143,8 @@ pub fn existing_files(
                 out.insert(link.filename, h.to_ascii_lowercase());
             }
             None if wanted.contains(&link.filename.as_str()) => {
-                let href = resolve(&final_url, &link.href);
-                let h = download_sha256(client, &href, policy)?;
+                let href = resolve(&resp.url, &link.href);
+                let h = download_sha256(http, &href, policy)?;
                 out.insert(link.filename, h);
             }
             None => {}
@@ -172,24 +161,21 @@ fn failure(url: &str, f: HttpFailure) -> IndexError {
         },
         HttpFailure::Status(resp) => IndexError::Unreachable {
             url: url.to_owned(),
-            reason: format!("HTTP {} after retries", resp.status()),
+            reason: format!("HTTP {} after retries", resp.status),
         },
     }
 }
 
-fn download_sha256(client: &Client, url: &str, policy: RetryPolicy) -> Result<String, IndexError> {
-    let resp = send_with_retries(policy, || client.get(url)).map_err(|f| failure(url, f))?;
-    if !resp.status().is_success() {
+fn download_sha256(http: &Http, url: &str, policy: RetryPolicy) -> Result<String, IndexError> {
+    let resp =
+        send_with_retries(http, policy, &Request::get(url)).map_err(|f| failure(url, f))?;
+    if !resp.is_success() {
         return Err(IndexError::Unexpected {
             url: url.to_owned(),
-            detail: format!("HTTP {} downloading a listed file to hash it", resp.status()),
+            detail: format!("HTTP {} downloading a listed file to hash it", resp.status),
         });
     }
-    let bytes = resp.bytes().map_err(|e| IndexError::Unreachable {
-        url: url.to_owned(),
-        reason: describe(&e),
-    })?;
-    Ok(hex(&sha2::Sha256::digest(&bytes)))
+    Ok(hex(&sha2::Sha256::digest(&resp.body)))
 }
 
 /// Lower-case hex.

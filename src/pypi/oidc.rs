@@ -9,12 +9,9 @@
 //! index base URL is a parameter: private warehouse deployments and tests
 //! point it elsewhere.
 
-use std::time::Duration;
-
-use reqwest::blocking::Client;
 use serde::Deserialize;
 
-use super::http::{HttpFailure, RetryPolicy, describe, send_with_retries};
+use super::http::{Http, HttpFailure, Request, Response, RetryPolicy, send_with_retries};
 use crate::secret::Secret;
 
 /// Where GitHub hands out ID tokens (from the runner's environment).
@@ -71,7 +68,7 @@ pub enum OidcError {
 
 /// Runs the whole exchange against the index at `base` (`https://pypi.org`).
 pub fn exchange(
-    client: &Client,
+    client: &Http,
     base: &str,
     github: &GithubIdTokenSource,
     policy: RetryPolicy,
@@ -95,16 +92,17 @@ pub struct PublisherContext {
     pub project: Option<String>,
 }
 
-fn audience(client: &Client, base: &str, policy: RetryPolicy) -> Result<String, OidcError> {
+fn audience(client: &Http, base: &str, policy: RetryPolicy) -> Result<String, OidcError> {
     #[derive(Deserialize)]
     struct Audience {
         audience: String,
     }
     let url = format!("{base}/_/oidc/audience");
     let step = "asking the index for its audience (GET /_/oidc/audience)";
-    let resp = send_with_retries(policy, || client.get(&url)).map_err(|f| http(step, f))?;
-    let status = resp.status();
-    if status.as_u16() == 404 {
+    let resp = send_with_retries(client, policy, &Request::get(&url).header("Accept", "application/json"))
+        .map_err(|f| http(step, f))?;
+    let status = resp.status;
+    if status == 404 {
         return Err(OidcError::Http {
             step,
             detail: format!(
@@ -112,22 +110,17 @@ fn audience(client: &Client, base: &str, policy: RetryPolicy) -> Result<String, 
             ),
         });
     }
-    if !status.is_success() {
+    if !resp.is_success() {
         return Err(OidcError::Http {
             step,
             detail: format!("HTTP {status}"),
         });
     }
-    resp.json::<Audience>()
-        .map(|a| a.audience)
-        .map_err(|e| OidcError::Http {
-            step,
-            detail: format!("unreadable answer: {}", describe(&e)),
-        })
+    json::<Audience>(&resp, step).map(|a| a.audience)
 }
 
 fn id_token(
-    client: &Client,
+    client: &Http,
     github: &GithubIdTokenSource,
     audience: &str,
     policy: RetryPolicy,
@@ -143,15 +136,12 @@ fn id_token(
         crate::secret::percent_encode(audience)
     );
     let step = "requesting the GitHub Actions ID token";
-    let resp = send_with_retries(policy, || {
-        client
-            .get(&url)
-            .bearer_auth(github.request_token.expose())
-            .header("Accept", "application/json")
-    })
-    .map_err(|f| http(step, f))?;
-    let status = resp.status();
-    if !status.is_success() {
+    let req = Request::get(&url)
+        .bearer(&github.request_token)
+        .header("Accept", "application/json");
+    let resp = send_with_retries(client, policy, &req).map_err(|f| http(step, f))?;
+    let status = resp.status;
+    if !resp.is_success() {
         return Err(OidcError::Http {
             step,
             detail: format!(
@@ -159,16 +149,11 @@ fn id_token(
             ),
         });
     }
-    resp.json::<Value>()
-        .map(|v| Secret::new(v.value))
-        .map_err(|e| OidcError::Http {
-            step,
-            detail: format!("unreadable answer: {}", describe(&e)),
-        })
+    json::<Value>(&resp, step).map(|v| Secret::new(v.value))
 }
 
 fn mint(
-    client: &Client,
+    client: &Http,
     base: &str,
     jwt: &Secret,
     policy: RetryPolicy,
@@ -194,27 +179,17 @@ fn mint(
     let url = format!("{base}/_/oidc/mint-token");
     let step = "minting an upload token (POST /_/oidc/mint-token)";
     let body = serde_json::json!({ "token": jwt.expose() }).to_string();
-    let resp = send_with_retries(policy, || {
-        client
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .body(body.clone())
-            .timeout(Duration::from_secs(30))
-    })
-    .map_err(|f| http(step, f))?;
-    let status = resp.status();
-    if status.is_success() {
-        let ok: Ok_ = resp.json().map_err(|e| OidcError::Http {
-            step,
-            detail: format!("unreadable answer: {}", describe(&e)),
-        })?;
+    let req = Request::post_json(&url, body).header("Accept", "application/json");
+    let resp = send_with_retries(client, policy, &req).map_err(|f| http(step, f))?;
+    let status = resp.status;
+    if resp.is_success() {
+        let ok: Ok_ = json(&resp, step)?;
         return Ok(Minted {
             token: Secret::new(ok.token),
             expires: ok.expires,
         });
     }
-    let text = resp.text().unwrap_or_default();
-    let failure: Option<Failure> = serde_json::from_str(&text).ok();
+    let failure: Option<Failure> = serde_json::from_slice(&resp.body).ok();
     match failure {
         Some(f) if !f.errors.is_empty() => Err(OidcError::Refused {
             index: base.to_owned(),
@@ -236,9 +211,16 @@ fn http(step: &'static str, f: HttpFailure) -> OidcError {
         step,
         detail: match f {
             HttpFailure::Connect(m) => m,
-            HttpFailure::Status(r) => format!("HTTP {} after retries", r.status()),
+            HttpFailure::Status(r) => format!("HTTP {} after retries", r.status),
         },
     }
+}
+
+fn json<T: serde::de::DeserializeOwned>(resp: &Response, step: &'static str) -> Result<T, OidcError> {
+    serde_json::from_slice(&resp.body).map_err(|e| OidcError::Http {
+        step,
+        detail: format!("unreadable answer ({e})"),
+    })
 }
 
 /// One line per warehouse error code: what to configure where.

@@ -273,7 +273,7 @@ pub fn run(
     let tools = venv::ensure(project, opts.echo).map_err(|e| PreflightError {
         problems: vec![e.to_string()],
     })?;
-    let client = super::http::client()?;
+    let client = super::http::Http::new();
 
     let (password, origin): (Secret, String) = match &prepared.credential {
         Credential::Variable(var) => (
@@ -304,7 +304,10 @@ pub fn run(
             let mut only = Redactor::new();
             only.add(&minted.token);
             if let Some(a) = &actions {
-                for line in a.mask_lines(&only) {
+                // The raw value first, then its encodings.
+                let raw = a.add_mask(&minted.token);
+                reporter.workflow_command(&raw);
+                for line in a.mask_lines(&only).into_iter().filter(|l| *l != raw) {
                     reporter.workflow_command(&line);
                 }
             }

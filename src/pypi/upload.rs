@@ -2,8 +2,6 @@
 //! never prompting, output redacted, and its failures mapped to causes the
 //! caller can act on (retry, or explain).
 
-use std::io::IsTerminal as _;
-
 use super::build::DistFile;
 use super::venv::Tools;
 use crate::secret::{Redactor, Secret};
@@ -76,14 +74,12 @@ impl Upload<'_> {
     /// The twine command. Holds no secret in its arguments: the password is
     /// in its environment only.
     pub fn child(&self, echo: Echo) -> Child {
-        let mut child = self
-            .tools
+        // twine's output always goes through a pipe and the redactor, never
+        // straight to a terminal: a progress bar would only garble it.
+        self.tools
             .twine()
-            .args(["upload", "--non-interactive", "--repository-url", self.url]);
-        if !std::io::stderr().is_terminal() {
-            child = child.arg("--disable-progress-bar");
-        }
-        child
+            .args(["upload", "--non-interactive", "--disable-progress-bar"])
+            .args(["--repository-url", self.url])
             .args(self.files.iter().map(|f| f.path.as_os_str()))
             .env("TWINE_USERNAME", self.username)
             .secret_env("TWINE_PASSWORD", self.password)
@@ -191,6 +187,40 @@ fn tail(text: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_never_in_argv() {
+        use super::super::build::Kind;
+        use super::super::venv::{Source, Tools};
+        let tools = Tools {
+            python: "/usr/bin/python3".into(),
+            twine_exe: None,
+            source: Source::Path,
+        };
+        let password = Secret::new("pypi-CANARY-argv-7c1d");
+        let file = DistFile {
+            path: "/d/x-1.tar.gz".into(),
+            name: "x-1.tar.gz".into(),
+            kind: Kind::Sdist,
+            version: "1".into(),
+            size: 1,
+            sha256: "0".repeat(64),
+        };
+        let up = Upload {
+            tools: &tools,
+            url: "http://127.0.0.1:1/",
+            username: "__token__",
+            password: &password,
+            password_origin: "TWINE_PASSWORD",
+            files: &[&file],
+        };
+        let argv = up.child(Echo::Quiet).argv();
+        assert!(argv.iter().all(|a| !a.contains("CANARY")), "{argv:?}");
+        assert!(argv.contains(&"--non-interactive".to_string()));
+        let mut r = Redactor::new();
+        r.add(&password);
+        assert!(!up.child(Echo::Quiet).display(&r).contains("CANARY"));
+    }
 
     #[test]
     fn maps_twine_errors() {
