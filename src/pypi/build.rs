@@ -170,7 +170,11 @@ pub fn release_files(
             pre.problem(format!(
                 "{}: no {} of {} {version}; {build_hint}",
                 dir.display(),
-                if kind == Kind::Sdist { "sdist (.tar.gz)" } else { "wheel (.whl)" },
+                if kind == Kind::Sdist {
+                    "sdist (.tar.gz)"
+                } else {
+                    "wheel (.whl)"
+                },
                 package.name
             ));
         }
@@ -282,7 +286,12 @@ pub fn build(
         if !built_names.contains(&old.file_name().unwrap_or_default()) {
             std::fs::remove_file(&old)
                 .with_context(|| format!("cannot remove the stale {}", old.display()))?;
-            removed.push(old.file_name().unwrap_or_default().to_string_lossy().into_owned());
+            removed.push(
+                old.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
         }
     }
     let mut files = Vec::new();
@@ -334,7 +343,10 @@ mod tests {
         assert!(check_tag("v0.1.0", &v).is_ok());
         assert!(check_tag("0.1.0", &v).is_ok());
         let e = check_tag("v0.2.0", &v).unwrap_err();
-        assert!(e.contains("pyproject.toml:7") && e.contains("tag v0.1.0"), "{e}");
+        assert!(
+            e.contains("pyproject.toml:7") && e.contains("tag v0.1.0"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -355,7 +367,10 @@ mod tests {
         let files = release_files(tmp.path(), &pkg, &mut pre).unwrap();
         assert_eq!(files.len(), 1);
         let e = pre.finish().unwrap_err().to_string();
-        assert!(e.contains("another version") && e.contains("mult_agentes-0.1.0.tar.gz"), "{e}");
+        assert!(
+            e.contains("another version") && e.contains("mult_agentes-0.1.0.tar.gz"),
+            "{e}"
+        );
         assert!(e.contains("no sdist"), "{e}");
         assert!(!e.contains("other-1.0"), "{e}");
     }

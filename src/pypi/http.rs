@@ -293,8 +293,8 @@ fn exchange_once(
             transient: true,
             message: format!("cannot resolve {host}"),
         })?;
-    let mut stream =
-        TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(|e| io("cannot connect to", e))?;
+    let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
+        .map_err(|e| io("cannot connect to", e))?;
     let _ = stream.set_read_timeout(Some(TIMEOUT));
     let _ = stream.set_write_timeout(Some(TIMEOUT));
     let _ = stream.set_nodelay(true);
@@ -348,7 +348,12 @@ fn parse_response(raw: &[u8]) -> Option<Response> {
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     let mut body = raw[end + 4..].to_vec();
-    let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+    };
     if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         body = dechunk(&body)?;
     } else if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
@@ -389,7 +394,11 @@ fn host_port(url: &str) -> Option<(String, u16, String)> {
     if u.scheme() != "http" {
         return None;
     }
-    let host = u.host_str()?.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let host = u
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let port = u.port_or_known_default()?;
     let mut path = u.path().to_owned();
     if let Some(q) = u.query() {
@@ -553,11 +562,17 @@ mod tests {
             "HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n{}trailing".into(),
         ]);
         let resp = Http::new()
-            .send(&Request::post_json(format!("{base}/m"), r#"{"token":"t"}"#.into()))
+            .send(&Request::post_json(
+                format!("{base}/m"),
+                r#"{"token":"t"}"#.into(),
+            ))
             .unwrap();
         assert_eq!(resp.text(), "{}");
         let seen = &server.join().unwrap()[0];
         assert!(seen.starts_with("POST /m HTTP/1.0\r\n"), "{seen}");
-        assert!(seen.contains("Content-Length: 13\r\n\r\n{\"token\":\"t\"}"), "{seen}");
+        assert!(
+            seen.contains("Content-Length: 13\r\n\r\n{\"token\":\"t\"}"),
+            "{seen}"
+        );
     }
 }

@@ -59,7 +59,9 @@ impl std::fmt::Display for IndexQuery {
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     /// No answer.
-    #[error("cannot reach the index at {url}: {reason}; check the URL and your network, then run again")]
+    #[error(
+        "cannot reach the index at {url}: {reason}; check the URL and your network, then run again"
+    )]
     Unreachable {
         /// What was asked.
         url: String,
@@ -78,7 +80,9 @@ pub enum IndexError {
         status: u16,
     },
     /// Another error status, or an answer we cannot read.
-    #[error("the index at {url} gave an unexpected answer: {detail}; is --check-url / --repository-url right?")]
+    #[error(
+        "the index at {url} gave an unexpected answer: {detail}; is --check-url / --repository-url right?"
+    )]
     Unexpected {
         /// What was asked.
         url: String,
@@ -123,7 +127,10 @@ pub fn existing_files(
         }
         _ => {}
     }
-    let content_type = resp.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let content_type = resp
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let body = resp.text();
     let unexpected = |detail: String| IndexError::Unexpected {
         url: url.clone(),
@@ -167,8 +174,7 @@ fn failure(url: &str, f: HttpFailure) -> IndexError {
 }
 
 fn download_sha256(http: &Http, url: &str, policy: RetryPolicy) -> Result<String, IndexError> {
-    let resp =
-        send_with_retries(http, policy, &Request::get(url)).map_err(|f| failure(url, f))?;
+    let resp = send_with_retries(http, policy, &Request::get(url)).map_err(|f| failure(url, f))?;
     if !resp.is_success() {
         return Err(IndexError::Unexpected {
             url: url.to_owned(),
@@ -235,8 +241,7 @@ pub fn parse_pep691(body: &str) -> Result<Vec<Link>, String> {
         #[serde(default)]
         hashes: BTreeMap<String, String>,
     }
-    let p: Page =
-        serde_json::from_str(body).map_err(|e| format!("not PEP 691 JSON ({e})"))?;
+    let p: Page = serde_json::from_str(body).map_err(|e| format!("not PEP 691 JSON ({e})"))?;
     Ok(p.files
         .into_iter()
         .map(|f| Link {
@@ -300,10 +305,7 @@ fn attr(tag: &str, name: &str) -> Option<String> {
         let value = tag[value_start..].trim_start();
         return Some(match value.chars().next()? {
             q @ ('"' | '\'') => value[1..].split(q).next()?.to_owned(),
-            _ => value
-                .split(|c: char| c.is_whitespace())
-                .next()?
-                .to_owned(),
+            _ => value.split(|c: char| c.is_whitespace()).next()?.to_owned(),
         });
     }
     None
@@ -359,7 +361,10 @@ mod tests {
             r#"{{"info":{{}},"urls":[{{"filename":"x-1.tar.gz","url":"https://f/x","digests":{{"md5":"0","sha256":"{H1}"}}}}]}}"#
         );
         let l = parse_json_api(&j).unwrap();
-        assert_eq!((l[0].filename.as_str(), l[0].sha256.as_deref()), ("x-1.tar.gz", Some(H1)));
+        assert_eq!(
+            (l[0].filename.as_str(), l[0].sha256.as_deref()),
+            ("x-1.tar.gz", Some(H1))
+        );
         assert!(parse_json_api("<html>").is_err());
     }
 

@@ -17,8 +17,18 @@ pub mod venv;
 
 pub use venv::doctor_tools;
 
+use crate::config::Project;
 use crate::settings::Step;
+use crate::tools::Echo;
 use index::IndexQuery;
+
+/// `cargo xtask setup`: provisions the managed tool environment under
+/// `target/` (pinned build, twine, pypiserver, passlib), or checks the tools
+/// on PATH when `use-path-tools` is on. Reuses what is there; safe to run
+/// concurrently (file lock).
+pub fn setup(project: &Project, echo: Echo) -> Result<venv::Tools, venv::ToolsError> {
+    venv::ensure(project, echo)
+}
 
 /// Where to publish.
 #[derive(Clone, Debug, PartialEq, Eq)]

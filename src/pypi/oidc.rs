@@ -99,8 +99,12 @@ fn audience(client: &Http, base: &str, policy: RetryPolicy) -> Result<String, Oi
     }
     let url = format!("{base}/_/oidc/audience");
     let step = "asking the index for its audience (GET /_/oidc/audience)";
-    let resp = send_with_retries(client, policy, &Request::get(&url).header("Accept", "application/json"))
-        .map_err(|f| http(step, f))?;
+    let resp = send_with_retries(
+        client,
+        policy,
+        &Request::get(&url).header("Accept", "application/json"),
+    )
+    .map_err(|f| http(step, f))?;
     let status = resp.status;
     if status == 404 {
         return Err(OidcError::Http {
@@ -129,7 +133,11 @@ fn id_token(
     struct Value {
         value: String,
     }
-    let sep = if github.request_url.contains('?') { '&' } else { '?' };
+    let sep = if github.request_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     let url = format!(
         "{}{sep}audience={}",
         github.request_url,
@@ -216,7 +224,10 @@ fn http(step: &'static str, f: HttpFailure) -> OidcError {
     }
 }
 
-fn json<T: serde::de::DeserializeOwned>(resp: &Response, step: &'static str) -> Result<T, OidcError> {
+fn json<T: serde::de::DeserializeOwned>(
+    resp: &Response,
+    step: &'static str,
+) -> Result<T, OidcError> {
     serde_json::from_slice(&resp.body).map_err(|e| OidcError::Http {
         step,
         detail: format!("unreadable answer ({e})"),
@@ -242,13 +253,19 @@ pub fn explain(code: &str, description: &str, base: &str, ctx: &PublisherContext
             "a pending publisher matches, but it cannot create {project} (the name is taken, or the pending \
              publisher names another project). Check {base}/manage/account/publishing/"
         ),
-        "invalid-token" => "the GitHub ID token was refused (expired, or the wrong audience): re-run the job; \
+        "invalid-token" => {
+            "the GitHub ID token was refused (expired, or the wrong audience): re-run the job; \
              do not cache ID tokens between steps"
-            .to_owned(),
-        "invalid-reuse-token" => "this ID token was already used to mint a token: each ID token mints once; \
+                .to_owned()
+        }
+        "invalid-reuse-token" => {
+            "this ID token was already used to mint a token: each ID token mints once; \
              re-run the job"
-            .to_owned(),
-        "invalid-payload" => "the mint request was malformed (a release-kit bug: please report it)".to_owned(),
+                .to_owned()
+        }
+        "invalid-payload" => {
+            "the mint request was malformed (a release-kit bug: please report it)".to_owned()
+        }
         "not-enabled" => format!(
             "trusted publishing is disabled on {base} right now; set an API token in the password variable \
              for this run instead"
@@ -273,9 +290,20 @@ mod tests {
             workflow_ref: Some("acme/mult/.github/workflows/release.yml@refs/tags/v1".into()),
             project: Some("mult-agentes".into()),
         };
-        let m = explain("invalid-publisher", "valid token, but no publisher", "https://pypi.org", &ctx);
-        assert!(m.contains("https://pypi.org/manage/project/mult-agentes/settings/publishing/"), "{m}");
-        assert!(m.contains("repository acme/mult") && m.contains("workflow release.yml"), "{m}");
+        let m = explain(
+            "invalid-publisher",
+            "valid token, but no publisher",
+            "https://pypi.org",
+            &ctx,
+        );
+        assert!(
+            m.contains("https://pypi.org/manage/project/mult-agentes/settings/publishing/"),
+            "{m}"
+        );
+        assert!(
+            m.contains("repository acme/mult") && m.contains("workflow release.yml"),
+            "{m}"
+        );
         for code in [
             "invalid-pending-publisher",
             "invalid-token",
@@ -283,15 +311,21 @@ mod tests {
             "invalid-payload",
             "not-enabled",
         ] {
-            assert!(!explain(code, "", "https://test.pypi.org", &ctx).contains("unknown"), "{code}");
+            assert!(
+                !explain(code, "", "https://test.pypi.org", &ctx).contains("unknown"),
+                "{code}"
+            );
         }
     }
 
     #[test]
     fn source_needs_both_variables() {
-        assert!(GithubIdTokenSource::from_env(|k| (k == "ACTIONS_ID_TOKEN_REQUEST_URL")
-            .then(|| "http://x".to_string()))
-        .is_none());
+        assert!(
+            GithubIdTokenSource::from_env(
+                |k| (k == "ACTIONS_ID_TOKEN_REQUEST_URL").then(|| "http://x".to_string())
+            )
+            .is_none()
+        );
         let s = GithubIdTokenSource::from_env(|_| Some("v".into())).unwrap();
         assert_eq!(format!("{:?}", s.request_token), crate::secret::MASK);
     }

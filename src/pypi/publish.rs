@@ -171,7 +171,11 @@ pub fn prepare(
             if f.severity == Severity::Error {
                 // The settings check already reports a wrong index / expiry.
                 let line = format!("{var}: {}", f.message);
-                if !report.errors.iter().any(|p| p.name == var && p.message.contains(&f.message)) {
+                if !report
+                    .errors
+                    .iter()
+                    .any(|p| p.name == var && p.message.contains(&f.message))
+                {
                     pre.problem(line);
                 }
             } else {
@@ -184,7 +188,12 @@ pub fn prepare(
     Ok(Prepared {
         package: package.expect("checked"),
         files,
-        username,
+        // A minted token always goes with `__token__`.
+        username: if trusted {
+            "__token__".into()
+        } else {
+            username
+        },
         credential: if trusted {
             Credential::TrustedPublishing(oidc_source.expect("checked"))
         } else {
@@ -314,9 +323,15 @@ pub fn run(
             redactor.add(&minted.token);
             if let Some(exp) = minted.expires {
                 let left = exp.saturating_sub(token::unix_now());
-                reporter.info(&format!("minted an upload token valid for {} min", left / 60));
+                reporter.info(&format!(
+                    "minted an upload token valid for {} min",
+                    left / 60
+                ));
             }
-            (minted.token, "the token minted by trusted publishing".to_owned())
+            (
+                minted.token,
+                "the token minted by trusted publishing".to_owned(),
+            )
         }
     };
     for note in &prepared.token_notes {
@@ -409,7 +424,10 @@ pub fn run(
         };
         reporter.info(&format!(
             "uploading {} to {url}",
-            todo.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+            todo.iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
         match upload.run(&redactor, opts.echo) {
             // No second listing: PyPI's JSON API is cached and would lag.
@@ -437,7 +455,10 @@ fn sleep(d: Duration) {
 
 fn upload_error(e: &UploadError, target: &Target) -> String {
     match e {
-        UploadError::Rejected { status: 400 | 409, reason } if reason.contains("exist") => format!(
+        UploadError::Rejected {
+            status: 400 | 409,
+            reason,
+        } if reason.contains("exist") => format!(
             "{e}\nthe index already holds a file of this name that it does not list (deleted files \
              stay reserved on PyPI): bump the version and run `cargo xtask build` again"
         ),

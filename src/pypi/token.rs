@@ -74,7 +74,10 @@ pub struct Finding {
 
 /// Decodes a token offline.
 pub fn inspect(token: &str) -> Result<TokenInfo, TokenError> {
-    let body = token.trim().strip_prefix("pypi-").ok_or(TokenError::NotAToken)?;
+    let body = token
+        .trim()
+        .strip_prefix("pypi-")
+        .ok_or(TokenError::NotAToken)?;
     let body = body.trim_end_matches('=');
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(body)
@@ -129,7 +132,10 @@ fn apply_caveat(info: &mut TokenInfo, caveat: &serde_json::Value) {
                 info.expires_at = items.get(1).and_then(Value::as_u64);
                 info.not_before = items.get(2).and_then(Value::as_u64);
             }
-            Some(1) => narrow(info, Scope::Projects(strings(items.get(1).unwrap_or(&Value::Null)))),
+            Some(1) => narrow(
+                info,
+                Scope::Projects(strings(items.get(1).unwrap_or(&Value::Null))),
+            ),
             Some(2) => narrow(
                 info,
                 Scope::ProjectIds(strings(items.get(1).unwrap_or(&Value::Null))),
@@ -245,9 +251,7 @@ pub fn assess(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut push = |severity, message: String| out.push(Finding { severity, message });
-    let index = expected
-        .or(info.location.as_deref())
-        .unwrap_or("pypi.org");
+    let index = expected.or(info.location.as_deref()).unwrap_or("pypi.org");
     match info.location.as_deref() {
         Some(loc) if expected.is_some() && !same_index(loc, index) => push(
             Severity::Error,
@@ -282,13 +286,17 @@ pub fn assess(
     {
         push(
             Severity::Error,
-            format!("is not valid for another {}; check the machine's clock", ago(nbf - now)),
+            format!(
+                "is not valid for another {}; check the machine's clock",
+                ago(nbf - now)
+            ),
         );
     }
     match &info.scope {
         Scope::Unknown => push(
             Severity::Note,
-            "scope unknown: the token shows no scope caveat (the index may still restrict it)".into(),
+            "scope unknown: the token shows no scope caveat (the index may still restrict it)"
+                .into(),
         ),
         Scope::Account => push(
             Severity::Warning,
@@ -467,10 +475,14 @@ mod tests {
         let test_token = tok("test.pypi.org", &["[3,\"user-id\"]"]);
         let info = inspect(&test_token).unwrap();
         let f = assess(&info, Some("pypi.org"), None, NOW);
-        assert!(f.iter().any(|f| f.severity == Severity::Error
-            && f.message.contains("test.pypi.org, not pypi.org")));
-        assert!(f.iter().any(|f| f.severity == Severity::Warning
-            && f.message.contains("account-wide")));
+        assert!(
+            f.iter().any(|f| f.severity == Severity::Error
+                && f.message.contains("test.pypi.org, not pypi.org"))
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.severity == Severity::Warning && f.message.contains("account-wide"))
+        );
         let prod = tok("pypi.org", &[]);
         let p = settings_problem(&prod, "test.pypi.org").unwrap();
         assert!(p.contains("TWINE_PASSWORD_TEST"), "{p}");
@@ -489,9 +501,16 @@ mod tests {
     #[test]
     fn other_project_is_an_error_and_ids_are_noted() {
         let t = tok("pypi.org", &[r#"[1,["other-pkg","third"]]"#]);
-        let f = assess(&inspect(&t).unwrap(), Some("pypi.org"), Some("mult-agentes"), NOW);
-        assert!(f.iter().any(|f| f.severity == Severity::Error
-            && f.message.contains("scoped to other-pkg, third")));
+        let f = assess(
+            &inspect(&t).unwrap(),
+            Some("pypi.org"),
+            Some("mult-agentes"),
+            NOW,
+        );
+        assert!(
+            f.iter().any(|f| f.severity == Severity::Error
+                && f.message.contains("scoped to other-pkg, third"))
+        );
         let t = tok("pypi.org", &[r#"[2,["0a1b"]]"#, "[3,\"u\"]"]);
         assert_eq!(
             inspect(&t).unwrap().scope,
@@ -506,7 +525,10 @@ mod tests {
             &[&format!("[0,{},{}]", NOW - 100, NOW - 200), "[3,\"u\"]"],
         );
         let info = inspect(&t).unwrap();
-        let text = format!("{info:?}{:?}", assess(&info, Some("pypi.org"), Some("p"), NOW));
+        let text = format!(
+            "{info:?}{:?}",
+            assess(&info, Some("pypi.org"), Some("p"), NOW)
+        );
         assert!(!text.contains("CANARY"), "{text}");
         assert!(!text.contains(&t[5..20]), "{text}");
     }

@@ -240,12 +240,17 @@ mod tests {
         let out = "ERROR    HTTPError: 400 Bad Request from https://test.pypi.org/legacy/\n         \
                    File already exists ('x-1.whl', with blake2_256 hash 'ab'). See https://test.pypi.org/help/#file-name-reuse\n";
         match classify(out, "X") {
-            UploadError::Rejected { status: 400, reason } => {
+            UploadError::Rejected {
+                status: 400,
+                reason,
+            } => {
                 assert!(reason.contains("File already exists"), "{reason}")
             }
             other => panic!("{other:?}"),
         }
-        assert!(classify("ERROR    HTTPError: 503 Service Unavailable from u\n", "X").is_transient());
+        assert!(
+            classify("ERROR    HTTPError: 503 Service Unavailable from u\n", "X").is_transient()
+        );
         assert!(classify("ERROR    HTTPError: 429 Too Many Requests from u\n", "X").is_transient());
         assert!(
             classify(
@@ -254,6 +259,9 @@ mod tests {
             )
             .is_transient()
         );
-        assert!(matches!(classify("InvalidDistribution: bad", "X"), UploadError::Other { .. }));
+        assert!(matches!(
+            classify("InvalidDistribution: bad", "X"),
+            UploadError::Other { .. }
+        ));
     }
 }

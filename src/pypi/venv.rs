@@ -381,8 +381,34 @@ mod tests {
             env: USE_PATH_TOOLS_ENV,
         }
         .to_string();
-        assert!(e.contains("use-path-tools") && e.contains("cargo xtask setup"), "{e}");
+        assert!(
+            e.contains("use-path-tools") && e.contains("cargo xtask setup"),
+            "{e}"
+        );
         assert!(!e.contains("Traceback"));
+    }
+
+    #[test]
+    fn doctor_lists_unprovisioned_tools_with_the_fix() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("release-kit.toml"), "").unwrap();
+        let project = Project {
+            root: tmp.path().to_owned(),
+            config: Default::default(),
+        };
+        let reports = doctor_tools(&project);
+        let names: Vec<_> = reports.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["build (managed)", "twine (managed)", "pypiserver (managed)"]
+        );
+        // CARGO_TARGET_DIR, when set, may point at a provisioned target/.
+        let ready = is_provisioned(&venv_dir(&project));
+        assert!(
+            reports
+                .iter()
+                .all(|r| r.path.is_some() == ready && r.install.contains("cargo xtask setup"))
+        );
     }
 
     #[test]
@@ -407,6 +433,10 @@ mod tests {
             .run(&Redactor::new())
             .unwrap();
         assert!(!out.status.success());
-        assert!(network_reason(&out.combined()).is_some(), "{}", out.combined());
+        assert!(
+            network_reason(&out.combined()).is_some(),
+            "{}",
+            out.combined()
+        );
     }
 }

@@ -132,7 +132,9 @@ impl Settings {
         // A readable PyPI token also says which index it is for and when it
         // expires (offline; nothing of the token is printed).
         match var.format {
-            super::Format::PypiToken { index } => crate::pypi::token::settings_problem(value, index),
+            super::Format::PypiToken { index } => {
+                crate::pypi::token::settings_problem(value, index)
+            }
             _ => None,
         }
     }

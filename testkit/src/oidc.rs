@@ -230,7 +230,11 @@ fn mint(st: &mut State, body: &[u8]) -> Response<Full<Bytes>> {
     let audience_ok = jwt
         .split('.')
         .nth(1)
-        .and_then(|c| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok())
+        .and_then(|c| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+        })
         .and_then(|c| serde_json::from_slice::<serde_json::Value>(&c).ok())
         .is_some_and(|c| c["aud"] == st.config.audience.as_str());
     match st.issued.get_mut(&jwt) {

@@ -34,7 +34,12 @@ pub struct PublishArgs {
     check_url: Option<String>,
     /// Trusted publishing endpoints' base URL (default: the target's host;
     /// also RELEASE_KIT_OIDC_URL). For private warehouse deployments.
-    #[arg(long, value_name = "URL", env = "RELEASE_KIT_OIDC_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "RELEASE_KIT_OIDC_URL",
+        hide_env_values = true
+    )]
     oidc_url: Option<String>,
 }
 
@@ -72,7 +77,14 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     };
     let env = |k: &str| std::env::var(k).ok();
     let prepared = publish::prepare(&project, settings, &opts, &env)?;
-    let report = publish::run(&project, settings, &prepared, &opts, &env, &CtxReporter(ctx))?;
+    let report = publish::run(
+        &project,
+        settings,
+        &prepared,
+        &opts,
+        &env,
+        &CtxReporter(ctx),
+    )?;
     if let Some(summary) = Actions::detect().and_then(|a| a.step_summary) {
         let _ = ci::append_summary(&summary, &publish::summary_markdown(&report));
     }
@@ -89,7 +101,11 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
         };
         ctx.out(format!("{:width$}  {what}", f.name));
     }
-    let verb = if report.dry_run { "dry run: nothing uploaded to" } else { "done:" };
+    let verb = if report.dry_run {
+        "dry run: nothing uploaded to"
+    } else {
+        "done:"
+    };
     ctx.info(format!(
         "{verb} {} {} on {} ({} with {})",
         report.package, report.version, report.target, report.checked, report.credential

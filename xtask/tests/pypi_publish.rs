@@ -22,7 +22,11 @@ fn build_publish_install_rerun_and_failures() {
     let run = project.xtask(&["build"], &[]).expect(0);
     let out = run.stdout();
     assert!(out.contains("mult_agentes-0.1.0.tar.gz"), "{}", run.all());
-    assert!(out.contains("mult_agentes-0.1.0-py3-none-any.whl"), "{}", run.all());
+    assert!(
+        out.contains("mult_agentes-0.1.0-py3-none-any.whl"),
+        "{}",
+        run.all()
+    );
     assert_eq!(out.matches("sha256 ").count(), 2, "{}", run.all());
     assert!(run.stderr().contains("twine check --strict: passed"));
 
@@ -30,7 +34,11 @@ fn build_publish_install_rerun_and_failures() {
     let run = project
         .xtask(&["publish", "--repository-url", &url], &[])
         .expect(3);
-    assert!(run.stderr().contains("TWINE_PASSWORD: is not set"), "{}", run.all());
+    assert!(
+        run.stderr().contains("TWINE_PASSWORD: is not set"),
+        "{}",
+        run.all()
+    );
     assert!(server.files().is_empty());
 
     // dry run: the plan, nothing uploaded.
@@ -38,18 +46,31 @@ fn build_publish_install_rerun_and_failures() {
     let run = project
         .xtask(&["publish", "--repository-url", &url, "--dry-run"], &env)
         .expect(0);
-    assert_eq!(run.stdout().matches("would upload").count(), 2, "{}", run.all());
+    assert_eq!(
+        run.stdout().matches("would upload").count(),
+        2,
+        "{}",
+        run.all()
+    );
     assert!(server.files().is_empty());
 
     // publish: both files uploaded, the account-wide token warned about.
     let run = project
         .xtask(&["publish", "--repository-url", &url], &env)
         .expect(0);
-    assert_eq!(run.stdout().matches("  uploaded").count(), 2, "{}", run.all());
+    assert_eq!(
+        run.stdout().matches("  uploaded").count(),
+        2,
+        "{}",
+        run.all()
+    );
     assert!(run.stderr().contains("account-wide"), "{}", run.all());
     assert_eq!(
         server.files(),
-        ["mult_agentes-0.1.0-py3-none-any.whl", "mult_agentes-0.1.0.tar.gz"]
+        [
+            "mult_agentes-0.1.0-py3-none-any.whl",
+            "mult_agentes-0.1.0.tar.gz"
+        ]
     );
     let no_secret = |run: &pypi_common::Run| {
         let all = run.all();
@@ -75,7 +96,11 @@ fn build_publish_install_rerun_and_failures() {
         .arg("mult-agentes==0.1.0")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = std::process::Command::new(&vpy)
         .args([
             "-c",
@@ -94,7 +119,9 @@ fn build_publish_install_rerun_and_failures() {
         .xtask(&["publish", "--repository-url", &url], &env)
         .expect(0);
     assert_eq!(
-        run.stdout().matches("skipped (already on the index, same sha256)").count(),
+        run.stdout()
+            .matches("skipped (already on the index, same sha256)")
+            .count(),
         2,
         "{}",
         run.all()
@@ -113,7 +140,11 @@ fn build_publish_install_rerun_and_failures() {
         )
         .expect(1);
     let err = run.stderr();
-    assert!(err.contains("TWINE_PASSWORD") && err.contains("403"), "{}", run.all());
+    assert!(
+        err.contains("TWINE_PASSWORD") && err.contains("403"),
+        "{}",
+        run.all()
+    );
     assert!(!run.all().contains(&wrong), "{}", run.all());
     assert!(!run.all().contains("CANARY"), "{}", run.all());
     assert_eq!(server.files(), ["mult_agentes-0.1.0.tar.gz"]);
@@ -124,12 +155,15 @@ fn build_publish_install_rerun_and_failures() {
         .expect(0);
     let out = run.stdout();
     assert!(
-        out.lines().any(|l| l.starts_with("mult_agentes-0.1.0.tar.gz") && l.contains("skipped")),
+        out.lines()
+            .any(|l| l.starts_with("mult_agentes-0.1.0.tar.gz") && l.contains("skipped")),
         "{}",
         run.all()
     );
     assert!(
-        out.lines().any(|l| l.starts_with("mult_agentes-0.1.0-py3-none-any.whl") && l.ends_with("uploaded")),
+        out.lines().any(
+            |l| l.starts_with("mult_agentes-0.1.0-py3-none-any.whl") && l.ends_with("uploaded")
+        ),
         "{}",
         run.all()
     );
@@ -147,7 +181,11 @@ fn build_publish_install_rerun_and_failures() {
         .xtask(&["publish", "--repository-url", &url], &env)
         .expect(1);
     let err = run.stderr();
-    assert!(err.contains("already has a file of this name with other content"), "{}", run.all());
+    assert!(
+        err.contains("already has a file of this name with other content"),
+        "{}",
+        run.all()
+    );
     assert!(err.contains("bump the version"), "{}", run.all());
     assert_eq!(mtimes(&server), before);
 
@@ -161,7 +199,10 @@ fn mtimes(server: &PypiServer) -> Vec<(String, std::time::SystemTime)> {
         .files()
         .into_iter()
         .map(|f| {
-            let m = std::fs::metadata(server.packages.join(&f)).unwrap().modified().unwrap();
+            let m = std::fs::metadata(server.packages.join(&f))
+                .unwrap()
+                .modified()
+                .unwrap();
             (f, m)
         })
         .collect()
@@ -179,14 +220,23 @@ fn preflight_reports_every_problem_without_a_request() {
         &["[0,1000,900]", "[1,[\"someone-else\"]]"],
     );
     let run = project
-        .xtask(&["publish", "--dry-run"], &[("TWINE_PASSWORD", token.as_str())])
+        .xtask(
+            &["publish", "--dry-run"],
+            &[("TWINE_PASSWORD", token.as_str())],
+        )
         .expect(3);
     let err = run.stderr();
-    assert!(err.contains("is a token for test.pypi.org, not pypi.org"), "{err}");
+    assert!(
+        err.contains("is a token for test.pypi.org, not pypi.org"),
+        "{err}"
+    );
     assert!(err.contains("expired"), "{err}");
     assert!(err.contains("scoped to someone-else"), "{err}");
     assert!(err.contains("no sdist or wheel"), "{err}");
-    assert!(!run.all().contains(&id) && !run.all().contains(&token[5..30]), "{err}");
+    assert!(
+        !run.all().contains(&id) && !run.all().contains(&token[5..30]),
+        "{err}"
+    );
 
     // env check shows the same token problem (the settings core asks the
     // token inspection).
@@ -196,7 +246,11 @@ fn preflight_reports_every_problem_without_a_request() {
             &[("TWINE_PASSWORD", token.as_str())],
         )
         .expect(3);
-    assert!(run.stderr().contains("test.pypi.org, not pypi.org"), "{}", run.all());
+    assert!(
+        run.stderr().contains("test.pypi.org, not pypi.org"),
+        "{}",
+        run.all()
+    );
     assert!(!run.all().contains(&token[5..30]));
 
     // The reverse: a PyPI token for --testpypi.
@@ -207,8 +261,17 @@ fn preflight_reports_every_problem_without_a_request() {
             &[("TWINE_PASSWORD_TEST", prod.as_str())],
         )
         .expect(3);
-    assert!(run.stderr().contains("TWINE_PASSWORD_TEST"), "{}", run.all());
-    assert!(run.stderr().contains("is a token for pypi.org, not test.pypi.org"), "{}", run.all());
+    assert!(
+        run.stderr().contains("TWINE_PASSWORD_TEST"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stderr()
+            .contains("is a token for pypi.org, not test.pypi.org"),
+        "{}",
+        run.all()
+    );
 }
 
 #[test]
@@ -224,6 +287,11 @@ fn build_refuses_a_tag_that_does_not_match() {
             ],
         )
         .expect(3);
-    assert!(run.stderr().contains("the tag v9.9.9 does not match the package version 0.1.0"), "{}", run.all());
+    assert!(
+        run.stderr()
+            .contains("the tag v9.9.9 does not match the package version 0.1.0"),
+        "{}",
+        run.all()
+    );
     assert!(!project.dist().exists());
 }

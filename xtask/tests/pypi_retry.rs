@@ -62,7 +62,11 @@ fn rate_limited_uploads_are_retried_then_explained() {
         .expect(1);
     let err = run.stderr();
     assert!(err.contains("429"), "{}", run.all());
-    assert!(err.contains("attempt 2 of 4") && err.contains("attempt 4 of 4"), "{}", run.all());
+    assert!(
+        err.contains("attempt 2 of 4") && err.contains("attempt 4 of 4"),
+        "{}",
+        run.all()
+    );
     assert!(err.contains("gave up after retries"), "{}", run.all());
     assert!(!run.all().contains("CANARY"), "{}", run.all());
     let seen = seen.lock().unwrap();
@@ -72,5 +76,8 @@ fn rate_limited_uploads_are_retried_then_explained() {
         .filter(|l| l.starts_with("GET /simple/mult-agentes/"))
         .count();
     assert_eq!(posts, 4, "{seen:?}");
-    assert_eq!(lists, 4, "the index is asked again before each attempt: {seen:?}");
+    assert_eq!(
+        lists, 4,
+        "the index is asked again before each attempt: {seen:?}"
+    );
 }

@@ -19,7 +19,10 @@ fn actions_env<'a>(
             "GITHUB_WORKFLOW_REF",
             "acme/mult-agentes/.github/workflows/release.yml@refs/tags/v0.1.0",
         ),
-        ("ACTIONS_ID_TOKEN_REQUEST_URL", stand_in.id_token_request_url.as_str()),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            stand_in.id_token_request_url.as_str(),
+        ),
         ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token),
         ("GITHUB_STEP_SUMMARY", summary),
     ]
@@ -44,7 +47,13 @@ fn mints_masks_and_uploads_without_a_password() {
     let env = actions_env(&stand_in, &request_token, &summary_s);
     let run = project
         .xtask(
-            &["publish", "--repository-url", &server.url, "--oidc-url", &stand_in.base_url],
+            &[
+                "publish",
+                "--repository-url",
+                &server.url,
+                "--oidc-url",
+                &stand_in.base_url,
+            ],
             &env,
         )
         .expect(0);
@@ -53,10 +62,17 @@ fn mints_masks_and_uploads_without_a_password() {
     // before any other stdout line, and the raw token is among them.
     let stdout = run.stdout();
     let lines: Vec<&str> = stdout.lines().collect();
-    let masks = lines.iter().take_while(|l| l.starts_with("::add-mask::")).count();
+    let masks = lines
+        .iter()
+        .take_while(|l| l.starts_with("::add-mask::"))
+        .count();
     assert!(masks >= 1, "{}", run.all());
     assert_eq!(lines[0], format!("::add-mask::{minted}"), "{}", run.all());
-    assert!(lines[masks..].iter().all(|l| !l.starts_with("::add-mask::")));
+    assert!(
+        lines[masks..]
+            .iter()
+            .all(|l| !l.starts_with("::add-mask::"))
+    );
     // Apart from its mask lines, neither token appears anywhere.
     let rest = lines[masks..].join("\n") + &run.stderr();
     assert!(!rest.contains(&minted[5..]), "{}", run.all());
@@ -76,7 +92,10 @@ fn mints_masks_and_uploads_without_a_password() {
         seen.requests
     );
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(md.contains("mult_agentes-0.1.0.tar.gz") && md.contains("Uploaded"), "{md}");
+    assert!(
+        md.contains("mult_agentes-0.1.0.tar.gz") && md.contains("Uploaded"),
+        "{md}"
+    );
     assert!(!md.contains(&minted[5..]) && !md.contains(&request_token));
 }
 
@@ -97,14 +116,28 @@ fn refused_mint_says_what_to_configure() {
     let env = actions_env(&stand_in, &request_token, &summary);
     let run = project
         .xtask(
-            &["publish", "--repository-url", &server.url, "--oidc-url", &stand_in.base_url],
+            &[
+                "publish",
+                "--repository-url",
+                &server.url,
+                "--oidc-url",
+                &stand_in.base_url,
+            ],
             &env,
         )
         .expect(1);
     let err = run.stderr();
     assert!(err.contains("invalid-publisher"), "{}", run.all());
-    assert!(err.contains("/manage/project/mult-agentes/settings/publishing/"), "{}", run.all());
-    assert!(err.contains("acme/mult-agentes") && err.contains("release.yml"), "{}", run.all());
+    assert!(
+        err.contains("/manage/project/mult-agentes/settings/publishing/"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        err.contains("acme/mult-agentes") && err.contains("release.yml"),
+        "{}",
+        run.all()
+    );
     assert!(!run.all().contains(&request_token));
     assert!(server.files().is_empty());
 

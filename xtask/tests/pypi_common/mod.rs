@@ -38,7 +38,12 @@ impl Project {
         let dir = tempfile::tempdir().unwrap();
         let src = testkit::python::workspace_root().join("examples/mult-agentes");
         let py = dir.path().join("py");
-        for f in ["pyproject.toml", "README.md", "LICENSE", "src/mult_agentes/__init__.py"] {
+        for f in [
+            "pyproject.toml",
+            "README.md",
+            "LICENSE",
+            "src/mult_agentes/__init__.py",
+        ] {
             let to = py.join(f);
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::copy(src.join(f), &to).unwrap();
