@@ -18,8 +18,31 @@ fn build_publish_install_rerun_and_failures() {
     let project = Project::new();
     let url = server.url.clone();
 
+    // The extension folder next door and a stray .env stay out of the sdist.
+    let ext = project.root().join("py/vscode-extension");
+    std::fs::create_dir_all(&ext).unwrap();
+    std::fs::write(ext.join("package.json"), "{}").unwrap();
+    std::fs::write(project.root().join("py/.env"), format!("X={id}\n")).unwrap();
+
     // build: two files, each with size and sha256.
     let run = project.xtask(&["build"], &[]).expect(0);
+    let names = std::process::Command::new(testkit::python::test_python().unwrap())
+        .args([
+            "-c",
+            "import sys, tarfile; print('\\n'.join(tarfile.open(sys.argv[1]).getnames()))",
+        ])
+        .arg(project.dist().join("mult_agentes-0.1.0.tar.gz"))
+        .output()
+        .unwrap();
+    let names = String::from_utf8_lossy(&names.stdout).into_owned();
+    assert!(
+        names.contains("mult_agentes-0.1.0/src/mult_agentes/__init__.py"),
+        "{names}"
+    );
+    assert!(
+        !names.contains("vscode-extension") && !names.contains(".env"),
+        "{names}"
+    );
     let out = run.stdout();
     assert!(out.contains("mult_agentes-0.1.0.tar.gz"), "{}", run.all());
     assert!(
@@ -191,7 +214,7 @@ fn build_publish_install_rerun_and_failures() {
 
     // The secret is in no file we wrote.
     assert_not_in_files(&project.dist(), &password);
-    assert_not_in_files(&project.root().join("py"), &password);
+    assert_not_in_files(&project.root().join("py/src"), &password);
 }
 
 fn mtimes(server: &PypiServer) -> Vec<(String, std::time::SystemTime)> {
