@@ -126,10 +126,17 @@ impl Settings {
                 return None;
             }
         }
-        var.format
-            .check(value)
-            .err()
-            .map(|expected| format!("is not valid: expected {expected}"))
+        if let Err(expected) = var.format.check(value) {
+            return Some(format!("is not valid: expected {expected}"));
+        }
+        // A readable PyPI token also says which index it is for and when it
+        // expires (offline; nothing of the token is printed).
+        match var.format {
+            super::Format::PypiToken { index } => {
+                crate::pypi::token::settings_problem(value, index)
+            }
+            _ => None,
+        }
     }
 
     /// The steps whose variables are partly set explicitly (`env check`

@@ -3,4 +3,6 @@
 //! enough that the real client (huggingface_hub, vsce, twine) accepts it.
 
 pub mod marketplace;
+pub mod oidc;
+pub mod pypi_index;
 pub mod python;

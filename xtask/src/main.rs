@@ -1,10 +1,12 @@
 //! `cargo xtask`: release-kit's command line. Argument parsing and printing
 //! only; the work is done by the `release_kit` library.
 
+mod build;
 mod changelog;
 mod ctx;
 mod doctor;
 mod env;
+mod publish;
 mod vsce;
 
 use std::process::ExitCode;
@@ -41,6 +43,10 @@ enum Command {
     Env(env::EnvCommand),
     /// Check the machine: .env hygiene and the external tools the steps use.
     Doctor(doctor::DoctorArgs),
+    /// Build the Python package (sdist + wheel) into dist/ and check it.
+    Build(build::BuildArgs),
+    /// Upload dist/ to PyPI, TestPyPI or another index; safe to re-run.
+    Publish(publish::PublishArgs),
     /// Check that VSCE_PAT (or Entra ID) may publish for the extension's publisher.
     VsceVerify(vsce::VerifyArgs),
     /// Check the extension's manifest, then package it into dist/<name>-<version>.vsix.
@@ -61,6 +67,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Env(cmd) => env::run(&ctx, cmd),
         Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::Build(args) => build::run(&ctx, args),
+        Command::Publish(args) => publish::run(&ctx, args),
         Command::VsceVerify(args) => vsce::run_verify(&ctx, args),
         Command::VscePackage(args) => vsce::run_package(&ctx, args),
         Command::VscePublish(args) => vsce::run_publish(&ctx, args),

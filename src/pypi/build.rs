@@ -1,0 +1,377 @@
+//! `cargo xtask build`: sdist and wheel by `python -m build`, checked by
+//! `twine check --strict`, into `dist/` with stale versions cleaned out.
+//!
+//! The build goes to a fresh folder first and reaches `dist/` only after
+//! twine passed it, so a failed build never leaves half a release behind.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde::Serialize;
+use sha2::Digest as _;
+
+use super::index::hex;
+use super::token::normalize;
+use super::venv::Tools;
+use crate::config::Project;
+use crate::preflight::Preflight;
+use crate::secret::Redactor;
+use crate::tools::Echo;
+use crate::version::{self, VersionAt};
+
+/// The package's name and version, from `pyproject.toml`.
+#[derive(Clone, Debug)]
+pub struct Package {
+    /// `[project] name`.
+    pub name: String,
+    /// `[project] version`, with where it was read.
+    pub version: VersionAt,
+}
+
+/// Reads `[project] name` and `version` of the configured Python project.
+pub fn package(project: &Project) -> anyhow::Result<Package> {
+    let dir = project.python_dir();
+    let version = version::pyproject(&dir)?;
+    let text = std::fs::read_to_string(&version.file)
+        .with_context(|| format!("cannot read {}", version.file.display()))?;
+    let doc: toml::Table = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", version.file.display(), e.to_string().trim()))?;
+    let Some(name) = doc
+        .get("project")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+    else {
+        bail!(
+            "{}: [project] has no `name`; add `name = \"your-package\"`",
+            version.file.display()
+        );
+    };
+    Ok(Package {
+        name: name.to_owned(),
+        version,
+    })
+}
+
+/// sdist or wheel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// `.tar.gz`
+    Sdist,
+    /// `.whl`
+    Wheel,
+}
+
+/// A built file.
+#[derive(Clone, Debug, Serialize)]
+pub struct DistFile {
+    /// Full path.
+    pub path: PathBuf,
+    /// File name.
+    pub name: String,
+    /// sdist or wheel.
+    pub kind: Kind,
+    /// The version in the file name.
+    pub version: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// sha256, lower-case hex.
+    pub sha256: String,
+}
+
+/// Splits a distribution file name into (normalized project, version, kind).
+pub fn parse_filename(name: &str) -> Option<(String, String, Kind)> {
+    if let Some(stem) = name.strip_suffix(".whl") {
+        let mut parts = stem.split('-');
+        let project = parts.next()?;
+        let version = parts.next()?;
+        return (parts.count() >= 3).then(|| (normalize(project), version.to_owned(), Kind::Wheel));
+    }
+    let stem = name.strip_suffix(".tar.gz")?;
+    let (project, version) = stem.rsplit_once('-')?;
+    Some((normalize(project), version.to_owned(), Kind::Sdist))
+}
+
+/// Reads a file's size and sha256.
+pub fn describe_file(path: &Path) -> anyhow::Result<DistFile> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (_, version, kind) =
+        parse_filename(&name).with_context(|| format!("{name} is not a distribution file name"))?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(DistFile {
+        path: path.to_owned(),
+        name,
+        kind,
+        version,
+        size: bytes.len() as u64,
+        sha256: hex(&sha2::Sha256::digest(&bytes)),
+    })
+}
+
+/// The files of `package` in `dir` (any version), sorted by name.
+pub fn package_files(dir: &Path, package: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if parse_filename(&name).is_some_and(|(p, _, _)| p == normalize(package)) {
+            out.push(entry.path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Checks `dir` holds one sdist and one wheel of `package` at `version`,
+/// and nothing of another version; returns them (sdist first).
+pub fn release_files(
+    dir: &Path,
+    package: &Package,
+    pre: &mut Preflight,
+) -> anyhow::Result<Vec<DistFile>> {
+    let version = &package.version.version;
+    let paths = package_files(dir, &package.name)?;
+    let build_hint = "run `cargo xtask build` (it cleans stale files)";
+    if paths.is_empty() {
+        pre.problem(format!(
+            "{}: no sdist or wheel of {} {version}; {build_hint}",
+            dir.display(),
+            package.name
+        ));
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    let mut other_versions = Vec::new();
+    for p in &paths {
+        let f = describe_file(p)?;
+        if normalize_version(&f.version) == normalize_version(version) {
+            files.push(f);
+        } else {
+            other_versions.push(f.name);
+        }
+    }
+    if !other_versions.is_empty() {
+        pre.problem(format!(
+            "{} holds files of another version than {version} ({}): {build_hint}",
+            dir.display(),
+            other_versions.join(", ")
+        ));
+    }
+    for kind in [Kind::Sdist, Kind::Wheel] {
+        if !files.iter().any(|f| f.kind == kind) {
+            pre.problem(format!(
+                "{}: no {} of {} {version}; {build_hint}",
+                dir.display(),
+                if kind == Kind::Sdist {
+                    "sdist (.tar.gz)"
+                } else {
+                    "wheel (.whl)"
+                },
+                package.name
+            ));
+        }
+    }
+    files.sort_by_key(|f| (f.kind == Kind::Wheel, f.name.clone()));
+    Ok(files)
+}
+
+/// Versions compare as file names write them (`1.0.0rc1`, `1.0.0_rc1`).
+fn normalize_version(v: &str) -> String {
+    v.to_ascii_lowercase().replace(['_', '-'], ".")
+}
+
+/// The tag check for a tagged CI run: `v1.2.3` or `1.2.3` for version 1.2.3.
+pub fn check_tag(tag: &str, version: &VersionAt) -> Result<(), String> {
+    let bare = tag.strip_prefix('v').unwrap_or(tag);
+    if bare == version.version {
+        Ok(())
+    } else {
+        Err(format!(
+            "the tag {tag} does not match the package version {version}; \
+             set version = \"{bare}\" there, or tag v{} instead",
+            version.version
+        ))
+    }
+}
+
+/// What a build produced.
+#[derive(Clone, Debug, Serialize)]
+pub struct BuildReport {
+    /// The package name.
+    pub package: String,
+    /// Its version.
+    pub version: String,
+    /// The built files, in `dist/`.
+    pub files: Vec<DistFile>,
+    /// Files of other versions removed from `dist/`.
+    pub removed: Vec<String>,
+}
+
+/// Everything `build` needs, checked without side effects.
+pub fn preflight(project: &Project, tag: Option<&str>) -> (Preflight, Option<Package>) {
+    let mut pre = Preflight::new();
+    let pkg = pre.check(package(project).map_err(|e| format!("{e:#}")));
+    if let (Some(tag), Some(pkg)) = (tag, &pkg) {
+        pre.check(check_tag(tag, &pkg.version));
+    }
+    for e in super::venv::check(project) {
+        pre.problem(e.to_string());
+    }
+    (pre, pkg)
+}
+
+/// Builds, checks, and moves the files into `dist/`.
+pub fn build(
+    project: &Project,
+    package: &Package,
+    tools: &Tools,
+    redactor: &Redactor,
+    echo: Echo,
+) -> anyhow::Result<BuildReport> {
+    let dist = project.dist_dir();
+    std::fs::create_dir_all(&dist).with_context(|| format!("cannot create {}", dist.display()))?;
+    // Next to dist/ so the final rename stays on one filesystem.
+    let staging = tempfile::Builder::new()
+        .prefix(".build-")
+        .tempdir_in(&dist)
+        .with_context(|| format!("cannot create a staging folder in {}", dist.display()))?;
+    let child = tools
+        .build()
+        .args(["--sdist", "--wheel", "--outdir"])
+        .arg(staging.path())
+        .arg(project.python_dir())
+        .echo(echo);
+    let out = child.run(redactor)?;
+    if !out.status.success() {
+        bail!(
+            "`{}` failed (exit {}):\n{}\nfix the package so that `python -m build` succeeds in {}",
+            child.display(redactor),
+            out.status.code().unwrap_or(-1),
+            tail(&out.combined(), 20),
+            project.python_dir().display()
+        );
+    }
+    let built = package_files(staging.path(), &package.name)?;
+    if built.is_empty() {
+        bail!(
+            "python -m build produced no file named after {} in {}; does [project] name match?",
+            package.name,
+            staging.path().display()
+        );
+    }
+    let check = tools
+        .twine()
+        .args(["check", "--strict"])
+        .args(built.iter())
+        .echo(echo);
+    let out = check.run(redactor)?;
+    if !out.status.success() {
+        bail!(
+            "twine check --strict refused the build:\n{}\nfix the metadata in {} (README format, license, classifiers)",
+            tail(&out.combined(), 20),
+            package.version.file.display()
+        );
+    }
+    let mut removed = Vec::new();
+    let built_names: Vec<_> = built.iter().filter_map(|p| p.file_name()).collect();
+    for old in package_files(&dist, &package.name)? {
+        if !built_names.contains(&old.file_name().unwrap_or_default()) {
+            std::fs::remove_file(&old)
+                .with_context(|| format!("cannot remove the stale {}", old.display()))?;
+            removed.push(
+                old.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    let mut files = Vec::new();
+    for src in built {
+        let dst = dist.join(src.file_name().unwrap_or_default());
+        std::fs::rename(&src, &dst)
+            .with_context(|| format!("cannot move {} to {}", src.display(), dst.display()))?;
+        files.push(describe_file(&dst)?);
+    }
+    files.sort_by_key(|f| (f.kind == Kind::Wheel, f.name.clone()));
+    Ok(BuildReport {
+        package: package.name.clone(),
+        version: package.version.version.clone(),
+        files,
+        removed,
+    })
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames() {
+        assert_eq!(
+            parse_filename("mult_agentes-0.1.0-py3-none-any.whl"),
+            Some(("mult-agentes".into(), "0.1.0".into(), Kind::Wheel))
+        );
+        assert_eq!(
+            parse_filename("mult_agentes-0.1.0.tar.gz"),
+            Some(("mult-agentes".into(), "0.1.0".into(), Kind::Sdist))
+        );
+        assert_eq!(parse_filename("notes.txt"), None);
+        assert_eq!(parse_filename("x-1.whl"), None);
+    }
+
+    #[test]
+    fn tag_must_match() {
+        let v = VersionAt {
+            version: "0.1.0".into(),
+            file: "pyproject.toml".into(),
+            line: 7,
+        };
+        assert!(check_tag("v0.1.0", &v).is_ok());
+        assert!(check_tag("0.1.0", &v).is_ok());
+        let e = check_tag("v0.2.0", &v).unwrap_err();
+        assert!(
+            e.contains("pyproject.toml:7") && e.contains("tag v0.1.0"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn release_files_reports_every_problem() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pkg = Package {
+            name: "mult-agentes".into(),
+            version: VersionAt {
+                version: "0.2.0".into(),
+                file: "p".into(),
+                line: 1,
+            },
+        };
+        std::fs::write(tmp.path().join("mult_agentes-0.1.0.tar.gz"), "a").unwrap();
+        std::fs::write(tmp.path().join("mult_agentes-0.2.0-py3-none-any.whl"), "b").unwrap();
+        std::fs::write(tmp.path().join("other-1.0.tar.gz"), "c").unwrap();
+        let mut pre = Preflight::new();
+        let files = release_files(tmp.path(), &pkg, &mut pre).unwrap();
+        assert_eq!(files.len(), 1);
+        let e = pre.finish().unwrap_err().to_string();
+        assert!(
+            e.contains("another version") && e.contains("mult_agentes-0.1.0.tar.gz"),
+            "{e}"
+        );
+        assert!(e.contains("no sdist"), "{e}");
+        assert!(!e.contains("other-1.0"), "{e}");
+    }
+}

@@ -1,0 +1,155 @@
+//! The Python release: build (sdist + wheel), and publish to PyPI, TestPyPI
+//! or any index twine can upload to, safely re-runnable.
+//!
+//! [`publish::prepare`] checks everything up front (exit 3, no request
+//! made); [`publish::run`] then provisions tools, mints a token by trusted
+//! publishing when there is no password, asks the index what it already
+//! has, and uploads only what is missing.
+
+pub mod build;
+pub mod http;
+pub mod index;
+pub mod oidc;
+pub mod publish;
+pub mod token;
+pub mod upload;
+pub mod venv;
+
+pub use venv::doctor_tools;
+
+use crate::config::Project;
+use crate::settings::Step;
+use crate::tools::Echo;
+use index::IndexQuery;
+
+/// `cargo xtask setup`: provisions the managed tool environment under
+/// `target/` (pinned build, twine, pypiserver, passlib), or checks the tools
+/// on PATH when `use-path-tools` is on. Reuses what is there; safe to run
+/// concurrently (file lock).
+pub fn setup(project: &Project, echo: Echo) -> Result<venv::Tools, venv::ToolsError> {
+    venv::ensure(project, echo)
+}
+
+/// Where to publish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// pypi.org
+    Pypi,
+    /// test.pypi.org
+    TestPypi,
+    /// Another index, by its upload URL.
+    Custom {
+        /// The upload URL twine posts to.
+        url: String,
+    },
+}
+
+impl Target {
+    /// The URL twine uploads to.
+    pub fn upload_url(&self) -> String {
+        match self {
+            Target::Pypi => "https://upload.pypi.org/legacy/".into(),
+            Target::TestPypi => "https://test.pypi.org/legacy/".into(),
+            Target::Custom { url } => url.clone(),
+        }
+    }
+
+    /// The variable holding the password for this target.
+    pub fn password_var(&self) -> &'static str {
+        match self {
+            Target::TestPypi => "TWINE_PASSWORD_TEST",
+            _ => "TWINE_PASSWORD",
+        }
+    }
+
+    /// The settings step whose variables this target needs.
+    pub fn step(&self) -> Step {
+        match self {
+            Target::TestPypi => Step::PublishTestpypi,
+            _ => Step::Publish,
+        }
+    }
+
+    /// The domain a token for this target names, for PyPI and TestPyPI.
+    pub fn token_index(&self) -> Option<&'static str> {
+        match self {
+            Target::Pypi => Some("pypi.org"),
+            Target::TestPypi => Some("test.pypi.org"),
+            Target::Custom { .. } => None,
+        }
+    }
+
+    /// How to ask this index which files it has.
+    pub fn default_query(&self) -> IndexQuery {
+        match self {
+            Target::Pypi => IndexQuery::JsonApi {
+                base: "https://pypi.org".into(),
+            },
+            Target::TestPypi => IndexQuery::JsonApi {
+                base: "https://test.pypi.org".into(),
+            },
+            Target::Custom { url } => {
+                // Warehouse-style `/legacy/` uploads list under `/simple/`
+                // of the same host; pypiserver-style roots under `simple/`.
+                let root = match url.trim_end_matches('/').strip_suffix("/legacy") {
+                    Some(host) => format!("{host}/"),
+                    None => format!("{}/", url.trim_end_matches('/')),
+                };
+                IndexQuery::Simple {
+                    url: format!("{root}simple/"),
+                }
+            }
+        }
+    }
+
+    /// The base URL of the trusted publishing endpoints (`/_/oidc/...`).
+    pub fn default_oidc_base(&self) -> String {
+        match self {
+            Target::Pypi => "https://pypi.org".into(),
+            Target::TestPypi => "https://test.pypi.org".into(),
+            Target::Custom { url } => match reqwest::Url::parse(url) {
+                Ok(u) => u.origin().ascii_serialization(),
+                Err(_) => url.clone(),
+            },
+        }
+    }
+
+    /// A short name for messages.
+    pub fn label(&self) -> String {
+        match self {
+            Target::Pypi => "PyPI".into(),
+            Target::TestPypi => "TestPyPI".into(),
+            Target::Custom { url } => url.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_targets_derive_their_urls() {
+        let t = Target::Custom {
+            url: "http://127.0.0.1:8080".into(),
+        };
+        assert_eq!(
+            t.default_query(),
+            IndexQuery::Simple {
+                url: "http://127.0.0.1:8080/simple/".into()
+            }
+        );
+        assert_eq!(t.default_oidc_base(), "http://127.0.0.1:8080");
+        let t = Target::Custom {
+            url: "https://pypi.example.com/legacy/".into(),
+        };
+        assert_eq!(
+            t.default_query(),
+            IndexQuery::Simple {
+                url: "https://pypi.example.com/simple/".into()
+            }
+        );
+        assert_eq!(Target::TestPypi.password_var(), "TWINE_PASSWORD_TEST");
+        assert_eq!(Target::Pypi.token_index(), Some("pypi.org"));
+    }
+}

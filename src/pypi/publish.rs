@@ -1,0 +1,496 @@
+//! `cargo xtask publish`: check everything, then upload only what the index
+//! does not already have.
+//!
+//! Safe re-run: before each twine run the index is asked which files it
+//! holds (see [`super::index`]). A file already there with the same sha256
+//! is skipped; the same name with another hash stops the run, because no
+//! index lets a published file be replaced. A transient failure (no
+//! connection, 5xx, 429) is retried with bounded backoff, asking the index
+//! again first, so a file that did land is not sent twice.
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use serde::Serialize;
+
+use super::Target;
+use super::build::{self, DistFile, Package};
+use super::http::RetryPolicy;
+use super::index::{self, IndexQuery};
+use super::oidc::{self, GithubIdTokenSource, PublisherContext};
+use super::token::{self, Finding, Severity};
+use super::upload::{Upload, UploadError};
+use super::venv;
+use crate::ci::Actions;
+use crate::config::Project;
+use crate::preflight::{Preflight, PreflightError};
+use crate::secret::{Redactor, Secret};
+use crate::settings::Settings;
+use crate::tools::Echo;
+
+/// What the user asked for.
+#[derive(Clone, Debug)]
+pub struct PublishOptions {
+    /// Where to.
+    pub target: Target,
+    /// Everything but the upload.
+    pub dry_run: bool,
+    /// Ask this simple-API root which files exist, instead of the target's.
+    pub check_url: Option<String>,
+    /// The trusted publishing base URL, instead of the target's.
+    pub oidc_url: Option<String>,
+    /// Child output to stderr as it comes.
+    pub echo: Echo,
+    /// Retries of index queries and uploads.
+    pub policy: RetryPolicy,
+}
+
+impl PublishOptions {
+    /// Defaults for `target`.
+    pub fn new(target: Target) -> PublishOptions {
+        PublishOptions {
+            target,
+            dry_run: false,
+            check_url: None,
+            oidc_url: None,
+            echo: Echo::Quiet,
+            policy: RetryPolicy::default(),
+        }
+    }
+
+    fn query(&self) -> IndexQuery {
+        match &self.check_url {
+            Some(url) => IndexQuery::Simple {
+                url: format!("{}/", url.trim_end_matches('/')),
+            },
+            None => self.target.default_query(),
+        }
+    }
+}
+
+/// Where the upload credential comes from.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// A password variable (`TWINE_PASSWORD`, `TWINE_PASSWORD_TEST`).
+    Variable(&'static str),
+    /// Trusted publishing in GitHub Actions.
+    TrustedPublishing(GithubIdTokenSource),
+}
+
+/// Everything checked, ready to run.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The package.
+    pub package: Package,
+    /// Its files in `dist/` (sdist first).
+    pub files: Vec<DistFile>,
+    /// TWINE_USERNAME.
+    pub username: String,
+    /// The credential.
+    pub credential: Credential,
+    /// What the token inspection found that does not stop the run.
+    pub token_notes: Vec<Finding>,
+}
+
+/// Checks everything `publish` needs, without any request or change.
+/// `env` reads the process environment (GitHub Actions variables).
+pub fn prepare(
+    project: &Project,
+    settings: &Settings,
+    opts: &PublishOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Prepared, PreflightError> {
+    let mut pre = Preflight::new();
+    let target = &opts.target;
+    let var = target.password_var();
+    let password = settings.explicit(var);
+    let in_actions = Actions::from_env(env).is_some();
+    let oidc_source = GithubIdTokenSource::from_env(env);
+    let trusted = password.is_none() && in_actions && oidc_source.is_some();
+
+    // Every variable of the step, but a missing password is fine when
+    // trusted publishing will mint one.
+    let report = settings.check(&[target.step()], false);
+    for p in &report.errors {
+        if p.name == var && password.is_none() {
+            continue;
+        }
+        pre.problem(p.to_string());
+    }
+    if password.is_none() && !trusted {
+        let hint = if in_actions {
+            "\n    in GitHub Actions: give the job `permissions: id-token: write` and add a trusted \
+             publisher on the index to publish without a token (pull requests from forks never get one)"
+        } else {
+            ""
+        };
+        let fix = crate::settings::registry::var(var)
+            .map(|v| v.generate)
+            .unwrap_or("");
+        pre.problem(format!(
+            "{var}: is not set; needed by publish to {}\n    fix: {fix}{hint}",
+            target.label()
+        ));
+    }
+
+    let package = pre.check(build::package(project).map_err(|e| format!("{e:#}")));
+    let mut files = Vec::new();
+    if let Some(pkg) = &package {
+        match build::release_files(&project.dist_dir(), pkg, &mut pre) {
+            Ok(f) => files = f,
+            Err(e) => pre.problem(format!("{e:#}")),
+        }
+    }
+    for e in venv::check(project) {
+        pre.problem(e.to_string());
+    }
+    if let Target::Custom { url } = target
+        && reqwest::Url::parse(url).is_err()
+    {
+        pre.problem(format!(
+            "--repository-url {url}: not a URL; give the index's upload URL, e.g. http://127.0.0.1:8080/"
+        ));
+    }
+
+    let username = settings
+        .value("TWINE_USERNAME")
+        .map(|s| s.expose().to_owned())
+        .unwrap_or_else(|| "__token__".into());
+    let mut token_notes = Vec::new();
+    if let Some(pw) = password
+        && username == "__token__"
+        && let Ok(info) = token::inspect(pw.expose())
+    {
+        let findings = token::assess(
+            &info,
+            target.token_index(),
+            package.as_ref().map(|p| p.name.as_str()),
+            token::unix_now(),
+        );
+        for f in findings {
+            if f.severity == Severity::Error {
+                // The settings check already reports a wrong index / expiry.
+                let line = format!("{var}: {}", f.message);
+                if !report
+                    .errors
+                    .iter()
+                    .any(|p| p.name == var && p.message.contains(&f.message))
+                {
+                    pre.problem(line);
+                }
+            } else {
+                token_notes.push(f);
+            }
+        }
+    }
+
+    pre.finish()?;
+    Ok(Prepared {
+        package: package.expect("checked"),
+        files,
+        // A minted token always goes with `__token__`.
+        username: if trusted {
+            "__token__".into()
+        } else {
+            username
+        },
+        credential: if trusted {
+            Credential::TrustedPublishing(oidc_source.expect("checked"))
+        } else {
+            Credential::Variable(var)
+        },
+        token_notes,
+    })
+}
+
+/// What happened (or would happen) to one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Sent to the index.
+    Uploaded,
+    /// Already there with the same sha256.
+    Skipped,
+    /// Dry run: would be sent.
+    WouldUpload,
+    /// Dry run: already there.
+    WouldSkip,
+}
+
+/// One file's outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileOutcome {
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// sha256.
+    pub sha256: String,
+    /// What happened.
+    pub action: Action,
+}
+
+/// The result of `publish`.
+#[derive(Clone, Debug, Serialize)]
+pub struct PublishReport {
+    /// Where to (label).
+    pub target: String,
+    /// The upload URL.
+    pub upload_url: String,
+    /// The index query used for the skip check.
+    pub checked: String,
+    /// Package name.
+    pub package: String,
+    /// Version.
+    pub version: String,
+    /// Dry run?
+    pub dry_run: bool,
+    /// `TWINE_PASSWORD`, `TWINE_PASSWORD_TEST` or `trusted publishing`.
+    pub credential: String,
+    /// Twine runs made.
+    pub attempts: u32,
+    /// Per file.
+    pub files: Vec<FileOutcome>,
+}
+
+/// Where `run` reports progress. Messages are already redacted, except
+/// [`Reporter::workflow_command`] lines, which must reach stdout verbatim
+/// (an `::add-mask::` line masked by us would register the mask itself).
+pub trait Reporter {
+    /// A progress line.
+    fn info(&self, msg: &str);
+    /// A warning.
+    fn warn(&self, msg: &str);
+    /// A GitHub Actions workflow command, printed verbatim on stdout.
+    fn workflow_command(&self, line: &str);
+}
+
+/// Runs the publish after [`prepare`]: tools, credential, index query,
+/// upload with retries. `redactor` masks every loaded secret; minted tokens
+/// are added to a copy of it.
+pub fn run(
+    project: &Project,
+    settings: &Settings,
+    prepared: &Prepared,
+    opts: &PublishOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<PublishReport> {
+    let mut redactor: Redactor = settings.redactor().clone();
+    let actions = Actions::from_env(env);
+    let target = &opts.target;
+    let tools = venv::ensure(project, opts.echo).map_err(|e| PreflightError {
+        problems: vec![e.to_string()],
+    })?;
+    let client = super::http::Http::new();
+
+    let (password, origin): (Secret, String) = match &prepared.credential {
+        Credential::Variable(var) => (
+            settings
+                .explicit(var)
+                .cloned()
+                .ok_or_else(|| anyhow!("{var} vanished between the check and the upload"))?,
+            (*var).to_owned(),
+        ),
+        Credential::TrustedPublishing(source) => {
+            redactor.add(&source.request_token);
+            let base = opts
+                .oidc_url
+                .clone()
+                .unwrap_or_else(|| target.default_oidc_base());
+            reporter.info(&format!(
+                "no {} set: minting a short-lived token by trusted publishing at {base}",
+                target.password_var()
+            ));
+            let context = PublisherContext {
+                repository: env("GITHUB_REPOSITORY"),
+                workflow_ref: env("GITHUB_WORKFLOW_REF"),
+                project: Some(prepared.package.name.clone()),
+            };
+            let minted = oidc::exchange(&client, &base, source, opts.policy, &context)
+                .map_err(|e| anyhow!("{}", redactor.redact(&e.to_string())))?;
+            // Masked before anything else can print it.
+            let mut only = Redactor::new();
+            only.add(&minted.token);
+            if let Some(a) = &actions {
+                // The raw value first, then its encodings.
+                let raw = a.add_mask(&minted.token);
+                reporter.workflow_command(&raw);
+                for line in a.mask_lines(&only).into_iter().filter(|l| *l != raw) {
+                    reporter.workflow_command(&line);
+                }
+            }
+            redactor.add(&minted.token);
+            if let Some(exp) = minted.expires {
+                let left = exp.saturating_sub(token::unix_now());
+                reporter.info(&format!(
+                    "minted an upload token valid for {} min",
+                    left / 60
+                ));
+            }
+            (
+                minted.token,
+                "the token minted by trusted publishing".to_owned(),
+            )
+        }
+    };
+    for note in &prepared.token_notes {
+        let msg = format!("{origin}: {}", note.message);
+        match note.severity {
+            Severity::Warning => reporter.warn(&msg),
+            _ => reporter.info(&msg),
+        }
+    }
+
+    let query = opts.query();
+    let names: Vec<&str> = prepared.files.iter().map(|f| f.name.as_str()).collect();
+    let version = &prepared.package.version.version;
+    let mut attempts = 0u32;
+    let mut failure = 0u32;
+    loop {
+        let existing = index::existing_files(
+            &client,
+            &query,
+            &prepared.package.name,
+            version,
+            &names,
+            opts.policy,
+        )
+        .map_err(|e| anyhow!("{}", redactor.redact(&e.to_string())))?;
+        let mut conflicts = Vec::new();
+        let mut todo: Vec<&DistFile> = Vec::new();
+        for f in &prepared.files {
+            match existing.get(&f.name) {
+                Some(h) if *h == f.sha256 => {}
+                Some(h) => conflicts.push(format!(
+                    "{}: the index already has a file of this name with other content \
+                     (index sha256 {}, local {})",
+                    f.path.display(),
+                    short(h),
+                    short(&f.sha256)
+                )),
+                None => todo.push(f),
+            }
+        }
+        if !conflicts.is_empty() {
+            return Err(anyhow!(
+                "{}\nan index never lets a published file be replaced: bump the version in {} \
+                 and run `cargo xtask build` again (or, if these are the files you meant, \
+                 restore them from the release that published them)",
+                conflicts.join("\n"),
+                prepared.package.version
+            ));
+        }
+        let report = |attempts: u32| PublishReport {
+            target: target.label(),
+            upload_url: target.upload_url(),
+            checked: query.to_string(),
+            package: prepared.package.name.clone(),
+            version: version.clone(),
+            dry_run: opts.dry_run,
+            credential: match &prepared.credential {
+                Credential::Variable(v) => (*v).to_owned(),
+                Credential::TrustedPublishing(_) => "trusted publishing".into(),
+            },
+            attempts,
+            files: prepared
+                .files
+                .iter()
+                .map(|f| FileOutcome {
+                    name: f.name.clone(),
+                    size: f.size,
+                    sha256: f.sha256.clone(),
+                    action: match (opts.dry_run, todo.iter().any(|t| t.name == f.name)) {
+                        (true, true) => Action::WouldUpload,
+                        (true, false) => Action::WouldSkip,
+                        (false, true) => Action::Uploaded,
+                        (false, false) => Action::Skipped,
+                    },
+                })
+                .collect(),
+        };
+        if todo.is_empty() || opts.dry_run {
+            return Ok(report(attempts));
+        }
+        attempts += 1;
+        let url = target.upload_url();
+        let upload = Upload {
+            tools: &tools,
+            url: &url,
+            username: &prepared.username,
+            password: &password,
+            password_origin: &origin,
+            files: &todo,
+        };
+        reporter.info(&format!(
+            "uploading {} to {url}",
+            todo.iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        match upload.run(&redactor, opts.echo) {
+            // No second listing: PyPI's JSON API is cached and would lag.
+            Ok(_) => return Ok(report(attempts)),
+            Err(e) if e.is_transient() && failure + 1 < opts.policy.attempts => {
+                let wait = opts.policy.wait(failure, None);
+                failure += 1;
+                reporter.warn(&format!(
+                    "{}; asking the index again and retrying in {:.1} s (attempt {} of {})",
+                    redactor.redact(&e.to_string()),
+                    wait.as_secs_f32(),
+                    failure + 1,
+                    opts.policy.attempts
+                ));
+                sleep(wait);
+            }
+            Err(e) => return Err(anyhow!("{}", redactor.redact(&upload_error(&e, target)))),
+        }
+    }
+}
+
+fn sleep(d: Duration) {
+    std::thread::sleep(d);
+}
+
+fn upload_error(e: &UploadError, target: &Target) -> String {
+    match e {
+        UploadError::Rejected {
+            status: 400 | 409,
+            reason,
+        } if reason.contains("exist") => format!(
+            "{e}\nthe index already holds a file of this name that it does not list (deleted files \
+             stay reserved on PyPI): bump the version and run `cargo xtask build` again"
+        ),
+        UploadError::Transient { .. } => format!(
+            "{e}\ngave up after retries; run `cargo xtask publish` again later: files already on {} are skipped",
+            target.label()
+        ),
+        _ => e.to_string(),
+    }
+}
+
+fn short(h: &str) -> &str {
+    &h[..h.len().min(12)]
+}
+
+/// The markdown table of a report, for `$GITHUB_STEP_SUMMARY`.
+pub fn summary_markdown(r: &PublishReport) -> String {
+    let mut s = format!(
+        "### {} {} → {}{}\n\n| file | size | sha256 | action |\n|---|---:|---|---|\n",
+        r.package,
+        r.version,
+        r.target,
+        if r.dry_run { " (dry run)" } else { "" }
+    );
+    for f in &r.files {
+        s.push_str(&format!(
+            "| `{}` | {} | `{}` | {:?} |\n",
+            f.name,
+            f.size,
+            short(&f.sha256),
+            f.action
+        ));
+    }
+    s
+}

@@ -1,0 +1,554 @@
+//! Offline inspection of PyPI API tokens.
+//!
+//! A PyPI token is `pypi-` followed by the URL-safe base64 of a libmacaroons
+//! v2 binary macaroon. Its location names the index it was made for, and its
+//! caveats (JSON) say what it may do: which projects, until when. Reading
+//! them catches the classic mistakes before a request is made: a TestPyPI
+//! token where a PyPI one belongs, an expired token, a token for another
+//! project. Nothing here ever returns or prints any part of the token
+//! itself: only the index, the scope and the dates.
+
+use base64::Engine as _;
+use serde::Serialize;
+
+/// What an index token was made for, as far as the token itself says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    /// The macaroon's location: the index's domain (`pypi.org`, `test.pypi.org`).
+    pub location: Option<String>,
+    /// What the token may touch.
+    pub scope: Scope,
+    /// Unix time after which the token is refused.
+    pub expires_at: Option<u64>,
+    /// Unix time before which the token is refused.
+    pub not_before: Option<u64>,
+}
+
+/// The scope a token's caveats grant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "projects", rename_all = "kebab-case")]
+pub enum Scope {
+    /// No caveat says: the server may hold more caveats than the token shows.
+    Unknown,
+    /// Every project of the account (`[3, user_id]`, or legacy `"user"`).
+    Account,
+    /// These projects, by name.
+    Projects(Vec<String>),
+    /// These projects, by PyPI's internal ids (not checkable offline).
+    ProjectIds(Vec<String>),
+    /// Minted by trusted publishing for one publisher.
+    Publisher,
+}
+
+/// Why a token cannot be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    /// Not `pypi-` followed by base64.
+    #[error("is not a PyPI API token (`pypi-` followed by URL-safe base64)")]
+    NotAToken,
+    /// The base64 decodes but is not a v2 macaroon.
+    #[error("does not hold a macaroon PyPI would accept (damaged or truncated when pasted?)")]
+    NotAMacaroon,
+}
+
+/// How much a finding weighs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For information only.
+    Note,
+    /// Works, but should be fixed.
+    Warning,
+    /// Will be refused: stop before any request.
+    Error,
+}
+
+/// One thing learnt about a token, never holding any of its text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// How much it weighs.
+    pub severity: Severity,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// Decodes a token offline.
+pub fn inspect(token: &str) -> Result<TokenInfo, TokenError> {
+    let body = token
+        .trim()
+        .strip_prefix("pypi-")
+        .ok_or(TokenError::NotAToken)?;
+    let body = body.trim_end_matches('=');
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(body)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(body))
+        .map_err(|_| TokenError::NotAToken)?;
+    let macaroon = parse_v2(&bytes).ok_or(TokenError::NotAMacaroon)?;
+    let mut info = TokenInfo {
+        location: macaroon.location,
+        scope: Scope::Unknown,
+        expires_at: None,
+        not_before: None,
+    };
+    for caveat in &macaroon.caveats {
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(caveat) else {
+            continue;
+        };
+        apply_caveat(&mut info, &json);
+    }
+    Ok(info)
+}
+
+/// Narrows `info` by one caveat. Several scope caveats all hold at once, so
+/// the narrowest wins (a project list beats account-wide).
+fn apply_caveat(info: &mut TokenInfo, caveat: &serde_json::Value) {
+    use serde_json::Value;
+    let narrow = |info: &mut TokenInfo, scope: Scope| {
+        let rank = |s: &Scope| match s {
+            Scope::Unknown => 0,
+            Scope::Account => 1,
+            Scope::ProjectIds(_) | Scope::Publisher => 2,
+            Scope::Projects(_) => 3,
+        };
+        if rank(&scope) >= rank(&info.scope) {
+            info.scope = scope;
+        }
+    };
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| match x {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match caveat {
+        Value::Array(items) => match items.first().and_then(Value::as_u64) {
+            Some(0) => {
+                info.expires_at = items.get(1).and_then(Value::as_u64);
+                info.not_before = items.get(2).and_then(Value::as_u64);
+            }
+            Some(1) => narrow(
+                info,
+                Scope::Projects(strings(items.get(1).unwrap_or(&Value::Null))),
+            ),
+            Some(2) => narrow(
+                info,
+                Scope::ProjectIds(strings(items.get(1).unwrap_or(&Value::Null))),
+            ),
+            Some(3) => narrow(info, Scope::Account),
+            Some(4) => narrow(info, Scope::Publisher),
+            _ => {}
+        },
+        Value::Object(map) => {
+            if let Some(exp) = map.get("exp").and_then(Value::as_u64) {
+                info.expires_at = Some(exp);
+                info.not_before = map.get("nbf").and_then(Value::as_u64);
+            }
+            match map.get("permissions") {
+                Some(Value::String(s)) if s == "user" => narrow(info, Scope::Account),
+                Some(Value::Object(p)) => {
+                    if let Some(projects) = p.get("projects") {
+                        narrow(info, Scope::Projects(strings(projects)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+struct Macaroon {
+    location: Option<String>,
+    caveats: Vec<Vec<u8>>,
+}
+
+/// libmacaroons v2 binary: 0x02, header section, one section per caveat,
+/// an empty section, then the signature packet.
+fn parse_v2(bytes: &[u8]) -> Option<Macaroon> {
+    let (&version, mut rest) = bytes.split_first()?;
+    if version != 2 {
+        return None;
+    }
+    let mut next = || -> Option<(u64, Vec<u8>)> {
+        let (kind, r) = varint(rest)?;
+        if kind == 0 {
+            rest = r;
+            return Some((0, Vec::new()));
+        }
+        let (len, r) = varint(r)?;
+        let len = usize::try_from(len).ok()?;
+        if r.len() < len {
+            return None;
+        }
+        let (data, r) = r.split_at(len);
+        rest = r;
+        Some((kind, data.to_vec()))
+    };
+    let mut location = None;
+    let mut identifier = false;
+    loop {
+        match next()? {
+            (0, _) => break,
+            (1, d) => location = Some(String::from_utf8(d).ok()?),
+            (2, _) => identifier = true,
+            _ => return None,
+        }
+    }
+    if !identifier {
+        return None;
+    }
+    let mut caveats = Vec::new();
+    loop {
+        let mut caveat = None;
+        let mut empty = true;
+        loop {
+            match next()? {
+                (0, _) => break,
+                (2, d) => {
+                    caveat = Some(d);
+                    empty = false;
+                }
+                (1 | 4, _) => empty = false,
+                _ => return None,
+            }
+        }
+        if empty {
+            break;
+        }
+        caveats.extend(caveat);
+    }
+    match next()? {
+        (6, sig) if sig.len() == 32 => Some(Macaroon { location, caveats }),
+        _ => None,
+    }
+}
+
+fn varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let mut value = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, &bytes[i + 1..]));
+        }
+    }
+    None
+}
+
+/// What the token means for an upload to `index` (`pypi.org` or
+/// `test.pypi.org`; `None` for another index) of `project` (when known), at
+/// unix time `now`.
+pub fn assess(
+    info: &TokenInfo,
+    expected: Option<&str>,
+    project: Option<&str>,
+    now: u64,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut push = |severity, message: String| out.push(Finding { severity, message });
+    let index = expected.or(info.location.as_deref()).unwrap_or("pypi.org");
+    match info.location.as_deref() {
+        Some(loc) if expected.is_some() && !same_index(loc, index) => push(
+            Severity::Error,
+            format!(
+                "is a token for {loc}, not {index}: {}",
+                if index == "test.pypi.org" {
+                    "put TestPyPI tokens in TWINE_PASSWORD_TEST and make one at https://test.pypi.org/manage/account/token/"
+                } else {
+                    "put PyPI tokens in TWINE_PASSWORD (TestPyPI ones go in TWINE_PASSWORD_TEST) and make one at https://pypi.org/manage/account/token/"
+                }
+            ),
+        ),
+        None => push(
+            Severity::Note,
+            "names no index (no location in the macaroon)".into(),
+        ),
+        Some(_) => {}
+    }
+    if let Some(exp) = info.expires_at
+        && exp <= now
+    {
+        push(
+            Severity::Error,
+            format!(
+                "expired {} ago; make a new token at https://{index}/manage/account/token/",
+                ago(now - exp)
+            ),
+        );
+    }
+    if let Some(nbf) = info.not_before
+        && nbf > now + 60
+    {
+        push(
+            Severity::Error,
+            format!(
+                "is not valid for another {}; check the machine's clock",
+                ago(nbf - now)
+            ),
+        );
+    }
+    match &info.scope {
+        Scope::Unknown => push(
+            Severity::Note,
+            "scope unknown: the token shows no scope caveat (the index may still restrict it)"
+                .into(),
+        ),
+        Scope::Account => push(
+            Severity::Warning,
+            format!(
+                "is account-wide: it can upload to every project of the account. Replace it with a token \
+                 scoped to this project only (https://{index}/manage/account/token/)"
+            ),
+        ),
+        Scope::Projects(names) => {
+            if let Some(project) = project
+                && !names.iter().any(|n| normalize(n) == normalize(project))
+            {
+                push(
+                    Severity::Error,
+                    format!(
+                        "is scoped to {} and cannot upload {project}; make a token scoped to {project} at \
+                         https://{index}/manage/account/token/",
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
+        Scope::ProjectIds(_) => push(
+            Severity::Note,
+            "is scoped to projects by id (not checkable offline)".into(),
+        ),
+        Scope::Publisher => {}
+    }
+    out
+}
+
+/// The problem `env status` / `env check` report for a token variable meant
+/// for `index`: a token for the other index, or an expired one. `None` when
+/// the token is fine or cannot be read (the format check covers that).
+pub fn settings_problem(token: &str, index: &str) -> Option<String> {
+    let info = inspect(token).ok()?;
+    let errors: Vec<String> = assess(&info, Some(index), None, unix_now())
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.message)
+        .collect();
+    (!errors.is_empty()).then(|| errors.join("; "))
+}
+
+/// Seconds since the epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn same_index(location: &str, index: &str) -> bool {
+    let loc = location
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    loc.eq_ignore_ascii_case(index)
+        || (index == "pypi.org" && loc.eq_ignore_ascii_case("upload.pypi.org"))
+}
+
+fn ago(secs: u64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
+/// PEP 503 name normalisation: lower case, runs of `-_.` become `-`.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Builds a v2 macaroon token, for tests and stand-ins: never for real use
+/// (the signature is not a real HMAC chain).
+#[doc(hidden)]
+pub fn build_test_token(location: &str, identifier: &str, caveats: &[&str]) -> String {
+    fn packet(out: &mut Vec<u8>, kind: u8, data: &[u8]) {
+        out.push(kind);
+        let mut n = data.len();
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                break;
+            }
+            out.push(b | 0x80);
+        }
+        out.extend_from_slice(data);
+    }
+    let mut out = vec![2u8];
+    packet(&mut out, 1, location.as_bytes());
+    packet(&mut out, 2, identifier.as_bytes());
+    out.push(0);
+    for c in caveats {
+        packet(&mut out, 2, c.as_bytes());
+        out.push(0);
+    }
+    out.push(0);
+    packet(&mut out, 6, &[7u8; 32]);
+    format!(
+        "pypi-{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn tok(loc: &str, caveats: &[&str]) -> String {
+        build_test_token(loc, "CANARY-identifier-5f1e", caveats)
+    }
+
+    #[test]
+    fn current_caveats_both_indexes() {
+        for index in ["pypi.org", "test.pypi.org"] {
+            let t = tok(
+                index,
+                &[
+                    &format!("[0,{},{}]", NOW + 3600, NOW - 10),
+                    r#"[1,["mult-agentes"]]"#,
+                ],
+            );
+            let info = inspect(&t).unwrap();
+            assert_eq!(info.location.as_deref(), Some(index));
+            assert_eq!(info.scope, Scope::Projects(vec!["mult-agentes".into()]));
+            assert_eq!(info.expires_at, Some(NOW + 3600));
+            let f = assess(&info, Some(index), Some("Mult_Agentes"), NOW);
+            assert!(f.iter().all(|f| f.severity != Severity::Error), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn legacy_caveats_both_indexes() {
+        for index in ["pypi.org", "test.pypi.org"] {
+            let t = tok(
+                index,
+                &[
+                    r#"{"version": 1, "permissions": {"projects": ["mult-agentes"]}}"#,
+                    &format!(r#"{{"exp": {}, "nbf": {}}}"#, NOW - 5, NOW - 100),
+                ],
+            );
+            let info = inspect(&t).unwrap();
+            assert_eq!(info.scope, Scope::Projects(vec!["mult-agentes".into()]));
+            let f = assess(&info, Some(index), Some("mult-agentes"), NOW);
+            assert_eq!(f.len(), 1, "{f:?}");
+            assert_eq!(f[0].severity, Severity::Error);
+            assert!(f[0].message.starts_with("expired"), "{f:?}");
+
+            let t = tok(index, &[r#"{"version": 1, "permissions": "user"}"#]);
+            assert_eq!(inspect(&t).unwrap().scope, Scope::Account);
+        }
+    }
+
+    #[test]
+    fn wrong_index_is_an_error_both_ways() {
+        let test_token = tok("test.pypi.org", &["[3,\"user-id\"]"]);
+        let info = inspect(&test_token).unwrap();
+        let f = assess(&info, Some("pypi.org"), None, NOW);
+        assert!(
+            f.iter().any(|f| f.severity == Severity::Error
+                && f.message.contains("test.pypi.org, not pypi.org"))
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.severity == Severity::Warning && f.message.contains("account-wide"))
+        );
+        let prod = tok("pypi.org", &[]);
+        let p = settings_problem(&prod, "test.pypi.org").unwrap();
+        assert!(p.contains("TWINE_PASSWORD_TEST"), "{p}");
+        assert!(settings_problem(&prod, "pypi.org").is_none());
+    }
+
+    #[test]
+    fn no_caveat_is_unknown_not_account_wide() {
+        let info = inspect(&tok("pypi.org", &[])).unwrap();
+        assert_eq!(info.scope, Scope::Unknown);
+        let f = assess(&info, Some("pypi.org"), Some("x"), NOW);
+        assert!(f.iter().any(|f| f.message.starts_with("scope unknown")));
+        assert!(f.iter().all(|f| f.severity == Severity::Note));
+    }
+
+    #[test]
+    fn other_project_is_an_error_and_ids_are_noted() {
+        let t = tok("pypi.org", &[r#"[1,["other-pkg","third"]]"#]);
+        let f = assess(
+            &inspect(&t).unwrap(),
+            Some("pypi.org"),
+            Some("mult-agentes"),
+            NOW,
+        );
+        assert!(
+            f.iter().any(|f| f.severity == Severity::Error
+                && f.message.contains("scoped to other-pkg, third"))
+        );
+        let t = tok("pypi.org", &[r#"[2,["0a1b"]]"#, "[3,\"u\"]"]);
+        assert_eq!(
+            inspect(&t).unwrap().scope,
+            Scope::ProjectIds(vec!["0a1b".into()])
+        );
+    }
+
+    #[test]
+    fn nothing_of_the_token_in_findings() {
+        let t = tok(
+            "test.pypi.org",
+            &[&format!("[0,{},{}]", NOW - 100, NOW - 200), "[3,\"u\"]"],
+        );
+        let info = inspect(&t).unwrap();
+        let text = format!(
+            "{info:?}{:?}",
+            assess(&info, Some("pypi.org"), Some("p"), NOW)
+        );
+        assert!(!text.contains("CANARY"), "{text}");
+        assert!(!text.contains(&t[5..20]), "{text}");
+    }
+
+    #[test]
+    fn garbage_is_rejected() {
+        assert_eq!(inspect("hunter2"), Err(TokenError::NotAToken));
+        assert_eq!(inspect("pypi-!!!!"), Err(TokenError::NotAToken));
+        assert_eq!(
+            inspect("pypi-AAAAAAAAAAAAAAAAAAAA"),
+            Err(TokenError::NotAMacaroon)
+        );
+        // Truncated: the signature is cut off.
+        let t = tok("pypi.org", &[]);
+        assert_eq!(inspect(&t[..t.len() - 8]), Err(TokenError::NotAMacaroon));
+        assert!(settings_problem("pypi-AAAAAAAAAAAAAAAAAAAA", "pypi.org").is_none());
+    }
+
+    #[test]
+    fn normalizes_names() {
+        assert_eq!(normalize("Mult__Agentes.x"), "mult-agentes-x");
+    }
+}

@@ -1,0 +1,132 @@
+//! Shared helpers of the Python release tests: a throw-away project (a copy
+//! of examples/mult-agentes), and the CLI run with a hermetic environment.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Variables a developer's shell or a CI runner may carry that would change
+/// what the CLI does.
+const SCRUB: &[&str] = &[
+    "TWINE_USERNAME",
+    "TWINE_PASSWORD",
+    "TWINE_PASSWORD_TEST",
+    "TWINE_REPOSITORY",
+    "TWINE_REPOSITORY_URL",
+    "GITHUB_ACTIONS",
+    "GITHUB_REF_TYPE",
+    "GITHUB_REF_NAME",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_OUTPUT",
+    "GITHUB_REPOSITORY",
+    "GITHUB_WORKFLOW_REF",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "RELEASE_KIT_OIDC_URL",
+    "RELEASE_KIT_USE_PATH_TOOLS",
+];
+
+/// A project root in a temporary folder holding a copy of the example
+/// package under `py/`.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let src = testkit::python::workspace_root().join("examples/mult-agentes");
+        let py = dir.path().join("py");
+        for f in [
+            "pyproject.toml",
+            "README.md",
+            "LICENSE",
+            "src/mult_agentes/__init__.py",
+        ] {
+            let to = py.join(f);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(src.join(f), &to).unwrap();
+        }
+        std::fs::write(
+            dir.path().join("release-kit.toml"),
+            "[python]\npath = \"py\"\ndist = \"dist\"\n",
+        )
+        .unwrap();
+        Project { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn dist(&self) -> PathBuf {
+        self.root().join("dist")
+    }
+
+    /// Runs `cargo xtask ARGS` at this root with `env` set and nothing else
+    /// of ours inherited; no `.env` is read.
+    pub fn xtask(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        cmd.arg("--root")
+            .arg(self.root())
+            .arg("--no-env-file")
+            .args(args)
+            .current_dir(self.root())
+            // Share the managed tool venv with every test: provisioned once.
+            .env("CARGO_TARGET_DIR", testkit::python::target_dir());
+        for k in SCRUB {
+            cmd.env_remove(k);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run(cmd.output().unwrap())
+    }
+}
+
+/// A finished CLI run.
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+    pub fn all(&self) -> String {
+        format!("--- stdout\n{}--- stderr\n{}", self.stdout(), self.stderr())
+    }
+    /// Panics unless the exit code is `code`.
+    pub fn expect(self, code: i32) -> Run {
+        assert_eq!(self.code(), code, "{}", self.all());
+        self
+    }
+}
+
+/// Asserts `needle` appears in no file under `dir` (recursively).
+pub fn assert_not_in_files(dir: &Path, needle: &str) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            assert_not_in_files(&path, needle);
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            let hay = String::from_utf8_lossy(&bytes);
+            assert!(!hay.contains(needle), "secret found in {}", path.display());
+        }
+    }
+}
+
+/// A unique canary fragment for this test run.
+pub fn canary(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("CANARY{tag}{}x{nanos}", std::process::id())
+}
