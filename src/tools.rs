@@ -10,9 +10,20 @@ use std::io::{BufRead as _, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use anyhow::Context as _;
 
 use crate::secret::{Redactor, Secret};
+
+/// Nanoseconds spent waiting for children, process-wide.
+static IN_CHILDREN: AtomicU64 = AtomicU64::new(0);
+
+/// Wall time spent in external tools so far (for "our code vs the tools").
+pub fn time_in_tools() -> Duration {
+    Duration::from_nanos(IN_CHILDREN.load(Ordering::Relaxed))
+}
 
 /// Where to send a child's output lines while it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +160,7 @@ impl Child {
         if let Some(dir) = &self.cwd {
             cmd.current_dir(dir);
         }
+        let started = Instant::now();
         let mut child = cmd.spawn().with_context(|| {
             format!(
                 "cannot start `{}`; is it installed? (cargo xtask doctor)",
@@ -164,11 +176,37 @@ impl Child {
         let status = child.wait().context("waiting for a child process")?;
         let stdout = t_out.join().unwrap_or_default();
         let stderr = t_err.join().unwrap_or_default();
+        IN_CHILDREN.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         Ok(Output {
             status,
             stdout,
             stderr,
         })
+    }
+}
+
+impl Child {
+    /// Starts the command in the background (a server), its output going to
+    /// `log`. Secrets still reach it only through its environment.
+    pub fn spawn_background(&self, log: std::fs::File) -> std::io::Result<std::process::Child> {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        for k in &self.env_remove {
+            cmd.env_remove(k);
+        }
+        for (k, v) in &self.env {
+            match v {
+                EnvValue::Plain(p) => cmd.env(k, p),
+                EnvValue::Secret(s) => cmd.env(k, s.expose()),
+            };
+        }
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
+        cmd.spawn()
     }
 }
 

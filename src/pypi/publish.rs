@@ -43,6 +43,9 @@ pub struct PublishOptions {
     pub echo: Echo,
     /// Retries of index queries and uploads.
     pub policy: RetryPolicy,
+    /// `dist/` is about to be built (the release pipeline checks before
+    /// building): skip the check of its files.
+    pub dist_pending: bool,
 }
 
 impl PublishOptions {
@@ -55,6 +58,7 @@ impl PublishOptions {
             oidc_url: None,
             echo: Echo::Quiet,
             policy: RetryPolicy::default(),
+            dist_pending: false,
         }
     }
 
@@ -135,7 +139,9 @@ pub fn prepare(
 
     let package = pre.check(build::package(project).map_err(|e| format!("{e:#}")));
     let mut files = Vec::new();
-    if let Some(pkg) = &package {
+    if let Some(pkg) = &package
+        && !opts.dist_pending
+    {
         match build::release_files(&project.dist_dir(), pkg, &mut pre) {
             Ok(f) => files = f,
             Err(e) => pre.problem(format!("{e:#}")),

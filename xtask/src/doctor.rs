@@ -15,7 +15,16 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(doctor::check_env_file)
         .unwrap_or_default();
-    let tools = doctor::base_tools();
+    let mut tools = doctor::base_tools();
+    if let Ok(project) = ctx.project() {
+        tools.extend(release_kit::pypi::doctor_tools(&project));
+        if project.config.vscode.enabled {
+            let node_tools = release_kit::vscode::doctor_tools(&project);
+            // The extension's own report of node says more (vsce's needs).
+            tools.retain(|t| !node_tools.iter().any(|n| n.name == t.name));
+            tools.extend(node_tools);
+        }
+    }
     let report = DoctorReport {
         env_file,
         env_findings,

@@ -7,6 +7,8 @@ mod ctx;
 mod doctor;
 mod env;
 mod publish;
+mod release;
+mod setup;
 mod vsce;
 
 use std::process::ExitCode;
@@ -43,6 +45,8 @@ enum Command {
     Env(env::EnvCommand),
     /// Check the machine: .env hygiene and the external tools the steps use.
     Doctor(doctor::DoctorArgs),
+    /// Provision the pinned external tools (Python and Node) into target/.
+    Setup(setup::SetupArgs),
     /// Build the Python package (sdist + wheel) into dist/ and check it.
     Build(build::BuildArgs),
     /// Upload dist/ to PyPI, TestPyPI or another index; safe to re-run.
@@ -53,6 +57,9 @@ enum Command {
     VscePackage(vsce::PackageArgs),
     /// Publish the packaged .vsix to the Marketplace (and Open VSX when OVSX_PAT is set).
     VscePublish(vsce::PublishArgs),
+    /// Release everything in order, checked as a whole first; `--rehearse`
+    /// runs it locally with no credentials and no internet.
+    Release(release::ReleaseArgs),
     /// Print the release notes of one version from the changelog (for the
     /// GitHub release body).
     Changelog(changelog::ChangelogArgs),
@@ -67,11 +74,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Env(cmd) => env::run(&ctx, cmd),
         Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::Setup(args) => setup::run(&ctx, args),
         Command::Build(args) => build::run(&ctx, args),
         Command::Publish(args) => publish::run(&ctx, args),
         Command::VsceVerify(args) => vsce::run_verify(&ctx, args),
         Command::VscePackage(args) => vsce::run_package(&ctx, args),
         Command::VscePublish(args) => vsce::run_publish(&ctx, args),
+        Command::Release(args) => release::run(&ctx, args),
         Command::Changelog(args) => changelog::run(&ctx, args),
     };
     ctx.finish(result)

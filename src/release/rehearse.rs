@@ -1,0 +1,224 @@
+//! The rehearsal's local index and install check: pypiserver on
+//! 127.0.0.1 with a throwaway password, and a fresh virtual environment
+//! that installs the package from it and imports it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+use super::cleanup::{self, Guard};
+use crate::pypi::venv::Tools;
+use crate::secret::{Redactor, Secret};
+use crate::tools::{Child, Echo};
+
+/// The user name the rehearsal uploads as (not `__token__`, so the
+/// throwaway password is not mistaken for a PyPI token).
+pub const USER: &str = "rehearsal";
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> anyhow::Result<u16> {
+    let l =
+        std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a port on 127.0.0.1")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// A running local index. Stopped, and its folder removed, when dropped
+/// or on Ctrl-C.
+pub struct LocalIndex {
+    /// Upload URL, `http://127.0.0.1:PORT/`.
+    pub url: String,
+    /// Where it keeps packages.
+    pub packages: PathBuf,
+    /// The scratch folder (also used for the install check).
+    pub scratch: PathBuf,
+    _guard: Guard,
+}
+
+impl LocalIndex {
+    /// The PEP 503 listing, `http://127.0.0.1:PORT/simple/`.
+    pub fn simple_url(&self) -> String {
+        format!("{}simple/", self.url)
+    }
+
+    /// Starts pypiserver on `port` with user [`USER`] and `password`.
+    pub fn start(
+        tools: &Tools,
+        scratch_parent: &Path,
+        port: u16,
+        password: &Secret,
+        redactor: &Redactor,
+    ) -> anyhow::Result<LocalIndex> {
+        std::fs::create_dir_all(scratch_parent)
+            .with_context(|| format!("cannot create {}", scratch_parent.display()))?;
+        let scratch = tempfile::Builder::new()
+            .prefix("rehearsal-")
+            .tempdir_in(scratch_parent)
+            .with_context(|| format!("cannot create a folder in {}", scratch_parent.display()))?
+            .keep();
+        let packages = scratch.join("packages");
+        std::fs::create_dir_all(&packages)?;
+        let htpasswd = scratch.join("htpasswd");
+        // passlib writes the hash; the password travels in the environment.
+        let out = Child::new(&tools.python)
+            .args([
+                "-c",
+                "import os, sys\nfrom passlib.apache import HtpasswdFile\n\
+                 h = HtpasswdFile(sys.argv[1], new=True)\n\
+                 h.set_password(sys.argv[2], os.environ['RK_REHEARSAL_PASSWORD'])\nh.save()",
+            ])
+            .arg(&htpasswd)
+            .arg(USER)
+            .secret_env("RK_REHEARSAL_PASSWORD", password)
+            .run(redactor)?;
+        if !out.status.success() {
+            let _ = std::fs::remove_dir_all(&scratch);
+            bail!(
+                "cannot write the local index's password file with passlib:\n{}\nfix: `cargo xtask setup` installs passlib into the managed tools",
+                out.combined().trim()
+            );
+        }
+        let log_path = scratch.join("pypiserver.log");
+        let log = std::fs::File::create(&log_path)?;
+        let mut server = tools
+            .pypi_server()
+            .args(["run", "-i", "127.0.0.1", "-p"])
+            .arg(port.to_string())
+            .arg("-P")
+            .arg(&htpasswd)
+            .args(["-a", "update", "--disable-fallback"])
+            .arg(&packages)
+            .spawn_background(log)
+            .context("cannot start pypiserver; `cargo xtask setup` installs it")?;
+        let pid = server.id();
+        let (scratch2, server_slot) = (
+            scratch.clone(),
+            std::sync::Arc::new(std::sync::Mutex::new(None)),
+        );
+        let slot = server_slot.clone();
+        let guard = cleanup::register(move || {
+            if let Some(mut child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                let child: &mut std::process::Child = &mut child;
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            let _ = std::fs::remove_dir_all(&scratch2);
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            if let Some(status) = server.try_wait()? {
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                bail!(
+                    "pypiserver (pid {pid}) exited ({status}) before listening on 127.0.0.1:{port}:\n{}",
+                    redactor.redact(tail(&log, 15).trim())
+                );
+            }
+            if Instant::now() > deadline {
+                let _ = server.kill();
+                bail!("pypiserver did not listen on 127.0.0.1:{port} within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        *server_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(server);
+        Ok(LocalIndex {
+            url: format!("http://127.0.0.1:{port}/"),
+            packages,
+            scratch,
+            _guard: guard,
+        })
+    }
+
+    /// Files the index holds.
+    pub fn files(&self) -> Vec<String> {
+        let mut out: Vec<String> = std::fs::read_dir(&self.packages)
+            .map(|d| {
+                d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+}
+
+/// Installs `name==version` from `index` into a fresh virtual environment
+/// and imports it; returns the `__version__` the module reports.
+pub fn install_check(
+    base_python: &Path,
+    index: &LocalIndex,
+    name: &str,
+    version: &str,
+    redactor: &Redactor,
+    echo: Echo,
+) -> anyhow::Result<String> {
+    let venv = index.scratch.join("install-venv");
+    let out = Child::new(base_python)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .echo(echo)
+        .run(redactor)?;
+    if !out.status.success() {
+        bail!(
+            "cannot create a virtual environment with {}:\n{}\nfix: install the venv module (apt-get install python3-venv)",
+            base_python.display(),
+            tail(&out.combined(), 10)
+        );
+    }
+    let python = venv.join("bin/python");
+    let out = Child::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--index-url",
+        ])
+        .arg(index.simple_url())
+        .arg(format!("{name}=={version}"))
+        .env("PIP_NO_INPUT", "1")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .echo(echo)
+        .run(redactor)?;
+    if !out.status.success() {
+        bail!(
+            "pip could not install {name}=={version} from the local index {}:\n{}\n\
+             the uploaded files do not install; if the package has dependencies, they are not on the local index \
+             (the rehearsal never reaches the internet)",
+            index.simple_url(),
+            tail(&out.combined(), 15)
+        );
+    }
+    let module = name.replace(['-', '.'], "_").to_ascii_lowercase();
+    let out = Child::new(&python)
+        .args([
+            "-c",
+            &format!("import {module}; print(getattr({module}, '__version__', ''))"),
+        ])
+        .current_dir(&index.scratch)
+        .echo(echo)
+        .run(redactor)?;
+    if !out.status.success() {
+        bail!(
+            "the installed package does not import as `{module}`:\n{}",
+            tail(&out.combined(), 15)
+        );
+    }
+    let reported = out.stdout.trim().to_owned();
+    if !reported.is_empty() && reported != version {
+        bail!(
+            "`{module}.__version__` is {reported} but the package version is {version}; make them agree"
+        );
+    }
+    Ok(reported)
+}
+
+/// The last `n` lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
