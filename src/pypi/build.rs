@@ -243,13 +243,29 @@ pub fn build(
         .prefix(".build-")
         .tempdir_in(&dist)
         .with_context(|| format!("cannot create a staging folder in {}", dist.display()))?;
-    let child = tools
-        .build()
-        .args(["--sdist", "--wheel", "--outdir"])
-        .arg(staging.path())
-        .arg(project.python_dir())
-        .echo(echo);
-    let out = child.run(redactor)?;
+    let requires = super::wheelhouse::build_requires(&project.python_dir());
+    let wheelhouse = super::wheelhouse::ensure(project, tools, &requires, redactor, echo);
+    let command = || {
+        tools
+            .build()
+            .args(["--sdist", "--wheel", "--outdir"])
+            .arg(staging.path())
+            .arg(project.python_dir())
+            .echo(echo)
+    };
+    let child = match &wheelhouse {
+        Some(dir) => super::wheelhouse::apply(command(), dir),
+        None => command(),
+    };
+    let mut out = child.run(redactor)?;
+    if !out.status.success()
+        && wheelhouse.is_some()
+        && out.combined().contains("No matching distribution")
+    {
+        // The backend asked for more than [build-system] requires: let
+        // pip reach the index for it.
+        out = command().run(redactor)?;
+    }
     if !out.status.success() {
         bail!(
             "`{}` failed (exit {}):\n{}\nfix the package so that `python -m build` succeeds in {}",

@@ -14,6 +14,7 @@ pub mod publish;
 pub mod token;
 pub mod upload;
 pub mod venv;
+pub mod wheelhouse;
 
 pub use venv::doctor_tools;
 

@@ -1,0 +1,109 @@
+//! The build requirements (`[build-system] requires`) kept as wheels under
+//! `target/`, so that `python -m build` needs no network after the first
+//! build: its isolated environment installs from this folder
+//! (`PIP_NO_INDEX=1`, `PIP_FIND_LINKS`). Faster, and it is what lets a
+//! rehearsal run offline.
+
+use std::path::{Path, PathBuf};
+
+use sha2::Digest as _;
+
+use super::index::hex;
+use super::venv::Tools;
+use crate::config::Project;
+use crate::secret::Redactor;
+use crate::tools::{Child, Echo};
+
+/// `[build-system] requires` of the package (PEP 518's default when absent).
+pub fn build_requires(python_dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(python_dir.join("pyproject.toml")).unwrap_or_default();
+    let doc: toml::Table = toml::from_str(&text).unwrap_or_default();
+    match doc
+        .get("build-system")
+        .and_then(|b| b.get("requires"))
+        .and_then(|r| r.as_array())
+    {
+        Some(reqs) => reqs
+            .iter()
+            .filter_map(|r| r.as_str().map(str::to_owned))
+            .collect(),
+        None => vec!["setuptools>=40.8.0".into()],
+    }
+}
+
+/// The folder for a set of requirements (one per distinct set).
+pub fn dir_for(project: &Project, requires: &[String]) -> PathBuf {
+    let digest = sha2::Sha256::digest(requires.join("\n").as_bytes());
+    project
+        .target_dir()
+        .join("release-kit/wheelhouse")
+        .join(&hex(&digest)[..16])
+}
+
+/// A complete wheelhouse for `requires`, downloading it when missing.
+/// `None` when it cannot be had (no network on first use): the build then
+/// uses the index as usual.
+pub fn ensure(
+    project: &Project,
+    tools: &Tools,
+    requires: &[String],
+    redactor: &Redactor,
+    echo: Echo,
+) -> Option<PathBuf> {
+    let dir = dir_for(project, requires);
+    let stamp = dir.join(".complete");
+    if stamp.is_file() {
+        return Some(dir);
+    }
+    std::fs::create_dir_all(&dir).ok()?;
+    let lock = std::fs::File::create(dir.with_extension("lock")).ok()?;
+    lock.lock().ok()?;
+    if stamp.is_file() {
+        return Some(dir);
+    }
+    let out = Child::new(&tools.python)
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "--dest",
+        ])
+        .arg(&dir)
+        .args(requires)
+        .env("PIP_NO_INPUT", "1")
+        .echo(echo)
+        .run(redactor)
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    std::fs::write(&stamp, requires.join("\n")).ok()?;
+    Some(dir)
+}
+
+/// Makes a build command install its requirements from `dir` only.
+pub fn apply(child: Child, dir: &Path) -> Child {
+    child
+        .env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", dir.as_os_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requires_from_pyproject_or_default() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert_eq!(build_requires(tmp.path()), ["setuptools>=40.8.0"]);
+        std::fs::write(
+            tmp.path().join("pyproject.toml"),
+            "[build-system]\nrequires = [\"hatchling>=1.27\", \"x\"]\n",
+        )
+        .unwrap();
+        assert_eq!(build_requires(tmp.path()), ["hatchling>=1.27", "x"]);
+    }
+}
