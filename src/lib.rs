@@ -7,6 +7,7 @@
 pub mod ci;
 pub mod config;
 pub mod doctor;
+pub mod hf;
 pub mod preflight;
 pub mod secret;
 pub mod settings;
