@@ -35,8 +35,8 @@ impl Default for Tuning {
         Tuning {
             connections: 16,
             connections_per_file: 16,
-            split_threshold: 8 << 20,
-            min_segment: 2 << 20,
+            split_threshold: 4 << 20,
+            min_segment: 1 << 20,
         }
     }
 }

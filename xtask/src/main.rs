@@ -4,6 +4,7 @@
 mod ctx;
 mod doctor;
 mod env;
+mod hf;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,9 @@ enum Command {
     Env(env::EnvCommand),
     /// Check the machine: .env hygiene and the external tools the steps use.
     Doctor(doctor::DoctorArgs),
+    /// Pre-fetch Hugging Face models into the standard cache (verified,
+    /// resumable, parallel), so that they load offline later.
+    HfPrefetch(hf::HfArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Env(cmd) => env::run(&ctx, cmd),
         Command::Doctor(args) => doctor::run(&ctx, args),
+        Command::HfPrefetch(args) => hf::run(&ctx, args),
     };
     ctx.finish(result)
 }
