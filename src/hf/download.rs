@@ -580,6 +580,7 @@ async fn fetch_segment(
     let (start, end, mut done) = state.parts.lock().expect("parts lock").segments[i];
     let mut failures = 0;
     let mut since_save = 0u64;
+    let mut saved_at = std::time::Instant::now();
     while start + done < end {
         let direct = state.direct.lock().expect("direct lock").clone();
         let range = (start + done, Some(end - 1));
@@ -616,8 +617,11 @@ async fn fetch_segment(
                     shared.progress.add(chunk.len() as u64);
                     progressed = true;
                     since_save += chunk.len() as u64;
-                    if since_save >= 4 << 20 {
+                    // Saved often enough that a killed run loses little,
+                    // rarely enough to cost nothing at full speed.
+                    if since_save >= 4 << 20 || saved_at.elapsed() >= Duration::from_millis(500) {
                         since_save = 0;
+                        saved_at = std::time::Instant::now();
                         state.save();
                     }
                 }
