@@ -92,7 +92,11 @@ fn dropped_connections_resume_with_range() {
     let resumed = hub
         .records()
         .iter()
-        .filter(|r| r.range.as_deref().is_some_and(|x| !x.starts_with("bytes=0-")))
+        .filter(|r| {
+            r.range
+                .as_deref()
+                .is_some_and(|x| !x.starts_with("bytes=0-"))
+        })
         .count();
     assert!(resumed > 0, "{:#?}", hub.records());
 }
@@ -119,7 +123,10 @@ fn persistent_server_errors_fail_clearly() {
     hub.fail_next(503, 1000);
     let err = hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("HTTP 503") && msg.contains("re-run later"), "{msg}");
+    assert!(
+        msg.contains("HTTP 503") && msg.contains("re-run later"),
+        "{msg}"
+    );
     assert!(msg.contains("/api/models/acme/tiny/revision/main"), "{msg}");
     assert_no_partial_at_final_paths(tmp.path());
 }
@@ -141,7 +148,13 @@ fn rate_limit_beyond_patience_names_hf_token() {
     let tmp = tempfile::tempdir().unwrap();
     hub.rate_limit_next(1000, 3600);
     let err = hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap_err();
-    assert!(matches!(err, HfError::RateLimited { anonymous: true, .. }));
+    assert!(matches!(
+        err,
+        HfError::RateLimited {
+            anonymous: true,
+            ..
+        }
+    ));
     let msg = err.to_string();
     assert!(msg.contains("HF_TOKEN") && msg.contains("429"), "{msg}");
 }
@@ -176,10 +189,18 @@ fn wrong_bytes_always_fail_naming_file_and_hashes() {
     };
     assert_eq!(path, "config.json");
     let msg = err.to_string();
-    assert!(msg.contains(expected.as_str()) && msg.contains(actual.as_str()) && msg.contains("git-sha1"), "{msg}");
+    assert!(
+        msg.contains(expected.as_str())
+            && msg.contains(actual.as_str())
+            && msg.contains("git-sha1"),
+        "{msg}"
+    );
     let c = RepoCache::new(tmp.path(), REPO);
     assert!(!c.blob(expected).exists(), "no blob at the final path");
-    assert!(!c.incomplete(expected).exists(), "the corrupt download is removed");
+    assert!(
+        !c.incomplete(expected).exists(),
+        "the corrupt download is removed"
+    );
 }
 
 #[test]
@@ -189,7 +210,10 @@ fn stalled_bodies_time_out_and_resume() {
     hub.stall_next_bodies(2, Duration::from_secs(5));
     let t = Instant::now();
     hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap();
-    assert!(t.elapsed() < Duration::from_secs(5), "did not wait the stall out");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "did not wait the stall out"
+    );
     assert_complete(tmp.path());
 }
 
@@ -216,12 +240,22 @@ fn large_files_use_parallel_ranges_on_the_cdn_without_the_token() {
     hf::prefetch(&models(), &o).unwrap();
     assert_complete(tmp.path());
     let records = hub.records();
-    let sha = tiny_model(REPO).files.iter().find(|f| f.path == "model.safetensors").unwrap().sha256();
+    let sha = tiny_model(REPO)
+        .files
+        .iter()
+        .find(|f| f.path == "model.safetensors")
+        .unwrap()
+        .sha256();
     let ranges: Vec<_> = records
         .iter()
         .filter(|r| r.origin == Origin::Cdn && r.uri.contains(&sha))
         .collect();
     assert_eq!(ranges.len(), 5, "5 MB in 1 MiB ranges: {ranges:#?}");
     assert!(ranges.iter().all(|r| r.status == 206 && r.range.is_some()));
-    assert!(records.iter().all(|r| (r.origin == Origin::Cdn) == r.authorization.is_none()), "{records:#?}");
+    assert!(
+        records
+            .iter()
+            .all(|r| (r.origin == Origin::Cdn) == r.authorization.is_none()),
+        "{records:#?}"
+    );
 }

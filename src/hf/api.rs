@@ -107,7 +107,12 @@ pub struct Opened {
 
 /// A client of one Hub endpoint.
 pub struct HubClient {
+    /// For http:// URLs (local mirrors, the stand-in): built without
+    /// loading the system's root certificates, which costs ~40 ms.
     http: reqwest::Client,
+    /// For https:// URLs, built on first use.
+    https: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    timeouts: Timeouts,
     endpoint: Url,
     token: Option<Secret>,
     retry: RetryPolicy,
@@ -123,10 +128,33 @@ impl std::fmt::Debug for HubClient {
     }
 }
 
+// Built and consumed once per attempt: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Outcome {
     Done(reqwest::Response, Url, FileHeaders),
     Failed(reqwest::Error),
     Redirects,
+    Setup(String),
+}
+
+fn build_client(timeouts: &Timeouts, tls: bool) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder();
+    if !tls {
+        // No root store: this client only ever speaks plain http.
+        builder = builder.tls_certs_only([]);
+    }
+    builder
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(timeouts.connect)
+        .read_timeout(timeouts.read)
+        .pool_max_idle_per_host(64)
+        .user_agent(concat!(
+            "release-kit/",
+            env!("CARGO_PKG_VERSION"),
+            "; hf-prefetch"
+        ))
+        .build()
+        .map_err(|e| format!("cannot start the HTTP client: {}", e.without_url()))
 }
 
 impl HubClient {
@@ -138,16 +166,11 @@ impl HubClient {
         timeouts: &Timeouts,
     ) -> Result<HubClient, String> {
         let endpoint = parse_endpoint(endpoint)?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeouts.connect)
-            .read_timeout(timeouts.read)
-            .pool_max_idle_per_host(64)
-            .user_agent(concat!("release-kit/", env!("CARGO_PKG_VERSION"), "; hf-prefetch"))
-            .build()
-            .map_err(|e| format!("cannot start the HTTP client: {}", e.without_url()))?;
+        let http = build_client(timeouts, false)?;
         Ok(HubClient {
             http,
+            https: std::sync::OnceLock::new(),
+            timeouts: timeouts.clone(),
             endpoint,
             token: token.filter(|t| !t.is_blank()),
             retry,
@@ -337,6 +360,9 @@ impl HubClient {
                     (wait, Err(resp))
                 }
                 Outcome::Failed(e) => (None, Ok(e)),
+                Outcome::Setup(detail) => {
+                    return Err(HfError::Protocol { what, detail });
+                }
                 Outcome::Redirects => {
                     return Err(HfError::Protocol {
                         what,
@@ -372,8 +398,18 @@ impl HubClient {
         let mut url = url.clone();
         let mut headers = FileHeaders::default();
         for _hop in 0..10 {
-            let mut req = self
-                .http
+            let client = if url.scheme() == "https" {
+                match self
+                    .https
+                    .get_or_init(|| build_client(&self.timeouts, true))
+                {
+                    Ok(c) => c,
+                    Err(e) => return Outcome::Setup(e.clone()),
+                }
+            } else {
+                &self.http
+            };
+            let mut req = client
                 .request(Method::GET, url.clone())
                 .header(header::ACCEPT_ENCODING, "identity");
             if let Some((start, end)) = range {
@@ -383,13 +419,14 @@ impl HubClient {
                 };
                 req = req.header(header::RANGE, value);
             }
+            // The token goes to the endpoint's origin only, never to the
+            // CDN a redirect points at.
             if let Some(token) = &self.token
                 && url.origin() == self.endpoint.origin()
+                && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             {
-                if let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", token.expose())) {
-                    v.set_sensitive(true);
-                    req = req.header(header::AUTHORIZATION, v);
-                }
+                v.set_sensitive(true);
+                req = req.header(header::AUTHORIZATION, v);
             }
             self.requests.fetch_add(1, Ordering::Relaxed);
             let resp = match req.send().await {
@@ -512,9 +549,7 @@ pub fn normalize_etag(etag: &str) -> String {
 }
 
 fn header_str(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
 /// The `rel="next"` target of a `Link` header.
@@ -647,7 +682,10 @@ mod tests {
             HeaderValue::from_static("<https://h/api/x?cursor=a>; rel=\"next\""),
         );
         assert_eq!(next_link(&h).as_deref(), Some("https://h/api/x?cursor=a"));
-        h.insert(header::LINK, HeaderValue::from_static("<https://h/p>; rel=\"prev\""));
+        h.insert(
+            header::LINK,
+            HeaderValue::from_static("<https://h/p>; rel=\"prev\""),
+        );
         assert_eq!(next_link(&h), None);
     }
 

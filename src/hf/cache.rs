@@ -353,7 +353,11 @@ mod tests {
             PathBuf::from("/home/u/.cache/huggingface/hub")
         );
         assert_eq!(
-            cache_root(env(&[("HF_HUB_CACHE", ""), ("HF_HOME", "~/hf"), ("HOME", "/h")])),
+            cache_root(env(&[
+                ("HF_HUB_CACHE", ""),
+                ("HF_HOME", "~/hf"),
+                ("HOME", "/h")
+            ])),
             PathBuf::from("/h/hf/hub")
         );
     }

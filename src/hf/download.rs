@@ -231,11 +231,16 @@ async fn hash_prefix(path: &Path, len: u64, mut hasher: Hasher) -> Result<Hasher
         let mut left = len;
         while left > 0 {
             let want = buf.len().min(left as usize);
-            let n = f.read(&mut buf[..want]).map_err(|e| HfError::io(&path, e))?;
+            let n = f
+                .read(&mut buf[..want])
+                .map_err(|e| HfError::io(&path, e))?;
             if n == 0 {
                 return Err(HfError::io(
                     &path,
-                    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "file shorter than expected"),
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "file shorter than expected",
+                    ),
                 ));
             }
             hasher.update(&buf[..n]);
@@ -320,7 +325,10 @@ async fn download_stream(
     let mut direct: Option<Url> = None;
     while have < size {
         let range = (have > 0).then_some((have, None));
-        let opened = shared.client.open(&target(job), direct.as_ref(), range).await?;
+        let opened = shared
+            .client
+            .open(&target(job), direct.as_ref(), range)
+            .await?;
         check_headers(job, &opened.headers)?;
         direct = Some(opened.final_url.clone());
         let mut resp = opened.response;
@@ -410,7 +418,12 @@ impl Parts {
     fn parse(text: &str, size: u64) -> Option<Parts> {
         let mut lines = text.lines();
         let header = lines.next()?;
-        if header.strip_prefix("release-kit parts v1 size=")?.parse::<u64>().ok()? != size {
+        if header
+            .strip_prefix("release-kit parts v1 size=")?
+            .parse::<u64>()
+            .ok()?
+            != size
+        {
             return None;
         }
         let mut segments = Vec::new();
@@ -554,7 +567,9 @@ where
         }
     })
     .await;
-    out.into_iter().map(|v| v.expect("every future finished")).collect()
+    out.into_iter()
+        .map(|v| v.expect("every future finished"))
+        .collect()
 }
 
 async fn fetch_segment(
@@ -584,7 +599,10 @@ async fn fetch_segment(
     while start + done < end {
         let direct = state.direct.lock().expect("direct lock").clone();
         let range = (start + done, Some(end - 1));
-        let opened = shared.client.open(&target(job), direct.as_ref(), Some(range)).await?;
+        let opened = shared
+            .client
+            .open(&target(job), direct.as_ref(), Some(range))
+            .await?;
         check_headers(job, &opened.headers)?;
         let mut resp = opened.response;
         if resp.status() != StatusCode::PARTIAL_CONTENT {

@@ -94,7 +94,9 @@ pub enum HfError {
         message: String,
     },
     /// The connection failed after the retries.
-    #[error("{what}: {reason} (after {attempts} attempts). Check the network and HF_ENDPOINT ({endpoint})")]
+    #[error(
+        "{what}: {reason} (after {attempts} attempts). Check the network and HF_ENDPOINT ({endpoint})"
+    )]
     Network {
         /// The request (no query string).
         what: String,

@@ -147,7 +147,10 @@ mod tests {
         assert!(!fnmatch("?", ""));
         assert!(fnmatch("*a*b*c", "xxaxxbxxc"));
         assert!(!fnmatch("*a*b*c", "xxaxxcxxb"));
-        assert!(fnmatch("pytorch_model*.bin", "pytorch_model-00001-of-00002.bin"));
+        assert!(fnmatch(
+            "pytorch_model*.bin",
+            "pytorch_model-00001-of-00002.bin"
+        ));
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub use progress::ProgressMode;
 use crate::config::{ModelConfig, Project};
 use crate::doctor::ToolReport;
 use crate::secret::Secret;
-use download::{FileJob, Fetched, Shared};
+use download::{Fetched, FileJob, Shared};
 use progress::Progress;
 
 /// The Hub used when HF_ENDPOINT is not set.
@@ -104,8 +104,7 @@ pub fn check_repo_id(repo: &str) -> Result<(), String> {
     let ok_part = |p: &str| {
         !p.is_empty()
             && p.len() <= 96
-            && p
-                .bytes()
+            && p.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             && !p.contains("--")
             && !p.contains("..")
@@ -339,7 +338,11 @@ struct Plan {
     missing: Vec<RepoFile>,
 }
 
-async fn plan_model(client: &api::HubClient, root: &std::path::Path, spec: &ModelSpec) -> Result<Plan, HfError> {
+async fn plan_model(
+    client: &api::HubClient,
+    root: &std::path::Path,
+    spec: &ModelSpec,
+) -> Result<Plan, HfError> {
     let cache = RepoCache::new(root, &spec.repo);
     let commit = if api::is_commit(&spec.revision) {
         spec.revision.to_ascii_lowercase()
@@ -361,7 +364,10 @@ async fn plan_model(client: &api::HubClient, root: &std::path::Path, spec: &Mode
         .map_err(|e| HfError::io(cache.ref_path(&spec.revision), e))?;
     cache.tag_root();
     let filter = spec.filter();
-    let selected: Vec<RepoFile> = files.into_iter().filter(|f| filter.keeps(&f.path)).collect();
+    let selected: Vec<RepoFile> = files
+        .into_iter()
+        .filter(|f| filter.keeps(&f.path))
+        .collect();
     if selected.is_empty() {
         return Err(HfError::Protocol {
             what: format!("{}@{}", spec.repo, spec.revision),
@@ -435,17 +441,21 @@ async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, Hf
         tuning: opts.tuning.clone(),
         progress,
     });
-    let ticker = shared.progress.line_interval().filter(|_| !jobs.is_empty()).map(|every| {
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.tick().await;
-            loop {
+    let ticker = shared
+        .progress
+        .line_interval()
+        .filter(|_| !jobs.is_empty())
+        .map(|every| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
                 tick.tick().await;
-                eprintln!("{}", shared.progress.line());
-            }
-        })
-    });
+                loop {
+                    tick.tick().await;
+                    eprintln!("{}", shared.progress.line());
+                }
+            })
+        });
     // Largest first: the long transfer starts while small files fill gaps.
     let mut jobs = jobs;
     jobs.sort_by_key(|(_, j)| std::cmp::Reverse(j.file.size));

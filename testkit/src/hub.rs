@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -35,25 +35,47 @@ pub struct HubFile {
     pub data: Bytes,
     /// Stored with LFS (served through the CDN redirect).
     pub lfs: bool,
+    /// Hashes, computed once (the benchmark serves 91 MB per request).
+    hashes: OnceLock<(String, String)>,
 }
 
 impl HubFile {
+    /// A file.
+    pub fn new(path: &str, data: impl Into<Bytes>, lfs: bool) -> HubFile {
+        HubFile {
+            path: path.into(),
+            data: data.into(),
+            lfs,
+            hashes: OnceLock::new(),
+        }
+    }
+
+    fn hashes(&self) -> &(String, String) {
+        self.hashes.get_or_init(|| {
+            let mut h = sha1::Sha1::new();
+            h.update(format!("blob {}\0", self.data.len()).as_bytes());
+            h.update(&self.data);
+            (hex(&h.finalize()), hex(&sha2::Sha256::digest(&self.data)))
+        })
+    }
+
     /// Git blob sha1 (hex).
     pub fn git_sha1(&self) -> String {
-        let mut h = sha1::Sha1::new();
-        h.update(format!("blob {}\0", self.data.len()).as_bytes());
-        h.update(&self.data);
-        hex(&h.finalize())
+        self.hashes().0.clone()
     }
 
     /// sha256 (hex).
     pub fn sha256(&self) -> String {
-        hex(&sha2::Sha256::digest(&self.data))
+        self.hashes().1.clone()
     }
 
     /// What huggingface_hub names its blob.
     pub fn etag(&self) -> String {
-        if self.lfs { self.sha256() } else { self.git_sha1() }
+        if self.lfs {
+            self.sha256()
+        } else {
+            self.git_sha1()
+        }
     }
 }
 
@@ -68,6 +90,7 @@ pub struct HubRepo {
     pub refs: Vec<String>,
     /// Needs a valid token.
     pub gated: bool,
+    commit: OnceLock<String>,
 }
 
 impl HubRepo {
@@ -78,26 +101,19 @@ impl HubRepo {
             files: Vec::new(),
             refs: vec!["main".into()],
             gated: false,
+            commit: OnceLock::new(),
         }
     }
 
     /// Adds a regular (git) file.
     pub fn file(mut self, path: &str, data: impl Into<Bytes>) -> HubRepo {
-        self.files.push(HubFile {
-            path: path.into(),
-            data: data.into(),
-            lfs: false,
-        });
+        self.files.push(HubFile::new(path, data, false));
         self
     }
 
     /// Adds an LFS file.
     pub fn lfs_file(mut self, path: &str, data: impl Into<Bytes>) -> HubRepo {
-        self.files.push(HubFile {
-            path: path.into(),
-            data: data.into(),
-            lfs: true,
-        });
+        self.files.push(HubFile::new(path, data, true));
         self
     }
 
@@ -120,11 +136,7 @@ impl HubRepo {
                     let rel = p.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
                     let data = std::fs::read(&p)?;
                     let lfs = data.len() as u64 >= lfs_threshold;
-                    repo.files.push(HubFile {
-                        path: rel,
-                        data: data.into(),
-                        lfs,
-                    });
+                    repo.files.push(HubFile::new(&rel, data, lfs));
                 }
             }
         }
@@ -134,13 +146,17 @@ impl HubRepo {
 
     /// The commit id: a hash of the contents, so it changes with them.
     pub fn commit(&self) -> String {
-        let mut h = sha1::Sha1::new();
-        h.update(self.id.as_bytes());
-        for f in &self.files {
-            h.update(f.path.as_bytes());
-            h.update(f.git_sha1().as_bytes());
-        }
-        hex(&h.finalize())
+        self.commit
+            .get_or_init(|| {
+                let mut h = sha1::Sha1::new();
+                h.update(self.id.as_bytes());
+                for f in &self.files {
+                    h.update(f.path.as_bytes());
+                    h.update(f.git_sha1().as_bytes());
+                }
+                hex(&h.finalize())
+            })
+            .clone()
     }
 
     fn get(&self, path: &str) -> Option<&HubFile> {
@@ -263,8 +279,10 @@ impl Pace {
     fn reserve(&self, n: usize) -> Option<Instant> {
         let rate = self.rate?;
         let mut next = self.next.lock().unwrap();
+        // A sender a little late (timer granularity) may catch up, so the
+        // average rate is the configured one.
         let now = Instant::now();
-        let start = (*next).max(now);
+        let start = (*next).max(now.checked_sub(Duration::from_millis(20)).unwrap_or(now));
         *next = start + Duration::from_secs_f64(n as f64 / rate as f64);
         Some(*next)
     }
@@ -288,6 +306,12 @@ pub struct Hub {
 impl Hub {
     /// Starts the Hub and its CDN on 127.0.0.1.
     pub fn start(config: HubConfig) -> anyhow::Result<Hub> {
+        for r in &config.repos {
+            r.commit();
+            r.files.iter().for_each(|f| {
+                f.hashes();
+            });
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -477,7 +501,12 @@ fn error(status: u16, code: Option<&str>, message: &str, extra: &[(&str, String)
     )
 }
 
-async fn handle(req: Request<hyper::body::Incoming>, origin: Origin, state: &State, conn: &Conn) -> Resp {
+async fn handle(
+    req: Request<hyper::body::Incoming>,
+    origin: Origin,
+    state: &State,
+    conn: &Conn,
+) -> Resp {
     let method = req.method().as_str().to_owned();
     let uri = req
         .uri()
@@ -503,7 +532,15 @@ async fn handle(req: Request<hyper::body::Incoming>, origin: Origin, state: &Sta
     if !wait.is_zero() {
         tokio::time::sleep(wait).await;
     }
-    let resp = route(&method, &uri, authorization.as_deref(), range.as_deref(), origin, state, conn);
+    let resp = route(
+        &method,
+        &uri,
+        authorization.as_deref(),
+        range.as_deref(),
+        origin,
+        state,
+        conn,
+    );
     state.records.lock().unwrap().push(Record {
         origin,
         method,
@@ -533,13 +570,21 @@ fn route(
             "You have been rate-limited; you can retry this action later.",
             &[
                 ("ratelimit", format!("\"api\";r=0;t={t}")),
-                ("ratelimit-policy", "\"fixed window\";\"api\";q=500;w=300".into()),
+                (
+                    "ratelimit-policy",
+                    "\"fixed window\";\"api\";q=500;w=300".into(),
+                ),
             ],
         );
     }
     if take(&f.error_burst) {
         let status = f.error_status.load(Ordering::SeqCst) as u16;
-        return error(status, None, "Internal Error - We're working hard to fix this as soon as possible!", &[]);
+        return error(
+            status,
+            None,
+            "Internal Error - We're working hard to fix this as soon as possible!",
+            &[],
+        );
     }
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
     let path = percent_decode(path);
@@ -571,7 +616,14 @@ fn route(
         None => false,
         Some(a) => match a.strip_prefix("Bearer ") {
             Some(t) if state.config.tokens.iter().any(|k| k == t) => true,
-            _ => return error(401, None, "Invalid credentials in Authorization header", &[]),
+            _ => {
+                return error(
+                    401,
+                    None,
+                    "Invalid credentials in Authorization header",
+                    &[],
+                );
+            }
         },
     };
     if let Some(rest) = path.strip_prefix("/api/models/") {
@@ -580,20 +632,27 @@ fn route(
     if let Some(rest) = path.strip_prefix("/api/resolve-cache/models/") {
         // org/name/commit/path
         let mut it = rest.splitn(4, '/');
-        let (Some(org), Some(name), Some(commit), Some(file)) = (it.next(), it.next(), it.next(), it.next()) else {
+        let (Some(org), Some(name), Some(commit), Some(file)) =
+            (it.next(), it.next(), it.next(), it.next())
+        else {
             return error(404, None, "Not Found", &[]);
         };
         let id = format!("{org}/{name}");
         let repo = match find_repo(state, &id, token_ok) {
             Ok(r) => r,
-            Err(resp) => return resp,
+            Err(resp) => return *resp,
         };
         if commit != repo.commit() {
             return error(404, Some("RevisionNotFound"), "Invalid rev id", &[]);
         }
         return match repo.get(file) {
             Some(f) => serve_bytes(f, range, head, &file_headers(repo, f), state, conn),
-            None => error(404, Some("EntryNotFound"), "Entry not found", &[("x-repo-commit", repo.commit())]),
+            None => error(
+                404,
+                Some("EntryNotFound"),
+                "Entry not found",
+                &[("x-repo-commit", repo.commit())],
+            ),
         };
     }
     // /{org}/{name}/resolve/{rev}/{path}
@@ -606,28 +665,42 @@ fn route(
     let id = format!("{org}/{name}");
     let repo = match find_repo(state, &id, token_ok) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let commit = repo.commit();
     if rev != commit && !repo.refs.iter().any(|r| r == rev) {
         return error(404, Some("RevisionNotFound"), "Invalid rev id", &[]);
     }
     let Some(f) = repo.get(file) else {
-        return error(404, Some("EntryNotFound"), "Entry not found", &[("x-repo-commit", commit)]);
+        return error(
+            404,
+            Some("EntryNotFound"),
+            "Entry not found",
+            &[("x-repo-commit", commit)],
+        );
     };
     let mut headers = file_headers(repo, f);
     if f.lfs {
-        let sig = hex(&sha2::Sha256::digest(format!("{}{}", f.sha256(), commit).as_bytes()));
+        let sig = hex(&sha2::Sha256::digest(
+            format!("{}{}", f.sha256(), commit).as_bytes(),
+        ));
         headers.push((
             "location",
-            format!("{}/blobs/{}?X-Amz-Expires=3600&X-Amz-Signature={sig}", state.cdn, f.sha256()),
+            format!(
+                "{}/blobs/{}?X-Amz-Expires=3600&X-Amz-Signature={sig}",
+                state.cdn,
+                f.sha256()
+            ),
         ));
         return respond(StatusCode::FOUND, &headers, Bytes::new());
     }
     if state.config.relative_redirects {
         headers.push((
             "location",
-            format!("/api/resolve-cache/models/{id}/{commit}/{}", quote_path(file)),
+            format!(
+                "/api/resolve-cache/models/{id}/{commit}/{}",
+                quote_path(file)
+            ),
         ));
         return respond(StatusCode::TEMPORARY_REDIRECT, &headers, Bytes::new());
     }
@@ -649,35 +722,54 @@ fn file_headers(repo: &HubRepo, f: &HubFile) -> Vec<(&'static str, String)> {
     h
 }
 
-fn find_repo<'a>(state: &'a State, id: &str, token_ok: bool) -> Result<&'a HubRepo, Resp> {
+fn find_repo<'a>(state: &'a State, id: &str, token_ok: bool) -> Result<&'a HubRepo, Box<Resp>> {
     match state.config.repos.iter().find(|r| r.id == id) {
-        Some(r) if r.gated && !token_ok => Err(error(
+        Some(r) if r.gated && !token_ok => Err(Box::new(error(
             401,
             Some("GatedRepo"),
-            &format!("Access to model {id} is restricted. You must have access to it and be authenticated to access it. Please log in."),
+            &format!(
+                "Access to model {id} is restricted. You must have access to it and be authenticated to access it. Please log in."
+            ),
             &[],
-        )),
+        ))),
         Some(r) => Ok(r),
         // Without a token the Hub cannot tell "missing" from "private".
-        None if !token_ok => Err(error(401, Some("RepoNotFound"), "Repository not found", &[])),
-        None => Err(error(404, Some("RepoNotFound"), "Repository not found", &[])),
+        None if !token_ok => Err(Box::new(error(
+            401,
+            Some("RepoNotFound"),
+            "Repository not found",
+            &[],
+        ))),
+        None => Err(Box::new(error(
+            404,
+            Some("RepoNotFound"),
+            "Repository not found",
+            &[],
+        ))),
     }
 }
 
 fn api(rest: &str, query: &str, token_ok: bool, state: &State) -> Resp {
     // {org}/{name}/revision/{rev} | {org}/{name}/tree/{rev}
     let mut it = rest.splitn(4, '/');
-    let (Some(org), Some(name), Some(kind), Some(rev)) = (it.next(), it.next(), it.next(), it.next()) else {
+    let (Some(org), Some(name), Some(kind), Some(rev)) =
+        (it.next(), it.next(), it.next(), it.next())
+    else {
         return error(404, None, "Not Found", &[]);
     };
     let id = format!("{org}/{name}");
     let repo = match find_repo(state, &id, token_ok) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let commit = repo.commit();
     if rev != commit && !repo.refs.iter().any(|r| r == rev) {
-        return error(404, Some("RevisionNotFound"), &format!("Invalid rev id: {rev}"), &[]);
+        return error(
+            404,
+            Some("RevisionNotFound"),
+            &format!("Invalid rev id: {rev}"),
+            &[],
+        );
     }
     match kind {
         "revision" => json(
@@ -701,7 +793,10 @@ fn api(rest: &str, query: &str, token_ok: bool, state: &State) -> Resp {
         ),
         "tree" => {
             let recursive = query.split('&').any(|kv| {
-                matches!(kv.to_ascii_lowercase().as_str(), "recursive=true" | "recursive=1")
+                matches!(
+                    kv.to_ascii_lowercase().as_str(),
+                    "recursive=true" | "recursive=1"
+                )
             });
             let mut entries = Vec::new();
             let mut dirs = std::collections::BTreeSet::new();
@@ -747,7 +842,10 @@ fn api(rest: &str, query: &str, token_ok: bool, state: &State) -> Resp {
                     ),
                 ));
             }
-            json(serde_json::Value::Array(entries[cursor.min(end)..end].to_vec()), &extra)
+            json(
+                serde_json::Value::Array(entries[cursor.min(end)..end].to_vec()),
+                &extra,
+            )
         }
         _ => error(404, None, "Not Found", &[]),
     }
@@ -783,7 +881,10 @@ fn serve_bytes(
         .header("content-length", (end - start).to_string())
         .header("content-type", "application/octet-stream");
     if status == StatusCode::PARTIAL_CONTENT {
-        b = b.header("content-range", format!("bytes {start}-{}/{size}", end.saturating_sub(1)));
+        b = b.header(
+            "content-range",
+            format!("bytes {start}-{}/{size}", end.saturating_sub(1)),
+        );
     }
     if head {
         return b.body(Body::Full(None)).unwrap();
@@ -810,7 +911,10 @@ fn serve_bytes(
         let mut stalled = false;
         while sent < stop {
             let n = CHUNK.min(stop - sent);
-            let until = [per_conn.reserve(n), link_state.reserve(n)].into_iter().flatten().max();
+            let until = [per_conn.reserve(n), link_state.reserve(n)]
+                .into_iter()
+                .flatten()
+                .max();
             if let Some(t) = until {
                 tokio::time::sleep_until(t.into()).await;
             }
@@ -828,7 +932,9 @@ fn serve_bytes(
         }
         if cut {
             let _ = tx
-                .send(Err(std::io::Error::other("fault: connection dropped mid-body")))
+                .send(Err(std::io::Error::other(
+                    "fault: connection dropped mid-body",
+                )))
                 .await;
         }
     });
@@ -847,7 +953,11 @@ fn parse_range(range: &str, size: u64) -> Option<(u64, u64)> {
         (size.saturating_sub(n), size)
     } else {
         let s: u64 = a.parse().ok()?;
-        let e = if b.is_empty() { size } else { (b.parse::<u64>().ok()? + 1).min(size) };
+        let e = if b.is_empty() {
+            size
+        } else {
+            (b.parse::<u64>().ok()? + 1).min(size)
+        };
         (s, e)
     };
     (start < end || (size == 0 && start == 0)).then_some((start, end))
@@ -894,26 +1004,6 @@ pub fn addr(url: &str) -> Option<SocketAddr> {
     url.strip_prefix("http://")?.parse().ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 10)));
-        assert_eq!(parse_range("bytes=90-", 100), Some((90, 100)));
-        assert_eq!(parse_range("bytes=-5", 100), Some((95, 100)));
-        assert_eq!(parse_range("bytes=100-", 100), None);
-        assert_eq!(parse_range("bytes=5-200", 100), Some((5, 100)));
-    }
-
-    #[test]
-    fn decode() {
-        assert_eq!(percent_decode("/a%20b/c%2Fd"), "/a b/c/d");
-        assert_eq!(percent_decode("/x%2"), "/x%2");
-    }
-}
-
 /// Deterministic pseudo-random bytes (xorshift), for test files that do
 /// not compress and differ per seed.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
@@ -936,9 +1026,32 @@ pub fn tiny_model(id: &str) -> HubRepo {
     HubRepo::new(id)
         .file("config.json", &b"{\"hidden_size\": 8}\n"[..])
         .file("README.md", &b"# tiny\n"[..])
-        .file("1_Pooling/config.json", &b"{\"pooling_mode_mean_tokens\": true}\n"[..])
+        .file(
+            "1_Pooling/config.json",
+            &b"{\"pooling_mode_mean_tokens\": true}\n"[..],
+        )
         .file("empty.txt", Bytes::new())
         .file("tokenizer.json", noise(200_000, 1))
         .lfs_file("onnx/model.onnx", noise(1_500_000, 2))
         .lfs_file("model.safetensors", noise(5_000_000, 3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 10)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 100)));
+        assert_eq!(parse_range("bytes=-5", 100), Some((95, 100)));
+        assert_eq!(parse_range("bytes=100-", 100), None);
+        assert_eq!(parse_range("bytes=5-200", 100), Some((5, 100)));
+    }
+
+    #[test]
+    fn decode() {
+        assert_eq!(percent_decode("/a%20b/c%2Fd"), "/a b/c/d");
+        assert_eq!(percent_decode("/x%2"), "/x%2");
+    }
 }

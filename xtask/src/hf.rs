@@ -93,8 +93,16 @@ pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
         "hf-prefetch: {} model{} {} {} (cache {}{})",
         models.len(),
         if models.len() == 1 { "" } else { "s" },
-        if env.offline { "checked offline against" } else { "from" },
-        if env.offline { "the cache" } else { env.endpoint.as_str() },
+        if env.offline {
+            "checked offline against"
+        } else {
+            "from"
+        },
+        if env.offline {
+            "the cache"
+        } else {
+            env.endpoint.as_str()
+        },
         env.cache_root.display(),
         match (&env.token_source, env.offline) {
             (_, true) => String::new(),
@@ -158,7 +166,9 @@ pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
         ));
     }
     if let Some(path) = actions.as_ref().and_then(|a| a.step_summary.as_deref()) {
-        let mut md = String::from("### hf-prefetch\n\n| model | commit | files | downloaded |\n|---|---|---|---|\n");
+        let mut md = String::from(
+            "### hf-prefetch\n\n| model | commit | files | downloaded |\n|---|---|---|---|\n",
+        );
         for m in &report.models {
             md.push_str(&format!(
                 "| {}@{} | `{}` | {} | {} ({}) |\n",

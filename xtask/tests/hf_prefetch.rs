@@ -285,13 +285,17 @@ fn warm_runs_make_one_request_or_none() {
     assert_eq!(report["models"][0]["downloaded"], 0);
     let records = hub.records();
     assert_eq!(records.len(), 1, "{records:#?}");
-    assert!(records[0]
-        .uri
-        .ends_with("/api/models/acme/tiny/revision/main"));
+    assert!(
+        records[0]
+            .uri
+            .ends_with("/api/models/acme/tiny/revision/main")
+    );
 
     hub.clear_records();
     let pinned = format!("{REPO}@{commit}");
-    let report = ok(&run(xtask(&hub, &cache).args(["--model", &pinned, "--json"])));
+    let report = ok(&run(
+        xtask(&hub, &cache).args(["--model", &pinned, "--json"])
+    ));
     assert_eq!(report["requests"], 0);
     assert!(hub.records().is_empty());
 
@@ -314,13 +318,8 @@ fn warm_runs_make_one_request_or_none() {
         "models--acme--tiny/snapshots/{commit}/onnx/model.onnx"
     )))
     .unwrap();
-    let out = run(xtask(&hub, &cache).args([
-        "--model",
-        REPO,
-        "--model",
-        "acme/other",
-        "--offline",
-    ]));
+    let out =
+        run(xtask(&hub, &cache).args(["--model", REPO, "--model", "acme/other", "--offline"]));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("acme/tiny@main: onnx/model.onnx"), "{err}");
@@ -375,11 +374,7 @@ fn include_exclude_select_files() {
 
     let out = run(xtask(&hub, &cache).args(["--model", REPO, "--include", "*.JSON"]));
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("no file matches"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("no file matches"), "{}", stderr(&out));
 }
 
 #[test]
@@ -429,7 +424,11 @@ fn killed_mid_download_resumes_with_range() {
             .join(format!("models--acme--tiny/blobs/{sha}.incomplete"))
             .exists()
     );
-    assert!(!cache.join(format!("models--acme--tiny/blobs/{sha}")).exists());
+    assert!(
+        !cache
+            .join(format!("models--acme--tiny/blobs/{sha}"))
+            .exists()
+    );
 
     hub.clear_records();
     let report = ok(&run(xtask(&hub, &cache).args(["--model", REPO, "--json"])));
@@ -448,7 +447,7 @@ fn killed_mid_download_resumes_with_range() {
                     .unwrap()
                     .parse()
                     .unwrap();
-                start % segment != 0
+                !start.is_multiple_of(segment)
             })
     });
     assert!(
