@@ -107,10 +107,10 @@ pub struct Opened {
 
 /// A client of one Hub endpoint.
 pub struct HubClient {
-    /// For http:// URLs (local mirrors, the stand-in): built without
-    /// loading the system's root certificates, which costs ~40 ms.
+    /// For http:// URLs (local mirrors, the stand-in); trusts no root.
     http: reqwest::Client,
-    /// For https:// URLs, built on first use.
+    /// For https:// URLs, built on first use (native-tls parses the
+    /// system root store when it is built).
     https: std::sync::OnceLock<Result<reqwest::Client, String>>,
     timeouts: Timeouts,
     endpoint: Url,
