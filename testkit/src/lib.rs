@@ -2,6 +2,7 @@
 //! talks to the internet. Each stand-in speaks its protocol faithfully
 //! enough that the real client (huggingface_hub, vsce, twine) accepts it.
 
+pub mod hub;
 pub mod marketplace;
 pub mod oidc;
 pub mod pypi_index;

@@ -6,6 +6,7 @@ mod changelog;
 mod ctx;
 mod doctor;
 mod env;
+mod hf;
 mod publish;
 mod release;
 mod setup;
@@ -57,6 +58,9 @@ enum Command {
     VscePackage(vsce::PackageArgs),
     /// Publish the packaged .vsix to the Marketplace (and Open VSX when OVSX_PAT is set).
     VscePublish(vsce::PublishArgs),
+    /// Pre-fetch Hugging Face models into the standard cache (verified,
+    /// resumable, parallel), so that they load offline later.
+    HfPrefetch(hf::HfArgs),
     /// Release everything in order, checked as a whole first; `--rehearse`
     /// runs it locally with no credentials and no internet.
     Release(release::ReleaseArgs),
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::VsceVerify(args) => vsce::run_verify(&ctx, args),
         Command::VscePackage(args) => vsce::run_package(&ctx, args),
         Command::VscePublish(args) => vsce::run_publish(&ctx, args),
+        Command::HfPrefetch(args) => hf::run(&ctx, args),
         Command::Release(args) => release::run(&ctx, args),
         Command::Changelog(args) => changelog::run(&ctx, args),
     };

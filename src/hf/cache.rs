@@ -1,0 +1,426 @@
+//! The huggingface_hub cache layout, written exactly as Python writes it so
+//! that `huggingface_hub` (offline) and `transformers` find our files:
+//!
+//! ```text
+//! <root>/CACHEDIR.TAG
+//! <root>/models--{org}--{name}/blobs/{etag}                 file contents
+//! <root>/models--{org}--{name}/snapshots/{commit}/{path}    relative symlink -> ../../blobs/{etag}
+//! <root>/models--{org}--{name}/refs/{revision}              commit, no newline
+//! <root>/models--{org}--{name}/trees/{commit}.json          the whole file listing
+//! <root>/.locks/models--{org}--{name}/{etag}.lock           per-blob lock
+//! ```
+//!
+//! The etag is the LFS sha256 for LFS files and the git blob sha1 otherwise.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What `CACHEDIR.TAG` holds (huggingface_hub's text, byte for byte).
+const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
+# This file is a cache directory tag created by huggingface_hub.\n\
+# For information about cache directory tags, see:\n\
+#\thttps://bford.info/cachedir/\n";
+
+/// The cache root, resolved as huggingface_hub does: `HF_HUB_CACHE`, else
+/// `HUGGINGFACE_HUB_CACHE`, else `$HF_HOME/hub`, else
+/// `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub`.
+/// `get` reads a variable (empty values count as unset).
+pub fn cache_root(get: impl Fn(&str) -> Option<String>) -> PathBuf {
+    let get = |k: &str| get(k).filter(|v| !v.is_empty());
+    if let Some(v) = get("HF_HUB_CACHE").or_else(|| get("HUGGINGFACE_HUB_CACHE")) {
+        return expand_user(&v, &get);
+    }
+    let home = match get("HF_HOME") {
+        Some(h) => expand_user(&h, &get),
+        None => {
+            let xdg = get("XDG_CACHE_HOME")
+                .map(|x| expand_user(&x, &get))
+                .unwrap_or_else(|| expand_user("~/.cache", &get));
+            xdg.join("huggingface")
+        }
+    };
+    home.join("hub")
+}
+
+fn expand_user(path: &str, get: &impl Fn(&str) -> Option<String>) -> PathBuf {
+    match path.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            let home = get("HOME").unwrap_or_else(|| "/".into());
+            PathBuf::from(format!("{home}{rest}"))
+        }
+        _ => PathBuf::from(path),
+    }
+}
+
+/// One file of a repository at a commit, as the tree API lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoFile {
+    /// Path inside the repository, `/`-separated.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Git blob sha1 (hex).
+    pub blob_id: String,
+    /// LFS sha256 (hex), for LFS files.
+    pub lfs_sha256: Option<String>,
+}
+
+impl RepoFile {
+    /// The name of its blob: the LFS sha256, else the git blob sha1.
+    pub fn etag(&self) -> &str {
+        self.lfs_sha256.as_deref().unwrap_or(&self.blob_id)
+    }
+}
+
+/// `trees/{commit}.json`, huggingface_hub's format version 1.
+#[derive(Serialize, Deserialize)]
+struct TreeFileJson {
+    format_version: u32,
+    files: BTreeMap<String, TreeEntryJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TreeEntryJson {
+    size: u64,
+    blob_id: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    lfs_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    lfs_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    xet_hash: Option<String>,
+}
+
+/// The cache folders of one model repository.
+#[derive(Clone, Debug)]
+pub struct RepoCache {
+    root: PathBuf,
+    folder: String,
+}
+
+impl RepoCache {
+    /// The cache of model `repo_id` (`org/name`) under `root`.
+    pub fn new(root: &Path, repo_id: &str) -> RepoCache {
+        RepoCache {
+            root: root.to_owned(),
+            folder: format!("models--{}", repo_id.replace('/', "--")),
+        }
+    }
+
+    /// `models--{org}--{name}`.
+    pub fn dir(&self) -> PathBuf {
+        self.root.join(&self.folder)
+    }
+
+    /// `blobs/{etag}`.
+    pub fn blob(&self, etag: &str) -> PathBuf {
+        self.dir().join("blobs").join(etag)
+    }
+
+    /// `blobs/{etag}.incomplete`: where a download streams to.
+    pub fn incomplete(&self, etag: &str) -> PathBuf {
+        self.dir().join("blobs").join(format!("{etag}.incomplete"))
+    }
+
+    /// `snapshots/{commit}`.
+    pub fn snapshot_dir(&self, commit: &str) -> PathBuf {
+        self.dir().join("snapshots").join(commit)
+    }
+
+    /// `snapshots/{commit}/{path}`.
+    pub fn pointer(&self, commit: &str, path: &str) -> PathBuf {
+        let mut p = self.snapshot_dir(commit);
+        p.extend(path.split('/'));
+        p
+    }
+
+    /// `refs/{revision}` (a revision like `refs/pr/1` nests folders).
+    pub fn ref_path(&self, revision: &str) -> PathBuf {
+        let mut p = self.dir().join("refs");
+        p.extend(revision.split('/'));
+        p
+    }
+
+    /// `.locks/models--{org}--{name}/{etag}.lock`.
+    pub fn lock_path(&self, etag: &str) -> PathBuf {
+        self.root
+            .join(".locks")
+            .join(&self.folder)
+            .join(format!("{etag}.lock"))
+    }
+
+    /// Where the byte ranges already on disk of a parallel download are
+    /// recorded, beside the lock (huggingface_hub ignores this folder's
+    /// other files; `blobs/` must hold only blobs and `.incomplete` files).
+    pub fn parts_path(&self, etag: &str) -> PathBuf {
+        self.root
+            .join(".locks")
+            .join(&self.folder)
+            .join(format!("{etag}.parts"))
+    }
+
+    /// `trees/{commit}.json`.
+    pub fn tree_path(&self, commit: &str) -> PathBuf {
+        self.dir().join("trees").join(format!("{commit}.json"))
+    }
+
+    /// The commit `refs/{revision}` names, if any.
+    pub fn read_ref(&self, revision: &str) -> Option<String> {
+        std::fs::read_to_string(self.ref_path(revision))
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Points `refs/{revision}` at `commit`, atomically, unless it already
+    /// does or `revision` is the commit itself (as huggingface_hub does).
+    pub fn write_ref(&self, revision: &str, commit: &str) -> std::io::Result<()> {
+        if revision == commit || self.read_ref(revision).as_deref() == Some(commit) {
+            return Ok(());
+        }
+        atomic_write(&self.ref_path(revision), commit.as_bytes())
+    }
+
+    /// The whole file listing of `commit`, when cached.
+    pub fn read_tree(&self, commit: &str) -> Option<Vec<RepoFile>> {
+        let text = std::fs::read_to_string(self.tree_path(commit)).ok()?;
+        let parsed: TreeFileJson = serde_json::from_str(&text).ok()?;
+        if parsed.format_version != 1 {
+            return None;
+        }
+        Some(
+            parsed
+                .files
+                .into_iter()
+                .map(|(path, e)| RepoFile {
+                    path,
+                    size: e.size,
+                    blob_id: e.blob_id,
+                    lfs_sha256: e.lfs_sha256,
+                })
+                .collect(),
+        )
+    }
+
+    /// Writes the whole file listing of `commit` (never a filtered one:
+    /// huggingface_hub trusts it to tell a complete snapshot).
+    pub fn write_tree(&self, commit: &str, files: &[RepoFile]) -> std::io::Result<()> {
+        let json = TreeFileJson {
+            format_version: 1,
+            files: files
+                .iter()
+                .map(|f| {
+                    (
+                        f.path.clone(),
+                        TreeEntryJson {
+                            size: f.size,
+                            blob_id: f.blob_id.clone(),
+                            lfs_sha256: f.lfs_sha256.clone(),
+                            lfs_size: f.lfs_sha256.as_ref().map(|_| f.size),
+                            xet_hash: None,
+                        },
+                    )
+                })
+                .collect(),
+        };
+        let mut text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
+        text.push('\n');
+        atomic_write(&self.tree_path(commit), text.as_bytes())
+    }
+
+    /// True when `snapshots/{commit}/{path}` leads to the blob `etag` of
+    /// `size` bytes.
+    pub fn is_in_place(&self, commit: &str, file: &RepoFile) -> bool {
+        let pointer = self.pointer(commit, &file.path);
+        match std::fs::metadata(&pointer) {
+            Ok(meta) if meta.len() == file.size => {}
+            _ => return false,
+        }
+        // A pointer to another blob (a stale link) is not in place.
+        match std::fs::read_link(&pointer) {
+            Ok(target) => target.file_name().and_then(|n| n.to_str()) == Some(file.etag()),
+            Err(_) => true, // a copied file (no symlink support) of the right size
+        }
+    }
+
+    /// Makes `snapshots/{commit}/{path}` a relative symlink to its blob,
+    /// replacing any other entry atomically.
+    pub fn link(&self, commit: &str, file: &RepoFile) -> std::io::Result<()> {
+        let pointer = self.pointer(commit, &file.path);
+        let parent = pointer.parent().expect("pointer has a parent");
+        std::fs::create_dir_all(parent)?;
+        let depth = file.path.split('/').count() + 1; // snapshots/{commit}/...
+        let mut target = PathBuf::new();
+        for _ in 0..depth {
+            target.push("..");
+        }
+        target.push("blobs");
+        target.push(file.etag());
+        if std::fs::read_link(&pointer).is_ok_and(|t| t == target) {
+            return Ok(());
+        }
+        let tmp = parent.join(format!(".{}.{}.tmp", file_name(&pointer), random_hex()));
+        symlink(&target, &tmp)?;
+        std::fs::rename(&tmp, &pointer).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
+
+    /// Writes `CACHEDIR.TAG` at the root when missing.
+    pub fn tag_root(&self) {
+        let tag = self.root.join("CACHEDIR.TAG");
+        if !tag.exists() {
+            let _ = atomic_write(&tag, CACHEDIR_TAG.as_bytes());
+        }
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    // Without symlinks huggingface_hub copies the blob; do the same.
+    let blob = link.parent().unwrap().join(target);
+    std::fs::copy(blob, link).map(|_| ())
+}
+
+/// Eight random hex digits for temporary names.
+pub(crate) fn random_hex() -> String {
+    let mut b = [0u8; 4];
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so that
+/// readers see the old content or the new, never a part.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let parent = path.parent().expect("path has a parent");
+    std::fs::create_dir_all(parent)?;
+    let tmp = parent.join(format!("{}.{}.tmp", file_name(path), random_hex()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn root_resolution_order() {
+        let all = [
+            ("HF_HUB_CACHE", "/a"),
+            ("HUGGINGFACE_HUB_CACHE", "/b"),
+            ("HF_HOME", "/c"),
+            ("XDG_CACHE_HOME", "/d"),
+            ("HOME", "/home/u"),
+        ];
+        assert_eq!(cache_root(env(&all)), PathBuf::from("/a"));
+        assert_eq!(cache_root(env(&all[1..])), PathBuf::from("/b"));
+        assert_eq!(cache_root(env(&all[2..])), PathBuf::from("/c/hub"));
+        assert_eq!(
+            cache_root(env(&all[3..])),
+            PathBuf::from("/d/huggingface/hub")
+        );
+        assert_eq!(
+            cache_root(env(&all[4..])),
+            PathBuf::from("/home/u/.cache/huggingface/hub")
+        );
+        assert_eq!(
+            cache_root(env(&[
+                ("HF_HUB_CACHE", ""),
+                ("HF_HOME", "~/hf"),
+                ("HOME", "/h")
+            ])),
+            PathBuf::from("/h/hf/hub")
+        );
+    }
+
+    #[test]
+    fn layout_refs_links_and_trees() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = RepoCache::new(tmp.path(), "org/name");
+        assert_eq!(c.dir(), tmp.path().join("models--org--name"));
+        assert_eq!(
+            c.lock_path("abc"),
+            tmp.path().join(".locks/models--org--name/abc.lock")
+        );
+        c.write_ref("main", "c0ffee").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(c.dir().join("refs/main")).unwrap(),
+            "c0ffee",
+            "no trailing newline"
+        );
+        c.write_ref("refs/pr/1", "c1").unwrap();
+        assert_eq!(c.read_ref("refs/pr/1").as_deref(), Some("c1"));
+        c.write_ref("abc", "abc").unwrap();
+        assert!(!c.ref_path("abc").exists(), "a commit gets no ref");
+
+        let f = RepoFile {
+            path: "a/b/c.json".into(),
+            size: 3,
+            blob_id: "1111".into(),
+            lfs_sha256: None,
+        };
+        assert!(!c.is_in_place("c0ffee", &f));
+        std::fs::create_dir_all(c.dir().join("blobs")).unwrap();
+        std::fs::write(c.blob("1111"), b"abc").unwrap();
+        c.link("c0ffee", &f).unwrap();
+        c.link("c0ffee", &f).unwrap();
+        let p = c.pointer("c0ffee", "a/b/c.json");
+        assert_eq!(
+            std::fs::read_link(&p).unwrap(),
+            PathBuf::from("../../../../blobs/1111")
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), b"abc");
+        assert!(c.is_in_place("c0ffee", &f));
+        let other = RepoFile {
+            blob_id: "2222".into(),
+            ..f.clone()
+        };
+        assert!(!c.is_in_place("c0ffee", &other), "stale link");
+
+        let lfs = RepoFile {
+            path: "m.bin".into(),
+            size: 9,
+            blob_id: "3333".into(),
+            lfs_sha256: Some("ffff".into()),
+        };
+        c.write_tree("c0ffee", &[f.clone(), lfs.clone()]).unwrap();
+        let text = std::fs::read_to_string(c.tree_path("c0ffee")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["format_version"], 1);
+        assert_eq!(v["files"]["m.bin"]["lfs_sha256"], "ffff");
+        assert_eq!(v["files"]["m.bin"]["lfs_size"], 9);
+        assert!(v["files"]["a/b/c.json"].get("lfs_sha256").is_none());
+        let mut back = c.read_tree("c0ffee").unwrap();
+        back.sort_by(|a, b| a.path.cmp(&b.path));
+        assert_eq!(back, vec![f, lfs]);
+    }
+}

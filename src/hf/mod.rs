@@ -1,0 +1,682 @@
+//! Hugging Face model pre-fetch: fast, resumable, verified downloads into
+//! the standard huggingface_hub cache (`cargo xtask hf-prefetch`).
+//!
+//! We speak the Hub's HTTP protocol ourselves ([`api`]), write the cache
+//! exactly as Python's `huggingface_hub` does ([`cache`]), and download in
+//! parallel byte ranges with resume and verification ([`download`]).
+//!
+//! ```no_run
+//! use release_kit::hf::{self, HfEnvironment, ModelSpec, Options};
+//! let env = HfEnvironment::from_lookup(|k| std::env::var(k).ok()).unwrap();
+//! let models = [ModelSpec::parse("sentence-transformers/all-MiniLM-L6-v2").unwrap()];
+//! let report = hf::prefetch(&models, &Options::new(env)).unwrap();
+//! println!("{} requests", report.requests);
+//! ```
+
+pub mod api;
+pub mod cache;
+mod download;
+pub mod error;
+pub mod filter;
+pub mod progress;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+pub use api::{RetryPolicy, Timeouts};
+pub use cache::{RepoCache, RepoFile, cache_root};
+pub use download::Tuning;
+pub use error::HfError;
+pub use filter::Filter;
+pub use progress::ProgressMode;
+
+use crate::config::{ModelConfig, Project};
+use crate::doctor::ToolReport;
+use crate::secret::Secret;
+use download::{Fetched, FileJob, Shared};
+use progress::Progress;
+
+/// The Hub used when HF_ENDPOINT is not set.
+pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
+
+/// One model to fetch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ModelSpec {
+    /// `org/name`.
+    pub repo: String,
+    /// Branch, tag or full commit id.
+    pub revision: String,
+    /// Keep only files matching one of these.
+    pub include: Vec<String>,
+    /// Drop files matching one of these.
+    pub exclude: Vec<String>,
+}
+
+impl ModelSpec {
+    /// Parses `ORG/NAME[@REV]` (revision `main` by default).
+    pub fn parse(spec: &str) -> Result<ModelSpec, String> {
+        let (repo, revision) = match spec.split_once('@') {
+            Some((r, rev)) => (r, rev),
+            None => (spec, "main"),
+        };
+        check_repo_id(repo).map_err(|e| format!("--model {spec}: {e}"))?;
+        if revision.trim().is_empty() {
+            return Err(format!(
+                "--model {spec}: empty revision after @; write ORG/NAME@REV (a branch, tag or commit) or drop the @"
+            ));
+        }
+        Ok(ModelSpec {
+            repo: repo.to_owned(),
+            revision: revision.to_owned(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+        })
+    }
+
+    /// A `[[hf.models]]` entry of release-kit.toml.
+    pub fn from_config(m: &ModelConfig) -> Result<ModelSpec, String> {
+        check_repo_id(&m.repo)
+            .map_err(|e| format!("release-kit.toml [[hf.models]] repo = \"{}\": {e}", m.repo))?;
+        Ok(ModelSpec {
+            repo: m.repo.clone(),
+            revision: m
+                .revision
+                .clone()
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or_else(|| "main".into()),
+            include: m.include.clone(),
+            exclude: m.exclude.clone(),
+        })
+    }
+
+    fn filter(&self) -> Filter {
+        Filter::new(&self.include, &self.exclude)
+    }
+}
+
+/// The Hub's rules for a repository id, so that a typo fails before any
+/// request.
+pub fn check_repo_id(repo: &str) -> Result<(), String> {
+    let parts: Vec<&str> = repo.split('/').collect();
+    let ok_part = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 96
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && !p.contains("--")
+            && !p.contains("..")
+            && !p.starts_with(['-', '.'])
+            && !p.ends_with(['-', '.'])
+    };
+    if parts.len() != 2 || !parts.iter().all(|p| ok_part(p)) {
+        return Err(
+            "not a model id: write ORG/NAME with letters, digits, '-', '_' and '.' (e.g. sentence-transformers/all-MiniLM-L6-v2)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// The models to fetch: `--model` entries when given, else the
+/// configuration's; `--include`/`--exclude`, when given, replace every
+/// model's patterns for this run.
+pub fn select_models(
+    project: &Project,
+    cli_models: &[String],
+    include: &[String],
+    exclude: &[String],
+) -> Result<Vec<ModelSpec>, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut models: Vec<ModelSpec> = if cli_models.is_empty() {
+        project
+            .config
+            .hf
+            .models
+            .iter()
+            .filter_map(|m| ModelSpec::from_config(m).map_err(|e| problems.push(e)).ok())
+            .collect()
+    } else {
+        cli_models
+            .iter()
+            .filter_map(|m| ModelSpec::parse(m).map_err(|e| problems.push(e)).ok())
+            .collect()
+    };
+    for m in &mut models {
+        if !include.is_empty() {
+            m.include = include.to_vec();
+        }
+        if !exclude.is_empty() {
+            m.exclude = exclude.to_vec();
+        }
+    }
+    if models.is_empty() && problems.is_empty() {
+        problems.push(
+            "no model to fetch: add [[hf.models]] entries to release-kit.toml or pass --model ORG/NAME"
+                .into(),
+        );
+    }
+    if problems.is_empty() {
+        Ok(models)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Where to fetch from, with what credentials, into which cache.
+#[derive(Clone, Debug)]
+pub struct HfEnvironment {
+    /// HF_ENDPOINT, default [`DEFAULT_ENDPOINT`].
+    pub endpoint: String,
+    /// HF_TOKEN, else HUGGING_FACE_HUB_TOKEN, else the token file.
+    pub token: Option<Secret>,
+    /// Which of those the token came from (never the value).
+    pub token_source: Option<String>,
+    /// The cache root (see [`cache_root`]).
+    pub cache_root: PathBuf,
+    /// HF_HUB_OFFLINE.
+    pub offline: bool,
+}
+
+impl HfEnvironment {
+    /// Reads the environment through `get` (the process environment and
+    /// `.env`). Errors are problems for the preflight.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<HfEnvironment, Vec<String>> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let mut problems = Vec::new();
+        let endpoint = get("HF_ENDPOINT")
+            .map(|e| e.trim().trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.into());
+        if let Err(e) = api::check_endpoint(&endpoint) {
+            problems.push(e);
+        }
+        let mut token_source = None;
+        let mut token = None;
+        for name in ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"] {
+            if let Some(v) = get(name) {
+                token = Some(Secret::new(v.trim()));
+                token_source = Some(name.to_owned());
+                break;
+            }
+        }
+        if token.is_none() {
+            let file = get("HF_TOKEN_PATH").map(PathBuf::from).unwrap_or_else(|| {
+                cache_root(|k| get(k))
+                    .parent()
+                    .map(|p| p.join("token"))
+                    .unwrap_or_default()
+            });
+            if let Ok(text) = std::fs::read_to_string(&file)
+                && !text.trim().is_empty()
+            {
+                token = Some(Secret::new(text.trim()));
+                token_source = Some(file.display().to_string());
+            }
+        }
+        let offline = get("HF_HUB_OFFLINE").is_some_and(|v| is_true(&v));
+        let cache_root = cache_root(|k| get(k));
+        if problems.is_empty() {
+            Ok(HfEnvironment {
+                endpoint,
+                token,
+                token_source,
+                cache_root,
+                offline,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// huggingface_hub's truth values: 1, ON, YES, TRUE (any case).
+pub fn is_true(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_uppercase().as_str(),
+        "1" | "ON" | "YES" | "TRUE"
+    )
+}
+
+/// Everything a prefetch needs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Endpoint, token, cache, offline.
+    pub env: HfEnvironment,
+    /// Connections and ranges.
+    pub tuning: Tuning,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// How progress is shown.
+    pub progress: ProgressMode,
+}
+
+impl Options {
+    /// Defaults for `env`, progress off.
+    pub fn new(env: HfEnvironment) -> Options {
+        Options {
+            env,
+            tuning: Tuning::default(),
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            progress: ProgressMode::Off,
+        }
+    }
+}
+
+/// What happened to one model.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelReport {
+    /// `org/name`.
+    pub repo: String,
+    /// The revision asked for.
+    pub revision: String,
+    /// The commit it names.
+    pub commit: Option<String>,
+    /// `snapshots/{commit}`: what `snapshot_download` returns.
+    pub snapshot: Option<PathBuf>,
+    /// Files selected.
+    pub files: usize,
+    /// Files already in place.
+    pub present: usize,
+    /// Files downloaded now.
+    pub downloaded: usize,
+    /// Of those, resumed from an earlier run's partial download.
+    pub resumed: usize,
+    /// Bytes received now.
+    pub bytes_downloaded: u64,
+    /// Bytes of the selected files.
+    pub bytes_total: u64,
+}
+
+/// The result of a prefetch.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The cache root.
+    pub cache: PathBuf,
+    /// The Hub.
+    pub endpoint: String,
+    /// No request was made.
+    pub offline: bool,
+    /// HTTP requests sent (redirect hops included).
+    pub requests: u64,
+    /// Per model.
+    pub models: Vec<ModelReport>,
+    /// Things worth knowing that are not failures.
+    pub warnings: Vec<String>,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// Fetches `models` into the cache (or, offline, checks they are there).
+pub fn prefetch(models: &[ModelSpec], opts: &Options) -> Result<Report, HfError> {
+    let started = Instant::now();
+    if opts.env.offline {
+        let mut report = check_offline(models, &opts.env)?;
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(4)
+        .enable_all()
+        .build()
+        .map_err(|e| HfError::io("tokio runtime", e))?;
+    let mut report = runtime.block_on(fetch_online(models, opts))?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+struct Plan {
+    spec: ModelSpec,
+    cache: RepoCache,
+    commit: String,
+    selected: Vec<RepoFile>,
+    missing: Vec<RepoFile>,
+}
+
+async fn plan_model(
+    client: &api::HubClient,
+    root: &std::path::Path,
+    spec: &ModelSpec,
+) -> Result<Plan, HfError> {
+    let cache = RepoCache::new(root, &spec.repo);
+    let commit = if api::is_commit(&spec.revision) {
+        spec.revision.to_ascii_lowercase()
+    } else {
+        client.revision(&spec.repo, &spec.revision).await?
+    };
+    let files = match cache.read_tree(&commit) {
+        Some(files) => files,
+        None => {
+            let files = client.tree(&spec.repo, &commit).await?;
+            cache
+                .write_tree(&commit, &files)
+                .map_err(|e| HfError::io(cache.tree_path(&commit), e))?;
+            files
+        }
+    };
+    cache
+        .write_ref(&spec.revision, &commit)
+        .map_err(|e| HfError::io(cache.ref_path(&spec.revision), e))?;
+    cache.tag_root();
+    let filter = spec.filter();
+    let selected: Vec<RepoFile> = files
+        .into_iter()
+        .filter(|f| filter.keeps(&f.path))
+        .collect();
+    if selected.is_empty() {
+        return Err(HfError::Protocol {
+            what: format!("{}@{}", spec.repo, spec.revision),
+            detail: format!(
+                "no file matches include {:?} / exclude {:?}; fix the patterns (case-sensitive fnmatch, `*` crosses `/`, `dir/` means the folder)",
+                spec.include, spec.exclude
+            ),
+        });
+    }
+    let missing = selected
+        .iter()
+        .filter(|f| !cache.is_in_place(&commit, f))
+        .cloned()
+        .collect();
+    Ok(Plan {
+        spec: spec.clone(),
+        cache,
+        commit,
+        selected,
+        missing,
+    })
+}
+
+async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, HfError> {
+    let client = api::HubClient::new(
+        &opts.env.endpoint,
+        opts.env.token.clone(),
+        opts.retry.clone(),
+        &opts.timeouts,
+    )
+    .map_err(|detail| HfError::Protocol {
+        what: "HF_ENDPOINT".into(),
+        detail,
+    })?;
+    let root = &opts.env.cache_root;
+    let mut errors = Vec::new();
+    let mut plans = Vec::new();
+    let planned =
+        download::join_all(models.iter().map(|spec| plan_model(&client, root, spec))).await;
+    for p in planned {
+        match p {
+            Ok(p) => plans.push(p),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut progress = Progress::new(opts.progress);
+    let jobs: Vec<(usize, FileJob)> = plans
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            p.missing.iter().map(move |f| {
+                (
+                    i,
+                    FileJob {
+                        repo: p.spec.repo.clone(),
+                        commit: p.commit.clone(),
+                        file: f.clone(),
+                        cache: p.cache.clone(),
+                    },
+                )
+            })
+        })
+        .collect();
+    progress.start(
+        jobs.iter().map(|(_, j)| j.file.size).sum(),
+        jobs.len() as u64,
+    );
+    let shared = Arc::new(Shared {
+        client,
+        permits: tokio::sync::Semaphore::new(opts.tuning.connections.max(1)),
+        tuning: opts.tuning.clone(),
+        progress,
+    });
+    let ticker = shared
+        .progress
+        .line_interval()
+        .filter(|_| !jobs.is_empty())
+        .map(|every| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    eprintln!("{}", shared.progress.line());
+                }
+            })
+        });
+    // Largest first: the long transfer starts while small files fill gaps.
+    let mut jobs = jobs;
+    jobs.sort_by_key(|(_, j)| std::cmp::Reverse(j.file.size));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, job) in jobs {
+        let shared = shared.clone();
+        set.spawn(async move {
+            let r = download::fetch_file(&shared, &job).await;
+            (i, job.file.size, r)
+        });
+    }
+    let mut outcomes: Vec<Vec<(u64, Fetched)>> = plans.iter().map(|_| Vec::new()).collect();
+    while let Some(joined) = set.join_next().await {
+        let (i, _size, r) = joined.expect("download task panicked");
+        match r {
+            Ok(f) => outcomes[i].push((_size, f)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(t) = ticker {
+        t.abort();
+        eprintln!("{}", shared.progress.line());
+    }
+    shared.progress.finish();
+    let reports = plans
+        .iter()
+        .zip(&outcomes)
+        .map(|(p, out)| {
+            let mut r = ModelReport {
+                repo: p.spec.repo.clone(),
+                revision: p.spec.revision.clone(),
+                commit: Some(p.commit.clone()),
+                snapshot: Some(p.cache.snapshot_dir(&p.commit)),
+                files: p.selected.len(),
+                present: p.selected.len() - p.missing.len(),
+                downloaded: 0,
+                resumed: 0,
+                bytes_downloaded: 0,
+                bytes_total: p.selected.iter().map(|f| f.size).sum(),
+            };
+            for (_, f) in out {
+                match f {
+                    Fetched::Present => r.present += 1,
+                    Fetched::Downloaded {
+                        bytes,
+                        resumed_from,
+                    } => {
+                        r.downloaded += 1;
+                        r.bytes_downloaded += bytes;
+                        if *resumed_from > 0 {
+                            r.resumed += 1;
+                        }
+                    }
+                }
+            }
+            r
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(if errors.len() == 1 {
+            errors.remove(0)
+        } else {
+            HfError::Many { errors }
+        });
+    }
+    Ok(Report {
+        cache: root.clone(),
+        endpoint: shared.client.endpoint().to_owned(),
+        offline: false,
+        requests: shared.client.requests(),
+        models: reports,
+        warnings: Vec::new(),
+        seconds: 0.0,
+    })
+}
+
+/// Offline: no request at all; every selected file must be in the cache.
+fn check_offline(models: &[ModelSpec], env: &HfEnvironment) -> Result<Report, HfError> {
+    let mut missing = Vec::new();
+    let mut warnings = Vec::new();
+    let mut reports = Vec::new();
+    for spec in models {
+        let cache = RepoCache::new(&env.cache_root, &spec.repo);
+        let at = format!("{}@{}", spec.repo, spec.revision);
+        let commit = if api::is_commit(&spec.revision) {
+            Some(spec.revision.to_ascii_lowercase())
+        } else {
+            cache.read_ref(&spec.revision)
+        };
+        let Some(commit) = commit else {
+            missing.push(format!(
+                "{at}: never fetched (no {})",
+                cache.ref_path(&spec.revision).display()
+            ));
+            continue;
+        };
+        let snapshot = cache.snapshot_dir(&commit);
+        let mut r = ModelReport {
+            repo: spec.repo.clone(),
+            revision: spec.revision.clone(),
+            commit: Some(commit.clone()),
+            snapshot: Some(snapshot.clone()),
+            files: 0,
+            present: 0,
+            downloaded: 0,
+            resumed: 0,
+            bytes_downloaded: 0,
+            bytes_total: 0,
+        };
+        match cache.read_tree(&commit) {
+            Some(files) => {
+                let filter = spec.filter();
+                for f in files.iter().filter(|f| filter.keeps(&f.path)) {
+                    r.files += 1;
+                    r.bytes_total += f.size;
+                    if cache.is_in_place(&commit, f) {
+                        r.present += 1;
+                    } else {
+                        missing.push(format!("{at}: {}", f.path));
+                    }
+                }
+            }
+            None if snapshot.is_dir() => warnings.push(format!(
+                "{at}: no file listing cached for commit {commit} ({}): the snapshot exists but its completeness cannot be checked offline",
+                cache.tree_path(&commit).display()
+            )),
+            None => missing.push(format!("{at}: snapshot {commit} is not in the cache")),
+        }
+        reports.push(r);
+    }
+    if !missing.is_empty() {
+        return Err(HfError::OfflineMissing { missing });
+    }
+    Ok(Report {
+        cache: env.cache_root.clone(),
+        endpoint: env.endpoint.clone(),
+        offline: true,
+        requests: 0,
+        models: reports,
+        warnings,
+        seconds: 0.0,
+    })
+}
+
+/// For `cargo xtask doctor`: hf-prefetch runs no external tool; it reports
+/// the cache it writes to (missing until the first prefetch).
+pub fn doctor_tools(_project: &Project) -> Vec<ToolReport> {
+    let root = cache_root(|k| std::env::var(k).ok());
+    let exists = root.is_dir();
+    vec![ToolReport {
+        name: "huggingface cache".into(),
+        path: exists.then(|| root.clone()),
+        version: exists.then(|| "huggingface_hub layout".into()),
+        used_by: "hf-prefetch".into(),
+        install: format!(
+            "created at {} by `cargo xtask hf-prefetch` (set HF_HUB_CACHE or HF_HOME to move it)",
+            root.display()
+        ),
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_specs() {
+        let m = ModelSpec::parse("org/name@v1.0").unwrap();
+        assert_eq!((m.repo.as_str(), m.revision.as_str()), ("org/name", "v1.0"));
+        assert_eq!(ModelSpec::parse("org/name").unwrap().revision, "main");
+        assert_eq!(
+            ModelSpec::parse("o/n@refs/pr/1").unwrap().revision,
+            "refs/pr/1"
+        );
+        for bad in ["name", "a/b/c", "org/", "org/na me", "org/x--y", "org/n@"] {
+            assert!(ModelSpec::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn environment() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            HfEnvironment::from_lookup(move |k| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            })
+        };
+        let e = env(&[("HF_HOME", "/nonexistent-hf"), ("HF_HUB_OFFLINE", "yes")]).unwrap();
+        assert_eq!(e.endpoint, DEFAULT_ENDPOINT);
+        assert!(e.token.is_none() && e.offline);
+        assert_eq!(e.cache_root, PathBuf::from("/nonexistent-hf/hub"));
+        let e = env(&[
+            ("HF_HOME", "/nonexistent-hf"),
+            ("HUGGING_FACE_HUB_TOKEN", "hf_second_choice"),
+            ("HF_ENDPOINT", "http://127.0.0.1:1/"),
+            ("HF_HUB_OFFLINE", "0"),
+        ])
+        .unwrap();
+        assert_eq!(e.endpoint, "http://127.0.0.1:1");
+        assert_eq!(e.token.unwrap().expose(), "hf_second_choice");
+        assert_eq!(e.token_source.as_deref(), Some("HUGGING_FACE_HUB_TOKEN"));
+        assert!(!e.offline);
+        assert!(env(&[("HF_ENDPOINT", "huggingface.co")]).is_err());
+        for t in ["1", "ON", "yes", "True"] {
+            assert!(is_true(t));
+        }
+        assert!(!is_true("0") && !is_true("no") && !is_true(""));
+    }
+
+    #[test]
+    fn cli_overrides_config() {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = Project::load(tmp.path()).unwrap();
+        let m = select_models(&project, &[], &["*.json".into()], &[]).unwrap();
+        assert_eq!(m[0].repo, "sentence-transformers/all-MiniLM-L6-v2");
+        assert_eq!(m[0].include, vec!["*.json"]);
+        let m = select_models(&project, &["a/b@v2".into()], &[], &["*.bin".into()]).unwrap();
+        assert_eq!((m[0].repo.as_str(), m[0].revision.as_str()), ("a/b", "v2"));
+        assert_eq!(m[0].exclude, vec!["*.bin"]);
+        let errs = select_models(&project, &["bad".into(), "x/y@".into()], &[], &[]).unwrap_err();
+        assert_eq!(errs.len(), 2);
+    }
+}

@@ -1,0 +1,261 @@
+//! Each fault of the Hub stand-in ends in a complete verified cache or a
+//! clear error with no corrupt blob at a final path.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use release_kit::hf::{self, HfEnvironment, HfError, ModelSpec, Options, RepoCache, RetryPolicy};
+use testkit::hub::{Hub, HubConfig, HubRepo, Origin, tiny_model};
+
+const REPO: &str = "acme/tiny";
+
+fn hub() -> Hub {
+    Hub::start(HubConfig {
+        repos: vec![tiny_model(REPO)],
+        page_size: 3,
+        ..HubConfig::default()
+    })
+    .unwrap()
+}
+
+fn options(hub: &Hub, cache: &Path) -> Options {
+    let mut o = Options::new(HfEnvironment {
+        endpoint: hub.endpoint().to_owned(),
+        token: None,
+        token_source: None,
+        cache_root: cache.to_owned(),
+        offline: false,
+    });
+    o.retry = RetryPolicy {
+        attempts: 5,
+        base: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(200),
+        max_wait: Duration::from_secs(5),
+    };
+    o.timeouts.read = Duration::from_millis(700);
+    o
+}
+
+fn models() -> Vec<ModelSpec> {
+    vec![ModelSpec::parse(REPO).unwrap()]
+}
+
+/// Every file of the model is in place and hashes to its etag; nothing
+/// half-written is left in blobs/.
+fn assert_complete(cache: &Path) {
+    let repo = tiny_model(REPO);
+    let c = RepoCache::new(cache, REPO);
+    let commit = c.read_ref("main").expect("refs/main");
+    assert_eq!(commit, repo.commit());
+    for f in &repo.files {
+        let data = std::fs::read(c.pointer(&commit, &f.path)).unwrap();
+        assert_eq!(data, f.data.as_ref(), "{}", f.path);
+        assert!(c.blob(&f.etag()).is_file());
+    }
+    assert_no_partial_at_final_paths(cache);
+}
+
+/// Every blob at a final path hashes to its name.
+fn assert_no_partial_at_final_paths(cache: &Path) {
+    let repo = tiny_model(REPO);
+    let c = RepoCache::new(cache, REPO);
+    let Ok(entries) = std::fs::read_dir(c.dir().join("blobs")) else {
+        return;
+    };
+    for e in entries {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".incomplete") {
+            continue;
+        }
+        let f = repo
+            .files
+            .iter()
+            .find(|f| f.etag() == name)
+            .unwrap_or_else(|| panic!("unknown blob {name}"));
+        assert_eq!(
+            std::fs::read(c.blob(&name)).unwrap(),
+            f.data.as_ref(),
+            "blob {name} is corrupt"
+        );
+    }
+}
+
+#[test]
+fn dropped_connections_resume_with_range() {
+    let hub = hub();
+    let tmp = tempfile::tempdir().unwrap();
+    hub.drop_next_bodies(4);
+    let report = hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap();
+    assert_eq!(report.models[0].downloaded, 7);
+    assert_complete(tmp.path());
+    // Cut bodies were resumed from where they broke, not restarted.
+    let resumed = hub
+        .records()
+        .iter()
+        .filter(|r| {
+            r.range
+                .as_deref()
+                .is_some_and(|x| !x.starts_with("bytes=0-"))
+        })
+        .count();
+    assert!(resumed > 0, "{:#?}", hub.records());
+}
+
+#[test]
+fn server_error_bursts_are_retried() {
+    for status in [500, 503, 502] {
+        let hub = hub();
+        let tmp = tempfile::tempdir().unwrap();
+        hub.fail_next(status, 3);
+        hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap();
+        assert_complete(tmp.path());
+        assert_eq!(
+            hub.records().iter().filter(|r| r.status == status).count(),
+            3
+        );
+    }
+}
+
+#[test]
+fn persistent_server_errors_fail_clearly() {
+    let hub = hub();
+    let tmp = tempfile::tempdir().unwrap();
+    hub.fail_next(503, 1000);
+    let err = hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("HTTP 503") && msg.contains("re-run later"),
+        "{msg}"
+    );
+    assert!(msg.contains("/api/models/acme/tiny/revision/main"), "{msg}");
+    assert_no_partial_at_final_paths(tmp.path());
+}
+
+#[test]
+fn rate_limit_waits_as_told() {
+    let hub = hub();
+    let tmp = tempfile::tempdir().unwrap();
+    hub.rate_limit_next(2, 1);
+    let t = Instant::now();
+    hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap();
+    assert!(t.elapsed() >= Duration::from_secs(2), "waited t=1 twice");
+    assert_complete(tmp.path());
+}
+
+#[test]
+fn rate_limit_beyond_patience_names_hf_token() {
+    let hub = hub();
+    let tmp = tempfile::tempdir().unwrap();
+    hub.rate_limit_next(1000, 3600);
+    let err = hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap_err();
+    assert!(matches!(
+        err,
+        HfError::RateLimited {
+            anonymous: true,
+            ..
+        }
+    ));
+    let msg = err.to_string();
+    assert!(msg.contains("HF_TOKEN") && msg.contains("429"), "{msg}");
+}
+
+#[test]
+fn wrong_bytes_once_are_downloaded_again() {
+    let hub = hub();
+    let tmp = tempfile::tempdir().unwrap();
+    hub.corrupt_next_bodies(1);
+    hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap();
+    assert_complete(tmp.path());
+}
+
+#[test]
+fn wrong_bytes_always_fail_naming_file_and_hashes() {
+    let hub = Hub::start(HubConfig {
+        repos: vec![HubRepo::new(REPO).file("config.json", &b"{}\n"[..])],
+        ..HubConfig::default()
+    })
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    hub.corrupt_next_bodies(1000);
+    let err = hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap_err();
+    let HfError::Verify {
+        path,
+        expected,
+        actual,
+        ..
+    } = &err
+    else {
+        panic!("{err}");
+    };
+    assert_eq!(path, "config.json");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(expected.as_str())
+            && msg.contains(actual.as_str())
+            && msg.contains("git-sha1"),
+        "{msg}"
+    );
+    let c = RepoCache::new(tmp.path(), REPO);
+    assert!(!c.blob(expected).exists(), "no blob at the final path");
+    assert!(
+        !c.incomplete(expected).exists(),
+        "the corrupt download is removed"
+    );
+}
+
+#[test]
+fn stalled_bodies_time_out_and_resume() {
+    let hub = hub();
+    let tmp = tempfile::tempdir().unwrap();
+    hub.stall_next_bodies(2, Duration::from_secs(5));
+    let t = Instant::now();
+    hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "did not wait the stall out"
+    );
+    assert_complete(tmp.path());
+}
+
+#[test]
+fn slow_server_still_completes() {
+    let hub = hub();
+    let tmp = tempfile::tempdir().unwrap();
+    hub.set_delay(Duration::from_millis(150));
+    hf::prefetch(&models(), &options(&hub, tmp.path())).unwrap();
+    assert_complete(tmp.path());
+}
+
+#[test]
+fn large_files_use_parallel_ranges_on_the_cdn_without_the_token() {
+    let hub = Hub::start(HubConfig {
+        repos: vec![tiny_model(REPO)],
+        tokens: vec!["hf_canaryLibraryToken0001".into()],
+        ..HubConfig::default()
+    })
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut o = options(&hub, tmp.path());
+    o.env.token = Some("hf_canaryLibraryToken0001".into());
+    hf::prefetch(&models(), &o).unwrap();
+    assert_complete(tmp.path());
+    let records = hub.records();
+    let sha = tiny_model(REPO)
+        .files
+        .iter()
+        .find(|f| f.path == "model.safetensors")
+        .unwrap()
+        .sha256();
+    let ranges: Vec<_> = records
+        .iter()
+        .filter(|r| r.origin == Origin::Cdn && r.uri.contains(&sha))
+        .collect();
+    assert_eq!(ranges.len(), 5, "5 MB in 1 MiB ranges: {ranges:#?}");
+    assert!(ranges.iter().all(|r| r.status == 206 && r.range.is_some()));
+    assert!(
+        records
+            .iter()
+            .all(|r| (r.origin == Origin::Cdn) == r.authorization.is_none()),
+        "{records:#?}"
+    );
+}
