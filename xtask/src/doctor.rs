@@ -18,6 +18,7 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> anyhow::Result<()> {
     let mut tools = doctor::base_tools();
     if let Ok(project) = ctx.project() {
         tools.extend(release_kit::pypi::doctor_tools(&project));
+        tools.extend(release_kit::hf::doctor_tools(&project));
         if project.config.vscode.enabled {
             let node_tools = release_kit::vscode::doctor_tools(&project);
             // The extension's own report of node says more (vsce's needs).
