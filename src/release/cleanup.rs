@@ -26,6 +26,13 @@ impl Drop for Guard {
     }
 }
 
+/// Catches SIGINT and SIGTERM from now on (idempotent). Returns once the
+/// handler is in place: call it before creating anything that needs
+/// cleaning up, or a Ctrl-C in between kills the process without cleanup.
+pub fn install() {
+    install_handler();
+}
+
 /// Registers `action` to run when the guard drops, or on Ctrl-C.
 pub fn register(action: impl FnOnce() + Send + 'static) -> Guard {
     install_handler();
@@ -58,9 +65,10 @@ pub fn run_all() {
 
 fn install_handler() {
     HANDLER.call_once(|| {
+        let (ready, is_ready) = std::sync::mpsc::channel::<()>();
         let spawned = std::thread::Builder::new()
             .name("cleanup-on-signal".into())
-            .spawn(|| {
+            .spawn(move || {
                 let Ok(rt) = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -75,6 +83,8 @@ fn install_handler() {
                     ) else {
                         return;
                     };
+                    // The OS handlers are in place once `signal` returned.
+                    let _ = ready.send(());
                     tokio::select! {
                         _ = int.recv() => {}
                         _ = term.recv() => {}
@@ -86,7 +96,11 @@ fn install_handler() {
                     std::process::exit(130);
                 });
             });
-        drop(spawned);
+        if spawned.is_ok() {
+            // Until the watcher has registered, a signal would kill the
+            // process with nothing cleaned up. (An error drops the sender.)
+            let _ = is_ready.recv_timeout(std::time::Duration::from_secs(5));
+        }
     });
 }
 

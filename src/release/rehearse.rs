@@ -49,6 +49,8 @@ impl LocalIndex {
         password: &Secret,
         redactor: &Redactor,
     ) -> anyhow::Result<LocalIndex> {
+        // Catch Ctrl-C before the first thing that needs cleaning up exists.
+        cleanup::install();
         std::fs::create_dir_all(scratch_parent)
             .with_context(|| format!("cannot create {}", scratch_parent.display()))?;
         let scratch = tempfile::Builder::new()
@@ -56,6 +58,20 @@ impl LocalIndex {
             .tempdir_in(scratch_parent)
             .with_context(|| format!("cannot create a folder in {}", scratch_parent.display()))?
             .keep();
+        // From here on the folder (and the server, once spawned) go away
+        // however `start` or the run ends: an error, the drop, or Ctrl-C.
+        let server_slot: std::sync::Arc<std::sync::Mutex<Option<std::process::Child>>> =
+            std::sync::Arc::default();
+        let guard = {
+            let (scratch, slot) = (scratch.clone(), server_slot.clone());
+            cleanup::register(move || {
+                if let Some(mut child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                let _ = std::fs::remove_dir_all(&scratch);
+            })
+        };
         let packages = scratch.join("packages");
         std::fs::create_dir_all(&packages)?;
         let htpasswd = scratch.join("htpasswd");
@@ -72,7 +88,6 @@ impl LocalIndex {
             .secret_env("RK_REHEARSAL_PASSWORD", password)
             .run(redactor)?;
         if !out.status.success() {
-            let _ = std::fs::remove_dir_all(&scratch);
             bail!(
                 "cannot write the local index's password file with passlib:\n{}\nfix: `cargo xtask setup` installs passlib into the managed tools",
                 out.combined().trim()
@@ -80,7 +95,7 @@ impl LocalIndex {
         }
         let log_path = scratch.join("pypiserver.log");
         let log = std::fs::File::create(&log_path)?;
-        let mut server = tools
+        let server = tools
             .pypi_server()
             .args(["run", "-i", "127.0.0.1", "-p"])
             .arg(port.to_string())
@@ -91,25 +106,22 @@ impl LocalIndex {
             .spawn_background(log)
             .context("cannot start pypiserver; `cargo xtask setup` installs it")?;
         let pid = server.id();
-        let (scratch2, server_slot) = (
-            scratch.clone(),
-            std::sync::Arc::new(std::sync::Mutex::new(None)),
-        );
-        let slot = server_slot.clone();
-        let guard = cleanup::register(move || {
-            if let Some(mut child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                let child: &mut std::process::Child = &mut child;
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            let _ = std::fs::remove_dir_all(&scratch2);
-        });
+        // In the slot at once, so that a Ctrl-C while it starts stops it.
+        *server_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(server);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 break;
             }
-            if let Some(status) = server.try_wait()? {
+            let exited = match server_slot
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+            {
+                Some(child) => child.try_wait()?,
+                None => None,
+            };
+            if let Some(status) = exited {
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
                 bail!(
                     "pypiserver (pid {pid}) exited ({status}) before listening on 127.0.0.1:{port}:\n{}",
@@ -117,12 +129,10 @@ impl LocalIndex {
                 );
             }
             if Instant::now() > deadline {
-                let _ = server.kill();
                 bail!("pypiserver did not listen on 127.0.0.1:{port} within 30 s");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        *server_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(server);
         Ok(LocalIndex {
             url: format!("http://127.0.0.1:{port}/"),
             packages,
