@@ -70,6 +70,8 @@ pub enum StepKind {
     InstallCheck,
     /// The extension to the Marketplace (and Open VSX).
     VscePublish,
+    /// Models into the Hugging Face cache (`[release] prefetch-models`).
+    HfPrefetch,
 }
 
 impl StepKind {
@@ -82,6 +84,7 @@ impl StepKind {
             StepKind::Publish => "publish",
             StepKind::InstallCheck => "install-check",
             StepKind::VscePublish => "vsce-publish",
+            StepKind::HfPrefetch => "hf-prefetch",
         }
     }
 }
@@ -184,6 +187,19 @@ pub fn plan(
                 what: "publish the .vsix to the Marketplace (and Open VSX when OVSX_PAT is set), skipping a published version".into(),
             });
         }
+        if project.config.release.prefetch_models {
+            let repos: Vec<_> = project
+                .config
+                .hf
+                .models
+                .iter()
+                .map(|m| m.repo.as_str())
+                .collect();
+            steps.push(PlannedStep {
+                step: StepKind::HfPrefetch,
+                what: format!("pre-fetch {} into the Hugging Face cache", repos.join(", ")),
+            });
+        }
     }
     steps
 }
@@ -260,6 +276,20 @@ pub fn preflight(
         }
         problems.extend(pre.finish().err().map(|e| e.problems).unwrap_or_default());
     }
+    if project.config.release.prefetch_models && opts.mode != Mode::Rehearse {
+        for p in settings
+            .check(&[crate::settings::Step::HfPrefetch], false)
+            .errors
+        {
+            problems.push(p.to_string());
+        }
+        if let Err(found) = crate::hf::select_models(project, &[], &[], &[]) {
+            problems.extend(found);
+        }
+        if let Err(found) = crate::hf::HfEnvironment::from_lookup(hf_lookup(settings, env)) {
+            problems.extend(found);
+        }
+    }
     let dist = project.dist_dir();
     if dist.exists() && !dist.is_dir() {
         problems.push(format!(
@@ -274,6 +304,20 @@ pub fn preflight(
     }
     let package = package.expect("no problem means the package was read");
     Ok((package, version.expect("no problem means one version")))
+}
+
+/// Hugging Face settings: `.env` and environment values, then the process
+/// environment for what settings do not track (HOME, XDG_CACHE_HOME).
+fn hf_lookup<'a>(
+    settings: &'a Settings,
+    env: &'a dyn Fn(&str) -> Option<String>,
+) -> impl Fn(&str) -> Option<String> + 'a {
+    move |k: &str| {
+        settings
+            .explicit(k)
+            .map(|v| v.expose().to_owned())
+            .or_else(|| env(k))
+    }
 }
 
 /// True when `python` can import `module` (no side effect).
@@ -649,6 +693,30 @@ impl Runner<'_> {
                     ),
                 ))
             }
+            StepKind::HfPrefetch => {
+                let models = crate::hf::select_models(self.project, &[], &[], &[])
+                    .map_err(|p| anyhow::anyhow!(p.join("; ")))?;
+                let hf_env =
+                    crate::hf::HfEnvironment::from_lookup(hf_lookup(self.settings, self.env))
+                        .map_err(|p| anyhow::anyhow!(p.join("; ")))?;
+                let r = crate::hf::prefetch(&models, &crate::hf::Options::new(hf_env))?;
+                let downloaded: usize = r.models.iter().map(|m| m.downloaded).sum();
+                let files: usize = r.models.iter().map(|m| m.files).sum();
+                let bytes: u64 = r.models.iter().map(|m| m.bytes_downloaded).sum();
+                let status = if downloaded == 0 {
+                    Status::Skipped
+                } else {
+                    Status::Done
+                };
+                Ok((
+                    status,
+                    format!(
+                        "{downloaded} of {files} files downloaded ({:.1} MB) into {}",
+                        bytes as f64 / 1e6,
+                        r.cache.display()
+                    ),
+                ))
+            }
             StepKind::VscePublish => {
                 let mut pre = Preflight::new();
                 let plan = vscode::publish::plan(self.project, self.settings, false, &mut pre);
@@ -671,5 +739,83 @@ impl Runner<'_> {
                 Ok((status, detail))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(toml: &str) -> (tempfile::TempDir, Project) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("release-kit.toml"), toml).unwrap();
+        let p = Project::load(tmp.path()).unwrap();
+        (tmp, p)
+    }
+
+    fn steps(p: &Project, mode: Mode) -> Vec<&'static str> {
+        let opts = ReleaseOptions {
+            target: Target::TestPypi,
+            mode,
+            echo: Echo::Quiet,
+            oidc_url: None,
+        };
+        plan(p, &opts, "pkg", "1.0.0")
+            .iter()
+            .map(|s| s.step.name())
+            .collect()
+    }
+
+    #[test]
+    fn plan_follows_configuration() {
+        let (_t, p) = project("");
+        assert_eq!(
+            steps(&p, Mode::Release),
+            ["build", "vsce-package", "publish", "vsce-publish"]
+        );
+        assert_eq!(
+            steps(&p, Mode::Rehearse),
+            [
+                "build",
+                "vsce-package",
+                "local-index",
+                "publish",
+                "install-check"
+            ]
+        );
+        let (_t, p) = project("[vscode]\nenabled = false\n[release]\nprefetch-models = true\n");
+        assert_eq!(
+            steps(&p, Mode::Release),
+            ["build", "publish", "hf-prefetch"]
+        );
+        assert_eq!(
+            steps(&p, Mode::Rehearse),
+            ["build", "local-index", "publish", "install-check"]
+        );
+    }
+
+    #[test]
+    fn bad_model_is_a_preflight_problem() {
+        let (_t, p) = project(
+            "[vscode]\nenabled = false\n[release]\nprefetch-models = true\n[[hf.models]]\nrepo = \"not a repo\"\n",
+        );
+        struct Quiet;
+        impl Reporter for Quiet {
+            fn info(&self, _: &str) {}
+            fn warn(&self, _: &str) {}
+            fn workflow_command(&self, _: &str) {}
+        }
+        let opts = ReleaseOptions {
+            target: Target::Pypi,
+            mode: Mode::DryRun,
+            echo: Echo::Quiet,
+            oidc_url: None,
+        };
+        let err = preflight(&p, &Settings::empty(), &opts, &|_| None, &Quiet).unwrap_err();
+        assert!(
+            err.problems.iter().any(|m| m.contains("not a repo")),
+            "{:?}",
+            err.problems
+        );
     }
 }
