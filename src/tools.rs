@@ -140,14 +140,20 @@ impl Child {
             .collect()
     }
 
-    /// Runs to completion; output is redacted with `redactor`. A non-zero
-    /// exit is not an error here: callers map it to a cause.
-    pub fn run(&self, redactor: &Redactor) -> anyhow::Result<Output> {
+    /// The process to start: stdin closed, and an environment without the
+    /// secrets this process inherited (registry secrets, names that look
+    /// secret, the GitHub ID-token request variables): a build backend, an
+    /// npm script or a package's import must not see TWINE_PASSWORD or
+    /// HF_TOKEN. Only what [`Child::secret_env`] adds gets through.
+    fn command(&self) -> Command {
         let mut cmd = Command::new(&self.program);
-        cmd.args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args(&self.args).stdin(Stdio::null());
+        for (key, _) in std::env::vars_os() {
+            let Some(key) = key.to_str() else { continue };
+            if is_inherited_secret(key) {
+                cmd.env_remove(key);
+            }
+        }
         for k in &self.env_remove {
             cmd.env_remove(k);
         }
@@ -160,6 +166,14 @@ impl Child {
         if let Some(dir) = &self.cwd {
             cmd.current_dir(dir);
         }
+        cmd
+    }
+
+    /// Runs to completion; output is redacted with `redactor`. A non-zero
+    /// exit is not an error here: callers map it to a cause.
+    pub fn run(&self, redactor: &Redactor) -> anyhow::Result<Output> {
+        let mut cmd = self.command();
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let started = Instant::now();
         let mut child = cmd.spawn().with_context(|| {
             format!(
@@ -189,25 +203,23 @@ impl Child {
     /// Starts the command in the background (a server), its output going to
     /// `log`. Secrets still reach it only through its environment.
     pub fn spawn_background(&self, log: std::fs::File) -> std::io::Result<std::process::Child> {
-        let mut cmd = Command::new(&self.program);
-        cmd.args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        for k in &self.env_remove {
-            cmd.env_remove(k);
-        }
-        for (k, v) in &self.env {
-            match v {
-                EnvValue::Plain(p) => cmd.env(k, p),
-                EnvValue::Secret(s) => cmd.env(k, s.expose()),
-            };
-        }
-        if let Some(dir) = &self.cwd {
-            cmd.current_dir(dir);
-        }
+        let mut cmd = self.command();
+        cmd.stdout(log.try_clone()?).stderr(log);
         cmd.spawn()
     }
+}
+
+/// Whether a variable of our own environment is kept from children.
+pub fn is_inherited_secret(name: &str) -> bool {
+    crate::settings::registry::var(name)
+        .map_or_else(|| crate::settings::looks_secret(name), |v| v.secret)
+        || name.starts_with("ACTIONS_ID_TOKEN_REQUEST_")
+}
+
+/// The last `n` non-blank lines of `text` (for error messages).
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// Reads a stream line by line, redacting each line.
@@ -275,6 +287,24 @@ mod tests {
         assert!(out.status.success());
         assert_eq!(out.stdout.trim(), "out:********");
         assert_eq!(out.stderr.trim(), "err:********");
+    }
+
+    #[test]
+    fn inherited_secrets_are_not_passed_on() {
+        assert!(is_inherited_secret("TWINE_PASSWORD"));
+        assert!(is_inherited_secret("ACTIONS_ID_TOKEN_REQUEST_TOKEN"));
+        assert!(is_inherited_secret("NPM_TOKEN"));
+        assert!(!is_inherited_secret("TWINE_USERNAME"));
+        assert!(!is_inherited_secret("PATH"));
+        // The test process itself may lack these; the child must lack them
+        // whatever the parent has, unless given explicitly.
+        let out = Child::new("sh")
+            .arg("-c")
+            .arg("echo ${HF_TOKEN:-none} ${VSCE_PAT:-given}")
+            .secret_env("VSCE_PAT", &Secret::new("explicit-value"))
+            .run(&Redactor::new())
+            .unwrap();
+        assert_eq!(out.stdout.trim(), "none explicit-value");
     }
 
     #[test]
