@@ -17,6 +17,7 @@ use crate::config::Project;
 use crate::preflight::Preflight;
 use crate::secret::Redactor;
 use crate::tools::Echo;
+use crate::tools::tail;
 use crate::version::{self, VersionAt};
 
 /// The package's name and version, from `pyproject.toml`.
@@ -324,11 +325,6 @@ pub fn build(
         files,
         removed,
     })
-}
-
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 #[cfg(test)]

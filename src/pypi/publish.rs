@@ -150,12 +150,11 @@ pub fn prepare(
     for e in venv::check(project) {
         pre.problem(e.to_string());
     }
-    if let Target::Custom { url } = target
-        && reqwest::Url::parse(url).is_err()
-    {
-        pre.problem(format!(
-            "--repository-url {url}: not a URL; give the index's upload URL, e.g. http://127.0.0.1:8080/"
-        ));
+    if let Target::Custom { url } = target {
+        check_index_url("--repository-url", url, &mut pre);
+    }
+    if let Some(url) = &opts.check_url {
+        check_index_url("--check-url", url, &mut pre);
     }
 
     let username = settings
@@ -207,6 +206,28 @@ pub fn prepare(
         },
         token_notes,
     })
+}
+
+/// An index URL must parse and hold no credentials: it is printed, put in
+/// twine's argv and in reports. The message never repeats a URL that
+/// carries credentials.
+fn check_index_url(flag: &str, url: &str, pre: &mut Preflight) {
+    match reqwest::Url::parse(url) {
+        Err(_) => pre.problem(format!(
+            "{flag}: not a URL; give the index's URL, e.g. http://127.0.0.1:8080/"
+        )),
+        Ok(u) if !u.username().is_empty() || u.password().is_some() || u.query().is_some() => {
+            pre.problem(format!(
+                "{flag}: the URL carries credentials (user, password or query string), which would be printed \
+                 and passed on the command line; give the bare URL and put the credentials in \
+                 TWINE_USERNAME and TWINE_PASSWORD"
+            ))
+        }
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => pre.problem(format!(
+            "{flag}: only http:// and https:// indexes are supported"
+        )),
+        Ok(_) => {}
+    }
 }
 
 /// What happened (or would happen) to one file.
@@ -285,9 +306,9 @@ pub fn run(
     let mut redactor: Redactor = settings.redactor().clone();
     let actions = Actions::from_env(env);
     let target = &opts.target;
-    let tools = venv::ensure(project, opts.echo).map_err(|e| PreflightError {
-        problems: vec![e.to_string()],
-    })?;
+    // Provisioning may already have changed target/: a failure here is a
+    // failed step (exit 1), not a preflight problem.
+    let tools = venv::ensure(project, opts.echo).map_err(|e| anyhow!("{e}"))?;
     let client = super::http::Http::new();
 
     let (password, origin): (Secret, String) = match &prepared.credential {
@@ -499,4 +520,29 @@ pub fn summary_markdown(r: &PublishReport) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_urls_with_credentials_are_refused_without_echo() {
+        let mut pre = Preflight::new();
+        check_index_url(
+            "--repository-url",
+            "http://alice:S3cretIdx@127.0.0.1:9/",
+            &mut pre,
+        );
+        check_index_url(
+            "--check-url",
+            "https://idx.example/simple/?token=S3cretTok",
+            &mut pre,
+        );
+        check_index_url("--check-url", "not a url S3cretWord", &mut pre);
+        check_index_url("--repository-url", "http://127.0.0.1:8080/", &mut pre);
+        let e = pre.finish().unwrap_err();
+        assert_eq!(e.problems.len(), 3, "{:?}", e.problems);
+        assert!(!e.to_string().contains("S3cret"), "{e}");
+    }
 }

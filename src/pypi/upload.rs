@@ -5,6 +5,7 @@
 use super::build::DistFile;
 use super::venv::Tools;
 use crate::secret::{Redactor, Secret};
+use crate::tools::tail;
 use crate::tools::{Child, Echo};
 
 /// One twine run.
@@ -177,11 +178,6 @@ fn http_error(output: &str) -> Option<(u16, String)> {
         return Some((status, reason));
     }
     None
-}
-
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 #[cfg(test)]

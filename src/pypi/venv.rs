@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Project;
 use crate::doctor::ToolReport;
 use crate::secret::Redactor;
+use crate::tools::tail;
 use crate::tools::{Child, Echo, find_on_path, version_of};
 
 /// The pinned packages of the managed environment.
@@ -303,11 +304,6 @@ fn network_reason(pip_output: &str) -> Option<String> {
         }
         None => None,
     }
-}
-
-fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// The Python release tools for `cargo xtask doctor`.

@@ -10,6 +10,7 @@ use anyhow::{Context as _, bail};
 use super::cleanup::{self, Guard};
 use crate::pypi::venv::Tools;
 use crate::secret::{Redactor, Secret};
+use crate::tools::tail;
 use crate::tools::{Child, Echo};
 
 /// The user name the rehearsal uploads as (not `__token__`, so the
@@ -225,10 +226,4 @@ pub fn install_check(
         );
     }
     Ok(reported)
-}
-
-/// The last `n` lines of `text`.
-pub fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }

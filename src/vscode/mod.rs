@@ -231,7 +231,7 @@ pub fn error_text(out: &Output) -> String {
         }
     }
     if lines.is_empty() {
-        return npm::tail(&strip_ansi(&out.combined()), 12);
+        return crate::tools::tail(&strip_ansi(&out.combined()), 12);
     }
     lines.join("\n").trim().to_owned()
 }

@@ -10,6 +10,7 @@ use crate::config::Project;
 use crate::doctor::ToolReport;
 use crate::preflight::Preflight;
 use crate::secret::Redactor;
+use crate::tools::tail;
 use crate::tools::{Child, find_on_path, version_of};
 
 /// The pinned `@vscode/vsce`: the newest 3.9.x, the last line that runs on
@@ -293,12 +294,6 @@ pub fn provision(project: &Project, log: &dyn Fn(&str)) -> anyhow::Result<PathBu
     }
     std::fs::write(dir.join(".pins"), stamp_text())?;
     Ok(dir)
-}
-
-/// The last `n` non-empty lines of `text`.
-pub(crate) fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// What `doctor` shows for the extension's tools.

@@ -2,9 +2,7 @@
 
 use clap::Args;
 use release_kit::ci::Actions;
-use release_kit::preflight::PreflightError;
 use release_kit::pypi::{build, venv};
-use release_kit::tools::Echo;
 
 use crate::ctx::Ctx;
 
@@ -23,17 +21,12 @@ pub fn run(ctx: &Ctx, _args: BuildArgs) -> anyhow::Result<()> {
     let (pre, package) = build::preflight(&project, tag.as_deref());
     pre.finish()?;
     let package = package.expect("checked by preflight");
-    let echo = if ctx.global.verbose {
-        Echo::Stderr
-    } else {
-        Echo::Quiet
-    };
+    let echo = ctx.echo();
     if !venv::prefer_path(&project) && !venv::is_provisioned(&venv::venv_dir(&project)) {
         ctx.info("provisioning the pinned Python tools (first use)…");
     }
-    let tools = venv::ensure(&project, echo).map_err(|e| PreflightError {
-        problems: vec![e.to_string()],
-    })?;
+    // Provisioning may already have changed target/: a failure is exit 1.
+    let tools = venv::ensure(&project, echo).map_err(|e| anyhow::anyhow!("{e}"))?;
     ctx.info(format!(
         "building {} {} from {}",
         package.name,

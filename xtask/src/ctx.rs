@@ -93,7 +93,14 @@ impl Ctx {
                 problems: vec![e.to_string()],
             })?;
         for w in loaded.warnings() {
-            self.warn(w);
+            eprintln!("warning: {}", loaded.redactor().redact(w));
+        }
+        // Masks go out before anything could print a secret, whatever the
+        // command.
+        if let Some(actions) = release_kit::ci::Actions::detect() {
+            for line in actions.mask_lines(loaded.redactor()) {
+                self.workflow_command(&line);
+            }
         }
         Ok(self.settings.get_or_init(|| loaded))
     }
@@ -107,7 +114,6 @@ impl Ctx {
     }
 
     /// The project and its configuration.
-    #[allow(dead_code)] // used by the step commands
     pub fn project(&self) -> anyhow::Result<Project> {
         let root = self.root();
         if !root.is_dir() {
@@ -130,6 +136,26 @@ impl Ctx {
             .get()
             .map(|s| s.redactor().clone())
             .unwrap_or_default()
+    }
+
+    /// How child tools' output is shown: streamed with `--verbose`.
+    pub fn echo(&self) -> release_kit::tools::Echo {
+        if self.global.verbose {
+            release_kit::tools::Echo::Stderr
+        } else {
+            release_kit::tools::Echo::Quiet
+        }
+    }
+
+    /// A GitHub Actions workflow command, verbatim (a redacted
+    /// `::add-mask::` line would mask nothing). The runner reads commands
+    /// on both streams; with `--json` they go to stderr so stdout stays JSON.
+    pub fn workflow_command(&self, line: &str) {
+        if self.global.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
     }
 
     /// A progress or result line (stderr keeps stdout clean for --json).
@@ -244,4 +270,16 @@ fn looks_like_token(word: &str) -> bool {
             && word
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-_+/=".contains(&b)))
+}
+
+impl release_kit::pypi::publish::Reporter for Ctx {
+    fn info(&self, msg: &str) {
+        Ctx::info(self, msg);
+    }
+    fn warn(&self, msg: &str) {
+        Ctx::warn(self, msg);
+    }
+    fn workflow_command(&self, line: &str) {
+        Ctx::workflow_command(self, line);
+    }
 }

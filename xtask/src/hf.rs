@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
     {
         // A token read from a file is unknown to the runner's masking.
         for line in a.mask_lines(&redactor) {
-            println!("{line}");
+            ctx.workflow_command(&line);
         }
     }
 
@@ -116,7 +116,7 @@ pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
         Err(e) => {
             let msg = redactor.redact(&e.to_string());
             if actions.is_some() {
-                println!("{}", ci::error(None, None, "hf-prefetch failed", &msg));
+                ctx.workflow_command(&ci::error(None, None, "hf-prefetch failed", &msg));
             }
             eprintln!("error: {msg}");
             return Err(Exit(release_kit::EXIT_FAILED as u8).into());

@@ -3,8 +3,7 @@
 use clap::Args;
 use release_kit::ci::{self, Actions};
 use release_kit::pypi::Target;
-use release_kit::pypi::publish::{self, Action, PublishOptions, Reporter};
-use release_kit::tools::Echo;
+use release_kit::pypi::publish::{self, Action, PublishOptions};
 
 use crate::ctx::Ctx;
 
@@ -43,21 +42,6 @@ pub struct PublishArgs {
     oidc_url: Option<String>,
 }
 
-struct CtxReporter<'a>(&'a Ctx);
-
-impl Reporter for CtxReporter<'_> {
-    fn info(&self, msg: &str) {
-        self.0.info(msg);
-    }
-    fn warn(&self, msg: &str) {
-        self.0.warn(msg);
-    }
-    fn workflow_command(&self, line: &str) {
-        // Verbatim: redacting an ::add-mask:: line would defeat it.
-        println!("{line}");
-    }
-}
-
 pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     let settings = ctx.settings()?;
     let project = ctx.project()?;
@@ -70,21 +54,10 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     opts.dry_run = args.dry_run;
     opts.check_url = args.check_url;
     opts.oidc_url = args.oidc_url.filter(|u| !u.trim().is_empty());
-    opts.echo = if ctx.global.verbose {
-        Echo::Stderr
-    } else {
-        Echo::Quiet
-    };
+    opts.echo = ctx.echo();
     let env = |k: &str| std::env::var(k).ok();
     let prepared = publish::prepare(&project, settings, &opts, &env)?;
-    let report = publish::run(
-        &project,
-        settings,
-        &prepared,
-        &opts,
-        &env,
-        &CtxReporter(ctx),
-    )?;
+    let report = publish::run(&project, settings, &prepared, &opts, &env, ctx)?;
     if let Some(summary) = Actions::detect().and_then(|a| a.step_summary) {
         let _ = ci::append_summary(&summary, &publish::summary_markdown(&report));
     }

@@ -2,9 +2,7 @@
 
 use clap::Args;
 use release_kit::pypi::Target;
-use release_kit::pypi::publish::Reporter;
 use release_kit::release::{self, Mode, ReleaseError, ReleaseOptions};
-use release_kit::tools::Echo;
 
 use crate::ctx::{Ctx, Exit};
 
@@ -43,21 +41,6 @@ pub struct ReleaseArgs {
     oidc_url: Option<String>,
 }
 
-struct CtxReporter<'a>(&'a Ctx);
-
-impl Reporter for CtxReporter<'_> {
-    fn info(&self, msg: &str) {
-        self.0.info(msg);
-    }
-    fn warn(&self, msg: &str) {
-        self.0.warn(msg);
-    }
-    fn workflow_command(&self, line: &str) {
-        // Verbatim: a redacted ::add-mask:: line would mask nothing.
-        println!("{line}");
-    }
-}
-
 pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
     let settings = ctx.settings()?;
     let project = ctx.project()?;
@@ -74,15 +57,11 @@ pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
         } else {
             Mode::Release
         },
-        echo: if ctx.global.verbose {
-            Echo::Stderr
-        } else {
-            Echo::Quiet
-        },
+        echo: ctx.echo(),
         oidc_url: args.oidc_url.filter(|u| !u.trim().is_empty()),
     };
     let env = |k: &str| std::env::var(k).ok();
-    match release::run(&project, settings, &opts, &env, &CtxReporter(ctx)) {
+    match release::run(&project, settings, &opts, &env, ctx) {
         Ok(report) => {
             if ctx.global.json {
                 return ctx.json(&report);

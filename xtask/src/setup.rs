@@ -2,7 +2,6 @@
 
 use clap::Args;
 use release_kit::preflight::PreflightError;
-use release_kit::tools::Echo;
 
 use crate::ctx::Ctx;
 
@@ -16,16 +15,16 @@ pub struct SetupArgs {}
 
 pub fn run(ctx: &Ctx, _args: SetupArgs) -> anyhow::Result<()> {
     let project = ctx.project()?;
-    let echo = if ctx.global.verbose {
-        Echo::Stderr
-    } else {
-        Echo::Quiet
-    };
+    let echo = ctx.echo();
+    // Checks that fail before anything is installed are preflight problems
+    // (exit 3); a failed install is a failed step (exit 1).
     let mut problems = Vec::new();
+    let mut failures = Vec::new();
     ctx.info("Python tools (build, twine, pypiserver, passlib) ...");
     match release_kit::pypi::setup(&project, echo) {
         Ok(tools) => ctx.out(format!("python tools: ready ({})", tools.python.display())),
-        Err(e) => problems.push(e.to_string()),
+        Err(e @ release_kit::pypi::venv::ToolsError::NoPython) => problems.push(e.to_string()),
+        Err(e) => failures.push(e.to_string()),
     }
     if project.config.vscode.enabled {
         ctx.info("Node tools (@vscode/vsce, ovsx) ...");
@@ -40,9 +39,13 @@ pub fn run(ctx: &Ctx, _args: SetupArgs) -> anyhow::Result<()> {
             )),
             Err(e) => match e.downcast::<PreflightError>() {
                 Ok(pre) => problems.extend(pre.problems),
-                Err(e) => problems.push(format!("{e:#}")),
+                Err(e) => failures.push(format!("{e:#}")),
             },
         }
+    }
+    if !failures.is_empty() {
+        failures.extend(problems);
+        anyhow::bail!("setup failed:\n  - {}", failures.join("\n  - "));
     }
     if problems.is_empty() {
         Ok(())

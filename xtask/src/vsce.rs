@@ -1,7 +1,6 @@
 //! `cargo xtask vsce-verify`, `vsce-package`, `vsce-publish`.
 
 use clap::Args;
-use release_kit::ci::Actions;
 use release_kit::preflight::Preflight;
 use release_kit::tools::Echo;
 use release_kit::vscode::{npm, package, publish, verify};
@@ -30,20 +29,7 @@ pub struct PublishArgs {
 }
 
 fn echo(ctx: &Ctx) -> Echo {
-    if ctx.global.verbose {
-        Echo::Stderr
-    } else {
-        Echo::Quiet
-    }
-}
-
-/// Under GitHub Actions, mask every secret form before a child can print it.
-fn mask(ctx: &Ctx) {
-    if let Some(actions) = Actions::detect() {
-        for line in actions.mask_lines(&ctx.redactor()) {
-            println!("{line}");
-        }
-    }
+    ctx.echo()
 }
 
 fn tools(ctx: &Ctx, project: &release_kit::config::Project) -> anyhow::Result<npm::NodeTools> {
@@ -57,7 +43,6 @@ pub fn run_verify(ctx: &Ctx, _args: VerifyArgs) -> anyhow::Result<()> {
     let plan = verify::plan(&project, settings, &mut pre);
     pre.finish()?;
     let plan = plan.expect("a plan when preflight passed");
-    mask(ctx);
     let tools = tools(ctx, &project)?;
     ctx.info(format!(
         "verifying {} for publisher '{}' at {} ...",
@@ -81,7 +66,6 @@ pub fn run_package(ctx: &Ctx, args: PackageArgs) -> anyhow::Result<()> {
     let plan = package::plan(&project, args.pre_release, &mut pre);
     pre.finish()?;
     let plan = plan.expect("a plan when preflight passed");
-    mask(ctx);
     let tools = tools(ctx, &project)?;
     ctx.info(format!(
         "packaging {} {}{} with vsce {} ...",
@@ -152,7 +136,6 @@ pub fn run_publish(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    mask(ctx);
     let tools = tools(ctx, &project)?;
     ctx.info(format!(
         "publishing {} {} to {} ({}) ...",
