@@ -52,14 +52,33 @@ const USER_AGENT: &str = concat!("release-kit/", env!("CARGO_PKG_VERSION"));
 const MAX_REDIRECTS: usize = 5;
 
 /// A request. Header values in `secret_headers` are marked sensitive and
-/// never part of any message.
-#[derive(Clone, Debug)]
+/// never part of any message. Its Debug shows neither header values nor
+/// the body (a mint request's body is a credential).
+#[derive(Clone)]
 pub struct Request {
     method: &'static str,
     url: String,
     headers: Vec<(String, String)>,
     bearer: Option<crate::secret::Secret>,
     body: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &strip_query(&self.url))
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .finish()
+    }
 }
 
 impl Request {
@@ -180,7 +199,24 @@ impl Http {
         let client = match self.tls.get() {
             Some(c) => c,
             None => {
+                // 307/308 resend the body: never to another host (a mint
+                // request's body is a credential). Other redirects drop it.
+                let policy = reqwest::redirect::Policy::custom(|attempt| {
+                    let cross_host = attempt.previous().first().is_some_and(|first| {
+                        first.host_str() != attempt.url().host_str()
+                            || first.port_or_known_default()
+                                != attempt.url().port_or_known_default()
+                    });
+                    if cross_host && matches!(attempt.status().as_u16(), 307 | 308) {
+                        attempt.stop()
+                    } else if attempt.previous().len() > MAX_REDIRECTS {
+                        attempt.error("too many redirects")
+                    } else {
+                        attempt.follow()
+                    }
+                });
                 let c = Client::builder()
+                    .redirect(policy)
                     .user_agent(USER_AGENT)
                     .connect_timeout(CONNECT_TIMEOUT)
                     .timeout(TIMEOUT)
@@ -245,6 +281,17 @@ fn send_plain(req: &Request) -> Result<Response, SendError> {
         })?;
         // Like reqwest: credentials never follow a redirect to another host.
         let same_host = origin.as_ref() == Some(&(host.clone(), port));
+        if !same_host && body.is_some() {
+            // A 307/308 would resend the body (a credential, for the mint
+            // request) to a host we were not asked to talk to.
+            return Err(SendError {
+                transient: false,
+                message: format!(
+                    "refusing to resend the request body to another host after a redirect ({})",
+                    strip_query(&url)
+                ),
+            });
+        }
         let resp = exchange_once(req, method, &host, port, &path, body.as_deref(), same_host)?;
         if matches!(resp.status, 301 | 302 | 303 | 307 | 308)
             && let Some(loc) = resp.header("location")
@@ -574,5 +621,30 @@ mod tests {
             seen.contains("Content-Length: 13\r\n\r\n{\"token\":\"t\"}"),
             "{seen}"
         );
+    }
+
+    #[test]
+    fn a_post_body_never_follows_a_307_to_another_host() {
+        let (base, server) = canned(vec![
+            "HTTP/1.0 307 Temporary Redirect\r\nlocation: http://localhost:9/steal\r\ncontent-length: 0\r\n\r\n".into(),
+        ]);
+        let err = Http::new()
+            .send(&Request::post_json(
+                format!("{base}/mint"),
+                r#"{"token":"CANARY-jwt"}"#.into(),
+            ))
+            .unwrap_err();
+        assert!(
+            err.message.contains("refusing to resend the request body"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("CANARY"));
+        server.join().unwrap();
+        let dbg = format!(
+            "{:?}",
+            Request::post_json("http://x/m?k=CANARY-q", "CANARY-body".into())
+        );
+        assert!(!dbg.contains("CANARY"), "{dbg}");
     }
 }

@@ -67,16 +67,20 @@ pub enum OidcError {
 }
 
 /// Runs the whole exchange against the index at `base` (`https://pypi.org`).
+/// `on_secret` receives the GitHub ID token as soon as it arrives, to mask it.
 pub fn exchange(
     client: &Http,
     base: &str,
     github: &GithubIdTokenSource,
     policy: RetryPolicy,
     context: &PublisherContext,
+    on_secret: &mut dyn FnMut(&Secret),
 ) -> Result<Minted, OidcError> {
     let base = base.trim_end_matches('/');
     let audience = audience(client, base, policy)?;
     let jwt = id_token(client, github, &audience, policy)?;
+    // The ID token is a credential too: masked before it can be printed.
+    on_secret(&jwt);
     mint(client, base, &jwt, policy, context)
 }
 

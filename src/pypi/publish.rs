@@ -334,7 +334,13 @@ pub fn run(
                 workflow_ref: env("GITHUB_WORKFLOW_REF"),
                 project: Some(prepared.package.name.clone()),
             };
-            let minted = oidc::exchange(&client, &base, source, opts.policy, &context)
+            let mut mask = |jwt: &Secret| {
+                if let Some(a) = &actions {
+                    reporter.workflow_command(&a.add_mask(jwt));
+                }
+                redactor.add(jwt);
+            };
+            let minted = oidc::exchange(&client, &base, source, opts.policy, &context, &mut mask)
                 .map_err(|e| anyhow!("{}", redactor.redact(&e.to_string())))?;
             // Masked before anything else can print it.
             let mut only = Redactor::new();
