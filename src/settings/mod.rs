@@ -306,22 +306,31 @@ impl Settings {
     }
 }
 
-/// A name that suggests a secret, for keys the registry does not know.
+/// A name that suggests a secret, for keys the registry does not know:
+/// one of its `_`-separated words is TOKEN, SECRET, PASSWORD, KEY, PAT…,
+/// unless it names where a secret lives rather than the secret
+/// (`HF_TOKEN_PATH`, `ACTIONS_ID_TOKEN_REQUEST_URL`).
 pub fn looks_secret(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    [
+    let upper = name.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split('_').filter(|w| !w.is_empty()).collect();
+    const SECRET: &[&str] = &[
         "TOKEN",
         "SECRET",
+        "SECRETS",
         "PASSWORD",
         "PASSWD",
-        "_KEY",
-        "_PAT",
-        "CREDENTIAL",
+        "PASS",
+        "KEY",
         "APIKEY",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
-        || n.ends_with("PAT")
+        "PAT",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "AUTH",
+    ];
+    const WHERE: &[&str] = &[
+        "URL", "PATH", "FILE", "DIR", "HOST", "PORT", "ENDPOINT", "USER", "USERNAME", "ID", "NAME",
+    ];
+    words.iter().any(|w| SECRET.contains(w)) && !words.last().is_some_and(|w| WHERE.contains(w))
 }
 
 /// The nearest `.env` file at or above `start`.
@@ -374,6 +383,33 @@ mod tests {
         assert_eq!(s.get("TWINE_USERNAME").unwrap().source, Source::Default);
         assert_eq!(s.get("AUDIT_HMAC_KEY").unwrap().source, Source::DevDefault);
         assert_eq!(s.redactor().redact("x patfromfile y"), "x ******** y");
+    }
+
+    #[test]
+    fn secret_looking_names() {
+        for yes in [
+            "NPM_TOKEN",
+            "GITHUB_TOKEN",
+            "DB_PASSWORD",
+            "STRIPE_SECRET_KEY",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "OVSX_PAT",
+        ] {
+            assert!(looks_secret(yes), "{yes}");
+        }
+        for no in [
+            "LD_LIBRARY_PATH",
+            "PATH",
+            "PWD",
+            "OLDPWD",
+            "HF_TOKEN_PATH",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "KEYBOARD",
+            "TOKENIZERS_PARALLELISM",
+            "AWS_ACCESS_KEY_ID",
+        ] {
+            assert!(!looks_secret(no), "{no}");
+        }
     }
 
     #[test]
