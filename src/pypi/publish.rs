@@ -308,7 +308,12 @@ pub fn run(
     let target = &opts.target;
     // Provisioning may already have changed target/: a failure here is a
     // failed step (exit 1), not a preflight problem.
-    let tools = venv::ensure(project, opts.echo).map_err(|e| anyhow!("{e}"))?;
+    // A dry run installs nothing: the index query is ours, not twine's.
+    let tools = if opts.dry_run {
+        None
+    } else {
+        Some(venv::ensure(project, opts.echo).map_err(|e| anyhow!("{e}"))?)
+    };
     let client = super::http::Http::new();
 
     let (password, origin): (Secret, String) = match &prepared.credential {
@@ -319,6 +324,15 @@ pub fn run(
                 .ok_or_else(|| anyhow!("{var} vanished between the check and the upload"))?,
             (*var).to_owned(),
         ),
+        Credential::TrustedPublishing(_) if opts.dry_run => {
+            // Minting is a request with an effect (a token exists for 15
+            // minutes): a dry run only says it would.
+            reporter.info(&format!(
+                "dry run: no {} set; a real run mints a short-lived token by trusted publishing",
+                target.password_var()
+            ));
+            (Secret::new(""), "trusted publishing (not minted in a dry run)".to_owned())
+        }
         Credential::TrustedPublishing(source) => {
             redactor.add(&source.request_token);
             let base = opts
@@ -442,13 +456,13 @@ pub fn run(
                 })
                 .collect(),
         };
-        if todo.is_empty() || opts.dry_run {
+        let Some(tools) = tools.as_ref().filter(|_| !todo.is_empty() && !opts.dry_run) else {
             return Ok(report(attempts));
-        }
+        };
         attempts += 1;
         let url = target.upload_url();
         let upload = Upload {
-            tools: &tools,
+            tools,
             url: &url,
             username: &prepared.username,
             password: &password,
