@@ -93,7 +93,19 @@ impl Redactor {
         if value.trim().len() < MIN_REDACT_LEN {
             return;
         }
-        for form in encodings(value) {
+        let mut forms = encodings(value);
+        // Output is redacted line by line, and the runner masks line by
+        // line: a multi-line secret (a PEM key) is masked per line too.
+        if value.contains('\n') {
+            forms.extend(
+                value
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| l.len() >= MIN_REDACT_LEN)
+                    .map(str::to_owned),
+            );
+        }
+        for form in forms {
             if form.len() >= MIN_REDACT_LEN && !self.needles.iter().any(|n| n.expose() == form) {
                 self.needles.push(Secret::new(form));
             }
@@ -194,6 +206,16 @@ mod tests {
         assert!(!out.contains(&STANDARD.encode(value)));
         assert!(!out.contains(&percent_encode(value)));
         assert_eq!(out.matches(MASK).count(), 5, "{out}");
+    }
+
+    #[test]
+    fn multi_line_secrets_are_masked_per_line() {
+        let mut r = Redactor::new();
+        r.add(&Secret::new(
+            "-----BEGIN KEY-----\nAAAAsecretline1\nBBBBsecretline2\n-----END KEY-----",
+        ));
+        let out = r.redact("got AAAAsecretline1 then BBBBsecretline2");
+        assert!(!out.contains("secretline"), "{out}");
     }
 
     #[test]

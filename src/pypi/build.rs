@@ -229,6 +229,25 @@ pub fn preflight(project: &Project, tag: Option<&str>) -> (Preflight, Option<Pac
     (pre, pkg)
 }
 
+/// `SOURCE_DATE_EPOCH` for a reproducible build: the one already set, else
+/// the time of the last commit touching the package. A rebuild after a
+/// half-finished release then has the same bytes (and sha256) as the files
+/// already uploaded, so the re-run skips them instead of failing.
+fn source_date_epoch(python_dir: &Path, redactor: &Redactor) -> Option<String> {
+    if let Ok(v) = std::env::var("SOURCE_DATE_EPOCH") {
+        return Some(v);
+    }
+    let out = crate::tools::Child::new("git")
+        .arg("-C")
+        .arg(python_dir)
+        .args(["log", "-1", "--format=%ct", "--", "."])
+        .run(redactor)
+        .ok()?;
+    let t = out.stdout.trim();
+    (out.status.success() && !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| t.to_owned())
+}
+
 /// Builds, checks, and moves the files into `dist/`.
 pub fn build(
     project: &Project,
@@ -246,13 +265,18 @@ pub fn build(
         .with_context(|| format!("cannot create a staging folder in {}", dist.display()))?;
     let requires = super::wheelhouse::build_requires(&project.python_dir());
     let wheelhouse = super::wheelhouse::ensure(project, tools, &requires, redactor, echo);
+    let epoch = source_date_epoch(&project.python_dir(), redactor);
     let command = || {
-        tools
+        let child = tools
             .build()
             .args(["--sdist", "--wheel", "--outdir"])
             .arg(staging.path())
             .arg(project.python_dir())
-            .echo(echo)
+            .echo(echo);
+        match &epoch {
+            Some(e) => child.env("SOURCE_DATE_EPOCH", e),
+            None => child,
+        }
     };
     let child = match &wheelhouse {
         Some(dir) => super::wheelhouse::apply(command(), dir),

@@ -331,7 +331,10 @@ pub fn run(
                 "dry run: no {} set; a real run mints a short-lived token by trusted publishing",
                 target.password_var()
             ));
-            (Secret::new(""), "trusted publishing (not minted in a dry run)".to_owned())
+            (
+                Secret::new(""),
+                "trusted publishing (not minted in a dry run)".to_owned(),
+            )
         }
         Credential::TrustedPublishing(source) => {
             redactor.add(&source.request_token);

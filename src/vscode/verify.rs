@@ -125,9 +125,13 @@ pub fn run(
         .stdout
         .lines()
         .find(|l| l.contains("verification succeeded"))
-        .unwrap_or("The Personal Access Token verification succeeded.")
-        .trim()
-        .to_owned();
+        .map(|l| l.trim().to_owned())
+        .unwrap_or_else(|| {
+            format!(
+                "vsce verify-pat exited 0 for the publisher '{}'",
+                plan.publisher
+            )
+        });
     Ok(VerifyReport {
         publisher: plan.publisher.clone(),
         auth: plan.auth.describe(),

@@ -14,8 +14,7 @@ use crate::ctx::Ctx;
 pub struct BuildArgs {}
 
 pub fn run(ctx: &Ctx, _args: BuildArgs) -> anyhow::Result<()> {
-    let settings = ctx.settings()?;
-    let project = ctx.project()?;
+    let (settings, project) = ctx.load()?;
     let actions = Actions::detect();
     let tag = actions.as_ref().and_then(|a| a.tag()).map(str::to_owned);
     let (pre, package) = build::preflight(&project, tag.as_deref());

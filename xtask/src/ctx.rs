@@ -130,6 +130,25 @@ impl Ctx {
         })
     }
 
+    /// Settings and project together: a bad `.env` and a bad
+    /// `release-kit.toml` are reported at once, not one after the other.
+    pub fn load(&self) -> anyhow::Result<(&Settings, Project)> {
+        match (self.settings(), self.project()) {
+            (Ok(s), Ok(p)) => Ok((s, p)),
+            (Ok(_), Err(e)) | (Err(e), Ok(_)) => Err(e),
+            (Err(a), Err(b)) => {
+                let mut problems = Vec::new();
+                for e in [a, b] {
+                    match e.downcast::<PreflightError>() {
+                        Ok(pre) => problems.extend(pre.problems),
+                        Err(e) => problems.push(format!("{e:#}")),
+                    }
+                }
+                Err(PreflightError { problems }.into())
+            }
+        }
+    }
+
     /// The redactor of the loaded settings (empty if none are loaded).
     pub fn redactor(&self) -> Redactor {
         self.settings

@@ -63,9 +63,6 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> anyhow::Result<()> {
                 )),
             }
         }
-        for w in settings.warnings() {
-            ctx.out(format!("  warning {w}"));
-        }
     }
     if report.has_errors() {
         return Err(Exit(release_kit::EXIT_FAILED as u8).into());

@@ -198,7 +198,13 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
     let path = ctx.root().join(".env.example");
     let want = envfile::example();
     if args.check {
-        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        let Ok(have) = std::fs::read_to_string(&path) else {
+            ctx.warn(format!(
+                "{} is missing; run `cargo xtask env example` and commit the result",
+                path.display()
+            ));
+            return Err(Exit(release_kit::EXIT_FAILED as u8).into());
+        };
         if have == want {
             ctx.info(format!("{} is up to date", path.display()));
             return Ok(());

@@ -39,7 +39,17 @@ pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
     let settings = ctx.settings()?;
     let mut pre = Preflight::new();
     pre.settings(&settings.check(&[Step::HfPrefetch], false));
-    let project = ctx.project()?;
+    // A bad release-kit.toml joins the other problems instead of hiding them.
+    let project = match ctx.project() {
+        Ok(p) => Some(p),
+        Err(e) => {
+            match e.downcast::<release_kit::preflight::PreflightError>() {
+                Ok(found) => found.problems.into_iter().for_each(|p| pre.problem(p)),
+                Err(e) => pre.problem(format!("{e:#}")),
+            }
+            None
+        }
+    };
     // .env values first (they include the environment's, which win), then
     // the process environment for what settings do not track (HOME…).
     let lookup = |k: &str| {
@@ -55,12 +65,16 @@ pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
             None
         }
     };
-    let models = match hf::select_models(&project, &args.models, &args.include, &args.exclude) {
-        Ok(m) => m,
-        Err(problems) => {
+    let models = match project
+        .as_ref()
+        .map(|p| hf::select_models(p, &args.models, &args.include, &args.exclude))
+    {
+        Some(Ok(m)) => m,
+        Some(Err(problems)) => {
             problems.into_iter().for_each(|p| pre.problem(p));
             Vec::new()
         }
+        None => Vec::new(),
     };
     pre.finish()?;
     let mut env = env.expect("preflight passed");

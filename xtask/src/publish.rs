@@ -43,8 +43,7 @@ pub struct PublishArgs {
 }
 
 pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
-    let settings = ctx.settings()?;
-    let project = ctx.project()?;
+    let (settings, project) = ctx.load()?;
     let target = match (args.testpypi, args.repository_url) {
         (true, _) => Target::TestPypi,
         (false, Some(url)) => Target::Custom { url },

@@ -42,8 +42,7 @@ pub struct ReleaseArgs {
 }
 
 pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
-    let settings = ctx.settings()?;
-    let project = ctx.project()?;
+    let (settings, project) = ctx.load()?;
     let opts = ReleaseOptions {
         target: match (args.testpypi, args.repository_url) {
             (true, _) => Target::TestPypi,

@@ -37,8 +37,7 @@ fn tools(ctx: &Ctx, project: &release_kit::config::Project) -> anyhow::Result<np
 }
 
 pub fn run_verify(ctx: &Ctx, _args: VerifyArgs) -> anyhow::Result<()> {
-    let settings = ctx.settings()?;
-    let project = ctx.project()?;
+    let (settings, project) = ctx.load()?;
     let mut pre = Preflight::new();
     let plan = verify::plan(&project, settings, &mut pre);
     pre.finish()?;
@@ -60,8 +59,7 @@ pub fn run_verify(ctx: &Ctx, _args: VerifyArgs) -> anyhow::Result<()> {
 }
 
 pub fn run_package(ctx: &Ctx, args: PackageArgs) -> anyhow::Result<()> {
-    let settings = ctx.settings()?;
-    let project = ctx.project()?;
+    let (settings, project) = ctx.load()?;
     let mut pre = Preflight::new();
     let plan = package::plan(&project, args.pre_release, &mut pre);
     pre.finish()?;
@@ -90,8 +88,7 @@ pub fn run_package(ctx: &Ctx, args: PackageArgs) -> anyhow::Result<()> {
 }
 
 pub fn run_publish(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
-    let settings = ctx.settings()?;
-    let project = ctx.project()?;
+    let (settings, project) = ctx.load()?;
     let mut pre = Preflight::new();
     let plan = publish::plan(&project, settings, args.pre_release, &mut pre);
     pre.finish()?;
