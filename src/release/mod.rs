@@ -667,11 +667,13 @@ impl Runner<'_> {
                 ))
             }
             StepKind::InstallCheck => {
+                let tools = self.python_tools()?;
                 let index = self.index.as_ref().expect("local index started");
                 let python = venv::base_python()
                     .ok_or_else(|| anyhow::anyhow!("python3 not found on PATH"))?;
                 let reported = rehearse::install_check(
                     &python,
+                    &tools.python,
                     index,
                     &self.package.name,
                     self.version,

@@ -159,6 +159,7 @@ impl LocalIndex {
 /// and imports it; returns the `__version__` the module reports.
 pub fn install_check(
     base_python: &Path,
+    pip_python: &Path,
     index: &LocalIndex,
     name: &str,
     version: &str,
@@ -166,23 +167,9 @@ pub fn install_check(
     echo: Echo,
 ) -> anyhow::Result<String> {
     let venv = index.scratch.join("install-venv");
-    let out = Child::new(base_python)
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .echo(echo)
-        .run(redactor)?;
-    if !out.status.success() {
-        bail!(
-            "cannot create a virtual environment with {}:\n{}\nfix: install the venv module (apt-get install python3-venv)",
-            base_python.display(),
-            tail(&out.combined(), 10)
-        );
-    }
     let python = venv.join("bin/python");
-    let out = Child::new(&python)
-        .args([
-            "-m",
-            "pip",
+    let pip_install = |pip: Child| {
+        pip.args([
             "install",
             "--no-cache-dir",
             "--disable-pip-version-check",
@@ -194,7 +181,46 @@ pub fn install_check(
         .env_remove("PIP_INDEX_URL")
         .env_remove("PIP_EXTRA_INDEX_URL")
         .echo(echo)
+        .run(redactor)
+    };
+    // Fast path: a venv without pip (no ensurepip: seconds saved), filled
+    // by the tools' pip through `pip --python` (pip >= 22.3).
+    let fast = Child::new(base_python)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .echo(echo)
         .run(redactor)?;
+    let mut out = None;
+    if fast.status.success() {
+        let o = pip_install(
+            Child::new(pip_python)
+                .args(["-m", "pip", "--python"])
+                .arg(&python),
+        )?;
+        if o.status.success() {
+            out = Some(o);
+        }
+    }
+    let out = match out {
+        Some(o) => o,
+        None => {
+            // The classic way, whose error is the one worth showing.
+            let _ = std::fs::remove_dir_all(&venv);
+            let made = Child::new(base_python)
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .echo(echo)
+                .run(redactor)?;
+            if !made.status.success() {
+                bail!(
+                    "cannot create a virtual environment with {}:\n{}\nfix: install the venv module (apt-get install python3-venv)",
+                    base_python.display(),
+                    tail(&made.combined(), 10)
+                );
+            }
+            pip_install(Child::new(&python).args(["-m", "pip"]))?
+        }
+    };
     if !out.status.success() {
         bail!(
             "pip could not install {name}=={version} from the local index {}:\n{}\n\
