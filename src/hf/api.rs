@@ -6,10 +6,23 @@
 //! origin (scheme, host and port), never to the CDN a large file redirects
 //! to. Retries cover connection errors, 408, 429 (waiting as `RateLimit:
 //! …;r=0;t=N` or `Retry-After` says) and 5xx, with exponential backoff.
+//!
+//! Plain `http://` URLs (local mirrors, the benchmark stand-in) go through
+//! hyper's pooled client directly: any reqwest client, even one trusting no
+//! root, builds an OpenSSL connector that reads the system CA bundle (tens
+//! of milliseconds, most of a warm run). `https://` goes through reqwest,
+//! built on first use. When an HTTP proxy is configured in the environment,
+//! plain URLs go through reqwest too, which honours it.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use http_body_util::{BodyExt as _, Empty};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::client::legacy::Client as PlainClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 
@@ -94,10 +107,141 @@ pub struct FileHeaders {
     pub size: Option<u64>,
 }
 
+/// A network failure, already in words (see [`network_reason`]).
+#[derive(Clone, Debug)]
+pub struct NetError(String);
+
+impl std::fmt::Display for NetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl NetError {
+    fn reqwest(e: reqwest::Error) -> NetError {
+        let e = e.without_url();
+        let words = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "cannot connect"
+        } else if e.is_body() || e.is_decode() {
+            "the connection broke while reading the answer"
+        } else {
+            "request failed"
+        };
+        NetError(with_sources(words, std::error::Error::source(&e)))
+    }
+
+    /// A failure of hyper's client before the answer's headers.
+    fn plain_request(e: &hyper_util::client::legacy::Error) -> NetError {
+        let words = if chain_timed_out(e) {
+            "timed out"
+        } else if e.is_connect() {
+            "cannot connect"
+        } else {
+            "request failed"
+        };
+        NetError(with_sources(words, Some(e)))
+    }
+
+    /// A failure while reading a plain answer's body.
+    fn plain_body(e: &hyper::Error) -> NetError {
+        let words = if chain_timed_out(e) {
+            "timed out"
+        } else {
+            "the connection broke while reading the answer"
+        };
+        NetError(with_sources(words, Some(e)))
+    }
+
+    /// No byte for longer than the read timeout.
+    fn timed_out() -> NetError {
+        NetError("timed out: operation timed out".into())
+    }
+}
+
+/// `words` then each error of the chain from `source`, `: `-separated.
+fn with_sources(words: &str, mut source: Option<&(dyn std::error::Error + 'static)>) -> String {
+    let mut msg = words.to_owned();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+fn chain_timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            || s.downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_timeout)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// An answer, from hyper (plain http) or reqwest (https).
+pub struct Response {
+    inner: Inner,
+    read_timeout: Duration,
+}
+
+enum Inner {
+    Plain(hyper::Response<Incoming>),
+    Tls(reqwest::Response),
+}
+
+impl Response {
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        match &self.inner {
+            Inner::Plain(r) => r.status(),
+            Inner::Tls(r) => r.status(),
+        }
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        match &self.inner {
+            Inner::Plain(r) => r.headers(),
+            Inner::Tls(r) => r.headers(),
+        }
+    }
+
+    /// The next piece of the body, `None` at its end; at most the read
+    /// timeout between two pieces.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, NetError> {
+        match &mut self.inner {
+            Inner::Tls(r) => r.chunk().await.map_err(NetError::reqwest),
+            Inner::Plain(r) => loop {
+                let frame = tokio::time::timeout(self.read_timeout, r.body_mut().frame())
+                    .await
+                    .map_err(|_| NetError::timed_out())?;
+                match frame {
+                    None => return Ok(None),
+                    Some(Err(e)) => return Err(NetError::plain_body(&e)),
+                    // Trailers are skipped, as reqwest does.
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            return Ok(Some(data));
+                        }
+                    }
+                }
+            },
+        }
+    }
+}
+
 /// A file response, ready to stream.
 pub struct Opened {
     /// The answer (200 or 206).
-    pub response: reqwest::Response,
+    pub response: Response,
     /// Where the bytes came from (the CDN for LFS files): later ranges of
     /// the same file go straight there.
     pub final_url: Url,
@@ -105,13 +249,24 @@ pub struct Opened {
     pub headers: FileHeaders,
 }
 
+const USER_AGENT: &str = concat!("release-kit/", env!("CARGO_PKG_VERSION"), "; hf-prefetch");
+
+/// How http:// URLs are sent.
+enum PlainTransport {
+    /// hyper's pooled client: no TLS set up at all.
+    Direct(PlainClient<HttpConnector, Empty<Bytes>>),
+    /// A proxy is configured: reqwest (which honours it), trusting no root,
+    /// built on first use.
+    Proxied(OnceLock<Result<reqwest::Client, String>>),
+}
+
 /// A client of one Hub endpoint.
 pub struct HubClient {
-    /// For http:// URLs (local mirrors, the stand-in); trusts no root.
-    http: reqwest::Client,
+    /// For http:// URLs (local mirrors, the stand-in).
+    http: PlainTransport,
     /// For https:// URLs, built on first use (native-tls parses the
     /// system root store when it is built).
-    https: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    https: OnceLock<Result<reqwest::Client, String>>,
     timeouts: Timeouts,
     endpoint: Url,
     token: Option<Secret>,
@@ -131,8 +286,8 @@ impl std::fmt::Debug for HubClient {
 // Built and consumed once per attempt: its size does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Outcome {
-    Done(reqwest::Response, Url, FileHeaders),
-    Failed(reqwest::Error),
+    Done(Response, Url, FileHeaders),
+    Failed(NetError),
     Redirects,
     Setup(String),
 }
@@ -148,13 +303,30 @@ fn build_client(timeouts: &Timeouts, tls: bool) -> Result<reqwest::Client, Strin
         .connect_timeout(timeouts.connect)
         .read_timeout(timeouts.read)
         .pool_max_idle_per_host(64)
-        .user_agent(concat!(
-            "release-kit/",
-            env!("CARGO_PKG_VERSION"),
-            "; hf-prefetch"
-        ))
+        .user_agent(USER_AGENT)
         .build()
         .map_err(|e| format!("cannot start the HTTP client: {}", e.without_url()))
+}
+
+/// hyper's client for plain http, set up as reqwest sets up its own.
+fn build_plain(timeouts: &Timeouts) -> PlainClient<HttpConnector, Empty<Bytes>> {
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(timeouts.connect));
+    connector.set_nodelay(true);
+    connector.enforce_http(true);
+    PlainClient::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(64)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_timer(TokioTimer::new())
+        .build(connector)
+}
+
+/// True when the environment names a proxy for http:// URLs (reqwest's
+/// system proxy rules then apply, so those requests go through it).
+fn http_proxy_configured() -> bool {
+    ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
 }
 
 impl HubClient {
@@ -166,10 +338,14 @@ impl HubClient {
         timeouts: &Timeouts,
     ) -> Result<HubClient, String> {
         let endpoint = parse_endpoint(endpoint)?;
-        let http = build_client(timeouts, false)?;
+        let http = if http_proxy_configured() {
+            PlainTransport::Proxied(OnceLock::new())
+        } else {
+            PlainTransport::Direct(build_plain(timeouts))
+        };
         Ok(HubClient {
             http,
-            https: std::sync::OnceLock::new(),
+            https: OnceLock::new(),
             timeouts: timeouts.clone(),
             endpoint,
             token: token.filter(|t| !t.is_blank()),
@@ -331,7 +507,7 @@ impl HubClient {
         url: &Url,
         range: Option<(u64, Option<u64>)>,
         target: &Target<'_>,
-    ) -> Result<(reqwest::Response, Url, FileHeaders), HfError> {
+    ) -> Result<(Response, Url, FileHeaders), HfError> {
         let what = describe(url);
         let mut retry = 0;
         loop {
@@ -383,7 +559,7 @@ impl HubClient {
                     Err(resp) => self.status_error(&resp, target, &what),
                     Ok(e) => HfError::Network {
                         what,
-                        reason: network_reason(&e),
+                        reason: e.to_string(),
                         attempts: retry,
                         endpoint: self.endpoint().to_owned(),
                     },
@@ -398,26 +574,19 @@ impl HubClient {
         let mut url = url.clone();
         let mut headers = FileHeaders::default();
         for _hop in 0..10 {
-            let client = if url.scheme() == "https" {
-                match self
-                    .https
-                    .get_or_init(|| build_client(&self.timeouts, true))
-                {
-                    Ok(c) => c,
-                    Err(e) => return Outcome::Setup(e.clone()),
-                }
-            } else {
-                &self.http
-            };
-            let mut req = client
-                .request(Method::GET, url.clone())
-                .header(header::ACCEPT_ENCODING, "identity");
+            let mut extra = HeaderMap::new();
+            extra.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("identity"),
+            );
             if let Some((start, end)) = range {
                 let value = match end {
                     Some(end) => format!("bytes={start}-{end}"),
                     None => format!("bytes={start}-"),
                 };
-                req = req.header(header::RANGE, value);
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    extra.insert(header::RANGE, v);
+                }
             }
             // The token goes to the endpoint's origin only, never to the
             // CDN a redirect points at.
@@ -426,12 +595,12 @@ impl HubClient {
                 && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             {
                 v.set_sensitive(true);
-                req = req.header(header::AUTHORIZATION, v);
+                extra.insert(header::AUTHORIZATION, v);
             }
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let resp = match req.send().await {
+            let resp = match self.request(&url, extra).await {
                 Ok(r) => r,
-                Err(e) => return Outcome::Failed(e.without_url()),
+                Err(outcome) => return outcome,
             };
             merge_headers(&mut headers, resp.headers());
             if resp.status().is_redirection()
@@ -449,7 +618,63 @@ impl HubClient {
         Outcome::Redirects
     }
 
-    fn status_error(&self, resp: &reqwest::Response, t: &Target<'_>, what: &str) -> HfError {
+    /// One GET, without redirects; `Err` is the outcome of the attempt.
+    async fn request(&self, url: &Url, headers: HeaderMap) -> Result<Response, Outcome> {
+        let client = match (url.scheme(), &self.http) {
+            ("https", _) => self
+                .https
+                .get_or_init(|| build_client(&self.timeouts, true)),
+            (_, PlainTransport::Proxied(c)) => {
+                c.get_or_init(|| build_client(&self.timeouts, false))
+            }
+            (_, PlainTransport::Direct(plain)) => {
+                return self.request_plain(plain, url, headers).await;
+            }
+        };
+        let client = client.as_ref().map_err(|e| Outcome::Setup(e.clone()))?;
+        let resp = client
+            .request(Method::GET, url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| Outcome::Failed(NetError::reqwest(e)))?;
+        Ok(Response {
+            inner: Inner::Tls(resp),
+            read_timeout: self.timeouts.read,
+        })
+    }
+
+    /// One GET over plain http through hyper, with reqwest's defaults: a
+    /// user agent, `Accept: */*`, the read timeout until the headers.
+    async fn request_plain(
+        &self,
+        client: &PlainClient<HttpConnector, Empty<Bytes>>,
+        url: &Url,
+        headers: HeaderMap,
+    ) -> Result<Response, Outcome> {
+        let mut u = url.clone();
+        u.set_fragment(None);
+        let uri: hyper::Uri = u
+            .as_str()
+            .parse()
+            .map_err(|e| Outcome::Setup(format!("unusable URL {} ({e})", describe(url))))?;
+        let mut req = hyper::Request::new(Empty::<Bytes>::new());
+        *req.uri_mut() = uri;
+        let h = req.headers_mut();
+        h.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        h.extend(headers);
+        let resp = tokio::time::timeout(self.timeouts.read, client.request(req))
+            .await
+            .map_err(|_| Outcome::Failed(NetError::timed_out()))?
+            .map_err(|e| Outcome::Failed(NetError::plain_request(&e)))?;
+        Ok(Response {
+            inner: Inner::Plain(resp),
+            read_timeout: self.timeouts.read,
+        })
+    }
+
+    fn status_error(&self, resp: &Response, t: &Target<'_>, what: &str) -> HfError {
         let status = resp.status().as_u16();
         let code = header_str(resp.headers(), "x-error-code").unwrap_or_default();
         let message = header_str(resp.headers(), "x-error-message").unwrap_or_default();
@@ -576,35 +801,29 @@ pub fn next_link(h: &HeaderMap) -> Option<String> {
     None
 }
 
-async fn read_json(resp: reqwest::Response, what: &str) -> Result<serde_json::Value, HfError> {
-    let bytes = resp.bytes().await.map_err(|e| HfError::Protocol {
-        what: what.to_owned(),
-        detail: network_reason(&e.without_url()),
-    })?;
+async fn read_json(mut resp: Response, what: &str) -> Result<serde_json::Value, HfError> {
+    let mut bytes = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(c)) => bytes.extend_from_slice(&c),
+            Ok(None) => break,
+            Err(e) => {
+                return Err(HfError::Protocol {
+                    what: what.to_owned(),
+                    detail: e.to_string(),
+                });
+            }
+        }
+    }
     serde_json::from_slice(&bytes).map_err(|e| HfError::Protocol {
         what: what.to_owned(),
         detail: format!("invalid JSON ({e})"),
     })
 }
 
-/// A reqwest error in words, without its URL.
-pub fn network_reason(e: &reqwest::Error) -> String {
-    let mut msg = if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "cannot connect".to_owned()
-    } else if e.is_body() || e.is_decode() {
-        "the connection broke while reading the answer".to_owned()
-    } else {
-        "request failed".to_owned()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
+/// A network error in words, without its URL.
+pub fn network_reason(e: &NetError) -> String {
+    e.to_string()
 }
 
 /// A URL as shown in messages: no query string (pre-signed CDN URLs carry
@@ -711,6 +930,43 @@ mod tests {
         assert!(p.backoff(1) >= Duration::from_millis(100));
         assert!(p.backoff(1) <= Duration::from_millis(125));
         assert!(p.backoff(5) <= Duration::from_millis(375));
+    }
+
+    #[test]
+    fn plain_http_connection_errors_are_network_errors() {
+        // A port nothing listens on: refused at once.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let retry = RetryPolicy {
+            attempts: 2,
+            base: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        };
+        let client = HubClient::new(
+            &format!("http://127.0.0.1:{port}"),
+            None,
+            retry,
+            &Timeouts::default(),
+        )
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = rt.block_on(client.revision("o/r", "main")).unwrap_err();
+        match err {
+            HfError::Network {
+                reason, attempts, ..
+            } => {
+                assert!(reason.starts_with("cannot connect"), "{reason}");
+                assert_eq!(attempts, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(client.requests(), 2);
     }
 
     #[test]

@@ -360,7 +360,7 @@ async fn download_stream(
                     progressed = true;
                 }
                 Ok(None) => break None,
-                Err(e) => break Some(e.without_url()),
+                Err(e) => break Some(e),
             }
         };
         file.flush().map_err(|e| HfError::io(incomplete, e))?;
@@ -644,7 +644,7 @@ async fn fetch_segment(
                     }
                 }
                 Ok(None) => break None,
-                Err(e) => break Some(e.without_url()),
+                Err(e) => break Some(e),
             }
         };
         if start + done < end {
