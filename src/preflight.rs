@@ -61,21 +61,11 @@ impl Preflight {
         }
     }
 
-    /// Merges another check's problems.
-    pub fn extend(&mut self, other: Preflight) {
-        self.problems.extend(other.problems);
-    }
-
     /// Adds the problems of a settings check.
     pub fn settings(&mut self, report: &crate::settings::CheckReport) {
         for p in &report.errors {
             self.problem(p.to_string());
         }
-    }
-
-    /// True when no problem was recorded.
-    pub fn is_ok(&self) -> bool {
-        self.problems.is_empty()
     }
 
     /// `Ok` when nothing was found, otherwise every problem at once.

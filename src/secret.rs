@@ -165,9 +165,14 @@ fn encodings(value: &str) -> Vec<String> {
 
 /// Percent-encoding as `encodeURIComponent` does it.
 pub fn percent_encode(value: &str) -> String {
+    percent_encode_keeping(value, b"-_.!~*'()")
+}
+
+/// Percent-encodes every byte but ASCII letters, digits and `keep`.
+pub fn percent_encode_keeping(value: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

@@ -65,24 +65,15 @@ pub fn pyproject(dir: &Path) -> anyhow::Result<VersionAt> {
     })
 }
 
-/// `version` of `dir/package.json`.
+/// `version` of `dir/package.json` (read as the extension's manifest).
 pub fn package_json(dir: &Path) -> anyhow::Result<VersionAt> {
-    let file = dir.join("package.json");
-    let text = std::fs::read_to_string(&file).with_context(|| {
-        format!(
-            "cannot read {}; is [vscode] path in release-kit.toml right?",
-            file.display()
-        )
-    })?;
-    let doc: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not valid JSON", file.display()))?;
-    let Some(version) = doc.get("version").and_then(|v| v.as_str()) else {
-        bail!("{}: no \"version\" field", file.display());
+    let manifest = crate::vscode::manifest::Manifest::read(dir)?;
+    let (Some(version), Some(line)) = (manifest.version.clone(), manifest.line("version")) else {
+        bail!("{}: no \"version\" field", manifest.file.display());
     };
-    let line = line_of(&text, |l| l.trim_start().starts_with("\"version\""));
     Ok(VersionAt {
-        version: version.to_owned(),
-        file,
+        version,
+        file: manifest.file,
         line,
     })
 }

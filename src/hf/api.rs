@@ -107,7 +107,7 @@ pub struct FileHeaders {
     pub size: Option<u64>,
 }
 
-/// A network failure, already in words (see [`network_reason`]).
+/// A network failure, already in words and without its URL.
 #[derive(Clone, Debug)]
 pub struct NetError(String);
 
@@ -821,11 +821,6 @@ async fn read_json(mut resp: Response, what: &str) -> Result<serde_json::Value, 
     })
 }
 
-/// A network error in words, without its URL.
-pub fn network_reason(e: &NetError) -> String {
-    e.to_string()
-}
-
 /// A URL as shown in messages: no query string (pre-signed CDN URLs carry
 /// signatures there).
 pub fn describe(url: &Url) -> String {
@@ -867,15 +862,8 @@ pub fn is_commit(s: &str) -> bool {
 
 /// Python's `urllib.parse.quote(s, safe)`.
 pub fn quote(s: &str, safe: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"_.-~".contains(&b) || safe.as_bytes().contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    let keep: Vec<u8> = b"_.-~".iter().chain(safe.as_bytes()).copied().collect();
+    crate::secret::percent_encode_keeping(s, &keep)
 }
 
 #[cfg(test)]

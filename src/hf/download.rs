@@ -365,21 +365,7 @@ async fn download_stream(
         };
         file.flush().map_err(|e| HfError::io(incomplete, e))?;
         if have < size {
-            if progressed {
-                failures = 0;
-            }
-            failures += 1;
-            if failures >= policy.attempts {
-                return Err(HfError::Network {
-                    what: format!("{}: {}", job.repo, job.file.path),
-                    reason: broke
-                        .map(|e| super::api::network_reason(&e))
-                        .unwrap_or_else(|| "the answer ended early".into()),
-                    attempts: failures,
-                    endpoint: shared.client.endpoint().to_owned(),
-                });
-            }
-            tokio::time::sleep(policy.backoff(failures)).await;
+            short_read(shared, job, &policy, &mut failures, progressed, broke).await?;
         }
     }
     drop(file);
@@ -388,6 +374,35 @@ async fn download_stream(
         bytes: size - resumed_from,
         resumed_from,
     })
+}
+
+/// A body that ended before its last byte: a body that made progress
+/// resets the count of failures in a row; after `policy.attempts` of them
+/// the download fails, otherwise it backs off before asking again.
+async fn short_read(
+    shared: &Shared,
+    job: &FileJob,
+    policy: &super::api::RetryPolicy,
+    failures: &mut u32,
+    progressed: bool,
+    broke: Option<super::api::NetError>,
+) -> Result<(), HfError> {
+    if progressed {
+        *failures = 0;
+    }
+    *failures += 1;
+    if *failures >= policy.attempts {
+        return Err(HfError::Network {
+            what: format!("{}: {}", job.repo, job.file.path),
+            reason: broke
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "the answer ended early".into()),
+            attempts: *failures,
+            endpoint: shared.client.endpoint().to_owned(),
+        });
+    }
+    tokio::time::sleep(policy.backoff(*failures)).await;
+    Ok(())
 }
 
 fn too_long(job: &FileJob) -> HfError {
@@ -649,21 +664,7 @@ async fn fetch_segment(
         };
         if start + done < end {
             state.save();
-            if progressed {
-                failures = 0;
-            }
-            failures += 1;
-            if failures >= policy.attempts {
-                return Err(HfError::Network {
-                    what: format!("{}: {}", job.repo, job.file.path),
-                    reason: broke
-                        .map(|e| super::api::network_reason(&e))
-                        .unwrap_or_else(|| "the answer ended early".into()),
-                    attempts: failures,
-                    endpoint: shared.client.endpoint().to_owned(),
-                });
-            }
-            tokio::time::sleep(policy.backoff(failures)).await;
+            short_read(shared, job, &policy, &mut failures, progressed, broke).await?;
         }
     }
     Ok(())

@@ -16,8 +16,7 @@ use super::venv::Tools;
 use crate::config::Project;
 use crate::preflight::Preflight;
 use crate::secret::Redactor;
-use crate::tools::Echo;
-use crate::tools::tail;
+use crate::tools::{Echo, tail};
 use crate::version::{self, VersionAt};
 
 /// The package's name and version, from `pyproject.toml`.

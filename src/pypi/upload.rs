@@ -5,8 +5,7 @@
 use super::build::DistFile;
 use super::venv::Tools;
 use crate::secret::{Redactor, Secret};
-use crate::tools::tail;
-use crate::tools::{Child, Echo};
+use crate::tools::{Child, Echo, tail};
 
 /// One twine run.
 pub struct Upload<'a> {

@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Project;
 use crate::doctor::ToolReport;
 use crate::secret::Redactor;
-use crate::tools::tail;
-use crate::tools::{Child, Echo, find_on_path, version_of};
+use crate::tools::{Child, Echo, find_on_path, tail, version_of};
 
 /// The pinned packages of the managed environment.
 pub const PINS: &[&str] = &[
@@ -122,6 +121,19 @@ pub enum ToolsError {
         /// The tool.
         tool: &'static str,
     },
+    /// The PATH interpreter lacks a module `python -m` needs.
+    #[error(
+        "{python}: has no `{module}` module (python3 -m {module}), and use-path-tools is on; install it \
+         (python3 -m pip install {pin}) or turn use-path-tools off to use the managed environment"
+    )]
+    MissingModule {
+        /// The interpreter.
+        python: String,
+        /// The module.
+        module: &'static str,
+        /// What to install.
+        pin: &'static str,
+    },
     /// Filesystem trouble.
     #[error("{0}")]
     Io(String),
@@ -172,10 +184,36 @@ pub fn check(project: &Project) -> Vec<ToolsError> {
         if find_on_path("twine").is_none() {
             out.push(ToolsError::MissingOnPath { tool: "twine" });
         }
+        if let Some(python) = base_python()
+            && !has_module(&python, "build")
+        {
+            out.push(ToolsError::MissingModule {
+                python: python.display().to_string(),
+                module: "build",
+                pin: PINS
+                    .iter()
+                    .find(|p| p.starts_with("build=="))
+                    .copied()
+                    .unwrap_or("build"),
+            });
+        }
     } else if !is_provisioned(&venv_dir(project)) && base_python().is_none() {
         out.push(ToolsError::NoPython);
     }
     out
+}
+
+/// True when `python` can import `module` (no side effect).
+fn has_module(python: &Path, module: &str) -> bool {
+    Child::new(python)
+        .args([
+            "-c",
+            &format!(
+                "import importlib.util, sys; sys.exit(importlib.util.find_spec({module:?}) is None)"
+            ),
+        ])
+        .run(&crate::secret::Redactor::new())
+        .is_ok_and(|out| out.status.success())
 }
 
 /// The tools, provisioning the managed environment first when needed.

@@ -236,22 +236,6 @@ pub fn preflight(
     // The tag was checked above; build's own check would repeat it.
     let (pre, package) = build::preflight(project, None);
     problems.extend(pre.finish().err().map(|e| e.problems).unwrap_or_default());
-    // venv::check looks for twine on PATH but not for the `build` module
-    // that `python3 -m build` needs.
-    if venv::prefer_path(project)
-        && let Some(python) = venv::base_python()
-        && !has_module(&python, "build", settings)
-    {
-        problems.push(format!(
-            "{}: has no `build` module (python3 -m build), and use-path-tools is on; install it \
-             (python3 -m pip install {}) or turn use-path-tools off to use the managed environment",
-            python.display(),
-            venv::PINS
-                .iter()
-                .find(|p| p.starts_with("build=="))
-                .unwrap_or(&"build")
-        ));
-    }
     let mut publish_opts = PublishOptions::new(opts.target.clone());
     publish_opts.dist_pending = true;
     publish_opts.oidc_url = opts.oidc_url.clone();
@@ -318,19 +302,6 @@ fn hf_lookup<'a>(
             .map(|v| v.expose().to_owned())
             .or_else(|| env(k))
     }
-}
-
-/// True when `python` can import `module` (no side effect).
-fn has_module(python: &std::path::Path, module: &str, settings: &Settings) -> bool {
-    crate::tools::Child::new(python)
-        .args([
-            "-c",
-            &format!(
-                "import importlib.util, sys; sys.exit(importlib.util.find_spec({module:?}) is None)"
-            ),
-        ])
-        .run(settings.redactor())
-        .is_ok_and(|out| out.status.success())
 }
 
 /// Runs the release. `settings` is the loaded settings; a rehearsal

@@ -10,8 +10,7 @@ use anyhow::{Context as _, bail};
 use super::cleanup::{self, Guard};
 use crate::pypi::venv::Tools;
 use crate::secret::{Redactor, Secret};
-use crate::tools::tail;
-use crate::tools::{Child, Echo};
+use crate::tools::{Child, Echo, tail};
 
 /// The user name the rehearsal uploads as (not `__token__`, so the
 /// throwaway password is not mistaken for a PyPI token).
@@ -140,18 +139,6 @@ impl LocalIndex {
             scratch,
             _guard: guard,
         })
-    }
-
-    /// Files the index holds.
-    pub fn files(&self) -> Vec<String> {
-        let mut out: Vec<String> = std::fs::read_dir(&self.packages)
-            .map(|d| {
-                d.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.sort();
-        out
     }
 }
 

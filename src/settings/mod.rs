@@ -35,8 +35,9 @@ pub enum EnvFileChoice {
     None,
 }
 
-/// How to load settings.
-#[derive(Clone, Debug)]
+/// How to load settings. Its Debug names the environment's variables, never
+/// their values.
+#[derive(Clone)]
 pub struct LoadOptions {
     /// Where the walk-up starts (usually the working directory).
     pub start_dir: PathBuf,
@@ -44,6 +45,22 @@ pub struct LoadOptions {
     pub env_file: EnvFileChoice,
     /// The process environment; `None` reads the real one.
     pub environment: Option<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for LoadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("start_dir", &self.start_dir)
+            .field("env_file", &self.env_file)
+            .field(
+                "environment",
+                &self
+                    .environment
+                    .as_ref()
+                    .map(|e| e.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>()),
+            )
+            .finish()
+    }
 }
 
 impl LoadOptions {
@@ -163,7 +180,7 @@ impl Settings {
         let interesting =
             |k: &str| registry::var(k).is_some() || looks_secret(k) || k.starts_with("HF_");
         for (k, v) in environment {
-            if interesting(&k) || registry::var(&k).is_some() {
+            if interesting(&k) {
                 values.insert(
                     k,
                     Entry {
@@ -290,20 +307,6 @@ impl Settings {
     pub fn redactor(&self) -> &Redactor {
         &self.redactor
     }
-
-    /// Mutable redactor, to register values minted at run time.
-    pub fn redactor_mut(&mut self) -> &mut Redactor {
-        &mut self.redactor
-    }
-
-    /// Values from `.env` that are not in the process environment, to hand
-    /// to child processes (which inherit the process environment itself).
-    pub fn env_file_values(&self) -> impl Iterator<Item = (&str, &Secret)> {
-        self.values
-            .iter()
-            .filter(|(_, e)| matches!(e.source, Source::EnvFile { .. }))
-            .map(|(k, e)| (k.as_str(), &e.value))
-    }
 }
 
 /// A name that suggests a secret, for keys the registry does not know:
@@ -410,6 +413,20 @@ mod tests {
         ] {
             assert!(!looks_secret(no), "{no}");
         }
+    }
+
+    #[test]
+    fn load_options_debug_hides_values() {
+        let opts = LoadOptions {
+            start_dir: "/".into(),
+            env_file: EnvFileChoice::None,
+            environment: Some(vec![("TWINE_PASSWORD".into(), "CANARY-debug-value".into())]),
+        };
+        let dbg = format!("{opts:?}");
+        assert!(
+            dbg.contains("TWINE_PASSWORD") && !dbg.contains("CANARY"),
+            "{dbg}"
+        );
     }
 
     #[test]

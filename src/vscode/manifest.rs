@@ -74,14 +74,19 @@ impl Manifest {
         })
     }
 
+    /// The line of a top-level key, when present.
+    pub fn line(&self, key: &str) -> Option<usize> {
+        let quoted = format!("\"{key}\"");
+        self.text
+            .contains(&quoted)
+            .then(|| line_of(&self.text, |l| l.trim_start().starts_with(&quoted)))
+    }
+
     /// `file:line` of a top-level key (the file alone when absent).
     pub fn place(&self, key: &str) -> String {
-        let quoted = format!("\"{key}\"");
-        if self.text.contains(&quoted) {
-            let line = line_of(&self.text, |l| l.trim_start().starts_with(&quoted));
-            format!("{}:{line}", self.file.display())
-        } else {
-            self.file.display().to_string()
+        match self.line(key) {
+            Some(line) => format!("{}:{line}", self.file.display()),
+            None => self.file.display().to_string(),
         }
     }
 

@@ -10,8 +10,7 @@ use crate::config::Project;
 use crate::doctor::ToolReport;
 use crate::preflight::Preflight;
 use crate::secret::Redactor;
-use crate::tools::tail;
-use crate::tools::{Child, find_on_path, version_of};
+use crate::tools::{Child, find_on_path, tail, version_of};
 
 /// The pinned `@vscode/vsce`: the newest 3.9.x, the last line that runs on
 /// Node 20 (vsce 4 needs Node 22).

@@ -17,13 +17,8 @@ use crate::ctx::Ctx;
 /// skipped, so a re-run after a half-finished upload is safe.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
-    /// Upload to TestPyPI with TWINE_PASSWORD_TEST.
-    #[arg(long, conflicts_with = "repository_url")]
-    testpypi: bool,
-    /// Upload to this index (its upload URL, e.g. http://127.0.0.1:8080/)
-    /// with TWINE_PASSWORD.
-    #[arg(long, value_name = "URL")]
-    repository_url: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Everything but the upload: checks, index query, and the plan.
     #[arg(long)]
     dry_run: bool,
@@ -31,6 +26,18 @@ pub struct PublishArgs {
     /// exist, instead of the target's own listing.
     #[arg(long, value_name = "URL")]
     check_url: Option<String>,
+}
+
+/// Where the Python package goes; shared by `publish` and `release`.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Upload to TestPyPI with TWINE_PASSWORD_TEST.
+    #[arg(long, conflicts_with = "repository_url")]
+    testpypi: bool,
+    /// Upload to this index (its upload URL, e.g. http://127.0.0.1:8080/)
+    /// with TWINE_PASSWORD.
+    #[arg(long, value_name = "URL")]
+    repository_url: Option<String>,
     /// Trusted publishing endpoints' base URL (default: the target's host;
     /// also RELEASE_KIT_OIDC_URL). For private warehouse deployments.
     #[arg(
@@ -42,17 +49,28 @@ pub struct PublishArgs {
     oidc_url: Option<String>,
 }
 
+impl TargetArgs {
+    /// PyPI unless told otherwise.
+    pub fn target(&self) -> Target {
+        match (self.testpypi, &self.repository_url) {
+            (true, _) => Target::TestPypi,
+            (false, Some(url)) => Target::Custom { url: url.clone() },
+            (false, None) => Target::Pypi,
+        }
+    }
+
+    /// `--oidc-url`, a blank value counting as none.
+    pub fn oidc_url(&self) -> Option<String> {
+        self.oidc_url.clone().filter(|u| !u.trim().is_empty())
+    }
+}
+
 pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
-    let target = match (args.testpypi, args.repository_url) {
-        (true, _) => Target::TestPypi,
-        (false, Some(url)) => Target::Custom { url },
-        (false, None) => Target::Pypi,
-    };
-    let mut opts = PublishOptions::new(target);
+    let mut opts = PublishOptions::new(args.target.target());
     opts.dry_run = args.dry_run;
     opts.check_url = args.check_url;
-    opts.oidc_url = args.oidc_url.filter(|u| !u.trim().is_empty());
+    opts.oidc_url = args.target.oidc_url();
     opts.echo = ctx.echo();
     let env = |k: &str| std::env::var(k).ok();
     let prepared = publish::prepare(&project, settings, &opts, &env)?;

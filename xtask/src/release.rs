@@ -1,7 +1,6 @@
 //! `cargo xtask release`
 
 use clap::Args;
-use release_kit::pypi::Target;
 use release_kit::release::{self, Mode, ReleaseError, ReleaseOptions};
 
 use crate::ctx::{Ctx, Exit};
@@ -16,12 +15,8 @@ use crate::ctx::{Ctx, Exit};
 /// half-way says what was done and can simply be run again.
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {
-    /// Publish the Python package to TestPyPI (TWINE_PASSWORD_TEST).
-    #[arg(long, conflicts_with_all = ["repository_url", "rehearse"])]
-    testpypi: bool,
-    /// Publish the Python package to this index (its upload URL).
-    #[arg(long, value_name = "URL", conflicts_with = "rehearse")]
-    repository_url: Option<String>,
+    #[command(flatten)]
+    target: crate::publish::TargetArgs,
     /// Check everything and print the plan; build and upload nothing.
     #[arg(long, conflicts_with = "rehearse")]
     dry_run: bool,
@@ -29,26 +24,14 @@ pub struct ReleaseArgs {
     /// pypiserver with a throwaway password, pip install from it into a
     /// fresh venv, the extension packaged. Everything is cleaned up after,
     /// even on Ctrl-C.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["testpypi", "repository_url"])]
     rehearse: bool,
-    /// Trusted publishing endpoints' base URL (private warehouse, tests).
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "RELEASE_KIT_OIDC_URL",
-        hide_env_values = true
-    )]
-    oidc_url: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
     let opts = ReleaseOptions {
-        target: match (args.testpypi, args.repository_url) {
-            (true, _) => Target::TestPypi,
-            (false, Some(url)) => Target::Custom { url },
-            (false, None) => Target::Pypi,
-        },
+        target: args.target.target(),
         mode: if args.rehearse {
             Mode::Rehearse
         } else if args.dry_run {
@@ -57,7 +40,7 @@ pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
             Mode::Release
         },
         echo: ctx.echo(),
-        oidc_url: args.oidc_url.filter(|u| !u.trim().is_empty()),
+        oidc_url: args.target.oidc_url(),
     };
     let env = |k: &str| std::env::var(k).ok();
     match release::run(&project, settings, &opts, &env, ctx) {
