@@ -9,6 +9,7 @@ pub mod ci;
 pub mod config;
 pub mod doctor;
 pub mod hf;
+pub mod net;
 pub mod preflight;
 pub mod pypi;
 pub mod release;

@@ -1,89 +1,19 @@
 //! The Hub's HTTP API: revision → commit, the recursive tree listing, and
-//! file requests on `resolve/`, with retries and our own redirect handling.
+//! file requests on `resolve/`, over the one client in [`crate::net`].
 //!
-//! Redirects are followed here, not by reqwest, so that the token goes
-//! exactly where we decide: `Authorization` is sent only to the endpoint's
-//! origin (scheme, host and port), never to the CDN a large file redirects
-//! to. Retries cover connection errors, 408, 429 (waiting as `RateLimit:
-//! …;r=0;t=N` or `Retry-After` says) and 5xx, with exponential backoff.
-//!
-//! Plain `http://` URLs (local mirrors, the benchmark stand-in) go through
-//! hyper's pooled client directly: any reqwest client, even one trusting no
-//! root, builds an OpenSSL connector that reads the system CA bundle (tens
-//! of milliseconds, most of a warm run). `https://` goes through reqwest,
-//! built on first use. When an HTTP proxy is configured in the environment,
-//! plain URLs go through reqwest too, which honours it.
+//! The token is attached only when a request goes to the endpoint's origin
+//! (scheme, host and port); `net` follows redirects and never carries it
+//! to the CDN a large file redirects to. Retries, `RateLimit` and
+//! `Retry-After` are `net`'s policy.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use crate::net::{self, Client, Failure, HeaderMap, Request, Response, StatusCode, Url};
+use reqwest::header;
 
-use http_body_util::{BodyExt as _, Empty};
-use hyper::body::{Bytes, Incoming};
-use hyper_util::client::legacy::Client as PlainClient;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode, Url};
+pub use crate::net::{RetryPolicy, Timeouts};
 
 use super::cache::RepoFile;
 use super::error::HfError;
 use crate::secret::Secret;
-
-/// How hard to retry.
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub attempts: u32,
-    /// First backoff; doubles each retry.
-    pub base: Duration,
-    /// Backoff ceiling.
-    pub max_backoff: Duration,
-    /// The longest 429 wait we accept before failing.
-    pub max_wait: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 6,
-            base: Duration::from_millis(400),
-            max_backoff: Duration::from_secs(10),
-            max_wait: Duration::from_secs(120),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The pause before retry number `retry` (1-based), with jitter.
-    pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .base
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
-        let d = exp.min(self.max_backoff);
-        let mut b = [0u8; 1];
-        let _ = getrandom::fill(&mut b);
-        d + d.mul_f64(f64::from(b[0]) / 255.0 * 0.25)
-    }
-}
-
-/// The client's timeouts.
-#[derive(Clone, Debug)]
-pub struct Timeouts {
-    /// TCP (and TLS) connection.
-    pub connect: Duration,
-    /// Longest pause between two reads of a response.
-    pub read: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_secs(10),
-            read: Duration::from_secs(30),
-        }
-    }
-}
 
 /// What a request is about, for error messages.
 #[derive(Clone, Debug)]
@@ -107,137 +37,6 @@ pub struct FileHeaders {
     pub size: Option<u64>,
 }
 
-/// A network failure, already in words and without its URL.
-#[derive(Clone, Debug)]
-pub struct NetError(String);
-
-impl std::fmt::Display for NetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl NetError {
-    fn reqwest(e: reqwest::Error) -> NetError {
-        let e = e.without_url();
-        let words = if e.is_timeout() {
-            "timed out"
-        } else if e.is_connect() {
-            "cannot connect"
-        } else if e.is_body() || e.is_decode() {
-            "the connection broke while reading the answer"
-        } else {
-            "request failed"
-        };
-        NetError(with_sources(words, std::error::Error::source(&e)))
-    }
-
-    /// A failure of hyper's client before the answer's headers.
-    fn plain_request(e: &hyper_util::client::legacy::Error) -> NetError {
-        let words = if chain_timed_out(e) {
-            "timed out"
-        } else if e.is_connect() {
-            "cannot connect"
-        } else {
-            "request failed"
-        };
-        NetError(with_sources(words, Some(e)))
-    }
-
-    /// A failure while reading a plain answer's body.
-    fn plain_body(e: &hyper::Error) -> NetError {
-        let words = if chain_timed_out(e) {
-            "timed out"
-        } else {
-            "the connection broke while reading the answer"
-        };
-        NetError(with_sources(words, Some(e)))
-    }
-
-    /// No byte for longer than the read timeout.
-    fn timed_out() -> NetError {
-        NetError("timed out: operation timed out".into())
-    }
-}
-
-/// `words` then each error of the chain from `source`, `: `-separated.
-fn with_sources(words: &str, mut source: Option<&(dyn std::error::Error + 'static)>) -> String {
-    let mut msg = words.to_owned();
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
-}
-
-fn chain_timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = Some(e);
-    while let Some(s) = source {
-        if s.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
-            || s.downcast_ref::<hyper::Error>()
-                .is_some_and(hyper::Error::is_timeout)
-        {
-            return true;
-        }
-        source = s.source();
-    }
-    false
-}
-
-/// An answer, from hyper (plain http) or reqwest (https).
-pub struct Response {
-    inner: Inner,
-    read_timeout: Duration,
-}
-
-enum Inner {
-    Plain(hyper::Response<Incoming>),
-    Tls(reqwest::Response),
-}
-
-impl Response {
-    /// The status code.
-    pub fn status(&self) -> StatusCode {
-        match &self.inner {
-            Inner::Plain(r) => r.status(),
-            Inner::Tls(r) => r.status(),
-        }
-    }
-
-    /// The headers.
-    pub fn headers(&self) -> &HeaderMap {
-        match &self.inner {
-            Inner::Plain(r) => r.headers(),
-            Inner::Tls(r) => r.headers(),
-        }
-    }
-
-    /// The next piece of the body, `None` at its end; at most the read
-    /// timeout between two pieces.
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>, NetError> {
-        match &mut self.inner {
-            Inner::Tls(r) => r.chunk().await.map_err(NetError::reqwest),
-            Inner::Plain(r) => loop {
-                let frame = tokio::time::timeout(self.read_timeout, r.body_mut().frame())
-                    .await
-                    .map_err(|_| NetError::timed_out())?;
-                match frame {
-                    None => return Ok(None),
-                    Some(Err(e)) => return Err(NetError::plain_body(&e)),
-                    // Trailers are skipped, as reqwest does.
-                    Some(Ok(frame)) => {
-                        if let Ok(data) = frame.into_data() {
-                            return Ok(Some(data));
-                        }
-                    }
-                }
-            },
-        }
-    }
-}
-
 /// A file response, ready to stream.
 pub struct Opened {
     /// The answer (200 or 206).
@@ -249,29 +48,12 @@ pub struct Opened {
     pub headers: FileHeaders,
 }
 
-const USER_AGENT: &str = concat!("release-kit/", env!("CARGO_PKG_VERSION"), "; hf-prefetch");
-
-/// How http:// URLs are sent.
-enum PlainTransport {
-    /// hyper's pooled client: no TLS set up at all.
-    Direct(PlainClient<HttpConnector, Empty<Bytes>>),
-    /// A proxy is configured: reqwest (which honours it), trusting no root,
-    /// built on first use.
-    Proxied(OnceLock<Result<reqwest::Client, String>>),
-}
-
 /// A client of one Hub endpoint.
 pub struct HubClient {
-    /// For http:// URLs (local mirrors, the stand-in).
-    http: PlainTransport,
-    /// For https:// URLs, built on first use (native-tls parses the
-    /// system root store when it is built).
-    https: OnceLock<Result<reqwest::Client, String>>,
-    timeouts: Timeouts,
+    client: Client,
     endpoint: Url,
     token: Option<Secret>,
     retry: RetryPolicy,
-    requests: AtomicU64,
 }
 
 impl std::fmt::Debug for HubClient {
@@ -283,52 +65,6 @@ impl std::fmt::Debug for HubClient {
     }
 }
 
-// Built and consumed once per attempt: its size does not matter.
-#[allow(clippy::large_enum_variant)]
-enum Outcome {
-    Done(Response, Url, FileHeaders),
-    Failed(NetError),
-    Redirects,
-    Setup(String),
-}
-
-fn build_client(timeouts: &Timeouts, tls: bool) -> Result<reqwest::Client, String> {
-    let mut builder = reqwest::Client::builder();
-    if !tls {
-        // No root store: this client only ever speaks plain http.
-        builder = builder.tls_certs_only([]);
-    }
-    builder
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(timeouts.connect)
-        .read_timeout(timeouts.read)
-        .pool_max_idle_per_host(64)
-        .user_agent(USER_AGENT)
-        .build()
-        .map_err(|e| format!("cannot start the HTTP client: {}", e.without_url()))
-}
-
-/// hyper's client for plain http, set up as reqwest sets up its own.
-fn build_plain(timeouts: &Timeouts) -> PlainClient<HttpConnector, Empty<Bytes>> {
-    let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(Some(timeouts.connect));
-    connector.set_nodelay(true);
-    connector.enforce_http(true);
-    PlainClient::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(64)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_timer(TokioTimer::new())
-        .build(connector)
-}
-
-/// True when the environment names a proxy for http:// URLs (reqwest's
-/// system proxy rules then apply, so those requests go through it).
-fn http_proxy_configured() -> bool {
-    ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
-        .iter()
-        .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
-}
-
 impl HubClient {
     /// A client for `endpoint` (e.g. `https://huggingface.co`).
     pub fn new(
@@ -338,19 +74,12 @@ impl HubClient {
         timeouts: &Timeouts,
     ) -> Result<HubClient, String> {
         let endpoint = parse_endpoint(endpoint)?;
-        let http = if http_proxy_configured() {
-            PlainTransport::Proxied(OnceLock::new())
-        } else {
-            PlainTransport::Direct(build_plain(timeouts))
-        };
+        let client = Client::with(*timeouts, Some("hf-prefetch")).map_err(|e| e.to_string())?;
         Ok(HubClient {
-            http,
-            https: OnceLock::new(),
-            timeouts: timeouts.clone(),
+            client,
             endpoint,
             token: token.filter(|t| !t.is_blank()),
             retry,
-            requests: AtomicU64::new(0),
         })
     }
 
@@ -366,7 +95,7 @@ impl HubClient {
 
     /// HTTP requests sent so far (each redirect hop counts).
     pub fn requests(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+        self.client.requests()
     }
 
     /// The retry policy.
@@ -508,170 +237,66 @@ impl HubClient {
         range: Option<(u64, Option<u64>)>,
         target: &Target<'_>,
     ) -> Result<(Response, Url, FileHeaders), HfError> {
-        let what = describe(url);
-        let mut retry = 0;
-        loop {
-            let (wait, last) = match self.attempt(url, range).await {
-                Outcome::Done(resp, final_url, headers) => {
-                    let status = resp.status();
-                    if status.is_success() {
-                        return Ok((resp, final_url, headers));
-                    }
-                    if !is_retryable(status) {
-                        return Err(self.status_error(&resp, target, &what));
-                    }
-                    let wait = if status == StatusCode::TOO_MANY_REQUESTS {
-                        let asked = rate_limit_wait(resp.headers());
-                        if asked.is_some_and(|w| w > self.retry.max_wait) {
-                            return Err(HfError::RateLimited {
-                                what,
-                                anonymous: !self.has_token(),
-                                wait: asked.unwrap_or_default(),
-                            });
-                        }
-                        asked
-                    } else {
-                        None
-                    };
-                    (wait, Err(resp))
-                }
-                Outcome::Failed(e) => (None, Ok(e)),
-                Outcome::Setup(detail) => {
-                    return Err(HfError::Protocol { what, detail });
-                }
-                Outcome::Redirects => {
-                    return Err(HfError::Protocol {
-                        what,
-                        detail: "more than 10 redirects".into(),
-                    });
-                }
+        let what = net::describe(url);
+        let mut req = Request::get(url.as_str()).header("Accept-Encoding", "identity");
+        if let Some((start, end)) = range {
+            let value = match end {
+                Some(end) => format!("bytes={start}-{end}"),
+                None => format!("bytes={start}-"),
             };
-            retry += 1;
-            if retry >= self.retry.attempts {
-                return Err(match last {
-                    Err(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
-                        HfError::RateLimited {
-                            what,
-                            anonymous: !self.has_token(),
-                            wait: rate_limit_wait(resp.headers()).unwrap_or_default(),
-                        }
-                    }
-                    Err(resp) => self.status_error(&resp, target, &what),
-                    Ok(e) => HfError::Network {
-                        what,
-                        reason: e.to_string(),
-                        attempts: retry,
-                        endpoint: self.endpoint().to_owned(),
-                    },
-                });
-            }
-            tokio::time::sleep(wait.unwrap_or_else(|| self.retry.backoff(retry))).await;
+            req = req.header("Range", &value);
         }
-    }
-
-    /// One request and its redirects; the last answer whatever its status.
-    async fn attempt(&self, url: &Url, range: Option<(u64, Option<u64>)>) -> Outcome {
-        let mut url = url.clone();
-        let mut headers = FileHeaders::default();
-        for _hop in 0..10 {
-            let mut extra = HeaderMap::new();
-            extra.insert(
-                header::ACCEPT_ENCODING,
-                HeaderValue::from_static("identity"),
-            );
-            if let Some((start, end)) = range {
-                let value = match end {
-                    Some(end) => format!("bytes={start}-{end}"),
-                    None => format!("bytes={start}-"),
-                };
-                if let Ok(v) = HeaderValue::from_str(&value) {
-                    extra.insert(header::RANGE, v);
+        // The token goes to the endpoint's origin only, never to the CDN.
+        if let Some(token) = &self.token
+            && url.origin() == self.endpoint.origin()
+        {
+            req = req.bearer(token);
+        }
+        match self.client.send(&req, &self.retry).await {
+            Ok(resp) if resp.status().is_success() => {
+                let mut headers = FileHeaders::default();
+                for hop in resp.redirect_headers() {
+                    merge_headers(&mut headers, hop);
                 }
+                merge_headers(&mut headers, resp.headers());
+                let final_url = resp.url().clone();
+                Ok((resp, final_url, headers))
             }
-            // The token goes to the endpoint's origin only, never to the
-            // CDN a redirect points at.
-            if let Some(token) = &self.token
-                && url.origin() == self.endpoint.origin()
-                && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            Ok(resp) => Err(self.status_error(&resp, target, &what)),
+            Err(Failure::Network { error, attempts }) if error.is_transient() => {
+                Err(HfError::Network {
+                    what,
+                    reason: error.to_string(),
+                    attempts,
+                    endpoint: self.endpoint().to_owned(),
+                })
+            }
+            Err(Failure::Network { error, .. }) => Err(HfError::Protocol {
+                what,
+                detail: error.to_string(),
+            }),
+            Err(Failure::WaitTooLong { response, wait })
+                if response.status() == StatusCode::TOO_MANY_REQUESTS =>
             {
-                v.set_sensitive(true);
-                extra.insert(header::AUTHORIZATION, v);
+                Err(HfError::RateLimited {
+                    what,
+                    anonymous: !self.has_token(),
+                    wait,
+                })
             }
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let resp = match self.request(&url, extra).await {
-                Ok(r) => r,
-                Err(outcome) => return outcome,
-            };
-            merge_headers(&mut headers, resp.headers());
-            if resp.status().is_redirection()
-                && let Some(next) = resp
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .and_then(|l| url.join(l).ok())
+            Err(Failure::Status { response, .. })
+                if response.status() == StatusCode::TOO_MANY_REQUESTS =>
             {
-                url = next;
-                continue;
+                Err(HfError::RateLimited {
+                    what,
+                    anonymous: !self.has_token(),
+                    wait: net::retry_wait(response.headers()).unwrap_or_default(),
+                })
             }
-            return Outcome::Done(resp, url, headers);
+            Err(Failure::Status { response, .. } | Failure::WaitTooLong { response, .. }) => {
+                Err(self.status_error(&response, target, &what))
+            }
         }
-        Outcome::Redirects
-    }
-
-    /// One GET, without redirects; `Err` is the outcome of the attempt.
-    async fn request(&self, url: &Url, headers: HeaderMap) -> Result<Response, Outcome> {
-        let client = match (url.scheme(), &self.http) {
-            ("https", _) => self
-                .https
-                .get_or_init(|| build_client(&self.timeouts, true)),
-            (_, PlainTransport::Proxied(c)) => {
-                c.get_or_init(|| build_client(&self.timeouts, false))
-            }
-            (_, PlainTransport::Direct(plain)) => {
-                return self.request_plain(plain, url, headers).await;
-            }
-        };
-        let client = client.as_ref().map_err(|e| Outcome::Setup(e.clone()))?;
-        let resp = client
-            .request(Method::GET, url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|e| Outcome::Failed(NetError::reqwest(e)))?;
-        Ok(Response {
-            inner: Inner::Tls(resp),
-            read_timeout: self.timeouts.read,
-        })
-    }
-
-    /// One GET over plain http through hyper, with reqwest's defaults: a
-    /// user agent, `Accept: */*`, the read timeout until the headers.
-    async fn request_plain(
-        &self,
-        client: &PlainClient<HttpConnector, Empty<Bytes>>,
-        url: &Url,
-        headers: HeaderMap,
-    ) -> Result<Response, Outcome> {
-        let mut u = url.clone();
-        u.set_fragment(None);
-        let uri: hyper::Uri = u
-            .as_str()
-            .parse()
-            .map_err(|e| Outcome::Setup(format!("unusable URL {} ({e})", describe(url))))?;
-        let mut req = hyper::Request::new(Empty::<Bytes>::new());
-        *req.uri_mut() = uri;
-        let h = req.headers_mut();
-        h.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
-        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
-        h.extend(headers);
-        let resp = tokio::time::timeout(self.timeouts.read, client.request(req))
-            .await
-            .map_err(|_| Outcome::Failed(NetError::timed_out()))?
-            .map_err(|e| Outcome::Failed(NetError::plain_request(&e)))?;
-        Ok(Response {
-            inner: Inner::Plain(resp),
-            read_timeout: self.timeouts.read,
-        })
     }
 
     fn status_error(&self, resp: &Response, t: &Target<'_>, what: &str) -> HfError {
@@ -718,37 +343,6 @@ impl HubClient {
             },
         }
     }
-}
-
-fn is_retryable(status: StatusCode) -> bool {
-    status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED
-}
-
-/// The wait a 429 asks for: `RateLimit: "api";r=0;t=N` (when no request
-/// remains), else `Retry-After: N`.
-pub fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(rl) = header_str(headers, "ratelimit") {
-        let mut remaining = None;
-        let mut reset = None;
-        for part in rl.split([';', ',']) {
-            let part = part.trim();
-            if let Some(v) = part.strip_prefix("r=") {
-                remaining = v.trim().parse::<u64>().ok();
-            } else if let Some(v) = part.strip_prefix("t=") {
-                reset = v.trim().parse::<u64>().ok();
-            }
-        }
-        if remaining == Some(0)
-            && let Some(t) = reset
-        {
-            return Some(Duration::from_secs(t));
-        }
-    }
-    header_str(headers, "retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
 }
 
 fn merge_headers(into: &mut FileHeaders, h: &HeaderMap) {
@@ -821,17 +415,6 @@ async fn read_json(mut resp: Response, what: &str) -> Result<serde_json::Value, 
     })
 }
 
-/// A URL as shown in messages: no query string (pre-signed CDN URLs carry
-/// signatures there).
-pub fn describe(url: &Url) -> String {
-    let mut u = url.clone();
-    u.set_query(None);
-    u.set_fragment(None);
-    let _ = u.set_password(None);
-    let _ = u.set_username("");
-    u.to_string()
-}
-
 fn parse_endpoint(endpoint: &str) -> Result<Url, String> {
     let url = Url::parse(endpoint.trim()).map_err(|e| {
         format!("HF_ENDPOINT is not a URL ({e}); set it like https://huggingface.co or unset it")
@@ -869,17 +452,8 @@ pub fn quote(s: &str, safe: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rate_limit_header() {
-        let mut h = HeaderMap::new();
-        h.insert("ratelimit", HeaderValue::from_static("\"api\";r=0;t=7"));
-        assert_eq!(rate_limit_wait(&h), Some(Duration::from_secs(7)));
-        h.insert("ratelimit", HeaderValue::from_static("\"api\";r=3;t=7"));
-        assert_eq!(rate_limit_wait(&h), None);
-        h.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(rate_limit_wait(&h), Some(Duration::from_secs(2)));
-    }
+    use crate::net::HeaderValue;
+    use std::time::Duration;
 
     #[test]
     fn link_next() {
@@ -905,19 +479,6 @@ mod tests {
         assert!(check_endpoint("ftp://x").is_err());
         assert!(check_endpoint("https://user:pw@h").is_err());
         assert!(check_endpoint("http://127.0.0.1:9/").is_ok());
-    }
-
-    #[test]
-    fn backoff_grows_and_caps() {
-        let p = RetryPolicy {
-            attempts: 5,
-            base: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(300),
-            max_wait: Duration::from_secs(1),
-        };
-        assert!(p.backoff(1) >= Duration::from_millis(100));
-        assert!(p.backoff(1) <= Duration::from_millis(125));
-        assert!(p.backoff(5) <= Duration::from_millis(375));
     }
 
     #[test]
@@ -955,11 +516,5 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(client.requests(), 2);
-    }
-
-    #[test]
-    fn describe_drops_query() {
-        let u = Url::parse("https://cdn.example/x?X-Amz-Signature=abc").unwrap();
-        assert_eq!(describe(&u), "https://cdn.example/x");
     }
 }

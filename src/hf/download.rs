@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::{StatusCode, Url};
+use crate::net::{StatusCode, Url};
 use sha1::Digest as _;
 use tokio::sync::Semaphore;
 
@@ -320,7 +320,7 @@ async fn download_stream(
     });
     shared.progress.file_started(size, have);
     let _permit = shared.permits.acquire().await.expect("semaphore open");
-    let policy = shared.client.retry_policy().clone();
+    let policy = *shared.client.retry_policy();
     let mut failures = 0;
     let mut direct: Option<Url> = None;
     while have < size {
@@ -385,7 +385,7 @@ async fn short_read(
     policy: &super::api::RetryPolicy,
     failures: &mut u32,
     progressed: bool,
-    broke: Option<super::api::NetError>,
+    broke: Option<crate::net::NetError>,
 ) -> Result<(), HfError> {
     if progressed {
         *failures = 0;
@@ -606,7 +606,7 @@ async fn fetch_segment(
     }
     let mut release = Release(ready);
     let _permit = shared.permits.acquire().await.expect("semaphore open");
-    let policy = shared.client.retry_policy().clone();
+    let policy = *shared.client.retry_policy();
     let (start, end, mut done) = state.parts.lock().expect("parts lock").segments[i];
     let mut failures = 0;
     let mut since_save = 0u64;

@@ -260,7 +260,14 @@ impl Options {
         Options {
             env,
             tuning: Tuning::default(),
-            retry: RetryPolicy::default(),
+            // The Hub rate-limits in 5-minute windows: more patience than
+            // the default.
+            retry: RetryPolicy {
+                attempts: 6,
+                base: std::time::Duration::from_millis(400),
+                max_backoff: std::time::Duration::from_secs(10),
+                max_wait: std::time::Duration::from_secs(120),
+            },
             timeouts: Timeouts::default(),
             progress: ProgressMode::Off,
         }
@@ -395,7 +402,7 @@ async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, Hf
     let client = api::HubClient::new(
         &opts.env.endpoint,
         opts.env.token.clone(),
-        opts.retry.clone(),
+        opts.retry,
         &opts.timeouts,
     )
     .map_err(|detail| HfError::Protocol {

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use sha2::Digest as _;
 
-use super::http::{Http, HttpFailure, Request, RetryPolicy, send_with_retries};
 use super::token::normalize;
+use crate::net::{Blocking, Failure, Request, RetryPolicy};
 
 /// How to ask an index what it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,7 +95,7 @@ pub enum IndexError {
 /// (lower-case hex). Files in `wanted` whose hash the listing omits are
 /// downloaded and hashed; others without a hash are left out.
 pub fn existing_files(
-    http: &Http,
+    http: &Blocking,
     query: &IndexQuery,
     project: &str,
     version: &str,
@@ -110,7 +110,7 @@ pub fn existing_files(
         }
     };
     let req = Request::get(&url).header("Accept", accept);
-    let resp = send_with_retries(http, policy, &req).map_err(|f| failure(&url, f))?;
+    let resp = http.send(&req, &policy).map_err(|f| failure(&url, f))?;
     match resp.status {
         404 => return Ok(BTreeMap::new()),
         401 | 403 => {
@@ -150,7 +150,7 @@ pub fn existing_files(
                 out.insert(link.filename, h.to_ascii_lowercase());
             }
             None if wanted.contains(&link.filename.as_str()) => {
-                let href = resolve(&resp.url, &link.href);
+                let href = resolve(resp.url.as_str(), &link.href);
                 let h = download_sha256(http, &href, policy)?;
                 out.insert(link.filename, h);
             }
@@ -160,21 +160,17 @@ pub fn existing_files(
     Ok(out)
 }
 
-fn failure(url: &str, f: HttpFailure) -> IndexError {
-    match f {
-        HttpFailure::Connect(reason) => IndexError::Unreachable {
-            url: url.to_owned(),
-            reason,
-        },
-        HttpFailure::Status(resp) => IndexError::Unreachable {
-            url: url.to_owned(),
-            reason: format!("HTTP {} after retries", resp.status),
-        },
+fn failure(url: &str, f: Failure) -> IndexError {
+    IndexError::Unreachable {
+        url: crate::net::describe_str(url),
+        reason: f.to_string(),
     }
 }
 
-fn download_sha256(http: &Http, url: &str, policy: RetryPolicy) -> Result<String, IndexError> {
-    let resp = send_with_retries(http, policy, &Request::get(url)).map_err(|f| failure(url, f))?;
+fn download_sha256(http: &Blocking, url: &str, policy: RetryPolicy) -> Result<String, IndexError> {
+    let resp = http
+        .send(&Request::get(url), &policy)
+        .map_err(|f| failure(url, f))?;
     if !resp.is_success() {
         return Err(IndexError::Unexpected {
             url: url.to_owned(),
@@ -321,7 +317,7 @@ fn unescape(s: &str) -> String {
 
 /// `href` made absolute against the page it was found on.
 pub fn resolve(page: &str, href: &str) -> String {
-    match reqwest::Url::parse(page).and_then(|base| base.join(href)) {
+    match crate::net::Url::parse(page).and_then(|base| base.join(href)) {
         Ok(u) => u.to_string(),
         Err(_) => href.to_owned(),
     }

@@ -7,7 +7,6 @@
 //! has, and uploads only what is missing.
 
 pub mod build;
-pub mod http;
 pub mod index;
 pub mod oidc;
 pub mod publish;

@@ -11,7 +11,7 @@
 
 use serde::Deserialize;
 
-use super::http::{Http, HttpFailure, Request, Response, RetryPolicy, send_with_retries};
+use crate::net::{Blocking, Failure, Full, Request, RetryPolicy};
 use crate::secret::Secret;
 
 /// Where GitHub hands out ID tokens (from the runner's environment).
@@ -69,7 +69,7 @@ pub enum OidcError {
 /// Runs the whole exchange against the index at `base` (`https://pypi.org`).
 /// `on_secret` receives the GitHub ID token as soon as it arrives, to mask it.
 pub fn exchange(
-    client: &Http,
+    client: &Blocking,
     base: &str,
     github: &GithubIdTokenSource,
     policy: RetryPolicy,
@@ -96,19 +96,19 @@ pub struct PublisherContext {
     pub project: Option<String>,
 }
 
-fn audience(client: &Http, base: &str, policy: RetryPolicy) -> Result<String, OidcError> {
+fn audience(client: &Blocking, base: &str, policy: RetryPolicy) -> Result<String, OidcError> {
     #[derive(Deserialize)]
     struct Audience {
         audience: String,
     }
     let url = format!("{base}/_/oidc/audience");
     let step = "asking the index for its audience (GET /_/oidc/audience)";
-    let resp = send_with_retries(
-        client,
-        policy,
-        &Request::get(&url).header("Accept", "application/json"),
-    )
-    .map_err(|f| http(step, f))?;
+    let resp = client
+        .send(
+            &Request::get(&url).header("Accept", "application/json"),
+            &policy,
+        )
+        .map_err(|f| http(step, f))?;
     let status = resp.status;
     if status == 404 {
         return Err(OidcError::Http {
@@ -128,7 +128,7 @@ fn audience(client: &Http, base: &str, policy: RetryPolicy) -> Result<String, Oi
 }
 
 fn id_token(
-    client: &Http,
+    client: &Blocking,
     github: &GithubIdTokenSource,
     audience: &str,
     policy: RetryPolicy,
@@ -151,7 +151,7 @@ fn id_token(
     let req = Request::get(&url)
         .bearer(&github.request_token)
         .header("Accept", "application/json");
-    let resp = send_with_retries(client, policy, &req).map_err(|f| http(step, f))?;
+    let resp = client.send(&req, &policy).map_err(|f| http(step, f))?;
     let status = resp.status;
     if !resp.is_success() {
         return Err(OidcError::Http {
@@ -165,7 +165,7 @@ fn id_token(
 }
 
 fn mint(
-    client: &Http,
+    client: &Blocking,
     base: &str,
     jwt: &Secret,
     policy: RetryPolicy,
@@ -192,7 +192,7 @@ fn mint(
     let step = "minting an upload token (POST /_/oidc/mint-token)";
     let body = serde_json::json!({ "token": jwt.expose() }).to_string();
     let req = Request::post_json(&url, body).header("Accept", "application/json");
-    let resp = send_with_retries(client, policy, &req).map_err(|f| http(step, f))?;
+    let resp = client.send(&req, &policy).map_err(|f| http(step, f))?;
     let status = resp.status;
     if resp.is_success() {
         let ok: Ok_ = json(&resp, step)?;
@@ -218,20 +218,14 @@ fn mint(
     }
 }
 
-fn http(step: &'static str, f: HttpFailure) -> OidcError {
+fn http(step: &'static str, f: Failure) -> OidcError {
     OidcError::Http {
         step,
-        detail: match f {
-            HttpFailure::Connect(m) => m,
-            HttpFailure::Status(r) => format!("HTTP {} after retries", r.status),
-        },
+        detail: f.to_string(),
     }
 }
 
-fn json<T: serde::de::DeserializeOwned>(
-    resp: &Response,
-    step: &'static str,
-) -> Result<T, OidcError> {
+fn json<T: serde::de::DeserializeOwned>(resp: &Full, step: &'static str) -> Result<T, OidcError> {
     serde_json::from_slice(&resp.body).map_err(|e| OidcError::Http {
         step,
         detail: format!("unreadable answer ({e})"),

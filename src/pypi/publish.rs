@@ -15,7 +15,6 @@ use serde::Serialize;
 
 use super::Target;
 use super::build::{self, DistFile, Package};
-use super::http::RetryPolicy;
 use super::index::{self, IndexQuery};
 use super::oidc::{self, GithubIdTokenSource, PublisherContext};
 use super::token::{self, Finding, Severity};
@@ -23,6 +22,7 @@ use super::upload::{Upload, UploadError};
 use super::venv;
 use crate::ci::Actions;
 use crate::config::Project;
+use crate::net::RetryPolicy;
 use crate::preflight::{Preflight, PreflightError};
 use crate::secret::{Redactor, Secret};
 use crate::settings::Settings;
@@ -314,7 +314,7 @@ pub fn run(
     } else {
         Some(venv::ensure(project, opts.echo).map_err(|e| anyhow!("{e}"))?)
     };
-    let client = super::http::Http::new();
+    let client = crate::net::Blocking::new().map_err(|e| anyhow!("{e}"))?;
 
     let (password, origin): (Secret, String) = match &prepared.credential {
         Credential::Variable(var) => (
@@ -483,7 +483,7 @@ pub fn run(
             // No second listing: PyPI's JSON API is cached and would lag.
             Ok(_) => return Ok(report(attempts)),
             Err(e) if e.is_transient() && failure + 1 < opts.policy.attempts => {
-                let wait = opts.policy.wait(failure, None);
+                let wait = opts.policy.backoff(failure + 1);
                 failure += 1;
                 reporter.warn(&format!(
                     "{}; asking the index again and retrying in {:.1} s (attempt {} of {})",

@@ -1,0 +1,195 @@
+//! What went wrong with a request, in words that never carry a credential.
+
+use std::time::Duration;
+
+use super::Response;
+
+/// A request that got no (usable) answer. Its text names what happened and
+/// the chain of causes; never the URL's query, user info or a header value
+/// (reqwest's own Display appends the URL, so it is never used directly).
+#[derive(Clone, Debug)]
+pub struct NetError {
+    kind: Kind,
+    message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Connect,
+    Timeout,
+    Broken,
+    Redirect,
+    Setup,
+}
+
+impl std::fmt::Display for NetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NetError {}
+
+impl NetError {
+    /// From reqwest, without its URL, with its causes.
+    pub(crate) fn from_reqwest(e: reqwest::Error) -> NetError {
+        let e = e.without_url();
+        let (kind, words) = if e.is_timeout() || chain_timed_out(&e) {
+            (Kind::Timeout, "timed out")
+        } else if e.is_connect() {
+            (Kind::Connect, "cannot connect")
+        } else if e.is_body() || e.is_decode() {
+            (
+                Kind::Broken,
+                "the connection broke while reading the answer",
+            )
+        } else if e.is_builder() {
+            (Kind::Setup, "cannot build the request")
+        } else {
+            (Kind::Broken, "request failed")
+        };
+        NetError {
+            kind,
+            message: with_sources(words, std::error::Error::source(&e)),
+        }
+    }
+
+    pub(crate) fn setup(e: &reqwest::Error) -> NetError {
+        NetError {
+            kind: Kind::Setup,
+            message: with_sources(
+                "cannot set up the HTTP client",
+                std::error::Error::source(e),
+            ),
+        }
+    }
+
+    pub(crate) fn setup_msg(message: String) -> NetError {
+        NetError {
+            kind: Kind::Setup,
+            message,
+        }
+    }
+
+    pub(crate) fn bad_url(url: &str, why: impl std::fmt::Display) -> NetError {
+        NetError {
+            kind: Kind::Setup,
+            message: format!("unusable URL {} ({why})", super::describe_str(url)),
+        }
+    }
+
+    pub(crate) fn bad_header(name: &str) -> NetError {
+        NetError {
+            kind: Kind::Setup,
+            message: format!(
+                "the value for the {name} header has characters HTTP cannot carry (a line break or control character?); check the variable it comes from"
+            ),
+        }
+    }
+
+    pub(crate) fn redirect(message: String) -> NetError {
+        NetError {
+            kind: Kind::Redirect,
+            message,
+        }
+    }
+
+    /// Worth another attempt: a refused or failed connection, a timeout, a
+    /// connection that broke.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind, Kind::Connect | Kind::Timeout | Kind::Broken)
+    }
+
+    /// No connection could be made (refused, DNS, TLS handshake).
+    pub fn is_connect(&self) -> bool {
+        self.kind == Kind::Connect
+    }
+}
+
+/// `words` then each error of the chain from `source`, `: `-separated,
+/// skipping a cause already said.
+fn with_sources(words: &str, mut source: Option<&(dyn std::error::Error + 'static)>) -> String {
+    let mut msg = words.to_owned();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg
+}
+
+fn chain_timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// A request that failed after the retry policy was spent.
+#[derive(Debug)]
+pub enum Failure {
+    /// No answer, after `attempts` tries (or at once, when not transient).
+    Network {
+        /// The last error.
+        error: NetError,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// A retryable status (408, 429, 5xx) on every attempt.
+    Status {
+        /// The last answer.
+        response: Box<Response>,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The server asked us to wait longer than the policy accepts.
+    WaitTooLong {
+        /// The answer that asked.
+        response: Box<Response>,
+        /// How long it asked for.
+        wait: Duration,
+    },
+}
+
+impl Failure {
+    /// The answer's status, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Failure::Network { .. } => None,
+            Failure::Status { response, .. } | Failure::WaitTooLong { response, .. } => {
+                Some(response.status().as_u16())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Network { error, attempts: 1 } => write!(f, "{error}"),
+            Failure::Network { error, attempts } => {
+                write!(f, "{error} (after {attempts} attempts)")
+            }
+            Failure::Status { response, attempts } => write!(
+                f,
+                "HTTP {} after {attempts} attempts",
+                response.status().as_u16()
+            ),
+            Failure::WaitTooLong { response, wait } => write!(
+                f,
+                "HTTP {}: the server asks us to wait {} s, longer than we retry for; try again later",
+                response.status().as_u16(),
+                wait.as_secs()
+            ),
+        }
+    }
+}
