@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::tools::{find_on_path, version_of};
+pub use crate::tools::ToolReport;
+use crate::tools::{find_on_path, probe};
 
 /// How a finding weighs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -25,21 +26,6 @@ pub struct Finding {
     pub level: Level,
     /// What was found (never a value).
     pub message: String,
-}
-
-/// An external tool.
-#[derive(Clone, Debug, Serialize)]
-pub struct ToolReport {
-    /// Its name.
-    pub name: String,
-    /// Where it was found.
-    pub path: Option<PathBuf>,
-    /// Its version line.
-    pub version: Option<String>,
-    /// Which steps use it.
-    pub used_by: String,
-    /// How to get it when missing.
-    pub install: String,
 }
 
 /// The whole report.
@@ -169,19 +155,6 @@ pub fn is_git_ignored(path: &Path) -> Option<bool> {
     match git_status(dir, &name) {
         GitState::Checked { ignored, .. } => Some(ignored),
         _ => None,
-    }
-}
-
-/// A tool looked up on PATH.
-pub fn probe(name: &str, version_args: &[&str], used_by: &str, install: &str) -> ToolReport {
-    let path = find_on_path(name);
-    let version = path.as_deref().and_then(|p| version_of(p, version_args));
-    ToolReport {
-        name: name.into(),
-        path,
-        version,
-        used_by: used_by.into(),
-        install: install.into(),
     }
 }
 

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use serde::Serialize;
 
 use crate::secret::{Redactor, Secret};
 
@@ -244,6 +245,34 @@ fn pump(stream: impl Read, redactor: &Redactor, echo: Echo) -> String {
         }
     }
     all
+}
+
+/// An external tool.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToolReport {
+    /// Its name.
+    pub name: String,
+    /// Where it was found.
+    pub path: Option<PathBuf>,
+    /// Its version line.
+    pub version: Option<String>,
+    /// Which steps use it.
+    pub used_by: String,
+    /// How to get it when missing.
+    pub install: String,
+}
+
+/// A tool looked up on PATH.
+pub fn probe(name: &str, version_args: &[&str], used_by: &str, install: &str) -> ToolReport {
+    let path = find_on_path(name);
+    let version = path.as_deref().and_then(|p| version_of(p, version_args));
+    ToolReport {
+        name: name.into(),
+        path,
+        version,
+        used_by: used_by.into(),
+        install: install.into(),
+    }
 }
 
 /// Finds `name` on PATH.

@@ -65,19 +65,6 @@ pub fn pyproject(dir: &Path) -> anyhow::Result<VersionAt> {
     })
 }
 
-/// `version` of `dir/package.json` (read as the extension's manifest).
-pub fn package_json(dir: &Path) -> anyhow::Result<VersionAt> {
-    let manifest = crate::vscode::manifest::Manifest::read(dir)?;
-    let (Some(version), Some(line)) = (manifest.version.clone(), manifest.line("version")) else {
-        bail!("{}: no \"version\" field", manifest.file.display());
-    };
-    Ok(VersionAt {
-        version,
-        file: manifest.file,
-        line,
-    })
-}
-
 /// The first line matching `pred`, 1-based (1 when none does).
 pub fn line_of(text: &str, pred: impl Fn(&str) -> bool) -> usize {
     text.lines().position(pred).map(|i| i + 1).unwrap_or(1)
@@ -95,15 +82,8 @@ mod tests {
             "[build-system]\nrequires = []\n\n[project]\nname = \"x\"\nversion = \"1.2.3\"\n",
         )
         .unwrap();
-        std::fs::write(
-            tmp.path().join("package.json"),
-            "{\n  \"name\": \"x\",\n  \"version\": \"1.2.4\"\n}\n",
-        )
-        .unwrap();
         let py = pyproject(tmp.path()).unwrap();
         assert_eq!((py.version.as_str(), py.line), ("1.2.3", 6));
-        let js = package_json(tmp.path()).unwrap();
-        assert_eq!((js.version.as_str(), js.line), ("1.2.4", 3));
     }
 
     #[test]

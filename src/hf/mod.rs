@@ -34,7 +34,7 @@ pub use filter::Filter;
 pub use progress::ProgressMode;
 
 use crate::config::{ModelConfig, Project};
-use crate::doctor::ToolReport;
+use crate::tools::ToolReport;
 use crate::secret::Secret;
 use download::{Fetched, FileJob, Shared};
 use progress::Progress;

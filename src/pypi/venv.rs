@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Project;
-use crate::doctor::ToolReport;
+use crate::tools::ToolReport;
 use crate::secret::Redactor;
 use crate::tools::{Child, Echo, find_on_path, tail, version_of};
 
@@ -361,7 +361,7 @@ pub fn doctor_tools(project: &Project) -> Vec<ToolReport> {
                 used_by: "build".into(),
                 install: "python3 -m pip install build==1.6.1 (use-path-tools is on)".into(),
             },
-            crate::doctor::probe(
+            crate::tools::probe(
                 "twine",
                 &["--version"],
                 "build (check), publish",

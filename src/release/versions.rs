@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::config::Project;
 use crate::version::{self, VersionAt};
+use crate::vscode::manifest::Manifest;
 
 /// A version problem, with the place to fix it (for `::error file=,line=`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -54,7 +55,7 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, Vec<Version
         line: Some(at.line),
     };
     if project.config.vscode.enabled && project.config.vscode.lockstep {
-        match version::package_json(&project.vscode_dir()) {
+        match Manifest::read(&project.vscode_dir()).and_then(|m| m.version_at()) {
             Ok(js) if js.version != want => problems.push(mismatch(
                 "package.json",
                 &js,

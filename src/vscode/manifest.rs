@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::preflight::Preflight;
-use crate::version::line_of;
+use crate::version::{VersionAt, line_of};
 
 /// The fields of `package.json` release-kit reads.
 #[derive(Clone, Debug)]
@@ -34,7 +34,7 @@ pub struct PackageRules {
     pub pre_release: bool,
     /// The Python package's version when releasing in lockstep, with where
     /// it was read; `None` when lockstep is off.
-    pub lockstep_with: Option<crate::version::VersionAt>,
+    pub lockstep_with: Option<VersionAt>,
 }
 
 /// The first VS Code that understands pre-release extensions.
@@ -72,6 +72,18 @@ impl Manifest {
             file,
             text,
         })
+    }
+
+    /// `version` with the file and line it is on.
+    pub fn version_at(&self) -> anyhow::Result<VersionAt> {
+        match (self.version.clone(), self.line("version")) {
+            (Some(version), Some(line)) => Ok(VersionAt {
+                version,
+                file: self.file.clone(),
+                line,
+            }),
+            _ => anyhow::bail!("{}: no \"version\" field", self.file.display()),
+        }
     }
 
     /// The line of a top-level key, when present.
@@ -288,6 +300,18 @@ mod tests {
     }
 
     const GOOD: &str = "{\n  \"name\": \"ext\",\n  \"version\": \"1.2.3\",\n  \"publisher\": \"my-org\",\n  \"engines\": {\"vscode\": \"^1.85.0\"}\n}\n";
+
+    #[test]
+    fn version_with_its_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("package.json"),
+            "{\n  \"name\": \"x\",\n  \"version\": \"1.2.4\"\n}\n",
+        )
+        .unwrap();
+        let js = Manifest::read(tmp.path()).unwrap().version_at().unwrap();
+        assert_eq!((js.version.as_str(), js.line), ("1.2.4", 3));
+    }
 
     #[test]
     fn good_manifest_passes() {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use crate::config::Project;
-use crate::doctor::ToolReport;
+use crate::tools::ToolReport;
 use crate::preflight::Preflight;
 use crate::secret::Redactor;
 use crate::tools::{Child, find_on_path, tail, version_of};
