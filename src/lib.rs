@@ -14,6 +14,7 @@ pub mod pypi;
 pub mod release;
 pub mod secret;
 pub mod settings;
+pub mod step;
 pub mod tools;
 pub mod version;
 pub mod vscode;

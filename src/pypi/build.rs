@@ -14,7 +14,7 @@ use super::index::hex;
 use super::token::normalize;
 use super::venv::Tools;
 use crate::config::Project;
-use crate::preflight::Preflight;
+use crate::preflight::{Preflight, Problem};
 use crate::secret::Redactor;
 use crate::tools::{Echo, tail};
 use crate::version::{self, VersionAt};
@@ -189,16 +189,16 @@ fn normalize_version(v: &str) -> String {
 }
 
 /// The tag check for a tagged CI run: `v1.2.3` or `1.2.3` for version 1.2.3.
-pub fn check_tag(tag: &str, version: &VersionAt) -> Result<(), String> {
+pub fn check_tag(tag: &str, version: &VersionAt) -> Result<(), Problem> {
     let bare = tag.strip_prefix('v').unwrap_or(tag);
     if bare == version.version {
         Ok(())
     } else {
-        Err(format!(
+        Err(Problem::new(format!(
             "the tag {tag} does not match the package version {version}; \
              set version = \"{bare}\" there, or tag v{} instead",
             version.version
-        ))
+        )))
     }
 }
 
@@ -215,9 +215,9 @@ pub struct BuildReport {
     pub removed: Vec<String>,
 }
 
-/// Everything `build` needs, checked without side effects.
-pub fn preflight(project: &Project, tag: Option<&str>) -> (Preflight, Option<Package>) {
-    let mut pre = Preflight::new();
+/// Everything `build` needs, checked without side effects; problems go to
+/// `pre`. `tag` is the git tag being built (CI), if any.
+pub fn preflight(project: &Project, tag: Option<&str>, pre: &mut Preflight) -> Option<Package> {
     let pkg = pre.check(package(project).map_err(|e| format!("{e:#}")));
     if let (Some(tag), Some(pkg)) = (tag, &pkg) {
         pre.check(check_tag(tag, &pkg.version));
@@ -225,7 +225,14 @@ pub fn preflight(project: &Project, tag: Option<&str>) -> (Preflight, Option<Pac
     for e in super::venv::check(project) {
         pre.problem(e.to_string());
     }
-    (pre, pkg)
+    let dist = project.dist_dir();
+    if dist.exists() && !dist.is_dir() {
+        pre.problem(format!(
+            "{}: exists and is not a folder; remove it or set [python] dist",
+            dist.display()
+        ));
+    }
+    pkg
 }
 
 /// `SOURCE_DATE_EPOCH` for a reproducible build: the one already set, else
@@ -377,7 +384,7 @@ mod tests {
         };
         assert!(check_tag("v0.1.0", &v).is_ok());
         assert!(check_tag("0.1.0", &v).is_ok());
-        let e = check_tag("v0.2.0", &v).unwrap_err();
+        let e = check_tag("v0.2.0", &v).unwrap_err().message;
         assert!(
             e.contains("pyproject.toml:7") && e.contains("tag v0.1.0"),
             "{e}"

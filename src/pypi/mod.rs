@@ -11,6 +11,7 @@ pub mod http;
 pub mod index;
 pub mod oidc;
 pub mod publish;
+pub mod step;
 pub mod token;
 pub mod upload;
 pub mod venv;

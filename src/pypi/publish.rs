@@ -26,6 +26,7 @@ use crate::config::Project;
 use crate::preflight::{Preflight, PreflightError};
 use crate::secret::{Redactor, Secret};
 use crate::settings::Settings;
+use crate::step::Reporter;
 use crate::tools::Echo;
 
 /// What the user asked for.
@@ -278,18 +279,6 @@ pub struct PublishReport {
     pub attempts: u32,
     /// Per file.
     pub files: Vec<FileOutcome>,
-}
-
-/// Where `run` reports progress. Messages are already redacted, except
-/// [`Reporter::workflow_command`] lines, which must reach stdout verbatim
-/// (an `::add-mask::` line masked by us would register the mask itself).
-pub trait Reporter {
-    /// A progress line.
-    fn info(&self, msg: &str);
-    /// A warning.
-    fn warn(&self, msg: &str);
-    /// A GitHub Actions workflow command, printed verbatim on stdout.
-    fn workflow_command(&self, line: &str);
 }
 
 /// Runs the publish after [`prepare`]: tools, credential, index query,

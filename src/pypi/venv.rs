@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Project;
-use crate::tools::ToolReport;
 use crate::secret::Redactor;
+use crate::tools::ToolReport;
 use crate::tools::{Child, Echo, find_on_path, tail, version_of};
 
 /// The pinned packages of the managed environment.

@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 
 use super::cleanup::{self, Guard};
-use crate::pypi::venv::Tools;
+use crate::preflight::Preflight;
+use crate::pypi::build::{self, Package};
+use crate::pypi::venv::{self, Tools};
 use crate::secret::{Redactor, Secret};
+use crate::step::{Context as StepContext, Outcome, Status, Step, StepError};
 use crate::tools::{Child, Echo, tail};
 
 /// The user name the rehearsal uploads as (not `__token__`, so the
@@ -239,4 +242,137 @@ pub fn install_check(
         );
     }
     Ok(reported)
+}
+
+/// The local index, shared by the rehearsal's steps that start and use it.
+pub type SharedIndex = std::rc::Rc<std::cell::RefCell<Option<LocalIndex>>>;
+
+/// The rehearsal's `local-index` step: pypiserver on 127.0.0.1 with the
+/// throwaway password the release put into `TWINE_PASSWORD`.
+pub struct StartIndex {
+    port: u16,
+    index: SharedIndex,
+}
+
+impl StartIndex {
+    /// Starts on `port`, into `index`.
+    pub fn new(port: u16, index: SharedIndex) -> StartIndex {
+        StartIndex { port, index }
+    }
+}
+
+impl Step for StartIndex {
+    fn name(&self) -> &'static str {
+        "local-index"
+    }
+
+    fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
+        if venv::prefer_path(cx.project) && crate::tools::find_on_path("pypi-server").is_none() {
+            pre.problem(
+                "pypi-server: not found on PATH (use-path-tools is on); install pypiserver and passlib, or turn use-path-tools off so `cargo xtask setup` provisions them",
+            );
+        }
+    }
+
+    fn plan(&self) -> String {
+        "start pypiserver on 127.0.0.1 with a throwaway password".into()
+    }
+
+    fn run(&mut self, cx: &StepContext<'_>) -> Result<Outcome, StepError> {
+        let tools =
+            venv::ensure(cx.project, cx.echo).map_err(|e| StepError::Failed(Box::new(e)))?;
+        let password = cx
+            .settings
+            .explicit("TWINE_PASSWORD")
+            .cloned()
+            .ok_or_else(|| StepError::failed("the rehearsal's throwaway password is not set"))?;
+        let index = LocalIndex::start(
+            &tools,
+            &cx.project.target_dir().join("release-kit"),
+            self.port,
+            &password,
+            cx.redactor(),
+        )?;
+        let detail = format!("pypiserver at {}", index.url);
+        *self.index.borrow_mut() = Some(index);
+        Ok(Outcome::new(Status::Done, detail))
+    }
+}
+
+/// The rehearsal's `install-check` step: the package installs from the
+/// local index into a fresh virtual environment and imports.
+pub struct InstallCheck {
+    index: SharedIndex,
+    package: Option<Package>,
+    base_python: Option<PathBuf>,
+}
+
+impl InstallCheck {
+    /// Installs from the index [`StartIndex`] started.
+    pub fn new(index: SharedIndex) -> InstallCheck {
+        InstallCheck {
+            index,
+            package: None,
+            base_python: None,
+        }
+    }
+}
+
+impl Step for InstallCheck {
+    fn name(&self) -> &'static str {
+        "install-check"
+    }
+
+    fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
+        self.package = pre.check(build::package(cx.project).map_err(|e| format!("{e:#}")));
+        self.base_python = venv::base_python();
+        if self.base_python.is_none() {
+            pre.problem(venv::ToolsError::NoPython.to_string());
+        }
+    }
+
+    fn plan(&self) -> String {
+        let (name, version) = self.package.as_ref().map_or(("?", "?"), |p| {
+            (p.name.as_str(), p.version.version.as_str())
+        });
+        format!(
+            "pip install {name}=={version} from the local index into a fresh venv, then import it"
+        )
+    }
+
+    fn run(&mut self, cx: &StepContext<'_>) -> Result<Outcome, StepError> {
+        let package = self
+            .package
+            .as_ref()
+            .expect("InstallCheck::run after a passing check");
+        let base_python = self.base_python.as_deref().expect("checked");
+        let tools =
+            venv::ensure(cx.project, cx.echo).map_err(|e| StepError::Failed(Box::new(e)))?;
+        let index = self.index.borrow();
+        let index = index
+            .as_ref()
+            .ok_or_else(|| StepError::failed("the local index was not started"))?;
+        let (name, version) = (&package.name, &package.version.version);
+        let reported = install_check(
+            base_python,
+            &tools.python,
+            index,
+            name,
+            version,
+            cx.redactor(),
+            cx.echo,
+        )?;
+        Ok(Outcome::new(
+            Status::Done,
+            format!(
+                "{name}=={version} installed from {} and imported{}",
+                index.simple_url(),
+                if reported.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (__version__ {reported})")
+                }
+            ),
+        ))
+    }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::preflight::Preflight;
+use crate::preflight::{Preflight, Problem};
 use crate::version::{VersionAt, line_of};
 
 /// The fields of `package.json` release-kit reads.
@@ -199,20 +199,20 @@ impl Manifest {
 }
 
 /// `X.Y.Z` with no pre-release or build suffix, as the Marketplace accepts.
-pub fn check_plain_version(v: &str) -> Result<(), String> {
+pub fn check_plain_version(v: &str) -> Result<(), Problem> {
     let core = v.split(['-', '+']).next().unwrap_or(v);
     let core_ok = is_xyz(core);
     if core_ok && core.len() < v.len() {
-        return Err(format!(
+        return Err(Problem::new(format!(
             "\"version\" is {v:?}; the Marketplace rejects semver pre-release and build suffixes. \
              Use a plain version (\"{core}\") and mark a pre-release with `cargo xtask vsce-package --pre-release` \
              and `vsce-publish --pre-release` instead (convention: odd minor for pre-releases, even for releases)"
-        ));
+        )));
     }
     if !core_ok {
-        return Err(format!(
+        return Err(Problem::new(format!(
             "\"version\" is {v:?}; it must be three numbers X.Y.Z such as \"1.2.3\""
-        ));
+        )));
     }
     Ok(())
 }
@@ -294,9 +294,7 @@ mod tests {
         let m = Manifest::read(dir).unwrap();
         let mut pre = Preflight::new();
         m.check(rules, &mut pre);
-        pre.finish()
-            .map(|_| Vec::new())
-            .unwrap_or_else(|e| e.problems)
+        pre.problems().iter().map(|p| p.to_string()).collect()
     }
 
     const GOOD: &str = "{\n  \"name\": \"ext\",\n  \"version\": \"1.2.3\",\n  \"publisher\": \"my-org\",\n  \"engines\": {\"vscode\": \"^1.85.0\"}\n}\n";
@@ -392,6 +390,7 @@ mod tests {
         assert!(
             check_plain_version("1.2.3+build")
                 .unwrap_err()
+                .message
                 .contains("\"1.2.3\"")
         );
         assert_eq!(min_engine("^1.85.0"), Some((1, 85)));

@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod npm;
 pub mod package;
 pub mod publish;
+pub mod step;
 pub mod verify;
 
 use serde::Serialize;
@@ -19,16 +20,17 @@ use crate::config::Project;
 use crate::preflight::Preflight;
 use crate::secret::Secret;
 use crate::settings::Settings;
+use crate::step::StepError;
 use crate::tools::{Child, Output};
 
 /// `cargo xtask setup`: checks Node and installs the pinned vsce and ovsx
 /// into `target/node-tools/` (a no-op when they are there, or when
 /// `[vscode] use-path-tools = true` and vsce is on PATH).
-pub fn setup(project: &Project, log: &dyn Fn(&str)) -> anyhow::Result<npm::NodeTools> {
+pub fn setup(project: &Project, log: &dyn Fn(&str)) -> Result<npm::NodeTools, StepError> {
     let mut pre = Preflight::new();
     npm::check(project, false, &mut pre);
     pre.finish()?;
-    npm::ensure(project, log)
+    Ok(npm::ensure(project, log)?)
 }
 
 /// How vsce authenticates to the Marketplace.

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use crate::config::Project;
-use crate::tools::ToolReport;
 use crate::preflight::Preflight;
 use crate::secret::Redactor;
+use crate::tools::ToolReport;
 use crate::tools::{Child, find_on_path, tail, version_of};
 
 /// The pinned `@vscode/vsce`: the newest 3.9.x, the last line that runs on

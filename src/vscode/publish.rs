@@ -104,11 +104,14 @@ pub struct PublishReport {
     pub open_vsx: Option<Outcome>,
 }
 
-/// Checks everything `vsce-publish` needs; problems go to `pre`.
+/// Checks everything `vsce-publish` needs; problems go to `pre`. With
+/// `vsix_pending` (the release packages it first) the `.vsix` need not
+/// exist yet.
 pub fn plan(
     project: &Project,
     settings: &Settings,
     pre_release: bool,
+    vsix_pending: bool,
     pre: &mut Preflight,
 ) -> Option<PublishPlan> {
     let manifest = check_manifest(project, pre_release, pre);
@@ -129,7 +132,7 @@ pub fn plan(
     npm::check(project, ovsx.is_some(), pre);
     let manifest = manifest?;
     let vsix = vsix_path(project, &manifest)?;
-    if !vsix.is_file() {
+    if !vsix_pending && !vsix.is_file() {
         pre.problem(format!(
             "{}: not found; package the extension first: cargo xtask vsce-package{}",
             vsix.display(),
