@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use crate::tools::ToolReport;
-use crate::tools::{find_on_path, probe};
+use xshell::cmd;
+
+use crate::tools::{captured, find_on_path, probe, shell};
 
 /// How a finding weighs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -118,33 +120,23 @@ enum GitState {
 }
 
 fn git_status(dir: &Path, name: &str) -> GitState {
-    let Ok(sh) = xshell::Shell::new() else {
-        return GitState::NoGit;
-    };
     if find_on_path("git").is_none() {
         return GitState::NoGit;
     }
+    let Some(sh) = shell() else {
+        return GitState::NoGit;
+    };
     sh.change_dir(dir);
-    let inside = xshell::cmd!(sh, "git rev-parse --is-inside-work-tree")
-        .quiet()
+    let inside = captured(cmd!(sh, "git rev-parse --is-inside-work-tree"))
         .ignore_stderr()
         .read();
     if inside.map(|s| s.trim() != "true").unwrap_or(true) {
         return GitState::NotARepo;
     }
-    let ignored = xshell::cmd!(sh, "git check-ignore -q --no-index {name}")
-        .quiet()
-        .ignore_stderr()
-        .ignore_status()
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let tracked = xshell::cmd!(sh, "git ls-files --error-unmatch {name}")
-        .quiet()
-        .ignore_stderr()
-        .ignore_stdout()
-        .ignore_status()
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let succeeds =
+        |cmd: xshell::Cmd<'_>| captured(cmd).ignore_stdout().ignore_stderr().run().is_ok();
+    let ignored = succeeds(cmd!(sh, "git check-ignore -q --no-index {name}"));
+    let tracked = succeeds(cmd!(sh, "git ls-files --error-unmatch {name}"));
     GitState::Checked { ignored, tracked }
 }
 

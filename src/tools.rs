@@ -149,11 +149,8 @@ impl Child {
     fn command(&self) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args).stdin(Stdio::null());
-        for (key, _) in std::env::vars_os() {
-            let Some(key) = key.to_str() else { continue };
-            if is_inherited_secret(key) {
-                cmd.env_remove(key);
-            }
+        for key in inherited_secrets() {
+            cmd.env_remove(key);
         }
         for k in &self.env_remove {
             cmd.env_remove(k);
@@ -208,6 +205,13 @@ impl Child {
         cmd.stdout(log.try_clone()?).stderr(log);
         cmd.spawn()
     }
+}
+
+/// The variables of our own environment that children must not see.
+fn inherited_secrets() -> impl Iterator<Item = String> {
+    std::env::vars_os()
+        .filter_map(|(key, _)| key.into_string().ok())
+        .filter(|key| is_inherited_secret(key))
 }
 
 /// Whether a variable of our own environment is kept from children.
@@ -280,11 +284,28 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
     which::which(name).ok()
 }
 
+/// A shell for commands run once with their output captured (tool
+/// versions, git queries). Streaming runs with secrets go through
+/// [`Child`] instead.
+///
+/// xshell's traps (PROTOCOLS.md): never `{:?}` a `Shell` or `Cmd` (their
+/// Debug shows env values), and its errors quote the whole argv: no secret
+/// may ever be in a `cmd!` argv, and none is (only paths, flags, names).
+pub fn shell() -> Option<xshell::Shell> {
+    xshell::Shell::new().ok()
+}
+
+/// A captured command, made quiet (no `$ cmd` echo on stderr) and given
+/// the same scrubbed environment as a [`Child`]: no inherited secret.
+pub fn captured(cmd: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
+    inherited_secrets().fold(cmd.quiet(), |cmd, key| cmd.env_remove(key))
+}
+
 /// The first line of `program --version` (or other args), if it runs.
 pub fn version_of(program: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
+    let sh = shell()?;
+    let out = captured(xshell::cmd!(sh, "{program} {args...}"))
+        .ignore_status()
         .output()
         .ok()?;
     let text = if out.stdout.is_empty() {
@@ -334,6 +355,20 @@ mod tests {
             .run(&Redactor::new())
             .unwrap();
         assert_eq!(out.stdout.trim(), "none explicit-value");
+    }
+
+    #[test]
+    fn captured_commands_get_no_inherited_secret() {
+        // SAFETY: no other thread of this test reads the variable.
+        unsafe { std::env::set_var("RK_TEST_CAPTURED_TOKEN", "CANARY-captured-1") };
+        let sh = shell().unwrap();
+        let script = "echo ${RK_TEST_CAPTURED_TOKEN:-none}";
+        let out = captured(xshell::cmd!(sh, "sh -c {script}")).read().unwrap();
+        assert_eq!(out, "none");
+        assert_eq!(
+            version_of(Path::new("sh"), &["-c", "echo v1.2 >&2"]).as_deref(),
+            Some("v1.2")
+        );
     }
 
     #[test]

@@ -239,19 +239,18 @@ pub fn preflight(project: &Project, tag: Option<&str>, pre: &mut Preflight) -> O
 /// the time of the last commit touching the package. A rebuild after a
 /// half-finished release then has the same bytes (and sha256) as the files
 /// already uploaded, so the re-run skips them instead of failing.
-fn source_date_epoch(python_dir: &Path, redactor: &Redactor) -> Option<String> {
+fn source_date_epoch(python_dir: &Path) -> Option<String> {
     if let Ok(v) = std::env::var("SOURCE_DATE_EPOCH") {
         return Some(v);
     }
-    let out = crate::tools::Child::new("git")
-        .arg("-C")
-        .arg(python_dir)
-        .args(["log", "-1", "--format=%ct", "--", "."])
-        .run(redactor)
+    let sh = crate::tools::shell()?;
+    sh.change_dir(python_dir);
+    let out = crate::tools::captured(xshell::cmd!(sh, "git log -1 --format=%ct -- ."))
+        .ignore_stderr()
+        .read()
         .ok()?;
-    let t = out.stdout.trim();
-    (out.status.success() && !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| t.to_owned())
+    let t = out.trim();
+    (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.to_owned())
 }
 
 /// Builds, checks, and moves the files into `dist/`.
@@ -271,7 +270,7 @@ pub fn build(
         .with_context(|| format!("cannot create a staging folder in {}", dist.display()))?;
     let requires = super::wheelhouse::build_requires(&project.python_dir());
     let wheelhouse = super::wheelhouse::ensure(project, tools, &requires, redactor, echo);
-    let epoch = source_date_epoch(&project.python_dir(), redactor);
+    let epoch = source_date_epoch(&project.python_dir());
     let command = || {
         let child = tools
             .build()

@@ -205,15 +205,17 @@ pub fn check(project: &Project) -> Vec<ToolsError> {
 
 /// True when `python` can import `module` (no side effect).
 fn has_module(python: &Path, module: &str) -> bool {
-    Child::new(python)
-        .args([
-            "-c",
-            &format!(
-                "import importlib.util, sys; sys.exit(importlib.util.find_spec({module:?}) is None)"
-            ),
-        ])
-        .run(&crate::secret::Redactor::new())
-        .is_ok_and(|out| out.status.success())
+    let Some(sh) = crate::tools::shell() else {
+        return false;
+    };
+    let code = format!(
+        "import importlib.util, sys; sys.exit(importlib.util.find_spec({module:?}) is None)"
+    );
+    crate::tools::captured(xshell::cmd!(sh, "{python} -c {code}"))
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
 }
 
 /// The tools, provisioning the managed environment first when needed.
