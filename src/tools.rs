@@ -13,7 +13,6 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::secret::{Redactor, Secret};
@@ -48,6 +47,24 @@ pub struct Child {
 enum EnvValue {
     Plain(OsString),
     Secret(Secret),
+}
+
+/// Why a child could not be run (a non-zero exit is not an error: callers
+/// map it to a cause).
+#[derive(Debug, thiserror::Error)]
+pub enum ChildError {
+    /// The program could not be started.
+    #[error("cannot start `{command}`; is it installed? (cargo xtask doctor)")]
+    Start {
+        /// The command line, redacted.
+        command: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Waiting for it failed.
+    #[error("waiting for a child process")]
+    Wait(#[source] std::io::Error),
 }
 
 /// What a finished child left behind, already redacted.
@@ -169,15 +186,13 @@ impl Child {
 
     /// Runs to completion; output is redacted with `redactor`. A non-zero
     /// exit is not an error here: callers map it to a cause.
-    pub fn run(&self, redactor: &Redactor) -> anyhow::Result<Output> {
+    pub fn run(&self, redactor: &Redactor) -> Result<Output, ChildError> {
         let mut cmd = self.command();
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let started = Instant::now();
-        let mut child = cmd.spawn().with_context(|| {
-            format!(
-                "cannot start `{}`; is it installed? (cargo xtask doctor)",
-                self.display(redactor)
-            )
+        let mut child = cmd.spawn().map_err(|source| ChildError::Start {
+            command: self.display(redactor),
+            source,
         })?;
         let out = child.stdout.take().expect("piped");
         let err = child.stderr.take().expect("piped");
@@ -185,7 +200,7 @@ impl Child {
         let (r1, r2) = (redactor.clone(), redactor.clone());
         let t_out = std::thread::spawn(move || pump(out, &r1, echo));
         let t_err = std::thread::spawn(move || pump(err, &r2, echo));
-        let status = child.wait().context("waiting for a child process")?;
+        let status = child.wait().map_err(ChildError::Wait)?;
         let stdout = t_out.join().unwrap_or_default();
         let stderr = t_err.join().unwrap_or_default();
         IN_CHILDREN.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
+use crate::preflight::Problem;
 
 /// A version and where it was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,31 +28,29 @@ impl std::fmt::Display for VersionAt {
     }
 }
 
-/// `[project] version` of `dir/pyproject.toml` (PEP 621, static).
-pub fn pyproject(dir: &Path) -> anyhow::Result<VersionAt> {
+/// `[project] version` of `dir/pyproject.toml` (PEP 621, static). A file
+/// that cannot be read, or holds no static version, is a [`Problem`].
+pub fn pyproject(dir: &Path) -> Result<VersionAt, Problem> {
     let file = dir.join("pyproject.toml");
-    let text = std::fs::read_to_string(&file).with_context(|| {
-        format!(
-            "cannot read {}; is [python] path in release-kit.toml right?",
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        Problem::new(format!(
+            "cannot read {}; is [python] path in release-kit.toml right?: {e}",
             file.display()
-        )
+        ))
     })?;
     let doc: toml::Table = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.to_string().trim()))?;
-    let project = doc
-        .get("project")
-        .and_then(|p| p.as_table())
-        .with_context(|| {
-            format!(
-                "{}: no [project] table (PEP 621 metadata is required)",
-                file.display()
-            )
-        })?;
+        .map_err(|e| Problem::new(format!("{}: {}", file.display(), e.to_string().trim())))?;
+    let Some(project) = doc.get("project").and_then(|p| p.as_table()) else {
+        return Err(Problem::new(format!(
+            "{}: no [project] table (PEP 621 metadata is required)",
+            file.display()
+        )));
+    };
     let Some(version) = project.get("version").and_then(|v| v.as_str()) else {
-        bail!(
+        return Err(Problem::new(format!(
             "{}: [project] has no static `version`; set `version = \"X.Y.Z\"` (dynamic versions are not supported)",
             file.display()
-        );
+        )));
     };
     let line = line_of(&text, |l| {
         let l = l.trim_start();

@@ -4,8 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use crate::preflight::{Preflight, Problem};
 use crate::version::{VersionAt, line_of};
 
@@ -41,22 +39,23 @@ pub struct PackageRules {
 pub const PRE_RELEASE_MIN_ENGINE: (u64, u64) = (1, 63);
 
 impl Manifest {
-    /// Reads `dir/package.json`.
-    pub fn read(dir: &Path) -> anyhow::Result<Manifest> {
+    /// Reads `dir/package.json`; a file that cannot be read or parsed is a
+    /// preflight [`Problem`].
+    pub fn read(dir: &Path) -> Result<Manifest, Problem> {
         let file = dir.join("package.json");
-        let text = std::fs::read_to_string(&file).with_context(|| {
-            format!(
-                "cannot read {}; is [vscode] path in release-kit.toml right?",
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            Problem::new(format!(
+                "cannot read {}; is [vscode] path in release-kit.toml right?: {e}",
                 file.display()
-            )
+            ))
         })?;
         let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
+            Problem::new(format!(
                 "{}:{}: not valid JSON ({}); fix the file",
                 file.display(),
                 e.line(),
                 format!("{:?} error", e.classify()).to_lowercase()
-            )
+            ))
         })?;
         let s = |key: &str| doc.get(key).and_then(|v| v.as_str()).map(str::to_owned);
         Ok(Manifest {
@@ -75,14 +74,17 @@ impl Manifest {
     }
 
     /// `version` with the file and line it is on.
-    pub fn version_at(&self) -> anyhow::Result<VersionAt> {
+    pub fn version_at(&self) -> Result<VersionAt, Problem> {
         match (self.version.clone(), self.line("version")) {
             (Some(version), Some(line)) => Ok(VersionAt {
                 version,
                 file: self.file.clone(),
                 line,
             }),
-            _ => anyhow::bail!("{}: no \"version\" field", self.file.display()),
+            _ => Err(Problem::new(format!(
+                "{}: no \"version\" field",
+                self.file.display()
+            ))),
         }
     }
 

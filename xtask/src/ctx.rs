@@ -121,7 +121,7 @@ impl Ctx {
                 root.display()
             )));
         }
-        Project::load(&root).map_err(|e| PreflightError::one(format!("{e:#}")))
+        Project::load(&root).map_err(PreflightError::from)
     }
 
     /// Settings and project together: a bad `.env` and a bad
