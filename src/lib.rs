@@ -8,6 +8,7 @@ pub mod changelog;
 pub mod ci;
 pub mod config;
 pub mod doctor;
+pub mod error;
 pub mod hf;
 pub mod preflight;
 pub mod pypi;

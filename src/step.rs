@@ -157,6 +157,11 @@ pub enum StepError {
 }
 
 impl StepError {
+    /// A failure with this typed cause.
+    pub fn cause(e: impl StdError + Send + Sync + 'static) -> StepError {
+        StepError::Failed(Box::new(e))
+    }
+
     /// A failure with this message.
     pub fn failed(message: impl Into<String>) -> StepError {
         StepError::Failed(message.into().into())
@@ -164,22 +169,13 @@ impl StepError {
 
     /// The message with its causes, `top: cause: cause`.
     pub fn describe(&self) -> String {
-        let mut s = self.to_string();
-        let mut cause = self.source();
-        while let Some(c) = cause {
-            s.push_str(": ");
-            s.push_str(&c.to_string());
-            cause = c.source();
-        }
-        s
+        crate::error::describe(self)
     }
 }
 
-/// Errors of the library's inner functions that still speak `anyhow`
-/// (their context chain is kept).
-impl From<anyhow::Error> for StepError {
-    fn from(e: anyhow::Error) -> StepError {
-        StepError::Failed(e.into())
+impl From<crate::error::IoError> for StepError {
+    fn from(e: crate::error::IoError) -> StepError {
+        StepError::cause(e)
     }
 }
 

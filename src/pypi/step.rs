@@ -72,14 +72,15 @@ impl Step for Build {
         }
         // Provisioning may already have changed target/: a failure is a
         // failed step (exit 1), not a preflight problem.
-        let tools = venv::ensure(project, cx.echo).map_err(|e| StepError::Failed(Box::new(e)))?;
+        let tools = venv::ensure(project, cx.echo).map_err(StepError::cause)?;
         cx.reporter.info(&format!(
             "building {} {} from {}",
             package.name,
             package.version.version,
             project.python_dir().display()
         ));
-        let report = build::build(project, package, &tools, cx.redactor(), cx.echo)?;
+        let report = build::build(project, package, &tools, cx.redactor(), cx.echo)
+            .map_err(StepError::cause)?;
         let outcome = Outcome {
             status: Status::Done,
             detail: report
@@ -169,7 +170,8 @@ impl Step for Publish {
             &self.opts,
             cx.env,
             cx.reporter,
-        )?;
+        )
+        .map_err(StepError::cause)?;
         let uploaded = report
             .files
             .iter()

@@ -162,7 +162,7 @@ pub fn preflight(
             None
         }
     };
-    let name = pre.check(build::package(cx.project).map_err(|e| format!("{e:#}")));
+    let name = pre.check(build::package(cx.project));
     let mut all: Vec<&mut dyn Step> = steps
         .iter_mut()
         .map(|s| &mut **s as &mut dyn Step)
@@ -195,7 +195,8 @@ pub fn run(
         ));
         settings.set_runtime("TWINE_PASSWORD", password, true);
         settings.set_runtime("TWINE_USERNAME", Secret::new(rehearse::USER), false);
-        let port = rehearse::free_port().map_err(|e| PreflightError::one(format!("{e:#}")))?;
+        let port =
+            rehearse::free_port().map_err(|e| PreflightError::one(crate::error::describe(&e)))?;
         opts.target = Target::Custom {
             url: format!("http://127.0.0.1:{port}/"),
         };

@@ -17,11 +17,12 @@ use serde::Serialize;
 pub use npm::doctor_tools;
 
 use crate::config::Project;
+use crate::error::IoError;
 use crate::preflight::Preflight;
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::step::StepError;
-use crate::tools::{Child, Output};
+use crate::tools::{Child, ChildError, Output};
 
 /// `cargo xtask setup`: checks Node and installs the pinned vsce and ovsx
 /// into `target/node-tools/` (a no-op when they are there, or when
@@ -141,6 +142,30 @@ pub enum Cause {
     UnknownNamespace,
     /// Anything else.
     Other,
+}
+
+/// Why a vsce/ovsx step failed after its check.
+#[derive(Debug, thiserror::Error)]
+pub enum VsceError {
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// A tool could not be started.
+    #[error(transparent)]
+    Child(#[from] ChildError),
+    /// A tool is missing, or could not be installed or run; the message
+    /// says what to do.
+    #[error("{0}")]
+    Tool(String),
+    /// vsce or ovsx ran and failed: the cause, explained.
+    #[error(transparent)]
+    Failure(#[from] ToolFailure),
+}
+
+impl From<VsceError> for StepError {
+    fn from(e: VsceError) -> StepError {
+        StepError::cause(e)
+    }
 }
 
 /// A failed vsce/ovsx run, explained.

@@ -33,7 +33,7 @@ fn echo(ctx: &Ctx) -> Echo {
 }
 
 fn tools(ctx: &Ctx, project: &release_kit::config::Project) -> anyhow::Result<npm::NodeTools> {
-    npm::ensure(project, &|m| ctx.info(m))
+    Ok(npm::ensure(project, &|m| ctx.info(m))?)
 }
 
 pub fn run_verify(ctx: &Ctx, _args: VerifyArgs) -> anyhow::Result<()> {
