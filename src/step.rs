@@ -18,7 +18,7 @@
 //! [`execute`] runs one checked step the way every standalone command
 //! does: its `$GITHUB_STEP_SUMMARY` entry on success, an `::error`
 //! annotation on failure. `release` composes steps through the same trait
-//! (`crate::release`).
+//! (see the release module).
 
 use std::error::Error as StdError;
 use std::path::PathBuf;
@@ -43,6 +43,16 @@ pub trait Reporter {
     fn warn(&self, msg: &str);
     /// A GitHub Actions workflow command, printed verbatim on stdout.
     fn workflow_command(&self, line: &str);
+}
+
+/// Registers an `::add-mask::` for every form of every secret `redactor`
+/// knows, when running in GitHub Actions, before anything could print
+/// one: the one way masks are registered (the loaded settings at start-up,
+/// a rehearsal's throwaway password, a token read from a file).
+pub fn register_masks(reporter: &dyn Reporter, actions: Option<&Actions>, redactor: &Redactor) {
+    for line in actions.map(|a| a.mask_lines(redactor)).unwrap_or_default() {
+        reporter.workflow_command(&line);
+    }
 }
 
 /// What every step sees: the project, the settings, the process
@@ -249,4 +259,117 @@ pub fn execute(step: &mut dyn Step, cx: &Context<'_>) -> Result<Outcome, StepErr
 pub fn run(step: &mut dyn Step, cx: &Context<'_>) -> Result<Outcome, StepError> {
     check(&mut [&mut *step], cx, Preflight::new())?;
     execute(step, cx)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Lines(RefCell<Vec<String>>);
+
+    impl Reporter for Lines {
+        fn info(&self, m: &str) {
+            self.0.borrow_mut().push(m.to_owned());
+        }
+        fn warn(&self, m: &str) {
+            self.0.borrow_mut().push(m.to_owned());
+        }
+        fn workflow_command(&self, l: &str) {
+            self.0.borrow_mut().push(l.to_owned());
+        }
+    }
+
+    struct One {
+        problem: Option<&'static str>,
+        fails: bool,
+        ran: bool,
+    }
+
+    impl Step for One {
+        fn name(&self) -> &'static str {
+            "one"
+        }
+        fn check(&mut self, _: &Context<'_>, pre: &mut Preflight) {
+            if let Some(p) = self.problem {
+                pre.problem(p);
+            }
+        }
+        fn plan(&self) -> String {
+            "do one".into()
+        }
+        fn run(&mut self, _: &Context<'_>) -> Result<Outcome, StepError> {
+            self.ran = true;
+            if self.fails {
+                Err(StepError::failed("one broke\nfix: x"))
+            } else {
+                Ok(Outcome::new(Status::Done, "done one"))
+            }
+        }
+        fn summary(&self) -> Option<String> {
+            Some("### one\n".into())
+        }
+    }
+
+    fn with_actions(
+        problem: Option<&'static str>,
+        fails: bool,
+    ) -> (One, Result<Outcome, StepError>, String, Vec<String>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = Project::load(tmp.path()).unwrap();
+        let summary = tmp.path().join("summary.md");
+        let summary_s = summary.display().to_string();
+        let env = move |k: &str| match k {
+            "GITHUB_ACTIONS" => Some("true".to_owned()),
+            "GITHUB_STEP_SUMMARY" => Some(summary_s.clone()),
+            _ => None,
+        };
+        let settings = Settings::empty();
+        let lines = Lines::default();
+        let cx = Context {
+            project: &project,
+            settings: &settings,
+            env: &env,
+            reporter: &lines,
+            echo: Echo::Quiet,
+        };
+        let mut step = One {
+            problem,
+            fails,
+            ran: false,
+        };
+        let result = run(&mut step, &cx);
+        let md = std::fs::read_to_string(&summary).unwrap_or_default();
+        (step, result, md, lines.0.into_inner())
+    }
+
+    #[test]
+    fn a_standalone_step_writes_its_summary() {
+        let (step, result, md, lines) = with_actions(None, false);
+        assert!(step.ran);
+        assert_eq!(result.unwrap().detail, "done one");
+        assert_eq!(md, "### one\n");
+        assert!(lines.is_empty(), "{lines:?}");
+    }
+
+    #[test]
+    fn a_failing_step_is_annotated_and_writes_no_summary() {
+        let (_, result, md, lines) = with_actions(None, true);
+        assert!(matches!(result, Err(StepError::Failed(_))));
+        assert_eq!(md, "");
+        assert_eq!(lines, ["::error title=one failed::one broke%0Afix: x"]);
+    }
+
+    #[test]
+    fn a_failing_check_runs_nothing() {
+        let (step, result, md, _) = with_actions(Some("A is missing"), false);
+        assert!(!step.ran);
+        let Err(StepError::Preflight(e)) = result else {
+            panic!("expected a preflight error");
+        };
+        assert_eq!(e.problems[0].message, "A is missing");
+        assert_eq!(md, "");
+    }
 }

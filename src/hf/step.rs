@@ -5,7 +5,7 @@ use super::progress::human;
 use super::{HfEnvironment, ModelSpec, Options, ProgressMode, Report, select_models};
 use crate::preflight::Preflight;
 use crate::settings::Settings;
-use crate::step::{Context, Outcome, Status, Step, StepError};
+use crate::step::{Context, Outcome, Status, Step, StepError, register_masks};
 
 /// Which models, and how to fetch them.
 #[derive(Clone, Debug)]
@@ -101,14 +101,9 @@ impl Step for Prefetch {
         if let Some(token) = &env.token {
             redactor.add(token);
         }
-        if let Some(a) = cx.actions()
-            && env.token.is_some()
-            && env.token_source.as_deref().is_some_and(|s| s.contains('/'))
-        {
+        if env.token.is_some() && env.token_source.as_deref().is_some_and(|s| s.contains('/')) {
             // A token read from a file is unknown to the runner's masking.
-            for line in a.mask_lines(&redactor) {
-                cx.reporter.workflow_command(&line);
-            }
+            register_masks(cx.reporter, cx.actions().as_ref(), &redactor);
         }
         let mut opts = Options::new(env.clone());
         if let Some(n) = self.args.connections {

@@ -209,11 +209,8 @@ pub fn run(
         reporter,
         echo: opts.echo,
     };
-    if let Some(a) = cx.actions() {
-        for line in a.mask_lines(settings.redactor()) {
-            reporter.workflow_command(&line);
-        }
-    }
+    // The rehearsal's throwaway password is new to the runner.
+    crate::step::register_masks(reporter, cx.actions().as_ref(), settings.redactor());
     let steps = compose(project, &opts, rehearsal_port);
     pipeline(&cx, &opts, steps, started, tools_before)
 }

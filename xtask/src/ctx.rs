@@ -96,11 +96,7 @@ impl Ctx {
         }
         // Masks go out before anything could print a secret, whatever the
         // command.
-        if let Some(actions) = release_kit::ci::Actions::detect() {
-            for line in actions.mask_lines(loaded.redactor()) {
-                self.workflow_command(&line);
-            }
-        }
+        release_kit::step::register_masks(self, self.actions().as_ref(), loaded.redactor());
         Ok(self.settings.get_or_init(|| loaded))
     }
 
