@@ -6,8 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use serde::Deserialize;
+
+use crate::preflight::Problem;
 
 /// The configuration file's name.
 pub const FILE_NAME: &str = "release-kit.toml";
@@ -172,15 +173,22 @@ pub struct Project {
 
 impl Project {
     /// Loads the project rooted at `root` (its `release-kit.toml` is optional).
-    pub fn load(root: &Path) -> anyhow::Result<Project> {
+    /// A file that cannot be read or parsed is a preflight [`Problem`].
+    pub fn load(root: &Path) -> Result<Project, Problem> {
         let root = std::path::absolute(root).unwrap_or_else(|_| root.to_owned());
         let file = root.join(FILE_NAME);
         let config = match std::fs::read_to_string(&file) {
-            Ok(text) => toml::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.to_string().trim()))
-                .context("fix the configuration file (see README, \"Configuration\")")?,
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                Problem::new(format!(
+                    "fix the configuration file (see README, \"Configuration\"): {}: {}",
+                    file.display(),
+                    e.to_string().trim()
+                ))
+            })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+            Err(e) => {
+                return Err(Problem::new(format!("cannot read {}: {e}", file.display())));
+            }
         };
         Ok(Project { root, config })
     }

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::tools::{find_on_path, version_of};
+pub use crate::tools::ToolReport;
+use xshell::cmd;
+
+use crate::tools::{captured, find_on_path, probe, shell};
 
 /// How a finding weighs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -25,21 +28,6 @@ pub struct Finding {
     pub level: Level,
     /// What was found (never a value).
     pub message: String,
-}
-
-/// An external tool.
-#[derive(Clone, Debug, Serialize)]
-pub struct ToolReport {
-    /// Its name.
-    pub name: String,
-    /// Where it was found.
-    pub path: Option<PathBuf>,
-    /// Its version line.
-    pub version: Option<String>,
-    /// Which steps use it.
-    pub used_by: String,
-    /// How to get it when missing.
-    pub install: String,
 }
 
 /// The whole report.
@@ -132,33 +120,23 @@ enum GitState {
 }
 
 fn git_status(dir: &Path, name: &str) -> GitState {
-    let Ok(sh) = xshell::Shell::new() else {
-        return GitState::NoGit;
-    };
     if find_on_path("git").is_none() {
         return GitState::NoGit;
     }
+    let Some(sh) = shell() else {
+        return GitState::NoGit;
+    };
     sh.change_dir(dir);
-    let inside = xshell::cmd!(sh, "git rev-parse --is-inside-work-tree")
-        .quiet()
+    let inside = captured(cmd!(sh, "git rev-parse --is-inside-work-tree"))
         .ignore_stderr()
         .read();
     if inside.map(|s| s.trim() != "true").unwrap_or(true) {
         return GitState::NotARepo;
     }
-    let ignored = xshell::cmd!(sh, "git check-ignore -q --no-index {name}")
-        .quiet()
-        .ignore_stderr()
-        .ignore_status()
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let tracked = xshell::cmd!(sh, "git ls-files --error-unmatch {name}")
-        .quiet()
-        .ignore_stderr()
-        .ignore_stdout()
-        .ignore_status()
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let succeeds =
+        |cmd: xshell::Cmd<'_>| captured(cmd).ignore_stdout().ignore_stderr().run().is_ok();
+    let ignored = succeeds(cmd!(sh, "git check-ignore -q --no-index {name}"));
+    let tracked = succeeds(cmd!(sh, "git ls-files --error-unmatch {name}"));
     GitState::Checked { ignored, tracked }
 }
 
@@ -169,19 +147,6 @@ pub fn is_git_ignored(path: &Path) -> Option<bool> {
     match git_status(dir, &name) {
         GitState::Checked { ignored, .. } => Some(ignored),
         _ => None,
-    }
-}
-
-/// A tool looked up on PATH.
-pub fn probe(name: &str, version_args: &[&str], used_by: &str, install: &str) -> ToolReport {
-    let path = find_on_path(name);
-    let version = path.as_deref().and_then(|p| version_of(p, version_args));
-    ToolReport {
-        name: name.into(),
-        path,
-        version,
-        used_by: used_by.into(),
-        install: install.into(),
     }
 }
 

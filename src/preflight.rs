@@ -1,13 +1,99 @@
 //! Up-front checks: every problem a command would meet, found before its
-//! first side effect and reported together (DESIGN rule 2).
+//! first side effect and reported together (ARCHITECTURE.md, "check first,
+//! then act").
+//!
+//! A check records [`Problem`]s into a [`Preflight`]; [`Preflight::finish`]
+//! turns them into a [`PreflightError`] (the CLI exits with code 3). A
+//! check that stands alone returns `Result<_, Problem>` or
+//! `Result<_, PreflightError>`, and [`Preflight::check`] /
+//! [`Preflight::absorb`] collect those.
 
 use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// One thing that stops a command, found before anything changed: what is
+/// wrong, where, and what to do. `file` and `line`, when known, point at
+/// the place to fix (GitHub Actions annotates them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// What is wrong and how to fix it.
+    pub message: String,
+    /// The file to fix.
+    pub file: Option<PathBuf>,
+    /// Its line (1-based).
+    pub line: Option<usize>,
+}
+
+impl Problem {
+    /// A problem with no particular place.
+    pub fn new(message: impl Into<String>) -> Problem {
+        Problem {
+            message: message.into(),
+            file: None,
+            line: None,
+        }
+    }
+
+    /// A problem at `file` (and `line`, when known).
+    pub fn at(
+        message: impl Into<String>,
+        file: impl Into<PathBuf>,
+        line: Option<usize>,
+    ) -> Problem {
+        Problem {
+            message: message.into(),
+            file: Some(file.into()),
+            line,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{}:{line}: {}", file.display(), self.message),
+            (Some(file), None) => write!(f, "{}: {}", file.display(), self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl From<String> for Problem {
+    fn from(message: String) -> Problem {
+        Problem::new(message)
+    }
+}
+
+impl From<&str> for Problem {
+    fn from(message: &str) -> Problem {
+        Problem::new(message)
+    }
+}
 
 /// Problems found before anything was changed. The CLI exits with code 3.
 #[derive(Debug, Default)]
 pub struct PreflightError {
     /// Each problem: what is wrong, where, and what to do.
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+impl PreflightError {
+    /// A single problem.
+    pub fn one(problem: impl Into<Problem>) -> PreflightError {
+        PreflightError {
+            problems: vec![problem.into()],
+        }
+    }
+}
+
+impl From<Problem> for PreflightError {
+    fn from(p: Problem) -> PreflightError {
+        PreflightError::one(p)
+    }
 }
 
 impl fmt::Display for PreflightError {
@@ -19,7 +105,8 @@ impl fmt::Display for PreflightError {
             if n == 1 { "" } else { "s" }
         )?;
         for p in &self.problems {
-            let mut lines = p.lines();
+            let text = p.to_string();
+            let mut lines = text.lines();
             if let Some(first) = lines.next() {
                 writeln!(f, "  - {first}")?;
             }
@@ -36,7 +123,7 @@ impl std::error::Error for PreflightError {}
 /// Collects problems; [`Preflight::finish`] turns them into an error.
 #[derive(Debug, Default)]
 pub struct Preflight {
-    problems: Vec<String>,
+    problems: Vec<Problem>,
 }
 
 impl Preflight {
@@ -46,16 +133,27 @@ impl Preflight {
     }
 
     /// Records a problem.
-    pub fn problem(&mut self, message: impl Into<String>) {
-        self.problems.push(message.into());
+    pub fn problem(&mut self, problem: impl Into<Problem>) {
+        self.problems.push(problem.into());
     }
 
     /// Records the problem of a result, returning its value if any.
-    pub fn check<T, E: fmt::Display>(&mut self, result: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: Into<Problem>>(&mut self, result: Result<T, E>) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
-                self.problem(e.to_string());
+                self.problem(e);
+                None
+            }
+        }
+    }
+
+    /// Records every problem of a result, returning its value if any.
+    pub fn absorb<T>(&mut self, result: Result<T, PreflightError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.problems.extend(e.problems);
                 None
             }
         }
@@ -68,14 +166,21 @@ impl Preflight {
         }
     }
 
-    /// `Ok` when nothing was found, otherwise every problem at once.
+    /// The problems so far.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// `Ok` when nothing was found, otherwise every problem at once (a
+    /// problem two checks both found is reported once).
     pub fn finish(self) -> Result<(), PreflightError> {
-        if self.problems.is_empty() {
+        let mut problems = self.problems;
+        let mut seen = std::collections::HashSet::new();
+        problems.retain(|p| seen.insert(p.to_string()));
+        if problems.is_empty() {
             Ok(())
         } else {
-            Err(PreflightError {
-                problems: self.problems,
-            })
+            Err(PreflightError { problems })
         }
     }
 }
@@ -89,8 +194,13 @@ mod tests {
         let mut p = Preflight::new();
         p.problem("A is missing");
         p.check::<(), _>(Err("B is bad\nfix: do x"));
+        p.problem("A is missing");
+        p.problem(Problem::at("C is off", "f.toml", Some(3)));
         let e = p.finish().unwrap_err().to_string();
-        assert!(e.starts_with("2 problems found before anything was changed:"));
-        assert!(e.contains("  - A is missing\n  - B is bad\n    fix: do x"));
+        assert!(e.starts_with("3 problems found before anything was changed:"));
+        assert!(
+            e.contains("  - A is missing\n  - B is bad\n    fix: do x\n  - f.toml:3: C is off"),
+            "{e}"
+        );
     }
 }

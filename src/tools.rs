@@ -13,7 +13,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
+use serde::Serialize;
 
 use crate::secret::{Redactor, Secret};
 
@@ -47,6 +47,24 @@ pub struct Child {
 enum EnvValue {
     Plain(OsString),
     Secret(Secret),
+}
+
+/// Why a child could not be run (a non-zero exit is not an error: callers
+/// map it to a cause).
+#[derive(Debug, thiserror::Error)]
+pub enum ChildError {
+    /// The program could not be started.
+    #[error("cannot start `{command}`; is it installed? (cargo xtask doctor)")]
+    Start {
+        /// The command line, redacted.
+        command: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Waiting for it failed.
+    #[error("waiting for a child process")]
+    Wait(#[source] std::io::Error),
 }
 
 /// What a finished child left behind, already redacted.
@@ -148,11 +166,8 @@ impl Child {
     fn command(&self) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args).stdin(Stdio::null());
-        for (key, _) in std::env::vars_os() {
-            let Some(key) = key.to_str() else { continue };
-            if is_inherited_secret(key) {
-                cmd.env_remove(key);
-            }
+        for key in inherited_secrets() {
+            cmd.env_remove(key);
         }
         for k in &self.env_remove {
             cmd.env_remove(k);
@@ -171,15 +186,13 @@ impl Child {
 
     /// Runs to completion; output is redacted with `redactor`. A non-zero
     /// exit is not an error here: callers map it to a cause.
-    pub fn run(&self, redactor: &Redactor) -> anyhow::Result<Output> {
+    pub fn run(&self, redactor: &Redactor) -> Result<Output, ChildError> {
         let mut cmd = self.command();
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let started = Instant::now();
-        let mut child = cmd.spawn().with_context(|| {
-            format!(
-                "cannot start `{}`; is it installed? (cargo xtask doctor)",
-                self.display(redactor)
-            )
+        let mut child = cmd.spawn().map_err(|source| ChildError::Start {
+            command: self.display(redactor),
+            source,
         })?;
         let out = child.stdout.take().expect("piped");
         let err = child.stderr.take().expect("piped");
@@ -187,7 +200,7 @@ impl Child {
         let (r1, r2) = (redactor.clone(), redactor.clone());
         let t_out = std::thread::spawn(move || pump(out, &r1, echo));
         let t_err = std::thread::spawn(move || pump(err, &r2, echo));
-        let status = child.wait().context("waiting for a child process")?;
+        let status = child.wait().map_err(ChildError::Wait)?;
         let stdout = t_out.join().unwrap_or_default();
         let stderr = t_err.join().unwrap_or_default();
         IN_CHILDREN.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -207,6 +220,13 @@ impl Child {
         cmd.stdout(log.try_clone()?).stderr(log);
         cmd.spawn()
     }
+}
+
+/// The variables of our own environment that children must not see.
+fn inherited_secrets() -> impl Iterator<Item = String> {
+    std::env::vars_os()
+        .filter_map(|(key, _)| key.into_string().ok())
+        .filter(|key| is_inherited_secret(key))
 }
 
 /// Whether a variable of our own environment is kept from children.
@@ -246,16 +266,61 @@ fn pump(stream: impl Read, redactor: &Redactor, echo: Echo) -> String {
     all
 }
 
+/// An external tool.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToolReport {
+    /// Its name.
+    pub name: String,
+    /// Where it was found.
+    pub path: Option<PathBuf>,
+    /// Its version line.
+    pub version: Option<String>,
+    /// Which steps use it.
+    pub used_by: String,
+    /// How to get it when missing.
+    pub install: String,
+}
+
+/// A tool looked up on PATH.
+pub fn probe(name: &str, version_args: &[&str], used_by: &str, install: &str) -> ToolReport {
+    let path = find_on_path(name);
+    let version = path.as_deref().and_then(|p| version_of(p, version_args));
+    ToolReport {
+        name: name.into(),
+        path,
+        version,
+        used_by: used_by.into(),
+        install: install.into(),
+    }
+}
+
 /// Finds `name` on PATH.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
     which::which(name).ok()
 }
 
+/// A shell for commands run once with their output captured (tool
+/// versions, git queries). Streaming runs with secrets go through
+/// [`Child`] instead.
+///
+/// xshell's traps (PROTOCOLS.md): never `{:?}` a `Shell` or `Cmd` (their
+/// Debug shows env values), and its errors quote the whole argv: no secret
+/// may ever be in a `cmd!` argv, and none is (only paths, flags, names).
+pub fn shell() -> Option<xshell::Shell> {
+    xshell::Shell::new().ok()
+}
+
+/// A captured command, made quiet (no `$ cmd` echo on stderr) and given
+/// the same scrubbed environment as a [`Child`]: no inherited secret.
+pub fn captured(cmd: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
+    inherited_secrets().fold(cmd.quiet(), |cmd, key| cmd.env_remove(key))
+}
+
 /// The first line of `program --version` (or other args), if it runs.
 pub fn version_of(program: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
+    let sh = shell()?;
+    let out = captured(xshell::cmd!(sh, "{program} {args...}"))
+        .ignore_status()
         .output()
         .ok()?;
     let text = if out.stdout.is_empty() {
@@ -305,6 +370,20 @@ mod tests {
             .run(&Redactor::new())
             .unwrap();
         assert_eq!(out.stdout.trim(), "none explicit-value");
+    }
+
+    #[test]
+    fn captured_commands_get_no_inherited_secret() {
+        // SAFETY: no other thread of this test reads the variable.
+        unsafe { std::env::set_var("RK_TEST_CAPTURED_TOKEN", "CANARY-captured-1") };
+        let sh = shell().unwrap();
+        let script = "echo ${RK_TEST_CAPTURED_TOKEN:-none}";
+        let out = captured(xshell::cmd!(sh, "sh -c {script}")).read().unwrap();
+        assert_eq!(out, "none");
+        assert_eq!(
+            version_of(Path::new("sh"), &["-c", "echo v1.2 >&2"]).as_deref(),
+            Some("v1.2")
+        );
     }
 
     #[test]

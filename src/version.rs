@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
+use crate::preflight::Problem;
 
 /// A version and where it was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,31 +28,29 @@ impl std::fmt::Display for VersionAt {
     }
 }
 
-/// `[project] version` of `dir/pyproject.toml` (PEP 621, static).
-pub fn pyproject(dir: &Path) -> anyhow::Result<VersionAt> {
+/// `[project] version` of `dir/pyproject.toml` (PEP 621, static). A file
+/// that cannot be read, or holds no static version, is a [`Problem`].
+pub fn pyproject(dir: &Path) -> Result<VersionAt, Problem> {
     let file = dir.join("pyproject.toml");
-    let text = std::fs::read_to_string(&file).with_context(|| {
-        format!(
-            "cannot read {}; is [python] path in release-kit.toml right?",
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        Problem::new(format!(
+            "cannot read {}; is [python] path in release-kit.toml right?: {e}",
             file.display()
-        )
+        ))
     })?;
     let doc: toml::Table = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.to_string().trim()))?;
-    let project = doc
-        .get("project")
-        .and_then(|p| p.as_table())
-        .with_context(|| {
-            format!(
-                "{}: no [project] table (PEP 621 metadata is required)",
-                file.display()
-            )
-        })?;
+        .map_err(|e| Problem::new(format!("{}: {}", file.display(), e.to_string().trim())))?;
+    let Some(project) = doc.get("project").and_then(|p| p.as_table()) else {
+        return Err(Problem::new(format!(
+            "{}: no [project] table (PEP 621 metadata is required)",
+            file.display()
+        )));
+    };
     let Some(version) = project.get("version").and_then(|v| v.as_str()) else {
-        bail!(
+        return Err(Problem::new(format!(
             "{}: [project] has no static `version`; set `version = \"X.Y.Z\"` (dynamic versions are not supported)",
             file.display()
-        );
+        )));
     };
     let line = line_of(&text, |l| {
         let l = l.trim_start();
@@ -61,19 +59,6 @@ pub fn pyproject(dir: &Path) -> anyhow::Result<VersionAt> {
     Ok(VersionAt {
         version: version.to_owned(),
         file,
-        line,
-    })
-}
-
-/// `version` of `dir/package.json` (read as the extension's manifest).
-pub fn package_json(dir: &Path) -> anyhow::Result<VersionAt> {
-    let manifest = crate::vscode::manifest::Manifest::read(dir)?;
-    let (Some(version), Some(line)) = (manifest.version.clone(), manifest.line("version")) else {
-        bail!("{}: no \"version\" field", manifest.file.display());
-    };
-    Ok(VersionAt {
-        version,
-        file: manifest.file,
         line,
     })
 }
@@ -95,15 +80,8 @@ mod tests {
             "[build-system]\nrequires = []\n\n[project]\nname = \"x\"\nversion = \"1.2.3\"\n",
         )
         .unwrap();
-        std::fs::write(
-            tmp.path().join("package.json"),
-            "{\n  \"name\": \"x\",\n  \"version\": \"1.2.4\"\n}\n",
-        )
-        .unwrap();
         let py = pyproject(tmp.path()).unwrap();
         assert_eq!((py.version.as_str(), py.line), ("1.2.3", 6));
-        let js = package_json(tmp.path()).unwrap();
-        assert_eq!((js.version.as_str(), js.line), ("1.2.4", 3));
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod download;
 pub mod error;
 pub mod filter;
 pub mod progress;
+pub mod step;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,8 +35,9 @@ pub use filter::Filter;
 pub use progress::ProgressMode;
 
 use crate::config::{ModelConfig, Project};
-use crate::doctor::ToolReport;
+use crate::preflight::{PreflightError, Problem};
 use crate::secret::Secret;
+use crate::tools::ToolReport;
 use download::{Fetched, FileJob, Shared};
 use progress::Progress;
 
@@ -57,16 +59,16 @@ pub struct ModelSpec {
 
 impl ModelSpec {
     /// Parses `ORG/NAME[@REV]` (revision `main` by default).
-    pub fn parse(spec: &str) -> Result<ModelSpec, String> {
+    pub fn parse(spec: &str) -> Result<ModelSpec, Problem> {
         let (repo, revision) = match spec.split_once('@') {
             Some((r, rev)) => (r, rev),
             None => (spec, "main"),
         };
-        check_repo_id(repo).map_err(|e| format!("--model {spec}: {e}"))?;
+        check_repo_id(repo).map_err(|e| Problem::new(format!("--model {spec}: {e}")))?;
         if revision.trim().is_empty() {
-            return Err(format!(
+            return Err(Problem::new(format!(
                 "--model {spec}: empty revision after @; write ORG/NAME@REV (a branch, tag or commit) or drop the @"
-            ));
+            )));
         }
         Ok(ModelSpec {
             repo: repo.to_owned(),
@@ -77,9 +79,13 @@ impl ModelSpec {
     }
 
     /// A `[[hf.models]]` entry of release-kit.toml.
-    pub fn from_config(m: &ModelConfig) -> Result<ModelSpec, String> {
-        check_repo_id(&m.repo)
-            .map_err(|e| format!("release-kit.toml [[hf.models]] repo = \"{}\": {e}", m.repo))?;
+    pub fn from_config(m: &ModelConfig) -> Result<ModelSpec, Problem> {
+        check_repo_id(&m.repo).map_err(|e| {
+            Problem::new(format!(
+                "release-kit.toml [[hf.models]] repo = \"{}\": {e}",
+                m.repo
+            ))
+        })?;
         Ok(ModelSpec {
             repo: m.repo.clone(),
             revision: m
@@ -99,7 +105,7 @@ impl ModelSpec {
 
 /// The Hub's rules for a repository id, so that a typo fails before any
 /// request.
-pub fn check_repo_id(repo: &str) -> Result<(), String> {
+pub fn check_repo_id(repo: &str) -> Result<(), Problem> {
     let parts: Vec<&str> = repo.split('/').collect();
     let ok_part = |p: &str| {
         !p.is_empty()
@@ -112,10 +118,9 @@ pub fn check_repo_id(repo: &str) -> Result<(), String> {
             && !p.ends_with(['-', '.'])
     };
     if parts.len() != 2 || !parts.iter().all(|p| ok_part(p)) {
-        return Err(
-            "not a model id: write ORG/NAME with letters, digits, '-', '_' and '.' (e.g. sentence-transformers/all-MiniLM-L6-v2)"
-                .into(),
-        );
+        return Err(Problem::new(
+            "not a model id: write ORG/NAME with letters, digits, '-', '_' and '.' (e.g. sentence-transformers/all-MiniLM-L6-v2)",
+        ));
     }
     Ok(())
 }
@@ -128,7 +133,7 @@ pub fn select_models(
     cli_models: &[String],
     include: &[String],
     exclude: &[String],
-) -> Result<Vec<ModelSpec>, Vec<String>> {
+) -> Result<Vec<ModelSpec>, PreflightError> {
     let mut problems = Vec::new();
     let mut models: Vec<ModelSpec> = if cli_models.is_empty() {
         project
@@ -153,15 +158,14 @@ pub fn select_models(
         }
     }
     if models.is_empty() && problems.is_empty() {
-        problems.push(
-            "no model to fetch: add [[hf.models]] entries to release-kit.toml or pass --model ORG/NAME"
-                .into(),
-        );
+        problems.push(Problem::new(
+            "no model to fetch: add [[hf.models]] entries to release-kit.toml or pass --model ORG/NAME",
+        ));
     }
     if problems.is_empty() {
         Ok(models)
     } else {
-        Err(problems)
+        Err(PreflightError { problems })
     }
 }
 
@@ -183,14 +187,16 @@ pub struct HfEnvironment {
 impl HfEnvironment {
     /// Reads the environment through `get` (the process environment and
     /// `.env`). Errors are problems for the preflight.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<HfEnvironment, Vec<String>> {
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<HfEnvironment, PreflightError> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let mut problems = Vec::new();
         let endpoint = get("HF_ENDPOINT")
             .map(|e| e.trim().trim_end_matches('/').to_owned())
             .unwrap_or_else(|| DEFAULT_ENDPOINT.into());
         if let Err(e) = api::check_endpoint(&endpoint) {
-            problems.push(e);
+            problems.push(Problem::new(e));
         }
         let mut token_source = None;
         let mut token = None;
@@ -226,7 +232,7 @@ impl HfEnvironment {
                 offline,
             })
         } else {
-            Err(problems)
+            Err(PreflightError { problems })
         }
     }
 }
@@ -684,6 +690,6 @@ mod tests {
         assert_eq!((m[0].repo.as_str(), m[0].revision.as_str()), ("a/b", "v2"));
         assert_eq!(m[0].exclude, vec!["*.bin"]);
         let errs = select_models(&project, &["bad".into(), "x/y@".into()], &[], &[]).unwrap_err();
-        assert_eq!(errs.len(), 2);
+        assert_eq!(errs.problems.len(), 2);
     }
 }

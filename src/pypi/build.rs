@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
 use serde::Serialize;
 use sha2::Digest as _;
 
@@ -14,9 +13,10 @@ use super::index::hex;
 use super::token::normalize;
 use super::venv::Tools;
 use crate::config::Project;
-use crate::preflight::Preflight;
+use crate::error::{IoContext as _, IoError, cannot};
+use crate::preflight::{Preflight, Problem};
 use crate::secret::Redactor;
-use crate::tools::{Echo, tail};
+use crate::tools::{ChildError, Echo, tail};
 use crate::version::{self, VersionAt};
 
 /// The package's name and version, from `pyproject.toml`.
@@ -28,23 +28,79 @@ pub struct Package {
     pub version: VersionAt,
 }
 
+/// Why a build, or reading `dist/`, failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A file or folder could not be read or written.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// A file of `dist/` whose name is not a distribution's.
+    #[error("{0} is not a distribution file name")]
+    NotADistribution(String),
+    /// A tool could not be started.
+    #[error(transparent)]
+    Child(#[from] ChildError),
+    /// `python -m build` failed.
+    #[error(
+        "`{command}` failed (exit {code}):\n{output}\nfix the package so that `python -m build` succeeds in {}",
+        dir.display()
+    )]
+    Backend {
+        /// The command line, redacted.
+        command: String,
+        /// Its exit code (-1: killed).
+        code: i32,
+        /// Its last lines, redacted.
+        output: String,
+        /// The package folder.
+        dir: PathBuf,
+    },
+    /// The build produced no file named after the package.
+    #[error(
+        "python -m build produced no file named after {package} in {}; does [project] name match?",
+        dir.display()
+    )]
+    NoFiles {
+        /// The package name.
+        package: String,
+        /// Where the build wrote.
+        dir: PathBuf,
+    },
+    /// `twine check --strict` refused the files.
+    #[error(
+        "twine check --strict refused the build:\n{output}\nfix the metadata in {} (README format, license, classifiers)",
+        file.display()
+    )]
+    TwineCheck {
+        /// twine's last lines, redacted.
+        output: String,
+        /// pyproject.toml.
+        file: PathBuf,
+    },
+}
+
 /// Reads `[project] name` and `version` of the configured Python project.
-pub fn package(project: &Project) -> anyhow::Result<Package> {
+pub fn package(project: &Project) -> Result<Package, Problem> {
     let dir = project.python_dir();
     let version = version::pyproject(&dir)?;
     let text = std::fs::read_to_string(&version.file)
-        .with_context(|| format!("cannot read {}", version.file.display()))?;
-    let doc: toml::Table = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {}", version.file.display(), e.to_string().trim()))?;
+        .map_err(|e| Problem::new(format!("cannot read {}: {e}", version.file.display())))?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| {
+        Problem::new(format!(
+            "{}: {}",
+            version.file.display(),
+            e.to_string().trim()
+        ))
+    })?;
     let Some(name) = doc
         .get("project")
         .and_then(|p| p.get("name"))
         .and_then(|n| n.as_str())
     else {
-        bail!(
+        return Err(Problem::new(format!(
             "{}: [project] has no `name`; add `name = \"your-package\"`",
             version.file.display()
-        );
+        )));
     };
     Ok(Package {
         name: name.to_owned(),
@@ -93,14 +149,14 @@ pub fn parse_filename(name: &str) -> Option<(String, String, Kind)> {
 }
 
 /// Reads a file's size and sha256.
-pub fn describe_file(path: &Path) -> anyhow::Result<DistFile> {
+pub fn describe_file(path: &Path) -> Result<DistFile, BuildError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let (_, version, kind) =
-        parse_filename(&name).with_context(|| format!("{name} is not a distribution file name"))?;
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        parse_filename(&name).ok_or_else(|| BuildError::NotADistribution(name.clone()))?;
+    let bytes = std::fs::read(path).io_context(cannot("read", path))?;
     Ok(DistFile {
         path: path.to_owned(),
         name,
@@ -112,15 +168,15 @@ pub fn describe_file(path: &Path) -> anyhow::Result<DistFile> {
 }
 
 /// The files of `package` in `dir` (any version), sorted by name.
-pub fn package_files(dir: &Path, package: &str) -> anyhow::Result<Vec<PathBuf>> {
+pub fn package_files(dir: &Path, package: &str) -> Result<Vec<PathBuf>, IoError> {
     let mut out = Vec::new();
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+        Err(e) => return Err(e).io_context(cannot("read", dir)),
     };
     for entry in entries {
-        let entry = entry?;
+        let entry = entry.io_context(cannot("read", dir))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if parse_filename(&name).is_some_and(|(p, _, _)| p == normalize(package)) {
             out.push(entry.path());
@@ -136,7 +192,7 @@ pub fn release_files(
     dir: &Path,
     package: &Package,
     pre: &mut Preflight,
-) -> anyhow::Result<Vec<DistFile>> {
+) -> Result<Vec<DistFile>, BuildError> {
     let version = &package.version.version;
     let paths = package_files(dir, &package.name)?;
     let build_hint = "run `cargo xtask build` (it cleans stale files)";
@@ -189,16 +245,16 @@ fn normalize_version(v: &str) -> String {
 }
 
 /// The tag check for a tagged CI run: `v1.2.3` or `1.2.3` for version 1.2.3.
-pub fn check_tag(tag: &str, version: &VersionAt) -> Result<(), String> {
+pub fn check_tag(tag: &str, version: &VersionAt) -> Result<(), Problem> {
     let bare = tag.strip_prefix('v').unwrap_or(tag);
     if bare == version.version {
         Ok(())
     } else {
-        Err(format!(
+        Err(Problem::new(format!(
             "the tag {tag} does not match the package version {version}; \
              set version = \"{bare}\" there, or tag v{} instead",
             version.version
-        ))
+        )))
     }
 }
 
@@ -215,36 +271,42 @@ pub struct BuildReport {
     pub removed: Vec<String>,
 }
 
-/// Everything `build` needs, checked without side effects.
-pub fn preflight(project: &Project, tag: Option<&str>) -> (Preflight, Option<Package>) {
-    let mut pre = Preflight::new();
-    let pkg = pre.check(package(project).map_err(|e| format!("{e:#}")));
+/// Everything `build` needs, checked without side effects; problems go to
+/// `pre`. `tag` is the git tag being built (CI), if any.
+pub fn preflight(project: &Project, tag: Option<&str>, pre: &mut Preflight) -> Option<Package> {
+    let pkg = pre.check(package(project));
     if let (Some(tag), Some(pkg)) = (tag, &pkg) {
         pre.check(check_tag(tag, &pkg.version));
     }
     for e in super::venv::check(project) {
         pre.problem(e.to_string());
     }
-    (pre, pkg)
+    let dist = project.dist_dir();
+    if dist.exists() && !dist.is_dir() {
+        pre.problem(format!(
+            "{}: exists and is not a folder; remove it or set [python] dist",
+            dist.display()
+        ));
+    }
+    pkg
 }
 
 /// `SOURCE_DATE_EPOCH` for a reproducible build: the one already set, else
 /// the time of the last commit touching the package. A rebuild after a
 /// half-finished release then has the same bytes (and sha256) as the files
 /// already uploaded, so the re-run skips them instead of failing.
-fn source_date_epoch(python_dir: &Path, redactor: &Redactor) -> Option<String> {
+fn source_date_epoch(python_dir: &Path) -> Option<String> {
     if let Ok(v) = std::env::var("SOURCE_DATE_EPOCH") {
         return Some(v);
     }
-    let out = crate::tools::Child::new("git")
-        .arg("-C")
-        .arg(python_dir)
-        .args(["log", "-1", "--format=%ct", "--", "."])
-        .run(redactor)
+    let sh = crate::tools::shell()?;
+    sh.change_dir(python_dir);
+    let out = crate::tools::captured(xshell::cmd!(sh, "git log -1 --format=%ct -- ."))
+        .ignore_stderr()
+        .read()
         .ok()?;
-    let t = out.stdout.trim();
-    (out.status.success() && !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| t.to_owned())
+    let t = out.trim();
+    (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.to_owned())
 }
 
 /// Builds, checks, and moves the files into `dist/`.
@@ -254,17 +316,17 @@ pub fn build(
     tools: &Tools,
     redactor: &Redactor,
     echo: Echo,
-) -> anyhow::Result<BuildReport> {
+) -> Result<BuildReport, BuildError> {
     let dist = project.dist_dir();
-    std::fs::create_dir_all(&dist).with_context(|| format!("cannot create {}", dist.display()))?;
+    std::fs::create_dir_all(&dist).io_context(cannot("create", &dist))?;
     // Next to dist/ so the final rename stays on one filesystem.
     let staging = tempfile::Builder::new()
         .prefix(".build-")
         .tempdir_in(&dist)
-        .with_context(|| format!("cannot create a staging folder in {}", dist.display()))?;
+        .io_context(cannot("create a staging folder in", &dist))?;
     let requires = super::wheelhouse::build_requires(&project.python_dir());
     let wheelhouse = super::wheelhouse::ensure(project, tools, &requires, redactor, echo);
-    let epoch = source_date_epoch(&project.python_dir(), redactor);
+    let epoch = source_date_epoch(&project.python_dir());
     let command = || {
         let child = tools
             .build()
@@ -291,21 +353,19 @@ pub fn build(
         out = command().run(redactor)?;
     }
     if !out.status.success() {
-        bail!(
-            "`{}` failed (exit {}):\n{}\nfix the package so that `python -m build` succeeds in {}",
-            child.display(redactor),
-            out.status.code().unwrap_or(-1),
-            tail(&out.combined(), 20),
-            project.python_dir().display()
-        );
+        return Err(BuildError::Backend {
+            command: child.display(redactor),
+            code: out.status.code().unwrap_or(-1),
+            output: tail(&out.combined(), 20),
+            dir: project.python_dir(),
+        });
     }
     let built = package_files(staging.path(), &package.name)?;
     if built.is_empty() {
-        bail!(
-            "python -m build produced no file named after {} in {}; does [project] name match?",
-            package.name,
-            staging.path().display()
-        );
+        return Err(BuildError::NoFiles {
+            package: package.name.clone(),
+            dir: staging.path().to_owned(),
+        });
     }
     let check = tools
         .twine()
@@ -314,18 +374,16 @@ pub fn build(
         .echo(echo);
     let out = check.run(redactor)?;
     if !out.status.success() {
-        bail!(
-            "twine check --strict refused the build:\n{}\nfix the metadata in {} (README format, license, classifiers)",
-            tail(&out.combined(), 20),
-            package.version.file.display()
-        );
+        return Err(BuildError::TwineCheck {
+            output: tail(&out.combined(), 20),
+            file: package.version.file.clone(),
+        });
     }
     let mut removed = Vec::new();
     let built_names: Vec<_> = built.iter().filter_map(|p| p.file_name()).collect();
     for old in package_files(&dist, &package.name)? {
         if !built_names.contains(&old.file_name().unwrap_or_default()) {
-            std::fs::remove_file(&old)
-                .with_context(|| format!("cannot remove the stale {}", old.display()))?;
+            std::fs::remove_file(&old).io_context(cannot("remove the stale", &old))?;
             removed.push(
                 old.file_name()
                     .unwrap_or_default()
@@ -338,7 +396,7 @@ pub fn build(
     for src in built {
         let dst = dist.join(src.file_name().unwrap_or_default());
         std::fs::rename(&src, &dst)
-            .with_context(|| format!("cannot move {} to {}", src.display(), dst.display()))?;
+            .io_context(|| format!("cannot move {} to {}", src.display(), dst.display()))?;
         files.push(describe_file(&dst)?);
     }
     files.sort_by_key(|f| (f.kind == Kind::Wheel, f.name.clone()));
@@ -377,7 +435,7 @@ mod tests {
         };
         assert!(check_tag("v0.1.0", &v).is_ok());
         assert!(check_tag("0.1.0", &v).is_ok());
-        let e = check_tag("v0.2.0", &v).unwrap_err();
+        let e = check_tag("v0.2.0", &v).unwrap_err().message;
         assert!(
             e.contains("pyproject.toml:7") && e.contains("tag v0.1.0"),
             "{e}"

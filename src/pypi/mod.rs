@@ -10,6 +10,7 @@ pub mod build;
 pub mod index;
 pub mod oidc;
 pub mod publish;
+pub mod step;
 pub mod token;
 pub mod upload;
 pub mod venv;

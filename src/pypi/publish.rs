@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use anyhow::anyhow;
 use serde::Serialize;
 
 use super::Target;
@@ -26,6 +25,7 @@ use crate::net::RetryPolicy;
 use crate::preflight::{Preflight, PreflightError};
 use crate::secret::{Redactor, Secret};
 use crate::settings::Settings;
+use crate::step::Reporter;
 use crate::tools::Echo;
 
 /// What the user asked for.
@@ -137,14 +137,14 @@ pub fn prepare(
         ));
     }
 
-    let package = pre.check(build::package(project).map_err(|e| format!("{e:#}")));
+    let package = pre.check(build::package(project));
     let mut files = Vec::new();
     if let Some(pkg) = &package
         && !opts.dist_pending
     {
         match build::release_files(&project.dist_dir(), pkg, &mut pre) {
             Ok(f) => files = f,
-            Err(e) => pre.problem(format!("{e:#}")),
+            Err(e) => pre.problem(crate::error::describe(&e)),
         }
     }
     for e in venv::check(project) {
@@ -280,16 +280,38 @@ pub struct PublishReport {
     pub files: Vec<FileOutcome>,
 }
 
-/// Where `run` reports progress. Messages are already redacted, except
-/// [`Reporter::workflow_command`] lines, which must reach stdout verbatim
-/// (an `::add-mask::` line masked by us would register the mask itself).
-pub trait Reporter {
-    /// A progress line.
-    fn info(&self, msg: &str);
-    /// A warning.
-    fn warn(&self, msg: &str);
-    /// A GitHub Actions workflow command, printed verbatim on stdout.
-    fn workflow_command(&self, line: &str);
+/// Why a publish failed after its check. Messages that may quote a
+/// server's answer are already redacted (with the minted token too).
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The upload tools could not be provisioned.
+    #[error(transparent)]
+    Tools(#[from] venv::ToolsError),
+    /// The password variable was there at the check and is not now.
+    #[error("{0} vanished between the check and the upload")]
+    Vanished(&'static str),
+    /// Minting a token by trusted publishing failed.
+    #[error("{0}")]
+    TrustedPublishing(String),
+    /// The index could not say which files it has.
+    #[error("{0}")]
+    Index(String),
+    /// The index holds files of these names with other content.
+    #[error(
+        "{}\nan index never lets a published file be replaced: bump the version in {version} \
+         and run `cargo xtask build` again (or, if these are the files you meant, \
+         restore them from the release that published them)",
+        conflicts.join("\n")
+    )]
+    Conflict {
+        /// One line per file.
+        conflicts: Vec<String>,
+        /// The version and where it is set.
+        version: String,
+    },
+    /// twine's upload failed (with what to do).
+    #[error("{0}")]
+    Upload(String),
 }
 
 /// Runs the publish after [`prepare`]: tools, credential, index query,
@@ -302,7 +324,7 @@ pub fn run(
     opts: &PublishOptions,
     env: &dyn Fn(&str) -> Option<String>,
     reporter: &dyn Reporter,
-) -> anyhow::Result<PublishReport> {
+) -> Result<PublishReport, PublishError> {
     let mut redactor: Redactor = settings.redactor().clone();
     let actions = Actions::from_env(env);
     let target = &opts.target;
@@ -312,7 +334,7 @@ pub fn run(
     let tools = if opts.dry_run {
         None
     } else {
-        Some(venv::ensure(project, opts.echo).map_err(|e| anyhow!("{e}"))?)
+        Some(venv::ensure(project, opts.echo)?)
     };
     let client = crate::net::Blocking::new().map_err(|e| anyhow!("{e}"))?;
 
@@ -321,7 +343,7 @@ pub fn run(
             settings
                 .explicit(var)
                 .cloned()
-                .ok_or_else(|| anyhow!("{var} vanished between the check and the upload"))?,
+                .ok_or(PublishError::Vanished(var))?,
             (*var).to_owned(),
         ),
         Credential::TrustedPublishing(_) if opts.dry_run => {
@@ -358,7 +380,9 @@ pub fn run(
                 redactor.add(jwt);
             };
             let minted = oidc::exchange(&client, &base, source, opts.policy, &context, &mut mask)
-                .map_err(|e| anyhow!("{}", redactor.redact(&e.to_string())))?;
+                .map_err(|e| {
+                PublishError::TrustedPublishing(redactor.redact(&e.to_string()))
+            })?;
             // Masked before anything else can print it.
             let mut only = Redactor::new();
             only.add(&minted.token);
@@ -406,7 +430,7 @@ pub fn run(
             &names,
             opts.policy,
         )
-        .map_err(|e| anyhow!("{}", redactor.redact(&e.to_string())))?;
+        .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?;
         let mut conflicts = Vec::new();
         let mut todo: Vec<&DistFile> = Vec::new();
         for f in &prepared.files {
@@ -423,13 +447,10 @@ pub fn run(
             }
         }
         if !conflicts.is_empty() {
-            return Err(anyhow!(
-                "{}\nan index never lets a published file be replaced: bump the version in {} \
-                 and run `cargo xtask build` again (or, if these are the files you meant, \
-                 restore them from the release that published them)",
-                conflicts.join("\n"),
-                prepared.package.version
-            ));
+            return Err(PublishError::Conflict {
+                conflicts,
+                version: prepared.package.version.to_string(),
+            });
         }
         let report = |attempts: u32| PublishReport {
             target: target.label(),
@@ -494,7 +515,11 @@ pub fn run(
                 ));
                 sleep(wait);
             }
-            Err(e) => return Err(anyhow!("{}", redactor.redact(&upload_error(&e, target)))),
+            Err(e) => {
+                return Err(PublishError::Upload(
+                    redactor.redact(&upload_error(&e, target)),
+                ));
+            }
         }
     }
 }

@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Project;
-use crate::doctor::ToolReport;
 use crate::secret::Redactor;
+use crate::tools::ToolReport;
 use crate::tools::{Child, Echo, find_on_path, tail, version_of};
 
 /// The pinned packages of the managed environment.
@@ -205,15 +205,17 @@ pub fn check(project: &Project) -> Vec<ToolsError> {
 
 /// True when `python` can import `module` (no side effect).
 fn has_module(python: &Path, module: &str) -> bool {
-    Child::new(python)
-        .args([
-            "-c",
-            &format!(
-                "import importlib.util, sys; sys.exit(importlib.util.find_spec({module:?}) is None)"
-            ),
-        ])
-        .run(&crate::secret::Redactor::new())
-        .is_ok_and(|out| out.status.success())
+    let Some(sh) = crate::tools::shell() else {
+        return false;
+    };
+    let code = format!(
+        "import importlib.util, sys; sys.exit(importlib.util.find_spec({module:?}) is None)"
+    );
+    crate::tools::captured(xshell::cmd!(sh, "{python} -c {code}"))
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
 }
 
 /// The tools, provisioning the managed environment first when needed.
@@ -361,7 +363,7 @@ pub fn doctor_tools(project: &Project) -> Vec<ToolReport> {
                 used_by: "build".into(),
                 install: "python3 -m pip install build==1.6.1 (use-path-tools is on)".into(),
             },
-            crate::doctor::probe(
+            crate::tools::probe(
                 "twine",
                 &["--version"],
                 "build (check), publish",

@@ -1,8 +1,13 @@
-//! The release pipeline: plan the steps from the configuration, check
-//! everything every step needs before the first side effect (DESIGN rule
-//! 2), run the steps in order, and summarise. A failed release says what
-//! was done and what was not; running it again is safe, because each step
-//! skips what is already there (DESIGN rule 3).
+//! The release pipeline: compose the steps from the configuration, check
+//! everything every step needs before the first side effect, run the steps
+//! in order, and summarise. A failed release says what was done and what
+//! was not; running it again is safe, because each step skips what is
+//! already there (ARCHITECTURE.md).
+//!
+//! The pipeline knows the steps only through [`Step`]: it checks them all
+//! into one [`Preflight`], prints their plans, runs them, and tabulates
+//! their outcomes. The one check of its own is that every place names the
+//! same version ([`versions`]).
 //!
 //! `--rehearse` runs the whole pipeline against a local pypiserver with a
 //! throwaway password, installs the package from it into a fresh virtual
@@ -21,12 +26,13 @@ use serde::Serialize;
 use crate::ci::{self, Actions};
 use crate::config::Project;
 use crate::preflight::{Preflight, PreflightError};
-use crate::pypi::publish::{self as pypi_publish, PublishOptions, Reporter};
-use crate::pypi::{Target, build, venv};
+use crate::pypi::publish::PublishOptions;
+use crate::pypi::{Target, build};
 use crate::secret::Secret;
 use crate::settings::Settings;
+use crate::step::{Context, Reporter, Step};
 use crate::tools::{Echo, time_in_tools};
-use crate::vscode;
+use crate::{hf, pypi, vscode};
 pub use summary::{Status, StepReport};
 
 /// How the release runs.
@@ -52,50 +58,6 @@ pub struct ReleaseOptions {
     pub echo: Echo,
     /// Trusted publishing base URL override.
     pub oidc_url: Option<String>,
-}
-
-/// A step of the pipeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StepKind {
-    /// sdist + wheel, twine check.
-    Build,
-    /// The `.vsix`.
-    VscePackage,
-    /// Rehearsal: start the local index.
-    LocalIndex,
-    /// Upload to the index.
-    Publish,
-    /// Rehearsal: install from the local index and import.
-    InstallCheck,
-    /// The extension to the Marketplace (and Open VSX).
-    VscePublish,
-    /// Models into the Hugging Face cache (`[release] prefetch-models`).
-    HfPrefetch,
-}
-
-impl StepKind {
-    /// Its name in tables and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            StepKind::Build => "build",
-            StepKind::VscePackage => "vsce-package",
-            StepKind::LocalIndex => "local-index",
-            StepKind::Publish => "publish",
-            StepKind::InstallCheck => "install-check",
-            StepKind::VscePublish => "vsce-publish",
-            StepKind::HfPrefetch => "hf-prefetch",
-        }
-    }
-}
-
-/// One planned step.
-#[derive(Clone, Debug, Serialize)]
-pub struct PlannedStep {
-    /// Which.
-    pub step: StepKind,
-    /// What it will do.
-    pub what: String,
 }
 
 /// The outcome of a release (also of a failed one).
@@ -135,173 +97,81 @@ pub enum ReleaseError {
     },
 }
 
-/// The plan for `project`.
-pub fn plan(
+/// The steps of a release of `project`, in order. A rehearsal's steps
+/// share the local index, started on `rehearsal_port` (the port of
+/// `opts.target`).
+pub fn compose(
     project: &Project,
     opts: &ReleaseOptions,
-    name: &str,
-    version: &str,
-) -> Vec<PlannedStep> {
-    let mut steps = vec![PlannedStep {
-        step: StepKind::Build,
-        what: format!(
-            "sdist and wheel of {name} {version} into {} (python -m build), twine check --strict",
-            project.dist_dir().display()
-        ),
-    }];
+    rehearsal_port: u16,
+) -> Vec<Box<dyn Step>> {
     let ext = project.config.vscode.enabled;
+    // The release checks the tag itself (`versions`), for every part.
+    let mut steps: Vec<Box<dyn Step>> = vec![Box::new(pypi::step::Build::new(None))];
     if ext {
-        steps.push(PlannedStep {
-            step: StepKind::VscePackage,
-            what: format!(
-                "{} -> {}/<name>-{version}.vsix (vsce package)",
-                project.vscode_dir().display(),
-                project.dist_dir().display()
-            ),
-        });
+        steps.push(Box::new(vscode::step::Package::new(false)));
     }
+    let mut publish = PublishOptions::new(opts.target.clone());
+    publish.echo = opts.echo;
+    publish.oidc_url = opts.oidc_url.clone();
+    publish.dist_pending = true;
     if opts.mode == Mode::Rehearse {
-        steps.push(PlannedStep {
-            step: StepKind::LocalIndex,
-            what: "start pypiserver on 127.0.0.1 with a throwaway password".into(),
-        });
-        steps.push(PlannedStep {
-            step: StepKind::Publish,
-            what: "upload to the local index with twine, skipping files already there".into(),
-        });
-        steps.push(PlannedStep {
-            step: StepKind::InstallCheck,
-            what: format!("pip install {name}=={version} from the local index into a fresh venv, then import it"),
-        });
+        let index = rehearse::SharedIndex::default();
+        steps.push(Box::new(rehearse::StartIndex::new(
+            rehearsal_port,
+            index.clone(),
+        )));
+        steps.push(Box::new(pypi::step::Publish::new(publish)));
+        steps.push(Box::new(rehearse::InstallCheck::new(index)));
     } else {
-        steps.push(PlannedStep {
-            step: StepKind::Publish,
-            what: format!(
-                "upload to {} with twine, skipping files already there",
-                opts.target.label()
-            ),
-        });
+        steps.push(Box::new(pypi::step::Publish::new(publish)));
         if ext {
-            steps.push(PlannedStep {
-                step: StepKind::VscePublish,
-                what: "publish the .vsix to the Marketplace (and Open VSX when OVSX_PAT is set), skipping a published version".into(),
-            });
+            steps.push(Box::new(vscode::step::Publish::new(false, true)));
         }
         if project.config.release.prefetch_models {
-            let repos: Vec<_> = project
-                .config
-                .hf
-                .models
-                .iter()
-                .map(|m| m.repo.as_str())
-                .collect();
-            steps.push(PlannedStep {
-                step: StepKind::HfPrefetch,
-                what: format!("pre-fetch {} into the Hugging Face cache", repos.join(", ")),
-            });
+            steps.push(Box::new(hf::step::Prefetch::default()));
         }
     }
     steps
 }
 
-/// Checks everything every step needs. Version problems are also emitted
-/// as `::error file=…,line=…::` annotations in GitHub Actions.
+/// Checks everything every step needs, and that every place names one
+/// version; returns the package name and the version. Version problems are
+/// also emitted as `::error file=…,line=…::` annotations in GitHub Actions.
 pub fn preflight(
-    project: &Project,
-    settings: &Settings,
-    opts: &ReleaseOptions,
-    env: &dyn Fn(&str) -> Option<String>,
-    reporter: &dyn Reporter,
-) -> Result<(build::Package, String), PreflightError> {
-    let actions = Actions::from_env(env);
+    cx: &Context<'_>,
+    steps: &mut [Box<dyn Step>],
+) -> Result<(String, String), PreflightError> {
+    let actions = cx.actions();
     let tag = actions.as_ref().and_then(|a| a.tag()).map(str::to_owned);
-    let mut problems: Vec<String> = Vec::new();
-    let version = match versions::check(project, tag.as_deref()) {
+    let mut pre = Preflight::new();
+    let version = match versions::check(cx.project, tag.as_deref()) {
         Ok(v) => Some(v),
         Err(found) => {
-            for p in &found {
-                if actions.is_some() {
-                    reporter.workflow_command(&ci::error(
+            if actions.is_some() {
+                for p in &found.problems {
+                    cx.reporter.workflow_command(&ci::error(
                         p.file.as_deref(),
                         p.line,
                         "Release version",
-                        &settings.redactor().redact(&p.message),
+                        &cx.redactor().redact(&p.message),
                     ));
                 }
-                problems.push(p.to_string());
             }
+            pre.absorb::<()>(Err(found));
             None
         }
     };
-    // The tag was checked above; build's own check would repeat it.
-    let (pre, package) = build::preflight(project, None);
-    problems.extend(pre.finish().err().map(|e| e.problems).unwrap_or_default());
-    let mut publish_opts = PublishOptions::new(opts.target.clone());
-    publish_opts.dist_pending = true;
-    publish_opts.oidc_url = opts.oidc_url.clone();
-    if let Err(e) = pypi_publish::prepare(project, settings, &publish_opts, env) {
-        problems.extend(e.problems);
-    }
-    if opts.mode == Mode::Rehearse
-        && venv::prefer_path(project)
-        && crate::tools::find_on_path("pypi-server").is_none()
-    {
-        problems.push(
-            "pypi-server: not found on PATH (use-path-tools is on); install pypiserver and passlib, or turn use-path-tools off so `cargo xtask setup` provisions them".into(),
-        );
-    }
-    if project.config.vscode.enabled {
-        let mut pre = Preflight::new();
-        vscode::package::check_manifest(project, false, &mut pre);
-        let ovsx = opts.mode != Mode::Rehearse && settings.explicit("OVSX_PAT").is_some();
-        vscode::npm::check(project, ovsx, &mut pre);
-        if opts.mode != Mode::Rehearse {
-            vscode::auth(project, settings, &mut pre);
-        }
-        problems.extend(pre.finish().err().map(|e| e.problems).unwrap_or_default());
-    }
-    if project.config.release.prefetch_models && opts.mode != Mode::Rehearse {
-        for p in settings
-            .check(&[crate::settings::Step::HfPrefetch], false)
-            .errors
-        {
-            problems.push(p.to_string());
-        }
-        if let Err(found) = crate::hf::select_models(project, &[], &[], &[]) {
-            problems.extend(found);
-        }
-        if let Err(found) = crate::hf::HfEnvironment::from_lookup(hf_lookup(settings, env)) {
-            problems.extend(found);
-        }
-    }
-    let dist = project.dist_dir();
-    if dist.exists() && !dist.is_dir() {
-        problems.push(format!(
-            "{}: exists and is not a folder; remove it or set [python] dist",
-            dist.display()
-        ));
-    }
-    let mut seen = std::collections::HashSet::new();
-    problems.retain(|p| seen.insert(p.clone()));
-    if !problems.is_empty() {
-        return Err(PreflightError { problems });
-    }
-    let package = package.expect("no problem means the package was read");
-    Ok((package, version.expect("no problem means one version")))
-}
-
-/// Hugging Face settings: `.env` and environment values, then the process
-/// environment for what settings do not track (HOME, XDG_CACHE_HOME).
-fn hf_lookup<'a>(
-    settings: &'a Settings,
-    env: &'a dyn Fn(&str) -> Option<String>,
-) -> impl Fn(&str) -> Option<String> + 'a {
-    move |k: &str| {
-        settings
-            .explicit(k)
-            .map(|v| v.expose().to_owned())
-            .or_else(|| env(k))
-    }
+    let name = pre.check(build::package(cx.project));
+    let mut all: Vec<&mut dyn Step> = steps
+        .iter_mut()
+        .map(|s| &mut **s as &mut dyn Step)
+        .collect();
+    crate::step::check(&mut all, cx, pre)?;
+    Ok((
+        name.expect("no problem means the package was read").name,
+        version.expect("no problem means one version"),
+    ))
 }
 
 /// Runs the release. `settings` is the loaded settings; a rehearsal
@@ -315,10 +185,9 @@ pub fn run(
 ) -> Result<ReleaseReport, ReleaseError> {
     let started = Instant::now();
     let tools_before = time_in_tools();
-    let actions = Actions::from_env(env);
     let mut settings = settings.clone();
     let mut opts = opts.clone();
-    let mut rehearsal_port = None;
+    let mut rehearsal_port = 0;
     if opts.mode == Mode::Rehearse {
         let password = Secret::new(format!(
             "rehearsal-{}",
@@ -326,35 +195,50 @@ pub fn run(
         ));
         settings.set_runtime("TWINE_PASSWORD", password, true);
         settings.set_runtime("TWINE_USERNAME", Secret::new(rehearse::USER), false);
-        let port = rehearse::free_port().map_err(|e| PreflightError {
-            problems: vec![format!("{e:#}")],
-        })?;
-        rehearsal_port = Some(port);
+        let port =
+            rehearse::free_port().map_err(|e| PreflightError::one(crate::error::describe(&e)))?;
         opts.target = Target::Custom {
             url: format!("http://127.0.0.1:{port}/"),
         };
+        rehearsal_port = port;
     }
-    if let Some(a) = &actions {
-        for line in a.mask_lines(settings.redactor()) {
-            reporter.workflow_command(&line);
-        }
-    }
-    let (package, version) = preflight(project, &settings, &opts, env, reporter)?;
-    let planned = plan(project, &opts, &package.name, &version);
+    let cx = Context {
+        project,
+        settings: &settings,
+        env,
+        reporter,
+        echo: opts.echo,
+    };
+    // The rehearsal's throwaway password is new to the runner.
+    crate::step::register_masks(reporter, cx.actions().as_ref(), settings.redactor());
+    let steps = compose(project, &opts, rehearsal_port);
+    pipeline(&cx, &opts, steps, started, tools_before)
+}
+
+/// Checks, prints the plan, runs the steps in order and summarises.
+fn pipeline(
+    cx: &Context<'_>,
+    opts: &ReleaseOptions,
+    mut steps: Vec<Box<dyn Step>>,
+    started: Instant,
+    tools_before: Duration,
+) -> Result<ReleaseReport, ReleaseError> {
+    let reporter = cx.reporter;
+    let actions = cx.actions();
+    let (name, version) = preflight(cx, &mut steps)?;
+    let planned: Vec<String> = steps.iter().map(|s| s.plan()).collect();
     reporter.info(&format!(
-        "release {} {}{}: {} step{}",
-        package.name,
-        version,
+        "release {name} {version}{}: {} step{}",
         match opts.mode {
-            Mode::Release => String::new(),
-            Mode::DryRun => " (dry run)".into(),
-            Mode::Rehearse => " (rehearsal)".into(),
+            Mode::Release => "",
+            Mode::DryRun => " (dry run)",
+            Mode::Rehearse => " (rehearsal)",
         },
-        planned.len(),
-        if planned.len() == 1 { "" } else { "s" }
+        steps.len(),
+        if steps.len() == 1 { "" } else { "s" }
     ));
-    for (i, p) in planned.iter().enumerate() {
-        reporter.info(&format!("  {}. {:13} {}", i + 1, p.step.name(), p.what));
+    for (i, (s, what)) in steps.iter().zip(&planned).enumerate() {
+        reporter.info(&format!("  {}. {:13} {what}", i + 1, s.name()));
     }
     let mut report = ReleaseReport {
         version: version.clone(),
@@ -367,11 +251,11 @@ pub fn run(
         ok: true,
     };
     if opts.mode == Mode::DryRun {
-        for p in &planned {
+        for (s, what) in steps.iter().zip(&planned) {
             report.steps.push(StepReport::new(
-                p.step.name(),
+                s.name(),
                 Status::Planned,
-                p.what.clone(),
+                what.clone(),
                 Duration::ZERO,
                 Duration::ZERO,
             ));
@@ -381,23 +265,11 @@ pub fn run(
         return Ok(report);
     }
 
-    let mut runner = Runner {
-        project,
-        settings: &settings,
-        opts: &opts,
-        env,
-        reporter,
-        package: &package,
-        version: &version,
-        port: rehearsal_port,
-        index: None,
-        python_tools: None,
-    };
     let mut failure = None;
-    for p in &planned {
+    for (step, what) in steps.iter_mut().zip(&planned) {
         if failure.is_some() {
             report.steps.push(StepReport::new(
-                p.step.name(),
+                step.name(),
                 Status::NotRun,
                 "",
                 Duration::ZERO,
@@ -406,42 +278,48 @@ pub fn run(
             continue;
         }
         if actions.is_some() {
-            reporter.workflow_command(&ci::group(&format!("{}: {}", p.step.name(), p.what)));
+            reporter.workflow_command(&ci::group(&format!("{}: {what}", step.name())));
         } else {
-            reporter.info(&format!("==> {}", p.step.name()));
+            reporter.info(&format!("==> {}", step.name()));
         }
         let t0 = Instant::now();
         let tools0 = time_in_tools();
-        let result = runner.step(p.step, &mut report.artifacts);
+        let result = step.run(cx);
         let (took, in_tools) = (t0.elapsed(), time_in_tools().saturating_sub(tools0));
         if actions.is_some() {
             reporter.workflow_command(ci::endgroup());
         }
         match result {
-            Ok((status, detail)) => {
-                reporter.info(&format!("    {}: {detail}", status.word()));
+            Ok(outcome) => {
+                reporter.info(&format!(
+                    "    {}: {}",
+                    outcome.status.word(),
+                    outcome.detail
+                ));
+                report.artifacts.extend(outcome.artifacts);
                 report.steps.push(StepReport::new(
-                    p.step.name(),
-                    status,
-                    detail,
+                    step.name(),
+                    outcome.status,
+                    outcome.detail,
                     took,
                     in_tools,
                 ));
             }
             Err(e) => {
-                let msg = settings.redactor().redact(&format!("{e:#}"));
+                let msg = cx.redactor().redact(&e.describe());
                 report.steps.push(StepReport::new(
-                    p.step.name(),
+                    step.name(),
                     Status::Failed,
                     first_line(&msg),
                     took,
                     in_tools,
                 ));
-                failure = Some((p.step, msg));
+                failure = Some((step.name(), msg));
             }
         }
     }
-    drop(runner);
+    // The steps hold what must be cleaned up (the rehearsal's index).
+    drop(steps);
     finish(&mut report, started, tools_before, actions.as_ref());
     if let Some((step, msg)) = failure {
         report.ok = false;
@@ -458,12 +336,11 @@ pub fn run(
             .map(|s| s.step.as_str())
             .collect();
         let message = format!(
-            "the release stopped at {}: {msg}\n\
+            "the release stopped at {step}: {msg}\n\
              done: {}\n\
              not done: {}\n\
              Running the same command again is safe: files already on the index with the same sha256 are skipped, \
              and an extension version already published is skipped.",
-            step.name(),
             if done.is_empty() {
                 "nothing".to_string()
             } else {
@@ -531,193 +408,13 @@ fn finish(
     }
 }
 
-/// Runs the steps, holding what one step hands the next.
-struct Runner<'a> {
-    project: &'a Project,
-    settings: &'a Settings,
-    opts: &'a ReleaseOptions,
-    env: &'a dyn Fn(&str) -> Option<String>,
-    reporter: &'a dyn Reporter,
-    package: &'a build::Package,
-    version: &'a str,
-    port: Option<u16>,
-    index: Option<rehearse::LocalIndex>,
-    python_tools: Option<venv::Tools>,
-}
-
-impl Runner<'_> {
-    fn python_tools(&mut self) -> anyhow::Result<venv::Tools> {
-        if let Some(t) = &self.python_tools {
-            return Ok(t.clone());
-        }
-        let t = venv::ensure(self.project, self.opts.echo).map_err(|e| anyhow::anyhow!("{e}"))?;
-        self.python_tools = Some(t.clone());
-        Ok(t)
-    }
-
-    fn step(
-        &mut self,
-        kind: StepKind,
-        artifacts: &mut Vec<PathBuf>,
-    ) -> anyhow::Result<(Status, String)> {
-        let redactor = self.settings.redactor();
-        match kind {
-            StepKind::Build => {
-                let tools = self.python_tools()?;
-                let r = build::build(self.project, self.package, &tools, redactor, self.opts.echo)?;
-                let names: Vec<_> = r.files.iter().map(|f| f.name.clone()).collect();
-                artifacts.extend(r.files.iter().map(|f| f.path.clone()));
-                Ok((Status::Done, names.join(", ")))
-            }
-            StepKind::VscePackage => {
-                let mut pre = Preflight::new();
-                let plan = vscode::package::plan(self.project, false, &mut pre);
-                pre.finish()?;
-                let plan = plan.expect("checked");
-                let tools = vscode::npm::ensure(self.project, &|m| self.reporter.info(m))?;
-                let p = vscode::package::run(&plan, &tools, self.settings, self.opts.echo)?;
-                artifacts.push(p.path.clone());
-                Ok((
-                    Status::Done,
-                    format!(
-                        "{} ({} bytes)",
-                        p.path.file_name().unwrap_or_default().to_string_lossy(),
-                        p.size
-                    ),
-                ))
-            }
-            StepKind::LocalIndex => {
-                let tools = self.python_tools()?;
-                let password = self
-                    .settings
-                    .explicit("TWINE_PASSWORD")
-                    .cloned()
-                    .expect("set by the rehearsal");
-                let port = self.port.expect("rehearsal port");
-                let index = rehearse::LocalIndex::start(
-                    &tools,
-                    &self.project.target_dir().join("release-kit"),
-                    port,
-                    &password,
-                    redactor,
-                )?;
-                let url = index.url.clone();
-                self.index = Some(index);
-                Ok((Status::Done, format!("pypiserver at {url}")))
-            }
-            StepKind::Publish => {
-                let mut opts = PublishOptions::new(self.opts.target.clone());
-                opts.echo = self.opts.echo;
-                opts.oidc_url = self.opts.oidc_url.clone();
-                let prepared = pypi_publish::prepare(self.project, self.settings, &opts, self.env)?;
-                let r = pypi_publish::run(
-                    self.project,
-                    self.settings,
-                    &prepared,
-                    &opts,
-                    self.env,
-                    self.reporter,
-                )?;
-                let uploaded = r
-                    .files
-                    .iter()
-                    .filter(|f| f.action == pypi_publish::Action::Uploaded)
-                    .count();
-                let skipped = r.files.len() - uploaded;
-                let status = if uploaded == 0 {
-                    Status::Skipped
-                } else {
-                    Status::Done
-                };
-                Ok((
-                    status,
-                    format!(
-                        "{uploaded} uploaded, {skipped} already there, to {}",
-                        r.target
-                    ),
-                ))
-            }
-            StepKind::InstallCheck => {
-                let tools = self.python_tools()?;
-                let index = self.index.as_ref().expect("local index started");
-                let python = venv::base_python()
-                    .ok_or_else(|| anyhow::anyhow!("python3 not found on PATH"))?;
-                let reported = rehearse::install_check(
-                    &python,
-                    &tools.python,
-                    index,
-                    &self.package.name,
-                    self.version,
-                    redactor,
-                    self.opts.echo,
-                )?;
-                Ok((
-                    Status::Done,
-                    format!(
-                        "{}=={} installed from {} and imported{}",
-                        self.package.name,
-                        self.version,
-                        index.simple_url(),
-                        if reported.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" (__version__ {reported})")
-                        }
-                    ),
-                ))
-            }
-            StepKind::HfPrefetch => {
-                let models = crate::hf::select_models(self.project, &[], &[], &[])
-                    .map_err(|p| anyhow::anyhow!(p.join("; ")))?;
-                let hf_env =
-                    crate::hf::HfEnvironment::from_lookup(hf_lookup(self.settings, self.env))
-                        .map_err(|p| anyhow::anyhow!(p.join("; ")))?;
-                let r = crate::hf::prefetch(&models, &crate::hf::Options::new(hf_env))?;
-                let downloaded: usize = r.models.iter().map(|m| m.downloaded).sum();
-                let files: usize = r.models.iter().map(|m| m.files).sum();
-                let bytes: u64 = r.models.iter().map(|m| m.bytes_downloaded).sum();
-                let status = if downloaded == 0 {
-                    Status::Skipped
-                } else {
-                    Status::Done
-                };
-                Ok((
-                    status,
-                    format!(
-                        "{downloaded} of {files} files downloaded ({:.1} MB) into {}",
-                        bytes as f64 / 1e6,
-                        r.cache.display()
-                    ),
-                ))
-            }
-            StepKind::VscePublish => {
-                let mut pre = Preflight::new();
-                let plan = vscode::publish::plan(self.project, self.settings, false, &mut pre);
-                pre.finish()?;
-                let plan = plan.expect("checked");
-                let tools = vscode::npm::ensure(self.project, &|m| self.reporter.info(m))?;
-                let r = vscode::publish::run(&plan, &tools, self.settings, self.opts.echo)?;
-                let status = if r.marketplace == vscode::publish::Outcome::Skipped
-                    && r.open_vsx
-                        .is_none_or(|o| o == vscode::publish::Outcome::Skipped)
-                {
-                    Status::Skipped
-                } else {
-                    Status::Done
-                };
-                let mut detail = format!("Marketplace: {}", r.marketplace);
-                if let Some(o) = r.open_vsx {
-                    detail.push_str(&format!("; Open VSX: {o}"));
-                }
-                Ok((status, detail))
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
     use super::*;
+    use crate::step::{Outcome, StepError};
 
     fn project(toml: &str) -> (tempfile::TempDir, Project) {
         let tmp = tempfile::tempdir().unwrap();
@@ -726,17 +423,126 @@ mod tests {
         (tmp, p)
     }
 
-    fn steps(p: &Project, mode: Mode) -> Vec<&'static str> {
-        let opts = ReleaseOptions {
+    fn options(mode: Mode) -> ReleaseOptions {
+        ReleaseOptions {
             target: Target::TestPypi,
             mode,
             echo: Echo::Quiet,
             oidc_url: None,
-        };
-        plan(p, &opts, "pkg", "1.0.0")
+        }
+    }
+
+    fn steps(p: &Project, mode: Mode) -> Vec<&'static str> {
+        compose(p, &options(mode), 0)
             .iter()
-            .map(|s| s.step.name())
+            .map(|s| s.name())
             .collect()
+    }
+
+    /// Records what the pipeline shows.
+    #[derive(Default)]
+    struct Log(RefCell<Vec<String>>);
+
+    impl Reporter for Log {
+        fn info(&self, m: &str) {
+            self.0.borrow_mut().push(m.to_owned());
+        }
+        fn warn(&self, m: &str) {
+            self.0.borrow_mut().push(format!("warning: {m}"));
+        }
+        fn workflow_command(&self, l: &str) {
+            self.0.borrow_mut().push(l.to_owned());
+        }
+    }
+
+    type Journal = Rc<RefCell<Vec<String>>>;
+
+    /// A step that records every call into a shared journal: its checks
+    /// find `problems`, its run fails when `fails`.
+    struct Fake {
+        name: &'static str,
+        problems: Vec<&'static str>,
+        fails: bool,
+        journal: Journal,
+    }
+
+    impl Step for Fake {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+        fn check(&mut self, _: &Context<'_>, pre: &mut Preflight) {
+            self.journal
+                .borrow_mut()
+                .push(format!("check {}", self.name));
+            for p in &self.problems {
+                pre.problem(*p);
+            }
+        }
+        fn plan(&self) -> String {
+            format!("do {}", self.name)
+        }
+        fn run(&mut self, _: &Context<'_>) -> Result<Outcome, StepError> {
+            self.journal.borrow_mut().push(format!("run {}", self.name));
+            if self.fails {
+                return Err(StepError::failed(format!("{} broke", self.name)));
+            }
+            Ok(Outcome {
+                status: Status::Done,
+                detail: format!("{} done", self.name),
+                artifacts: vec![PathBuf::from(format!("dist/{}", self.name))],
+            })
+        }
+    }
+
+    /// A project whose versions agree, so only the fakes can fail.
+    fn consistent_project() -> (tempfile::TempDir, Project) {
+        let (t, p) = project("[vscode]\nenabled = false\n");
+        let py = p.python_dir();
+        std::fs::create_dir_all(&py).unwrap();
+        std::fs::write(
+            py.join("pyproject.toml"),
+            "[project]\nname = \"pkg\"\nversion = \"1.0.0\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            p.changelog(),
+            "# Changelog\n\n## [Unreleased]\n\n## [1.0.0] - 2026-01-01\n\n- x\n",
+        )
+        .unwrap();
+        (t, p)
+    }
+
+    fn fakes(spec: &[(&'static str, &[&'static str], bool)]) -> (Vec<Box<dyn Step>>, Journal) {
+        let journal = Rc::new(RefCell::new(Vec::new()));
+        let steps = spec
+            .iter()
+            .map(|(name, problems, fails)| {
+                Box::new(Fake {
+                    name,
+                    problems: problems.to_vec(),
+                    fails: *fails,
+                    journal: journal.clone(),
+                }) as Box<dyn Step>
+            })
+            .collect();
+        (steps, journal)
+    }
+
+    fn drive(
+        p: &Project,
+        mode: Mode,
+        steps: Vec<Box<dyn Step>>,
+        log: &Log,
+    ) -> Result<ReleaseReport, ReleaseError> {
+        let settings = Settings::empty();
+        let cx = Context {
+            project: p,
+            settings: &settings,
+            env: &|_| None,
+            reporter: log,
+            echo: Echo::Quiet,
+        };
+        pipeline(&cx, &options(mode), steps, Instant::now(), Duration::ZERO)
     }
 
     #[test]
@@ -772,23 +578,124 @@ mod tests {
         let (_t, p) = project(
             "[vscode]\nenabled = false\n[release]\nprefetch-models = true\n[[hf.models]]\nrepo = \"not a repo\"\n",
         );
-        struct Quiet;
-        impl Reporter for Quiet {
-            fn info(&self, _: &str) {}
-            fn warn(&self, _: &str) {}
-            fn workflow_command(&self, _: &str) {}
-        }
-        let opts = ReleaseOptions {
-            target: Target::Pypi,
-            mode: Mode::DryRun,
+        let log = Log::default();
+        let settings = Settings::empty();
+        let cx = Context {
+            project: &p,
+            settings: &settings,
+            env: &|_| None,
+            reporter: &log,
             echo: Echo::Quiet,
-            oidc_url: None,
         };
-        let err = preflight(&p, &Settings::empty(), &opts, &|_| None, &Quiet).unwrap_err();
+        let mut steps = compose(&p, &options(Mode::DryRun), 0);
+        let err = preflight(&cx, &mut steps).unwrap_err();
         assert!(
-            err.problems.iter().any(|m| m.contains("not a repo")),
+            err.problems
+                .iter()
+                .any(|m| m.message.contains("not a repo")),
             "{:?}",
             err.problems
         );
+    }
+
+    #[test]
+    fn a_failing_check_stops_every_step_before_any_runs_with_all_problems() {
+        let (_t, p) = consistent_project();
+        let (steps, journal) = fakes(&[
+            ("one", &[], false),
+            ("two", &["two: A is missing"], false),
+            ("three", &["three: B is bad", "three: C is bad"], false),
+        ]);
+        let log = Log::default();
+        let Err(ReleaseError::Preflight(e)) = drive(&p, Mode::Release, steps, &log) else {
+            panic!("expected a preflight failure");
+        };
+        let found: Vec<_> = e.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            found,
+            ["two: A is missing", "three: B is bad", "three: C is bad"]
+        );
+        // Every step was checked, none ran.
+        assert_eq!(*journal.borrow(), ["check one", "check two", "check three"]);
+    }
+
+    #[test]
+    fn the_release_checks_versions_with_the_steps() {
+        let (_t, p) = consistent_project();
+        std::fs::write(
+            p.changelog(),
+            "# Changelog\n\n## [Unreleased]\n\n## [0.9.0] - 2026-01-01\n\n- x\n",
+        )
+        .unwrap();
+        let (steps, journal) = fakes(&[("one", &["one: A is missing"], false)]);
+        let Err(ReleaseError::Preflight(e)) = drive(&p, Mode::Release, steps, &Log::default())
+        else {
+            panic!("expected a preflight failure");
+        };
+        assert_eq!(e.problems.len(), 2, "{e}");
+        assert!(e.problems[0].message.contains("0.9.0"), "{e}");
+        assert_eq!(e.problems[1].message, "one: A is missing");
+        assert!(journal.borrow().iter().all(|j| j.starts_with("check")));
+    }
+
+    #[test]
+    fn steps_run_in_order_and_a_failure_stops_the_rest() {
+        let (_t, p) = consistent_project();
+        let (steps, journal) = fakes(&[
+            ("one", &[], false),
+            ("two", &[], true),
+            ("three", &[], false),
+        ]);
+        let log = Log::default();
+        let Err(ReleaseError::Failed { report, message }) = drive(&p, Mode::Release, steps, &log)
+        else {
+            panic!("expected a failed step");
+        };
+        assert_eq!(
+            *journal.borrow(),
+            [
+                "check one",
+                "check two",
+                "check three",
+                "run one",
+                "run two"
+            ]
+        );
+        let rows: Vec<_> = report
+            .steps
+            .iter()
+            .map(|s| (s.step.as_str(), s.status))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("one", Status::Done),
+                ("two", Status::Failed),
+                ("three", Status::NotRun)
+            ]
+        );
+        assert_eq!(report.artifacts, [PathBuf::from("dist/one")]);
+        assert!(!report.ok);
+        assert!(
+            message.starts_with(
+                "the release stopped at two: two broke\ndone: one\nnot done: two, three"
+            ),
+            "{message}"
+        );
+        // The plan was printed before anything ran.
+        let lines = log.0.borrow();
+        let planned = lines.iter().position(|l| l.contains("3. three")).unwrap();
+        let ran = lines.iter().position(|l| l == "==> one").unwrap();
+        assert!(planned < ran, "{lines:?}");
+    }
+
+    #[test]
+    fn a_dry_run_checks_and_plans_but_runs_nothing() {
+        let (_t, p) = consistent_project();
+        let (steps, journal) = fakes(&[("one", &[], false), ("two", &[], false)]);
+        let report = drive(&p, Mode::DryRun, steps, &Log::default()).unwrap();
+        assert_eq!(*journal.borrow(), ["check one", "check two"]);
+        assert!(report.steps.iter().all(|s| s.status == Status::Planned));
+        assert_eq!(report.steps[1].detail, "do two");
     }
 }

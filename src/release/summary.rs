@@ -5,34 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-/// How a step ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// It ran and changed something.
-    Done,
-    /// Nothing to do (already published, or not configured).
-    Skipped,
-    /// It failed.
-    Failed,
-    /// It did not run because an earlier step failed.
-    NotRun,
-    /// Dry run: what would happen.
-    Planned,
-}
-
-impl Status {
-    /// The word shown in tables.
-    pub fn word(self) -> &'static str {
-        match self {
-            Status::Done => "done",
-            Status::Skipped => "skipped",
-            Status::Failed => "FAILED",
-            Status::NotRun => "not run",
-            Status::Planned => "planned",
-        }
-    }
-}
+pub use crate::step::Status;
 
 /// One row of the summary.
 #[derive(Clone, Debug, Serialize)]

@@ -1,50 +1,27 @@
 //! One version everywhere: `pyproject.toml`, `package.json` (in lockstep),
 //! the newest released entry of the changelog, and the git tag in CI.
 
-use std::path::PathBuf;
-
-use serde::Serialize;
-
 use crate::config::Project;
+use crate::preflight::{PreflightError, Problem};
 use crate::version::{self, VersionAt};
-
-/// A version problem, with the place to fix it (for `::error file=,line=`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct VersionProblem {
-    /// What is wrong and how to fix it.
-    pub message: String,
-    /// The file to fix.
-    pub file: Option<PathBuf>,
-    /// Its line.
-    pub line: Option<usize>,
-}
-
-impl std::fmt::Display for VersionProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.file, self.line) {
-            (Some(file), Some(line)) => write!(f, "{}:{line}: {}", file.display(), self.message),
-            (Some(file), None) => write!(f, "{}: {}", file.display(), self.message),
-            _ => f.write_str(&self.message),
-        }
-    }
-}
+use crate::vscode::manifest::Manifest;
 
 /// Checks that every place agrees on the version; returns it, or every
 /// disagreement at once. `tag` is the git tag being released (CI), if any.
-pub fn check(project: &Project, tag: Option<&str>) -> Result<String, Vec<VersionProblem>> {
+pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightError> {
     let mut problems = Vec::new();
     let python = match version::pyproject(&project.python_dir()) {
         Ok(v) => v,
         Err(e) => {
-            return Err(vec![VersionProblem {
+            return Err(PreflightError::one(Problem {
                 message: format!("{e:#}"),
                 file: None,
                 line: None,
-            }]);
+            }));
         }
     };
     let want = python.version.clone();
-    let mismatch = |what: &str, at: &VersionAt, hint: &str| VersionProblem {
+    let mismatch = |what: &str, at: &VersionAt, hint: &str| Problem {
         message: format!(
             "{what} says {} but {} says {want}; {hint}",
             at.version,
@@ -54,18 +31,18 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, Vec<Version
         line: Some(at.line),
     };
     if project.config.vscode.enabled && project.config.vscode.lockstep {
-        match version::package_json(&project.vscode_dir()) {
+        match Manifest::read(&project.vscode_dir()).and_then(|m| m.version_at()) {
             Ok(js) if js.version != want => problems.push(mismatch(
                 "package.json",
                 &js,
                 "set the same version in both (or `lockstep = false` under [vscode] in release-kit.toml)",
             )),
             Ok(_) => {}
-            Err(e) => problems.push(VersionProblem { message: format!("{e:#}"), file: None, line: None }),
+            Err(e) => problems.push(Problem { message: format!("{e:#}"), file: None, line: None }),
         }
     }
     match crate::changelog::newest(&project.changelog()) {
-        Ok(rel) if rel.version != want => problems.push(VersionProblem {
+        Ok(rel) if rel.version != want => problems.push(Problem {
             message: format!(
                 "the newest released entry is {} but {} says {want}; add `## [{want}] - YYYY-MM-DD` with the release notes",
                 rel.version,
@@ -75,7 +52,7 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, Vec<Version
             line: Some(rel.line),
         }),
         Ok(_) => {}
-        Err(e) => problems.push(VersionProblem {
+        Err(e) => problems.push(Problem {
             message: e.to_string(),
             file: Some(project.changelog()),
             line: None,
@@ -84,7 +61,7 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, Vec<Version
     if let Some(tag) = tag {
         let tagged = tag.strip_prefix('v').unwrap_or(tag);
         if tagged != want {
-            problems.push(VersionProblem {
+            problems.push(Problem {
                 message: format!(
                     "the git tag {tag} does not match version {want}; tag v{want} instead, or bump the version to {tagged}"
                 ),
@@ -96,7 +73,7 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, Vec<Version
     if problems.is_empty() {
         Ok(want)
     } else {
-        Err(problems)
+        Err(PreflightError { problems })
     }
 }
 
@@ -142,7 +119,7 @@ mod tests {
     #[test]
     fn every_mismatch_with_file_and_line() {
         let (_t, p) = project("1.2.3", "1.2.4", "1.2.2");
-        let problems = check(&p, Some("v1.3.0")).unwrap_err();
+        let problems = check(&p, Some("v1.3.0")).unwrap_err().problems;
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(
             problems[0]

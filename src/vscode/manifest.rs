@@ -4,10 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
-use crate::preflight::Preflight;
-use crate::version::line_of;
+use crate::preflight::{Preflight, Problem};
+use crate::version::{VersionAt, line_of};
 
 /// The fields of `package.json` release-kit reads.
 #[derive(Clone, Debug)]
@@ -34,29 +32,30 @@ pub struct PackageRules {
     pub pre_release: bool,
     /// The Python package's version when releasing in lockstep, with where
     /// it was read; `None` when lockstep is off.
-    pub lockstep_with: Option<crate::version::VersionAt>,
+    pub lockstep_with: Option<VersionAt>,
 }
 
 /// The first VS Code that understands pre-release extensions.
 pub const PRE_RELEASE_MIN_ENGINE: (u64, u64) = (1, 63);
 
 impl Manifest {
-    /// Reads `dir/package.json`.
-    pub fn read(dir: &Path) -> anyhow::Result<Manifest> {
+    /// Reads `dir/package.json`; a file that cannot be read or parsed is a
+    /// preflight [`Problem`].
+    pub fn read(dir: &Path) -> Result<Manifest, Problem> {
         let file = dir.join("package.json");
-        let text = std::fs::read_to_string(&file).with_context(|| {
-            format!(
-                "cannot read {}; is [vscode] path in release-kit.toml right?",
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            Problem::new(format!(
+                "cannot read {}; is [vscode] path in release-kit.toml right?: {e}",
                 file.display()
-            )
+            ))
         })?;
         let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
+            Problem::new(format!(
                 "{}:{}: not valid JSON ({}); fix the file",
                 file.display(),
                 e.line(),
                 format!("{:?} error", e.classify()).to_lowercase()
-            )
+            ))
         })?;
         let s = |key: &str| doc.get(key).and_then(|v| v.as_str()).map(str::to_owned);
         Ok(Manifest {
@@ -72,6 +71,21 @@ impl Manifest {
             file,
             text,
         })
+    }
+
+    /// `version` with the file and line it is on.
+    pub fn version_at(&self) -> Result<VersionAt, Problem> {
+        match (self.version.clone(), self.line("version")) {
+            (Some(version), Some(line)) => Ok(VersionAt {
+                version,
+                file: self.file.clone(),
+                line,
+            }),
+            _ => Err(Problem::new(format!(
+                "{}: no \"version\" field",
+                self.file.display()
+            ))),
+        }
     }
 
     /// The line of a top-level key, when present.
@@ -187,20 +201,20 @@ impl Manifest {
 }
 
 /// `X.Y.Z` with no pre-release or build suffix, as the Marketplace accepts.
-pub fn check_plain_version(v: &str) -> Result<(), String> {
+pub fn check_plain_version(v: &str) -> Result<(), Problem> {
     let core = v.split(['-', '+']).next().unwrap_or(v);
     let core_ok = is_xyz(core);
     if core_ok && core.len() < v.len() {
-        return Err(format!(
+        return Err(Problem::new(format!(
             "\"version\" is {v:?}; the Marketplace rejects semver pre-release and build suffixes. \
              Use a plain version (\"{core}\") and mark a pre-release with `cargo xtask vsce-package --pre-release` \
              and `vsce-publish --pre-release` instead (convention: odd minor for pre-releases, even for releases)"
-        ));
+        )));
     }
     if !core_ok {
-        return Err(format!(
+        return Err(Problem::new(format!(
             "\"version\" is {v:?}; it must be three numbers X.Y.Z such as \"1.2.3\""
-        ));
+        )));
     }
     Ok(())
 }
@@ -282,12 +296,22 @@ mod tests {
         let m = Manifest::read(dir).unwrap();
         let mut pre = Preflight::new();
         m.check(rules, &mut pre);
-        pre.finish()
-            .map(|_| Vec::new())
-            .unwrap_or_else(|e| e.problems)
+        pre.problems().iter().map(|p| p.to_string()).collect()
     }
 
     const GOOD: &str = "{\n  \"name\": \"ext\",\n  \"version\": \"1.2.3\",\n  \"publisher\": \"my-org\",\n  \"engines\": {\"vscode\": \"^1.85.0\"}\n}\n";
+
+    #[test]
+    fn version_with_its_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("package.json"),
+            "{\n  \"name\": \"x\",\n  \"version\": \"1.2.4\"\n}\n",
+        )
+        .unwrap();
+        let js = Manifest::read(tmp.path()).unwrap().version_at().unwrap();
+        assert_eq!((js.version.as_str(), js.line), ("1.2.4", 3));
+    }
 
     #[test]
     fn good_manifest_passes() {
@@ -368,6 +392,7 @@ mod tests {
         assert!(
             check_plain_version("1.2.3+build")
                 .unwrap_err()
+                .message
                 .contains("\"1.2.3\"")
         );
         assert_eq!(min_engine("^1.85.0"), Some((1, 85)));

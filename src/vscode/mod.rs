@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod npm;
 pub mod package;
 pub mod publish;
+pub mod step;
 pub mod verify;
 
 use serde::Serialize;
@@ -16,19 +17,21 @@ use serde::Serialize;
 pub use npm::doctor_tools;
 
 use crate::config::Project;
+use crate::error::IoError;
 use crate::preflight::Preflight;
 use crate::secret::Secret;
 use crate::settings::Settings;
-use crate::tools::{Child, Output};
+use crate::step::StepError;
+use crate::tools::{Child, ChildError, Output};
 
 /// `cargo xtask setup`: checks Node and installs the pinned vsce and ovsx
 /// into `target/node-tools/` (a no-op when they are there, or when
 /// `[vscode] use-path-tools = true` and vsce is on PATH).
-pub fn setup(project: &Project, log: &dyn Fn(&str)) -> anyhow::Result<npm::NodeTools> {
+pub fn setup(project: &Project, log: &dyn Fn(&str)) -> Result<npm::NodeTools, StepError> {
     let mut pre = Preflight::new();
     npm::check(project, false, &mut pre);
     pre.finish()?;
-    npm::ensure(project, log)
+    Ok(npm::ensure(project, log)?)
 }
 
 /// How vsce authenticates to the Marketplace.
@@ -139,6 +142,30 @@ pub enum Cause {
     UnknownNamespace,
     /// Anything else.
     Other,
+}
+
+/// Why a vsce/ovsx step failed after its check.
+#[derive(Debug, thiserror::Error)]
+pub enum VsceError {
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// A tool could not be started.
+    #[error(transparent)]
+    Child(#[from] ChildError),
+    /// A tool is missing, or could not be installed or run; the message
+    /// says what to do.
+    #[error("{0}")]
+    Tool(String),
+    /// vsce or ovsx ran and failed: the cause, explained.
+    #[error(transparent)]
+    Failure(#[from] ToolFailure),
+}
+
+impl From<VsceError> for StepError {
+    fn from(e: VsceError) -> StepError {
+        StepError::cause(e)
+    }
 }
 
 /// A failed vsce/ovsx run, explained.

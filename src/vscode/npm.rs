@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
-
+use super::VsceError;
 use crate::config::Project;
-use crate::doctor::ToolReport;
+use crate::error::{IoContext as _, cannot};
 use crate::preflight::Preflight;
 use crate::secret::Redactor;
+use crate::tools::ToolReport;
 use crate::tools::{Child, find_on_path, tail, version_of};
 
 /// The pinned `@vscode/vsce`: the newest 3.9.x, the last line that runs on
@@ -177,15 +177,19 @@ fn package_version(dir: &Path, package: &str) -> Option<String> {
 
 /// The tools, installing the pins first when needed (`log` hears about it).
 /// Call after [`check`] passed.
-pub fn ensure(project: &Project, log: &dyn Fn(&str)) -> anyhow::Result<NodeTools> {
-    let node =
-        find_on_path("node").context("node: not found on PATH; install Node.js 20 or newer")?;
+pub fn ensure(project: &Project, log: &dyn Fn(&str)) -> Result<NodeTools, VsceError> {
+    let node = find_on_path("node").ok_or_else(|| {
+        VsceError::Tool("node: not found on PATH; install Node.js 20 or newer".into())
+    })?;
     let node_version = node_version(&node)
-        .with_context(|| format!("{}: `node --version` failed", node.display()))?;
+        .ok_or_else(|| VsceError::Tool(format!("{}: `node --version` failed", node.display())))?;
     if project.config.vscode.use_path_tools {
-        let from_path = |name: &str| -> anyhow::Result<Tool> {
-            let program = find_on_path(name).with_context(|| {
-                format!("{name}: not found on PATH ([vscode] use-path-tools = true); `npm install -g {}`", pin(name))
+        let from_path = |name: &str| -> Result<Tool, VsceError> {
+            let program = find_on_path(name).ok_or_else(|| {
+                VsceError::Tool(format!(
+                    "{name}: not found on PATH ([vscode] use-path-tools = true); `npm install -g {}`",
+                    pin(name)
+                ))
             })?;
             Ok(Tool {
                 version: version_of(&program, &["--version"]),
@@ -220,24 +224,25 @@ pub fn ensure(project: &Project, log: &dyn Fn(&str)) -> anyhow::Result<NodeTools
 
 /// Installs the pinned vsce and ovsx into `target/node-tools/` unless they
 /// are there already. Returns the folder.
-pub fn provision(project: &Project, log: &dyn Fn(&str)) -> anyhow::Result<PathBuf> {
+pub fn provision(project: &Project, log: &dyn Fn(&str)) -> Result<PathBuf, VsceError> {
     let dir = tools_dir(project);
     if is_provisioned(project) {
         return Ok(dir);
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(&dir).io_context(cannot("create", &dir))?;
     let lock_path = dir.join(".lock");
-    let lock = std::fs::File::create(&lock_path)
-        .with_context(|| format!("cannot create {}", lock_path.display()))?;
-    lock.lock()
-        .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+    let lock = std::fs::File::create(&lock_path).io_context(cannot("create", &lock_path))?;
+    lock.lock().io_context(cannot("lock", &lock_path))?;
     // Another run may have finished the install while we waited.
     if is_provisioned(project) {
         return Ok(dir);
     }
-    let npm = find_on_path("npm").context(
-        "npm: not found on PATH; it is needed once to install vsce: install Node.js 20+ with npm",
-    )?;
+    let npm = find_on_path("npm").ok_or_else(|| {
+        VsceError::Tool(
+            "npm: not found on PATH; it is needed once to install vsce: install Node.js 20+ with npm"
+                .into(),
+        )
+    })?;
     log(&format!(
         "installing {} and {} into {} (once) ...",
         pin("vsce"),
@@ -251,10 +256,12 @@ pub fn provision(project: &Project, log: &dyn Fn(&str)) -> anyhow::Result<PathBu
         "description": "Tools release-kit runs; managed by `cargo xtask setup`",
         "dependencies": { "@vscode/vsce": VSCE_VERSION, "ovsx": OVSX_VERSION },
     });
+    let package_json = dir.join("package.json");
     std::fs::write(
-        dir.join("package.json"),
+        &package_json,
         serde_json::to_string_pretty(&manifest).expect("static JSON"),
-    )?;
+    )
+    .io_context(cannot("write", &package_json))?;
     // No install scripts: nothing the tools need runs at install time (the
     // one script, @vscode/vsce-sign's, is for signing, which we do not use),
     // and secrets are removed from npm's environment all the same.
@@ -273,7 +280,7 @@ pub fn provision(project: &Project, log: &dyn Fn(&str)) -> anyhow::Result<PathBu
         .current_dir(&dir)
         .run(&Redactor::new())?;
     if !out.status.success() {
-        bail!(
+        return Err(VsceError::Tool(format!(
             "`npm install` of {} into {} failed ({}):\n{}\nCheck the network access to the npm registry \
              (or set [vscode] use-path-tools = true and `npm install -g {}`)",
             pin("vsce"),
@@ -281,17 +288,18 @@ pub fn provision(project: &Project, log: &dyn Fn(&str)) -> anyhow::Result<PathBu
             out.status,
             tail(&out.combined(), 15),
             pin("vsce")
-        );
+        )));
     }
     if !vsce_script(&dir).is_file() || !ovsx_script(&dir).is_file() {
-        bail!(
+        return Err(VsceError::Tool(format!(
             "`npm install` finished but {} or {} is missing; remove {} and run `cargo xtask setup` again",
             vsce_script(&dir).display(),
             ovsx_script(&dir).display(),
             dir.display()
-        );
+        )));
     }
-    std::fs::write(dir.join(".pins"), stamp_text())?;
+    let pins = dir.join(".pins");
+    std::fs::write(&pins, stamp_text()).io_context(cannot("write", &pins))?;
     Ok(dir)
 }
 

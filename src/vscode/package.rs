@@ -4,15 +4,15 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use serde::Serialize;
 use sha2::Digest as _;
 
 use super::manifest::{Manifest, PackageRules};
 use super::npm::{self, NodeTools};
 use super::verify::extension_dir;
-use super::{base_child, error_text};
+use super::{VsceError, base_child, error_text};
 use crate::config::Project;
+use crate::error::{IoContext as _, IoError, cannot};
 use crate::preflight::Preflight;
 use crate::settings::Settings;
 use crate::tools::Echo;
@@ -107,9 +107,9 @@ pub fn run(
     tools: &NodeTools,
     settings: &Settings,
     echo: Echo,
-) -> anyhow::Result<Packaged> {
+) -> Result<Packaged, VsceError> {
     let dist = plan.out.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dist).with_context(|| format!("cannot create {}", dist.display()))?;
+    std::fs::create_dir_all(dist).io_context(cannot("create", dist))?;
     let file_name = plan.out.file_name().unwrap_or_default().to_string_lossy();
     let partial = dist.join(format!(".{file_name}.partial"));
     let _ = std::fs::remove_file(&partial);
@@ -133,14 +133,13 @@ pub fn run(
         } else {
             ""
         };
-        anyhow::bail!(
+        return Err(VsceError::Tool(format!(
             "vsce package failed in {} ({}): {detail}{hint}",
             plan.ext_dir.display(),
             out.status
-        );
+        )));
     }
-    std::fs::rename(&partial, &plan.out)
-        .with_context(|| format!("cannot move the package to {}", plan.out.display()))?;
+    std::fs::rename(&partial, &plan.out).io_context(cannot("move the package to", &plan.out))?;
     let (size, sha256) = size_and_sha256(&plan.out)?;
     Ok(Packaged {
         path: plan.out.clone(),
@@ -151,14 +150,13 @@ pub fn run(
 }
 
 /// Size and SHA-256 (hex) of a file.
-pub fn size_and_sha256(path: &Path) -> anyhow::Result<(u64, String)> {
-    let mut f =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+pub fn size_and_sha256(path: &Path) -> Result<(u64, String), IoError> {
+    let mut f = std::fs::File::open(path).io_context(cannot("read", path))?;
     let mut hasher = sha2::Sha256::new();
     let mut buf = vec![0; 64 * 1024];
     let mut size = 0u64;
     loop {
-        let n = f.read(&mut buf)?;
+        let n = f.read(&mut buf).io_context(cannot("read", path))?;
         if n == 0 {
             break;
         }

@@ -11,9 +11,11 @@ use super::manifest::Manifest;
 use super::npm::{self, NodeTools};
 use super::package::{check_manifest, size_and_sha256, vsix_path};
 use super::{
-    Auth, FailureContext, MARKETPLACE, auth, base_child, explain, marketplace_url, setting,
+    Auth, FailureContext, MARKETPLACE, VsceError, auth, base_child, explain, marketplace_url,
+    setting,
 };
 use crate::config::Project;
+use crate::error::IoError;
 use crate::preflight::Preflight;
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -104,11 +106,14 @@ pub struct PublishReport {
     pub open_vsx: Option<Outcome>,
 }
 
-/// Checks everything `vsce-publish` needs; problems go to `pre`.
+/// Checks everything `vsce-publish` needs; problems go to `pre`. With
+/// `vsix_pending` (the release packages it first) the `.vsix` need not
+/// exist yet.
 pub fn plan(
     project: &Project,
     settings: &Settings,
     pre_release: bool,
+    vsix_pending: bool,
     pre: &mut Preflight,
 ) -> Option<PublishPlan> {
     let manifest = check_manifest(project, pre_release, pre);
@@ -129,7 +134,7 @@ pub fn plan(
     npm::check(project, ovsx.is_some(), pre);
     let manifest = manifest?;
     let vsix = vsix_path(project, &manifest)?;
-    if !vsix.is_file() {
+    if !vsix_pending && !vsix.is_file() {
         pre.problem(format!(
             "{}: not found; package the extension first: cargo xtask vsce-package{}",
             vsix.display(),
@@ -149,7 +154,7 @@ pub fn plan(
 
 impl PublishPlan {
     /// The plan, for printing.
-    pub fn view(&self) -> anyhow::Result<PlanView> {
+    pub fn view(&self) -> Result<PlanView, IoError> {
         let (size, sha256) = size_and_sha256(&self.vsix)?;
         Ok(PlanView {
             extension: self.manifest.id(),
@@ -171,7 +176,7 @@ pub fn run(
     tools: &NodeTools,
     settings: &Settings,
     echo: Echo,
-) -> anyhow::Result<PublishReport> {
+) -> Result<PublishReport, VsceError> {
     let view = plan.view()?;
     let publisher = plan.manifest.publisher.clone().unwrap_or_default();
     let mut child = base_child(tools.vsce.child(), settings)

@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::manifest::{Manifest, valid_publisher};
 use super::npm::{self, NodeTools};
-use super::{Auth, FailureContext, MARKETPLACE, auth, base_child, explain, marketplace_url};
+use super::{
+    Auth, FailureContext, MARKETPLACE, VsceError, auth, base_child, explain, marketplace_url,
+};
 use crate::config::Project;
 use crate::preflight::Preflight;
 use crate::settings::Settings;
@@ -100,7 +102,7 @@ pub fn run(
     tools: &NodeTools,
     settings: &Settings,
     echo: Echo,
-) -> anyhow::Result<VerifyReport> {
+) -> Result<VerifyReport, VsceError> {
     let child = base_child(tools.vsce.child(), settings)
         .arg("verify-pat")
         .arg(&plan.publisher)

@@ -1,8 +1,7 @@
 //! `cargo xtask build`
 
 use clap::Args;
-use release_kit::ci::Actions;
-use release_kit::pypi::{build, venv};
+use release_kit::pypi::step::Build;
 
 use crate::ctx::Ctx;
 
@@ -15,26 +14,12 @@ pub struct BuildArgs {}
 
 pub fn run(ctx: &Ctx, _args: BuildArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
-    let actions = Actions::detect();
-    let tag = actions.as_ref().and_then(|a| a.tag()).map(str::to_owned);
-    let (pre, package) = build::preflight(&project, tag.as_deref());
-    pre.finish()?;
-    let package = package.expect("checked by preflight");
-    let echo = ctx.echo();
-    if !venv::prefer_path(&project) && !venv::is_provisioned(&venv::venv_dir(&project)) {
-        ctx.info("provisioning the pinned Python tools (first use)…");
-    }
-    // Provisioning may already have changed target/: a failure is exit 1.
-    let tools = venv::ensure(&project, echo).map_err(|e| anyhow::anyhow!("{e}"))?;
-    ctx.info(format!(
-        "building {} {} from {}",
-        package.name,
-        package.version.version,
-        project.python_dir().display()
-    ));
-    let report = build::build(&project, &package, &tools, settings.redactor(), echo)?;
+    let tag = ctx.actions().and_then(|a| a.tag().map(str::to_owned));
+    let mut step = Build::new(tag);
+    ctx.run_step(&mut step, settings, &project)?;
+    let report = step.report().expect("a report after a run");
     if ctx.global.json {
-        return ctx.json(&report);
+        return ctx.json(report);
     }
     for r in &report.removed {
         ctx.info(format!("removed stale {r}"));

@@ -20,9 +20,7 @@ pub fn run(ctx: &Ctx, args: ChangelogArgs) -> anyhow::Result<()> {
         Some(v) => changelog::notes_for(&file, v.trim_start_matches('v')),
         None => changelog::newest(&file),
     }
-    .map_err(|e| PreflightError {
-        problems: vec![e.to_string()],
-    })?;
+    .map_err(|e| PreflightError::one(e.to_string()))?;
     if ctx.global.json {
         return ctx.json(&serde_json::json!({
             "version": release.version,

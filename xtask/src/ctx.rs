@@ -11,6 +11,7 @@ use release_kit::config::{self, Project};
 use release_kit::preflight::PreflightError;
 use release_kit::secret::Redactor;
 use release_kit::settings::{EnvFileChoice, EnvFileError, LoadOptions, Settings};
+use release_kit::step::{Context, Outcome, Step, StepError};
 
 /// Flags every command takes.
 #[derive(Debug, Args)]
@@ -84,24 +85,18 @@ impl Ctx {
     }
 
     /// The settings, loaded on first use; a bad `.env` is a preflight error.
-    pub fn settings(&self) -> anyhow::Result<&Settings> {
+    pub fn settings(&self) -> Result<&Settings, PreflightError> {
         if let Some(s) = self.settings.get() {
             return Ok(s);
         }
-        let loaded =
-            Settings::load(&self.load_options()).map_err(|e: EnvFileError| PreflightError {
-                problems: vec![e.to_string()],
-            })?;
+        let loaded = Settings::load(&self.load_options())
+            .map_err(|e: EnvFileError| PreflightError::one(e.to_string()))?;
         for w in loaded.warnings() {
             eprintln!("warning: {}", loaded.redactor().redact(w));
         }
         // Masks go out before anything could print a secret, whatever the
         // command.
-        if let Some(actions) = release_kit::ci::Actions::detect() {
-            for line in actions.mask_lines(loaded.redactor()) {
-                self.workflow_command(&line);
-            }
-        }
+        release_kit::step::register_masks(self, self.actions().as_ref(), loaded.redactor());
         Ok(self.settings.get_or_init(|| loaded))
     }
 
@@ -114,37 +109,26 @@ impl Ctx {
     }
 
     /// The project and its configuration.
-    pub fn project(&self) -> anyhow::Result<Project> {
+    pub fn project(&self) -> Result<Project, PreflightError> {
         let root = self.root();
         if !root.is_dir() {
-            return Err(PreflightError {
-                problems: vec![format!("--root {}: no such folder", root.display())],
-            }
-            .into());
+            return Err(PreflightError::one(format!(
+                "--root {}: no such folder",
+                root.display()
+            )));
         }
-        Project::load(&root).map_err(|e| {
-            PreflightError {
-                problems: vec![format!("{e:#}")],
-            }
-            .into()
-        })
+        Project::load(&root).map_err(PreflightError::from)
     }
 
     /// Settings and project together: a bad `.env` and a bad
     /// `release-kit.toml` are reported at once, not one after the other.
-    pub fn load(&self) -> anyhow::Result<(&Settings, Project)> {
+    pub fn load(&self) -> Result<(&Settings, Project), PreflightError> {
         match (self.settings(), self.project()) {
             (Ok(s), Ok(p)) => Ok((s, p)),
             (Ok(_), Err(e)) | (Err(e), Ok(_)) => Err(e),
-            (Err(a), Err(b)) => {
-                let mut problems = Vec::new();
-                for e in [a, b] {
-                    match e.downcast::<PreflightError>() {
-                        Ok(pre) => problems.extend(pre.problems),
-                        Err(e) => problems.push(format!("{e:#}")),
-                    }
-                }
-                Err(PreflightError { problems }.into())
+            (Err(mut a), Err(b)) => {
+                a.problems.extend(b.problems);
+                Err(a)
             }
         }
     }
@@ -164,6 +148,38 @@ impl Ctx {
         } else {
             release_kit::tools::Echo::Quiet
         }
+    }
+
+    /// The process environment, as steps read it.
+    pub fn env(name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    /// The GitHub Actions context, when running in it.
+    pub fn actions(&self) -> Option<release_kit::ci::Actions> {
+        release_kit::ci::Actions::detect()
+    }
+
+    /// The context steps run in.
+    pub fn step_context<'a>(&'a self, settings: &'a Settings, project: &'a Project) -> Context<'a> {
+        Context {
+            project,
+            settings,
+            env: &Ctx::env,
+            reporter: self,
+            echo: self.echo(),
+        }
+    }
+
+    /// Checks then runs one step, the way every standalone command does
+    /// (the same path `release` drives its steps through).
+    pub fn run_step(
+        &self,
+        step: &mut dyn Step,
+        settings: &Settings,
+        project: &Project,
+    ) -> Result<Outcome, StepError> {
+        release_kit::step::run(step, &self.step_context(settings, project))
     }
 
     /// A GitHub Actions workflow command, verbatim (a redacted
@@ -211,7 +227,15 @@ impl Ctx {
         if let Some(Exit(code)) = err.downcast_ref::<Exit>() {
             return ExitCode::from(*code);
         }
-        if let Some(pre) = err.downcast_ref::<PreflightError>() {
+        // The one place a preflight failure becomes exit code 3, whether a
+        // command returned it directly or a step did.
+        let preflight = err.downcast_ref::<PreflightError>().or_else(|| {
+            match err.downcast_ref::<StepError>() {
+                Some(StepError::Preflight(pre)) => Some(pre),
+                _ => None,
+            }
+        });
+        if let Some(pre) = preflight {
             eprint!("error: {}", redactor.redact(&pre.to_string()));
             return ExitCode::from(release_kit::EXIT_PREFLIGHT as u8);
         }
@@ -291,7 +315,7 @@ fn looks_like_token(word: &str) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || b"-_+/=".contains(&b)))
 }
 
-impl release_kit::pypi::publish::Reporter for Ctx {
+impl release_kit::step::Reporter for Ctx {
     fn info(&self, msg: &str) {
         Ctx::info(self, msg);
     }

@@ -161,7 +161,7 @@ fn check(ctx: &Ctx, args: CheckArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     Err(PreflightError {
-        problems: report.errors.iter().map(|p| p.to_string()).collect(),
+        problems: report.errors.iter().map(|p| p.to_string().into()).collect(),
     }
     .into())
 }
@@ -177,7 +177,7 @@ fn init(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         _ => None,
     });
     envfile::write_private(&path, &text, args.force).map_err(|e| PreflightError {
-        problems: vec![format!("{e:#}")],
+        problems: vec![format!("{e:#}").into()],
     })?;
     ctx.info(format!(
         "wrote {} (mode 600) with fresh AUDIT_HMAC_KEY and DASHBOARD_API_KEY; fill in what your steps need, then run `cargo xtask env check`",

@@ -1,9 +1,9 @@
 //! `cargo xtask publish`
 
 use clap::Args;
-use release_kit::ci::{self, Actions};
 use release_kit::pypi::Target;
-use release_kit::pypi::publish::{self, Action, PublishOptions};
+use release_kit::pypi::publish::{Action, PublishOptions};
+use release_kit::pypi::step::Publish;
 
 use crate::ctx::Ctx;
 
@@ -72,14 +72,11 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     opts.check_url = args.check_url;
     opts.oidc_url = args.target.oidc_url();
     opts.echo = ctx.echo();
-    let env = |k: &str| std::env::var(k).ok();
-    let prepared = publish::prepare(&project, settings, &opts, &env)?;
-    let report = publish::run(&project, settings, &prepared, &opts, &env, ctx)?;
-    if let Some(summary) = Actions::detect().and_then(|a| a.step_summary) {
-        let _ = ci::append_summary(&summary, &publish::summary_markdown(&report));
-    }
+    let mut step = Publish::new(opts);
+    ctx.run_step(&mut step, settings, &project)?;
+    let report = step.report().expect("a report after a run");
     if ctx.global.json {
-        return ctx.json(&report);
+        return ctx.json(report);
     }
     let width = report.files.iter().map(|f| f.name.len()).max().unwrap_or(0);
     for f in &report.files {

@@ -1,7 +1,8 @@
 //! `cargo xtask setup`
 
 use clap::Args;
-use release_kit::preflight::PreflightError;
+use release_kit::preflight::Preflight;
+use release_kit::step::StepError;
 
 use crate::ctx::Ctx;
 
@@ -18,12 +19,12 @@ pub fn run(ctx: &Ctx, _args: SetupArgs) -> anyhow::Result<()> {
     let echo = ctx.echo();
     // Checks that fail before anything is installed are preflight problems
     // (exit 3); a failed install is a failed step (exit 1).
-    let mut problems = Vec::new();
+    let mut problems = Preflight::new();
     let mut failures = Vec::new();
     ctx.info("Python tools (build, twine, pypiserver, passlib) ...");
     match release_kit::pypi::setup(&project, echo) {
         Ok(tools) => ctx.out(format!("python tools: ready ({})", tools.python.display())),
-        Err(e @ release_kit::pypi::venv::ToolsError::NoPython) => problems.push(e.to_string()),
+        Err(e @ release_kit::pypi::venv::ToolsError::NoPython) => problems.problem(e.to_string()),
         Err(e) => failures.push(e.to_string()),
     }
     if project.config.vscode.enabled {
@@ -37,19 +38,15 @@ pub fn run(ctx: &Ctx, _args: SetupArgs) -> anyhow::Result<()> {
                 tools.node_version.1,
                 tools.node_version.2
             )),
-            Err(e) => match e.downcast::<PreflightError>() {
-                Ok(pre) => problems.extend(pre.problems),
-                Err(e) => failures.push(format!("{e:#}")),
-            },
+            Err(StepError::Preflight(pre)) => {
+                problems.absorb::<()>(Err(pre));
+            }
+            Err(e) => failures.push(e.describe()),
         }
     }
     if !failures.is_empty() {
-        failures.extend(problems);
+        failures.extend(problems.problems().iter().map(|p| p.to_string()));
         anyhow::bail!("setup failed:\n  - {}", failures.join("\n  - "));
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(PreflightError { problems }.into())
-    }
+    Ok(problems.finish()?)
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 use release_kit::preflight::Preflight;
 use release_kit::tools::Echo;
-use release_kit::vscode::{npm, package, publish, verify};
+use release_kit::vscode::{npm, step, verify};
 
 use crate::ctx::Ctx;
 
@@ -33,7 +33,7 @@ fn echo(ctx: &Ctx) -> Echo {
 }
 
 fn tools(ctx: &Ctx, project: &release_kit::config::Project) -> anyhow::Result<npm::NodeTools> {
-    npm::ensure(project, &|m| ctx.info(m))
+    Ok(npm::ensure(project, &|m| ctx.info(m))?)
 }
 
 pub fn run_verify(ctx: &Ctx, _args: VerifyArgs) -> anyhow::Result<()> {
@@ -60,25 +60,11 @@ pub fn run_verify(ctx: &Ctx, _args: VerifyArgs) -> anyhow::Result<()> {
 
 pub fn run_package(ctx: &Ctx, args: PackageArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
-    let mut pre = Preflight::new();
-    let plan = package::plan(&project, args.pre_release, &mut pre);
-    pre.finish()?;
-    let plan = plan.expect("a plan when preflight passed");
-    let tools = tools(ctx, &project)?;
-    ctx.info(format!(
-        "packaging {} {}{} with vsce {} ...",
-        plan.manifest.id(),
-        plan.manifest.version.as_deref().unwrap_or_default(),
-        if plan.pre_release {
-            " (pre-release)"
-        } else {
-            ""
-        },
-        tools.vsce.version.as_deref().unwrap_or("(version unknown)")
-    ));
-    let packaged = package::run(&plan, &tools, settings, echo(ctx))?;
+    let mut step = step::Package::new(args.pre_release);
+    ctx.run_step(&mut step, settings, &project)?;
+    let packaged = step.packaged().expect("a package after a run");
     if ctx.global.json {
-        ctx.json(&packaged)
+        ctx.json(packaged)
     } else {
         ctx.out(format!("{}", packaged.path.display()));
         ctx.out(format!("  size    {} bytes", packaged.size));
@@ -89,12 +75,12 @@ pub fn run_package(ctx: &Ctx, args: PackageArgs) -> anyhow::Result<()> {
 
 pub fn run_publish(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
-    let mut pre = Preflight::new();
-    let plan = publish::plan(&project, settings, args.pre_release, &mut pre);
-    pre.finish()?;
-    let plan = plan.expect("a plan when preflight passed");
-    let view = plan.view()?;
+    let mut step = step::Publish::new(args.pre_release, false);
+    let cx = ctx.step_context(settings, &project);
+    release_kit::step::check(&mut [&mut step], &cx, Preflight::new())?;
     if args.dry_run {
+        let view = step.view()?;
+        let plan = step.publish_plan().expect("a plan after a passing check");
         if ctx.global.json {
             return ctx.json(&serde_json::json!({ "dry_run": true, "plan": view }));
         }
@@ -133,15 +119,12 @@ pub fn run_publish(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let tools = tools(ctx, &project)?;
-    ctx.info(format!(
-        "publishing {} {} to {} ({}) ...",
-        view.extension, view.version, view.marketplace, view.auth
-    ));
-    let report = publish::run(&plan, &tools, settings, echo(ctx))?;
+    release_kit::step::execute(&mut step, &cx)?;
+    let report = step.report().expect("a report after a run");
     if ctx.global.json {
-        return ctx.json(&report);
+        return ctx.json(report);
     }
+    let view = &report.plan;
     ctx.out(format!(
         "Marketplace: {} {} {}",
         view.extension, view.version, report.marketplace
