@@ -209,6 +209,62 @@ impl Child {
     }
 }
 
+/// A running child whose output is read as it comes (`git cat-file
+/// --batch`): stdout (and stdin when asked for) are pipes, stderr is
+/// collected, redacted, for the error message.
+pub struct Streaming {
+    child: std::process::Child,
+    /// The child's stdin, when it was asked for; drop it to send EOF.
+    pub stdin: Option<std::process::ChildStdin>,
+    /// The child's stdout.
+    pub stdout: BufReader<std::process::ChildStdout>,
+    stderr: std::thread::JoinHandle<String>,
+    display: String,
+}
+
+impl Child {
+    /// Starts the command with stdout piped (and stdin piped when `stdin`),
+    /// for a caller that streams through it; see [`Streaming::finish`].
+    pub fn spawn_streaming(&self, redactor: &Redactor, stdin: bool) -> anyhow::Result<Streaming> {
+        let mut cmd = self.command();
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        if stdin {
+            cmd.stdin(Stdio::piped());
+        }
+        let display = self.display(redactor);
+        let mut child = cmd.spawn().with_context(|| {
+            format!("cannot start `{display}`; is it installed? (cargo xtask doctor)")
+        })?;
+        let err = child.stderr.take().expect("piped");
+        let r = redactor.clone();
+        let stderr = std::thread::spawn(move || pump(err, &r, Echo::Quiet));
+        Ok(Streaming {
+            stdin: child.stdin.take(),
+            stdout: BufReader::with_capacity(1 << 16, child.stdout.take().expect("piped")),
+            child,
+            stderr,
+            display,
+        })
+    }
+}
+
+impl Streaming {
+    /// Waits for the child; an error names the command and the last lines
+    /// of its stderr.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        drop(self.stdin.take());
+        // Whatever the caller left unread, so that the child is not blocked
+        // on a full pipe while we wait for it.
+        let _ = std::io::copy(&mut self.stdout, &mut std::io::sink());
+        let status = self.child.wait().context("waiting for a child process")?;
+        let stderr = self.stderr.join().unwrap_or_default();
+        if status.success() {
+            return Ok(());
+        }
+        anyhow::bail!("`{}` failed ({status}): {}", self.display, tail(&stderr, 5))
+    }
+}
+
 /// Whether a variable of our own environment is kept from children.
 pub fn is_inherited_secret(name: &str) -> bool {
     crate::settings::registry::var(name)
