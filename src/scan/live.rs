@@ -71,10 +71,10 @@ mod tests {
     #[test]
     fn url_passwords() {
         assert_eq!(
-            url_password("redis://:pw123456@h:6379/0"),
+            url_password("redis://:pw123456@h:6379/0"), // xtask:allow
             Some(Some("pw123456"))
         );
-        assert_eq!(url_password("rediss://u:p@ss@h"), Some(Some("p@ss")));
+        assert_eq!(url_password("rediss://u:p@ss@h"), Some(Some("p@ss"))); // xtask:allow
         assert_eq!(url_password("redis://localhost:6379/0"), Some(None));
         assert_eq!(url_password("redis://user@host"), Some(None));
         assert_eq!(url_password("hf_abcdef"), None);
@@ -89,7 +89,7 @@ mod tests {
                 ("HF_TOKEN".into(), "hf_CANARYlive123".into()),
                 (
                     "REDIS_URL".into(),
-                    "redis://:CANARYredis9@cache:6379".into(),
+                    "redis://:CANARYredis9@cache:6379".into(), // xtask:allow
                 ),
                 ("OVSX_PAT".into(), "short".into()),
                 ("ORG_DOMAIN".into(), "example.org".into()),
