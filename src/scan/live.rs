@@ -22,22 +22,25 @@ pub struct LiveValue {
 /// For a URL with a password (`REDIS_URL`), the password is the secret; a
 /// URL without one (`redis://localhost:6379`) is not searched for.
 pub fn from_settings(settings: &Settings) -> Vec<LiveValue> {
-    let mut out = Vec::new();
-    for (name, entry) in settings.secrets() {
-        let value = entry.value.expose().trim();
-        let secret = match url_password(value) {
-            Some(Some(pw)) => pw,
-            Some(None) => continue,
-            None => value,
-        };
-        if secret.len() >= MIN_LEN {
-            out.push(LiveValue {
-                name: name.to_owned(),
-                value: Secret::new(secret),
-            });
-        }
-    }
-    out
+    settings
+        .secrets()
+        .filter_map(|(name, entry)| live_value(name, &entry.value))
+        .collect()
+}
+
+/// The part of `value` worth searching for (the password of a URL), if it
+/// is long enough.
+pub fn live_value(name: &str, value: &Secret) -> Option<LiveValue> {
+    let value = value.expose().trim();
+    let secret = match url_password(value) {
+        Some(Some(pw)) => pw,
+        Some(None) => return None,
+        None => value,
+    };
+    (secret.len() >= MIN_LEN).then(|| LiveValue {
+        name: name.to_owned(),
+        value: Secret::new(secret),
+    })
 }
 
 /// For `scheme://[user][:password]@host…`: `Some(password)`; for a URL

@@ -140,6 +140,11 @@ impl Report {
         self.findings.sort_by(|a, b| {
             (&a.commit, &a.path, a.line, a.column).cmp(&(&b.commit, &b.path, b.line, b.column))
         });
+        // A file scanned twice (a log under the tree, given with --logs too).
+        self.findings.dedup_by(|a, b| {
+            (&a.commit, &a.path, a.line, a.column, &a.rule)
+                == (&b.commit, &b.path, b.line, b.column, &b.rule)
+        });
     }
 }
 

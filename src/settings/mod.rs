@@ -12,6 +12,7 @@ pub mod dotenv;
 pub mod envfile;
 pub mod format;
 pub mod registry;
+pub mod rotate;
 pub mod status;
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 pub use dotenv::EnvFileError;
 pub use format::Format;
-pub use registry::{Production, Step, VARS, Var};
+pub use registry::{Place, Production, Step, VARS, Var};
 pub use status::{CheckReport, Problem, VarStatus};
 
 use crate::secret::{Redactor, Secret};
