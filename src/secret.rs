@@ -85,29 +85,14 @@ impl Redactor {
         Redactor::default()
     }
 
-    /// Adds a secret value and its encodings: base64 (standard and URL-safe,
-    /// with and without padding), percent-encoding, and the
-    /// `user:password` form of HTTP Basic auth is covered by the plain value.
+    /// Adds a secret value and its encodings ([`forms`]): base64 (standard
+    /// and URL-safe, with and without padding, and at any offset of a longer
+    /// encoded text), percent-encoding, and the `user:password` form of HTTP
+    /// Basic auth.
     pub fn add(&mut self, secret: &Secret) {
-        let value = secret.expose();
-        if value.trim().len() < MIN_REDACT_LEN {
-            return;
-        }
-        let mut forms = encodings(value);
-        // Output is redacted line by line, and the runner masks line by
-        // line: a multi-line secret (a PEM key) is masked per line too.
-        if value.contains('\n') {
-            forms.extend(
-                value
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| l.len() >= MIN_REDACT_LEN)
-                    .map(str::to_owned),
-            );
-        }
-        for form in forms {
-            if form.len() >= MIN_REDACT_LEN && !self.needles.iter().any(|n| n.expose() == form) {
-                self.needles.push(Secret::new(form));
+        for (_, form) in forms(secret) {
+            if !self.needles.iter().any(|n| n.expose() == form.expose()) {
+                self.needles.push(form);
             }
         }
         self.needles
@@ -142,24 +127,94 @@ impl Redactor {
     }
 }
 
-/// The forms a secret may take in output.
-fn encodings(value: &str) -> Vec<String> {
+/// How a form of a secret is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Encoding {
+    /// The value itself (or one line of a multi-line value).
+    Plain,
+    /// Base64 of the value (or of `user:value`), standard or URL-safe.
+    Base64,
+    /// Percent-encoded (`encodeURIComponent`, or `+` for spaces).
+    UrlEncoded,
+}
+
+impl Encoding {
+    /// `plain`, `base64` or `url-encoded`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Plain => "plain",
+            Encoding::Base64 => "base64",
+            Encoding::UrlEncoded => "url-encoded",
+        }
+    }
+}
+
+/// Every form a secret may take in output or in a file, each at least
+/// [`MIN_REDACT_LEN`] long, without duplicates. Values shorter than that
+/// have no forms. The [`Redactor`] masks these; the scanner searches them.
+pub fn forms(secret: &Secret) -> Vec<(Encoding, Secret)> {
+    let value = secret.expose();
+    if value.trim().len() < MIN_REDACT_LEN {
+        return Vec::new();
+    }
+    let mut forms = encodings(value);
+    // Output is redacted line by line, and the runner masks line by line: a
+    // multi-line secret (a PEM key) is masked per line too.
+    if value.contains('\n') {
+        forms.extend(
+            value
+                .lines()
+                .map(str::trim)
+                .map(|l| (Encoding::Plain, l.to_owned())),
+        );
+    }
+    let mut out: Vec<(Encoding, Secret)> = Vec::new();
+    for (encoding, form) in forms {
+        if form.len() >= MIN_REDACT_LEN && !out.iter().any(|(_, f)| f.expose() == form) {
+            out.push((encoding, Secret::new(form)));
+        }
+    }
+    out
+}
+
+/// The encoded forms of a value (plain first).
+fn encodings(value: &str) -> Vec<(Encoding, String)> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    let mut forms = vec![value.to_owned(), value.trim().to_owned()];
+    let mut forms = vec![
+        (Encoding::Plain, value.to_owned()),
+        (Encoding::Plain, value.trim().to_owned()),
+    ];
     for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
-        forms.push(engine.encode(value));
+        forms.push((Encoding::Base64, engine.encode(value)));
     }
     // Basic auth headers encode `user:password`; the password alone shifts
     // with the user's length, so cover the users our tools send.
     for user in ["__token__:", "OAuth:", ":"] {
         let joined = format!("{user}{value}");
-        forms.push(STANDARD.encode(&joined));
-        forms.push(STANDARD_NO_PAD.encode(&joined));
+        forms.push((Encoding::Base64, STANDARD.encode(&joined)));
+        forms.push((Encoding::Base64, STANDARD_NO_PAD.encode(&joined)));
     }
-    forms.push(percent_encode(value));
-    forms.push(percent_encode(value).replace("%20", "+"));
-    forms.sort();
-    forms.dedup();
+    // Inside a longer encoded text (a base64 dump of a whole .env, a
+    // Kubernetes secret) the value starts at any of three byte offsets and
+    // its first and last characters mix with its neighbours: keep only the
+    // characters that depend on the value alone.
+    for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+        for offset in 0..3usize {
+            let mut bytes = vec![0u8; offset];
+            bytes.extend_from_slice(value.as_bytes());
+            let encoded = engine.encode(&bytes);
+            let skip = (offset * 8).div_ceil(6);
+            let whole = bytes.len() / 3 * 4;
+            if whole > skip {
+                forms.push((Encoding::Base64, encoded[skip..whole].to_owned()));
+            }
+        }
+    }
+    forms.push((Encoding::UrlEncoded, percent_encode(value)));
+    forms.push((
+        Encoding::UrlEncoded,
+        percent_encode(value).replace("%20", "+"),
+    ));
     forms
 }
 
@@ -211,6 +266,27 @@ mod tests {
         assert!(!out.contains(&STANDARD.encode(value)));
         assert!(!out.contains(&percent_encode(value)));
         assert_eq!(out.matches(MASK).count(), 5, "{out}");
+    }
+
+    #[test]
+    fn base64_inside_a_longer_text_is_masked_at_any_offset() {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        let value = "CANARY-b64-offset-5e4d3c";
+        let mut r = Redactor::new();
+        r.add(&Secret::new(value));
+        for prefix in ["", "A", "AB", "HF_TOKEN=", "X=1\nTOKEN="] {
+            for engine in [&STANDARD, &URL_SAFE] {
+                let dump = engine.encode(format!("{prefix}{value}\nNEXT=1\n"));
+                let out = r.redact(&dump);
+                assert!(out.contains(MASK), "{prefix:?}: {out}");
+            }
+        }
+        let labels: Vec<_> = forms(&Secret::new(value))
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        assert_eq!(labels[0], Encoding::Plain);
+        assert!(labels.contains(&Encoding::Base64));
     }
 
     #[test]

@@ -65,6 +65,16 @@ pub enum ChildError {
     /// Waiting for it failed.
     #[error("waiting for a child process")]
     Wait(#[source] std::io::Error),
+    /// A streamed child exited non-zero.
+    #[error("`{command}` failed ({status}): {tail}")]
+    Failed {
+        /// The command line, redacted.
+        command: String,
+        /// Its exit status.
+        status: ExitStatus,
+        /// The last lines of its stderr, redacted.
+        tail: String,
+    },
 }
 
 /// What a finished child left behind, already redacted.
@@ -227,6 +237,71 @@ fn inherited_secrets() -> impl Iterator<Item = String> {
     std::env::vars_os()
         .filter_map(|(key, _)| key.into_string().ok())
         .filter(|key| is_inherited_secret(key))
+}
+
+/// A running child whose output is read as it comes (`git cat-file
+/// --batch`): stdout (and stdin when asked for) are pipes, stderr is
+/// collected, redacted, for the error message.
+pub struct Streaming {
+    child: std::process::Child,
+    /// The child's stdin, when it was asked for; drop it to send EOF.
+    pub stdin: Option<std::process::ChildStdin>,
+    /// The child's stdout.
+    pub stdout: BufReader<std::process::ChildStdout>,
+    stderr: std::thread::JoinHandle<String>,
+    display: String,
+}
+
+impl Child {
+    /// Starts the command with stdout piped (and stdin piped when `stdin`),
+    /// for a caller that streams through it; see [`Streaming::finish`].
+    pub fn spawn_streaming(
+        &self,
+        redactor: &Redactor,
+        stdin: bool,
+    ) -> Result<Streaming, ChildError> {
+        let mut cmd = self.command();
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        if stdin {
+            cmd.stdin(Stdio::piped());
+        }
+        let display = self.display(redactor);
+        let mut child = cmd.spawn().map_err(|source| ChildError::Start {
+            command: display.clone(),
+            source,
+        })?;
+        let err = child.stderr.take().expect("piped");
+        let r = redactor.clone();
+        let stderr = std::thread::spawn(move || pump(err, &r, Echo::Quiet));
+        Ok(Streaming {
+            stdin: child.stdin.take(),
+            stdout: BufReader::with_capacity(1 << 16, child.stdout.take().expect("piped")),
+            child,
+            stderr,
+            display,
+        })
+    }
+}
+
+impl Streaming {
+    /// Waits for the child; an error names the command and the last lines
+    /// of its stderr.
+    pub fn finish(mut self) -> Result<(), ChildError> {
+        drop(self.stdin.take());
+        // Whatever the caller left unread, so that the child is not blocked
+        // on a full pipe while we wait for it.
+        let _ = std::io::copy(&mut self.stdout, &mut std::io::sink());
+        let status = self.child.wait().map_err(ChildError::Wait)?;
+        let stderr = self.stderr.join().unwrap_or_default();
+        if status.success() {
+            return Ok(());
+        }
+        Err(ChildError::Failed {
+            command: self.display,
+            status,
+            tail: tail(&stderr, 5),
+        })
+    }
 }
 
 /// Whether a variable of our own environment is kept from children.

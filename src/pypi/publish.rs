@@ -312,6 +312,9 @@ pub enum PublishError {
     /// twine's upload failed (with what to do).
     #[error("{0}")]
     Upload(String),
+    /// The HTTP client could not be set up (a bad SSL_CERT_FILE).
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
 }
 
 /// Runs the publish after [`prepare`]: tools, credential, index query,
@@ -336,7 +339,7 @@ pub fn run(
     } else {
         Some(venv::ensure(project, opts.echo)?)
     };
-    let client = crate::net::Blocking::new().map_err(|e| anyhow!("{e}"))?;
+    let client = crate::net::Blocking::new()?;
 
     let (password, origin): (Secret, String) = match &prepared.credential {
         Credential::Variable(var) => (

@@ -120,6 +120,13 @@ pub fn write_private(path: &Path, text: &str, force: bool) -> anyhow::Result<()>
             path.display()
         );
     }
+    write_atomic(path, text, 0o600)
+}
+
+/// Writes `text` to `path` with `mode` (on Unix): written beside, synced,
+/// then renamed into place, so a reader sees the old file or the new one
+/// and a failure leaves the old one untouched.
+pub fn write_atomic(path: &Path, text: &str, mode: u32) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -132,13 +139,83 @@ pub fn write_private(path: &Path, text: &str, force: bool) -> anyhow::Result<()>
     {
         use std::os::unix::fs::PermissionsExt as _;
         tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     tmp.write_all(text.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
     Ok(())
+}
+
+/// Sets `key` to `value` in the env file at `path`, in place of its
+/// current line (an `export ` prefix is kept) or appended when absent;
+/// every other line stays as it was, and the file keeps its mode. The
+/// write is atomic ([`write_atomic`]). `value` must need no quoting (a
+/// generated key).
+pub fn set_value(path: &Path, key: &str, value: &str) -> anyhow::Result<()> {
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
+    {
+        bail!(
+            "the new value of {key} would need quoting; set it by hand in {}",
+            path.display()
+        );
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path)?.permissions().mode() & 0o7777
+    };
+    #[cfg(not(unix))]
+    let mode = 0o600;
+    let mut out = String::with_capacity(text.len() + value.len());
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        let (export, rest) = match body.strip_prefix("export ") {
+            Some(r) => ("export ", r.trim_start()),
+            None => ("", body),
+        };
+        let is_key = rest
+            .strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with('='));
+        if !done && is_key {
+            let old = rest[key.len()..].trim_start()[1..].trim_start();
+            let quote = old.chars().next().filter(|c| *c == '"' || *c == '\'');
+            if let Some(q) = quote
+                && !old[1..].contains(q)
+            {
+                bail!(
+                    "{}: the value of {key} spans several lines; replace it by hand",
+                    path.display()
+                );
+            }
+            let eol = if line.ends_with("\r\n") {
+                "\r\n"
+            } else if line.ends_with('\n') {
+                "\n"
+            } else {
+                ""
+            };
+            out.push_str(&format!("{export}{key}={value}{eol}"));
+            done = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    if !done {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&format!("{key}={value}\n"));
+    }
+    write_atomic(path, &out, mode)
 }
 
 #[cfg(test)]
@@ -173,6 +250,41 @@ mod tests {
             std::fs::write(&path, format!("{}{}{}", &readme[..a], want, &readme[b..])).unwrap();
             panic!("README.md's variable table was stale and has been updated: commit it");
         }
+    }
+
+    #[test]
+    fn set_value_replaces_one_line_and_keeps_the_mode() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join(".env");
+        let before = "# keys\nA=1\nexport DASHBOARD_API_KEY = 'CANARYold'\r\nB=\"x y\"\n";
+        std::fs::write(&p, before).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        }
+        set_value(&p, "DASHBOARD_API_KEY", "abc123").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "# keys\nA=1\nexport DASHBOARD_API_KEY=abc123\r\nB=\"x y\"\n"
+        );
+        set_value(&p, "NEW_KEY", "def").unwrap();
+        assert!(
+            std::fs::read_to_string(&p)
+                .unwrap()
+                .ends_with("B=\"x y\"\nNEW_KEY=def\n")
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(
+                std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o640
+            );
+        }
+        std::fs::write(&p, "K=\"multi\nline\"\n").unwrap();
+        assert!(set_value(&p, "K", "v").is_err());
+        assert!(set_value(&p, "A", "needs quoting").is_err());
     }
 
     #[test]

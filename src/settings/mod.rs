@@ -12,6 +12,7 @@ pub mod dotenv;
 pub mod envfile;
 pub mod format;
 pub mod registry;
+pub mod rotate;
 pub mod status;
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 pub use dotenv::EnvFileError;
 pub use format::Format;
-pub use registry::{Production, Step, VARS, Var};
+pub use registry::{Place, Production, Step, VARS, Var};
 pub use status::{CheckReport, Problem, VarStatus};
 
 use crate::secret::{Redactor, Secret};
@@ -230,21 +231,18 @@ impl Settings {
                 }
             }
         }
-        let mut redactor = Redactor::new();
-        for (k, e) in &values {
-            let secret = registry::var(k)
-                .map(|v| v.secret)
-                .unwrap_or_else(|| looks_secret(k));
-            if secret && e.source.is_explicit() {
-                redactor.add(&e.value);
-            }
-        }
-        Ok(Settings {
+        let mut settings = Settings {
             values,
             env_file,
             warnings,
-            redactor,
-        })
+            redactor: Redactor::new(),
+        };
+        let mut redactor = Redactor::new();
+        for (_, e) in settings.secrets() {
+            redactor.add(&e.value);
+        }
+        settings.redactor = redactor;
+        Ok(settings)
     }
 
     /// Settings with nothing loaded (no environment, no file).
@@ -286,6 +284,15 @@ impl Settings {
             .get(name)
             .filter(|e| e.is_set() && e.source.is_explicit())
             .map(|e| &e.value)
+    }
+
+    /// Every secret set explicitly (environment or `.env`), by name: what
+    /// the redactor masks and the scanner searches for.
+    pub fn secrets(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.values.iter().filter_map(|(k, e)| {
+            let secret = registry::var(k).map_or_else(|| looks_secret(k), |v| v.secret);
+            (secret && e.source.is_explicit() && e.is_set()).then_some((k.as_str(), e))
+        })
     }
 
     /// Sets a value at run time (a minted token); a secret is added to the

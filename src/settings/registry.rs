@@ -91,6 +91,17 @@ pub enum Production {
     Recommended,
 }
 
+/// Where a variable's value lives besides the local `.env` (the rotation
+/// runbook lists each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// A GitHub Actions secret of the repository (the release workflow).
+    GithubActions,
+    /// The production deployment: a systemd EnvironmentFile, a docker
+    /// env-file, a Kubernetes secret.
+    Production,
+}
+
 /// One variable of the registry.
 #[derive(Debug)]
 pub struct Var {
@@ -120,6 +131,15 @@ pub struct Var {
     pub test: &'static str,
     /// Who reads it.
     pub used_by: &'static str,
+    /// How to revoke a value (the last step of a rotation).
+    pub revoke: &'static str,
+    /// For keys we generate ourselves: their size in random bytes
+    /// (`env init` fills them, `env rotate` replaces them).
+    pub keygen_bytes: Option<usize>,
+    /// Where the value lives besides `.env`.
+    pub places: &'static [Place],
+    /// Why rotating it needs `--force`, when it does.
+    pub rotate_guard: Option<&'static str>,
 }
 
 impl Var {
@@ -163,6 +183,10 @@ pub static VARS: &[Var] = &[
         generate: "leave unset: `__token__` is right for PyPI API tokens",
         test: "cargo xtask publish --dry-run",
         used_by: "twine (cargo xtask publish)",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
+        rotate_guard: None,
     },
     Var {
         name: "TWINE_PASSWORD",
@@ -178,6 +202,10 @@ pub static VARS: &[Var] = &[
         generate: "https://pypi.org/manage/account/token/ -> Add API token, scope: this project only",
         test: "cargo xtask publish --dry-run",
         used_by: "twine (cargo xtask publish)",
+        revoke: "https://pypi.org/manage/account/ -> API tokens -> Options -> Remove token",
+        keygen_bytes: None,
+        places: &[Place::GithubActions],
+        rotate_guard: None,
     },
     Var {
         name: "TWINE_PASSWORD_TEST",
@@ -195,6 +223,10 @@ pub static VARS: &[Var] = &[
         generate: "https://test.pypi.org/manage/account/token/ -> Add API token, scope: this project only",
         test: "cargo xtask publish --testpypi --dry-run",
         used_by: "twine (cargo xtask publish --testpypi)",
+        revoke: "https://test.pypi.org/manage/account/ -> API tokens -> Options -> Remove token",
+        keygen_bytes: None,
+        places: &[Place::GithubActions],
+        rotate_guard: None,
     },
     Var {
         name: "ANTHROPIC_API_KEY",
@@ -213,6 +245,10 @@ pub static VARS: &[Var] = &[
         generate: "https://console.anthropic.com/settings/keys -> Create Key",
         test: "GET https://api.anthropic.com/v1/models with header x-api-key",
         used_by: "the framework's headless runner",
+        revoke: "https://console.anthropic.com/settings/keys -> the old key -> Delete (or Disable)",
+        keygen_bytes: None,
+        places: &[Place::GithubActions, Place::Production],
+        rotate_guard: None,
     },
     Var {
         name: "AUDIT_HMAC_KEY",
@@ -228,6 +264,14 @@ pub static VARS: &[Var] = &[
         generate: "cargo xtask env gen-key --bytes 32   (or: openssl rand -hex 32)",
         test: "cargo xtask env check --for audit --production",
         used_by: "the framework's audit chain",
+        revoke: "nothing to revoke at a provider: take the old key out of every place above and keep one copy offline (sealed), for verifying records signed before the rotation",
+        keygen_bytes: Some(32),
+        places: &[Place::Production],
+        rotate_guard: Some(
+            "every audit chain signed so far becomes unverifiable with the new key: records \
+             signed with the old key only verify with the old key, so keep it offline (sealed, \
+             not in .env) for as long as those records must be verifiable",
+        ),
     },
     Var {
         name: "FRAMEWORK_DIR",
@@ -243,6 +287,10 @@ pub static VARS: &[Var] = &[
         generate: "leave unset for `_framework`, or a path relative to the project",
         test: "cargo xtask env check --for dashboard",
         used_by: "the dashboard",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
+        rotate_guard: None,
     },
     Var {
         name: "DASHBOARD_API_KEY",
@@ -258,6 +306,10 @@ pub static VARS: &[Var] = &[
         generate: "cargo xtask env gen-key --bytes 24   (or: openssl rand -hex 24)",
         test: "curl -H \"X-API-Key: $DASHBOARD_API_KEY\" http://localhost:8000/api/health",
         used_by: "the dashboard",
+        revoke: "nothing to revoke at a provider: once every client sends the new key, remove the old one everywhere (the dashboard accepts only the configured key)",
+        keygen_bytes: Some(24),
+        places: &[Place::Production],
+        rotate_guard: None,
     },
     Var {
         name: "DASHBOARD_RATE_LIMIT_PER_MIN",
@@ -273,6 +325,10 @@ pub static VARS: &[Var] = &[
         generate: "leave unset for 60",
         test: "cargo xtask env check --for dashboard",
         used_by: "the dashboard",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
+        rotate_guard: None,
     },
     Var {
         name: "REDIS_URL",
@@ -288,6 +344,10 @@ pub static VARS: &[Var] = &[
         generate: "redis://[:PASSWORD@]HOST[:PORT][/DB], e.g. redis://localhost:6379/0",
         test: "redis-cli -u \"$REDIS_URL\" ping",
         used_by: "the federation layer",
+        revoke: "change the password on the Redis server (ACL SETUSER / requirepass) and restart the clients; the old password stops working then",
+        keygen_bytes: None,
+        places: &[Place::Production],
+        rotate_guard: None,
     },
     Var {
         name: "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -303,6 +363,10 @@ pub static VARS: &[Var] = &[
         generate: "HOST:PORT or an http(s) URL, e.g. http://localhost:4317",
         test: "curl -sS \"$OTEL_EXPORTER_OTLP_ENDPOINT\"",
         used_by: "the OpenTelemetry SDK",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
+        rotate_guard: None,
     },
     Var {
         name: "AWS_ACCESS_KEY_ID",
@@ -318,6 +382,10 @@ pub static VARS: &[Var] = &[
         generate: "AWS console -> IAM -> Users -> Security credentials -> Create access key",
         test: "aws sts get-caller-identity",
         used_by: "the S3 audit backend (boto3)",
+        revoke: "AWS console -> IAM -> Users -> Security credentials -> the old access key -> Deactivate, then Delete (aws iam update-access-key --status Inactive; aws iam delete-access-key)",
+        keygen_bytes: None,
+        places: &[Place::GithubActions, Place::Production],
+        rotate_guard: None,
     },
     Var {
         name: "AWS_SECRET_ACCESS_KEY",
@@ -333,6 +401,10 @@ pub static VARS: &[Var] = &[
         generate: "shown once when the access key is created",
         test: "aws sts get-caller-identity",
         used_by: "the S3 audit backend (boto3)",
+        revoke: "deactivate and delete its access key (see AWS_ACCESS_KEY_ID): the secret goes with it",
+        keygen_bytes: None,
+        places: &[Place::GithubActions, Place::Production],
+        rotate_guard: None,
     },
     Var {
         name: "AWS_DEFAULT_REGION",
@@ -348,6 +420,10 @@ pub static VARS: &[Var] = &[
         generate: "the bucket's region, e.g. eu-west-1",
         test: "aws s3api get-bucket-location --bucket \"$S3_AUDIT_BUCKET\"",
         used_by: "the S3 audit backend (boto3)",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
+        rotate_guard: None,
     },
     Var {
         name: "S3_AUDIT_BUCKET",
@@ -363,6 +439,10 @@ pub static VARS: &[Var] = &[
         generate: "aws s3api create-bucket --bucket NAME --object-lock-enabled-for-bucket",
         test: "aws s3api get-object-lock-configuration --bucket \"$S3_AUDIT_BUCKET\"",
         used_by: "the S3 audit backend",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
+        rotate_guard: None,
     },
     Var {
         name: "VSCE_PAT",
@@ -380,6 +460,10 @@ pub static VARS: &[Var] = &[
                    (or use Microsoft Entra ID: azure-credential = true in release-kit.toml)",
         test: "cargo xtask vsce-verify",
         used_by: "vsce (cargo xtask vsce-verify, vsce-publish)",
+        revoke: "dev.azure.com -> User settings -> Personal access tokens -> the old token -> Revoke",
+        keygen_bytes: None,
+        places: &[Place::GithubActions],
+        rotate_guard: None,
     },
     Var {
         name: "OVSX_PAT",
@@ -395,6 +479,10 @@ pub static VARS: &[Var] = &[
         generate: "https://open-vsx.org/user-settings/tokens -> Generate New Token",
         test: "npx ovsx verify-pat NAMESPACE",
         used_by: "ovsx (cargo xtask vsce-publish)",
+        revoke: "https://open-vsx.org/user-settings/tokens -> the old token -> Delete",
+        keygen_bytes: None,
+        places: &[Place::GithubActions],
+        rotate_guard: None,
     },
     Var {
         name: "HF_TOKEN",
@@ -413,6 +501,10 @@ pub static VARS: &[Var] = &[
         generate: "https://huggingface.co/settings/tokens -> Create new token, type: Read",
         test: "GET https://huggingface.co/api/whoami-v2 with Authorization: Bearer",
         used_by: "cargo xtask hf-prefetch, huggingface_hub",
+        revoke: "https://huggingface.co/settings/tokens -> the old token -> Invalidate and refresh, or Delete",
+        keygen_bytes: None,
+        places: &[Place::GithubActions],
+        rotate_guard: None,
     },
     Var {
         name: "ORG_DOMAIN",
@@ -428,6 +520,10 @@ pub static VARS: &[Var] = &[
         generate: "your organisation's domain, e.g. agents.example.org",
         test: "host \"$ORG_DOMAIN\"",
         used_by: "the deployment",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
+        rotate_guard: None,
     },
 ];
 

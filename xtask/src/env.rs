@@ -3,7 +3,8 @@
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use release_kit::preflight::PreflightError;
-use release_kit::settings::{Step, envfile, registry};
+use release_kit::scan::git;
+use release_kit::settings::{Step, envfile, registry, rotate};
 
 use crate::ctx::{Ctx, Exit};
 
@@ -22,6 +23,15 @@ pub enum EnvCommand {
     /// Print a random hex key from the OS random generator
     /// (like `openssl rand -hex N`).
     GenKey(GenKeyArgs),
+    /// The rotation runbook of one secret, made concrete: where to create
+    /// the new value, every place the old one lives, how to check the new
+    /// one, and revoking the old one last. Keys we generate
+    /// (DASHBOARD_API_KEY, AUDIT_HMAC_KEY) are replaced in .env directly,
+    /// the file's mode kept. Before the old value is forgotten, the
+    /// repository, its git history and the --logs files are searched for
+    /// it (plain, base64, URL-encoded); the report names places, never the
+    /// value.
+    Rotate(RotateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +67,23 @@ pub struct GenKeyArgs {
     bytes: u16,
 }
 
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  cargo xtask env rotate HF_TOKEN --logs ~/.bash_history ci-log.txt\n  cargo xtask env rotate DASHBOARD_API_KEY\n  cargo xtask env rotate AUDIT_HMAC_KEY --force   (after storing the old key offline)"
+)]
+pub struct RotateArgs {
+    /// The variable to rotate (a secret of the registry).
+    #[arg(value_name = "VAR")]
+    var: String,
+    /// Rotate even a key whose rotation has lasting effects
+    /// (AUDIT_HMAC_KEY: existing audit chains no longer verify).
+    #[arg(long)]
+    force: bool,
+    /// Also search these files for the old value (shell history, CI logs).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    logs: Vec<std::path::PathBuf>,
+}
+
 fn parse_step(s: &str) -> Result<Step, String> {
     Step::from_name(s).ok_or_else(|| {
         let names: Vec<_> = Step::ALL.iter().map(|s| s.name()).collect();
@@ -70,6 +97,7 @@ pub fn run(ctx: &Ctx, cmd: EnvCommand) -> anyhow::Result<()> {
         EnvCommand::Check(args) => check(ctx, args),
         EnvCommand::Init(args) => init(ctx, args),
         EnvCommand::Example(args) => example(ctx, args),
+        EnvCommand::Rotate(args) => rotate(ctx, args),
         EnvCommand::GenKey(args) => {
             println!("{}", envfile::gen_key(args.bytes.into())?);
             Ok(())
@@ -171,10 +199,10 @@ fn init(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         Some(p) => std::path::absolute(p)?,
         None => ctx.root().join(".env"),
     };
-    let text = envfile::initial(|name| match name {
-        "AUDIT_HMAC_KEY" => envfile::gen_key(32).ok(),
-        "DASHBOARD_API_KEY" => envfile::gen_key(24).ok(),
-        _ => None,
+    let text = envfile::initial(|name| {
+        registry::var(name)
+            .and_then(|v| v.keygen_bytes)
+            .and_then(|n| envfile::gen_key(n).ok())
     });
     envfile::write_private(&path, &text, args.force).map_err(|e| PreflightError {
         problems: vec![format!("{e:#}").into()],
@@ -217,5 +245,98 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
     }
     std::fs::write(&path, want).with_context(|| format!("cannot write {}", path.display()))?;
     ctx.info(format!("wrote {}", path.display()));
+    Ok(())
+}
+
+fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
+    let var = rotate::variable(&args.var, args.force).map_err(|e| match e {
+        rotate::RotateError::Unknown { .. } | rotate::RotateError::NotSecret { .. } => {
+            ctx.warn(e.to_string());
+            anyhow::Error::from(Exit(release_kit::EXIT_USAGE as u8))
+        }
+        e => PreflightError {
+            problems: vec![e.to_string().into()],
+        }
+        .into(),
+    })?;
+    let settings = ctx.settings()?;
+    let missing: Vec<String> = args
+        .logs
+        .iter()
+        .filter(|p| !p.is_file())
+        .map(|p| format!("--logs {}: no such file", p.display()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(PreflightError {
+            problems: missing.into_iter().map(Into::into).collect(),
+        }
+        .into());
+    }
+    let repo = match &ctx.global.root {
+        Some(r) => std::path::absolute(r)?,
+        None => git::toplevel(&ctx.cwd).unwrap_or_else(|| ctx.root()),
+    };
+    // The value in .env, or else in the environment: what is searched for.
+    let old = settings.explicit(var.name);
+    let search = match old {
+        Some(old) => rotate::find_old(
+            var.name,
+            old,
+            &repo,
+            settings.env_file(),
+            &args.logs,
+            settings.redactor(),
+        )?,
+        None => rotate::Search {
+            errors: vec![format!(
+                "{} is not set: no old value to search for",
+                var.name
+            )],
+            ..Default::default()
+        },
+    };
+    let generated = match var.keygen_bytes {
+        Some(_) => {
+            let path = settings.env_file();
+            let bytes = rotate::write_new_key(var, path).map_err(|e| match e
+                .downcast::<rotate::RotateError>()
+            {
+                Ok(r) => PreflightError {
+                    problems: vec![r.to_string().into()],
+                }
+                .into(),
+                Err(e) => e,
+            })?;
+            path.map(|p| (p, bytes))
+        }
+        None => None,
+    };
+    let steps = rotate::runbook(var, settings, generated, &search);
+    if ctx.global.json {
+        return ctx.json(&serde_json::json!({
+            "variable": var.name,
+            "generated": generated.is_some(),
+            "env_file": generated.map(|(p, _)| p.display().to_string()),
+            "steps": steps,
+            "search": search,
+        }));
+    }
+    ctx.out(format!("Rotating {}: {}", var.name, var.about));
+    for (i, step) in steps.iter().enumerate() {
+        ctx.out(format!("\n{}. {}", i + 1, step.title));
+        for item in &step.items {
+            ctx.out(format!("   - {item}"));
+        }
+    }
+    for e in &search.errors {
+        ctx.warn(e);
+    }
+    if !search.found.is_empty() {
+        ctx.warn(format!(
+            "the old value of {} was found in {} place(s): see step 4",
+            var.name,
+            search.found.len()
+        ));
+    }
     Ok(())
 }

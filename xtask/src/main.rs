@@ -7,8 +7,10 @@ mod ctx;
 mod doctor;
 mod env;
 mod hf;
+mod hooks;
 mod publish;
 mod release;
+mod scan;
 mod setup;
 mod vsce;
 
@@ -67,6 +69,13 @@ enum Command {
     /// Print the release notes of one version from the changelog (for the
     /// GitHub release body).
     Changelog(changelog::ChangelogArgs),
+    /// Find secrets in the working tree, the index (--staged) or the
+    /// history: this project's credential formats and the values loaded
+    /// from .env, plain, base64 or URL-encoded. Exit 1 on findings.
+    Scan(scan::ScanArgs),
+    /// The git pre-commit guard: `hooks install` / `hooks uninstall`.
+    #[command(subcommand)]
+    Hooks(hooks::HooksCommand),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +96,8 @@ fn main() -> ExitCode {
         Command::HfPrefetch(args) => hf::run(&ctx, args),
         Command::Release(args) => release::run(&ctx, args),
         Command::Changelog(args) => changelog::run(&ctx, args),
+        Command::Scan(args) => scan::run(&ctx, args),
+        Command::Hooks(cmd) => hooks::run(&ctx, cmd),
     };
     ctx.finish(result)
 }

@@ -1,0 +1,218 @@
+//! The git pre-commit guard: a hook that runs `scan --staged` (which also
+//! refuses staged `.env` files). Installing is idempotent; a hook already
+//! there is kept, renamed beside ours, and run first; uninstalling puts it
+//! back.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+/// The line that marks a hook as ours.
+pub const MARKER: &str = "# release-kit pre-commit guard";
+
+/// Where a hook we replaced is kept, beside the hook.
+const SAVED_SUFFIX: &str = ".release-kit-saved";
+
+/// The hook file of `repo` and where a replaced hook is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HookPaths {
+    /// `.git/hooks/pre-commit` (or under `core.hooksPath`).
+    pub hook: PathBuf,
+    /// `pre-commit.release-kit-saved`: the hook that was there before.
+    pub saved: PathBuf,
+}
+
+/// What `install` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Installed {
+    /// No hook was there; ours is.
+    Fresh,
+    /// Ours was there already; it was rewritten.
+    Refreshed,
+    /// Another hook was there: kept at this path and run before ours.
+    Chained(PathBuf),
+}
+
+/// What `uninstall` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Uninstalled {
+    /// Ours was removed; nothing else was there before.
+    Removed,
+    /// Ours was removed and the hook it chained to put back.
+    Restored(PathBuf),
+    /// No hook of ours was installed.
+    NotInstalled,
+}
+
+/// The pre-commit hook paths of the repository holding `dir` (honours
+/// `core.hooksPath` and linked worktrees, as git does).
+pub fn paths(dir: &Path) -> anyhow::Result<HookPaths> {
+    let sh = xshell::Shell::new()?;
+    sh.change_dir(dir);
+    let hook = xshell::cmd!(
+        sh,
+        "git rev-parse --path-format=absolute --git-path hooks/pre-commit"
+    )
+    .quiet()
+    .ignore_stderr()
+    .read()
+    .with_context(|| {
+        format!(
+            "{} is not in a git repository; run this inside the repository (or `git init` first)",
+            dir.display()
+        )
+    })?;
+    let hook = PathBuf::from(hook.trim());
+    let mut saved = hook.clone().into_os_string();
+    saved.push(SAVED_SUFFIX);
+    Ok(HookPaths {
+        hook,
+        saved: saved.into(),
+    })
+}
+
+/// The hook script: runs the hook it replaced (if any), then `command`
+/// with `scan --staged`. `command` is shell text (already quoted).
+pub fn script(command: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+{MARKER}: installed by `cargo xtask hooks install`;
+# `cargo xtask hooks uninstall` removes it and puts back the hook it chained to.
+# It refuses a commit that stages a secret or a .env file. A finding that is
+# fine can be allowed with an inline `xtask:allow` comment, or its
+# fingerprint in .xtask-scan-ignore (`cargo xtask scan --staged --add-to-ignore`).
+saved="$(dirname "$0")/pre-commit{SAVED_SUFFIX}"
+if [ -x "$saved" ]; then
+  "$saved" "$@" || exit $?
+fi
+exec {command} scan --staged
+"#
+    )
+}
+
+fn is_ours(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.contains(MARKER))
+}
+
+/// Installs the hook running `command` (e.g. `cargo xtask`).
+pub fn install(paths: &HookPaths, command: &str) -> anyhow::Result<Installed> {
+    let HookPaths { hook, saved } = paths;
+    let outcome = if !hook.exists() {
+        Installed::Fresh
+    } else if is_ours(hook) {
+        Installed::Refreshed
+    } else {
+        if saved.exists() {
+            bail!(
+                "{} is not ours, and {} (the hook ours chained to) exists too; \
+                 merge them by hand, then run `cargo xtask hooks install` again",
+                hook.display(),
+                saved.display()
+            );
+        }
+        std::fs::rename(hook, saved)
+            .with_context(|| format!("cannot move {} to {}", hook.display(), saved.display()))?;
+        Installed::Chained(saved.clone())
+    };
+    if let Some(dir) = hook.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    crate::settings::envfile::write_atomic(hook, &script(command), 0o755)?;
+    Ok(outcome)
+}
+
+/// Removes our hook and puts back the one it chained to.
+pub fn uninstall(paths: &HookPaths) -> anyhow::Result<Uninstalled> {
+    let HookPaths { hook, saved } = paths;
+    if !hook.exists() {
+        return Ok(Uninstalled::NotInstalled);
+    }
+    if !is_ours(hook) {
+        bail!(
+            "{} is not the release-kit guard; it was left as it is (remove it by hand if you mean to)",
+            hook.display()
+        );
+    }
+    if saved.exists() {
+        std::fs::rename(saved, hook).with_context(|| {
+            format!("cannot move {} back to {}", saved.display(), hook.display())
+        })?;
+        Ok(Uninstalled::Restored(hook.clone()))
+    } else {
+        std::fs::remove_file(hook).with_context(|| format!("cannot remove {}", hook.display()))?;
+        Ok(Uninstalled::Removed)
+    }
+}
+
+/// Quotes `s` for a POSIX shell.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:=@".contains(&b))
+    {
+        return s.to_owned();
+    }
+    format!("'{}'", s.replace('\'', r#"'\''"#))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> (tempfile::TempDir, HookPaths) {
+        let tmp = tempfile::tempdir().unwrap();
+        let sh = xshell::Shell::new().unwrap();
+        sh.change_dir(tmp.path());
+        xshell::cmd!(sh, "git init -q").quiet().run().unwrap();
+        let p = paths(tmp.path()).unwrap();
+        (tmp, p)
+    }
+
+    #[test]
+    fn install_is_idempotent_and_uninstall_removes() {
+        let (_tmp, p) = repo();
+        assert_eq!(install(&p, "cargo xtask").unwrap(), Installed::Fresh);
+        assert_eq!(install(&p, "cargo xtask").unwrap(), Installed::Refreshed);
+        assert!(!p.saved.exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&p.hook).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o755);
+        }
+        assert_eq!(uninstall(&p).unwrap(), Uninstalled::Removed);
+        assert!(!p.hook.exists());
+        assert_eq!(uninstall(&p).unwrap(), Uninstalled::NotInstalled);
+    }
+
+    #[test]
+    fn an_existing_hook_is_chained_and_restored() {
+        let (_tmp, p) = repo();
+        std::fs::create_dir_all(p.hook.parent().unwrap()).unwrap();
+        std::fs::write(&p.hook, "#!/bin/sh\necho theirs\n").unwrap();
+        assert_eq!(
+            install(&p, "x").unwrap(),
+            Installed::Chained(p.saved.clone())
+        );
+        assert_eq!(install(&p, "x").unwrap(), Installed::Refreshed);
+        assert_eq!(
+            std::fs::read_to_string(&p.saved).unwrap(),
+            "#!/bin/sh\necho theirs\n"
+        );
+        assert_eq!(
+            uninstall(&p).unwrap(),
+            Uninstalled::Restored(p.hook.clone())
+        );
+        assert_eq!(
+            std::fs::read_to_string(&p.hook).unwrap(),
+            "#!/bin/sh\necho theirs\n"
+        );
+        assert!(!p.saved.exists());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("/usr/bin/xtask"), "/usr/bin/xtask");
+        assert_eq!(shell_quote("/a b/it's"), r#"'/a b/it'\''s'"#);
+    }
+}

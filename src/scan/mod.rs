@@ -1,0 +1,628 @@
+//! The secret scanner: the credential formats this project handles
+//! ([`rules`]) and the secrets actually loaded ([`live`]), searched in the
+//! working tree ([`walk`]), the index or the history of a git repository
+//! ([`git`]), or any file.
+//!
+//! A finding names the rule or the variable and where it is; the secret
+//! itself is never kept: findings hold a masked preview and a fingerprint
+//! (a hash of rule, file and secret) that an [`ignore_file`] can list.
+//!
+//! Text is scanned in blocks of whole lines: one [`RegexSet`] of cheap
+//! anchors (one per rule, plus every live form) tells which rules can match
+//! at all, and only those rules' full patterns run. Blocks are at most
+//! [`BLOCK`] bytes (longer lines excepted), so memory stays flat whatever
+//! the size of a file or a blob.
+
+pub mod git;
+pub mod ignore_file;
+pub mod live;
+pub mod rules;
+pub mod walk;
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::secret::{Encoding, MASK};
+
+pub use live::LiveValue;
+pub use rules::{RULES, Rule};
+
+/// The inline marker that silences findings on its line.
+pub const ALLOW_MARKER: &str = "xtask:allow";
+
+/// Text is scanned in blocks of whole lines of about this size.
+pub const BLOCK: usize = 1 << 20;
+
+/// How many leading bytes decide whether a file is binary (a NUL byte),
+/// as git and grep do.
+const BINARY_PROBE: usize = 8000;
+
+/// One secret found. Holds no secret: a masked preview and a fingerprint.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Finding {
+    /// The file, relative to the repository root where possible.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (characters).
+    pub column: usize,
+    /// The rule id (`hf-token`) or, for a live value, the variable's name.
+    pub rule: String,
+    /// `rule`, `live` (a loaded secret's value) or `file` (a staged `.env`).
+    pub kind: &'static str,
+    /// For a live value: `plain`, `base64` or `url-encoded`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
+    /// For history and staged scans: the commit (or `index`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The match with the secret replaced by the mask (`hf_********`).
+    pub masked: String,
+    /// Hash of rule, path and secret: what the ignore file lists.
+    pub fingerprint: String,
+}
+
+impl Finding {
+    /// `path:line:column` (with `commit:` in front for history).
+    pub fn location(&self) -> String {
+        match &self.commit {
+            Some(c) => format!("{c}:{}:{}:{}", self.path, self.line, self.column),
+            None => format!("{}:{}:{}", self.path, self.line, self.column),
+        }
+    }
+
+    /// The rule and, for a live value, its encoding (`HF_TOKEN (base64)`).
+    pub fn what(&self) -> String {
+        match self.encoding {
+            Some(e) if e != Encoding::Plain.name() => format!("{} ({e})", self.rule),
+            _ => self.rule.clone(),
+        }
+    }
+}
+
+/// Where scanned text comes from.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    /// The path shown and fingerprinted.
+    pub path: String,
+    /// The commit, for history.
+    pub commit: Option<String>,
+}
+
+impl Origin {
+    /// A file of the working tree (or any file).
+    pub fn file(path: impl Into<String>) -> Origin {
+        Origin {
+            path: path.into(),
+            commit: None,
+        }
+    }
+}
+
+/// What a scan found and how much it read.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    /// Findings, sorted by place.
+    pub findings: Vec<Finding>,
+    /// Files (or blobs) read.
+    pub files: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Files skipped as binary.
+    pub binary: u64,
+    /// Findings dropped by the ignore file.
+    pub suppressed: u64,
+    /// Files that could not be read, with why (never their content).
+    pub errors: Vec<String>,
+}
+
+impl Report {
+    /// Adds another report's counts and findings.
+    pub fn merge(&mut self, other: Report) {
+        self.findings.extend(other.findings);
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.binary += other.binary;
+        self.suppressed += other.suppressed;
+        self.errors.extend(other.errors);
+    }
+
+    /// Sorts findings by place and drops those the ignore file lists.
+    pub fn finish(&mut self, ignored: &ignore_file::IgnoreList) {
+        let before = self.findings.len();
+        self.findings
+            .retain(|f| f.kind == "file" || !ignored.contains(&f.fingerprint));
+        self.suppressed += (before - self.findings.len()) as u64;
+        self.findings.sort_by(|a, b| {
+            (&a.commit, &a.path, a.line, a.column).cmp(&(&b.commit, &b.path, b.line, b.column))
+        });
+        // A file scanned twice (a log under the tree, given with --logs too).
+        self.findings.dedup_by(|a, b| {
+            (&a.commit, &a.path, a.line, a.column, &a.rule)
+                == (&b.commit, &b.path, b.line, b.column, &b.rule)
+        });
+    }
+}
+
+/// Why a scanner could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A rule's pattern does not compile (a bug in [`rules::RULES`]).
+    #[error("scan rule {rule} does not compile: {reason}")]
+    Rule {
+        /// The rule id.
+        rule: &'static str,
+        /// The regex error.
+        reason: String,
+    },
+    /// Too many or too long live values for one pattern.
+    #[error(
+        "the loaded secrets do not fit in one search pattern ({reason}); scan with fewer variables set"
+    )]
+    Live {
+        /// The regex error (it never quotes the pattern's text here).
+        reason: String,
+    },
+}
+
+struct Compiled {
+    rule: &'static Rule,
+    regex: Regex,
+    near: Option<Regex>,
+}
+
+/// The live values as one pattern, and what each form stands for.
+struct Live {
+    regex: Regex,
+    forms: HashMap<Vec<u8>, (usize, Encoding)>,
+    names: Vec<String>,
+}
+
+/// The compiled rules and live values. Its Debug names no value.
+pub struct Scanner {
+    set: RegexSet,
+    rules: Vec<Compiled>,
+    live: Option<Live>,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("rules", &self.rules.len())
+            .field("live", &self.live.as_ref().map(|l| &l.names))
+            .finish()
+    }
+}
+
+fn compile(rule: &'static str, pattern: &str) -> Result<Regex, ScanError> {
+    RegexBuilder::new(&format!("(?-u){pattern}"))
+        .build()
+        .map_err(|e| ScanError::Rule {
+            rule,
+            reason: e.to_string(),
+        })
+}
+
+impl Scanner {
+    /// A scanner for the rules (when `rules`) and these live values. Compile
+    /// once, share across threads.
+    pub fn new(rules: bool, live: &[LiveValue]) -> Result<Scanner, ScanError> {
+        let mut anchors: Vec<String> = Vec::new();
+        let mut compiled = Vec::new();
+        if rules {
+            for rule in RULES {
+                anchors.push(format!("(?-u){}", rule.anchor));
+                compiled.push(Compiled {
+                    rule,
+                    regex: compile(rule.id, rule.pattern)?,
+                    near: rule.near.map(|n| compile(rule.id, n)).transpose()?,
+                });
+            }
+        }
+        let live = Live::new(live)?;
+        if let Some(l) = &live {
+            anchors.push(l.regex.as_str().to_owned());
+        }
+        // No error of this builder can quote a live value: the live pattern
+        // compiled above already, alone.
+        let set = RegexSetBuilder::new(&anchors)
+            .build()
+            .map_err(|e| ScanError::Live {
+                reason: e.to_string().lines().last().unwrap_or_default().to_owned(),
+            })?;
+        Ok(Scanner {
+            set,
+            rules: compiled,
+            live,
+        })
+    }
+
+    /// True when there is nothing to search for.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.live.is_none()
+    }
+
+    /// Scans a stream (a file, a blob) block by block. Returns the bytes
+    /// read, or `None` when the text is binary (a NUL byte near its start);
+    /// the stream is read to its end either way. `buf` is reused.
+    pub fn scan_reader(
+        &self,
+        reader: &mut dyn Read,
+        origin: &Origin,
+        buf: &mut Vec<u8>,
+        out: &mut Vec<Finding>,
+    ) -> std::io::Result<Option<u64>> {
+        buf.clear();
+        let mut total = 0u64;
+        let mut line = 1usize;
+        let mut first = true;
+        let mut eof = false;
+        loop {
+            if !eof {
+                // Up to a block; past it only for a line longer than a block.
+                let want = BLOCK.saturating_sub(buf.len()).max(64 << 10);
+                let n = (&mut *reader).take(want as u64).read_to_end(buf)?;
+                total += n as u64;
+                eof = n < want;
+            }
+            if std::mem::take(&mut first)
+                && memchr::memchr(0, &buf[..buf.len().min(BINARY_PROBE)]).is_some()
+            {
+                std::io::copy(reader, &mut std::io::sink())?;
+                return Ok(None);
+            }
+            let end = if eof {
+                buf.len()
+            } else {
+                match memchr::memrchr(b'\n', buf) {
+                    Some(i) => i + 1,
+                    None => continue,
+                }
+            };
+            self.scan_block(&buf[..end], line, origin, out);
+            line += memchr::memchr_iter(b'\n', &buf[..end]).count();
+            buf.drain(..end);
+            if eof {
+                return Ok(Some(total));
+            }
+        }
+    }
+
+    /// Scans one block of whole lines whose first line is `first_line`.
+    pub fn scan_block(
+        &self,
+        block: &[u8],
+        first_line: usize,
+        origin: &Origin,
+        out: &mut Vec<Finding>,
+    ) {
+        let which = self.set.matches(block);
+        if !which.matched_any() {
+            return;
+        }
+        // (start, end, secret start, secret end, label)
+        let mut hits: Vec<(usize, usize, usize, usize, Label)> = Vec::new();
+        if let Some(live) = &self.live
+            && which.matched(self.rules.len())
+        {
+            for m in live.regex.find_iter(block) {
+                if let Some(&(name, encoding)) = live.forms.get(m.as_bytes()) {
+                    hits.push((
+                        m.start(),
+                        m.end(),
+                        m.start(),
+                        m.end(),
+                        Label::Live(name, encoding),
+                    ));
+                }
+            }
+        }
+        for (i, c) in self.rules.iter().enumerate() {
+            if !which.matched(i) {
+                continue;
+            }
+            for caps in c.regex.captures_iter(block) {
+                let (Some(all), Some(s)) = (caps.get(0), caps.name("s")) else {
+                    continue;
+                };
+                if !(c.rule.check)(s.as_bytes()) {
+                    continue;
+                }
+                if let Some(near) = &c.near {
+                    let (a, b) = lines_around(block, s.start(), s.end(), c.rule.near_lines);
+                    if !near.is_match(&block[a..b]) {
+                        continue;
+                    }
+                }
+                // Overlapping a live value: the variable's name says more.
+                if hits.iter().any(|h| h.0 < s.end() && s.start() < h.1) {
+                    continue;
+                }
+                hits.push((
+                    all.start(),
+                    all.end(),
+                    s.start(),
+                    s.end(),
+                    Label::Rule(c.rule),
+                ));
+            }
+        }
+        hits.sort_by_key(|h| h.2);
+        let (mut line, mut pos) = (first_line, 0usize);
+        for (start, end, s_start, s_end, label) in hits {
+            line += memchr::memchr_iter(b'\n', &block[pos..s_start]).count();
+            pos = s_start;
+            let line_start = memchr::memrchr(b'\n', &block[..s_start]).map_or(0, |i| i + 1);
+            let line_end =
+                memchr::memchr(b'\n', &block[s_start..]).map_or(block.len(), |i| s_start + i);
+            if memchr::memmem::find(&block[line_start..line_end], ALLOW_MARKER.as_bytes()).is_some()
+            {
+                continue;
+            }
+            let column = 1 + block[line_start..s_start]
+                .iter()
+                .filter(|&&b| b & 0xC0 != 0x80)
+                .count();
+            let secret = &block[s_start..s_end];
+            let (rule, kind, encoding, masked) = match label {
+                Label::Rule(r) => {
+                    let mut shown = String::from_utf8_lossy(&block[start..s_start]).into_owned();
+                    shown.push_str(MASK);
+                    shown.push_str(&String::from_utf8_lossy(&block[s_end..end]));
+                    (r.id.to_owned(), "rule", None, shown.trim().to_owned())
+                }
+                Label::Live(name, encoding) => (
+                    self.live.as_ref().expect("live hit").names[name].clone(),
+                    "live",
+                    Some(encoding.name()),
+                    MASK.to_owned(),
+                ),
+            };
+            out.push(Finding {
+                fingerprint: fingerprint(&rule, &origin.path, secret),
+                path: origin.path.clone(),
+                line,
+                column,
+                rule,
+                kind,
+                encoding,
+                commit: origin.commit.clone(),
+                masked,
+            });
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Label {
+    Rule(&'static Rule),
+    Live(usize, Encoding),
+}
+
+impl Live {
+    fn new(values: &[LiveValue]) -> Result<Option<Live>, ScanError> {
+        let mut forms: HashMap<Vec<u8>, (usize, Encoding)> = HashMap::new();
+        let mut names = Vec::new();
+        for v in values {
+            let idx = names.len();
+            names.push(v.name.clone());
+            for (encoding, form) in crate::secret::forms(&v.value) {
+                let bytes = form.expose().as_bytes();
+                if bytes.len() >= live::MIN_LEN {
+                    forms.entry(bytes.to_vec()).or_insert((idx, encoding));
+                }
+            }
+        }
+        if forms.is_empty() {
+            return Ok(None);
+        }
+        // Longest first: leftmost-first alternation then prefers the whole
+        // value over a form that is its prefix.
+        let mut keys: Vec<&Vec<u8>> = forms.keys().collect();
+        keys.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        let pattern = keys
+            .iter()
+            .map(|k| regex::escape(&String::from_utf8_lossy(k)))
+            .collect::<Vec<_>>()
+            .join("|");
+        let regex = RegexBuilder::new(&pattern)
+            .size_limit(64 << 20)
+            .build()
+            .map_err(|e| ScanError::Live {
+                reason: match e {
+                    regex::Error::CompiledTooBig(n) => format!("more than {n} bytes compiled"),
+                    _ => "invalid pattern".into(),
+                },
+            })?;
+        Ok(Some(Live {
+            regex,
+            forms,
+            names,
+        }))
+    }
+}
+
+/// The byte range of the `n` lines before and after `start..end` (whole
+/// lines, within the block).
+fn lines_around(block: &[u8], start: usize, end: usize, n: usize) -> (usize, usize) {
+    let mut a = start;
+    for _ in 0..=n {
+        match memchr::memrchr(b'\n', &block[..a]) {
+            Some(i) => a = i,
+            None => {
+                a = 0;
+                break;
+            }
+        }
+    }
+    let mut b = end;
+    for _ in 0..=n {
+        match memchr::memchr(b'\n', &block[b.min(block.len())..]) {
+            Some(i) => b += i + 1,
+            None => {
+                b = block.len();
+                break;
+            }
+        }
+    }
+    (a, b.min(block.len()))
+}
+
+/// The fingerprint of a finding: the first 24 hex digits of
+/// sha256(rule, path, secret). The secret cannot be read back from it.
+pub fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(rule.as_bytes());
+    h.update([0]);
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(secret);
+    h.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use base64::Engine as _;
+
+    const CANARY: &str = "CANARY-live-7f3a9c2e1d";
+
+    fn live() -> Vec<LiveValue> {
+        vec![LiveValue {
+            name: "HF_TOKEN".into(),
+            value: Secret::new(CANARY),
+        }]
+    }
+
+    fn scan(text: &str) -> Vec<Finding> {
+        let s = Scanner::new(true, &live()).unwrap();
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        s.scan_reader(
+            &mut text.as_bytes(),
+            &Origin::file("f.txt"),
+            &mut buf,
+            &mut out,
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn live_values_plain_base64_and_url_encoded() {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("HF_TOKEN={CANARY}\n"));
+        let url = crate::secret::percent_encode(&format!("{CANARY}/x"));
+        let text = format!("one\ntwo {CANARY} three\n{b64}\n?t={url}\n");
+        let found = scan(&text);
+        let got: Vec<_> = found
+            .iter()
+            .map(|f| (f.line, f.rule.as_str(), f.encoding.unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "HF_TOKEN", "plain"),
+                (3, "HF_TOKEN", "base64"),
+                (4, "HF_TOKEN", "plain")
+            ]
+        );
+        assert_eq!(found[0].column, 5);
+        let dbg = format!("{found:?}{:?}", Scanner::new(true, &live()).unwrap());
+        assert!(!dbg.contains(CANARY) && !dbg.contains("7f3a9c"), "{dbg}");
+    }
+
+    #[test]
+    fn url_encoded_form_is_named() {
+        let value = "CANARY pass/word+7f3a";
+        let s = Scanner::new(
+            false,
+            &[LiveValue {
+                name: "REDIS_PASSWORD".into(),
+                value: Secret::new(value),
+            }],
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let text = format!("u=redis://:{}@h\n", crate::secret::percent_encode(value));
+        s.scan_block(text.as_bytes(), 1, &Origin::file("x"), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].encoding, Some("url-encoded"));
+        assert_eq!(out[0].what(), "REDIS_PASSWORD (url-encoded)");
+    }
+
+    #[test]
+    fn lines_and_columns_across_blocks() {
+        // Push the value past the first block: line numbers carry over.
+        let filler = "é filler line\n".repeat(BLOCK / 10);
+        let text = format!("{filler}ab {CANARY}\n");
+        let found = scan(&text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, BLOCK / 10 + 1);
+        assert_eq!(found[0].column, 4);
+    }
+
+    #[test]
+    fn binary_is_skipped() {
+        let s = Scanner::new(true, &live()).unwrap();
+        let mut out = Vec::new();
+        let text = format!("\0\0{CANARY}");
+        let r = s
+            .scan_reader(
+                &mut text.as_bytes(),
+                &Origin::file("b"),
+                &mut Vec::new(),
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!(r, None);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn masked_preview_and_fingerprint_hide_the_secret() {
+        let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"; // xtask:allow
+        let found = scan(&format!("AUDIT_HMAC_KEY={key}\n"));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].masked, format!("AUDIT_HMAC_KEY={MASK}"));
+        assert_eq!(found[0].fingerprint.len(), 24);
+        assert!(!found[0].fingerprint.contains(&key[..8]));
+        assert_eq!(
+            found[0].fingerprint,
+            fingerprint("hex-key", "f.txt", key.as_bytes())
+        );
+        assert_ne!(
+            found[0].fingerprint,
+            fingerprint("hex-key", "g.txt", key.as_bytes())
+        );
+    }
+
+    #[test]
+    fn a_live_value_matching_a_rule_is_reported_once_by_name() {
+        let token = format!("hf_{}", "QmRtLkWpZsXcVbNmAsDfGhJkLqWeRtYuIo");
+        let s = Scanner::new(
+            true,
+            &[LiveValue {
+                name: "HF_TOKEN".into(),
+                value: Secret::new(token.clone()),
+            }],
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        s.scan_block(
+            format!("x={token}\n").as_bytes(),
+            1,
+            &Origin::file("x"),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].rule, "HF_TOKEN");
+    }
+}

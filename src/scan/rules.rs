@@ -1,0 +1,358 @@
+//! The patterns of the credentials this project handles, each with the
+//! checks that keep documentation placeholders (`sk-ant-...`,
+//! `pypi-AgEI...`, `AKIAIOSFODNN7EXAMPLE`) from firing.
+//!
+//! Every pattern runs in ASCII mode (`(?-u)`): the formats are ASCII, and
+//! ASCII classes keep the DFA small and fast.
+
+/// One rule: a credential format.
+#[derive(Debug)]
+pub struct Rule {
+    /// Its name in findings and in `--json` (`hf-token`).
+    pub id: &'static str,
+    /// What it finds, one line.
+    pub about: &'static str,
+    /// A cheap pattern every match contains (the prefilter): the rule's
+    /// full pattern only runs on text where this one was seen.
+    pub(crate) anchor: &'static str,
+    /// The full pattern; the group `s` is the secret (masked, fingerprinted),
+    /// the rest of the match is shown (`hf_`, `redis://:`, `API_KEY=`).
+    pub(crate) pattern: &'static str,
+    /// A pattern that must match within `near_lines` lines of the match
+    /// (same line included), for formats too plain to stand alone.
+    pub(crate) near: Option<&'static str>,
+    /// How many lines before and after `near` may be.
+    pub(crate) near_lines: usize,
+    /// A last check of the secret's text.
+    pub(crate) check: fn(&[u8]) -> bool,
+}
+
+/// Every rule, in reporting order.
+pub static RULES: &[Rule] = &[
+    Rule {
+        id: "pypi-token",
+        about: "PyPI or TestPyPI API token (pypi- + a macaroon for pypi.org or test.pypi.org)",
+        anchor: r"pypi-AgE",
+        // base64url of the macaroon's header: 0x02, location packet, domain.
+        pattern: r"pypi-(?P<s>AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,})",
+        near: None,
+        near_lines: 0,
+        check: not_placeholder,
+    },
+    Rule {
+        id: "anthropic-key",
+        about: "Anthropic API or admin key (sk-ant-api03-…, sk-ant-admin01-…)",
+        anchor: r"sk-ant-",
+        pattern: r"sk-ant-(?:api|admin)[0-9]{2}-(?P<s>[A-Za-z0-9_-]{80,120})",
+        near: None,
+        near_lines: 0,
+        check: not_placeholder,
+    },
+    Rule {
+        id: "hf-token",
+        about: "Hugging Face token (hf_ + 34 letters)",
+        anchor: r"hf_",
+        pattern: r"\bhf_(?P<s>[A-Za-z]{34})\b",
+        near: None,
+        near_lines: 0,
+        check: |s| mixed_case(s) && not_placeholder(s),
+    },
+    Rule {
+        id: "aws-access-key-id",
+        about: "AWS access key id (AKIA/ASIA/ABIA/ACCA + 16)",
+        anchor: r"AKIA|ASIA|ABIA|ACCA",
+        pattern: r"\b(?:AKIA|ASIA|ABIA|ACCA)(?P<s>[A-Z2-7]{16})\b",
+        near: None,
+        near_lines: 0,
+        check: not_placeholder,
+    },
+    Rule {
+        id: "aws-secret-access-key",
+        about: "AWS secret access key (40 characters) next to an access key id or aws_secret_access_key",
+        anchor: r"AKIA|ASIA|ABIA|ACCA|(?i)secret_?access_?key",
+        pattern: r"(?m)(?:^|[^A-Za-z0-9/+])(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
+        near: Some(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b|(?i)secret_?access_?key"),
+        near_lines: 5,
+        check: |s| {
+            s.iter().any(u8::is_ascii_uppercase)
+                && s.iter().any(u8::is_ascii_lowercase)
+                && s.iter().any(u8::is_ascii_digit)
+                && not_placeholder(s)
+        },
+    },
+    Rule {
+        id: "azure-devops-pat",
+        about: "Azure DevOps personal access token (84 characters, JQQJ99 and AZDO signatures)",
+        anchor: r"JQQJ99",
+        pattern: r"\b(?P<s>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9]{18}AZDO[A-Za-z0-9]{4})\b",
+        near: None,
+        near_lines: 0,
+        check: not_placeholder,
+    },
+    Rule {
+        id: "azure-devops-pat-legacy",
+        about: "Azure DevOps personal access token, legacy 52 characters, next to VSCE_PAT or an Azure keyword",
+        anchor: r"(?i)vsce|azure|devops|azdo|visualstudio",
+        pattern: r"\b(?P<s>[a-z2-7]{52})\b",
+        near: Some(r"(?i)vsce|azure|devops|azdo|visualstudio"),
+        near_lines: 1,
+        check: |s| s.iter().any(u8::is_ascii_digit) && not_placeholder(s),
+    },
+    Rule {
+        id: "redis-url-password",
+        about: "Redis URL with a password (redis://[user]:PASSWORD@host)",
+        anchor: r"(?i)rediss?://",
+        pattern: r#"(?i)rediss?://[^\s:@/'"`]*:(?P<s>[^\s@/'"`]+)@[^\s/'"`]*"#,
+        near: None,
+        near_lines: 0,
+        check: |s| not_placeholder(s) && !is_placeholder_word(s),
+    },
+    Rule {
+        id: "hex-key",
+        about: "hex key (32+ hex digits) assigned to a *_KEY, *_TOKEN, *_SECRET or *_PAT name \
+                (AUDIT_HMAC_KEY, DASHBOARD_API_KEY, …)",
+        anchor: r"(?i)_key|_token|_secret|_pat",
+        pattern: r#"(?i)\b[A-Z0-9_]*(?:_KEY|_TOKEN|_SECRET|_PAT)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<s>[0-9a-f]{32,})\b"#,
+        near: None,
+        near_lines: 0,
+        check: |s| distinct(s) >= 8 && not_placeholder(s),
+    },
+];
+
+/// Looks a rule up by id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// Text documentation and examples use in place of a credential.
+fn not_placeholder(s: &[u8]) -> bool {
+    if s.len() >= 16 && distinct(s) < 6 {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    const MARKERS: &[&str] = &[
+        "...",
+        "\u{2026}",
+        "<",
+        ">",
+        "{",
+        "}",
+        "$",
+        "*",
+        "%(",
+        "example",
+        "xxxx",
+        "placeholder",
+        "your",
+        "dummy",
+        "redacted",
+        "changeme",
+        "sample",
+    ];
+    !MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(&lower, m.as_bytes()).is_some())
+}
+
+/// Words that stand for a password in documentation.
+fn is_placeholder_word(s: &[u8]) -> bool {
+    const WORDS: &[&str] = &[
+        "password", "passwd", "pass", "pwd", "secret", "pw", "token", "redis", "user", "auth",
+    ];
+    let lower = s.to_ascii_lowercase();
+    WORDS.iter().any(|w| lower == w.as_bytes())
+        || s.iter().all(|b| b.is_ascii_uppercase() || *b == b'_')
+}
+
+fn mixed_case(s: &[u8]) -> bool {
+    s.iter().any(u8::is_ascii_uppercase) && s.iter().any(u8::is_ascii_lowercase)
+}
+
+fn distinct(s: &[u8]) -> usize {
+    let mut seen = [false; 256];
+    s.iter()
+        .filter(|&&b| !std::mem::replace(&mut seen[b as usize], true))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scan::{Origin, Scanner};
+
+    /// The rule ids that fire on `text`.
+    fn fired(text: &str) -> Vec<String> {
+        let scanner = Scanner::new(true, &[]).unwrap();
+        let mut out = Vec::new();
+        scanner.scan_block(text.as_bytes(), 1, &Origin::file("t.txt"), &mut out);
+        out.into_iter().map(|f| f.rule).collect()
+    }
+
+    fn fires(rule: &str, text: &str) {
+        assert_eq!(
+            fired(text),
+            vec![rule.to_string()],
+            "{rule} should fire on {text:?}"
+        );
+    }
+
+    fn silent(text: &str) {
+        assert!(
+            fired(text).is_empty(),
+            "nothing should fire on {text:?}: {:?}",
+            fired(text)
+        );
+    }
+
+    // Realistic shapes built from pieces, so that no complete credential
+    // pattern sits in this file for other scanners to trip on.
+    fn pypi(index: &str) -> String {
+        format!("pypi-{index}{}", "Q2xCdWlsZGVyVG9rZW4K7x_-9".repeat(4))
+    }
+
+    #[test]
+    fn pypi_tokens() {
+        fires(
+            "pypi-token",
+            &format!("TWINE_PASSWORD={}", pypi("AgEIcHlwaS5vcmc")),
+        );
+        fires(
+            "pypi-token",
+            &format!("password: {}", pypi("AgENdGVzdC5weXBpLm9yZw")),
+        );
+        silent("TWINE_PASSWORD=pypi-AgEI...");
+        silent("a token looks like `pypi-AgEIcHlwaS5vcmc...`");
+        silent("pypi-AgEIcHlwaS5vcmcshort");
+    }
+
+    #[test]
+    fn anthropic_keys() {
+        let body = "Zk3Qx9-Lm2_PqRsTuVw".repeat(5);
+        fires(
+            "anthropic-key",
+            &format!("ANTHROPIC_API_KEY=sk-ant-api03-{body}AA"),
+        );
+        fires(
+            "anthropic-key",
+            &format!("key = \"sk-ant-admin01-{body}AA\""),
+        );
+        silent("ANTHROPIC_API_KEY=sk-ant-...");
+        silent(
+            "ANTHROPIC_API_KEY=sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        );
+    }
+
+    #[test]
+    fn hf_tokens() {
+        fires(
+            "hf-token",
+            &format!("HF_TOKEN=hf_{}", "QmRtLkWpZsXcVbNmAsDfGhJkLqWeRtYuIo"),
+        );
+        silent("HF_TOKEN=hf_...");
+        silent(&format!("HF_TOKEN=hf_{}", "x".repeat(34)));
+        silent("fn hf_download_file_with_resume_support_for_models() {}");
+        // 33 or 35 letters are not the format.
+        silent(&format!("hf_{}", "QmRtLkWpZsXcVbNmAsDfGhJkLqWeRtYuI"));
+        silent(&format!("hf_{}", "QmRtLkWpZsXcVbNmAsDfGhJkLqWeRtYuIoP"));
+    }
+
+    #[test]
+    fn aws_keys() {
+        let id = format!("AKIA{}", "Z7QWERTY2ASDFGH3");
+        fires("aws-access-key-id", &format!("aws_access_key_id = {id}"));
+        fires("aws-access-key-id", &format!("ASIA{}", "Z7QWERTY2ASDFGH3"));
+        silent("aws_access_key_id = AKIAIOSFODNN7EXAMPLE");
+        silent("AKIA is the prefix of long-term key ids");
+        let secret = "k9Lm/2PqRsTu+VwXyZ0aBcDeFgHiJkLmNoPqRsTu"; // xtask:allow
+        assert_eq!(secret.len(), 40);
+        assert_eq!(
+            fired(&format!(
+                "[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+            )),
+            vec!["aws-access-key-id", "aws-secret-access-key"]
+        );
+        fires(
+            "aws-secret-access-key",
+            &format!("AWS_SECRET_ACCESS_KEY={secret}"),
+        );
+        // 40 characters far from any key id are not taken for a secret.
+        silent(&format!("checksum {secret}"));
+        silent("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        // A git commit id near a key id is not a secret either.
+        silent("AKIA\ncommit 9fceb02d0ae598e95dc970b74767f19372d61af8");
+    }
+
+    #[test]
+    fn azure_devops_pats() {
+        let pat = format!(
+            "{}JQQJ99{}AZDO{}",
+            "FBdFol081crwkIHWJH2yiqDDyrFjVSi7HWl22hN2hTYfsB8NlGDp", "BACAAAAAAAAAAAASAZ", "BucT"
+        );
+        assert_eq!(pat.len(), 84);
+        fires("azure-devops-pat", &format!("token: {pat}"));
+        silent("the new PATs carry JQQJ99 and AZDO signatures");
+        let legacy = "q7zk4mdkfhwu5rnp2c3xvt6yblj4ahs7ewq3oiz2ukrdme5ntpfa"; // xtask:allow
+        assert_eq!(legacy.len(), 52);
+        fires("azure-devops-pat-legacy", &format!("VSCE_PAT={legacy}"));
+        fires(
+            "azure-devops-pat-legacy",
+            &format!("# Azure DevOps\npat: {legacy}"),
+        );
+        silent(&format!("id: {legacy}"));
+    }
+
+    #[test]
+    fn redis_urls() {
+        fires(
+            "redis-url-password",
+            "REDIS_URL=redis://:s3cr3tPw9x@cache.internal:6379/0", // xtask:allow
+        );
+        fires(
+            "redis-url-password",
+            "url = 'rediss://app:Zq9-xLm2@redis.example.org'", // xtask:allow
+        );
+        silent("REDIS_URL=redis://localhost:6379/0");
+        silent("redis://[:PASSWORD@]HOST[:PORT][/DB]");
+        silent("REDIS_URL=redis://:password@localhost:6379");
+        silent("REDIS_URL=redis://:${REDIS_PASSWORD}@redis:6379");
+        silent("redis://user:pass@host");
+    }
+
+    #[test]
+    fn hex_keys() {
+        let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        fires("hex-key", &format!("AUDIT_HMAC_KEY={key}"));
+        fires("hex-key", &format!("DASHBOARD_API_KEY=\"{}\"", &key[..48]));
+        fires("hex-key", &format!("  github_token: {key}"));
+        fires("hex-key", &format!("\"MY_SECRET\": \"{key}\""));
+        fires("hex-key", &format!("export DEPLOY_PAT={key}"));
+        silent("AUDIT_HMAC_KEY=");
+        silent("AUDIT_HMAC_KEY=dev_only_audit_key_DO_NOT_USE_IN_PROD");
+        silent(&format!("AUDIT_HMAC_KEY={}", "0".repeat(64)));
+        silent(&format!("KEY_ID={key}"));
+        silent(&format!("checksum = \"{key}\""));
+        silent("DASHBOARD_API_KEY=abc123");
+    }
+
+    #[test]
+    fn inline_allow_silences_a_line() {
+        let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        silent(&format!("AUDIT_HMAC_KEY={key}  # test vector, xtask:allow"));
+        fires("hex-key", &format!("# xtask:allow\nAUDIT_HMAC_KEY={key}"));
+    }
+
+    #[test]
+    fn every_rule_compiles_and_has_a_test_above() {
+        // rustfmt may break a call over lines: compare without whitespace.
+        let this: String = include_str!("rules.rs")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        for r in super::RULES {
+            assert!(
+                this.matches(&format!("fires(\"{}\"", r.id)).count() >= 1,
+                "{}",
+                r.id
+            );
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! `env rotate VAR`: the rotation runbook of one variable, made concrete
+//! from the registry (where to generate, where the value lives, how to
+//! test, how to revoke), in the safe order: the new value first, the old
+//! one revoked last. Keys we generate are written into `.env` here; before
+//! the old value is forgotten, the repository, its history and the logs
+//! given are searched for it.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::registry::{self, Place, VARS, Var};
+use super::{Settings, Source, envfile};
+use crate::scan::{self, Finding, Report, Scanner, live};
+use crate::secret::{Redactor, Secret};
+
+/// Why a rotation does not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// Not in the registry.
+    #[error("{name} is not a variable of the registry; secrets that can be rotated: {known}")]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// The secret variables.
+        known: String,
+    },
+    /// Not a secret.
+    #[error("{name} is not a secret: there is nothing to rotate (set it in .env as usual)")]
+    NotSecret {
+        /// The variable.
+        name: String,
+    },
+    /// Needs `--force`, for the reason given.
+    #[error(
+        "rotating {name} is refused without --force: {why}. Nothing was changed; \
+         run `cargo xtask env rotate {name} --force` once the old key is stored offline"
+    )]
+    NeedsForce {
+        /// The variable.
+        name: String,
+        /// Why.
+        why: &'static str,
+    },
+    /// A generated key needs a `.env` to go into.
+    #[error(
+        "no .env file to write the new {name} into; create one with `cargo xtask env init` \
+         (or point --env-file at yours)"
+    )]
+    NoEnvFile {
+        /// The variable.
+        name: String,
+    },
+}
+
+/// The variable to rotate, checked: a known secret, and `--force` given
+/// when its registry entry asks for it.
+pub fn variable(name: &str, force: bool) -> Result<&'static Var, RotateError> {
+    let Some(var) = registry::var(name) else {
+        return Err(RotateError::Unknown {
+            name: name.into(),
+            known: VARS
+                .iter()
+                .filter(|v| v.secret)
+                .map(|v| v.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    };
+    if !var.secret {
+        return Err(RotateError::NotSecret { name: name.into() });
+    }
+    if let (Some(why), false) = (var.rotate_guard, force) {
+        return Err(RotateError::NeedsForce {
+            name: name.into(),
+            why,
+        });
+    }
+    Ok(var)
+}
+
+/// Where the old value was found, and how much was searched.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Search {
+    /// Findings (no value: place, encoding, fingerprint).
+    pub found: Vec<Finding>,
+    /// What was searched, e.g. `working tree`, `history`, `logs`.
+    pub searched: Vec<String>,
+    /// Files and blobs read.
+    pub files: u64,
+    /// Problems met (unreadable files, no history), never a value.
+    pub errors: Vec<String>,
+}
+
+/// Searches the repository at `repo` (working tree and, when it is a git
+/// repository, every commit), and the files `logs`, for `old` and its
+/// encoded forms. `env_file`, where the value is supposed to live, is left
+/// out.
+pub fn find_old(
+    name: &str,
+    old: &Secret,
+    repo: &Path,
+    env_file: Option<&Path>,
+    logs: &[PathBuf],
+    redactor: &Redactor,
+) -> anyhow::Result<Search> {
+    let mut search = Search::default();
+    let Some(value) = live::live_value(name, old) else {
+        search.errors.push(format!(
+            "the old value of {name} is too short to be searched for"
+        ));
+        return Ok(search);
+    };
+    let scanner = Scanner::new(false, &[value])?;
+    let skip = env_file.map(|p| scan::walk::display(repo, p));
+    let mut report = Report::default();
+    let tree = scan::walk::scan_paths(&scanner, repo, &[]);
+    search
+        .searched
+        .push(format!("working tree of {}", repo.display()));
+    report.merge(tree);
+    report.findings.retain(|f| Some(&f.path) != skip.as_ref());
+    if scan::git::toplevel(repo).is_some() {
+        match scan::git::scan_history(&scanner, repo, redactor) {
+            Ok(h) => {
+                search
+                    .searched
+                    .push("git history (every commit from HEAD)".into());
+                report.merge(h);
+            }
+            Err(e) => search
+                .errors
+                .push(redactor.redact(&format!("history not searched: {e:#}"))),
+        }
+    }
+    if !logs.is_empty() {
+        search.searched.push(format!("{} log file(s)", logs.len()));
+        report.merge(scan::walk::scan_files(&scanner, repo, logs));
+    }
+    report.finish(&Default::default());
+    search.found = report.findings;
+    search.files = report.files;
+    search.errors.extend(report.errors);
+    Ok(search)
+}
+
+/// Generates a new key for `var` and writes it into `env_file` in place of
+/// the old line, keeping the file's mode. The key is never returned.
+pub fn write_new_key(var: &Var, env_file: Option<&Path>) -> anyhow::Result<usize> {
+    let bytes = var
+        .keygen_bytes
+        .ok_or_else(|| anyhow::anyhow!("{} is not a key we generate", var.name))?;
+    let Some(path) = env_file else {
+        return Err(RotateError::NoEnvFile {
+            name: var.name.into(),
+        }
+        .into());
+    };
+    let key = Secret::new(envfile::gen_key(bytes)?);
+    envfile::set_value(path, var.name, key.expose())?;
+    Ok(bytes)
+}
+
+/// One step of the runbook.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunbookStep {
+    /// What to do.
+    pub title: String,
+    /// The details: places, commands.
+    pub items: Vec<String>,
+}
+
+/// The runbook of `var`: generate, replace everywhere, test, clean up
+/// where the old value was found, revoke last. `generated` is the `.env`
+/// the new key was written into (keys we generate), `search` where the
+/// old value was found.
+pub fn runbook(
+    var: &Var,
+    settings: &Settings,
+    generated: Option<(&Path, usize)>,
+    search: &Search,
+) -> Vec<RunbookStep> {
+    let mut steps = Vec::new();
+    let generate = var
+        .generate
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    steps.push(RunbookStep {
+        title: "Create the new value (the old one keeps working meanwhile)".into(),
+        items: vec![match generated {
+            Some((path, bytes)) => format!(
+                "done: a new key of {bytes} random bytes was written to {} (its mode kept)",
+                path.display()
+            ),
+            None => generate,
+        }],
+    });
+    let mut places = Vec::new();
+    let source = settings.get(var.name).map(|e| &e.source);
+    match (source, generated) {
+        (_, Some(_)) => {}
+        (Some(Source::EnvFile { path, line }), None) => places.push(format!(
+            "{}:{line}: replace the value of {}",
+            path.display(),
+            var.name
+        )),
+        _ => places.push(format!(
+            ".env ({}): set {}",
+            settings.env_file().map_or(
+                "none found; `cargo xtask env init` creates one".into(),
+                |p| p.display().to_string()
+            ),
+            var.name
+        )),
+    }
+    if matches!(source, Some(Source::Environment)) {
+        places.push(format!(
+            "the process environment: {} is exported in this shell (it wins over .env); \
+             change it where it is set (shell profile, CI job)",
+            var.name
+        ));
+    }
+    for place in var.places {
+        places.push(match place {
+            Place::GithubActions => format!(
+                "GitHub Actions: `gh secret set {}` (or Settings -> Secrets and variables -> Actions), \
+                 for each environment that holds it",
+                var.name
+            ),
+            Place::Production => format!(
+                "production: the systemd EnvironmentFile, the docker --env-file, or the Kubernetes \
+                 secret (`kubectl create secret generic NAME --from-env-file=FILE --dry-run=client \
+                 -o yaml | kubectl apply -f -`) that sets {}; then restart the service",
+                var.name
+            ),
+        });
+    }
+    steps.push(RunbookStep {
+        title: "Put the new value everywhere the old one lives".into(),
+        items: places,
+    });
+    steps.push(RunbookStep {
+        title: "Check the new value works".into(),
+        items: vec![var.test.into()],
+    });
+    let mut found: Vec<String> = search
+        .found
+        .iter()
+        .map(|f| format!("{} ({})", f.location(), f.encoding.unwrap_or("plain")))
+        .collect();
+    if found.is_empty() {
+        found.push(format!("not found in: {}", search.searched.join(", ")));
+    } else if search.found.iter().any(|f| f.commit.is_some()) {
+        found.push(
+            "in git history: rewriting history does not make it secret again; revoking it does"
+                .into(),
+        );
+    }
+    steps.push(RunbookStep {
+        title: "Remove the old value from where it was found".into(),
+        items: found,
+    });
+    steps.push(RunbookStep {
+        title: "Last, revoke the old value".into(),
+        items: vec![var.revoke.into()],
+    });
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guards() {
+        assert!(matches!(
+            variable("NOPE", false),
+            Err(RotateError::Unknown { .. })
+        ));
+        assert!(matches!(
+            variable("ORG_DOMAIN", true),
+            Err(RotateError::NotSecret { .. })
+        ));
+        let err = variable("AUDIT_HMAC_KEY", false).unwrap_err();
+        assert!(err.to_string().contains("unverifiable"), "{err}");
+        assert!(err.to_string().contains("offline"), "{err}");
+        assert!(variable("AUDIT_HMAC_KEY", true).is_ok());
+        assert!(variable("HF_TOKEN", false).is_ok());
+    }
+
+    #[test]
+    fn every_secret_has_a_way_to_revoke() {
+        for v in VARS.iter().filter(|v| v.secret) {
+            assert!(
+                !v.revoke.starts_with("nothing to revoke: not"),
+                "{}",
+                v.name
+            );
+        }
+    }
+}
