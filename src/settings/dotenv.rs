@@ -273,7 +273,9 @@ fn read_bindings(text: &str) -> Result<Vec<Binding>, SyntaxError> {
                 Some((k, false))
             }
         };
+        let key_end = r.pos;
         r.pos = r.skip(r.pos, is_hspace);
+        let spaced_eq = r.pos > key_end;
         let mut binding = Binding {
             key: String::new(),
             value: None,
@@ -286,7 +288,7 @@ fn read_bindings(text: &str) -> Result<Vec<Binding>, SyntaxError> {
         if r.peek() == Some('=') {
             let after_eq = r.pos + 1;
             r.pos = r.skip(after_eq, is_hspace);
-            read_value(&mut r, after_eq, &mut binding).map_err(fail)?;
+            read_value(&mut r, after_eq, spaced_eq, &mut binding).map_err(fail)?;
         }
         // An optional comment, then the end of the line.
         let spaces = r.skip(r.pos, is_hspace);
@@ -329,8 +331,13 @@ fn compose_name_char(c: char) -> bool {
 }
 
 /// The value after `=` (`r.pos` is past the spaces after `=`, which starts
-/// at `after_eq`).
-fn read_value(r: &mut Reader, after_eq: usize, b: &mut Binding) -> Result<(), &'static str> {
+/// at `after_eq`; `spaced_eq`: `KEY = value` style).
+fn read_value(
+    r: &mut Reader,
+    after_eq: usize,
+    spaced_eq: bool,
+    b: &mut Binding,
+) -> Result<(), &'static str> {
     let text = r.text;
     match r.peek() {
         Some(q @ ('\'' | '"')) => {
@@ -394,7 +401,11 @@ fn read_value(r: &mut Reader, after_eq: usize, b: &mut Binding) -> Result<(), &'
                 };
             }
             let value = part[..cut].trim_end_matches(is_space);
-            b.padded = !value.is_empty() && (r.pos > after_eq || value.len() < cut);
+            // Spaces that look meant for the value: after `=` (unless the
+            // line is written `KEY = value`), or at the end of a line
+            // without a comment.
+            b.padded = !value.is_empty()
+                && ((r.pos > after_eq && !spaced_eq) || (value.len() < cut && cut == part.len()));
             // Docker compose's reading: from the first char after `=` that
             // is not one of its spaces, up to the first ` #`, trimmed.
             let skipped = &text[after_eq..r.pos];
@@ -829,11 +840,13 @@ mod tests {
 
     #[test]
     fn padded_values_warn() {
-        let f = parse("A= padded\nB=fine\nC= # only a comment\n").unwrap();
+        let f = parse("A= padded\nB=fine\nC= # only a comment\nD = styled\nE=v   # c\nF=trail \n")
+            .unwrap();
         assert_eq!(f.entries[2].value.as_deref(), Some(""));
         let padded: Vec<_> = f.warnings.iter().filter(|w| w.contains("spaces")).collect();
-        assert_eq!(padded.len(), 1, "{:?}", f.warnings);
+        assert_eq!(padded.len(), 2, "{:?}", f.warnings);
         assert!(padded[0].contains(":1: the value of A has spaces"));
+        assert!(padded[1].contains(":6: the value of F has spaces"));
         assert!(!padded[0].contains("padded"));
     }
 }

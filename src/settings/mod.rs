@@ -249,14 +249,12 @@ impl Settings {
             }
         }
         let mut redactor = Redactor::new();
-        for (k, e) in &values {
+        redactor.add_all(values.iter().filter_map(|(k, e)| {
             let secret = registry::var(k)
                 .map(|v| v.secret)
                 .unwrap_or_else(|| looks_secret(k));
-            if secret && e.source.is_explicit() {
-                redactor.add(&e.value);
-            }
-        }
+            (secret && e.source.is_explicit()).then_some(&e.value)
+        }));
         Ok(Settings {
             values,
             env_file,
