@@ -7,7 +7,7 @@
 #   - `xtask env status` and `env status --json` (parse, expand, check, print);
 #   - python-dotenv `dotenv_values(path)`, what `load_dotenv()` computes
 #     (its expansion copies every earlier value per line, so it is slow on
-#     large files: --python-runs defaults to 1);
+#     large files: --python-runs defaults to 1, 0 skips it);
 #   - python-dotenv `dotenv_values(path, interpolate=False)` (parse only).
 # Usage: bench/dotenv.sh [--lines N] [--size BYTES] [--runs N] [--python-runs N]
 set -euo pipefail
@@ -61,7 +61,10 @@ cd "$tmp"
 status=$(median_s "$runs" env -i PATH="$PATH" HOME="$tmp" "$bin" env status --env-file "$file")
 json=$(median_s "$runs" env -i PATH="$PATH" HOME="$tmp" "$bin" env status --json --env-file "$file")
 parse_only=$(median_s "$runs" env -i "$python" -c 'import sys; from dotenv import dotenv_values; dotenv_values(sys.argv[1], interpolate=False)' "$file")
-values=$(median_s "$py_runs" env -i "$python" -c 'import sys; from dotenv import dotenv_values; dotenv_values(sys.argv[1])' "$file")
+values=skipped
+if [ "$py_runs" -gt 0 ]; then
+  values=$(median_s "$py_runs" env -i "$python" -c 'import sys; from dotenv import dotenv_values; dotenv_values(sys.argv[1])' "$file")
+fi
 warnings=$(env -i PATH="$PATH" HOME="$tmp" "$bin" env status --env-file "$file" 2>&1 >/dev/null | grep -c '^warning:' || true)
 
 printf '\nfile: %s lines, %s bytes (%s warnings from release-kit)\n\n' "$nlines" "$bytes" "$warnings"

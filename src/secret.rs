@@ -128,9 +128,9 @@ impl Redactor {
                 let bytes = form.as_bytes();
                 match bytes.first_chunk::<PREFIX_LEN>() {
                     Some(prefix) => self.prefixes.insert(*prefix),
-                    None => self.short_prefixes.insert(
-                        *bytes.first_chunk::<MIN_REDACT_LEN>().expect("long enough"),
-                    ),
+                    None => self
+                        .short_prefixes
+                        .insert(*bytes.first_chunk::<MIN_REDACT_LEN>().expect("long enough")),
                 };
                 self.needles.push(Secret::new(form));
             }
@@ -156,9 +156,7 @@ impl Redactor {
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         let bytes = text.as_bytes();
-        let long = bytes
-            .windows(PREFIX_LEN)
-            .any(|w| self.prefixes.contains(w));
+        let long = bytes.windows(PREFIX_LEN).any(|w| self.prefixes.contains(w));
         let short = !self.short_prefixes.is_empty()
             && bytes
                 .windows(MIN_REDACT_LEN)

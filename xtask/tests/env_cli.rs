@@ -224,15 +224,7 @@ fn status_json_walks_up_and_reports_sources() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let envf = tmp.path().join(".env").display().to_string();
     assert_eq!(json["env_file"], envf.as_str());
-    let var = |name: &str| {
-        json["variables"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"] == name)
-            .unwrap()
-            .clone()
-    };
+    let var = |name: &str| status_var(&out, name);
     let pat = var("VSCE_PAT");
     assert_eq!(pat["source"], "env_file");
     assert_eq!(pat["file"], envf.as_str());
