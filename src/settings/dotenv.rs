@@ -1,30 +1,52 @@
-//! Reading one `.env` file: dotenvy's parser, with our own line numbers and
+//! Reading one `.env` file exactly as the Python app reads it: python-dotenv
+//! 1.2.4's `load_dotenv()` (override off), with our own line numbers and
 //! error messages that never quote the file's text.
 //!
-//! dotenvy's `LineParse` error displays the offending line (or, for an
-//! unclosed quote, the rest of the file) and a character index. We scan the
-//! file ourselves to know where each entry starts, so every message reads
-//! `FILE:LINE: what is wrong` and nothing of the value.
+//! The grammar is python-dotenv's `parser.py`, step for step (its regexes
+//! written out as loops, so reading stays linear in the file's size):
+//! universal newlines, a leading byte-order mark dropped, `export ` prefix,
+//! unquoted names up to `=`, `#` or whitespace (or `'quoted'` names), an
+//! optional `=`, then a single-quoted value (escapes `\\` `\'`), a
+//! double-quoted value (escapes `\\ \' \" \a \b \f \n \r \t \v`), both
+//! possibly spanning lines, or an unquoted value up to the line's end with a
+//! whitespace-led `# comment` and trailing whitespace dropped. A name with
+//! no `=` has no value (python-dotenv: `None`; `load_dotenv` leaves it
+//! unset). The last of several lines for one name wins.
+//!
+//! Expansion is python-dotenv's `resolve_variables` with override off:
+//! only `${NAME}` and `${NAME:-default}` (never `$NAME`), inside any value,
+//! single-quoted ones too; NAME is looked up in the process environment
+//! first, then in the lines above; the default applies only when NAME is
+//! set nowhere, and is used as written.
+//!
+//! Where docker compose (compose-go's dotenv) reads a line differently, the
+//! line is read as python-dotenv reads it and a warning names compose's
+//! reading. Lines python-dotenv cannot parse (it skips them with a log line)
+//! stop the load with `FILE:LINE: what` and nothing of the text.
 
-use std::io::Cursor;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// One `KEY=value` of a file.
+/// One name of the file with the value python-dotenv gives it.
 #[derive(Clone)]
 pub struct FileEntry {
-    /// The key.
+    /// The name.
     pub key: String,
-    /// The value, after dotenvy's unquoting and substitution.
-    pub value: String,
-    /// 1-based line of the entry's start.
+    /// The value after unquoting and expansion; `None` for a line holding
+    /// only the name (python-dotenv's `None`: the app does not get it).
+    pub value: Option<String>,
+    /// 1-based line where the name's last entry starts.
     pub line: usize,
+    /// The value differs from the file's text because `${…}` was expanded.
+    pub expanded: bool,
 }
 
 /// A parsed file with the warnings met on the way.
 pub struct ParsedFile {
     /// The file.
     pub path: PathBuf,
-    /// Entries in file order; a duplicate key keeps its first entry only.
+    /// One entry per name, in order of first appearance, with the value and
+    /// line of its last appearance (python-dotenv's dict).
     pub entries: Vec<FileEntry>,
     /// Problems that do not stop the file from being used.
     pub warnings: Vec<String>,
@@ -67,17 +89,11 @@ pub enum EnvFileError {
     },
 }
 
-/// One logical entry found by our scan: where it starts and what looks off.
-struct Scanned {
-    line: usize,
-    problem: Option<&'static str>,
-    padded_value: bool,
-    /// `$` in an unquoted or double-quoted value: dotenvy substitutes it.
-    substitutes: bool,
-}
-
-/// Reads and parses `path`.
-pub fn parse_file(path: &Path) -> Result<ParsedFile, EnvFileError> {
+/// Reads and parses `path`, expanding `${…}` from `environment` first.
+pub fn parse_file(
+    path: &Path,
+    environment: &HashMap<String, String>,
+) -> Result<ParsedFile, EnvFileError> {
     if path.is_dir() {
         return Err(EnvFileError::IsDir {
             path: path.to_owned(),
@@ -98,177 +114,585 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, EnvFileError> {
             });
         }
     };
-    parse_str(path, &text)
+    parse_str(path, &text, environment)
 }
 
 /// Parses the contents of a `.env` file named `path` (used in messages).
-pub fn parse_str(path: &Path, text: &str) -> Result<ParsedFile, EnvFileError> {
+pub fn parse_str(
+    path: &Path,
+    text: &str,
+    environment: &HashMap<String, String>,
+) -> Result<ParsedFile, EnvFileError> {
+    // Python opens the file with universal newlines: CRLF and a lone CR
+    // are line breaks, inside quoted values too.
+    let had_cr = text.contains('\r');
+    let normalized;
+    let text = if had_cr {
+        normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+        normalized.as_str()
+    } else {
+        text
+    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let text = text.replace("\r\n", "\n");
-    let scanned = scan(&text);
-    let mut entries: Vec<FileEntry> = Vec::new();
-    let mut warnings = Vec::new();
-    for (i, item) in dotenvy::from_read_iter(Cursor::new(text.as_bytes())).enumerate() {
-        let here = scanned.get(i);
-        let line = here
-            .map(|s| s.line)
-            .unwrap_or_else(|| text.lines().count().max(1));
-        let (key, value) = match item {
-            Ok(kv) => kv,
-            Err(err) => {
-                let what = here
-                    .and_then(|s| s.problem)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| describe(&err));
-                return Err(EnvFileError::Syntax {
-                    path: path.to_owned(),
-                    line,
-                    what,
-                });
-            }
-        };
-        if here.is_some_and(|s| s.padded_value) {
-            warnings.push(format!(
-                "{}:{line}: the value of {key} has spaces around it, which are dropped; quote the value if they belong to it",
-                path.display()
-            ));
-        }
-        if here.is_some_and(|s| s.substitutes) {
-            warnings.push(format!(
-                "{}:{line}: the value of {key} holds `$`, which is replaced by the variable it names; \
-                 put the value in single quotes to keep it as written",
-                path.display()
-            ));
-        }
-        if let Some(first) = entries.iter().find(|e| e.key == key) {
-            warnings.push(format!(
-                "{}:{line}: {key} is set again (first at line {}); the first value is used, remove one of them",
-                path.display(),
-                first.line
-            ));
-            continue;
-        }
-        entries.push(FileEntry { key, value, line });
-    }
-    Ok(ParsedFile {
+    let bindings = read_bindings(text).map_err(|e| EnvFileError::Syntax {
         path: path.to_owned(),
-        entries,
-        warnings,
-    })
+        line: e.line,
+        what: format!(
+            "{}; python-dotenv skips this line, so the app would not see it: fix the line",
+            e.what
+        ),
+    })?;
+    Ok(resolve(path, bindings, environment, had_cr))
 }
 
-/// What a dotenvy error means, without its quoted text.
-fn describe(err: &dotenvy::Error) -> String {
-    match err {
-        dotenvy::Error::LineParse(..) => {
-            "cannot be parsed; expected KEY=value with the value quoted if it holds spaces, quotes or `#`".into()
-        }
-        dotenvy::Error::Io(e) => format!("cannot be read ({})", e.kind()),
-        dotenvy::Error::EnvVar(_) => "refers to a variable that is not valid Unicode".into(),
-        _ => "cannot be parsed".into(),
+/// How a value was written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    None,
+    Single,
+    Double,
+}
+
+/// One `NAME[=value]` statement, before expansion.
+struct Binding {
+    key: String,
+    /// The value after unquoting and unescaping; `None` without `=`.
+    value: Option<String>,
+    quote: Quote,
+    line: usize,
+    /// Docker compose reads the text differently (before expansion).
+    compose: Vec<&'static str>,
+    /// The unquoted value had whitespace dropped around it.
+    padded: bool,
+    /// A quoted value spanning lines.
+    multiline: bool,
+}
+
+struct SyntaxError {
+    line: usize,
+    what: &'static str,
+}
+
+/// Python's `str.isspace()` (and `\s` of its `re`): Unicode whitespace plus
+/// the four ASCII separators U+001C..U+001F.
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// `[^\S\r\n]`: whitespace other than a line break (no CR is left).
+fn is_hspace(c: char) -> bool {
+    c != '\n' && is_space(c)
+}
+
+/// A cursor over the normalized text that knows its line.
+struct Reader<'a> {
+    text: &'a str,
+    pos: usize,
+    /// `line` is the line of byte `line_pos`; both only move forward.
+    line_pos: usize,
+    line: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<char> {
+        self.text[self.pos..].chars().next()
+    }
+
+    fn rest(&self) -> &'a str {
+        &self.text[self.pos..]
+    }
+
+    /// The position after the chars from `from` that satisfy `f`.
+    fn skip(&self, from: usize, f: impl Fn(char) -> bool) -> usize {
+        self.text[from..]
+            .char_indices()
+            .find(|&(_, c)| !f(c))
+            .map_or(self.text.len(), |(i, _)| from + i)
+    }
+
+    fn line_at(&mut self, pos: usize) -> usize {
+        self.line += self.text.as_bytes()[self.line_pos..pos]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.line_pos = pos;
+        self.line
+    }
+
+    /// The end of the current line (before its `\n`).
+    fn line_end(&self, from: usize) -> usize {
+        self.text[from..]
+            .find('\n')
+            .map_or(self.text.len(), |i| from + i)
     }
 }
 
-/// Finds where each entry starts, as dotenvy will see them, and flags the
-/// problems we can name precisely.
-fn scan(text: &str) -> Vec<Scanned> {
-    let lines: Vec<&str> = text.split('\n').collect();
+/// python-dotenv's `parse_stream`, stopping at the first line it cannot
+/// parse.
+fn read_bindings(text: &str) -> Result<Vec<Binding>, SyntaxError> {
+    let mut r = Reader {
+        text,
+        pos: 0,
+        line_pos: 0,
+        line: 1,
+    };
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let raw = lines[i];
-        let trimmed = raw.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            i += 1;
-            continue;
+    loop {
+        r.pos = r.skip(r.pos, is_space);
+        if r.pos >= text.len() {
+            return Ok(out);
         }
-        let start = i + 1;
-        let body = trimmed
-            .strip_prefix("export ")
-            .map(str::trim_start)
-            .unwrap_or(trimmed);
-        let Some(eq) = body.find('=') else {
-            out.push(Scanned {
-                line: start,
-                problem: Some("missing `=` between the name and the value (expected KEY=value)"),
-                padded_value: false,
-                substitutes: false,
-            });
-            i += 1;
-            continue;
-        };
-        let key = body[..eq].trim_end();
-        let mut problem = None;
-        if key.is_empty() {
-            problem = Some("missing the variable's name before `=`");
-        } else if !key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
-        {
-            problem = Some("the name may hold only letters, digits, `_` and `.` (no spaces)");
+        let line = r.line_at(r.pos);
+        if let Some(after) = r.rest().strip_prefix("export") {
+            let spaces = r.skip(text.len() - after.len(), is_hspace);
+            if spaces > text.len() - after.len() {
+                r.pos = spaces;
+            }
         }
-        let value = &body[eq + 1..];
-        let vtrim = value.trim_start();
-        let mut padded_value = false;
-        let substitutes = !vtrim.starts_with('\'') && vtrim.contains('$');
-        match vtrim.chars().next() {
-            Some(q @ ('"' | '\'')) => {
-                // Find the closing quote, possibly lines later.
-                let mut rest = vtrim[1..].to_owned();
-                let mut j = i;
-                loop {
-                    if closes(&rest, q) {
-                        break;
+        let fail = |what| SyntaxError { line, what };
+        // The name: `#` starts a comment line (no name).
+        let key = match r.peek() {
+            Some('#') => None,
+            Some('\'') => {
+                let body = &r.rest()[1..];
+                match body.find('\'') {
+                    Some(n) if n > 0 => {
+                        r.pos += n + 2;
+                        Some((body[..n].to_owned(), true))
                     }
-                    j += 1;
-                    if j >= lines.len() {
-                        problem.get_or_insert("a quote opened here is never closed");
-                        j = lines.len() - 1;
-                        break;
-                    }
-                    rest = lines[j].to_owned();
+                    _ => return Err(fail("a quoted name is empty or never closed")),
                 }
-                i = j;
             }
             _ => {
-                let unquoted = value.split(" #").next().unwrap_or(value);
-                padded_value = !unquoted.trim().is_empty()
-                    && (unquoted.starts_with([' ', '\t']) || unquoted.ends_with([' ', '\t']));
+                let end = r.skip(r.pos, |c| c != '=' && c != '#' && !is_space(c));
+                if end == r.pos {
+                    return Err(fail("missing the variable's name before `=`"));
+                }
+                let k = text[r.pos..end].to_owned();
+                r.pos = end;
+                Some((k, false))
+            }
+        };
+        let key_end = r.pos;
+        r.pos = r.skip(r.pos, is_hspace);
+        let spaced_eq = r.pos > key_end;
+        let mut binding = Binding {
+            key: String::new(),
+            value: None,
+            quote: Quote::None,
+            line,
+            compose: Vec::new(),
+            padded: false,
+            multiline: false,
+        };
+        if r.peek() == Some('=') {
+            let after_eq = r.pos + 1;
+            r.pos = r.skip(after_eq, is_hspace);
+            read_value(&mut r, after_eq, spaced_eq, &mut binding).map_err(fail)?;
+        }
+        // An optional comment, then the end of the line.
+        let spaces = r.skip(r.pos, is_hspace);
+        if text[spaces..].starts_with('#') {
+            r.pos = r.line_end(spaces);
+        }
+        let spaces = r.skip(r.pos, is_hspace);
+        match text[spaces..].chars().next() {
+            None => r.pos = spaces,
+            Some('\n') => r.pos = spaces + 1,
+            Some(_) => {
+                return Err(fail(match binding.value {
+                    None => {
+                        "more text after the name without `=` (names hold no spaces; expected KEY=value)"
+                    }
+                    Some(_) => {
+                        "text after the closing quote; put `#` before a comment or quote the whole value"
+                    }
+                }));
             }
         }
-        out.push(Scanned {
-            line: start,
-            problem,
-            padded_value,
-            substitutes,
-        });
-        i += 1;
+        if let Some((key, quoted)) = key {
+            if quoted || !key.chars().all(compose_name_char) {
+                binding.compose.push(
+                    "it refuses this name (it accepts letters, digits, `_`, `.`, `-`, `[` and `]`, unquoted)",
+                );
+            } else if key.starts_with(|c: char| c.is_ascii_digit()) {
+                binding
+                    .compose
+                    .push("it ignores a name that starts with a digit");
+            }
+            binding.key = key;
+            out.push(binding);
+        }
+    }
+}
+
+fn compose_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']')
+}
+
+/// The value after `=` (`r.pos` is past the spaces after `=`, which starts
+/// at `after_eq`; `spaced_eq`: `KEY = value` style).
+fn read_value(
+    r: &mut Reader,
+    after_eq: usize,
+    spaced_eq: bool,
+    b: &mut Binding,
+) -> Result<(), &'static str> {
+    let text = r.text;
+    match r.peek() {
+        Some(q @ ('\'' | '"')) => {
+            let start = r.pos + 1;
+            let mut escaped = false;
+            let mut close = None;
+            for (i, c) in text[start..].char_indices() {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    close = Some(start + i);
+                    break;
+                }
+            }
+            let close = close.ok_or("a quote opened here is never closed")?;
+            let raw = &text[start..close];
+            r.pos = close + 1;
+            b.multiline = raw.contains('\n');
+            if q == '\'' {
+                b.quote = Quote::Single;
+                b.value = Some(unescape(raw, b"\\'"));
+                if raw.contains("\\\\") {
+                    b.compose
+                        .push("it keeps both backslashes of `\\\\` inside single quotes");
+                }
+            } else {
+                b.quote = Quote::Double;
+                b.value = Some(unescape(raw, b"\\'\"abfnrtv"));
+                if raw.contains("\\'") || raw.contains("\\$") || raw.contains("\\0") {
+                    b.compose.push(
+                        "inside double quotes it reads `\\'` as backslash and quote, `\\$` as `$` and `\\0…` as an octal character",
+                    );
+                }
+            }
+        }
+        None | Some('\n') => b.value = Some(String::new()),
+        Some('#') if r.pos > after_eq => {
+            // python-dotenv 1.2.4: `KEY= # comment` is an empty value.
+            b.value = Some(String::new());
+            b.compose
+                .push("it reads the `#…` after `=` as the value, not as a comment");
+        }
+        Some(_) => {
+            let end = r.line_end(r.pos);
+            let part = &text[r.pos..end];
+            // `re.sub(r"\s+#.*", "", part).rstrip()`: cut at the first
+            // whitespace run followed by `#`.
+            let mut cut = part.len();
+            let mut run_start = None;
+            for (i, c) in part.char_indices() {
+                if c == '#' && run_start.is_some() {
+                    cut = run_start.unwrap_or(i);
+                    break;
+                }
+                run_start = if is_space(c) {
+                    run_start.or(Some(i))
+                } else {
+                    None
+                };
+            }
+            let value = part[..cut].trim_end_matches(is_space);
+            // Spaces that look meant for the value: after `=` (unless the
+            // line is written `KEY = value`), or at the end of a line
+            // without a comment.
+            b.padded = !value.is_empty()
+                && ((r.pos > after_eq && !spaced_eq) || (value.len() < cut && cut == part.len()));
+            // Docker compose's reading: from the first char after `=` that
+            // is not one of its spaces, up to the first ` #`, trimmed.
+            let skipped = &text[after_eq..r.pos];
+            let compose_from = r.pos - skipped.trim_start_matches(compose_space).len();
+            let compose = &text[compose_from..end];
+            let compose = compose.split(" #").next().unwrap_or(compose).trim_end();
+            if compose != value {
+                b.compose.push(
+                    "it starts a comment only at a space followed by `#`, so it reads another value here",
+                );
+            }
+            b.value = Some(value.to_owned());
+            r.pos = end;
+        }
+    }
+    Ok(())
+}
+
+/// compose-go's `isSpace`, which it skips after `=`.
+fn compose_space(c: char) -> bool {
+    matches!(c, '\t' | '\u{b}' | '\u{c}' | ' ' | '\u{85}' | '\u{a0}')
+}
+
+/// python-dotenv's `decode_escapes`: `\x` for x in `set` becomes what
+/// Python's `unicode-escape` makes of it; any other backslash stays.
+fn unescape(raw: &str, set: &[u8]) -> String {
+    if !raw.contains('\\') {
+        return raw.to_owned();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek().copied() {
+            Some(n) if c == '\\' && n.is_ascii() && set.contains(&(n as u8)) => {
+                chars.next();
+                out.push(match n {
+                    'a' => '\u{7}',
+                    'b' => '\u{8}',
+                    'f' => '\u{c}',
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    'v' => '\u{b}',
+                    other => other,
+                });
+            }
+            _ => out.push(c),
+        }
     }
     out
 }
 
-/// Whether `rest` (the text after an opening quote) holds the closing one.
-fn closes(rest: &str, quote: char) -> bool {
-    let mut escaped = false;
-    for c in rest.chars() {
-        if quote == '"' && c == '\\' && !escaped {
-            escaped = true;
-            continue;
+/// One `${NAME}` or `${NAME:-default}` python-dotenv finds in a value.
+struct Reference<'a> {
+    start: usize,
+    end: usize,
+    name: &'a str,
+    default: Option<&'a str>,
+}
+
+/// python-dotenv's `_posix_variable.finditer`:
+/// `\$\{(?P<name>[^\}:]*)(?::-(?P<default>[^\}]*))?\}`. Written as a
+/// scan that never looks at a byte twice, so a line of unclosed `${` stays
+/// linear.
+fn references(value: &str) -> Vec<Reference<'_>> {
+    let b = value.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(off) = value[i..].find("${") {
+        let start = i + off;
+        let name_start = start + 2;
+        let Some(stop) = b[name_start..]
+            .iter()
+            .position(|&c| c == b'}' || c == b':')
+            .map(|n| name_start + n)
+        else {
+            // No `}` or `:` after: no later `${` can match either.
+            break;
+        };
+        let name = &value[name_start..stop];
+        if b[stop] == b'}' {
+            out.push(Reference {
+                start,
+                end: stop + 1,
+                name,
+                default: None,
+            });
+            i = stop + 1;
+        } else if b.get(stop + 1) == Some(&b'-') {
+            let Some(close) = value[stop + 2..].find('}').map(|n| stop + 2 + n) else {
+                break;
+            };
+            out.push(Reference {
+                start,
+                end: close + 1,
+                name,
+                default: Some(&value[stop + 2..close]),
+            });
+            i = close + 1;
+        } else {
+            // A `:` not followed by `-`: every `${` before it fails the same way.
+            i = stop + 1;
         }
-        if c == quote && !escaped {
-            return true;
-        }
-        escaped = false;
     }
-    false
+    out
+}
+
+/// python-dotenv's `resolve_variables` with override off, duplicates folded
+/// (last wins), and the warnings.
+fn resolve(
+    path: &Path,
+    bindings: Vec<Binding>,
+    environment: &HashMap<String, String>,
+    had_cr: bool,
+) -> ParsedFile {
+    let p = path.display();
+    let mut warnings = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(bindings.len());
+    let mut entries: Vec<FileEntry> = Vec::new();
+    // The last line of each name, for "set further down".
+    let mut last_line: HashMap<&str, usize> = HashMap::with_capacity(bindings.len());
+    for b in &bindings {
+        last_line.insert(&b.key, b.line);
+    }
+    for b in &bindings {
+        let key = b.key.as_str();
+        let line = b.line;
+        let mut compose = b.compose.clone();
+        let mut notes = Vec::new();
+        let value = b.value.as_ref().map(|raw| {
+            let refs = references(raw);
+            if refs.is_empty() {
+                if b.quote != Quote::Single && raw.contains('$') {
+                    compose.push(
+                        "it substitutes `$NAME` and `$$` where python-dotenv keeps `$` as written (single quotes keep it in both)",
+                    );
+                }
+                return raw.clone();
+            }
+            let mut out = String::with_capacity(raw.len());
+            let mut cursor = 0;
+            let mut dollar_outside = false;
+            let mut operator = false;
+            for r in &refs {
+                let literal = &raw[cursor..r.start];
+                dollar_outside |= literal.contains('$');
+                operator |= literal.contains("${");
+                out.push_str(literal);
+                cursor = r.end;
+                if !r
+                    .name
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+                {
+                    operator = true;
+                }
+                if r.default.is_some_and(|d| d.contains('$')) {
+                    compose.push(
+                        "it expands variables inside a `${…:-default}`, which python-dotenv uses as written",
+                    );
+                }
+                let from_file = index
+                    .get(r.name)
+                    .map(|&i| entries[i].value.as_deref().unwrap_or(""));
+                match environment.get(r.name).map(String::as_str).or(from_file) {
+                    Some(v) => {
+                        if v.is_empty() && r.default.is_some() {
+                            compose.push(
+                                "it uses the default of `${…:-default}` when the variable is set but empty; python-dotenv uses the empty value",
+                            );
+                        }
+                        out.push_str(v);
+                    }
+                    None => match r.default {
+                        Some(d) => out.push_str(d),
+                        None if last_line.get(r.name).is_some_and(|&l| l >= line) => notes.push(
+                            "refers with `${…}` to a variable set only on this line or further down, which python-dotenv replaces with an empty string; move the line below the one it refers to",
+                        ),
+                        None => notes.push(
+                            "refers with `${…}` to a variable set neither in the environment nor on an earlier line, which python-dotenv replaces with an empty string",
+                        ),
+                    },
+                }
+            }
+            let tail = &raw[cursor..];
+            dollar_outside |= tail.contains('$');
+            operator |= tail.contains("${");
+            out.push_str(tail);
+            if b.quote == Quote::Single {
+                compose.push("it keeps `${…}` inside single quotes as written; python-dotenv expands it");
+            } else {
+                if operator {
+                    compose.push(
+                        "it applies `${…}` forms python-dotenv does not know (`-`, `?`, `+`, nesting)",
+                    );
+                }
+                if dollar_outside {
+                    compose.push(
+                        "it substitutes `$NAME` and `$$` where python-dotenv keeps `$` as written",
+                    );
+                }
+            }
+            out
+        });
+        if had_cr && b.multiline {
+            compose.push(
+                "it keeps the carriage returns (Windows line ends) inside this multi-line value",
+            );
+        }
+        compose.dedup();
+        for n in notes {
+            warnings.push(format!("{p}:{line}: the value of {key} {n}"));
+        }
+        if b.padded {
+            warnings.push(format!(
+                "{p}:{line}: the value of {key} has spaces around it, which are dropped; quote the value if they belong to it"
+            ));
+        }
+        if !compose.is_empty() {
+            warnings.push(format!(
+                "{p}:{line}: docker compose reads {key} differently: {}; release-kit reads it as python-dotenv (the app) does",
+                compose.join("; ")
+            ));
+        }
+        let expanded = match (&value, &b.value) {
+            (Some(v), Some(raw)) => v != raw,
+            _ => false,
+        };
+        let entry = FileEntry {
+            key: b.key.clone(),
+            value,
+            line,
+            expanded,
+        };
+        match index.get(key) {
+            Some(&i) => {
+                let first = entries[i].line;
+                if entry.value.is_none() && entries[i].value.is_some() {
+                    warnings.push(format!(
+                        "{p}:{line}: {key} is named again without `=` (also at line {first}): python-dotenv drops the earlier value and leaves {key} unset, docker compose keeps the earlier value; remove one of them"
+                    ));
+                } else {
+                    warnings.push(format!(
+                        "{p}:{line}: {key} is set again (also at line {first}); the last value is used, as python-dotenv and docker compose do; remove the others"
+                    ));
+                }
+                entries[i] = entry;
+            }
+            None => {
+                if entry.value.is_none() {
+                    warnings.push(format!(
+                        "{p}:{line}: {key} has no `=`: python-dotenv leaves it unset (the app sees only the environment's value); write `{key}=` for an empty value"
+                    ));
+                }
+                index.insert(b.key.clone(), entries.len());
+                entries.push(entry);
+            }
+        }
+    }
+    ParsedFile {
+        path: path.to_owned(),
+        entries,
+        warnings,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse_env(text: &str, env: &[(&str, &str)]) -> Result<ParsedFile, EnvFileError> {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        parse_str(Path::new("/p/.env"), text, &env)
+    }
+
     fn parse(text: &str) -> Result<ParsedFile, EnvFileError> {
-        parse_str(Path::new("/p/.env"), text)
+        parse_env(text, &[])
+    }
+
+    fn values(f: &ParsedFile) -> Vec<(&str, Option<&str>, usize)> {
+        f.entries
+            .iter()
+            .map(|e| (e.key.as_str(), e.value.as_deref(), e.line))
+            .collect()
     }
 
     #[test]
@@ -276,19 +700,14 @@ mod tests {
         let f =
             parse("\u{feff}A=1\r\nexport B=two\r\n# c\r\nC=\"x y\"\r\nD='a#b'\r\nE=v # note\r\n")
                 .unwrap();
-        let kv: Vec<_> = f
-            .entries
-            .iter()
-            .map(|e| (e.key.as_str(), e.value.as_str(), e.line))
-            .collect();
         assert_eq!(
-            kv,
+            values(&f),
             [
-                ("A", "1", 1),
-                ("B", "two", 2),
-                ("C", "x y", 4),
-                ("D", "a#b", 5),
-                ("E", "v", 6)
+                ("A", Some("1"), 1),
+                ("B", Some("two"), 2),
+                ("C", Some("x y"), 4),
+                ("D", Some("a#b"), 5),
+                ("E", Some("v"), 6)
             ]
         );
         assert!(f.warnings.is_empty(), "{:?}", f.warnings);
@@ -297,53 +716,137 @@ mod tests {
     #[test]
     fn multiline_values_keep_line_numbers() {
         let f = parse("A=\"one\ntwo\"\nB=3\n").unwrap();
-        assert_eq!(f.entries[0].value, "one\ntwo");
+        assert_eq!(f.entries[0].value.as_deref(), Some("one\ntwo"));
         assert_eq!(f.entries[1].line, 3);
     }
 
     #[test]
-    fn duplicates_warn_and_first_wins() {
+    fn duplicates_warn_and_last_wins() {
         let f = parse("A=1\nB=2\nA=3\n").unwrap();
-        assert_eq!(f.entries.len(), 2);
-        assert_eq!(f.entries[0].value, "1");
+        assert_eq!(values(&f), [("A", Some("3"), 3), ("B", Some("2"), 2)]);
         assert_eq!(f.warnings.len(), 1);
         assert!(
-            f.warnings[0].starts_with("/p/.env:3: A is set again (first at line 1)"),
+            f.warnings[0].starts_with("/p/.env:3: A is set again (also at line 1); the last"),
             "{}",
             f.warnings[0]
         );
     }
 
     #[test]
+    fn bare_name_has_no_value_and_unsets_an_earlier_one() {
+        let f = parse("A\nB=1\nB # gone\n").unwrap();
+        assert_eq!(values(&f), [("A", None, 1), ("B", None, 3)]);
+        assert!(
+            f.warnings[0].contains(":1: A has no `=`"),
+            "{:?}",
+            f.warnings
+        );
+        assert!(f.warnings[1].contains(":3: B is named again without `=`"));
+    }
+
+    #[test]
     fn errors_name_line_not_text() {
         for (text, line, what) in [
-            ("A=1\nSECRETKEYNOEQUALS\n", 2, "missing `=`"),
-            ("A=1\n\nMY KEY=hunter2secret\n", 3, "only letters"),
+            ("A=1\n\nMY KEY=hunter2secret\n", 3, "without `=`"),
             ("A=1\nB=\"hunter2secret\nC=3\n", 2, "never closed"),
+            ("A=1\nB='hunter2secret' x\n", 2, "after the closing quote"),
+            ("A=1\n  =hunter2secret\n", 2, "missing the variable's name"),
+            ("'hunter2\n", 1, "quoted name"),
         ] {
             let err = parse(text).err().expect(text).to_string();
             assert!(err.starts_with(&format!("/p/.env:{line}: ")), "{err}");
             assert!(err.contains(what), "{err}");
-            assert!(
-                !err.contains("hunter2") && !err.contains("SECRETKEY"),
-                "{err}"
-            );
+            assert!(err.contains("python-dotenv skips this line"), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
         }
     }
 
     #[test]
-    fn dollar_substitution_warns() {
-        let f = parse("A=ab$cd\nB='ab$cd'\n").unwrap();
+    fn quoted_escapes_and_unquoted_spaces() {
+        let f = parse("A=\"tab\\there\"\nB='it\\'s'\nC=two words here\nD='a\\\\b\\n'\n").unwrap();
+        assert_eq!(
+            values(&f),
+            [
+                ("A", Some("tab\there"), 1),
+                ("B", Some("it's"), 2),
+                ("C", Some("two words here"), 3),
+                ("D", Some("a\\b\\n"), 4),
+            ]
+        );
+    }
+
+    #[test]
+    fn dollar_without_braces_is_kept_and_compose_warned() {
+        let f = parse("R=redis://:pa$word@host\nS='pa$word'\n").unwrap();
+        assert_eq!(f.entries[0].value.as_deref(), Some("redis://:pa$word@host"));
+        assert!(!f.entries[0].expanded);
         assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
-        assert!(f.warnings[0].contains(":1: the value of A holds `$`"));
-        assert_eq!(f.entries[1].value, "ab$cd");
+        assert!(
+            f.warnings[0]
+                .contains(":1: docker compose reads R differently: it substitutes `$NAME`"),
+            "{}",
+            f.warnings[0]
+        );
+        assert!(!f.warnings[0].contains("word"), "{}", f.warnings[0]);
+    }
+
+    #[test]
+    fn expansion_environment_first_then_earlier_lines() {
+        let f = parse_env(
+            "R=${UNDEFINED:-eu-west-1}\nH=file\nU=${H}/${E}\nS='${H}'\nL=${LATER}\nLATER=x\n",
+            &[("E", "env"), ("H", "envwins")],
+        )
+        .unwrap();
+        let v = values(&f);
+        assert_eq!(v[0].1, Some("eu-west-1"));
+        assert_eq!(v[2].1, Some("envwins/env"));
+        assert_eq!(v[3].1, Some("envwins"));
+        assert_eq!(v[4].1, Some(""));
+        assert!(f.entries[0].expanded && f.entries[2].expanded && !f.entries[1].expanded);
+        assert!(
+            f.warnings
+                .iter()
+                .any(|w| w.contains(":5: the value of L refers"))
+        );
+        assert!(
+            f.warnings
+                .iter()
+                .any(|w| w.contains(":4: docker compose reads S"))
+        );
+    }
+
+    #[test]
+    fn python_dotenv_reference_forms() {
+        let f = parse_env(
+            "E=\nA=${E:-d}\nB=${X-d}\nC=${X:?e}\nD=${X:-${Y}}\nN=${}\n",
+            &[("X-d", "odd")],
+        )
+        .unwrap();
+        let v = values(&f);
+        assert_eq!(v[1].1, Some(""));
+        assert_eq!(v[2].1, Some("odd"));
+        assert_eq!(v[3].1, Some("${X:?e}"));
+        assert_eq!(v[4].1, Some("${Y}"));
+        assert_eq!(v[5].1, Some(""));
+    }
+
+    #[test]
+    fn references_scan_is_linear_on_unclosed_braces() {
+        let value = "${a:-".repeat(200_000);
+        assert!(references(&value).is_empty());
+        let value = "${a:x".repeat(200_000);
+        assert!(references(&value).is_empty());
     }
 
     #[test]
     fn padded_values_warn() {
-        let f = parse("A= padded\nB=fine\n").unwrap();
-        assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
-        assert!(f.warnings[0].contains(":1: the value of A has spaces"));
-        assert!(!f.warnings[0].contains("padded"));
+        let f = parse("A= padded\nB=fine\nC= # only a comment\nD = styled\nE=v   # c\nF=trail \n")
+            .unwrap();
+        assert_eq!(f.entries[2].value.as_deref(), Some(""));
+        let padded: Vec<_> = f.warnings.iter().filter(|w| w.contains("spaces")).collect();
+        assert_eq!(padded.len(), 2, "{:?}", f.warnings);
+        assert!(padded[0].contains(":1: the value of A has spaces"));
+        assert!(padded[1].contains(":6: the value of F has spaces"));
+        assert!(!padded[0].contains("padded"));
     }
 }

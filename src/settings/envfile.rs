@@ -228,7 +228,12 @@ mod tests {
         for var in VARS {
             assert!(text.contains(&format!("\n{}=\n", var.name)), "{}", var.name);
         }
-        let parsed = crate::settings::dotenv::parse_str(Path::new(".env.example"), &text).unwrap();
+        let parsed = crate::settings::dotenv::parse_str(
+            Path::new(".env.example"),
+            &text,
+            &Default::default(),
+        )
+        .unwrap();
         assert_eq!(parsed.entries.len(), VARS.len());
         assert!(parsed.warnings.is_empty());
     }

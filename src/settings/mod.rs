@@ -15,7 +15,7 @@ pub mod registry;
 pub mod rotate;
 pub mod status;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 pub use dotenv::EnvFileError;
@@ -144,12 +144,15 @@ pub struct Settings {
     values: BTreeMap<String, Entry>,
     env_file: Option<PathBuf>,
     warnings: Vec<String>,
+    /// `.env` names whose value changed through `${…}` expansion.
+    expanded: BTreeSet<String>,
     redactor: Redactor,
 }
 
 impl Settings {
     /// Loads settings: the process environment first, then `.env` for what
-    /// the environment does not set, then registry defaults.
+    /// the environment does not set (read as python-dotenv's `load_dotenv()`
+    /// reads it, see [`dotenv`]), then registry defaults.
     pub fn load(opts: &LoadOptions) -> Result<Settings, EnvFileError> {
         let environment: Vec<(String, String)> = match &opts.environment {
             Some(env) => env.clone(),
@@ -180,31 +183,46 @@ impl Settings {
         let mut values = BTreeMap::new();
         let interesting =
             |k: &str| registry::var(k).is_some() || looks_secret(k) || k.starts_with("HF_");
-        for (k, v) in environment {
-            if interesting(&k) {
+        let environment: HashMap<String, String> = environment.into_iter().collect();
+        for (k, v) in &environment {
+            if interesting(k) {
                 values.insert(
-                    k,
+                    k.clone(),
                     Entry {
-                        value: Secret::new(v),
+                        value: Secret::new(v.clone()),
                         source: Source::Environment,
                     },
                 );
             }
         }
         let mut warnings = Vec::new();
-        let mut file_keys = Vec::new();
+        let mut expanded = BTreeSet::new();
         if let Some(path) = &env_file {
-            let parsed = dotenv::parse_file(path)?;
+            let parsed = dotenv::parse_file(path, &environment)?;
             warnings.extend(parsed.warnings);
             for e in parsed.entries {
-                file_keys.push(e.key.clone());
-                values.entry(e.key).or_insert(Entry {
-                    value: Secret::new(e.value),
-                    source: Source::EnvFile {
-                        path: path.clone(),
-                        line: e.line,
+                // As `load_dotenv()` without override: the environment wins,
+                // and a name without a value sets nothing.
+                let entry = match (environment.get(&e.key), e.value) {
+                    (Some(v), _) => Entry {
+                        value: Secret::new(v.clone()),
+                        source: Source::Environment,
                     },
-                });
+                    (None, Some(v)) => {
+                        if e.expanded {
+                            expanded.insert(e.key.clone());
+                        }
+                        Entry {
+                            value: Secret::new(v),
+                            source: Source::EnvFile {
+                                path: path.clone(),
+                                line: e.line,
+                            },
+                        }
+                    }
+                    (None, None) => continue,
+                };
+                values.insert(e.key, entry);
             }
         }
         for var in VARS {
@@ -235,12 +253,11 @@ impl Settings {
             values,
             env_file,
             warnings,
+            expanded,
             redactor: Redactor::new(),
         };
         let mut redactor = Redactor::new();
-        for (_, e) in settings.secrets() {
-            redactor.add(&e.value);
-        }
+        redactor.add_all(settings.secrets().map(|(_, e)| &e.value));
         settings.redactor = redactor;
         Ok(settings)
     }
@@ -260,9 +277,16 @@ impl Settings {
         self.env_file.as_deref()
     }
 
-    /// Warnings met while loading (duplicates, padded values).
+    /// Warnings met while loading (duplicates, padded values, readings
+    /// docker compose does not share).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// True when the value of `name` comes from `.env` and `${…}` expansion
+    /// changed it (the value checked is the expanded one).
+    pub fn expanded(&self, name: &str) -> bool {
+        self.expanded.contains(name)
     }
 
     /// The entry of `name`, set or defaulted.
@@ -301,6 +325,7 @@ impl Settings {
         if secret {
             self.redactor.add(&value);
         }
+        self.expanded.remove(name);
         self.values.insert(
             name.into(),
             Entry {

@@ -26,6 +26,9 @@ pub struct VarStatus {
     pub file: Option<String>,
     /// Line in that file.
     pub line: Option<usize>,
+    /// The `.env` value held `${…}` that python-dotenv expands, and the
+    /// expanded value is the one checked.
+    pub expanded: bool,
     /// Steps that cannot run without it.
     pub required_for: Vec<&'static str>,
     /// Steps that use it when set.
@@ -102,6 +105,7 @@ impl Settings {
             source,
             file,
             line,
+            expanded: set && self.expanded(var.name),
             required_for: var.required_for.iter().map(|s| s.name()).collect(),
             optional_for: var.optional_for.iter().map(|s| s.name()).collect(),
             required_in_production: var.production == Production::Required,
@@ -127,7 +131,12 @@ impl Settings {
             }
         }
         if let Err(expected) = var.format.check(value) {
-            return Some(format!("is not valid: expected {expected}"));
+            let after = if self.expanded(var.name) {
+                " after expanding `${…}`"
+            } else {
+                ""
+            };
+            return Some(format!("is not valid{after}: expected {expected}"));
         }
         // A readable PyPI token also says which index it is for and when it
         // expires (offline; nothing of the token is printed).

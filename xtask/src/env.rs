@@ -11,7 +11,11 @@ use crate::ctx::{Ctx, Exit};
 #[derive(Debug, Subcommand)]
 pub enum EnvCommand {
     /// Every variable: set or not, valid or not, where it comes from, which
-    /// steps need it. Never a value: safe to paste into a chat or a CI log.
+    /// steps need it, whether `${…}` in `.env` was expanded. Never a value:
+    /// safe to paste into a chat or a CI log. `.env` is read as the Python
+    /// app's python-dotenv reads it (last duplicate wins, `${VAR:-default}`
+    /// expanded from the environment first); warnings name lines docker
+    /// compose reads differently.
     Status,
     /// Exit 3 listing every missing or invalid variable the given steps
     /// need, each with how to obtain it; exit 0 when all is well.
@@ -142,6 +146,12 @@ fn status(ctx: &Ctx) -> anyhow::Result<()> {
                 "  {:width$}  {set:5}  {valid:7}  {source:11}  {needs}",
                 v.name
             ));
+            if v.expanded {
+                ctx.out(format!(
+                    "  {:width$}  ^ expanded: `${{…}}` in the .env value was replaced, as python-dotenv does; checked as expanded",
+                    ""
+                ));
+            }
             if let Some(p) = &v.problem {
                 ctx.out(format!("  {:width$}  ^ {p}", ""));
             }

@@ -69,13 +69,25 @@ fn assert_no_canary(what: &str, haystack: &str) {
     );
 }
 
-fn env_file_text() -> String {
-    let mut s = String::new();
+/// The canaries as `.env` text, in each way a user writes values: single
+/// quotes, double quotes, and through `${…}` expansion of an earlier line
+/// after a stale duplicate (last wins, so every canary is read).
+fn env_file_texts() -> Vec<String> {
+    let mut single = String::new();
+    let mut double = String::new();
+    let mut expanded = String::new();
     for (name, value) in canaries() {
-        s.push_str(&format!("{name}='{value}'\n"));
+        single.push_str(&format!("{name}='{value}'\n"));
+        double.push_str(&format!("{name}=\"{value}\"\n"));
+        expanded.push_str(&format!(
+            "{name}=stale-CNRY-{name}\nSRC_{name}='{value}'\n{name}=${{SRC_{name}}}\n"
+        ));
     }
-    s.push_str("S3_AUDIT_BUCKET=audit-bucket\n");
-    s
+    let mut texts = vec![single, double, expanded];
+    for t in &mut texts {
+        t.push_str("S3_AUDIT_BUCKET=audit-bucket\n");
+    }
+    texts
 }
 
 /// Every command of the settings core, success and failure paths.
@@ -136,21 +148,23 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 fn canaries_never_leave_through_env_file() {
     let tmp = tempfile::tempdir().unwrap();
     let envf = tmp.path().join(".env");
-    std::fs::write(&envf, env_file_text()).unwrap();
     let nested = tmp.path().join("sub/dir");
     std::fs::create_dir_all(&nested).unwrap();
-    let mut codes = Vec::new();
-    for args in all_commands(tmp.path()) {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = xtask(&nested, &[], &args);
-        assert_no_canary(&format!("{args:?}"), &text(&out));
-        codes.push(out.status.code());
+    for (i, file) in env_file_texts().iter().enumerate() {
+        std::fs::write(&envf, file).unwrap();
+        let mut codes = Vec::new();
+        for args in all_commands(tmp.path()) {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = xtask(&nested, &[], &args);
+            assert_no_canary(&format!("file {i}: {args:?}"), &text(&out));
+            codes.push(out.status.code());
+        }
+        // Both paths ran: some commands failed their checks, some succeeded.
+        assert!(
+            codes.contains(&Some(0)) && codes.contains(&Some(3)),
+            "file {i}: {codes:?}"
+        );
     }
-    // Both paths ran: some commands failed their checks, some succeeded.
-    assert!(
-        codes.contains(&Some(0)) && codes.contains(&Some(3)),
-        "{codes:?}"
-    );
     // `env init --force` over the canary .env, then every file written.
     let out = xtask(
         &nested,
@@ -210,15 +224,7 @@ fn status_json_walks_up_and_reports_sources() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let envf = tmp.path().join(".env").display().to_string();
     assert_eq!(json["env_file"], envf.as_str());
-    let var = |name: &str| {
-        json["variables"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"] == name)
-            .unwrap()
-            .clone()
-    };
+    let var = |name: &str| status_var(&out, name);
     let pat = var("VSCE_PAT");
     assert_eq!(pat["source"], "env_file");
     assert_eq!(pat["file"], envf.as_str());
@@ -243,8 +249,15 @@ fn bad_env_files_exit_3_with_file_and_line() {
             b"A=1\nB=\"hunter2-unclosed\nC=3\n",
             ".env:2: a quote opened here is never closed",
         ),
-        (b"A=1\n\nMY KEY=hunter2\n", ".env:3: the name may hold only"),
-        (b"A=1\nhunter2novalue\n", ".env:2: missing `=`"),
+        (
+            b"A=1\n\nMY KEY=hunter2\n",
+            ".env:3: more text after the name without `=`",
+        ),
+        (b"A=1\n=hunter2\n", ".env:2: missing the variable's name"),
+        (
+            b"A=1\nB='hunter2' trailing\n",
+            ".env:2: text after the closing quote",
+        ),
         (b"A=1\nB=hunter2\xff\xfe\n", ".env:2: not valid UTF-8"),
     ];
     for (content, expected) in cases {
@@ -254,6 +267,9 @@ fn bad_env_files_exit_3_with_file_and_line() {
         assert_eq!(out.status.code(), Some(3), "{t}");
         assert!(t.contains(expected), "expected {expected:?} in:\n{t}");
         assert!(!t.contains("hunter2"), "{t}");
+        if !expected.contains("UTF-8") {
+            assert!(t.contains("python-dotenv skips this line"), "{t}");
+        }
     }
     std::fs::remove_file(&envf).unwrap();
     std::fs::create_dir(&envf).unwrap();
@@ -264,6 +280,18 @@ fn bad_env_files_exit_3_with_file_and_line() {
         "{}",
         text(&out)
     );
+}
+
+/// The `variables` entry of `name` in `env status --json` output.
+fn status_var(out: &Output, name: &str) -> serde_json::Value {
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .unwrap()
+        .clone()
 }
 
 #[test]
@@ -278,7 +306,7 @@ fn warnings_for_duplicates_and_padding_never_show_values() {
     assert!(out.status.success());
     let t = text(&out);
     assert!(
-        t.contains(".env:3: VSCE_PAT is set again (first at line 1)"),
+        t.contains(".env:3: VSCE_PAT is set again (also at line 1); the last value is used"),
         "{t}"
     );
     assert!(
@@ -286,6 +314,82 @@ fn warnings_for_duplicates_and_padding_never_show_values() {
         "{t}"
     );
     assert!(!t.contains("hunter2"), "{t}");
+    // The last value is the one in effect, as python-dotenv and compose read it.
+    assert_eq!(status_var(&out, "VSCE_PAT")["line"], 3);
+}
+
+/// Shapes dotenvy refused (exit 3) or read otherwise, now read as the
+/// Python app's python-dotenv reads them; nothing of a value is printed.
+#[test]
+fn python_dotenv_shapes_expansion_and_dollar_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join(".env"),
+        concat!(
+            "S3_AUDIT_BUCKET=\"audit\\tbucket\"\n",
+            "NOTE='it\\'s fine'\n",
+            "GREETING=two words CNRYspace\n",
+            "BARE_NAME_ONLY\n",
+            "AWS_DEFAULT_REGION=${UNDEFINED_REGION:-eu-west-1}\n",
+            "REDIS_PASSWORD=CNRYredis7Qz\n",
+            "REDIS_URL=redis://:${REDIS_PASSWORD}@${REDIS_HOST:-cache.example.org}:6379/0\n",
+            "OTEL_EXPORTER_OTLP_ENDPOINT=${OTEL_HOST}:notaport\n",
+            "VSCE_PAT=pa$wordCNRYvsce\n",
+        ),
+    )
+    .unwrap();
+    let out = xtask(tmp.path(), &[], &["env", "status", "--json"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(!t.contains("CNRY"), "{t}");
+    let region = status_var(&out, "AWS_DEFAULT_REGION");
+    assert_eq!(region["source"], "env_file", "{region}");
+    assert_eq!(region["expanded"], true);
+    assert_eq!(region["valid"], true);
+    let redis = status_var(&out, "REDIS_URL");
+    assert_eq!(redis["expanded"], true);
+    assert_eq!(redis["valid"], true, "{redis}");
+    let otel = status_var(&out, "OTEL_EXPORTER_OTLP_ENDPOINT");
+    assert_eq!(otel["expanded"], true);
+    assert_eq!(otel["valid"], false);
+    assert!(
+        otel["problem"]
+            .as_str()
+            .unwrap()
+            .contains("after expanding `${…}`"),
+        "{otel}"
+    );
+    let pat = status_var(&out, "VSCE_PAT");
+    assert_eq!(pat["expanded"], false);
+    assert_eq!(pat["set"], true);
+    assert!(
+        t.contains(".env:9: docker compose reads VSCE_PAT differently: it substitutes `$NAME`"),
+        "{t}"
+    );
+    assert!(t.contains(".env:4: BARE_NAME_ONLY has no `=`"), "{t}");
+    assert!(
+        t.contains(".env:8: the value of OTEL_EXPORTER_OTLP_ENDPOINT refers with `${…}` to a variable set neither"),
+        "{t}"
+    );
+    // The text form says which values were expanded, never what they hold.
+    let out = xtask(tmp.path(), &[], &["env", "status"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(!t.contains("CNRY"), "{t}");
+    assert_eq!(t.matches("^ expanded:").count(), 3, "{t}");
+    // The environment wins over the file and over what `${…}` sees first.
+    let out = xtask(
+        tmp.path(),
+        &[
+            ("REDIS_HOST", "bad host name"),
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+        ],
+        &["env", "status", "--json"],
+    );
+    assert_eq!(status_var(&out, "REDIS_URL")["valid"], false);
+    let region = status_var(&out, "AWS_DEFAULT_REGION");
+    assert_eq!(region["source"], "environment");
+    assert_eq!(region["expanded"], false);
 }
 
 #[test]
