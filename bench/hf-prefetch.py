@@ -80,6 +80,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--release", action="store_true", help="build and time the release profile instead of dev (what `cargo xtask` runs)")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--compare", metavar="XTASK", help="another xtask binary (an older build) timed in the same run")
     args = ap.parse_args()
     if not Path("/usr/bin/time").exists():
         sys.exit("GNU time is missing: apt-get install -y time")
@@ -103,6 +104,8 @@ def main() -> None:
             "release-kit hf-prefetch": [str(xtask), "--no-env-file", "-q", "hf-prefetch", "--model", REPO],
             "huggingface_hub snapshot_download": [str(python), "-c", f"from huggingface_hub import snapshot_download; snapshot_download({REPO!r})"],
         }
+        if args.compare:
+            tools["release-kit (compared build)"] = [args.compare, "--no-env-file", "-q", "hf-prefetch", "--model", REPO]
         results = {}
         for name, cmd in tools.items():
             cold, warm = [], []
@@ -131,7 +134,7 @@ def main() -> None:
             rss = max(s[1] for s in samples)
             med[(name, run)] = (wall, rss)
             print(f"| {name:36} | {run:4} | {wall:8.2f} | {rss:13.1f} |")
-    ours, theirs = list(results)
+    ours, theirs = "release-kit hf-prefetch", "huggingface_hub snapshot_download"
     cold_x = med[(theirs, "cold")][0] / med[(ours, "cold")][0]
     warm_x = med[(theirs, "warm")][0] / med[(ours, "warm")][0]
     peak = max(med[(ours, "cold")][1], med[(ours, "warm")][1])

@@ -294,7 +294,7 @@ mod tests {
         r.add_all(&secrets);
         r.add(&Secret::new("tok-0007-CANARY"));
         r.add(&Secret::new("shrt"));
-        assert!(r.forms().count() > 2000 * encodings("tok-0000-CANARY").len());
+        assert!(r.forms().count() > 2000 * forms(&secrets[0]).len());
         assert_eq!(
             r.redact("a tok-1999-CANARY b tok-0007-CANARY"),
             "a ******** b ********"

@@ -328,17 +328,41 @@ pub fn assess(
     out
 }
 
-/// The problem `env status` / `env check` report for a token variable meant
-/// for `index`: a token for the other index, or an expired one. `None` when
-/// the token is fine or cannot be read (the format check covers that).
-pub fn settings_problem(token: &str, index: &str) -> Option<String> {
+/// What `env status` / `env check` say of a token variable meant for
+/// `index`, uploading `project` when known: the token in words (index,
+/// scope, expiry; never the token), and the findings (a token for the other
+/// index, an expired one or one scoped to other projects are errors; an
+/// account-wide one a warning). `None` when the token cannot be read (the
+/// format check covers that).
+pub fn settings_view(
+    token: &str,
+    index: &str,
+    project: Option<&str>,
+) -> Option<(String, Vec<Finding>)> {
     let info = inspect(token).ok()?;
-    let errors: Vec<String> = assess(&info, Some(index), None, unix_now())
-        .into_iter()
-        .filter(|f| f.severity == Severity::Error)
-        .map(|f| f.message)
-        .collect();
-    (!errors.is_empty()).then(|| errors.join("; "))
+    let now = unix_now();
+    Some((
+        describe(&info, now),
+        assess(&info, Some(index), project, now),
+    ))
+}
+
+/// A token's index, scope and expiry in words.
+pub fn describe(info: &TokenInfo, now: u64) -> String {
+    let index = info.location.as_deref().unwrap_or("no index named");
+    let scope = match &info.scope {
+        Scope::Unknown => "scope unknown".to_owned(),
+        Scope::Account => "account-wide".to_owned(),
+        Scope::Projects(names) => format!("scoped to {}", names.join(", ")),
+        Scope::ProjectIds(ids) => format!("scoped to {} project id(s)", ids.len()),
+        Scope::Publisher => "minted for a trusted publisher".to_owned(),
+    };
+    let expiry = match info.expires_at {
+        None => "no expiry".to_owned(),
+        Some(t) if t <= now => format!("expired {} ago", ago(now - t)),
+        Some(t) => format!("expires in {}", ago(t - now)),
+    };
+    format!("{index}, {scope}, {expiry}")
 }
 
 /// Seconds since the epoch.
@@ -484,9 +508,15 @@ mod tests {
                 .any(|f| f.severity == Severity::Warning && f.message.contains("account-wide"))
         );
         let prod = tok("pypi.org", &[]);
-        let p = settings_problem(&prod, "test.pypi.org").unwrap();
-        assert!(p.contains("TWINE_PASSWORD_TEST"), "{p}");
-        assert!(settings_problem(&prod, "pypi.org").is_none());
+        let (words, f) = settings_view(&prod, "test.pypi.org", None).unwrap();
+        assert_eq!(words, "pypi.org, scope unknown, no expiry");
+        assert!(
+            f.iter().any(|f| f.severity == Severity::Error
+                && f.message.contains("TWINE_PASSWORD_TEST")),
+            "{f:?}"
+        );
+        let (_, f) = settings_view(&prod, "pypi.org", None).unwrap();
+        assert!(f.iter().all(|f| f.severity == Severity::Note), "{f:?}");
     }
 
     #[test]
@@ -544,7 +574,7 @@ mod tests {
         // Truncated: the signature is cut off.
         let t = tok("pypi.org", &[]);
         assert_eq!(inspect(&t[..t.len() - 8]), Err(TokenError::NotAMacaroon));
-        assert!(settings_problem("pypi-AAAAAAAAAAAAAAAAAAAA", "pypi.org").is_none());
+        assert!(settings_view("pypi-AAAAAAAAAAAAAAAAAAAA", "pypi.org", None).is_none());
     }
 
     #[test]

@@ -147,6 +147,8 @@ pub struct Settings {
     /// `.env` names whose value changed through `${…}` expansion.
     expanded: BTreeSet<String>,
     redactor: Redactor,
+    /// The Python project being published, for token scope checks.
+    project: Option<String>,
 }
 
 impl Settings {
@@ -255,6 +257,7 @@ impl Settings {
             warnings,
             expanded,
             redactor: Redactor::new(),
+            project: None,
         };
         let mut redactor = Redactor::new();
         redactor.add_all(settings.secrets().map(|(_, e)| &e.value));
@@ -317,6 +320,17 @@ impl Settings {
             let secret = registry::var(k).map_or_else(|| looks_secret(k), |v| v.secret);
             (secret && e.source.is_explicit() && e.is_set()).then_some((k.as_str(), e))
         })
+    }
+
+    /// Names the Python project this repository publishes: a PyPI token
+    /// scoped to other projects is then refused by `status` and `check`.
+    pub fn set_project(&mut self, name: impl Into<String>) {
+        self.project = Some(name.into());
+    }
+
+    /// The project named by [`Settings::set_project`].
+    pub fn project(&self) -> Option<&str> {
+        self.project.as_deref()
     }
 
     /// Sets a value at run time (a minted token); a secret is added to the

@@ -37,6 +37,13 @@ pub struct VarStatus {
     pub required_in_production: bool,
     /// What is wrong with it, if anything (never the value).
     pub problem: Option<String>,
+    /// For a readable PyPI token: its index, scope and expiry in words
+    /// (never the token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Worth fixing, not stopping anything (an account-wide token).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A missing or invalid variable for the steps checked.
@@ -95,6 +102,8 @@ impl Settings {
             _ => ("unset", None, None),
         };
         let problem = self.format_problem(var, false);
+        let token = self.token_view(var).map(|(words, _)| words);
+        let warnings = self.value_warnings(var);
         let has_value = entry.is_some_and(|e| e.is_set());
         VarStatus {
             name: var.name,
@@ -110,6 +119,8 @@ impl Settings {
             optional_for: var.optional_for.iter().map(|s| s.name()).collect(),
             required_in_production: var.production == Production::Required,
             problem,
+            token,
+            warnings,
         }
     }
 
@@ -138,14 +149,40 @@ impl Settings {
             };
             return Some(format!("is not valid{after}: expected {expected}"));
         }
-        // A readable PyPI token also says which index it is for and when it
-        // expires (offline; nothing of the token is printed).
-        match var.format {
-            super::Format::PypiToken { index } => {
-                crate::pypi::token::settings_problem(value, index)
-            }
-            _ => None,
+        let errors: Vec<String> = self
+            .token_view(var)
+            .map(|(_, findings)| findings)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| f.severity == crate::pypi::token::Severity::Error)
+            .map(|f| f.message)
+            .collect();
+        (!errors.is_empty()).then(|| errors.join("; "))
+    }
+
+    /// A PyPI token variable read offline: the token in words and what it
+    /// means for an upload of the configured project to its index.
+    fn token_view(&self, var: &Var) -> Option<(String, Vec<crate::pypi::token::Finding>)> {
+        let super::Format::PypiToken { index } = var.format else {
+            return None;
+        };
+        let user = self.value("TWINE_USERNAME").map(|s| s.expose());
+        if user.is_some_and(|u| u != "__token__") {
+            return None;
         }
+        let value = self.get(var.name).filter(|e| e.is_set())?.value.expose();
+        crate::pypi::token::settings_view(value, index, self.project())
+    }
+
+    /// Warnings about a variable's value that stop nothing.
+    fn value_warnings(&self, var: &Var) -> Vec<String> {
+        self.token_view(var)
+            .map(|(_, findings)| findings)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| f.severity == crate::pypi::token::Severity::Warning)
+            .map(|f| f.message)
+            .collect()
     }
 
     /// The steps whose variables are partly set explicitly (`env check`
@@ -212,6 +249,13 @@ impl Settings {
                     fix: var.generate,
                 });
                 continue;
+            }
+            for message in self.value_warnings(var) {
+                report.warnings.push(Problem {
+                    name: var.name,
+                    message,
+                    fix: var.generate,
+                });
             }
             if production && var.production == Production::Recommended && !explicit {
                 report.warnings.push(Problem {

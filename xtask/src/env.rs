@@ -152,8 +152,14 @@ fn status(ctx: &Ctx) -> anyhow::Result<()> {
                     ""
                 ));
             }
+            if let Some(t) = &v.token {
+                ctx.out(format!("  {:width$}  ^ token: {t}", ""));
+            }
             if let Some(p) = &v.problem {
                 ctx.out(format!("  {:width$}  ^ {p}", ""));
+            }
+            for w in &v.warnings {
+                ctx.out(format!("  {:width$}  ^ warning: {w}", ""));
             }
         }
     }

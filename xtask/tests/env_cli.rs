@@ -564,3 +564,77 @@ fn help_teaches() {
     let out = xtask(tmp.path(), &[], &["--help"]);
     assert!(text(&out).contains("Exit codes"), "{}", text(&out));
 }
+
+/// A project whose Python package is `mult-agentes`.
+fn project_dir() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("release-kit.toml"),
+        "[python]\npath = \".\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("pyproject.toml"),
+        "[project]\nname = \"mult-agentes\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    tmp
+}
+
+#[test]
+fn token_scope_is_checked_wherever_the_token_is() {
+    use release_kit::pypi::token::build_test_token;
+    let tmp = project_dir();
+    // Scoped to another project: refused by check (exit 3) and status.
+    let other = build_test_token("pypi.org", "CANARY-id-1", &["[1,[\"someone-else\"]]"]);
+    let env = [("TWINE_PASSWORD", other.as_str())];
+    let out = xtask(tmp.path(), &env, &["env", "check", "--for", "publish"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    assert!(
+        t.contains("TWINE_PASSWORD: is scoped to someone-else and cannot upload mult-agentes"),
+        "{t}"
+    );
+    let out = xtask(tmp.path(), &env, &["env", "status"]);
+    let t = text(&out);
+    assert!(
+        t.contains("token: pypi.org, scoped to someone-else, no expiry"),
+        "{t}"
+    );
+    assert!(t.contains("INVALID"), "{t}");
+    let v = status_var(
+        &xtask(tmp.path(), &env, &["--json", "env", "status"]),
+        "TWINE_PASSWORD",
+    );
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["token"], "pypi.org, scoped to someone-else, no expiry");
+
+    // Account-wide: a warning, exit 0.
+    let wide = build_test_token("pypi.org", "CANARY-id-2", &["[3,\"user-1\"]"]);
+    let env = [("TWINE_PASSWORD", wide.as_str())];
+    let out = xtask(tmp.path(), &env, &["env", "check", "--for", "publish"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("account-wide"), "{t}");
+    let out = xtask(tmp.path(), &env, &["env", "status"]);
+    let t = text(&out);
+    assert!(t.contains("warning: is account-wide"), "{t}");
+
+    // Scoped to this project: valid, no warning.
+    let mine = build_test_token("pypi.org", "CANARY-id-3", &["[1,[\"mult_agentes\"]]"]);
+    let env = [("TWINE_PASSWORD", mine.as_str())];
+    let out = xtask(tmp.path(), &env, &["env", "check", "--for", "publish"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        !t.contains("account-wide") && !t.contains("cannot upload"),
+        "{t}"
+    );
+    // No token ever printed, whatever the verdict.
+    for token in [&other, &wide, &mine] {
+        for args in [&["env", "status"][..], &["--json", "env", "status"][..]] {
+            let out = xtask(tmp.path(), &[("TWINE_PASSWORD", token.as_str())], args);
+            assert!(!text(&out).contains(token.as_str()), "{args:?}");
+        }
+    }
+}
