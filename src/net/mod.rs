@@ -27,6 +27,7 @@ mod error;
 mod retry;
 mod tls;
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -244,10 +245,17 @@ impl Full {
     }
 }
 
-/// The client. Cheap to build: no file is read and no connection is made
-/// until the first request.
+/// The client. Cheap to build: nothing is set up, no file is read and no
+/// connection is made until the first request. Inside, one reqwest client
+/// per scheme, each made on first use: the `https://` one reads
+/// `SSL_CERT_FILE` (a whole CA bundle on many machines), which a run that
+/// only speaks plain HTTP (a local index, a mirror) never pays for. Both
+/// follow the same rules, in [`Client::send_once`].
 pub struct Client {
-    inner: reqwest::Client,
+    timeouts: Timeouts,
+    user_agent: String,
+    plain: OnceLock<Result<reqwest::Client, NetError>>,
+    tls: OnceLock<Result<reqwest::Client, NetError>>,
     requests: AtomicU64,
 }
 
@@ -272,20 +280,33 @@ impl Client {
             Some(p) => format!("{USER_AGENT}; {p}"),
             None => USER_AGENT.to_owned(),
         };
-        let inner = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls::config()?)
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeouts.connect)
-            .read_timeout(timeouts.read)
-            .pool_max_idle_per_host(64)
-            .tcp_nodelay(true)
-            .user_agent(user_agent)
-            .build()
-            .map_err(|e| NetError::setup(&e))?;
         Ok(Client {
-            inner,
+            timeouts,
+            user_agent,
+            plain: OnceLock::new(),
+            tls: OnceLock::new(),
             requests: AtomicU64::new(0),
         })
+    }
+
+    /// The reqwest client for `url`'s scheme, made on first use.
+    fn inner(&self, url: &Url) -> Result<&reqwest::Client, NetError> {
+        let https = url.scheme() == "https";
+        let cell = if https { &self.tls } else { &self.plain };
+        cell.get_or_init(|| {
+            reqwest::Client::builder()
+                .tls_backend_preconfigured(tls::config(https)?)
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(self.timeouts.connect)
+                .read_timeout(self.timeouts.read)
+                .pool_max_idle_per_host(64)
+                .tcp_nodelay(true)
+                .user_agent(self.user_agent.clone())
+                .build()
+                .map_err(|e| NetError::setup(&e))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
     }
 
     /// HTTP requests sent so far (each redirect hop counts).
@@ -307,7 +328,7 @@ impl Client {
         let mut hops = Vec::new();
         loop {
             let same_origin = url.origin() == origin;
-            let mut b = self.inner.request(method.clone(), url.clone());
+            let mut b = self.inner(&url)?.request(method.clone(), url.clone());
             for (k, v) in &req.headers {
                 if body.is_none() && k.eq_ignore_ascii_case("content-type") {
                     continue;

@@ -235,3 +235,19 @@ fn ssl_cert_file_that_is_not_pem_is_a_clear_error() {
     assert!(err.to_string().contains("SSL_CERT_FILE="), "{err}");
     assert!(err.to_string().contains("no PEM certificate"), "{err}");
 }
+
+#[test]
+fn plain_http_never_sets_up_tls() {
+    let (base, server) = canned(vec![
+        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".into(),
+    ]);
+    let http = Blocking::new().unwrap();
+    let resp = http
+        .send(&Request::get(format!("{base}/x")), &quick())
+        .unwrap();
+    assert_eq!(resp.status, 200);
+    // SSL_CERT_FILE (a whole CA bundle) is read only for https://.
+    assert!(http.client().tls.get().is_none());
+    assert!(http.client().plain.get().is_some());
+    server.join().unwrap();
+}

@@ -6,12 +6,14 @@ use std::sync::Arc;
 
 use super::NetError;
 
-/// A fresh rustls client configuration.
-pub(super) fn config() -> Result<rustls::ClientConfig, NetError> {
+/// A fresh rustls client configuration. `extra_roots` reads
+/// `SSL_CERT_FILE`: only the client for `https://` needs it, and parsing a
+/// whole system bundle is most of a plain-HTTP run's start-up.
+pub(super) fn config(extra_roots: bool) -> Result<rustls::ClientConfig, NetError> {
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
-    if let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) {
+    if let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| extra_roots && !p.is_empty()) {
         add_pem_file(&mut roots, std::path::Path::new(&path))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
