@@ -6,8 +6,8 @@
 //! to the CDN a large file redirects to. Retries, `RateLimit` and
 //! `Retry-After` are `net`'s policy.
 
+use crate::net::header;
 use crate::net::{self, Client, Failure, HeaderMap, Request, Response, StatusCode, Url};
-use reqwest::header;
 
 pub use crate::net::{RetryPolicy, Timeouts};
 
@@ -424,7 +424,7 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, String> {
             "HF_ENDPOINT must be an http(s) URL with a host, like https://huggingface.co".into(),
         );
     }
-    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+    if net::has_credentials(&url) {
         return Err(
             "HF_ENDPOINT must not carry credentials or a query string; put the token in HF_TOKEN"
                 .into(),

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 pub use blocking::Blocking;
 pub use error::{Failure, NetError};
-pub use reqwest::header::{HeaderMap, HeaderValue};
+pub use reqwest::header::{self, HeaderMap, HeaderValue};
 pub use reqwest::{Method, StatusCode, Url};
 pub use retry::{RetryPolicy, is_retryable, retry_wait};
 
@@ -455,7 +455,7 @@ pub fn describe_str(url: &str) -> String {
 /// True when `url` carries a user name, password or query: places where a
 /// credential would be sent and shown.
 pub fn has_credentials(url: &Url) -> bool {
-    !url.username().is_empty() || url.password().is_some()
+    !url.username().is_empty() || url.password().is_some() || url.query().is_some()
 }
 
 #[cfg(test)]

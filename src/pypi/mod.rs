@@ -108,7 +108,7 @@ impl Target {
         match self {
             Target::Pypi => "https://pypi.org".into(),
             Target::TestPypi => "https://test.pypi.org".into(),
-            Target::Custom { url } => match reqwest::Url::parse(url) {
+            Target::Custom { url } => match crate::net::Url::parse(url) {
                 Ok(u) => u.origin().ascii_serialization(),
                 Err(_) => url.clone(),
             },

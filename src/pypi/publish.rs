@@ -212,11 +212,11 @@ pub fn prepare(
 /// twine's argv and in reports. The message never repeats a URL that
 /// carries credentials.
 fn check_index_url(flag: &str, url: &str, pre: &mut Preflight) {
-    match reqwest::Url::parse(url) {
+    match crate::net::Url::parse(url) {
         Err(_) => pre.problem(format!(
             "{flag}: not a URL; give the index's URL, e.g. http://127.0.0.1:8080/"
         )),
-        Ok(u) if !u.username().is_empty() || u.password().is_some() || u.query().is_some() => {
+        Ok(u) if crate::net::has_credentials(&u) => {
             pre.problem(format!(
                 "{flag}: the URL carries credentials (user, password or query string), which would be printed \
                  and passed on the command line; give the bare URL and put the credentials in \
