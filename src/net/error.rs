@@ -160,18 +160,6 @@ pub enum Failure {
     },
 }
 
-impl Failure {
-    /// The answer's status, when there was one.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Failure::Network { .. } => None,
-            Failure::Status { response, .. } | Failure::WaitTooLong { response, .. } => {
-                Some(response.status().as_u16())
-            }
-        }
-    }
-}
-
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -35,7 +35,8 @@ pub use blocking::Blocking;
 pub use error::{Failure, NetError};
 pub use reqwest::header::{self, HeaderMap, HeaderValue};
 pub use reqwest::{Method, StatusCode, Url};
-pub use retry::{RetryPolicy, is_retryable, retry_wait};
+use retry::is_retryable;
+pub use retry::{RetryPolicy, retry_wait};
 
 use crate::secret::Secret;
 
