@@ -31,13 +31,22 @@ pub struct Config {
     pub release: ReleaseConfig,
 }
 
-/// `[python]`
+/// `[python]`: the first (often only) Python package, and settings shared
+/// by every package of the project.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PythonConfig {
     /// Folder holding `pyproject.toml`.
     #[serde(default = "default_python_path")]
     pub path: PathBuf,
+    /// How the first package is built; by default its
+    /// `[build-system] build-backend` decides.
+    #[serde(default)]
+    pub backend: Option<BackendChoice>,
+    /// More packages released in the same version lockstep
+    /// (`[[python.packages]]`), each with its own `path` (and `backend`).
+    #[serde(default)]
+    pub packages: Vec<PackageConfig>,
     /// Where built files go.
     #[serde(default = "default_dist")]
     pub dist: PathBuf,
@@ -50,10 +59,35 @@ impl Default for PythonConfig {
     fn default() -> Self {
         PythonConfig {
             path: default_python_path(),
+            backend: None,
+            packages: Vec::new(),
             dist: default_dist(),
             use_path_tools: false,
         }
     }
+}
+
+/// One `[[python.packages]]` entry: a further Python package.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PackageConfig {
+    /// Folder holding its `pyproject.toml`.
+    pub path: PathBuf,
+    /// How it is built; by default its `[build-system] build-backend` decides.
+    #[serde(default)]
+    pub backend: Option<BackendChoice>,
+}
+
+/// `backend = "…"`: the tool that builds a package's wheels.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendChoice {
+    /// `python -m build` (any PEP 517 backend; pure-Python wheels).
+    Build,
+    /// `maturin build` (PyO3 / cffi / uniffi extensions).
+    Maturin,
+    /// `cibuildwheel` (setuptools or scikit-build-core C extensions).
+    Cibuildwheel,
 }
 
 /// `[vscode]`
@@ -193,9 +227,23 @@ impl Project {
         Ok(Project { root, config })
     }
 
-    /// The folder of the Python package.
+    /// The folder of the first Python package (`[python] path`), whose
+    /// version the others follow.
     pub fn python_dir(&self) -> PathBuf {
         self.root.join(&self.config.python.path)
+    }
+
+    /// Every Python package's folder and configured backend, the first
+    /// package first.
+    pub fn python_packages(&self) -> Vec<(PathBuf, Option<BackendChoice>)> {
+        let py = &self.config.python;
+        std::iter::once((self.python_dir(), py.backend))
+            .chain(
+                py.packages
+                    .iter()
+                    .map(|p| (self.root.join(&p.path), p.backend)),
+            )
+            .collect()
     }
 
     /// The folder of the VS Code extension.
@@ -280,6 +328,31 @@ mod tests {
             err.contains("release-kit.toml") && err.contains("pth"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn several_packages() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[python]\npath = \"a\"\n[[python.packages]]\npath = \"b\"\nbackend = \"maturin\"\n",
+        )
+        .unwrap();
+        let p = Project::load(tmp.path()).unwrap();
+        assert_eq!(
+            p.python_packages(),
+            vec![
+                (tmp.path().join("a"), None),
+                (tmp.path().join("b"), Some(BackendChoice::Maturin))
+            ]
+        );
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[python]\nbackend = \"setup.py\"\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", Project::load(tmp.path()).unwrap_err());
+        assert!(err.contains("cibuildwheel"), "{err}");
     }
 
     #[test]

@@ -9,23 +9,29 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::Digest as _;
 
+use super::backend::Backend;
 use super::index::hex;
 use super::token::normalize;
 use super::venv::Tools;
-use crate::config::Project;
+use crate::config::{BackendChoice, Project};
 use crate::error::{IoContext as _, IoError, cannot};
 use crate::preflight::{Preflight, Problem};
 use crate::secret::Redactor;
 use crate::tools::{ChildError, Echo, tail};
 use crate::version::{self, VersionAt};
 
-/// The package's name and version, from `pyproject.toml`.
+/// A Python package of the project: its name and version from
+/// `pyproject.toml`, its folder and the tool that builds it.
 #[derive(Clone, Debug)]
 pub struct Package {
     /// `[project] name`.
     pub name: String,
     /// `[project] version`, with where it was read.
     pub version: VersionAt,
+    /// The folder holding `pyproject.toml`.
+    pub dir: PathBuf,
+    /// What builds it.
+    pub backend: Backend,
 }
 
 /// Why a build, or reading `dist/`, failed.
@@ -79,10 +85,50 @@ pub enum BuildError {
     },
 }
 
-/// Reads `[project] name` and `version` of the configured Python project.
+/// The first Python package of the project (`[python] path`).
 pub fn package(project: &Project) -> Result<Package, Problem> {
-    let dir = project.python_dir();
-    let version = version::pyproject(&dir)?;
+    package_at(&project.python_dir(), project.config.python.backend)
+}
+
+/// Every Python package of the project, the first first; each one that
+/// cannot be read is a problem in `pre`.
+pub fn packages(project: &Project, pre: &mut Preflight) -> Vec<Package> {
+    project
+        .python_packages()
+        .into_iter()
+        .filter_map(|(dir, backend)| pre.check(package_at(&dir, backend)))
+        .collect()
+}
+
+/// The packages `--package NAME` asks for (all when `None`), compared as
+/// normalized names (`Mult_Agentes` is `mult-agentes`).
+pub fn select(packages: Vec<Package>, name: Option<&str>) -> Result<Vec<Package>, Problem> {
+    let Some(name) = name else {
+        return Ok(packages);
+    };
+    let wanted = normalize(name);
+    let known: Vec<String> = packages.iter().map(|p| p.name.clone()).collect();
+    let chosen: Vec<Package> = packages
+        .into_iter()
+        .filter(|p| normalize(&p.name) == wanted)
+        .collect();
+    if chosen.is_empty() {
+        return Err(Problem::new(format!(
+            "--package {name}: no such Python package in release-kit.toml; the configured ones are {}",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    Ok(chosen)
+}
+
+/// Reads `[project] name` and `version` of the package in `dir`, and which
+/// tool builds it.
+pub fn package_at(dir: &Path, backend: Option<BackendChoice>) -> Result<Package, Problem> {
+    let version = version::pyproject(dir)?;
     let text = std::fs::read_to_string(&version.file)
         .map_err(|e| Problem::new(format!("cannot read {}: {e}", version.file.display())))?;
     let doc: toml::Table = toml::from_str(&text).map_err(|e| {
@@ -105,6 +151,8 @@ pub fn package(project: &Project) -> Result<Package, Problem> {
     Ok(Package {
         name: name.to_owned(),
         version,
+        dir: dir.to_owned(),
+        backend: super::backend::detect(dir, backend)?,
     })
 }
 
@@ -443,6 +491,38 @@ mod tests {
     }
 
     #[test]
+    fn packages_and_select() {
+        let tmp = tempfile::tempdir().unwrap();
+        for (dir, name, backend) in [
+            ("a", "Mult_Agentes", "setuptools.build_meta"),
+            ("b", "native", "maturin"),
+        ] {
+            std::fs::create_dir(tmp.path().join(dir)).unwrap();
+            std::fs::write(
+                tmp.path().join(dir).join("pyproject.toml"),
+                format!("[build-system]\nbuild-backend = \"{backend}\"\n[project]\nname = \"{name}\"\nversion = \"1.0\"\n"),
+            )
+            .unwrap();
+        }
+        std::fs::write(
+            tmp.path().join(crate::config::FILE_NAME),
+            "[python]\npath = \"a\"\n[[python.packages]]\npath = \"b\"\n[[python.packages]]\npath = \"missing\"\n",
+        )
+        .unwrap();
+        let project = Project::load(tmp.path()).unwrap();
+        let mut pre = Preflight::new();
+        let all = packages(&project, &mut pre);
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[1].backend, Backend::Maturin);
+        assert!(pre.finish().unwrap_err().to_string().contains("missing"));
+        let one = select(all.clone(), Some("mult-agentes")).unwrap();
+        assert_eq!(one[0].dir, tmp.path().join("a"));
+        assert_eq!(select(all.clone(), None).unwrap().len(), 2);
+        let e = select(all, Some("nope")).unwrap_err().message;
+        assert!(e.contains("Mult_Agentes, native"), "{e}");
+    }
+
+    #[test]
     fn release_files_reports_every_problem() {
         let tmp = tempfile::tempdir().unwrap();
         let pkg = Package {
@@ -452,6 +532,8 @@ mod tests {
                 file: "p".into(),
                 line: 1,
             },
+            dir: tmp.path().to_owned(),
+            backend: Backend::Build,
         };
         std::fs::write(tmp.path().join("mult_agentes-0.1.0.tar.gz"), "a").unwrap();
         std::fs::write(tmp.path().join("mult_agentes-0.2.0-py3-none-any.whl"), "b").unwrap();

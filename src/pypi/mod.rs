@@ -6,6 +6,7 @@
 //! publishing when there is no password, asks the index what it already
 //! has, and uploads only what is missing.
 
+pub mod backend;
 pub mod build;
 pub mod index;
 pub mod oidc;
@@ -14,6 +15,7 @@ pub mod step;
 pub mod token;
 pub mod upload;
 pub mod venv;
+pub mod wheel;
 pub mod wheelhouse;
 
 pub use venv::doctor_tools;

@@ -1,0 +1,165 @@
+//! Wheel file names (PEP 427) and their compatibility tags (PEP 425), the
+//! facts a release of many wheels is checked against: one wheel per tag
+//! set, and only platform tags an index accepts.
+
+use serde::Serialize;
+
+/// A wheel's file name, split.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WheelName {
+    /// The distribution, as written in the file name (`mult_agentes`).
+    pub distribution: String,
+    /// The version.
+    pub version: String,
+    /// The optional build tag (`-1-`), which sorts rebuilds of one version.
+    pub build: Option<String>,
+    /// Python tags (`cp39`, `py3`); several when compressed (`py2.py3`).
+    pub python: Vec<String>,
+    /// ABI tags (`abi3`, `none`, `cp312`).
+    pub abi: Vec<String>,
+    /// Platform tags (`any`, `manylinux_2_17_x86_64`, `win_amd64`).
+    pub platform: Vec<String>,
+}
+
+impl WheelName {
+    /// Parses `name` (`dist-1.0(-build)?-py-abi-plat.whl`); `None` when it
+    /// is not a wheel's name.
+    pub fn parse(name: &str) -> Option<WheelName> {
+        let stem = name.strip_suffix(".whl")?;
+        let parts: Vec<&str> = stem.split('-').collect();
+        let (distribution, version, build, tags) = match parts.as_slice() {
+            [d, v, py, abi, plat] => (d, v, None, [py, abi, plat]),
+            [d, v, b, py, abi, plat] if b.starts_with(|c: char| c.is_ascii_digit()) => {
+                (d, v, Some(b.to_string()), [py, abi, plat])
+            }
+            _ => return None,
+        };
+        if [distribution, version].iter().any(|s| s.is_empty()) || tags.iter().any(|t| t.is_empty())
+        {
+            return None;
+        }
+        let split = |t: &str| t.split('.').map(str::to_owned).collect::<Vec<_>>();
+        Some(WheelName {
+            distribution: distribution.to_string(),
+            version: version.to_string(),
+            build,
+            python: split(tags[0]),
+            abi: split(tags[1]),
+            platform: split(tags[2]),
+        })
+    }
+
+    /// Every `python-abi-platform` tag the wheel claims, expanded from the
+    /// compressed sets, sorted.
+    pub fn tags(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for py in &self.python {
+            for abi in &self.abi {
+                for plat in &self.platform {
+                    out.push(format!("{py}-{abi}-{plat}"));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The tag triple as the file name writes it (`cp39-abi3-win_amd64`).
+    pub fn tag_string(&self) -> String {
+        format!(
+            "{}-{}-{}",
+            self.python.join("."),
+            self.abi.join("."),
+            self.platform.join(".")
+        )
+    }
+
+    /// Whether the wheel is for any platform (`…-any`).
+    pub fn is_pure(&self) -> bool {
+        self.platform.iter().all(|p| p == "any")
+    }
+}
+
+/// Why an index refuses a platform tag, with the fix; `None` when the tag
+/// is one PyPI accepts.
+///
+/// PyPI (warehouse) refuses `linux_*` wheels: they are built against the
+/// build machine's own libraries and install nowhere else. manylinux and
+/// musllinux tags name the C library they need instead.
+pub fn platform_problem(tag: &str) -> Option<String> {
+    if let Some(arch) = tag.strip_prefix("linux_") {
+        return Some(format!(
+            "platform tag `{tag}` is refused by PyPI (it only installs on the machine that built it); \
+             build a manylinux wheel instead: `cargo xtask build --manylinux 2014` (maturin), \
+             or repair it with auditwheel (`auditwheel repair` gives manylinux_*_{arch})"
+        ));
+    }
+    let known = tag == "any"
+        || tag.starts_with("manylinux")
+        || tag.starts_with("musllinux_")
+        || tag.starts_with("macosx_")
+        || matches!(tag, "win32" | "win_amd64" | "win_arm64")
+        || tag.starts_with("ios_")
+        || tag.starts_with("android_");
+    (!known).then(|| {
+        format!(
+            "platform tag `{tag}` is not one an index accepts \
+             (any, manylinux*, musllinux_*, macosx_*, win32, win_amd64, win_arm64, ios_*, android_*); \
+             check the build's target"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names() {
+        let w = WheelName::parse(
+            "mult_agentes_native-0.2.0-cp39-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        )
+        .unwrap();
+        assert_eq!(w.distribution, "mult_agentes_native");
+        assert_eq!(w.version, "0.2.0");
+        assert_eq!(w.build, None);
+        assert_eq!(
+            w.tags(),
+            [
+                "cp39-abi3-manylinux2014_x86_64",
+                "cp39-abi3-manylinux_2_17_x86_64"
+            ]
+        );
+        assert!(!w.is_pure());
+        let b = WheelName::parse("x-1.0-1-py2.py3-none-any.whl").unwrap();
+        assert_eq!(b.build.as_deref(), Some("1"));
+        assert_eq!(b.python, ["py2", "py3"]);
+        assert_eq!(b.tag_string(), "py2.py3-none-any");
+        assert!(b.is_pure());
+        for bad in [
+            "x-1.0.tar.gz",
+            "x-1.0-py3-none.whl",
+            "x-1.0-b-py3-none-any.whl",
+            "x--py3-none-any.whl",
+        ] {
+            assert_eq!(WheelName::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn platform_tags() {
+        for ok in [
+            "any",
+            "manylinux2014_aarch64",
+            "manylinux_2_28_x86_64",
+            "musllinux_1_2_x86_64",
+            "macosx_11_0_arm64",
+            "win_amd64",
+        ] {
+            assert_eq!(platform_problem(ok), None, "{ok}");
+        }
+        let e = platform_problem("linux_x86_64").unwrap();
+        assert!(e.contains("manylinux") && e.contains("refused"), "{e}");
+        assert!(platform_problem("solaris_2_11").is_some());
+    }
+}
