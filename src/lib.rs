@@ -22,6 +22,7 @@ pub mod step;
 pub mod tools;
 pub mod version;
 pub mod vscode;
+pub mod zip;
 
 /// Exit code: a step failed.
 pub const EXIT_FAILED: i32 = 1;

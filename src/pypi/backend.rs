@@ -31,6 +31,15 @@ impl Backend {
         !matches!(self, Backend::Build)
     }
 
+    /// The native tool it runs, installed on demand; `None` for `build`.
+    pub fn tool(self) -> Option<super::venv::NativeTool> {
+        match self {
+            Backend::Build => None,
+            Backend::Maturin => Some(super::venv::NativeTool::Maturin),
+            Backend::Cibuildwheel => Some(super::venv::NativeTool::Cibuildwheel),
+        }
+    }
+
     /// The name used in `release-kit.toml` and printed to users.
     pub fn name(self) -> &'static str {
         match self {

@@ -7,6 +7,11 @@
 //! so a half-finished install or a change of pins is redone. With
 //! `[python] use-path-tools = true` in release-kit.toml (or
 //! `RELEASE_KIT_USE_PATH_TOOLS=1`) the tools on PATH are used instead.
+//!
+//! The native build tools ([`NATIVE_PINS`]: maturin, cibuildwheel) join the
+//! same environment only when a package needs them ([`ensure_native`]), each
+//! with its own stamp, so a project of pure-Python packages never waits for
+//! them.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +27,39 @@ pub const PINS: &[&str] = &[
     "pypiserver==2.4.2",
     "passlib==1.7.4",
 ];
+
+/// The native build tools, installed into the managed environment the
+/// first time a package's backend needs one.
+pub const NATIVE_PINS: &[&str] = &["maturin==1.16.0", "cibuildwheel==4.3.5"];
+
+/// A build tool installed on demand (see [`NATIVE_PINS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NativeTool {
+    /// `maturin` (PyO3 / cffi / uniffi extensions).
+    Maturin,
+    /// `cibuildwheel` (C extensions, in manylinux containers on Linux).
+    Cibuildwheel,
+}
+
+impl NativeTool {
+    /// The command's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            NativeTool::Maturin => "maturin",
+            NativeTool::Cibuildwheel => "cibuildwheel",
+        }
+    }
+
+    /// Its pin, from [`NATIVE_PINS`].
+    pub fn pin(self) -> &'static str {
+        let prefix = format!("{}==", self.name());
+        NATIVE_PINS
+            .iter()
+            .find(|p| p.starts_with(&prefix))
+            .copied()
+            .expect("every native tool is pinned")
+    }
+}
 
 /// Set to `1`/`true` to use `python3 -m build` and `twine` from PATH.
 pub const USE_PATH_TOOLS_ENV: &str = "RELEASE_KIT_USE_PATH_TOOLS";
@@ -57,6 +95,31 @@ impl Tools {
         match &self.twine_exe {
             Some(exe) => Child::new(exe),
             None => Child::new(&self.python).args(["-m", "twine"]),
+        }
+    }
+
+    /// `maturin` (installed by [`ensure_native`]).
+    pub fn maturin(&self) -> Child {
+        match &self.source {
+            Source::Managed(venv) => Child::new(venv_bin(venv).join(exe("maturin"))),
+            Source::Path => Child::new("maturin"),
+        }
+    }
+
+    /// `cibuildwheel` (installed by [`ensure_native`]).
+    pub fn cibuildwheel(&self) -> Child {
+        match &self.source {
+            Source::Managed(_) => Child::new(&self.python).args(["-m", "cibuildwheel"]),
+            Source::Path => Child::new("cibuildwheel"),
+        }
+    }
+
+    /// The folder of the managed environment's commands, which a native
+    /// build puts first on PATH (maturin finds `python3 -m ziglang` there).
+    pub fn bin_dir(&self) -> Option<PathBuf> {
+        match &self.source {
+            Source::Managed(venv) => Some(venv_bin(venv)),
+            Source::Path => None,
         }
     }
 
@@ -151,12 +214,16 @@ pub fn venv_dir(project: &Project) -> PathBuf {
     project.target_dir().join("release-kit").join("pypi-tools")
 }
 
+fn venv_bin(venv: &Path) -> PathBuf {
+    venv.join(if cfg!(windows) { "Scripts" } else { "bin" })
+}
+
+fn exe(name: &str) -> String {
+    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+}
+
 fn venv_python(venv: &Path) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    }
+    venv_bin(venv).join(exe("python"))
 }
 
 fn stamp_text() -> String {
@@ -281,6 +348,16 @@ fn provision(venv: &Path, echo: Echo) -> Result<(), ToolsError> {
             output: tail(&text, 15),
         });
     }
+    pip_install(venv, PINS, echo).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(venv);
+    })?;
+    std::fs::write(venv.join(".pins"), stamp_text())
+        .map_err(|e| ToolsError::Io(format!("cannot write {}: {e}", venv.display())))?;
+    Ok(())
+}
+
+/// `pip install PINS` into the environment at `venv`.
+fn pip_install(venv: &Path, pins: &[&str], echo: Echo) -> Result<(), ToolsError> {
     let out = Child::new(venv_python(venv))
         .args([
             "-m",
@@ -294,30 +371,77 @@ fn provision(venv: &Path, echo: Echo) -> Result<(), ToolsError> {
             "15",
             "-q",
         ])
-        .args(PINS.iter().copied())
+        .args(pins.iter().copied())
         .env("PIP_NO_INPUT", "1")
         .echo(echo)
-        .run(&r)
+        .run(&Redactor::new())
         .map_err(|e| ToolsError::Io(format!("{e:#}")))?;
-    if !out.status.success() {
-        let text = out.combined();
-        let _ = std::fs::remove_dir_all(venv);
-        if let Some(reason) = network_reason(&text) {
-            return Err(ToolsError::NoNetwork {
-                pins: PINS.join(" "),
-                reason,
-                env: USE_PATH_TOOLS_ENV,
-            });
-        }
-        return Err(ToolsError::Install {
-            pins: PINS.join(" "),
-            venv: venv.display().to_string(),
-            output: tail(&text, 15),
+    if out.status.success() {
+        return Ok(());
+    }
+    let text = out.combined();
+    if let Some(reason) = network_reason(&text) {
+        return Err(ToolsError::NoNetwork {
+            pins: pins.join(" "),
+            reason,
+            env: USE_PATH_TOOLS_ENV,
         });
     }
-    std::fs::write(venv.join(".pins"), stamp_text())
-        .map_err(|e| ToolsError::Io(format!("cannot write {}: {e}", venv.display())))?;
-    Ok(())
+    Err(ToolsError::Install {
+        pins: pins.join(" "),
+        venv: venv.display().to_string(),
+        output: tail(&text, 15),
+    })
+}
+
+fn native_stamp(venv: &Path, tool: NativeTool) -> PathBuf {
+    venv.join(format!(".pins-{}", tool.name()))
+}
+
+/// True when `tool` is ready: installed at its pin in the managed
+/// environment, or on PATH in path mode.
+pub fn native_ready(project: &Project, tool: NativeTool) -> bool {
+    if prefer_path(project) {
+        return find_on_path(tool.name()).is_some();
+    }
+    let venv = venv_dir(project);
+    is_provisioned(&venv)
+        && std::fs::read_to_string(native_stamp(&venv, tool)).ok().as_deref() == Some(tool.pin())
+}
+
+/// What would stop [`ensure_native`], found without side effects: in path
+/// mode the tool must be on PATH (the managed environment installs it).
+pub fn check_native(project: &Project, tool: NativeTool) -> Option<ToolsError> {
+    (prefer_path(project) && find_on_path(tool.name()).is_none())
+        .then_some(ToolsError::MissingOnPath { tool: tool.name() })
+}
+
+/// Installs `tool` at its pin into the managed environment of `tools`
+/// unless it is there (a no-op for tools from PATH, checked up front).
+pub fn ensure_native(
+    project: &Project,
+    tools: &Tools,
+    tool: NativeTool,
+    echo: Echo,
+) -> Result<(), ToolsError> {
+    let Source::Managed(venv) = &tools.source else {
+        return check_native(project, tool).map_or(Ok(()), Err);
+    };
+    if native_ready(project, tool) {
+        return Ok(());
+    }
+    let lock_path = venv.with_extension("lock");
+    let lock = std::fs::File::create(&lock_path)
+        .map_err(|e| ToolsError::Io(format!("cannot create {}: {e}", lock_path.display())))?;
+    lock.lock()
+        .map_err(|e| ToolsError::Io(format!("cannot lock {}: {e}", lock_path.display())))?;
+    if native_ready(project, tool) {
+        return Ok(());
+    }
+    pip_install(venv, &[tool.pin()], echo)?;
+    let stamp = native_stamp(venv, tool);
+    std::fs::write(&stamp, tool.pin())
+        .map_err(|e| ToolsError::Io(format!("cannot write {}: {e}", stamp.display())))
 }
 
 /// A one-line reason when pip's output says the index was unreachable.
@@ -374,7 +498,7 @@ pub fn doctor_tools(project: &Project) -> Vec<ToolReport> {
     let venv = venv_dir(project);
     let ready = is_provisioned(&venv);
     let python = venv_python(&venv);
-    ["build", "twine", "pypiserver"]
+    let mut reports: Vec<ToolReport> = ["build", "twine", "pypiserver"]
         .iter()
         .map(|module| {
             let version = ready
@@ -393,7 +517,64 @@ pub fn doctor_tools(project: &Project) -> Vec<ToolReport> {
                 install: setup.into(),
             }
         })
-        .collect()
+        .collect();
+    reports.extend(native_doctor_tools(project));
+    reports
+}
+
+/// The native build tools the project's packages use (maturin also needs
+/// cargo), for `cargo xtask doctor`.
+fn native_doctor_tools(project: &Project) -> Vec<ToolReport> {
+    let mut used: Vec<NativeTool> = Vec::new();
+    for (dir, choice) in project.python_packages() {
+        if let Some(tool) = super::backend::detect(&dir, choice).ok().and_then(|b| b.tool())
+            && !used.contains(&tool)
+        {
+            used.push(tool);
+        }
+    }
+    let mut out = Vec::new();
+    for tool in used {
+        let used_by = format!("build ({} packages)", tool.name());
+        if prefer_path(project) {
+            out.push(crate::tools::probe(
+                tool.name(),
+                &["--version"],
+                &used_by,
+                &format!("pipx install {} (use-path-tools is on)", tool.pin()),
+            ));
+        } else {
+            let venv = venv_dir(project);
+            let ready = native_ready(project, tool);
+            let version = ready
+                .then(|| match tool {
+                    NativeTool::Maturin => {
+                        version_of(&venv_bin(&venv).join(exe("maturin")), &["--version"])
+                    }
+                    NativeTool::Cibuildwheel => version_of(
+                        &venv_python(&venv),
+                        &["-m", "cibuildwheel", "--version"],
+                    ),
+                })
+                .flatten();
+            out.push(ToolReport {
+                name: format!("{} (managed)", tool.name()),
+                path: ready.then(|| venv.clone()),
+                version,
+                used_by: used_by.clone(),
+                install: "installed on first use by cargo xtask build".into(),
+            });
+        }
+        if tool == NativeTool::Maturin {
+            out.push(crate::tools::probe(
+                "cargo",
+                &["--version"],
+                &used_by,
+                "install Rust with rustup (https://rustup.rs), then run again",
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
