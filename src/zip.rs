@@ -53,7 +53,11 @@ fn central_directory(zip: &[u8]) -> Result<Vec<(String, usize)>, ZipError> {
     let mut at = start as usize;
     let mut out = Vec::with_capacity(count.into());
     for _ in 0..count {
-        if !zip.get(at..).ok_or(ZipError::NotZip)?.starts_with(&[0x50, 0x4b, 0x01, 0x02]) {
+        if !zip
+            .get(at..)
+            .ok_or(ZipError::NotZip)?
+            .starts_with(&[0x50, 0x4b, 0x01, 0x02])
+        {
             return Err(ZipError::NotZip);
         }
         let n = usize::from(u16_at(zip, at + 28)?);
@@ -82,7 +86,11 @@ pub fn find_entry(
         return Err(ZipError::Zip64);
     }
     let local = local as usize;
-    if !zip.get(local..).ok_or(ZipError::NotZip)?.starts_with(&[0x50, 0x4b, 0x03, 0x04]) {
+    if !zip
+        .get(local..)
+        .ok_or(ZipError::NotZip)?
+        .starts_with(&[0x50, 0x4b, 0x03, 0x04])
+    {
         return Err(ZipError::NotZip);
     }
     let data_at =
@@ -122,7 +130,11 @@ mod tests {
             .arg(&path)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::fs::read(path).unwrap()
     }
 

@@ -13,6 +13,7 @@ use super::backend::Backend;
 use super::index::hex;
 use super::token::normalize;
 use super::venv::Tools;
+use super::wheel::WheelName;
 use crate::config::{BackendChoice, Project};
 use crate::error::{IoContext as _, IoError, cannot};
 use crate::preflight::{Preflight, Problem};
@@ -46,9 +47,9 @@ pub enum BuildError {
     /// A tool could not be started.
     #[error(transparent)]
     Child(#[from] ChildError),
-    /// `python -m build` failed.
+    /// The build tool failed.
     #[error(
-        "`{command}` failed (exit {code}):\n{output}\nfix the package so that `python -m build` succeeds in {}",
+        "`{command}` failed (exit {code}):\n{output}\nfix the package so that `{tool}` succeeds in {}",
         dir.display()
     )]
     Backend {
@@ -58,19 +59,47 @@ pub enum BuildError {
         code: i32,
         /// Its last lines, redacted.
         output: String,
+        /// The tool (`python -m build`, `maturin`, `cibuildwheel`).
+        tool: String,
         /// The package folder.
         dir: PathBuf,
     },
     /// The build produced no file named after the package.
     #[error(
-        "python -m build produced no file named after {package} in {}; does [project] name match?",
+        "{tool} produced no file named after {package} in {}; does [project] name match?",
         dir.display()
     )]
     NoFiles {
+        /// The tool.
+        tool: String,
         /// The package name.
         package: String,
         /// Where the build wrote.
         dir: PathBuf,
+    },
+    /// A wheel's `WHEEL` metadata could not be read.
+    #[error(
+        "{wheel}: cannot read its .dist-info/WHEEL ({reason}); the build tool wrote a broken wheel"
+    )]
+    WheelMetadata {
+        /// The wheel's file name.
+        wheel: String,
+        /// Why.
+        reason: String,
+    },
+    /// A wheel's file name and its `WHEEL` metadata claim different tags.
+    #[error(
+        "{wheel}: its file name says {name_tags} but its .dist-info/WHEEL says {metadata_tags}; \
+         pip installs by the name and the index checks the metadata: rebuild with a fixed build tool, \
+         and do not rename wheels by hand"
+    )]
+    TagMismatch {
+        /// The wheel's file name.
+        wheel: String,
+        /// Tags of the file name.
+        name_tags: String,
+        /// `Tag:` lines of the metadata.
+        metadata_tags: String,
     },
     /// `twine check --strict` refused the files.
     #[error(
@@ -313,21 +342,98 @@ pub struct BuildReport {
     pub package: String,
     /// Its version.
     pub version: String,
+    /// What built it.
+    pub backend: Backend,
     /// The built files, in `dist/`.
     pub files: Vec<DistFile>,
+    /// Each wheel's tags, as its file name and its `WHEEL` metadata agree.
+    pub wheels: Vec<WheelTags>,
     /// Files of other versions removed from `dist/`.
     pub removed: Vec<String>,
 }
 
+/// A wheel's compatibility tags (PEP 425).
+#[derive(Clone, Debug, Serialize)]
+pub struct WheelTags {
+    /// The wheel's file name.
+    pub file: String,
+    /// `python-abi-platform` tags, expanded and sorted.
+    pub tags: Vec<String>,
+}
+
+/// The platform a native build is for: `cargo xtask build --target …
+/// --manylinux … --zig`. Pure-Python packages ignore it (their wheel
+/// installs anywhere).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Platform {
+    /// A Rust target triple (`aarch64-unknown-linux-gnu`); the host when `None`.
+    pub target: Option<String>,
+    /// A manylinux / musllinux tag (`2014`, `manylinux_2_28`, `musllinux_1_2`),
+    /// or `off` for the native `linux_*` tag (which PyPI refuses).
+    pub manylinux: Option<String>,
+    /// Link with zig (maturin), for an older glibc or a cross build.
+    pub zig: bool,
+}
+
+impl Platform {
+    /// " for TRIPLE (manylinux …) with zig", empty for the host: for plans
+    /// and messages.
+    pub fn label(&self) -> String {
+        let mut s = String::new();
+        if let Some(t) = &self.target {
+            s.push_str(&format!(" for {t}"));
+        }
+        if let Some(m) = &self.manylinux {
+            s.push_str(&format!(" (manylinux {m})"));
+        }
+        if self.zig {
+            s.push_str(" with zig");
+        }
+        s
+    }
+}
+
 /// Everything `build` needs, checked without side effects; problems go to
-/// `pre`. `tag` is the git tag being built (CI), if any.
-pub fn preflight(project: &Project, tag: Option<&str>, pre: &mut Preflight) -> Option<Package> {
-    let pkg = pre.check(package(project));
-    if let (Some(tag), Some(pkg)) = (tag, &pkg) {
-        pre.check(check_tag(tag, &pkg.version));
+/// `pre`. `tag` is the git tag being built (CI), if any; `name` the
+/// `--package` asked for (all when `None`).
+pub fn preflight(
+    project: &Project,
+    name: Option<&str>,
+    platform: &Platform,
+    tag: Option<&str>,
+    pre: &mut Preflight,
+) -> Vec<Package> {
+    let all = packages(project, pre);
+    let chosen = if all.is_empty() {
+        Vec::new()
+    } else {
+        pre.check(select(all, name)).unwrap_or_default()
+    };
+    if let Some(tag) = tag {
+        for pkg in &chosen {
+            pre.check(check_tag(tag, &pkg.version));
+        }
     }
     for e in super::venv::check(project) {
         pre.problem(e.to_string());
+    }
+    let mut seen = Vec::new();
+    for backend in chosen.iter().map(|p| p.backend) {
+        if !seen.contains(&backend) {
+            seen.push(backend);
+            native_preflight(project, backend, platform, pre);
+        }
+    }
+    if chosen.iter().all(|p| !p.backend.is_native())
+        && (platform.target.is_some() || platform.manylinux.is_some() || platform.zig)
+        && !chosen.is_empty()
+    {
+        pre.problem(format!(
+            "--target, --manylinux and --zig are for native packages (maturin, cibuildwheel), and {} {} pure Python: \
+             drop them, or add --package NAME of a native package",
+            chosen.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+            if chosen.len() == 1 { "is" } else { "are" }
+        ));
     }
     let dist = project.dist_dir();
     if dist.exists() && !dist.is_dir() {
@@ -336,7 +442,260 @@ pub fn preflight(project: &Project, tag: Option<&str>, pre: &mut Preflight) -> O
             dist.display()
         ));
     }
-    pkg
+    chosen
+}
+
+/// What a native backend needs: its tool (path mode), and cargo, rustc,
+/// the Rust target and zig for maturin; a container engine for
+/// cibuildwheel on Linux.
+fn native_preflight(project: &Project, backend: Backend, platform: &Platform, pre: &mut Preflight) {
+    let Some(tool) = backend.tool() else { return };
+    if let Some(e) = super::venv::check_native(project, tool) {
+        pre.problem(e.to_string());
+    }
+    match backend {
+        Backend::Maturin => {
+            for p in rust_problems(platform.target.as_deref()) {
+                pre.problem(p);
+            }
+            if platform.zig && !zig_found(project) {
+                pre.problem(format!(
+                    "--zig: zig was not found; put zig on PATH, or install it next to the build tools: \
+                     {} -m pip install {ZIGLANG_PIN}",
+                    super::venv::tools_python(project)
+                        .unwrap_or_else(|| "python3".into())
+                        .display()
+                ));
+            }
+            if let Some(m) = &platform.manylinux
+                && m != "off"
+                && manylinux_tag(m).is_none()
+            {
+                pre.problem(format!(
+                    "--manylinux {m}: not a manylinux or musllinux tag; use e.g. 2014, 2_28, manylinux_2_28, musllinux_1_2 or off"
+                ));
+            }
+        }
+        Backend::Cibuildwheel => {
+            if platform.zig {
+                pre.problem("--zig is maturin's: cibuildwheel builds in manylinux containers instead; drop --zig");
+            }
+            if platform.manylinux.as_deref() == Some("off") {
+                pre.problem("--manylinux off: cibuildwheel always repairs wheels to a manylinux tag; drop it, or name an image (2014, 2_28)");
+            }
+            let spec = match &platform.target {
+                Some(t) => pre.check(cibuildwheel_platform(t).map_err(Problem::new)),
+                None => Some(host_cibuildwheel_platform()),
+            };
+            if let Some((os, _)) = spec
+                && os == "linux"
+                && let Some(p) = container_problem(
+                    std::env::var("CIBW_CONTAINER_ENGINE").ok().as_deref(),
+                    &crate::tools::find_on_path,
+                    &engine_answers,
+                )
+            {
+                pre.problem(p);
+            }
+        }
+        Backend::Build => {}
+    }
+}
+
+/// The ziglang pin suggested for `--zig` (from PyPI: the zig toolchain as
+/// a Python package, which maturin runs as `python3 -m ziglang`).
+pub const ZIGLANG_PIN: &str = "ziglang==0.17.0";
+
+fn zig_found(project: &Project) -> bool {
+    crate::tools::find_on_path("zig").is_some()
+        || super::venv::tools_python(project)
+            .is_some_and(|python| python.exists() && super::venv::has_module(&python, "ziglang"))
+}
+
+/// What stops cargo from building for `target` (the host when `None`):
+/// no cargo or rustc, a triple rustc does not know, a target not installed.
+pub fn rust_problems(target: Option<&str>) -> Vec<String> {
+    let install = "install Rust with rustup (https://rustup.rs), then run again";
+    let mut out = Vec::new();
+    for tool in ["cargo", "rustc"] {
+        if crate::tools::find_on_path(tool).is_none() {
+            out.push(format!(
+                "{tool} was not found on PATH: maturin compiles the extension with it; {install}"
+            ));
+        }
+    }
+    let Some(target) = target else { return out };
+    if !out.is_empty() {
+        return out;
+    }
+    let installed = crate::tools::find_on_path("rustup").and_then(|rustup| {
+        let sh = crate::tools::shell()?;
+        crate::tools::captured(xshell::cmd!(sh, "{rustup} target list --installed"))
+            .ignore_stderr()
+            .read()
+            .ok()
+    });
+    let host = crate::tools::shell().and_then(|sh| {
+        crate::tools::captured(xshell::cmd!(sh, "rustc -vV"))
+            .ignore_stderr()
+            .read()
+            .ok()
+    });
+    let known = crate::tools::shell().and_then(|sh| {
+        crate::tools::captured(xshell::cmd!(sh, "rustc --print target-list"))
+            .ignore_stderr()
+            .read()
+            .ok()
+    });
+    out.extend(target_problem(
+        target,
+        installed.as_deref(),
+        host.as_deref().and_then(|h| {
+            h.lines()
+                .find_map(|l| l.strip_prefix("host: "))
+                .map(str::trim)
+        }),
+        known.as_deref(),
+    ));
+    out
+}
+
+/// Whether `target` can be built: known to rustc (`known`: its target
+/// list), and installed (`installed`: `rustup target list --installed`, or
+/// `None` without rustup, when only the host is).
+fn target_problem(
+    target: &str,
+    installed: Option<&str>,
+    host: Option<&str>,
+    known: Option<&str>,
+) -> Option<String> {
+    if let Some(known) = known
+        && !known.lines().any(|l| l.trim() == target)
+    {
+        return Some(format!(
+            "--target {target}: not a target rustc knows (rustc --print target-list); check the triple, e.g. aarch64-unknown-linux-gnu"
+        ));
+    }
+    let present = match installed {
+        Some(list) => list.lines().any(|l| l.trim() == target),
+        None => host == Some(target),
+    };
+    (!present).then(|| {
+        format!(
+            "the Rust target {target} is not installed: run `rustup target add {target}`{}",
+            if installed.is_none() {
+                " (rustup was not found: install Rust with rustup, https://rustup.rs)"
+            } else {
+                ""
+            }
+        )
+    })
+}
+
+/// `--manylinux` as maturin's compatibility tag: `2014` → `manylinux2014`,
+/// `2_28` → `manylinux_2_28`; full tags as they are.
+fn manylinux_tag(m: &str) -> Option<String> {
+    let digits = |s: &str| {
+        !s.is_empty()
+            && s.split('_')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if m.starts_with("manylinux") || m.starts_with("musllinux_") {
+        let rest = m
+            .trim_start_matches("manylinux")
+            .trim_start_matches("musllinux")
+            .trim_start_matches('_');
+        return digits(rest).then(|| m.to_owned());
+    }
+    if !digits(m) {
+        return None;
+    }
+    Some(if m.contains('_') {
+        format!("manylinux_{m}")
+    } else {
+        format!("manylinux{m}")
+    })
+}
+
+/// A Rust target triple as cibuildwheel's `--platform` and `--archs`.
+fn cibuildwheel_platform(triple: &str) -> Result<(&'static str, String), String> {
+    let arch = triple.split('-').next().unwrap_or("");
+    let os = if triple.contains("-linux-") {
+        "linux"
+    } else if triple.contains("-apple-darwin") {
+        "macos"
+    } else if triple.contains("-windows-") {
+        "windows"
+    } else {
+        return Err(format!(
+            "--target {triple}: cibuildwheel builds for linux, macos and windows; use a triple such as x86_64-unknown-linux-gnu"
+        ));
+    };
+    let archs = match (os, arch) {
+        ("macos", "aarch64") => "arm64",
+        ("windows", "x86_64") => "AMD64",
+        ("windows", "i686") => "x86",
+        ("windows", "aarch64") => "ARM64",
+        (_, a) => a,
+    };
+    Ok((os, archs.to_owned()))
+}
+
+fn host_cibuildwheel_platform() -> (&'static str, String) {
+    let os = match std::env::consts::OS {
+        "macos" => "macos",
+        "windows" => "windows",
+        _ => "linux",
+    };
+    (os, std::env::consts::ARCH.to_owned())
+}
+
+/// Why cibuildwheel cannot start its Linux containers: the engine
+/// (`CIBW_CONTAINER_ENGINE`, docker by default) missing from PATH, or
+/// present with no daemon answering.
+fn container_problem(
+    engine_env: Option<&str>,
+    find: &dyn Fn(&str) -> Option<std::path::PathBuf>,
+    answers: &dyn Fn(&Path) -> bool,
+) -> Option<String> {
+    // `docker; create_args: …` names the engine first.
+    let engine = engine_env
+        .and_then(|e| e.split(';').next())
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .unwrap_or("docker");
+    let other = if engine == "podman" {
+        "docker"
+    } else {
+        "podman"
+    };
+    let Some(path) = find(engine) else {
+        return Some(format!(
+            "cibuildwheel builds Linux wheels in containers, and {engine} was not found on PATH; install docker or podman \
+             (apt-get install podman){}",
+            if find(other).is_some() {
+                format!(", or use the {other} found on PATH: CIBW_CONTAINER_ENGINE={other}")
+            } else {
+                String::new()
+            }
+        ));
+    };
+    (!answers(&path)).then(|| {
+        format!(
+            "cibuildwheel builds Linux wheels in containers, and `{engine} info` fails: start its daemon \
+             (systemctl start {engine}), or use another engine (CIBW_CONTAINER_ENGINE={other})"
+        )
+    })
+}
+
+fn engine_answers(engine: &Path) -> bool {
+    crate::tools::shell().is_some_and(|sh| {
+        crate::tools::captured(xshell::cmd!(sh, "{engine} info"))
+            .ignore_stdout()
+            .ignore_stderr()
+            .run()
+            .is_ok()
+    })
 }
 
 /// `SOURCE_DATE_EPOCH` for a reproducible build: the one already set, else
@@ -357,11 +716,157 @@ fn source_date_epoch(python_dir: &Path) -> Option<String> {
     (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.to_owned())
 }
 
-/// Builds, checks, and moves the files into `dist/`.
+/// Where maturin's cargo builds a package: under the project's target
+/// folder, one per package, reused from build to build.
+pub fn cargo_target_dir(project: &Project, package: &Package) -> PathBuf {
+    project
+        .target_dir()
+        .join("release-kit/cargo")
+        .join(normalize(&package.name))
+}
+
+/// The commands that build `package` into `out` with a native backend, in
+/// order (wheels, then the sdist). `python -m build` is run by [`build`]
+/// itself (it has a wheelhouse to fall back from).
+fn native_commands(
+    project: &Project,
+    package: &Package,
+    tools: &Tools,
+    platform: &Platform,
+    out: &Path,
+) -> Vec<crate::tools::Child> {
+    match package.backend {
+        Backend::Build => Vec::new(),
+        Backend::Maturin => {
+            let mut wheel = tools
+                .maturin()
+                .args(["build", "--release", "--out"])
+                .arg(out)
+                .arg("--target-dir")
+                .arg(cargo_target_dir(project, package));
+            if let Some(t) = &platform.target {
+                wheel = wheel.args(["--target", t]);
+            }
+            if let Some(m) = &platform.manylinux {
+                let tag = if m == "off" {
+                    "off".to_owned()
+                } else {
+                    manylinux_tag(m).unwrap_or_else(|| m.clone())
+                };
+                wheel = wheel.args(["--manylinux", &tag]);
+            }
+            if platform.zig {
+                wheel = wheel.arg("--zig");
+            }
+            let sdist = tools.maturin().args(["sdist", "--out"]).arg(out);
+            vec![wheel, sdist]
+        }
+        Backend::Cibuildwheel => {
+            let (os, archs) = match &platform.target {
+                Some(t) => {
+                    cibuildwheel_platform(t).unwrap_or_else(|_| host_cibuildwheel_platform())
+                }
+                None => host_cibuildwheel_platform(),
+            };
+            let mut wheels = tools
+                .cibuildwheel()
+                .args(["--platform", os, "--archs", &archs, "--output-dir"])
+                .arg(out)
+                .arg(&package.dir)
+                // The build runs in a container: pass the timestamp in.
+                .env("CIBW_ENVIRONMENT_PASS_LINUX", "SOURCE_DATE_EPOCH");
+            if let Some(m) = &platform.manylinux {
+                let image = m
+                    .strip_prefix("manylinux")
+                    .unwrap_or(m)
+                    .trim_start_matches('_');
+                let image = if image.contains('_') {
+                    format!("manylinux_{image}")
+                } else {
+                    format!("manylinux{image}")
+                };
+                wheels = wheels.env(
+                    &format!("CIBW_MANYLINUX_{}_IMAGE", archs.to_ascii_uppercase()),
+                    image,
+                );
+            }
+            let sdist = tools
+                .build()
+                .args(["--sdist", "--outdir"])
+                .arg(out)
+                .arg(&package.dir);
+            vec![wheels, sdist]
+        }
+    }
+}
+
+/// A wheel's tags read back from its file name and from its
+/// `*.dist-info/WHEEL` (`Tag:` lines); an error when they differ.
+pub fn wheel_tags(path: &Path) -> Result<WheelTags, BuildError> {
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = WheelName::parse(&file).ok_or_else(|| BuildError::NotADistribution(file.clone()))?;
+    let bytes = std::fs::read(path).io_context(cannot("read", path))?;
+    let unreadable = |reason: String| BuildError::WheelMetadata {
+        wheel: file.clone(),
+        reason,
+    };
+    let (_, wheel) = crate::zip::find_entry(&bytes, |n| {
+        n.ends_with(".dist-info/WHEEL") && n.matches('/').count() == 1
+    })
+    .map_err(|e| unreadable(e.to_string()))?
+    .ok_or_else(|| unreadable("it has no *.dist-info/WHEEL file".into()))?;
+    let text = String::from_utf8_lossy(&wheel);
+    let mut metadata: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("Tag:"))
+        .map(|t| t.trim().to_owned())
+        .collect();
+    metadata.sort();
+    metadata.dedup();
+    let tags = name.tags();
+    if metadata != tags {
+        return Err(BuildError::TagMismatch {
+            wheel: file,
+            name_tags: tags.join(", "),
+            metadata_tags: if metadata.is_empty() {
+                "none".into()
+            } else {
+                metadata.join(", ")
+            },
+        });
+    }
+    Ok(WheelTags { file, tags })
+}
+
+/// Runs one build command, mapping a failure to [`BuildError::Backend`].
+fn run_backend(
+    child: &crate::tools::Child,
+    tool: &str,
+    package: &Package,
+    redactor: &Redactor,
+) -> Result<(), BuildError> {
+    let out = child.run(redactor)?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(BuildError::Backend {
+        command: child.display(redactor),
+        code: out.status.code().unwrap_or(-1),
+        output: tail(&out.combined(), 20),
+        tool: tool.to_owned(),
+        dir: package.dir.clone(),
+    })
+}
+
+/// Builds `package`, checks the files, and moves them into `dist/`.
 pub fn build(
     project: &Project,
     package: &Package,
     tools: &Tools,
+    platform: &Platform,
     redactor: &Redactor,
     echo: Echo,
 ) -> Result<BuildReport, BuildError> {
@@ -372,48 +877,52 @@ pub fn build(
         .prefix(".build-")
         .tempdir_in(&dist)
         .io_context(cannot("create a staging folder in", &dist))?;
-    let requires = super::wheelhouse::build_requires(&project.python_dir());
-    let wheelhouse = super::wheelhouse::ensure(project, tools, &requires, redactor, echo);
-    let epoch = source_date_epoch(&project.python_dir());
-    let command = || {
-        let child = tools
-            .build()
-            .args(["--sdist", "--wheel", "--outdir"])
-            .arg(staging.path())
-            .arg(project.python_dir())
-            .echo(echo);
-        match &epoch {
-            Some(e) => child.env("SOURCE_DATE_EPOCH", e),
-            None => child,
-        }
+    let epoch = source_date_epoch(&package.dir);
+    let with_epoch = |child: crate::tools::Child| match &epoch {
+        Some(e) => child.env("SOURCE_DATE_EPOCH", e),
+        None => child,
     };
-    let child = match &wheelhouse {
-        Some(dir) => super::wheelhouse::apply(command(), dir),
-        None => command(),
-    };
-    let mut out = child.run(redactor)?;
-    if !out.status.success()
-        && wheelhouse.is_some()
-        && out.combined().contains("No matching distribution")
-    {
-        // The backend asked for more than [build-system] requires: let
-        // pip reach the index for it.
-        out = command().run(redactor)?;
-    }
-    if !out.status.success() {
-        return Err(BuildError::Backend {
-            command: child.display(redactor),
-            code: out.status.code().unwrap_or(-1),
-            output: tail(&out.combined(), 20),
-            dir: project.python_dir(),
+    if package.backend == Backend::Build {
+        build_with_build(
+            package,
+            tools,
+            project,
+            staging.path(),
+            &with_epoch,
+            redactor,
+            echo,
+        )?;
+    } else {
+        // maturin looks for `python3 -m ziglang` (--zig) on PATH: the
+        // managed environment's first.
+        let path = tools.bin_dir().map(|bin| {
+            let rest = std::env::var_os("PATH").unwrap_or_default();
+            std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&rest)))
+                .unwrap_or(rest)
         });
+        for child in native_commands(project, package, tools, platform, staging.path()) {
+            let child = with_epoch(child).current_dir(&package.dir).echo(echo);
+            let child = match &path {
+                Some(p) => child.env("PATH", p),
+                None => child,
+            };
+            run_backend(&child, package.backend.name(), package, redactor)?;
+        }
     }
     let built = package_files(staging.path(), &package.name)?;
     if built.is_empty() {
         return Err(BuildError::NoFiles {
+            tool: package.backend.name().to_owned(),
             package: package.name.clone(),
             dir: staging.path().to_owned(),
         });
+    }
+    let mut wheels = Vec::new();
+    for p in built
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+    {
+        wheels.push(wheel_tags(p)?);
     }
     let check = tools
         .twine()
@@ -427,19 +936,7 @@ pub fn build(
             file: package.version.file.clone(),
         });
     }
-    let mut removed = Vec::new();
-    let built_names: Vec<_> = built.iter().filter_map(|p| p.file_name()).collect();
-    for old in package_files(&dist, &package.name)? {
-        if !built_names.contains(&old.file_name().unwrap_or_default()) {
-            std::fs::remove_file(&old).io_context(cannot("remove the stale", &old))?;
-            removed.push(
-                old.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned(),
-            );
-        }
-    }
+    let removed = remove_stale(&dist, package, &built)?;
     let mut files = Vec::new();
     for src in built {
         let dst = dist.join(src.file_name().unwrap_or_default());
@@ -451,9 +948,84 @@ pub fn build(
     Ok(BuildReport {
         package: package.name.clone(),
         version: package.version.version.clone(),
+        backend: package.backend,
         files,
+        wheels,
         removed,
     })
+}
+
+/// `python -m build --sdist --wheel`, its build requirements from the
+/// wheelhouse when it has them.
+fn build_with_build(
+    package: &Package,
+    tools: &Tools,
+    project: &Project,
+    out: &Path,
+    with_epoch: &dyn Fn(crate::tools::Child) -> crate::tools::Child,
+    redactor: &Redactor,
+    echo: Echo,
+) -> Result<(), BuildError> {
+    let requires = super::wheelhouse::build_requires(&package.dir);
+    let wheelhouse = super::wheelhouse::ensure(project, tools, &requires, redactor, echo);
+    let command = || {
+        with_epoch(
+            tools
+                .build()
+                .args(["--sdist", "--wheel", "--outdir"])
+                .arg(out)
+                .arg(&package.dir)
+                .echo(echo),
+        )
+    };
+    let child = match &wheelhouse {
+        Some(dir) => super::wheelhouse::apply(command(), dir),
+        None => command(),
+    };
+    let out = child.run(redactor)?;
+    if out.status.success() {
+        return Ok(());
+    }
+    if wheelhouse.is_some() && out.combined().contains("No matching distribution") {
+        // The backend asked for more than [build-system] requires: let
+        // pip reach the index for it.
+        return run_backend(&command(), "python -m build", package, redactor);
+    }
+    Err(BuildError::Backend {
+        command: child.display(redactor),
+        code: out.status.code().unwrap_or(-1),
+        output: tail(&out.combined(), 20),
+        tool: "python -m build".into(),
+        dir: package.dir.clone(),
+    })
+}
+
+/// Removes from `dist` the files of `package` that the new build replaces:
+/// every other version; for a pure-Python package also the same version's
+/// other files. Wheels of the same version for other platforms stay (a
+/// native release collects one per platform). Returns their names.
+fn remove_stale(
+    dist: &Path,
+    package: &Package,
+    built: &[PathBuf],
+) -> Result<Vec<String>, BuildError> {
+    let built_names: Vec<_> = built.iter().filter_map(|p| p.file_name()).collect();
+    let version = normalize_version(&package.version.version);
+    let mut removed = Vec::new();
+    for old in package_files(dist, &package.name)? {
+        let name = old.file_name().unwrap_or_default();
+        if built_names.contains(&name) {
+            continue;
+        }
+        let same_version = parse_filename(&name.to_string_lossy())
+            .is_some_and(|(_, v, _)| normalize_version(&v) == version);
+        if same_version && package.backend.is_native() {
+            continue;
+        }
+        std::fs::remove_file(&old).io_context(cannot("remove the stale", &old))?;
+        removed.push(name.to_string_lossy().into_owned());
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -4,24 +4,28 @@
 use std::path::PathBuf;
 
 use super::Target;
-use super::build::{self, BuildReport, Package};
+use super::backend::Backend;
+use super::build::{self, BuildReport, Package, Platform};
 use super::publish::{self, Action, Prepared, PublishOptions, PublishReport};
 use super::venv;
 use crate::preflight::Preflight;
 use crate::step::{Context, Outcome, Status, Step, StepError};
 
-/// `cargo xtask build`: sdist and wheel into `dist/`, `twine check --strict`.
+/// `cargo xtask build`: each selected package's sdist and wheels into
+/// `dist/` by its backend, `twine check --strict`.
 #[derive(Debug, Default)]
 pub struct Build {
     tag: Option<String>,
-    package: Option<Package>,
+    only: Option<String>,
+    platform: Platform,
+    packages: Vec<Package>,
     dist: PathBuf,
-    report: Option<BuildReport>,
+    reports: Vec<BuildReport>,
 }
 
 impl Build {
-    /// A build; `tag`, when given, must name the package's version (a
-    /// tagged CI run).
+    /// A build of every package; `tag`, when given, must name the
+    /// packages' version (a tagged CI run).
     pub fn new(tag: Option<String>) -> Build {
         Build {
             tag,
@@ -29,14 +33,22 @@ impl Build {
         }
     }
 
-    /// The package, once checked.
-    pub fn package(&self) -> Option<&Package> {
-        self.package.as_ref()
+    /// Only the package named `only` (`--package`; all when `None`), for
+    /// `platform` (`--target`, `--manylinux`, `--zig`).
+    pub fn select(mut self, only: Option<String>, platform: Platform) -> Build {
+        self.only = only;
+        self.platform = platform;
+        self
     }
 
-    /// What the build produced, once run.
-    pub fn report(&self) -> Option<&BuildReport> {
-        self.report.as_ref()
+    /// The packages to build, once checked.
+    pub fn packages(&self) -> &[Package] {
+        &self.packages
+    }
+
+    /// What the build produced, one report per package, once run.
+    pub fn reports(&self) -> &[BuildReport] {
+        &self.reports
     }
 }
 
@@ -46,25 +58,49 @@ impl Step for Build {
     }
 
     fn check(&mut self, cx: &Context<'_>, pre: &mut Preflight) {
-        self.package = build::preflight(cx.project, self.tag.as_deref(), pre);
+        self.packages = build::preflight(
+            cx.project,
+            self.only.as_deref(),
+            &self.platform,
+            self.tag.as_deref(),
+            pre,
+        );
         self.dist = cx.project.dist_dir();
     }
 
     fn plan(&self) -> String {
-        let (name, version) = self.package.as_ref().map_or(("?", "?"), |p| {
-            (p.name.as_str(), p.version.version.as_str())
-        });
+        let each: Vec<String> = self
+            .packages
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {} ({}{})",
+                    p.name,
+                    p.version.version,
+                    match p.backend {
+                        Backend::Build => "python -m build",
+                        b => b.name(),
+                    },
+                    if p.backend.is_native() {
+                        self.platform.label()
+                    } else {
+                        String::new()
+                    }
+                )
+            })
+            .collect();
         format!(
-            "sdist and wheel of {name} {version} into {} (python -m build), twine check --strict",
+            "sdist and wheels of {} into {}, twine check --strict",
+            if each.is_empty() {
+                "?".to_owned()
+            } else {
+                each.join(", ")
+            },
             self.dist.display()
         )
     }
 
     fn run(&mut self, cx: &Context<'_>) -> Result<Outcome, StepError> {
-        let package = self
-            .package
-            .as_ref()
-            .expect("Build::run after a passing check");
         let project = cx.project;
         if !venv::prefer_path(project) && !venv::is_provisioned(&venv::venv_dir(project)) {
             cx.reporter
@@ -73,25 +109,44 @@ impl Step for Build {
         // Provisioning may already have changed target/: a failure is a
         // failed step (exit 1), not a preflight problem.
         let tools = venv::ensure(project, cx.echo).map_err(StepError::cause)?;
-        cx.reporter.info(&format!(
-            "building {} {} from {}",
-            package.name,
-            package.version.version,
-            project.python_dir().display()
-        ));
-        let report = build::build(project, package, &tools, cx.redactor(), cx.echo)
+        let mut outcome = Outcome::new(Status::Done, String::new());
+        let mut names = Vec::new();
+        for package in &self.packages {
+            if let Some(tool) = package.backend.tool()
+                && !venv::native_ready(project, tool)
+            {
+                cx.reporter
+                    .info(&format!("installing {} (first use)…", tool.pin()));
+                venv::ensure_native(project, &tools, tool, cx.echo).map_err(StepError::cause)?;
+            }
+            cx.reporter.info(&format!(
+                "building {} {} from {} ({}{})",
+                package.name,
+                package.version.version,
+                package.dir.display(),
+                package.backend.name(),
+                if package.backend.is_native() {
+                    self.platform.label()
+                } else {
+                    String::new()
+                }
+            ));
+            let report = build::build(
+                project,
+                package,
+                &tools,
+                &self.platform,
+                cx.redactor(),
+                cx.echo,
+            )
             .map_err(StepError::cause)?;
-        let outcome = Outcome {
-            status: Status::Done,
-            detail: report
-                .files
-                .iter()
-                .map(|f| f.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            artifacts: report.files.iter().map(|f| f.path.clone()).collect(),
-        };
-        self.report = Some(report);
+            names.extend(report.files.iter().map(|f| f.name.clone()));
+            outcome
+                .artifacts
+                .extend(report.files.iter().map(|f| f.path.clone()));
+            self.reports.push(report);
+        }
+        outcome.detail = names.join(", ");
         Ok(outcome)
     }
 }

@@ -270,8 +270,18 @@ pub fn check(project: &Project) -> Vec<ToolsError> {
     out
 }
 
+/// The interpreter the tools run with: the managed environment's (which
+/// may not exist yet), or python3 from PATH in path mode.
+pub fn tools_python(project: &Project) -> Option<PathBuf> {
+    if prefer_path(project) {
+        base_python()
+    } else {
+        Some(venv_python(&venv_dir(project)))
+    }
+}
+
 /// True when `python` can import `module` (no side effect).
-fn has_module(python: &Path, module: &str) -> bool {
+pub fn has_module(python: &Path, module: &str) -> bool {
     let Some(sh) = crate::tools::shell() else {
         return false;
     };
@@ -406,7 +416,10 @@ pub fn native_ready(project: &Project, tool: NativeTool) -> bool {
     }
     let venv = venv_dir(project);
     is_provisioned(&venv)
-        && std::fs::read_to_string(native_stamp(&venv, tool)).ok().as_deref() == Some(tool.pin())
+        && std::fs::read_to_string(native_stamp(&venv, tool))
+            .ok()
+            .as_deref()
+            == Some(tool.pin())
 }
 
 /// What would stop [`ensure_native`], found without side effects: in path
@@ -527,7 +540,9 @@ pub fn doctor_tools(project: &Project) -> Vec<ToolReport> {
 fn native_doctor_tools(project: &Project) -> Vec<ToolReport> {
     let mut used: Vec<NativeTool> = Vec::new();
     for (dir, choice) in project.python_packages() {
-        if let Some(tool) = super::backend::detect(&dir, choice).ok().and_then(|b| b.tool())
+        if let Some(tool) = super::backend::detect(&dir, choice)
+            .ok()
+            .and_then(|b| b.tool())
             && !used.contains(&tool)
         {
             used.push(tool);
@@ -551,10 +566,9 @@ fn native_doctor_tools(project: &Project) -> Vec<ToolReport> {
                     NativeTool::Maturin => {
                         version_of(&venv_bin(&venv).join(exe("maturin")), &["--version"])
                     }
-                    NativeTool::Cibuildwheel => version_of(
-                        &venv_python(&venv),
-                        &["-m", "cibuildwheel", "--version"],
-                    ),
+                    NativeTool::Cibuildwheel => {
+                        version_of(&venv_python(&venv), &["-m", "cibuildwheel", "--version"])
+                    }
                 })
                 .flatten();
             out.push(ToolReport {

@@ -1,36 +1,84 @@
 //! `cargo xtask build`
 
 use clap::Args;
+use release_kit::pypi::build::Platform;
 use release_kit::pypi::step::Build;
 
 use crate::ctx::Ctx;
 
-/// Build the Python package: sdist and wheel by `python -m build` into
-/// dist/, checked by `twine check --strict`; files of other versions are
-/// removed from dist/. On a GitHub Actions tag run, the tag must match the
-/// package version.
+/// Build the Python packages: each one's sdist and wheels into dist/, by
+/// the tool its pyproject.toml names (`build-backend = "maturin"`: maturin;
+/// `backend = "cibuildwheel"` in release-kit.toml: cibuildwheel; otherwise
+/// `python -m build`), checked by `twine check --strict`. Files of other
+/// versions are removed from dist/; a native package's wheels for other
+/// platforms of the same version stay. Each wheel's tags are read back from
+/// its file name and its WHEEL metadata, and printed. On a GitHub Actions
+/// tag run, the tag must match the version.
+///
+/// Examples:
+///   cargo xtask build
+///   cargo xtask build --package mult-agentes-native
+///   cargo xtask build --package mult-agentes-native --target aarch64-unknown-linux-gnu --zig
 #[derive(Debug, Args)]
-pub struct BuildArgs {}
+pub struct BuildArgs {
+    /// Build only this package (its [project] name); default: every package
+    /// of release-kit.toml.
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
+    /// Build native wheels for this Rust target triple (default: this
+    /// machine's); it must be installed (`rustup target add TRIPLE`).
+    /// cibuildwheel packages get the matching --platform and --archs.
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// The manylinux or musllinux tag of native Linux wheels (`2014`,
+    /// `2_28`, `musllinux_1_2`); `off` gives `linux_*`, which PyPI refuses.
+    /// Default: the lowest tag the build qualifies for.
+    #[arg(long, value_name = "TAG|off")]
+    pub manylinux: Option<String>,
+    /// Link maturin wheels with zig (an older glibc, or a cross build
+    /// without a cross linker); zig on PATH or `pip install ziglang`.
+    #[arg(long)]
+    pub zig: bool,
+}
 
-pub fn run(ctx: &Ctx, _args: BuildArgs) -> anyhow::Result<()> {
+pub fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
     let tag = ctx.actions().and_then(|a| a.tag().map(str::to_owned));
-    let mut step = Build::new(tag);
+    let platform = Platform {
+        target: args.target,
+        manylinux: args.manylinux,
+        zig: args.zig,
+    };
+    let mut step = Build::new(tag).select(args.package, platform);
     ctx.run_step(&mut step, settings, &project)?;
-    let report = step.report().expect("a report after a run");
+    let reports = step.reports();
     if ctx.global.json {
-        return ctx.json(report);
-    }
-    for r in &report.removed {
-        ctx.info(format!("removed stale {r}"));
+        return ctx.json(&serde_json::json!({ "packages": reports }));
     }
     ctx.info("twine check --strict: passed");
-    let width = report.files.iter().map(|f| f.name.len()).max().unwrap_or(0);
-    for f in &report.files {
-        ctx.out(format!(
-            "{:width$}  {:>9} bytes  sha256 {}",
-            f.name, f.size, f.sha256
-        ));
+    let width = reports
+        .iter()
+        .flat_map(|r| &r.files)
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0);
+    for report in reports {
+        for r in &report.removed {
+            ctx.info(format!("removed stale {r}"));
+        }
+        for f in &report.files {
+            ctx.out(format!(
+                "{:width$}  {:>9} bytes  sha256 {}",
+                f.name, f.size, f.sha256
+            ));
+        }
+        for w in &report.wheels {
+            ctx.out(format!(
+                "  {} tags: {} (file name and WHEEL agree)",
+                w.file,
+                w.tags.join(" ")
+            ));
+        }
     }
     Ok(())
 }
