@@ -1095,6 +1095,294 @@ mod tests {
     }
 
     #[test]
+    fn rust_targets() {
+        let known = "x86_64-unknown-linux-gnu\naarch64-unknown-linux-gnu\n";
+        let installed = "x86_64-unknown-linux-gnu\n";
+        let host = Some("x86_64-unknown-linux-gnu");
+        assert_eq!(
+            target_problem(
+                "x86_64-unknown-linux-gnu",
+                Some(installed),
+                host,
+                Some(known)
+            ),
+            None
+        );
+        let e = target_problem(
+            "aarch64-unknown-linux-gnu",
+            Some(installed),
+            host,
+            Some(known),
+        )
+        .unwrap();
+        assert!(
+            e.contains("rustup target add aarch64-unknown-linux-gnu"),
+            "{e}"
+        );
+        let e = target_problem("nonsense", Some(installed), host, Some(known)).unwrap();
+        assert!(e.contains("not a target rustc knows"), "{e}");
+        // Without rustup only the host's target is there.
+        assert_eq!(
+            target_problem("x86_64-unknown-linux-gnu", None, host, Some(known)),
+            None
+        );
+        let e = target_problem("aarch64-unknown-linux-gnu", None, host, Some(known)).unwrap();
+        assert!(e.contains("rustup was not found"), "{e}");
+    }
+
+    #[test]
+    fn manylinux_tags() {
+        assert_eq!(manylinux_tag("2014").as_deref(), Some("manylinux2014"));
+        assert_eq!(manylinux_tag("2_28").as_deref(), Some("manylinux_2_28"));
+        assert_eq!(
+            manylinux_tag("manylinux_2_17").as_deref(),
+            Some("manylinux_2_17")
+        );
+        assert_eq!(
+            manylinux_tag("musllinux_1_2").as_deref(),
+            Some("musllinux_1_2")
+        );
+        for bad in ["", "x", "2_", "manylinux_a", "linux"] {
+            assert_eq!(manylinux_tag(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn cibuildwheel_platforms_and_containers() {
+        assert_eq!(
+            cibuildwheel_platform("aarch64-apple-darwin").unwrap(),
+            ("macos", "arm64".to_owned())
+        );
+        assert_eq!(
+            cibuildwheel_platform("x86_64-pc-windows-msvc").unwrap(),
+            ("windows", "AMD64".to_owned())
+        );
+        assert_eq!(
+            cibuildwheel_platform("aarch64-unknown-linux-musl").unwrap(),
+            ("linux", "aarch64".to_owned())
+        );
+        assert!(cibuildwheel_platform("wasm32-unknown-unknown").is_err());
+        let only = |names: &'static [&'static str]| {
+            move |n: &str| {
+                names
+                    .contains(&n)
+                    .then(|| PathBuf::from(format!("/bin/{n}")))
+            }
+        };
+        let up = |_: &Path| true;
+        let down = |_: &Path| false;
+        let e = container_problem(None, &only(&[]), &up).unwrap();
+        assert!(
+            e.contains("docker was not found") && e.contains("podman"),
+            "{e}"
+        );
+        let e = container_problem(None, &only(&["podman"]), &up).unwrap();
+        assert!(e.contains("CIBW_CONTAINER_ENGINE=podman"), "{e}");
+        assert_eq!(container_problem(None, &only(&["docker"]), &up), None);
+        assert_eq!(
+            container_problem(Some("podman; create_args: --x"), &only(&["podman"]), &up),
+            None
+        );
+        let e = container_problem(None, &only(&["docker"]), &down).unwrap();
+        assert!(e.contains("`docker info` fails"), "{e}");
+    }
+
+    fn native_package(backend: Backend) -> (tempfile::TempDir, Project, Package) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join(crate::config::FILE_NAME), "").unwrap();
+        let project = Project::load(tmp.path()).unwrap();
+        let package = Package {
+            name: "Native_Pkg".into(),
+            version: VersionAt {
+                version: "1.0".into(),
+                file: "p".into(),
+                line: 1,
+            },
+            dir: tmp.path().join("py"),
+            backend,
+        };
+        (tmp, project, package)
+    }
+
+    #[test]
+    fn maturin_and_cibuildwheel_commands() {
+        let tools = Tools {
+            python: "/venv/bin/python".into(),
+            twine_exe: None,
+            source: super::super::venv::Source::Managed("/venv".into()),
+        };
+        let out = Path::new("/out");
+        let (_t, project, pkg) = native_package(Backend::Maturin);
+        let platform = Platform {
+            target: Some("aarch64-unknown-linux-gnu".into()),
+            manylinux: Some("2_28".into()),
+            zig: true,
+        };
+        let argv: Vec<Vec<String>> = native_commands(&project, &pkg, &tools, &platform, out)
+            .iter()
+            .map(|c| c.argv())
+            .collect();
+        let target_dir = cargo_target_dir(&project, &pkg).display().to_string();
+        assert!(
+            target_dir.ends_with("release-kit/cargo/native-pkg"),
+            "{target_dir}"
+        );
+        assert_eq!(
+            argv,
+            [
+                vec![
+                    "/venv/bin/maturin",
+                    "build",
+                    "--release",
+                    "--out",
+                    "/out",
+                    "--target-dir",
+                    &target_dir,
+                    "--target",
+                    "aarch64-unknown-linux-gnu",
+                    "--manylinux",
+                    "manylinux_2_28",
+                    "--zig",
+                ],
+                vec!["/venv/bin/maturin", "sdist", "--out", "/out"],
+            ]
+        );
+        let host = native_commands(&project, &pkg, &tools, &Platform::default(), out);
+        assert_eq!(host[0].argv().len(), 7, "{:?}", host[0].argv());
+        let (_t, project, pkg) = native_package(Backend::Cibuildwheel);
+        let platform = Platform {
+            target: Some("x86_64-pc-windows-msvc".into()),
+            ..Platform::default()
+        };
+        let argv: Vec<Vec<String>> = native_commands(&project, &pkg, &tools, &platform, out)
+            .iter()
+            .map(|c| c.argv())
+            .collect();
+        let dir = pkg.dir.display().to_string();
+        assert_eq!(
+            argv,
+            [
+                vec![
+                    "/venv/bin/python",
+                    "-m",
+                    "cibuildwheel",
+                    "--platform",
+                    "windows",
+                    "--archs",
+                    "AMD64",
+                    "--output-dir",
+                    "/out",
+                    &dir,
+                ],
+                vec![
+                    "/venv/bin/python",
+                    "-m",
+                    "build",
+                    "--sdist",
+                    "--outdir",
+                    "/out",
+                    &dir
+                ],
+            ]
+        );
+        let (_t, project, pkg) = native_package(Backend::Build);
+        assert!(native_commands(&project, &pkg, &tools, &Platform::default(), out).is_empty());
+    }
+
+    /// A wheel written by Python's zipfile whose WHEEL says `tags`.
+    fn wheel_with_tags(dir: &Path, name: &str, tags: &[&str]) -> PathBuf {
+        let path = dir.join(name);
+        let body: String = tags.iter().map(|t| format!("Tag: {t}\n")).collect();
+        let python = super::super::venv::base_python().expect("python3 is needed for this test");
+        let out = std::process::Command::new(python)
+            .args([
+                "-c",
+                "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n\
+                 \tz.writestr('x/__init__.py', '')\n\
+                 \tz.writestr('x-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\n' + sys.argv[2])\n",
+            ])
+            .arg(&path)
+            .arg(body)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    }
+
+    #[test]
+    fn wheel_tags_from_name_and_metadata() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ok = wheel_with_tags(
+            tmp.path(),
+            "x-1.0-cp39-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            &[
+                "cp39-abi3-manylinux_2_17_x86_64",
+                "cp39-abi3-manylinux2014_x86_64",
+            ],
+        );
+        assert_eq!(
+            wheel_tags(&ok).unwrap().tags,
+            [
+                "cp39-abi3-manylinux2014_x86_64",
+                "cp39-abi3-manylinux_2_17_x86_64"
+            ]
+        );
+        let renamed = wheel_with_tags(
+            tmp.path(),
+            "x-1.0-cp39-abi3-manylinux_2_17_x86_64.whl",
+            &["cp39-abi3-linux_x86_64"],
+        );
+        let e = wheel_tags(&renamed).unwrap_err().to_string();
+        assert!(
+            e.contains("file name says cp39-abi3-manylinux_2_17_x86_64")
+                && e.contains("WHEEL says cp39-abi3-linux_x86_64"),
+            "{e}"
+        );
+        std::fs::write(tmp.path().join("y-1.0-py3-none-any.whl"), "junk").unwrap();
+        let e = wheel_tags(&tmp.path().join("y-1.0-py3-none-any.whl"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cannot read its .dist-info/WHEEL"), "{e}");
+    }
+
+    #[test]
+    fn stale_files_go_other_platforms_of_a_native_release_stay() {
+        let (tmp, _project, pkg) = native_package(Backend::Maturin);
+        let dist = tmp.path().join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        for f in [
+            "native_pkg-0.9-cp39-abi3-win_amd64.whl",
+            "native_pkg-1.0-cp39-abi3-win_amd64.whl",
+            "native_pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl",
+            "native_pkg-1.0.tar.gz",
+            "other-0.9.tar.gz",
+        ] {
+            std::fs::write(dist.join(f), "x").unwrap();
+        }
+        let built = [
+            PathBuf::from("/s/native_pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl"),
+            PathBuf::from("/s/native_pkg-1.0.tar.gz"),
+        ];
+        assert_eq!(
+            remove_stale(&dist, &pkg, &built).unwrap(),
+            ["native_pkg-0.9-cp39-abi3-win_amd64.whl"]
+        );
+        let pure = Package {
+            backend: Backend::Build,
+            ..pkg
+        };
+        assert_eq!(
+            remove_stale(&dist, &pure, &built).unwrap(),
+            ["native_pkg-1.0-cp39-abi3-win_amd64.whl"]
+        );
+        assert!(dist.join("other-0.9.tar.gz").exists());
+    }
+
+    #[test]
     fn release_files_reports_every_problem() {
         let tmp = tempfile::tempdir().unwrap();
         let pkg = Package {
