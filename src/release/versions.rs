@@ -1,5 +1,6 @@
-//! One version everywhere: `pyproject.toml`, `package.json` (in lockstep),
-//! the newest released entry of the changelog, and the git tag in CI.
+//! One version everywhere: the `pyproject.toml` of every Python package,
+//! `package.json` (in lockstep), the newest released entry of the
+//! changelog, and the git tag in CI.
 
 use crate::config::Project;
 use crate::preflight::{PreflightError, Problem};
@@ -30,6 +31,22 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
         file: Some(at.file.clone()),
         line: Some(at.line),
     };
+    // Every further Python package ships in the same version.
+    for (dir, _) in project.python_packages().into_iter().skip(1) {
+        match version::pyproject(&dir) {
+            Ok(other) if other.version != want => problems.push(mismatch(
+                &other.file.display().to_string(),
+                &other,
+                "every Python package of release-kit.toml ships in one version: set the same one in each",
+            )),
+            Ok(_) => {}
+            Err(e) => problems.push(Problem {
+                message: format!("{e:#}"),
+                file: None,
+                line: None,
+            }),
+        }
+    }
     if project.config.vscode.enabled && project.config.vscode.lockstep {
         match Manifest::read(&project.vscode_dir()).and_then(|m| m.version_at()) {
             Ok(js) if js.version != want => problems.push(mismatch(
@@ -114,6 +131,47 @@ mod tests {
     fn all_agree() {
         let (_t, p) = project("1.2.3", "1.2.3", "1.2.3");
         assert_eq!(check(&p, Some("v1.2.3")).unwrap(), "1.2.3");
+    }
+
+    #[test]
+    fn every_python_package_in_lockstep() {
+        let (t, p) = project("1.2.3", "1.2.3", "1.2.3");
+        let root = t.path();
+        for (dir, v) in [("native", "1.2.4"), ("third", "1.2.3")] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+            std::fs::write(
+                root.join(dir).join("pyproject.toml"),
+                format!("[project]\nname = \"{dir}\"\nversion = \"{v}\"\n"),
+            )
+            .unwrap();
+        }
+        let toml = std::fs::read_to_string(root.join("release-kit.toml")).unwrap();
+        std::fs::write(
+            root.join("release-kit.toml"),
+            toml.replace(
+                "[vscode]",
+                "[[python.packages]]\npath = \"native\"\n[[python.packages]]\npath = \"third\"\n[vscode]",
+            ),
+        )
+        .unwrap();
+        let p2 = Project::load(root).unwrap();
+        let problems = check(&p2, None).unwrap_err().problems;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("says 1.2.4")
+                && problems[0].message.contains("one version"),
+            "{}",
+            problems[0].message
+        );
+        assert!(
+            problems[0]
+                .file
+                .as_ref()
+                .unwrap()
+                .ends_with("native/pyproject.toml")
+        );
+        assert_eq!(problems[0].line, Some(3));
+        drop(p);
     }
 
     #[test]

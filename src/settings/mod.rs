@@ -147,8 +147,8 @@ pub struct Settings {
     /// `.env` names whose value changed through `${…}` expansion.
     expanded: BTreeSet<String>,
     redactor: Redactor,
-    /// The Python project being published, for token scope checks.
-    project: Option<String>,
+    /// The Python projects being published, for token scope checks.
+    projects: Vec<String>,
 }
 
 impl Settings {
@@ -257,7 +257,7 @@ impl Settings {
             warnings,
             expanded,
             redactor: Redactor::new(),
-            project: None,
+            projects: Vec::new(),
         };
         let mut redactor = Redactor::new();
         redactor.add_all(settings.secrets().map(|(_, e)| &e.value));
@@ -322,15 +322,16 @@ impl Settings {
         })
     }
 
-    /// Names the Python project this repository publishes: a PyPI token
-    /// scoped to other projects is then refused by `status` and `check`.
+    /// Names a Python project this repository publishes (once per
+    /// package): a PyPI token scoped to other projects is then refused by
+    /// `status` and `check`, for each project it cannot upload.
     pub fn set_project(&mut self, name: impl Into<String>) {
-        self.project = Some(name.into());
+        self.projects.push(name.into());
     }
 
-    /// The project named by [`Settings::set_project`].
-    pub fn project(&self) -> Option<&str> {
-        self.project.as_deref()
+    /// The projects named by [`Settings::set_project`].
+    pub fn projects(&self) -> &[String] {
+        &self.projects
     }
 
     /// Sets a value at run time (a minted token); a secret is added to the

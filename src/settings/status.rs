@@ -171,7 +171,22 @@ impl Settings {
             return None;
         }
         let value = self.get(var.name).filter(|e| e.is_set())?.value.expose();
-        crate::pypi::token::settings_view(value, index, self.project())
+        let Some((first, rest)) = self.projects().split_first() else {
+            return crate::pypi::token::settings_view(value, index, None);
+        };
+        // One token uploads every package: a scope missing one of them is
+        // reported for that one.
+        let (words, mut findings) =
+            crate::pypi::token::settings_view(value, index, Some(first))?;
+        for project in rest {
+            let (_, more) = crate::pypi::token::settings_view(value, index, Some(project))?;
+            for f in more {
+                if !findings.iter().any(|g| g.message == f.message) {
+                    findings.push(f);
+                }
+            }
+        }
+        Some((words, findings))
     }
 
     /// Warnings about a variable's value that stop nothing.
@@ -349,6 +364,28 @@ mod tests {
             ("TWINE_USERNAME", "alice"),
         ]);
         assert!(s.check(&[Step::Publish], false).is_ok());
+    }
+
+    #[test]
+    fn a_token_scoped_to_one_package_is_reported_for_the_other() {
+        let token = crate::pypi::token::build_test_token(
+            "pypi.org",
+            "id",
+            &[r#"{"version": 1, "permissions": {"projects": ["mult-agentes"]}}"#],
+        );
+        let mut s = with(&[("TWINE_PASSWORD", &token)]);
+        s.set_project("mult-agentes");
+        assert!(s.check(&[Step::Publish], false).is_ok());
+        s.set_project("mult-agentes-native");
+        let r = s.check(&[Step::Publish], false);
+        assert_eq!(r.errors.len(), 1, "{r:?}");
+        assert!(
+            r.errors[0]
+                .message
+                .contains("scoped to mult-agentes and cannot upload mult-agentes-native"),
+            "{}",
+            r.errors[0].message
+        );
     }
 
     #[test]

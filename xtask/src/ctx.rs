@@ -91,14 +91,15 @@ impl Ctx {
         }
         let mut loaded = Settings::load(&self.load_options())
             .map_err(|e: EnvFileError| PreflightError::one(e.to_string()))?;
-        // The package being published, so that a PyPI token scoped to
-        // another project is caught wherever the token is checked. A
+        // The packages being published, so that a PyPI token scoped to
+        // other projects is caught wherever the token is checked. A
         // project that cannot be read is reported by the commands that
         // need it.
-        if let Ok(project) = self.project()
-            && let Ok(package) = release_kit::pypi::build::package(&project)
-        {
-            loaded.set_project(package.name);
+        if let Ok(project) = self.project() {
+            let mut ignored = release_kit::preflight::Preflight::new();
+            for package in release_kit::pypi::build::packages(&project, &mut ignored) {
+                loaded.set_project(package.name);
+            }
         }
         for w in loaded.warnings() {
             eprintln!("warning: {}", loaded.redactor().redact(w));
