@@ -53,6 +53,10 @@ pub struct PythonConfig {
     /// Prefer `build`/`twine` found on PATH over the managed venv.
     #[serde(default)]
     pub use_path_tools: bool,
+    /// Python the rehearsal runs after installing the first package (a
+    /// call into it), beside the import.
+    #[serde(default)]
+    pub rehearse_check: Option<String>,
 }
 
 impl Default for PythonConfig {
@@ -63,6 +67,7 @@ impl Default for PythonConfig {
             packages: Vec::new(),
             dist: default_dist(),
             use_path_tools: false,
+            rehearse_check: None,
         }
     }
 }
@@ -76,6 +81,9 @@ pub struct PackageConfig {
     /// How it is built; by default its `[build-system] build-backend` decides.
     #[serde(default)]
     pub backend: Option<BackendChoice>,
+    /// Python the rehearsal runs after installing it (a call into it).
+    #[serde(default)]
+    pub rehearse_check: Option<String>,
 }
 
 /// `backend = "…"`: the tool that builds a package's wheels.
@@ -244,6 +252,18 @@ impl Project {
                     .map(|p| (self.root.join(&p.path), p.backend)),
             )
             .collect()
+    }
+
+    /// The `rehearse-check` configured for the package in `dir`.
+    pub fn rehearse_check(&self, dir: &Path) -> Option<&str> {
+        let py = &self.config.python;
+        if dir == self.python_dir() {
+            return py.rehearse_check.as_deref();
+        }
+        py.packages
+            .iter()
+            .find(|p| self.root.join(&p.path) == dir)
+            .and_then(|p| p.rehearse_check.as_deref())
     }
 
     /// The folder of the VS Code extension.

@@ -1,6 +1,7 @@
 //! The rehearsal's local index and install check: pypiserver on
 //! 127.0.0.1 with a throwaway password, and a fresh virtual environment
-//! that installs the package from it and imports it.
+//! that installs every package from it (a native one as this platform's
+//! wheel), imports each, and runs its `rehearse-check` (a call into it).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -167,28 +168,50 @@ impl LocalIndex {
     }
 }
 
-/// Installs `name==version` from `index` into a fresh virtual environment
-/// and imports it; returns the `__version__` the module reports.
+/// A package the install check installs, and what it runs after.
+#[derive(Clone, Debug)]
+pub struct Installed {
+    /// The distribution name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// A native package must load a compiled extension when imported.
+    pub native: bool,
+    /// Python run after the import (`rehearse-check`: a call into it).
+    pub check: Option<String>,
+}
+
+/// Installs every package (`name==version`) from `index` into one fresh
+/// virtual environment, imports each, makes sure a native one loaded its
+/// compiled extension, and runs its `rehearse-check`; returns what each
+/// reported (`__version__`, and the check's output).
 pub fn install_check(
     base_python: &Path,
     pip_python: &Path,
     index: &LocalIndex,
-    name: &str,
-    version: &str,
+    packages: &[Installed],
     redactor: &Redactor,
     echo: Echo,
-) -> Result<String, RehearsalError> {
+) -> Result<Vec<String>, RehearsalError> {
     let venv = index.scratch.join("install-venv");
     let python = venv.join("bin/python");
+    let wanted: Vec<String> = packages
+        .iter()
+        .map(|p| format!("{}=={}", p.name, p.version))
+        .collect();
     let pip_install = |pip: Child| {
         pip.args([
             "install",
             "--no-cache-dir",
             "--disable-pip-version-check",
+            // The platform's wheel or nothing: an sdist fallback would
+            // compile the extension here and hide a missing wheel.
+            "--only-binary",
+            ":all:",
             "--index-url",
         ])
         .arg(index.simple_url())
-        .arg(format!("{name}=={version}"))
+        .args(&wanted)
         .env("PIP_NO_INPUT", "1")
         .env_remove("PIP_INDEX_URL")
         .env_remove("PIP_EXTRA_INDEX_URL")
@@ -235,35 +258,87 @@ pub fn install_check(
     };
     if !out.status.success() {
         return Err(RehearsalError::Failed(format!(
-            "pip could not install {name}=={version} from the local index {}:\n{}\n\
-             the uploaded files do not install; if the package has dependencies, they are not on the local index \
-             (the rehearsal never reaches the internet)",
+            "pip could not install {} from the local index {}:\n{}\n\
+             the uploaded files do not install (a native package needs a wheel for this platform); \
+             if a package has dependencies, they are not on the local index (the rehearsal never reaches the internet)",
+            wanted.join(" "),
             index.simple_url(),
             tail(&out.combined(), 15)
         )));
     }
-    let module = name.replace(['-', '.'], "_").to_ascii_lowercase();
-    let out = Child::new(&python)
-        .args([
-            "-c",
-            &format!("import {module}; print(getattr({module}, '__version__', ''))"),
-        ])
+    packages
+        .iter()
+        .map(|p| import_check(&python, index, p, redactor, echo))
+        .collect()
+}
+
+/// Imports one installed package in `python` and runs its checks.
+fn import_check(
+    python: &Path,
+    index: &LocalIndex,
+    package: &Installed,
+    redactor: &Redactor,
+    echo: Echo,
+) -> Result<String, RehearsalError> {
+    let module = package.name.replace(['-', '.'], "_").to_ascii_lowercase();
+    // The version on the first line; a native package must have loaded a
+    // module from a compiled file (`.so`, `.pyd`) of its own.
+    let mut code = format!(
+        "import sys, importlib.machinery\nimport {module}\nprint(getattr({module}, '__version__', ''))\n"
+    );
+    if package.native {
+        code.push_str(&format!(
+            "suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)\n\
+             loaded = [n for n, m in list(sys.modules.items()) if (n == {module:?} or n.startswith({module:?} + '.')) \
+             and str(getattr(m, '__file__', '') or '').endswith(suffixes)]\n\
+             if not loaded: sys.exit('{module} loaded no compiled extension: the wheel holds no native code for this platform')\n"
+        ));
+    }
+    if let Some(check) = &package.check {
+        code.push_str(check);
+        code.push('\n');
+    }
+    let out = Child::new(python)
+        .args(["-c", &code])
         .current_dir(&index.scratch)
         .echo(echo)
         .run(redactor)?;
     if !out.status.success() {
         return Err(RehearsalError::Failed(format!(
-            "the installed package does not import as `{module}`:\n{}",
+            "the installed {} does not import as `{module}`, or its check failed{}:\n{}",
+            package.name,
+            if package.check.is_some() {
+                " (rehearse-check in release-kit.toml)"
+            } else {
+                ""
+            },
             tail(&out.combined(), 15)
         )));
     }
-    let reported = out.stdout.trim().to_owned();
-    if !reported.is_empty() && reported != version {
+    let mut lines = out.stdout.lines();
+    let reported = lines.next().unwrap_or("").trim().to_owned();
+    if !reported.is_empty() && reported != package.version {
         return Err(RehearsalError::Failed(format!(
-            "`{module}.__version__` is {reported} but the package version is {version}; make them agree"
+            "`{module}.__version__` is {reported} but the package version is {}; make them agree",
+            package.version
         )));
     }
-    Ok(reported)
+    let said: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
+    Ok(format!(
+        "{}=={} imported{}{}",
+        package.name,
+        package.version,
+        if package.native {
+            " with its compiled extension"
+        } else {
+            ""
+        },
+        if said.is_empty() {
+            String::new()
+        } else {
+            format!(" (check: {})", said.join("; "))
+        }
+    ))
 }
 
 /// The local index, shared by the rehearsal's steps that start and use it.
@@ -320,11 +395,12 @@ impl Step for StartIndex {
     }
 }
 
-/// The rehearsal's `install-check` step: the package installs from the
-/// local index into a fresh virtual environment and imports.
+/// The rehearsal's `install-check` step: every package installs from the
+/// local index into one fresh virtual environment and imports; a native
+/// one loads its extension, and each runs its `rehearse-check`.
 pub struct InstallCheck {
     index: SharedIndex,
-    package: Option<Package>,
+    packages: Vec<Installed>,
     base_python: Option<PathBuf>,
 }
 
@@ -333,7 +409,7 @@ impl InstallCheck {
     pub fn new(index: SharedIndex) -> InstallCheck {
         InstallCheck {
             index,
-            package: None,
+            packages: Vec::new(),
             base_python: None,
         }
     }
@@ -345,7 +421,15 @@ impl Step for InstallCheck {
     }
 
     fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
-        self.package = pre.check(build::package(cx.project));
+        self.packages = build::packages(cx.project, pre)
+            .into_iter()
+            .map(|p: Package| Installed {
+                check: cx.project.rehearse_check(&p.dir).map(str::to_owned),
+                native: p.backend.is_native(),
+                name: p.name,
+                version: p.version.version,
+            })
+            .collect();
         self.base_python = venv::base_python();
         if self.base_python.is_none() {
             pre.problem(venv::ToolsError::NoPython.to_string());
@@ -353,45 +437,47 @@ impl Step for InstallCheck {
     }
 
     fn plan(&self) -> String {
-        let (name, version) = self.package.as_ref().map_or(("?", "?"), |p| {
-            (p.name.as_str(), p.version.version.as_str())
-        });
+        let wanted: Vec<String> = self
+            .packages
+            .iter()
+            .map(|p| format!("{}=={}", p.name, p.version))
+            .collect();
         format!(
-            "pip install {name}=={version} from the local index into a fresh venv, then import it"
+            "pip install {} from the local index into a fresh venv, then import{}",
+            if wanted.is_empty() {
+                "?".to_owned()
+            } else {
+                wanted.join(" ")
+            },
+            if self.packages.iter().any(|p| p.check.is_some()) {
+                " and run the rehearse-checks"
+            } else {
+                ""
+            }
         )
     }
 
     fn run(&mut self, cx: &StepContext<'_>) -> Result<Outcome, StepError> {
-        let package = self
-            .package
-            .as_ref()
-            .expect("InstallCheck::run after a passing check");
         let base_python = self.base_python.as_deref().expect("checked");
         let tools = venv::ensure(cx.project, cx.echo).map_err(StepError::cause)?;
         let index = self.index.borrow();
         let index = index
             .as_ref()
             .ok_or_else(|| StepError::failed("the local index was not started"))?;
-        let (name, version) = (&package.name, &package.version.version);
         let reported = install_check(
             base_python,
             &tools.python,
             index,
-            name,
-            version,
+            &self.packages,
             cx.redactor(),
             cx.echo,
         )?;
         Ok(Outcome::new(
             Status::Done,
             format!(
-                "{name}=={version} installed from {} and imported{}",
+                "installed from {}: {}",
                 index.simple_url(),
-                if reported.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (__version__ {reported})")
-                }
+                reported.join(", ")
             ),
         ))
     }

@@ -176,8 +176,7 @@ impl Settings {
         };
         // One token uploads every package: a scope missing one of them is
         // reported for that one.
-        let (words, mut findings) =
-            crate::pypi::token::settings_view(value, index, Some(first))?;
+        let (words, mut findings) = crate::pypi::token::settings_view(value, index, Some(first))?;
         for project in rest {
             let (_, more) = crate::pypi::token::settings_view(value, index, Some(project))?;
             for f in more {
