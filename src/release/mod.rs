@@ -13,7 +13,9 @@
 //! throwaway password, installs the package from it into a fresh virtual
 //! environment, and packages the extension: no credentials, no internet.
 
+pub mod artifacts;
 pub mod cleanup;
+pub mod matrix;
 pub mod rehearse;
 pub mod summary;
 pub mod versions;
