@@ -752,7 +752,7 @@ fn twine_check(
     }
     let out = tools
         .twine()
-        .args(["check", "--strict"])
+        .args(["--no-color", "check", "--strict"])
         .args(unchecked.iter().map(|f| f.path.as_os_str()))
         .echo(echo)
         .run(redactor)?;

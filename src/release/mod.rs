@@ -88,7 +88,9 @@ pub fn plan_matrix(
 ) -> Result<matrix::Matrix, PreflightError> {
     let mut pre = Preflight::new();
     let packages = build::packages(project, &mut pre);
-    let packages = pre.check(build::select(packages, package)).unwrap_or_default();
+    let packages = pre
+        .check(build::select(packages, package))
+        .unwrap_or_default();
     pre.finish()?;
     Ok(matrix::plan(&packages))
 }
@@ -103,7 +105,9 @@ pub fn collect_artifacts(
     pre: &mut Preflight,
 ) -> ListedFiles {
     let packages = build::packages(project, pre);
-    let packages = pre.check(build::select(packages, package)).unwrap_or_default();
+    let packages = pre
+        .check(build::select(packages, package))
+        .unwrap_or_default();
     let plan = match &from.plan {
         Some(file) => pre.check(artifacts::read_plan(file)).unwrap_or_default(),
         None => matrix::plan(&packages),
