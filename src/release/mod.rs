@@ -173,7 +173,12 @@ pub fn compose(
     let mut steps: Vec<Box<dyn Step>> = Vec::new();
     if listed.is_none() {
         // The release checks the tag itself (`versions`), for every part.
-        steps.push(Box::new(pypi::step::Build::new(None)));
+        steps.push(Box::new(
+            pypi::step::Build::new(None).select(opts.package.clone(), Default::default()),
+        ));
+        if opts.mode == Mode::Rehearse {
+            steps.push(Box::new(rehearse::FanIn::new(opts.package.clone())));
+        }
     }
     if ext {
         steps.push(Box::new(vscode::step::Package::new(false)));
@@ -191,7 +196,9 @@ pub fn compose(
             index.clone(),
         )));
         steps.push(Box::new(pypi::step::Publish::new(publish)));
-        steps.push(Box::new(rehearse::InstallCheck::new(index)));
+        steps.push(Box::new(
+            rehearse::InstallCheck::new(index).select(opts.package.clone()),
+        ));
     } else {
         steps.push(Box::new(pypi::step::Publish::new(publish)));
         if ext {
@@ -640,6 +647,7 @@ mod tests {
             steps(&p, Mode::Rehearse),
             [
                 "build",
+                "fan-in",
                 "vsce-package",
                 "local-index",
                 "publish",
@@ -663,7 +671,7 @@ mod tests {
         );
         assert_eq!(
             steps(&p, Mode::Rehearse),
-            ["build", "local-index", "publish", "install-check"]
+            ["build", "fan-in", "local-index", "publish", "install-check"]
         );
     }
 

@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::cleanup::{self, Guard};
+use super::matrix::{self, Matrix};
 use crate::error::{IoContext as _, IoError, cannot};
 use crate::preflight::Preflight;
 use crate::pypi::build::{self, Package};
+use crate::pypi::token::normalize;
 use crate::pypi::venv::{self, Tools};
 use crate::secret::{Redactor, Secret};
 use crate::step::{Context as StepContext, Outcome, Status, Step, StepError};
@@ -400,6 +402,7 @@ impl Step for StartIndex {
 /// one loads its extension, and each runs its `rehearse-check`.
 pub struct InstallCheck {
     index: SharedIndex,
+    only: Option<String>,
     packages: Vec<Installed>,
     base_python: Option<PathBuf>,
 }
@@ -409,9 +412,16 @@ impl InstallCheck {
     pub fn new(index: SharedIndex) -> InstallCheck {
         InstallCheck {
             index,
+            only: None,
             packages: Vec::new(),
             base_python: None,
         }
+    }
+
+    /// Only the package `only` names (`--package`; all when `None`).
+    pub fn select(mut self, only: Option<String>) -> InstallCheck {
+        self.only = only;
+        self
     }
 }
 
@@ -421,7 +431,14 @@ impl Step for InstallCheck {
     }
 
     fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
-        self.packages = build::packages(cx.project, pre)
+        let all = build::packages(cx.project, pre);
+        let chosen = if all.is_empty() {
+            Vec::new()
+        } else {
+            pre.check(build::select(all, self.only.as_deref()))
+                .unwrap_or_default()
+        };
+        self.packages = chosen
             .into_iter()
             .map(|p: Package| Installed {
                 check: cx.project.rehearse_check(&p.dir).map(str::to_owned),
@@ -480,5 +497,157 @@ impl Step for InstallCheck {
                 reported.join(", ")
             ),
         ))
+    }
+}
+
+/// The plan's jobs this machine builds: the pure one, and the native one
+/// for `host` (a Rust triple); each then carries its packages' sdists.
+pub fn host_plan(plan: Matrix, host: Option<&str>) -> Matrix {
+    Matrix {
+        include: plan
+            .include
+            .into_iter()
+            .filter(|e| e.target.is_empty() || Some(e.target.as_str()) == host)
+            .map(|mut e| {
+                e.sdist = true;
+                e
+            })
+            .collect(),
+    }
+}
+
+/// The rehearsal's `fan-in` step: the files the build put into `dist/`,
+/// laid out as a build matrix's artifacts of this machine's platform and
+/// checked complete by the code `release --from-artifacts` runs.
+pub struct FanIn {
+    only: Option<String>,
+    packages: Vec<Package>,
+    plan: Matrix,
+    host: Option<String>,
+}
+
+impl FanIn {
+    /// The fan-in of the packages `only` names (all when `None`).
+    pub fn new(only: Option<String>) -> FanIn {
+        FanIn {
+            only,
+            packages: Vec::new(),
+            plan: Matrix::default(),
+            host: None,
+        }
+    }
+}
+
+impl Step for FanIn {
+    fn name(&self) -> &'static str {
+        "fan-in"
+    }
+
+    fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
+        let all = build::packages(cx.project, pre);
+        self.packages = if all.is_empty() {
+            Vec::new()
+        } else {
+            pre.check(build::select(all, self.only.as_deref()))
+                .unwrap_or_default()
+        };
+        self.host = build::host_triple();
+        self.plan = host_plan(matrix::plan(&self.packages), self.host.as_deref());
+    }
+
+    fn plan(&self) -> String {
+        let names: Vec<&str> = self.plan.include.iter().map(|e| e.name.as_str()).collect();
+        format!(
+            "lay dist/ out as the artifacts of {} and check them as `release --from-artifacts` does",
+            if names.is_empty() {
+                "no platform".to_owned()
+            } else {
+                names.join(", ")
+            }
+        )
+    }
+
+    fn run(&mut self, cx: &StepContext<'_>) -> Result<Outcome, StepError> {
+        let parent = cx.project.target_dir().join("release-kit");
+        std::fs::create_dir_all(&parent).io_context(cannot("create", &parent))?;
+        let dir = tempfile::Builder::new()
+            .prefix("fan-in-")
+            .tempdir_in(&parent)
+            .io_context(cannot("create a folder in", &parent))?;
+        let dist = cx.project.dist_dir();
+        for entry in &self.plan.include {
+            let folder = dir.path().join(&entry.artifact);
+            std::fs::create_dir_all(&folder).io_context(cannot("create", &folder))?;
+            for pkg in self.packages.iter().filter(|p| {
+                entry
+                    .package_names()
+                    .any(|n| normalize(n) == normalize(&p.name))
+            }) {
+                for file in crate::pypi::dist::package_files(&dist, &pkg.name)? {
+                    let to = folder.join(file.file_name().unwrap_or_default());
+                    // A link where the filesystem allows: nothing is copied.
+                    if std::fs::hard_link(&file, &to).is_err() {
+                        std::fs::copy(&file, &to).io_context(cannot("copy", &file))?;
+                    }
+                }
+            }
+        }
+        let mut pre = Preflight::new();
+        let collected = super::artifacts::collect(dir.path(), &self.plan, &self.packages, &mut pre);
+        pre.finish().map_err(|e| {
+            StepError::failed(format!(
+                "the built files do not pass the fan-in check of `release --from-artifacts`: {e}"
+            ))
+        })?;
+        let platforms: Vec<&str> = self.plan.include.iter().map(|e| e.name.as_str()).collect();
+        Ok(Outcome::new(
+            Status::Done,
+            format!(
+                "{} files complete for {} ({})",
+                collected.files.len(),
+                platforms.join(", "),
+                match &self.host {
+                    Some(h) => format!("host {h}"),
+                    None => "no Rust toolchain: pure packages only".into(),
+                }
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pypi::backend::Backend;
+    use crate::version::VersionAt;
+
+    fn pkg(name: &str, backend: Backend) -> Package {
+        Package {
+            name: name.into(),
+            version: VersionAt {
+                version: "1.0".into(),
+                file: "p".into(),
+                line: 1,
+            },
+            dir: ".".into(),
+            backend,
+        }
+    }
+
+    #[test]
+    fn the_host_plan_is_the_pure_job_and_the_host_platform() {
+        let plan = matrix::plan(&[pkg("a", Backend::Build), pkg("b", Backend::Maturin)]);
+        let host = host_plan(plan.clone(), Some("aarch64-apple-darwin"));
+        let names: Vec<&str> = host.include.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["pure", "macos-arm64"]);
+        assert!(host.include.iter().all(|e| e.sdist));
+        // No Rust toolchain, or a host no job builds for: the pure job only.
+        assert_eq!(host_plan(plan.clone(), None).include.len(), 1);
+        assert_eq!(
+            host_plan(plan, Some("riscv64gc-unknown-linux-gnu"))
+                .include
+                .len(),
+            1
+        );
     }
 }
