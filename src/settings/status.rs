@@ -171,18 +171,32 @@ impl Settings {
             return None;
         }
         let value = self.get(var.name).filter(|e| e.is_set())?.value.expose();
-        let Some((first, rest)) = self.projects().split_first() else {
-            return crate::pypi::token::settings_view(value, index, None);
-        };
-        // One token uploads every package: a scope missing one of them is
-        // reported for that one.
-        let (words, mut findings) = crate::pypi::token::settings_view(value, index, Some(first))?;
-        for project in rest {
-            let (_, more) = crate::pypi::token::settings_view(value, index, Some(project))?;
-            for f in more {
-                if !findings.iter().any(|g| g.message == f.message) {
-                    findings.push(f);
-                }
+        use crate::pypi::token::{Severity, settings_view};
+        let (words, base) = settings_view(value, index, None)?;
+        // What each package adds: its scope finding. One token uploads
+        // every package; one it cannot upload is an error when it can
+        // upload none of them, else a warning naming that package (the
+        // publish of that package refuses it then).
+        let mut extra = Vec::new();
+        for project in self.projects() {
+            let (_, found) = settings_view(value, index, Some(project))?;
+            extra.push(
+                found
+                    .into_iter()
+                    .filter(|f| !base.contains(f))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let uploads_some = extra
+            .iter()
+            .any(|found| found.iter().all(|f| f.severity != Severity::Error));
+        let mut findings = base;
+        for mut f in extra.into_iter().flatten() {
+            if uploads_some && f.severity == Severity::Error {
+                f.severity = Severity::Warning;
+            }
+            if !findings.contains(&f) {
+                findings.push(f);
             }
         }
         Some((words, findings))
@@ -375,15 +389,27 @@ mod tests {
         let mut s = with(&[("TWINE_PASSWORD", &token)]);
         s.set_project("mult-agentes");
         assert!(s.check(&[Step::Publish], false).is_ok());
+        // The other package: a warning naming it (publishing that one
+        // refuses the token; publishing mult-agentes alone does not).
         s.set_project("mult-agentes-native");
+        let r = s.check(&[Step::Publish], false);
+        assert!(r.errors.is_empty(), "{r:?}");
+        assert!(
+            r.warnings.iter().any(|w| w
+                .message
+                .contains("scoped to mult-agentes and cannot upload mult-agentes-native")),
+            "{r:?}"
+        );
+        // A token for none of them is an error for each.
+        let mut s = with(&[("TWINE_PASSWORD", &token)]);
+        s.set_project("other-a");
+        s.set_project("other-b");
         let r = s.check(&[Step::Publish], false);
         assert_eq!(r.errors.len(), 1, "{r:?}");
         assert!(
-            r.errors[0]
-                .message
-                .contains("scoped to mult-agentes and cannot upload mult-agentes-native"),
-            "{}",
-            r.errors[0].message
+            r.errors[0].message.contains("cannot upload other-a")
+                && r.errors[0].message.contains("cannot upload other-b"),
+            "{r:?}"
         );
     }
 
