@@ -72,9 +72,12 @@ fn own_target() -> tempfile::TempDir {
     let shared = shared_target();
     let t = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(t.path().join("release-kit")).unwrap();
+    // The native example's cargo folder too: pyo3 compiles once.
+    std::fs::create_dir_all(shared.join("release-kit/cargo")).unwrap();
     for rel in [
         "release-kit/pypi-tools",
         "release-kit/wheelhouse",
+        "release-kit/cargo",
         "node-tools",
     ] {
         std::os::unix::fs::symlink(shared.join(rel), t.path().join(rel)).unwrap();
@@ -399,6 +402,7 @@ fn rehearsal_from_a_fresh_clone() {
     );
     for step in [
         "build",
+        "fan-in",
         "vsce-package",
         "local-index",
         "publish",
@@ -413,14 +417,35 @@ fn rehearsal_from_a_fresh_clone() {
     }
     assert_eq!(run.status("vsce-publish"), None, "{}", run.all());
     assert!(run.stdout().contains("rehearsed 0.1.0"), "{}", run.all());
+    // Both packages of release-kit.toml: the pure one and the native one
+    // (this machine's wheel), uploaded, installed, the Rust function called.
     assert!(
-        run.stdout().contains("2 uploaded, 0 already there"),
+        run.stdout().contains("4 uploaded, 0 already there"),
         "{}",
         run.all()
     );
-    for f in [SDIST, WHEEL, VSIX] {
+    for f in [SDIST, WHEEL, VSIX, "mult_agentes_native-0.1.0.tar.gz"] {
         assert!(clone.join("dist").join(f).is_file(), "{f}\n{}", run.all());
     }
+    let native_wheels: Vec<String> = std::fs::read_dir(clone.join("dist"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("mult_agentes_native-0.1.0-cp39-abi3-") && n.ends_with(".whl"))
+        .collect();
+    assert_eq!(native_wheels.len(), 1, "{native_wheels:?}");
+    assert!(
+        run.stdout()
+            .contains("mult-agentes-native==0.1.0 imported with its compiled extension (check: count_tokens: 4)"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout()
+            .contains("4 files complete for pure, linux-x86_64"),
+        "{}",
+        run.all()
+    );
     // Cleaned up: no scratch folder, the local index stopped.
     assert!(
         rehearsal_dirs(target.path()).is_empty(),
