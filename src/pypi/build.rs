@@ -414,10 +414,19 @@ pub fn rust_problems(target: Option<&str>) -> Vec<String> {
             ));
         }
     }
-    let Some(target) = target else { return out };
     if !out.is_empty() {
         return out;
     }
+    // A rustup proxy with no toolchain behind it is no compiler.
+    let Some(host) = host_triple() else {
+        out.push(
+            "rustc does not run (`rustc -vV` failed: with rustup, no default toolchain?); \
+             run `rustup default stable`, or check RUSTUP_HOME and CARGO_HOME"
+                .to_owned(),
+        );
+        return out;
+    };
+    let Some(target) = target else { return out };
     let installed = crate::tools::find_on_path("rustup").and_then(|rustup| {
         let sh = crate::tools::shell()?;
         crate::tools::captured(xshell::cmd!(sh, "{rustup} target list --installed"))
@@ -425,7 +434,6 @@ pub fn rust_problems(target: Option<&str>) -> Vec<String> {
             .read()
             .ok()
     });
-    let host = host_triple();
     let known = crate::tools::shell().and_then(|sh| {
         crate::tools::captured(xshell::cmd!(sh, "rustc --print target-list"))
             .ignore_stderr()
@@ -435,7 +443,7 @@ pub fn rust_problems(target: Option<&str>) -> Vec<String> {
     out.extend(target_problem(
         target,
         installed.as_deref(),
-        host.as_deref(),
+        Some(&host),
         known.as_deref(),
     ));
     out

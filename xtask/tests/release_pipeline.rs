@@ -392,6 +392,9 @@ fn rehearsal_from_a_fresh_clone() {
         .env_clear()
         .env("PATH", real_path())
         .env("HOME", &home)
+        // The Rust toolchain maturin builds the native example with.
+        .env("RUSTUP_HOME", rust_home("RUSTUP_HOME", ".rustup"))
+        .env("CARGO_HOME", rust_home("CARGO_HOME", ".cargo"))
         .env("CARGO_TARGET_DIR", target.path())
         .output()
         .unwrap())
@@ -458,6 +461,14 @@ fn rehearsal_from_a_fresh_clone() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the local index still listens on {port}"
     );
+}
+
+/// Where rustup and cargo keep their state for this user (`var`, else
+/// `~/NAME`), for runs with another HOME.
+fn rust_home(var: &str, name: &str) -> PathBuf {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(name))
 }
 
 /// The port of `pypiserver at http://127.0.0.1:PORT/` in a run's output.
