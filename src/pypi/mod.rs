@@ -27,11 +27,16 @@ use crate::tools::Echo;
 use index::IndexQuery;
 
 /// `cargo xtask setup`: provisions the managed tool environment under
-/// `target/` (pinned build, twine, pypiserver, passlib), or checks the tools
-/// on PATH when `use-path-tools` is on. Reuses what is there; safe to run
+/// `target/` (pinned build, twine, pypiserver, passlib, and maturin or
+/// cibuildwheel when a package needs them), or checks the tools on PATH
+/// when `use-path-tools` is on. Reuses what is there; safe to run
 /// concurrently (file lock).
 pub fn setup(project: &Project, echo: Echo) -> Result<venv::Tools, venv::ToolsError> {
-    venv::ensure(project, echo)
+    let tools = venv::ensure(project, echo)?;
+    for tool in venv::native_tools_used(project) {
+        venv::ensure_native(project, &tools, tool, echo)?;
+    }
+    Ok(tools)
 }
 
 /// Where to publish.

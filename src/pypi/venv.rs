@@ -535,9 +535,8 @@ pub fn doctor_tools(project: &Project) -> Vec<ToolReport> {
     reports
 }
 
-/// The native build tools the project's packages use (maturin also needs
-/// cargo), for `cargo xtask doctor`.
-fn native_doctor_tools(project: &Project) -> Vec<ToolReport> {
+/// The native build tools the project's packages use, each once.
+pub fn native_tools_used(project: &Project) -> Vec<NativeTool> {
     let mut used: Vec<NativeTool> = Vec::new();
     for (dir, choice) in project.python_packages() {
         if let Some(tool) = super::backend::detect(&dir, choice)
@@ -548,8 +547,14 @@ fn native_doctor_tools(project: &Project) -> Vec<ToolReport> {
             used.push(tool);
         }
     }
+    used
+}
+
+/// The native build tools the project's packages use (maturin also needs
+/// cargo), for `cargo xtask doctor`.
+fn native_doctor_tools(project: &Project) -> Vec<ToolReport> {
     let mut out = Vec::new();
-    for tool in used {
+    for tool in native_tools_used(project) {
         let used_by = format!("build ({} packages)", tool.name());
         if prefer_path(project) {
             out.push(crate::tools::probe(

@@ -7,7 +7,8 @@ use release_kit::step::StepError;
 use crate::ctx::Ctx;
 
 /// Provision the pinned external tools into target/: build, twine,
-/// pypiserver and passlib in a managed Python venv; @vscode/vsce and ovsx
+/// pypiserver and passlib (and maturin / cibuildwheel when a package needs
+/// them) in a managed Python venv; @vscode/vsce and ovsx
 /// with npm. Steps do this on first use; `setup` does it up front (for a CI
 /// cache, or before going offline). Reuses what is there; safe to run
 /// concurrently.
