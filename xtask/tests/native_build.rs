@@ -352,3 +352,42 @@ fn what_the_build_refuses_up_front() {
     // Nothing was built.
     assert!(files_in(&p.dist()).is_empty(), "{:?}", files_in(&p.dist()));
 }
+
+#[test]
+fn the_native_build_sees_no_inherited_secret() {
+    // A build script that writes down the environment cargo gives it:
+    // maturin's, which is ours less the secrets.
+    let p = project_with_native();
+    std::fs::write(
+        p.root().join("native/build.rs"),
+        "fn main() {\n\
+         let seen: String = std::env::vars().map(|(k, v)| format!(\"{k}={v}\\n\")).collect();\n\
+         let dir = std::path::PathBuf::from(std::env::var(\"CARGO_MANIFEST_DIR\").unwrap());\n\
+         std::fs::write(dir.parent().unwrap().join(\"env-seen.txt\"), seen).unwrap();\n\
+         }\n",
+    )
+    .unwrap();
+    let twine = pypi_common::canary("twine");
+    let token = pypi_common::canary("token");
+    let run = p
+        .xtask(
+            &["build", "--package", NATIVE],
+            &[
+                EPOCH,
+                ("TWINE_PASSWORD", twine.as_str()),
+                ("MY_API_TOKEN", token.as_str()),
+                ("RK_NATIVE_MARKER", "passed-through"),
+            ],
+        )
+        .expect(0);
+    let seen = std::fs::read_to_string(p.root().join("env-seen.txt")).unwrap();
+    // Our environment does reach it (so the dump can show a leak)...
+    assert!(seen.contains("RK_NATIVE_MARKER=passed-through"), "{seen}");
+    assert!(seen.contains("SOURCE_DATE_EPOCH=1700000000"), "{seen}");
+    // ...but not the secrets in it.
+    for canary in [&twine, &token] {
+        assert!(!seen.contains(canary.as_str()), "the build saw a secret");
+        assert!(!run.all().contains(canary.as_str()), "{}", run.all());
+        pypi_common::assert_not_in_files(&p.dist(), canary);
+    }
+}
