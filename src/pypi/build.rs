@@ -184,6 +184,21 @@ pub fn package_at(dir: &Path, backend: Option<BackendChoice>) -> Result<Package,
     })
 }
 
+/// A package of version 1.0 read from nowhere, for tests.
+#[cfg(test)]
+pub(crate) fn test_package(name: &str, backend: Backend) -> Package {
+    Package {
+        name: name.into(),
+        version: VersionAt {
+            version: "1.0".into(),
+            file: "p".into(),
+            line: 1,
+        },
+        dir: ".".into(),
+        backend,
+    }
+}
+
 /// sdist or wheel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -1079,14 +1094,8 @@ mod tests {
         std::fs::write(tmp.path().join(crate::config::FILE_NAME), "").unwrap();
         let project = Project::load(tmp.path()).unwrap();
         let package = Package {
-            name: "Native_Pkg".into(),
-            version: VersionAt {
-                version: "1.0".into(),
-                file: "p".into(),
-                line: 1,
-            },
             dir: tmp.path().join("py"),
-            backend,
+            ..test_package("Native_Pkg", backend)
         };
         (tmp, project, package)
     }

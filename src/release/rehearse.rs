@@ -619,20 +619,7 @@ impl Step for FanIn {
 mod tests {
     use super::*;
     use crate::pypi::backend::Backend;
-    use crate::version::VersionAt;
-
-    fn pkg(name: &str, backend: Backend) -> Package {
-        Package {
-            name: name.into(),
-            version: VersionAt {
-                version: "1.0".into(),
-                file: "p".into(),
-                line: 1,
-            },
-            dir: ".".into(),
-            backend,
-        }
-    }
+    use crate::pypi::build::test_package as pkg;
 
     #[test]
     fn the_host_plan_is_the_pure_job_and_the_host_platform() {

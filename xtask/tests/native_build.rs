@@ -20,7 +20,7 @@ use pypi_common::{Project, Run};
 use release_kit::pypi::token::build_test_token;
 use release_kit::pypi::wheel::WheelName;
 use testkit::pypi_index::PypiServer;
-use testkit::python::{test_python, workspace_root};
+use testkit::python::test_python;
 
 const NATIVE: &str = "mult-agentes-native";
 /// The copies are not git repositories: the build's timestamp is given.
@@ -30,22 +30,7 @@ const EPOCH: (&str, &str) = ("SOURCE_DATE_EPOCH", "1700000000");
 /// and mult-agentes-native's git-tracked files under `native/`.
 fn project_with_native() -> Project {
     let p = Project::new();
-    let ws = workspace_root();
-    let out = Command::new("git")
-        .args(["ls-files", "-z", "examples/mult-agentes-native"])
-        .current_dir(&ws)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let listed = String::from_utf8(out.stdout).unwrap();
-    for rel in listed.split('\0').filter(|s| !s.is_empty()) {
-        let to = p
-            .root()
-            .join("native")
-            .join(rel.strip_prefix("examples/mult-agentes-native/").unwrap());
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(ws.join(rel), &to).unwrap();
-    }
+    pypi_common::copy_tracked("examples/mult-agentes-native", &p.root().join("native"));
     assert!(p.root().join("native/Cargo.lock").is_file());
     let toml = p.root().join("release-kit.toml");
     let mut text = std::fs::read_to_string(&toml).unwrap();

@@ -11,6 +11,8 @@
 //! (a copy of examples/mult-agentes) and its own target folder, whose tool
 //! folders link to the workspace's provisioned ones.
 
+mod pypi_common;
+
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -107,22 +109,7 @@ struct Project {
 impl Project {
     fn new(python_extra: &str, vscode_extra: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
-        let ws = workspace_root();
-        let out = Command::new("git")
-            .args(["ls-files", "-z", "examples/mult-agentes"])
-            .current_dir(&ws)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let listed = String::from_utf8(out.stdout).unwrap();
-        for rel in listed.split('\0').filter(|s| !s.is_empty()) {
-            let to = dir
-                .path()
-                .join("ma")
-                .join(rel.strip_prefix("examples/mult-agentes/").unwrap());
-            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-            std::fs::copy(ws.join(rel), &to).unwrap();
-        }
+        pypi_common::copy_tracked("examples/mult-agentes", &dir.path().join("ma"));
         std::fs::write(
             dir.path().join("release-kit.toml"),
             format!(

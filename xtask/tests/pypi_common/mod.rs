@@ -108,6 +108,25 @@ impl Run {
     }
 }
 
+/// Copies the git-tracked files of the workspace folder `rel`
+/// (`examples/mult-agentes`) to `to`, keeping their layout.
+pub fn copy_tracked(rel: &str, to: &Path) {
+    let ws = testkit::python::workspace_root();
+    let out = Command::new("git")
+        .args(["ls-files", "-z", rel])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let listed = String::from_utf8(out.stdout).unwrap();
+    let prefix = format!("{}/", rel.trim_end_matches('/'));
+    for file in listed.split('\0').filter(|s| !s.is_empty()) {
+        let dest = to.join(file.strip_prefix(&prefix).unwrap());
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(ws.join(file), &dest).unwrap();
+    }
+}
+
 /// Asserts `needle` appears in no file under `dir` (recursively).
 pub fn assert_not_in_files(dir: &Path, needle: &str) {
     for entry in std::fs::read_dir(dir).unwrap() {
