@@ -816,6 +816,19 @@ pub fn build(
             std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&rest)))
                 .unwrap_or(rest)
         });
+        // maturin stages files in the cargo folder (`maturin/`) outside
+        // cargo's own lock: two builds of one package wait for each other.
+        let _lock = if package.backend == Backend::Maturin {
+            let cargo_dir = cargo_target_dir(project, package);
+            std::fs::create_dir_all(&cargo_dir).io_context(cannot("create", &cargo_dir))?;
+            let lock_path = cargo_dir.with_extension("lock");
+            let lock =
+                std::fs::File::create(&lock_path).io_context(cannot("create", &lock_path))?;
+            lock.lock().io_context(cannot("lock", &lock_path))?;
+            Some(lock)
+        } else {
+            None
+        };
         for child in native_commands(project, package, tools, platform, staging.path()) {
             let child = with_epoch(child).current_dir(&package.dir).echo(echo);
             let child = match &path {
