@@ -641,8 +641,8 @@ pub fn cargo_target_dir(project: &Project, package: &Package) -> PathBuf {
         .join(normalize(&package.name))
 }
 
-/// The commands that build `package` into `out` with a native backend, in
-/// order (wheels, then the sdist). `python -m build` is run by [`build`]
+/// The commands that build `package` into `out` with a native backend:
+/// the wheels and the sdist, independent of each other. `python -m build` is run by [`build`]
 /// itself (it has a wheelhouse to fall back from).
 fn native_commands(
     project: &Project,
@@ -793,6 +793,9 @@ pub fn build(
         .prefix(".build-")
         .tempdir_in(&dist)
         .io_context(cannot("create a staging folder in", &dist))?;
+    // twine's import is most of `twine check`'s time: it happens while
+    // the build runs.
+    let mut early = EarlyCheck::start(tools, redactor);
     let epoch = source_date_epoch(&package.dir);
     let with_epoch = |child: crate::tools::Child| match &epoch {
         Some(e) => child.env("SOURCE_DATE_EPOCH", e),
@@ -829,13 +832,35 @@ pub fn build(
         } else {
             None
         };
-        for child in native_commands(project, package, tools, platform, staging.path()) {
-            let child = with_epoch(child).current_dir(&package.dir).echo(echo);
-            let child = match &path {
-                Some(p) => child.env("PATH", p),
-                None => child,
-            };
-            run_backend(&child, package.backend.name(), package, redactor)?;
+        let children: Vec<crate::tools::Child> =
+            native_commands(project, package, tools, platform, staging.path())
+                .into_iter()
+                .map(|child| {
+                    let child = with_epoch(child).current_dir(&package.dir).echo(echo);
+                    match &path {
+                        Some(p) => child.env("PATH", p),
+                        None => child,
+                    }
+                })
+                .collect();
+        // The wheels and the sdist do not depend on each other: built at
+        // once, the sdist costs no wall time.
+        let results: Vec<Result<(), BuildError>> = std::thread::scope(|scope| {
+            let running: Vec<_> = children
+                .iter()
+                .map(|child| {
+                    scope.spawn(move || {
+                        run_backend(child, package.backend.name(), package, redactor)
+                    })
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|r| r.join().expect("a build thread panicked"))
+                .collect()
+        });
+        for r in results {
+            r?;
         }
     }
     let built = package_files(staging.path(), &package.name)?;
@@ -853,15 +878,9 @@ pub fn build(
     {
         wheels.push(wheel_tags(p)?);
     }
-    let check = tools
-        .twine()
-        .args(["check", "--strict"])
-        .args(built.iter())
-        .echo(echo);
-    let out = check.run(redactor)?;
-    if !out.status.success() {
+    if let Err(output) = early.check(tools, &built, redactor, echo)? {
         return Err(BuildError::TwineCheck {
-            output: tail(&out.combined(), 20),
+            output,
             file: package.version.file.clone(),
         });
     }
@@ -882,6 +901,83 @@ pub fn build(
         wheels,
         removed,
     })
+}
+
+/// `twine check --strict` by twine's own entry point in a Python started
+/// before the build, waiting for the file names on stdin: importing twine
+/// (a quarter second) overlaps the build instead of following it. An empty
+/// list (the build failed) exits at once.
+const EARLY_TWINE: &str = "import sys\n\
+import twine.__main__, twine.commands.check\n\
+files = sys.stdin.read().splitlines()\n\
+if not files:\n    sys.exit(0)\n\
+sys.argv = ['twine', '--no-color', 'check', '--strict', *files]\n\
+sys.exit(twine.__main__.main())\n";
+
+/// The started `twine check`, or none (twine from PATH, or it did not
+/// start): then it runs the usual way. Dropped unused, it ends at once.
+struct EarlyCheck(Option<crate::tools::Streaming>);
+
+impl EarlyCheck {
+    fn start(tools: &Tools, redactor: &Redactor) -> EarlyCheck {
+        if tools.twine_exe.is_some() {
+            return EarlyCheck(None);
+        }
+        let child = crate::tools::Child::new(&tools.python).args(["-c", EARLY_TWINE]);
+        EarlyCheck(child.spawn_streaming(redactor, true).ok())
+    }
+
+    /// Checks `files`: `Ok(Err(output))` when twine refuses them.
+    fn check(
+        &mut self,
+        tools: &Tools,
+        files: &[PathBuf],
+        redactor: &Redactor,
+        echo: Echo,
+    ) -> Result<Result<(), String>, BuildError> {
+        use std::io::{Read as _, Write as _};
+        let Some(mut running) = self.0.take() else {
+            let out = tools
+                .twine()
+                .args(["--no-color", "check", "--strict"])
+                .args(files)
+                .echo(echo)
+                .run(redactor)?;
+            return Ok(if out.status.success() {
+                Ok(())
+            } else {
+                Err(tail(&out.combined(), 20))
+            });
+        };
+        let names: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
+        if let Some(mut stdin) = running.stdin.take() {
+            // A write error means twine ended early: its exit says why.
+            let _ = stdin.write_all(names.as_bytes());
+        }
+        let mut stdout = String::new();
+        let _ = running.stdout.read_to_string(&mut stdout);
+        let stdout = redactor.redact(&stdout);
+        if echo == Echo::Stderr {
+            for line in stdout.lines() {
+                eprintln!("  | {line}");
+            }
+        }
+        match running.finish() {
+            Ok(()) => Ok(Ok(())),
+            Err(crate::tools::ChildError::Failed { tail: stderr, .. }) => {
+                Ok(Err(tail(&format!("{stdout}\n{stderr}"), 20)))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Drop for EarlyCheck {
+    fn drop(&mut self) {
+        if let Some(running) = self.0.take() {
+            let _ = running.finish();
+        }
+    }
 }
 
 /// `python -m build --sdist --wheel`, its build requirements from the

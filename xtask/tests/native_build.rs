@@ -376,3 +376,43 @@ fn the_native_build_sees_no_inherited_secret() {
         pypi_common::assert_not_in_files(&p.dist(), canary);
     }
 }
+
+#[test]
+fn a_build_twine_refuses_leaves_dist_alone() {
+    // A README PyPI cannot render: twine check --strict refuses the build
+    // (its verdict through the twine started while the build ran).
+    let p = Project::new();
+    let pyproject = p.root().join("py/pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap();
+    std::fs::write(
+        &pyproject,
+        text.replace(
+            "readme = \"README.md\"",
+            "readme = { file = \"README.rst\", content-type = \"text/x-rst\" }",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        p.root().join("py/README.rst"),
+        "Broken\n=====\n\n.. unknown-directive::\n\n`unclosed\n",
+    )
+    .unwrap();
+    let run = p.xtask(&["build"], &[EPOCH]).expect(1);
+    assert!(
+        run.stderr()
+            .contains("twine check --strict refused the build"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stderr().contains("has syntax errors in markup"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        !run.stderr().contains('\u{1b}'),
+        "colour codes: {}",
+        run.all()
+    );
+    assert!(files_in(&p.dist()).is_empty(), "{:?}", files_in(&p.dist()));
+}
