@@ -206,21 +206,7 @@ fn list(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
 mod tests {
     use super::*;
     use crate::pypi::backend::Backend;
-    use crate::release::matrix::plan;
-    use crate::version::VersionAt;
-
-    fn pkg(name: &str, backend: Backend) -> Package {
-        Package {
-            name: name.into(),
-            version: VersionAt {
-                version: "1.0".into(),
-                file: "p".into(),
-                line: 1,
-            },
-            dir: ".".into(),
-            backend,
-        }
-    }
+    use crate::release::matrix::{plan, test_package as pkg};
 
     /// Writes the files a complete matrix run uploads; each job also
     /// uploads its own copy of the native sdist.

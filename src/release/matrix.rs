@@ -175,23 +175,28 @@ fn glob(pattern: &str, text: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
+/// A package named `name` at version 1.0, built by `backend` (tests).
+#[cfg(test)]
+pub(crate) fn test_package(name: &str, backend: crate::pypi::backend::Backend) -> Package {
+    Package {
+        name: name.into(),
+        version: crate::version::VersionAt {
+            version: "1.0".into(),
+            file: "p".into(),
+            line: 1,
+        },
+        dir: ".".into(),
+        backend,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pypi::backend::Backend;
-    use crate::version::VersionAt;
 
     fn pkg(name: &str, backend: Backend) -> Package {
-        Package {
-            name: name.into(),
-            version: VersionAt {
-                version: "1.0".into(),
-                file: "p".into(),
-                line: 1,
-            },
-            dir: ".".into(),
-            backend,
-        }
+        test_package(name, backend)
     }
 
     #[test]

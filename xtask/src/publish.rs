@@ -63,7 +63,7 @@ impl SelectArgs {
     }
 
     /// `--from-artifacts` and `--plan`.
-    pub fn from_artifacts(&self) -> Option<FromArtifacts> {
+    pub fn artifacts(&self) -> Option<FromArtifacts> {
         self.from_artifacts.clone().map(|dir| FromArtifacts {
             dir,
             plan: self.plan.clone(),
@@ -116,7 +116,7 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     opts.oidc_url = args.target.oidc_url();
     opts.echo = ctx.echo();
     opts.package = args.select.package();
-    if let Some(from) = args.select.from_artifacts() {
+    if let Some(from) = args.select.artifacts() {
         let mut pre = Preflight::new();
         let listed =
             release::collect_artifacts(&project, &from, opts.package.as_deref(), ctx, &mut pre);

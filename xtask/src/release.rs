@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
         echo: ctx.echo(),
         oidc_url: args.target.oidc_url(),
         package: args.select.package(),
-        from_artifacts: args.select.from_artifacts(),
+        from_artifacts: args.select.artifacts(),
     };
     let env = |k: &str| std::env::var(k).ok();
     match release::run(&project, settings, &opts, &env, ctx) {
