@@ -732,15 +732,7 @@ fn twine_check(
     redactor: &Redactor,
     echo: Echo,
 ) -> Result<(), PublishError> {
-    let record = match &tools.source {
-        venv::Source::Managed(dir) => Some(dir.join("twine-checked")),
-        venv::Source::Path => None,
-    };
-    let passed: Vec<String> = record
-        .as_deref()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .map(|t| t.lines().map(str::to_owned).collect())
-        .unwrap_or_default();
+    let passed = checked(tools);
     let unchecked: Vec<&DistFile> = prepared
         .releases
         .iter()
@@ -761,18 +753,42 @@ fn twine_check(
             output: crate::tools::tail(&out.combined(), 20),
         });
     }
-    if let Some(path) = record {
-        // The newest few hundred; only a cache: a failed write means
-        // checking again next time.
-        let all: Vec<&str> = passed
-            .iter()
-            .map(String::as_str)
-            .chain(unchecked.iter().map(|f| f.sha256.as_str()))
-            .collect();
-        let keep = &all[all.len().saturating_sub(CHECKED_KEPT)..];
-        let _ = std::fs::write(&path, keep.join("\n") + "\n");
-    }
+    remember_checked(tools, unchecked.iter().map(|f| f.sha256.as_str()));
     Ok(())
+}
+
+/// Where the sha256 of files that passed the managed twine's check are kept.
+fn checked_record(tools: &venv::Tools) -> Option<std::path::PathBuf> {
+    match &tools.source {
+        venv::Source::Managed(dir) => Some(dir.join("twine-checked")),
+        venv::Source::Path => None,
+    }
+}
+
+/// The sha256 of files that passed `twine check --strict` before.
+fn checked(tools: &venv::Tools) -> Vec<String> {
+    checked_record(tools)
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|t| t.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Records that files of these sha256 passed `twine check --strict` (also
+/// `build`'s check), so that publish does not check them again.
+pub fn remember_checked<'a>(tools: &venv::Tools, sha256: impl IntoIterator<Item = &'a str>) {
+    let Some(path) = checked_record(tools) else {
+        return;
+    };
+    // The newest few hundred; only a cache: a failed write means checking
+    // again next time.
+    let mut all = checked(tools);
+    for h in sha256 {
+        if !all.iter().any(|a| a == h) {
+            all.push(h.to_owned());
+        }
+    }
+    let keep = &all[all.len().saturating_sub(CHECKED_KEPT)..];
+    let _ = std::fs::write(&path, keep.join("\n") + "\n");
 }
 
 /// How many checked files' hashes are remembered.
