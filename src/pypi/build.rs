@@ -128,6 +128,17 @@ pub fn packages(project: &Project, pre: &mut Preflight) -> Vec<Package> {
         .collect()
 }
 
+/// The packages of the project `--package NAME` selects (all when `None`);
+/// an unreadable package or an unknown name is a problem in `pre`.
+pub fn selected(project: &Project, name: Option<&str>, pre: &mut Preflight) -> Vec<Package> {
+    let all = packages(project, pre);
+    if all.is_empty() {
+        // Nothing could be read: that is the problem, not the name.
+        return Vec::new();
+    }
+    pre.check(select(all, name)).unwrap_or_default()
+}
+
 /// The packages `--package NAME` asks for (all when `None`), compared as
 /// normalized names (`Mult_Agentes` is `mult-agentes`).
 pub fn select(packages: Vec<Package>, name: Option<&str>) -> Result<Vec<Package>, Problem> {
@@ -308,12 +319,7 @@ pub fn preflight(
     tag: Option<&str>,
     pre: &mut Preflight,
 ) -> Vec<Package> {
-    let all = packages(project, pre);
-    let chosen = if all.is_empty() {
-        Vec::new()
-    } else {
-        pre.check(select(all, name)).unwrap_or_default()
-    };
+    let chosen = selected(project, name, pre);
     if let Some(tag) = tag {
         for pkg in &chosen {
             pre.check(check_tag(tag, &pkg.version));

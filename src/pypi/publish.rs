@@ -157,10 +157,7 @@ pub fn prepare(
         ));
     }
 
-    let packages = build::packages(project, &mut pre);
-    let packages = pre
-        .check(build::select(packages, opts.package.as_deref()))
-        .unwrap_or_default();
+    let packages = build::selected(project, opts.package.as_deref(), &mut pre);
     let mut releases = Vec::new();
     for package in packages {
         let files = if opts.dist_pending {

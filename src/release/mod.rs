@@ -87,10 +87,7 @@ pub fn plan_matrix(
     package: Option<&str>,
 ) -> Result<matrix::Matrix, PreflightError> {
     let mut pre = Preflight::new();
-    let packages = build::packages(project, &mut pre);
-    let packages = pre
-        .check(build::select(packages, package))
-        .unwrap_or_default();
+    let packages = build::selected(project, package, &mut pre);
     pre.finish()?;
     Ok(matrix::plan(&packages))
 }
@@ -104,10 +101,7 @@ pub fn collect_artifacts(
     reporter: &dyn Reporter,
     pre: &mut Preflight,
 ) -> ListedFiles {
-    let packages = build::packages(project, pre);
-    let packages = pre
-        .check(build::select(packages, package))
-        .unwrap_or_default();
+    let packages = build::selected(project, package, pre);
     let plan = match &from.plan {
         Some(file) => pre.check(artifacts::read_plan(file)).unwrap_or_default(),
         None => matrix::plan(&packages),

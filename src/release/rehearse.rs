@@ -431,14 +431,7 @@ impl Step for InstallCheck {
     }
 
     fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
-        let all = build::packages(cx.project, pre);
-        let chosen = if all.is_empty() {
-            Vec::new()
-        } else {
-            pre.check(build::select(all, self.only.as_deref()))
-                .unwrap_or_default()
-        };
-        self.packages = chosen
+        self.packages = build::selected(cx.project, self.only.as_deref(), pre)
             .into_iter()
             .map(|p: Package| Installed {
                 check: cx.project.rehearse_check(&p.dir).map(str::to_owned),
@@ -544,13 +537,7 @@ impl Step for FanIn {
     }
 
     fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
-        let all = build::packages(cx.project, pre);
-        self.packages = if all.is_empty() {
-            Vec::new()
-        } else {
-            pre.check(build::select(all, self.only.as_deref()))
-                .unwrap_or_default()
-        };
+        self.packages = build::selected(cx.project, self.only.as_deref(), pre);
         self.host = build::host_triple();
         self.plan = host_plan(matrix::plan(&self.packages), self.host.as_deref());
     }
