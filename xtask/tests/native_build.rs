@@ -111,11 +111,7 @@ fn maturin_build_prints_the_tags_and_the_wheel_installs_and_calls_rust() {
     assert_eq!(metadata, name.tags());
     let printed = format!("{wheel} tags: {}", metadata.join(" "));
     assert!(run.stdout().contains(&printed), "{printed}\n{}", run.all());
-    assert!(
-        run.stderr().contains("twine check --strict: passed"),
-        "{}",
-        run.all()
-    );
+    says(&run, "twine check --strict: passed");
 
     // Published to a real pypiserver with a token scoped to this package
     // only (the other package is not published), installed by pip, called
@@ -232,12 +228,13 @@ fn maturin_build_prints_the_tags_and_the_wheel_installs_and_calls_rust() {
             &[("TWINE_PASSWORD", password.as_str())],
         )
         .expect(3);
-    assert!(
-        run.stderr().contains("cannot upload mult-agentes"),
-        "{}",
-        run.all()
-    );
+    says(&run, "cannot upload mult-agentes");
     assert_eq!(server.files().len(), 2, "{:?}", server.files());
+}
+
+/// Asserts the run's stderr says `text`.
+fn says(run: &Run, text: &str) {
+    assert!(run.stderr().contains(text), "{}", run.all());
 }
 
 /// A PATH holding only `names` (linked from the real PATH).
@@ -261,11 +258,9 @@ fn what_the_build_refuses_up_front() {
     let p = project_with_native();
     // An unknown package: the configured ones are named.
     let run = p.xtask(&["build", "--package", "nope"], &[]).expect(3);
-    assert!(
-        run.stderr()
-            .contains("--package nope: no such Python package in release-kit.toml; the configured ones are mult-agentes, mult-agentes-native"),
-        "{}",
-        run.all()
+    says(
+        &run,
+        "--package nope: no such Python package in release-kit.toml; the configured ones are mult-agentes, mult-agentes-native",
     );
     // A target that is not installed, and --zig without zig: both at once.
     // (Tests run where aarch64 Linux is not an installed target.)
@@ -282,22 +277,9 @@ fn what_the_build_refuses_up_front() {
             &[],
         )
         .expect(3);
-    assert!(
-        run.stderr()
-            .contains("run `rustup target add aarch64-unknown-linux-gnu`"),
-        "{}",
-        run.all()
-    );
-    assert!(
-        run.stderr().contains("--zig: zig was not found"),
-        "{}",
-        run.all()
-    );
-    assert!(
-        run.stderr().contains("pip install ziglang=="),
-        "{}",
-        run.all()
-    );
+    says(&run, "run `rustup target add aarch64-unknown-linux-gnu`");
+    says(&run, "--zig: zig was not found");
+    says(&run, "pip install ziglang==");
     // No Rust toolchain at all.
     let tmp = tempfile::tempdir().unwrap();
     let bare = path_with_only(&tmp.path().join("bin"), &["python3", "git"]);
@@ -313,7 +295,7 @@ fn what_the_build_refuses_up_front() {
     let run = p
         .xtask(&["build", "--package", "mult-agentes", "--zig"], &[])
         .expect(3);
-    assert!(run.stderr().contains("pure Python"), "{}", run.all());
+    says(&run, "pure Python");
     // cibuildwheel builds Linux wheels in containers: no docker or podman.
     let toml = p.root().join("release-kit.toml");
     let text = std::fs::read_to_string(&toml).unwrap();
@@ -398,17 +380,8 @@ fn a_build_twine_refuses_leaves_dist_alone() {
     )
     .unwrap();
     let run = p.xtask(&["build"], &[EPOCH]).expect(1);
-    assert!(
-        run.stderr()
-            .contains("twine check --strict refused the build"),
-        "{}",
-        run.all()
-    );
-    assert!(
-        run.stderr().contains("has syntax errors in markup"),
-        "{}",
-        run.all()
-    );
+    says(&run, "twine check --strict refused the build");
+    says(&run, "has syntax errors in markup");
     assert!(
         !run.stderr().contains('\u{1b}'),
         "colour codes: {}",
