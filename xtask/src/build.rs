@@ -6,20 +6,11 @@ use release_kit::pypi::step::Build;
 
 use crate::ctx::Ctx;
 
-/// Build the Python packages: each one's sdist and wheels into dist/, by
-/// the tool its pyproject.toml names (`build-backend = "maturin"`: maturin;
-/// `backend = "cibuildwheel"` in release-kit.toml: cibuildwheel; otherwise
-/// `python -m build`), checked by `twine check --strict`. Files of other
-/// versions are removed from dist/; a native package's wheels for other
-/// platforms of the same version stay. Each wheel's tags are read back from
-/// its file name and its WHEEL metadata, and printed. On a GitHub Actions
-/// tag run, the tag must match the version.
-///
-/// Examples:
-///   cargo xtask build
-///   cargo xtask build --package mult-agentes-native
-///   cargo xtask build --package mult-agentes-native --target aarch64-unknown-linux-gnu --zig
+/// `cargo xtask build`'s arguments (the help is on the command, in main.rs).
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  cargo xtask build\n  cargo xtask build --package mult-agentes-native\n  cargo xtask build --package mult-agentes-native --target aarch64-unknown-linux-gnu --zig"
+)]
 pub struct BuildArgs {
     /// Build only this package (its [project] name); default: every package
     /// of release-kit.toml.

@@ -50,7 +50,16 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// Provision the pinned external tools (Python and Node) into target/.
     Setup(setup::SetupArgs),
-    /// Build the Python package (sdist + wheel) into dist/ and check it.
+    /// Build the Python packages (sdist + wheels) into dist/ and check them.
+    ///
+    /// Each package is built by the tool its pyproject.toml names
+    /// (`build-backend = "maturin"`: maturin; `backend = "cibuildwheel"` in
+    /// release-kit.toml: cibuildwheel; otherwise `python -m build`), and
+    /// checked by `twine check --strict`. Files of other versions are
+    /// removed from dist/; a native package's wheels for other platforms of
+    /// the same version stay. Each wheel's tags are read back from its file
+    /// name and its WHEEL metadata, and printed. On a GitHub Actions tag
+    /// run, the tag must match the version.
     Build(build::BuildArgs),
     /// Upload dist/ to PyPI, TestPyPI or another index; safe to re-run.
     Publish(publish::PublishArgs),
