@@ -111,7 +111,7 @@ fn maturin_build_prints_the_tags_and_the_wheel_installs_and_calls_rust() {
     assert_eq!(metadata, name.tags());
     let printed = format!("{wheel} tags: {}", metadata.join(" "));
     assert!(run.stdout().contains(&printed), "{printed}\n{}", run.all());
-    says(&run, "twine check --strict: passed");
+    says(run, "twine check --strict: passed");
 
     // Published to a real pypiserver with a token scoped to this package
     // only (the other package is not published), installed by pip, called
