@@ -57,8 +57,8 @@ pub struct ExportArgs {
     out: Option<PathBuf>,
     /// Export the variables of this group instead of the target's default
     /// set (repeatable; a group's name or slug, e.g. `dashboard`).
-    #[arg(long = "group", value_name = "GROUP", value_parser = parse_group)]
-    groups: Vec<&'static str>,
+    #[arg(long = "group", value_name = "GROUP")]
+    groups: Vec<String>,
     /// Apply the production checks first (as `env check --production`):
     /// a missing required or invalid value stops the export.
     #[arg(long)]
@@ -91,19 +91,26 @@ fn parse_target(s: &str) -> Result<Target, String> {
     })
 }
 
-fn parse_group(s: &str) -> Result<&'static str, String> {
-    export::group_by_name(s).ok_or_else(|| {
-        let names: Vec<_> = registry::groups()
-            .into_iter()
-            .map(|g| format!("{} ({})", export::slug(g), g))
-            .collect();
-        format!("unknown group; expected one of: {}", names.join(", "))
-    })
-}
-
-/// Refuses flags that do not apply to the target (usage, exit 2).
-fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<()> {
+/// Refuses flags that do not apply to the target and unknown groups
+/// (usage, exit 2); returns the groups named. Checked here rather than by
+/// clap, whose error would hide a slug like `pypi-publishing` as a
+/// token-looking value.
+fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<Vec<&'static str>> {
     let mut wrong = Vec::new();
+    let mut groups = Vec::new();
+    for g in &args.groups {
+        match export::group_by_name(g) {
+            Some(group) => groups.push(group),
+            None => wrong.push(format!(
+                "--group `{g}`: no such group; the groups are: {}",
+                registry::groups()
+                    .into_iter()
+                    .map(|g| format!("{} ({g})", export::slug(g)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
     let file = args.to != Target::Github;
     if !file && args.out.is_some() {
         wrong.push("--out: --to github writes no file (it runs `gh secret set`)".to_string());
@@ -133,16 +140,16 @@ fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<()> {
         }
     }
     if wrong.is_empty() {
-        return Ok(());
+        return Ok(groups);
     }
     for w in wrong {
-        ctx.warn(w);
+        eprintln!("error: {}", ctx.redactor().redact(&w));
     }
     Err(Exit(release_kit::EXIT_USAGE as u8).into())
 }
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
-    check_usage(ctx, &args)?;
+    let groups = check_usage(ctx, &args)?;
     let settings = ctx.settings()?;
     let mut problems = Vec::new();
     let gh = if args.to == Target::Github && !args.dry_run {
@@ -173,7 +180,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
         },
         _ => None,
     };
-    let plan = export::prepare(settings, args.to, &args.groups, args.production);
+    let plan = export::prepare(settings, args.to, &groups, args.production);
     let plan = match plan {
         Ok(plan) if problems.is_empty() => plan,
         Ok(_) => return Err(PreflightError { problems }.into()),
