@@ -47,7 +47,7 @@ fn canaries(multiline: bool) -> Vec<(&'static str, String)> {
                 0 => r#"say "hi" & 'bye' $HOME ${X:-y} `id`"#,
                 1 => r#"back\slash\ \\ \" \n end\"#,
                 2 => " #not-a-comment = a=b=c ; | * ? [ ",
-                3 => "unicode héllo ✓ 日本 🚀 \u{7f}",
+                3 => "unicode héllo ✓ 日本 🚀 \u{7f} nel\u{85} ls\u{2028}",
                 _ => "$(echo pwned)",
             };
             let breaks = if multiline && i % 2 == 0 {
@@ -281,6 +281,113 @@ fn docker_env_file_round_trips_with_mode_0600() {
         assert!(!written.contains(name), "{name}");
     }
     assert!(text(&out).contains("docker run --env-file"));
+}
+
+/// What the real docker CLI sends a (fake) engine for
+/// `docker create --env-file FILE`: the container's `Env`, as docker read
+/// the file. `None` when no docker CLI is installed.
+fn docker_cli_read(file: &Path) -> Option<BTreeMap<String, String>> {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let docker = std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("docker"))
+        .find(|p| p.is_file())?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // A minimal engine: answers the version ping, records the create
+    // request's body and refuses it (nothing is run).
+    let engine = std::thread::spawn(move || -> Option<String> {
+        for conn in listener.incoming() {
+            let mut conn = BufReader::new(conn.ok()?);
+            loop {
+                let mut request = String::new();
+                if conn.read_line(&mut request).ok()? == 0 {
+                    break;
+                }
+                let mut length = 0;
+                loop {
+                    let mut header = String::new();
+                    conn.read_line(&mut header).ok()?;
+                    if header.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = header.split_once(':')
+                        && k.eq_ignore_ascii_case("content-length")
+                    {
+                        length = v.trim().parse().ok()?;
+                    }
+                }
+                let mut body = vec![0; length];
+                conn.read_exact(&mut body).ok()?;
+                let stream = conn.get_mut();
+                if request.contains("/_ping") {
+                    stream
+                        .write_all(b"HTTP/1.1 200 OK\r\nApi-Version: 1.47\r\nOstype: linux\r\nContent-Length: 0\r\n\r\n")
+                        .ok()?;
+                    continue;
+                }
+                let refusal = br#"{"message":"test engine: not creating anything"}"#;
+                let head = format!(
+                    "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    refusal.len()
+                );
+                stream.write_all(head.as_bytes()).ok()?;
+                stream.write_all(refusal).ok()?;
+                if request.contains("/containers/create") {
+                    return String::from_utf8(body).ok();
+                }
+            }
+        }
+        None
+    });
+    let out = std::process::Command::new(docker)
+        .args(["create", "--env-file"])
+        .arg(file)
+        .arg("busybox")
+        .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
+        .env(
+            "DOCKER_CONFIG",
+            file.parent().unwrap().join("docker-config"),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "the test engine refuses every create"
+    );
+    let body = engine.join().unwrap().unwrap_or_else(|| {
+        panic!(
+            "docker sent no create request: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let config: serde_json::Value = serde_json::from_str(&body).unwrap();
+    Some(
+        config["Env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv.as_str().unwrap().split_once('=').unwrap();
+                (k.to_string(), v.to_string())
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn the_docker_cli_reads_the_env_file_back_to_the_same_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values = canaries(false);
+    let out = xtask(
+        tmp.path(),
+        &env_of(&values),
+        &["--no-env-file", "env", "export", "--to", "docker"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    match docker_cli_read(&tmp.path().join(".env.docker")) {
+        Some(env) => assert_eq!(env, expected(Target::Docker, &values)),
+        None => eprintln!("no docker CLI on PATH: the real-reader check was not run"),
+    }
 }
 
 #[test]
