@@ -443,9 +443,18 @@ pub fn check_destination(path: &Path, force: bool) -> Result<Option<LooseMode>, 
             dir.display()
         )));
     }
-    let Ok(meta) = std::fs::metadata(path) else {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
         return Ok(None);
     };
+    if meta.file_type().is_symlink() {
+        // Renaming over a link replaces the link, not the file it points
+        // to: say so rather than leave the real file stale.
+        return Err(Problem::new(format!(
+            "--out {}: is a symbolic link; give the file it points to (--out \"$(readlink -f {})\")",
+            path.display(),
+            path.display()
+        )));
+    }
     if meta.is_dir() {
         return Err(Problem::new(format!(
             "--out {}: is a folder; give a file name",
@@ -909,6 +918,17 @@ mod tests {
             );
         }
         assert!(check_destination(tmp.path(), false).is_err());
+        #[cfg(unix)]
+        {
+            let link = tmp.path().join("link.env");
+            std::os::unix::fs::symlink(&p, &link).unwrap();
+            assert!(
+                check_destination(&link, true)
+                    .unwrap_err()
+                    .message
+                    .contains("symbolic link")
+            );
+        }
         assert!(check_destination(&tmp.path().join("no/such/dir/f"), false).is_err());
     }
 }
