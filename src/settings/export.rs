@@ -602,6 +602,7 @@ pub fn push_github(
 mod tests {
     use super::*;
     use crate::settings::registry;
+    use crate::settings::status::tests::with as settings;
 
     /// Values that trip every quoting rule at once.
     const TRICKY: &[&str] = &[
@@ -841,19 +842,6 @@ mod tests {
                 .iter()
                 .all(|g| group_by_name(&slug(g)) == Some(g))
         );
-    }
-
-    fn settings(env: &[(&str, &str)]) -> Settings {
-        Settings::load(&crate::settings::LoadOptions {
-            start_dir: "/".into(),
-            env_file: crate::settings::EnvFileChoice::None,
-            environment: Some(
-                env.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-        })
-        .unwrap()
     }
 
     #[test]

@@ -27,6 +27,15 @@ fn xtask(cwd: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
     cmd.output().expect("xtask runs")
 }
 
+/// `cargo xtask --no-env-file env export ARGS…`: values from `env` only.
+fn export(cwd: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
+    xtask(
+        cwd,
+        env,
+        &[&["--no-env-file", "env", "export"][..], args].concat(),
+    )
+}
+
 fn text(out: &Output) -> String {
     format!(
         "{}{}",
@@ -79,10 +88,6 @@ fn expected(target: Target, env: &[(&'static str, String)]) -> BTreeMap<String, 
         .filter(|(n, _)| in_default_set(target, release_kit::settings::registry::var(n).unwrap()))
         .map(|(n, v)| (n.to_string(), v.clone()))
         .collect()
-}
-
-fn env_of(values: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
-    values.to_vec()
 }
 
 /// docker/cli's reading of an `--env-file` (opts/file.go): lines split at
@@ -264,11 +269,7 @@ fn the_test_readers_follow_their_tools() {
 fn docker_env_file_round_trips_with_mode_0600() {
     let tmp = tempfile::tempdir().unwrap();
     let values = canaries(false);
-    let out = xtask(
-        tmp.path(),
-        &env_of(&values),
-        &["--no-env-file", "env", "export", "--to", "docker"],
-    );
+    let out = export(tmp.path(), &values, &["--to", "docker"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_no_canary("docker export output", &text(&out));
     let path = tmp.path().join(".env.docker");
@@ -281,6 +282,11 @@ fn docker_env_file_round_trips_with_mode_0600() {
         assert!(!written.contains(name), "{name}");
     }
     assert!(text(&out).contains("docker run --env-file"));
+    // And the real docker CLI reads it the same.
+    match docker_cli_read(&path) {
+        Some(env) => assert_eq!(env, expected(Target::Docker, &values)),
+        None => eprintln!("no docker CLI on PATH: the real-reader check was not run"),
+    }
 }
 
 /// What the real docker CLI sends a (fake) engine for
@@ -375,30 +381,10 @@ fn docker_cli_read(file: &Path) -> Option<BTreeMap<String, String>> {
 }
 
 #[test]
-fn the_docker_cli_reads_the_env_file_back_to_the_same_values() {
-    let tmp = tempfile::tempdir().unwrap();
-    let values = canaries(false);
-    let out = xtask(
-        tmp.path(),
-        &env_of(&values),
-        &["--no-env-file", "env", "export", "--to", "docker"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    match docker_cli_read(&tmp.path().join(".env.docker")) {
-        Some(env) => assert_eq!(env, expected(Target::Docker, &values)),
-        None => eprintln!("no docker CLI on PATH: the real-reader check was not run"),
-    }
-}
-
-#[test]
 fn docker_refuses_a_line_break_naming_the_variable_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let values = canaries(true);
-    let out = xtask(
-        tmp.path(),
-        &env_of(&values),
-        &["--no-env-file", "env", "export", "--to", "docker"],
-    );
+    let out = export(tmp.path(), &values, &["--to", "docker"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let msg = text(&out);
     assert_no_canary("docker refusal", &msg);
@@ -419,18 +405,10 @@ fn systemd_environment_file_round_trips_multiline_values() {
     let values = canaries(true);
     let dest = tmp.path().join("etc/app.env");
     std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-    let out = xtask(
+    let out = export(
         tmp.path(),
-        &env_of(&values),
-        &[
-            "--no-env-file",
-            "env",
-            "export",
-            "--to",
-            "systemd",
-            "--out",
-            "etc/app.env",
-        ],
+        &values,
+        &["--to", "systemd", "--out", "etc/app.env"],
     );
     assert!(out.status.success(), "{}", text(&out));
     assert_no_canary("systemd export output", &text(&out));
@@ -445,20 +423,10 @@ fn systemd_environment_file_round_trips_multiline_values() {
 fn k8s_secret_parses_back_to_the_same_string_data() {
     let tmp = tempfile::tempdir().unwrap();
     let values = canaries(true);
-    let out = xtask(
+    let out = export(
         tmp.path(),
-        &env_of(&values),
-        &[
-            "--no-env-file",
-            "env",
-            "export",
-            "--to",
-            "k8s",
-            "--name",
-            "agents-env",
-            "--namespace",
-            "prod",
-        ],
+        &values,
+        &["--to", "k8s", "--name", "agents-env", "--namespace", "prod"],
     );
     assert!(out.status.success(), "{}", text(&out));
     assert_no_canary("k8s export output", &text(&out));
@@ -576,19 +544,10 @@ fn production_missing_or_invalid_value_writes_no_file() {
         ("ANTHROPIC_API_KEY", "CNRY-not-an-anthropic-key".to_string()),
     ];
     for to in ["docker", "systemd", "k8s"] {
-        let out = xtask(
+        let out = export(
             tmp.path(),
             &env,
-            &[
-                "--no-env-file",
-                "env",
-                "export",
-                "--to",
-                to,
-                "--production",
-                "--out",
-                "deploy.env",
-            ],
+            &["--to", to, "--production", "--out", "deploy.env"],
         );
         assert_eq!(out.status.code(), Some(3), "{to}: {}", text(&out));
         let msg = text(&out);
@@ -605,19 +564,7 @@ fn production_missing_or_invalid_value_writes_no_file() {
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "OLD=1\n", "{to}");
     }
     // Without --production the same values go out, with a warning.
-    let out = xtask(
-        tmp.path(),
-        &env,
-        &[
-            "--no-env-file",
-            "env",
-            "export",
-            "--to",
-            "docker",
-            "--out",
-            "deploy.env",
-        ],
-    );
+    let out = export(tmp.path(), &env, &["--to", "docker", "--out", "deploy.env"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("--production refuses it"));
     assert!(
@@ -636,19 +583,19 @@ fn a_file_others_may_read_is_refused_unless_forced() {
     std::fs::write(&dest, "OLD=1\n").unwrap();
     std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o644)).unwrap();
     let env = vec![("REDIS_URL", "redis://:CNRY-redis@h:6379/0".to_string())];
-    let args = ["--no-env-file", "env", "export", "--to", "systemd"];
-    let out = xtask(tmp.path(), &env, &args);
+    let args = ["--to", "systemd"];
+    let out = export(tmp.path(), &env, &args);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("0644") && text(&out).contains("--force"));
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "OLD=1\n");
     assert_eq!(mode(&dest), 0o644);
-    let out = xtask(tmp.path(), &env, &[&args[..], &["--force"]].concat());
+    let out = export(tmp.path(), &env, &[&args[..], &["--force"]].concat());
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(mode(&dest), 0o600);
     assert!(text(&out).contains("was mode 0644"));
     assert_no_canary("forced export", &text(&out));
     // A 0600 file is simply replaced: re-running is safe.
-    let out = xtask(tmp.path(), &env, &args);
+    let out = export(tmp.path(), &env, &args);
     assert!(out.status.success(), "{}", text(&out));
 }
 
@@ -687,7 +634,7 @@ fn gh_env(
 ) -> Vec<(&'static str, String)> {
     let log = tmp.join("log");
     std::fs::create_dir_all(&log).unwrap();
-    let mut env = env_of(values);
+    let mut env = values.to_vec();
     env.push((
         "PATH",
         format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
@@ -729,18 +676,10 @@ fn github_values_reach_gh_on_stdin_only() {
         .map(|(n, v)| (n, v.trim_end().to_string()))
         .collect();
     let env = gh_env(tmp.path(), &bin, &values);
-    let out = xtask(
+    let out = export(
         tmp.path(),
         &env,
-        &[
-            "--no-env-file",
-            "env",
-            "export",
-            "--to",
-            "github",
-            "--repo",
-            "octo-org/octo-repo",
-        ],
+        &["--to", "github", "--repo", "octo-org/octo-repo"],
     );
     assert!(out.status.success(), "{}", text(&out));
     assert_no_canary("github export output", &text(&out));
@@ -772,18 +711,7 @@ fn github_dry_run_prints_commands_without_values_and_runs_nothing() {
     let bin = fake_gh(tmp.path());
     let values = canaries(false);
     let env = gh_env(tmp.path(), &bin, &values);
-    let out = xtask(
-        tmp.path(),
-        &env,
-        &[
-            "--no-env-file",
-            "env",
-            "export",
-            "--to",
-            "github",
-            "--dry-run",
-        ],
-    );
+    let out = export(tmp.path(), &env, &["--to", "github", "--dry-run"]);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_no_canary("dry run", &text(&out));
@@ -804,11 +732,7 @@ fn github_failures_name_the_secret_and_a_missing_gh_says_how_to_install() {
     ];
     let mut env = gh_env(tmp.path(), &bin, &values);
     env.push(("FAKE_GH_FAIL", "VSCE_PAT".into()));
-    let out = xtask(
-        tmp.path(),
-        &env,
-        &["--no-env-file", "env", "export", "--to", "github"],
-    );
+    let out = export(tmp.path(), &env, &["--to", "github"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let msg = text(&out);
     assert_no_canary("gh failure", &msg);
@@ -822,13 +746,9 @@ fn github_failures_name_the_secret_and_a_missing_gh_says_how_to_install() {
     // No gh on PATH: exit 3 before anything, with how to install it.
     let empty = tmp.path().join("empty-bin");
     std::fs::create_dir_all(&empty).unwrap();
-    let mut env = env_of(&values);
+    let mut env = values.clone();
     env.push(("PATH", empty.display().to_string()));
-    let out = xtask(
-        tmp.path(),
-        &env,
-        &["--no-env-file", "env", "export", "--to", "github"],
-    );
+    let out = export(tmp.path(), &env, &["--to", "github"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("cli.github.com"), "{}", text(&out));
     assert!(text(&out).contains("--dry-run"));
@@ -838,15 +758,15 @@ fn github_failures_name_the_secret_and_a_missing_gh_says_how_to_install() {
 fn usage_errors_and_help() {
     let tmp = tempfile::tempdir().unwrap();
     for args in [
-        &["env", "export", "--to", "podman"][..],
-        &["env", "export", "--to", "github", "--out", "x"],
-        &["env", "export", "--to", "docker", "--repo", "o/r"],
-        &["env", "export", "--to", "docker", "--out", "-"],
-        &["env", "export", "--to", "k8s", "--name", "Not_Valid"],
-        &["env", "export", "--to", "docker", "--group", "nope"],
-        &["env", "export", "--to", "github", "--repo", "--evil"],
+        &["--to", "podman"][..],
+        &["--to", "github", "--out", "x"],
+        &["--to", "docker", "--repo", "o/r"],
+        &["--to", "docker", "--out", "-"],
+        &["--to", "k8s", "--name", "Not_Valid"],
+        &["--to", "docker", "--group", "nope"],
+        &["--to", "github", "--repo", "--evil"],
     ] {
-        let out = xtask(tmp.path(), &[], &[&["--no-env-file"][..], args].concat());
+        let out = export(tmp.path(), &[], args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
     }
     let out = xtask(tmp.path(), &[], &["env", "export", "--help"]);
