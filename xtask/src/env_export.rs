@@ -251,10 +251,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
                     .collect(),
                 cwd: ctx.cwd.clone(),
             };
-            let set = export::push_github(&gh, &values, settings.redactor())?;
-            for name in &set {
-                ctx.info(format!("set GitHub secret {name}"));
-            }
+            export::push_github(&gh, &values, settings.redactor())?;
             report(ctx, &plan, None, false, &names)
         }
         (Some(_), None, _) => unreachable!("every file target has a default --out"),
