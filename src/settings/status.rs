@@ -284,11 +284,12 @@ impl Settings {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::{EnvFileChoice, LoadOptions};
     use super::*;
 
-    fn with(env: &[(&str, &str)]) -> Settings {
+    /// Settings from `env` alone (no `.env`), for tests.
+    pub(crate) fn with(env: &[(&str, &str)]) -> Settings {
         Settings::load(&LoadOptions {
             start_dir: "/".into(),
             env_file: EnvFileChoice::None,
