@@ -722,6 +722,144 @@ mod tests {
         assert!(parse_json_api("<html>").is_err());
     }
 
+    /// The first candidate of an upload URL: its listing and layout.
+    fn first(upload: &str) -> (String, String) {
+        let c = candidates(upload).into_iter().next().unwrap();
+        (c.query.root(), c.source.to_string())
+    }
+
+    #[test]
+    fn the_layout_table() {
+        let rows = [
+            (
+                "https://upload.pypi.org/legacy/",
+                "https://pypi.org/pypi/",
+                "PyPI layout",
+            ),
+            (
+                "https://test.pypi.org/legacy/",
+                "https://test.pypi.org/pypi/",
+                "TestPyPI layout",
+            ),
+            (
+                "http://127.0.0.1:8080/",
+                "http://127.0.0.1:8080/simple/",
+                "pypiserver layout",
+            ),
+            (
+                "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080/simple/",
+                "pypiserver layout",
+            ),
+            (
+                "https://pypi.example.com/legacy/",
+                "https://pypi.example.com/simple/",
+                "warehouse layout",
+            ),
+            (
+                "http://h:3141/alice/dev/",
+                "http://h:3141/alice/dev/+simple/",
+                "devpi layout",
+            ),
+            (
+                "http://h:3141/alice/dev",
+                "http://h:3141/alice/dev/+simple/",
+                "devpi layout",
+            ),
+            (
+                "https://acme.jfrog.io/artifactory/api/pypi/pypi-local",
+                "https://acme.jfrog.io/artifactory/api/pypi/pypi-local/simple/",
+                "Artifactory layout",
+            ),
+            (
+                "https://nexus.acme.com/repository/pypi-hosted/",
+                "https://nexus.acme.com/repository/pypi-hosted/simple/",
+                "Nexus layout",
+            ),
+            (
+                "https://gitlab.com/api/v4/projects/42/packages/pypi",
+                "https://gitlab.com/api/v4/projects/42/packages/pypi/simple/",
+                "GitLab layout",
+            ),
+            (
+                "https://acme-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/team/",
+                "https://acme-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/team/simple/",
+                "CodeArtifact layout",
+            ),
+        ];
+        for (upload, listing, layout) in rows {
+            assert_eq!(first(upload), (listing.into(), layout.into()), "{upload}");
+        }
+        // PyPI names only its JSON API; others get the usual places after
+        // their layout's, each once.
+        assert_eq!(candidates("https://upload.pypi.org/legacy/").len(), 1);
+        let all: Vec<String> = candidates("http://h:3141/alice/dev/")
+            .iter()
+            .map(|c| c.query.root())
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "http://h:3141/alice/dev/+simple/",
+                "http://h:3141/alice/dev/simple/",
+                "http://h:3141/simple/"
+            ]
+        );
+        assert!(candidates("not a url").is_empty());
+        let given = Candidate::given("http://h/x/+simple", Source::Flag);
+        assert_eq!(given.query.root(), "http://h/x/+simple/");
+        assert_eq!(given.source.to_string(), "--check-url");
+    }
+
+    #[test]
+    fn what_answers_like_a_simple_index() {
+        // pypiserver's and devpi's roots, empty or not; PEP 691 JSON.
+        let pypiserver = "<!DOCTYPE html><html><head><title>Simple Index</title></head><body><h1>Simple Index</h1></body></html>";
+        assert_eq!(html_kind(pypiserver), Some(Kind::Root));
+        let devpi = "<html><head><title>alice/dev: simple list (including inherited indices)</title></head><body><a href=\"mult-agentes/\">mult-agentes</a></body></html>";
+        assert_eq!(html_kind(devpi), Some(Kind::Root));
+        assert_eq!(
+            html_kind("<html><body><a href='a/'>a</a><a href='/simple/b/'>b</a></body></html>"),
+            Some(Kind::Root)
+        );
+        assert_eq!(
+            html_kind(
+                "<html><head><meta name=\"pypi:repository-version\" content=\"1.1\"></head><body></body></html>"
+            ),
+            Some(Kind::Root)
+        );
+        let page = format!(
+            "<html><body><a href=\"../../f/x-1.tar.gz#sha256={H1}\">x-1.tar.gz</a></body></html>"
+        );
+        assert_eq!(html_kind(&page), Some(Kind::Project));
+        assert_eq!(
+            html_kind("<html><head><title>Links for x</title></head><body></body></html>"),
+            Some(Kind::Project)
+        );
+        // A welcome page, a login page, a web app's shell: none.
+        let welcome = "<html><head><title>Welcome to pypiserver!</title></head><body><p>This is a PyPI compatible package index. <a href=\"https://pypi.org/project/pypiserver/\">pypiserver</a></p></body></html>";
+        assert_eq!(html_kind(welcome), None);
+        assert_eq!(
+            html_kind(
+                "<html><head><title>Sign in</title><script src=\"app.js\"></script></head><body><div id=app></div></body></html>"
+            ),
+            None
+        );
+        assert_eq!(html_kind(""), None);
+    }
+
+    #[test]
+    fn a_password_refusal_gets_the_layouts_advice() {
+        let devpi = candidates("http://h:3141/alice/dev/").remove(0);
+        let hint = permission_hint(&devpi, "http://h:3141/alice/dev/", "bob").unwrap();
+        assert!(
+            hint.contains("acl_upload") && hint.contains("devpi index alice/dev acl_upload=bob"),
+            "{hint}"
+        );
+        let given = Candidate::given("http://h/simple/", Source::Flag);
+        assert_eq!(permission_hint(&given, "http://h/", "bob"), None);
+    }
+
     #[test]
     fn query_urls_are_normalized() {
         let q = IndexQuery::Simple {

@@ -77,15 +77,7 @@ impl PublishOptions {
             (None, Target::Custom { .. }) if config.is_some() => {
                 vec![Candidate::given(config.unwrap_or_default(), Source::Config)]
             }
-            (None, Target::Custom { url }) => index::candidates(url),
-            (None, t) => vec![Candidate {
-                query: t.default_query(),
-                source: Source::Layout(if *t == Target::TestPypi {
-                    "TestPyPI"
-                } else {
-                    "PyPI"
-                }),
-            }],
+            (None, t) => index::candidates(&t.upload_url()),
         }
     }
 }
