@@ -325,4 +325,25 @@ fn devpi_upload_rerun_dry_run_conflict_and_refusals() {
     );
     assert_eq!(devpi.listed(&url), published);
     assert!(!run.all().contains(&password));
+
+    // `release` checks the same listing, with the same flag.
+    std::fs::write(&toml, format!("{before}[vscode]\nenabled = false\n")).unwrap();
+    std::fs::write(
+        project.root().join("CHANGELOG.md"),
+        "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n\n### Added\n\n- Agents.\n",
+    )
+    .unwrap();
+    let release = |extra: &[&str]| {
+        let mut args = vec!["release", "--dry-run", "--repository-url", url.as_str()];
+        args.extend_from_slice(extra);
+        project.xtask(&args, &env)
+    };
+    release(&[]).expect(0);
+    let run = release(&["--check-url", &format!("{url}nothing/")]).expect(3);
+    assert!(run.stderr().contains("--check-url"), "{}", run.all());
+    assert!(
+        run.stderr().contains("is not a package listing"),
+        "{}",
+        run.all()
+    );
 }
