@@ -384,30 +384,15 @@ fn project_page(
         IndexQuery::Simple { .. } => SIMPLE_ACCEPT,
     };
     let resp = get(http, &url, accept, policy)?;
+    // pypiserver's fallback sends a project it lacks to pypi.org: what
+    // another index holds is not on this one.
+    let elsewhere = matches!(query, IndexQuery::Simple { .. })
+        && crate::net::Url::parse(&url).is_ok_and(|u| u.origin() != resp.url.origin());
     match resp.status {
         // Warehouse's JSON API: a 404 is an unknown project or version.
         404 if matches!(query, IndexQuery::JsonApi { .. }) => return Ok(None),
-        404 => {
-            let root = query.root();
-            let answer = get(http, &root, SIMPLE_ACCEPT, policy)?;
-            return match answer.status {
-                200..=299 if simple_kind(&answer) == Some(Kind::Root) => Ok(None),
-                401 | 403 => Err(IndexError::Unauthorized {
-                    url: root,
-                    status: answer.status,
-                }),
-                200..=299 => Err(IndexError::NotAListing {
-                    url: root,
-                    detail: "the project's page is missing and the root does not answer \
-                             like a simple index"
-                        .into(),
-                }),
-                s => Err(IndexError::NotAListing {
-                    url: root,
-                    detail: format!("HTTP 404 for the project's page and HTTP {s} for the root"),
-                }),
-            };
-        }
+        _ if elsewhere => return root_answers(http, query, policy),
+        404 => return root_answers(http, query, policy),
         401 | 403 => {
             return Err(IndexError::Unauthorized {
                 url,
@@ -448,6 +433,36 @@ fn project_page(
         url: resp.url.to_string(),
         links,
     }))
+}
+
+/// After a 404 for the project's page: "not there yet" when the root
+/// answers like a simple index, else this is no listing.
+fn root_answers(
+    http: &Blocking,
+    query: &IndexQuery,
+    policy: RetryPolicy,
+) -> Result<Option<Page>, IndexError> {
+    let root = query.root();
+    let answer = get(http, &root, SIMPLE_ACCEPT, policy)?;
+    match answer.status {
+        200..=299 if simple_kind(&answer) == Some(Kind::Root) => Ok(None),
+        401 | 403 => Err(IndexError::Unauthorized {
+            url: root,
+            status: answer.status,
+        }),
+        200..=299 => Err(IndexError::NotAListing {
+            url: root,
+            detail: "the project's page is missing and the root does not answer \
+                     like a simple index"
+                .into(),
+        }),
+        s => Err(IndexError::NotAListing {
+            url: root,
+            detail: format!(
+                "no project page here (HTTP 404, or sent to another host), and HTTP {s} for the root"
+            ),
+        }),
+    }
 }
 
 fn get(http: &Blocking, url: &str, accept: &str, policy: RetryPolicy) -> Result<Full, IndexError> {

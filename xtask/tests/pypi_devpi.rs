@@ -288,21 +288,10 @@ fn devpi_upload_rerun_dry_run_conflict_and_refusals() {
     // Rebuilt with other bytes under the same names: a clear error, exit 1,
     // nothing uploaded.
     let published = devpi.listed(&url);
-    let readme = project.root().join("py/README.md");
-    let mut text = std::fs::read_to_string(&readme).unwrap();
-    text.push_str("\nA line added after the release.\n");
-    std::fs::write(&readme, text).unwrap();
-    project.xtask(&["build"], &[]).expect(0);
+    project.rebuild_with_other_bytes();
     assert_ne!(built(&project.dist()), published);
     let run = publish(&[], &env).expect(1);
-    let err = run.stderr();
-    assert!(
-        err.contains("already has a file of this name with other content"),
-        "{}",
-        run.all()
-    );
-    assert!(err.contains("bump the version"), "{}", run.all());
-    assert!(!err.contains("uploading"), "{}", run.all());
+    pypi_common::assert_conflict(&run);
     assert_eq!(devpi.listed(&url), published);
 
     // An upload URL whose listing is nowhere to be found, and a
