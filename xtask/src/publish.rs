@@ -9,11 +9,12 @@ use crate::ctx::Ctx;
 
 /// Upload dist/ to PyPI (default), TestPyPI or another index with twine.
 ///
-/// Checks first (exit 3, no request made): the password variable
+/// Checks first (exit 3, nothing uploaded; only the index's listing is
+/// read, to find it): the password variable
 /// (TWINE_PASSWORD, or TWINE_PASSWORD_TEST for --testpypi; none needed in
 /// GitHub Actions with `id-token: write`: trusted publishing), the token's
 /// index, scope and expiry, one sdist and one wheel of one version in
-/// dist/, twine. Files the index already has with the same sha256 are
+/// dist/, twine, the index's listing. Files the index already has with the same sha256 are
 /// skipped, so a re-run after a half-finished upload is safe.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
