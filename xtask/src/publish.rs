@@ -14,8 +14,9 @@ use crate::ctx::Ctx;
 /// (TWINE_PASSWORD, or TWINE_PASSWORD_TEST for --testpypi; none needed in
 /// GitHub Actions with `id-token: write`: trusted publishing), the token's
 /// index, scope and expiry, one sdist and one wheel of one version in
-/// dist/, twine, the index's listing. Files the index already has with the same sha256 are
-/// skipped, so a re-run after a half-finished upload is safe.
+/// dist/, twine, the index's listing. Files the index already has with
+/// the same sha256 are skipped, so a re-run after a half-finished upload is
+/// safe.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     #[command(flatten)]
