@@ -53,6 +53,10 @@ pub struct PythonConfig {
     /// Prefer `build`/`twine` found on PATH over the managed venv.
     #[serde(default)]
     pub use_path_tools: bool,
+    /// The simple-API root listing what a `--repository-url` index holds,
+    /// for an index whose listing is not found by its layout.
+    #[serde(default)]
+    pub check_url: Option<String>,
 }
 
 impl Default for PythonConfig {
@@ -63,6 +67,7 @@ impl Default for PythonConfig {
             packages: Vec::new(),
             dist: default_dist(),
             use_path_tools: false,
+            check_url: None,
         }
     }
 }

@@ -5,6 +5,13 @@
 //! (`/pypi/<name>/<version>/json`), the PEP 691 simple JSON API, and PEP 503
 //! simple HTML whose links carry `#sha256=`. A link without a hash is
 //! fetched and hashed, so no index leaves us guessing.
+//!
+//! Where the listing of an upload URL lives is found, not guessed:
+//! [`candidates`] applies the known layouts (PyPI, warehouse, pypiserver,
+//! devpi, Artifactory, Nexus, GitLab, CodeArtifact), and [`discover`] takes
+//! the first candidate that answers like a simple index. A 404 for the
+//! project's page means "not uploaded yet" only when the index root answers
+//! like a simple index; anything else is an error, never an empty listing.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +19,7 @@ use serde::Deserialize;
 use sha2::Digest as _;
 
 use super::token::normalize;
-use crate::net::{Blocking, Failure, Request, RetryPolicy};
+use crate::net::{Blocking, Failure, Full, Request, RetryPolicy};
 
 /// How to ask an index what it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +51,14 @@ impl IndexQuery {
             IndexQuery::Simple { url } => format!("{url}{}/", normalize(project)),
         }
     }
+
+    /// The listing's root: the simple-API root, or the JSON API's base.
+    pub fn root(&self) -> String {
+        match self {
+            IndexQuery::JsonApi { base } => format!("{}/pypi/", base.trim_end_matches('/')),
+            IndexQuery::Simple { url } => url.clone(),
+        }
+    }
 }
 
 impl std::fmt::Display for IndexQuery {
@@ -60,7 +75,8 @@ impl std::fmt::Display for IndexQuery {
 pub enum IndexError {
     /// No answer.
     #[error(
-        "cannot reach the index at {url}: {reason}; check the URL and your network, then run again"
+        "cannot reach the index at {url}: {reason}; check the URL and your network, then run again \
+         (if the index lists its files elsewhere, pass that simple-API root with --check-url)"
     )]
     Unreachable {
         /// What was asked.
@@ -89,11 +105,234 @@ pub enum IndexError {
         /// What came back.
         detail: String,
     },
+    /// The project's page is missing and the root is not a simple index:
+    /// this is not where the index lists its files.
+    #[error(
+        "{url} is not a package listing: {detail}; pass --check-url with the index's simple-API root \
+         (the URL pip's --index-url takes), or set `check-url` under [python] in release-kit.toml"
+    )]
+    NotAListing {
+        /// The root asked.
+        url: String,
+        /// What it answered.
+        detail: String,
+    },
+    /// No candidate listing of an upload URL answered like a simple index.
+    #[error(
+        "found no package listing for the index {upload}: tried {}; pass --check-url with the \
+         index's simple-API root (the URL pip's --index-url takes), or set `check-url` under \
+         [python] in release-kit.toml",
+        tried.join(", ")
+    )]
+    NoListing {
+        /// The upload URL.
+        upload: String,
+        /// Each candidate with why it was not taken.
+        tried: Vec<String>,
+    },
+}
+
+impl IndexError {
+    /// True when the index is not there at all (no connection): asking
+    /// another listing of the same host is pointless.
+    fn is_unreachable(&self) -> bool {
+        matches!(self, IndexError::Unreachable { .. })
+    }
+}
+
+/// Which known layout, or which setting, named a listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A known index layout (its name).
+    Layout(&'static str),
+    /// `--check-url`.
+    Flag,
+    /// `check-url` under `[python]` in release-kit.toml.
+    Config,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Layout(name) => write!(f, "{name} layout"),
+            Source::Flag => f.write_str("--check-url"),
+            Source::Config => f.write_str("[python] check-url"),
+        }
+    }
+}
+
+/// A place an index may list its files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// How to ask it.
+    pub query: IndexQuery,
+    /// Why it is a candidate.
+    pub source: Source,
+}
+
+impl Candidate {
+    /// A listing the user named (`--check-url`, `[python] check-url`): a
+    /// simple-API root.
+    pub fn given(url: &str, source: Source) -> Candidate {
+        Candidate {
+            query: IndexQuery::Simple {
+                url: format!("{}/", url.trim_end_matches('/')),
+            },
+            source,
+        }
+    }
+}
+
+/// The listings an index with this upload URL may have, most likely
+/// first: the layout the URL's shape names (see docs/python.md), then the
+/// usual places (`<url>/simple/`, devpi's `<url>/+simple/`,
+/// `<origin>/simple/`). PyPI's and TestPyPI's upload URLs name their JSON
+/// API only.
+pub fn candidates(upload_url: &str) -> Vec<Candidate> {
+    let Ok(url) = crate::net::Url::parse(upload_url) else {
+        return Vec::new();
+    };
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    let json = |base: &str, name| {
+        vec![Candidate {
+            query: IndexQuery::JsonApi { base: base.into() },
+            source: Source::Layout(name),
+        }]
+    };
+    match host.as_str() {
+        "upload.pypi.org" | "pypi.org" => return json("https://pypi.org", "PyPI"),
+        "test.pypi.org" => return json("https://test.pypi.org", "TestPyPI"),
+        _ => {}
+    }
+    let segs: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let origin = url.origin().ascii_serialization();
+    // `<origin>/<first n segments>/`
+    let prefix = |n: usize| {
+        let mut p = format!("{origin}/");
+        for s in &segs[..n] {
+            p.push_str(s);
+            p.push('/');
+        }
+        p
+    };
+    let at = |name: &str| segs.iter().position(|s| s.eq_ignore_ascii_case(name));
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    let n = segs.len();
+    if segs.last().is_some_and(|s| *s == "legacy") {
+        out.push((format!("{}simple/", prefix(n - 1)), "warehouse"));
+    } else if let Some(i) = at("api").filter(|&i| segs.get(i + 1) == Some(&"pypi") && i + 2 < n) {
+        out.push((format!("{}simple/", prefix(i + 3)), "Artifactory"));
+    } else if let Some(i) = at("projects")
+        .filter(|&i| segs.get(i + 2) == Some(&"packages") && segs.get(i + 3) == Some(&"pypi"))
+    {
+        out.push((format!("{}simple/", prefix(i + 4)), "GitLab"));
+    } else if host.contains(".codeartifact.")
+        && let Some(i) = at("pypi").filter(|&i| i + 1 < n)
+    {
+        out.push((format!("{}simple/", prefix(i + 2)), "CodeArtifact"));
+    } else if n >= 2 && segs[n - 2].eq_ignore_ascii_case("repository") {
+        out.push((format!("{}simple/", prefix(n)), "Nexus"));
+    } else if n == 2 && !segs.iter().any(|s| s.starts_with('+')) {
+        out.push((format!("{}+simple/", prefix(n)), "devpi"));
+    }
+    out.push((format!("{}simple/", prefix(n)), "pypiserver"));
+    out.push((format!("{}+simple/", prefix(n)), "devpi"));
+    out.push((format!("{origin}/simple/"), "host root"));
+    let mut seen = std::collections::BTreeSet::new();
+    out.into_iter()
+        .filter(|(u, _)| seen.insert(u.clone()))
+        .map(|(url, name)| Candidate {
+            query: IndexQuery::Simple { url },
+            source: Source::Layout(name),
+        })
+        .collect()
+}
+
+/// The first of `candidates` that answers like a simple index for
+/// `project` (its page, or a 404 for it and a simple-index root), without
+/// changing anything. A JSON API candidate (PyPI, TestPyPI) is taken as
+/// it is, with no request. A listing the user named that does not answer
+/// is an error of its own; no answer from the host stops the search.
+pub fn discover(
+    http: &Blocking,
+    candidates: &[Candidate],
+    upload_url: &str,
+    project: &str,
+    policy: RetryPolicy,
+) -> Result<Candidate, IndexError> {
+    let mut tried = Vec::new();
+    for c in candidates {
+        if matches!(c.query, IndexQuery::JsonApi { .. }) {
+            return Ok(c.clone());
+        }
+        match project_page(http, &c.query, project, "", policy) {
+            Ok(_) => return Ok(c.clone()),
+            Err(e) if e.is_unreachable() || !matches!(c.source, Source::Layout(_)) => {
+                return Err(e);
+            }
+            Err(e @ IndexError::Unauthorized { .. }) => return Err(e),
+            Err(e) => tried.push(format!("{} ({})", c.query.root(), short_reason(&e))),
+        }
+    }
+    Err(IndexError::NoListing {
+        upload: crate::net::describe_str(upload_url),
+        tried,
+    })
+}
+
+/// What gives an account upload permission on an index of this layout,
+/// for a refused user name and password.
+pub fn permission_hint(found: &Candidate, upload_url: &str, user: &str) -> Option<String> {
+    let Source::Layout(layout) = found.source else {
+        return None;
+    };
+    let path = crate::net::Url::parse(upload_url)
+        .map(|u| u.path().trim_matches('/').to_owned())
+        .unwrap_or_default();
+    Some(match layout {
+        "devpi" => format!(
+            "devpi: check the password with `devpi login {user}`; the index {path} takes uploads \
+             from the users in its acl_upload (`devpi getjson /{path}` shows it; its owner adds \
+             you with `devpi index {path} acl_upload={user}`, keeping the names already there)"
+        ),
+        "pypiserver" => "pypiserver: the user and password must be in the server's htpasswd file \
+                         (-P), and uploads allowed (-a update)"
+            .to_owned(),
+        "Artifactory" => "Artifactory: the user needs Deploy/Cache permission on the repository; \
+                          an identity token works as the password"
+            .to_owned(),
+        "Nexus" => "Nexus: the user needs the nx-repository-view-pypi-<repository>-add privilege"
+            .to_owned(),
+        "GitLab" => {
+            "GitLab: use a personal, project or deploy token with the write_package_registry \
+                     scope as the password and the token's user name (or __token__ for a personal \
+                     access token) as TWINE_USERNAME"
+                .to_owned()
+        }
+        "CodeArtifact" => "CodeArtifact: TWINE_USERNAME is `aws` and the password a fresh \
+                           `aws codeartifact get-authorization-token` (valid 12 hours)"
+            .to_owned(),
+        _ => return None,
+    })
+}
+
+fn short_reason(e: &IndexError) -> String {
+    match e {
+        IndexError::NotAListing { detail, .. } | IndexError::Unexpected { detail, .. } => {
+            detail.clone()
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Filenames the index holds for `project` `version`, each with its sha256
 /// (lower-case hex). Files in `wanted` whose hash the listing omits are
-/// downloaded and hashed; others without a hash are left out.
+/// downloaded and hashed; others without a hash are left out. A simple
+/// index's 404 for the project is an empty listing only when its root
+/// answers like a simple index ([`IndexError::NotAListing`] otherwise).
 pub fn existing_files(
     http: &Blocking,
     query: &IndexQuery,
@@ -102,17 +341,58 @@ pub fn existing_files(
     wanted: &[&str],
     policy: RetryPolicy,
 ) -> Result<BTreeMap<String, String>, IndexError> {
+    let Some(page) = project_page(http, query, project, version, policy)? else {
+        return Ok(BTreeMap::new());
+    };
+    let mut out = BTreeMap::new();
+    for link in page.links {
+        match link.sha256 {
+            Some(h) => {
+                out.insert(link.filename, h.to_ascii_lowercase());
+            }
+            None if wanted.contains(&link.filename.as_str()) => {
+                let href = resolve(&page.url, &link.href);
+                let h = download_sha256(http, &href, policy)?;
+                out.insert(link.filename, h);
+            }
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// A project's page, read.
+struct Page {
+    /// Where it answered from (after redirects), for relative links.
+    url: String,
+    links: Vec<Link>,
+}
+
+const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, text/html;q=0.2, application/vnd.pypi.simple.v1+html;q=0.1";
+
+/// The project's page (`None`: not on the index yet, the root answered).
+fn project_page(
+    http: &Blocking,
+    query: &IndexQuery,
+    project: &str,
+    version: &str,
+    policy: RetryPolicy,
+) -> Result<Option<Page>, IndexError> {
     let url = query.url(project, version);
     let accept = match query {
         IndexQuery::JsonApi { .. } => "application/json",
-        IndexQuery::Simple { .. } => {
-            "application/vnd.pypi.simple.v1+json, text/html;q=0.2, application/vnd.pypi.simple.v1+html;q=0.1"
-        }
+        IndexQuery::Simple { .. } => SIMPLE_ACCEPT,
     };
-    let req = Request::get(&url).header("Accept", accept);
-    let resp = http.send(&req, &policy).map_err(|f| failure(&url, f))?;
+    let resp = get(http, &url, accept, policy)?;
+    // pypiserver's fallback sends a project it lacks to pypi.org: what
+    // another index holds is not on this one.
+    let elsewhere = matches!(query, IndexQuery::Simple { .. })
+        && crate::net::Url::parse(&url).is_ok_and(|u| u.origin() != resp.url.origin());
     match resp.status {
-        404 => return Ok(BTreeMap::new()),
+        // Warehouse's JSON API: a 404 is an unknown project or version.
+        404 if matches!(query, IndexQuery::JsonApi { .. }) => return Ok(None),
+        _ if elsewhere => return root_answers(http, query, policy),
+        404 => return root_answers(http, query, policy),
         401 | 403 => {
             return Err(IndexError::Unauthorized {
                 url,
@@ -127,37 +407,130 @@ pub fn existing_files(
         }
         _ => {}
     }
-    let content_type = resp
-        .header("content-type")
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let body = resp.text();
     let unexpected = |detail: String| IndexError::Unexpected {
         url: url.clone(),
         detail,
     };
     let links = match query {
-        IndexQuery::JsonApi { .. } => parse_json_api(&body).map_err(unexpected)?,
-        IndexQuery::Simple { .. } if content_type.contains("json") => {
-            parse_pep691(&body).map_err(unexpected)?
-        }
-        IndexQuery::Simple { .. } => parse_pep503(&body),
+        IndexQuery::JsonApi { .. } => parse_json_api(&resp.text()).map_err(unexpected)?,
+        IndexQuery::Simple { .. } => match simple_kind(&resp) {
+            Some(Kind::Project) if is_json(&resp) => {
+                parse_pep691(&resp.text()).map_err(unexpected)?
+            }
+            Some(Kind::Project) => parse_pep503(&resp.text()),
+            _ => {
+                return Err(IndexError::NotAListing {
+                    url: query.root(),
+                    detail: format!(
+                        "{} answers, but not like a simple index's project page",
+                        crate::net::describe_str(&url)
+                    ),
+                });
+            }
+        },
     };
-    let mut out = BTreeMap::new();
-    for link in links {
-        match link.sha256 {
-            Some(h) => {
-                out.insert(link.filename, h.to_ascii_lowercase());
-            }
-            None if wanted.contains(&link.filename.as_str()) => {
-                let href = resolve(resp.url.as_str(), &link.href);
-                let h = download_sha256(http, &href, policy)?;
-                out.insert(link.filename, h);
-            }
-            None => {}
-        }
+    Ok(Some(Page {
+        url: resp.url.to_string(),
+        links,
+    }))
+}
+
+/// After a 404 for the project's page: "not there yet" when the root
+/// answers like a simple index, else this is no listing.
+fn root_answers(
+    http: &Blocking,
+    query: &IndexQuery,
+    policy: RetryPolicy,
+) -> Result<Option<Page>, IndexError> {
+    let root = query.root();
+    let answer = get(http, &root, SIMPLE_ACCEPT, policy)?;
+    match answer.status {
+        200..=299 if simple_kind(&answer) == Some(Kind::Root) => Ok(None),
+        401 | 403 => Err(IndexError::Unauthorized {
+            url: root,
+            status: answer.status,
+        }),
+        200..=299 => Err(IndexError::NotAListing {
+            url: root,
+            detail: "the project's page is missing and the root does not answer \
+                     like a simple index"
+                .into(),
+        }),
+        s => Err(IndexError::NotAListing {
+            url: root,
+            detail: format!(
+                "no project page here (HTTP 404, or sent to another host), and HTTP {s} for the root"
+            ),
+        }),
     }
-    Ok(out)
+}
+
+fn get(http: &Blocking, url: &str, accept: &str, policy: RetryPolicy) -> Result<Full, IndexError> {
+    let req = Request::get(url).header("Accept", accept);
+    http.send(&req, &policy).map_err(|f| failure(url, f))
+}
+
+fn is_json(resp: &Full) -> bool {
+    resp.header("content-type")
+        .is_some_and(|c| c.to_ascii_lowercase().contains("json"))
+}
+
+/// What a simple-index page is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// The root: the list of projects.
+    Root,
+    /// One project's files.
+    Project,
+}
+
+/// Which kind of simple-index page `resp` is, if it is one at all: PEP 691
+/// JSON (`meta` with `projects` or `files`), or HTML that says so (PEP 629's
+/// `pypi:repository-version` meta, a title with "simple" or "links for",
+/// links to distribution files, or only links to project folders). A web
+/// app answering every path with the same page is none.
+fn simple_kind(resp: &Full) -> Option<Kind> {
+    let body = resp.text();
+    if is_json(resp) {
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        v.get("meta")?.get("api-version")?;
+        return if v.get("files").is_some_and(|f| f.is_array()) {
+            Some(Kind::Project)
+        } else if v.get("projects").is_some_and(|p| p.is_array()) {
+            Some(Kind::Root)
+        } else {
+            None
+        };
+    }
+    html_kind(&body)
+}
+
+fn html_kind(body: &str) -> Option<Kind> {
+    let lower = body.to_ascii_lowercase();
+    let links = parse_pep503(body);
+    let dist = |l: &Link| {
+        let f = l.filename.to_ascii_lowercase();
+        [".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".egg"]
+            .iter()
+            .any(|e| f.ends_with(e))
+    };
+    if links.iter().any(dist) {
+        return Some(Kind::Project);
+    }
+    let title = lower
+        .find("<title")
+        .and_then(|i| lower[i..].find('>').map(|j| i + j + 1))
+        .and_then(|i| lower[i..].find("</title>").map(|j| &lower[i..i + j]))
+        .unwrap_or("");
+    if title.contains("links for") {
+        return Some(Kind::Project);
+    }
+    let says_simple = lower.contains("pypi:repository-version") || title.contains("simple");
+    let only_folders = !links.is_empty()
+        && links
+            .iter()
+            .all(|l| !l.href.contains("://") && l.href.ends_with('/'));
+    (says_simple || only_folders).then_some(Kind::Root)
 }
 
 fn failure(url: &str, f: Failure) -> IndexError {
@@ -362,6 +735,144 @@ mod tests {
             ("x-1.tar.gz", Some(H1))
         );
         assert!(parse_json_api("<html>").is_err());
+    }
+
+    /// The first candidate of an upload URL: its listing and layout.
+    fn first(upload: &str) -> (String, String) {
+        let c = candidates(upload).into_iter().next().unwrap();
+        (c.query.root(), c.source.to_string())
+    }
+
+    #[test]
+    fn the_layout_table() {
+        let rows = [
+            (
+                "https://upload.pypi.org/legacy/",
+                "https://pypi.org/pypi/",
+                "PyPI layout",
+            ),
+            (
+                "https://test.pypi.org/legacy/",
+                "https://test.pypi.org/pypi/",
+                "TestPyPI layout",
+            ),
+            (
+                "http://127.0.0.1:8080/",
+                "http://127.0.0.1:8080/simple/",
+                "pypiserver layout",
+            ),
+            (
+                "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080/simple/",
+                "pypiserver layout",
+            ),
+            (
+                "https://pypi.example.com/legacy/",
+                "https://pypi.example.com/simple/",
+                "warehouse layout",
+            ),
+            (
+                "http://h:3141/alice/dev/",
+                "http://h:3141/alice/dev/+simple/",
+                "devpi layout",
+            ),
+            (
+                "http://h:3141/alice/dev",
+                "http://h:3141/alice/dev/+simple/",
+                "devpi layout",
+            ),
+            (
+                "https://acme.jfrog.io/artifactory/api/pypi/pypi-local",
+                "https://acme.jfrog.io/artifactory/api/pypi/pypi-local/simple/",
+                "Artifactory layout",
+            ),
+            (
+                "https://nexus.acme.com/repository/pypi-hosted/",
+                "https://nexus.acme.com/repository/pypi-hosted/simple/",
+                "Nexus layout",
+            ),
+            (
+                "https://gitlab.com/api/v4/projects/42/packages/pypi",
+                "https://gitlab.com/api/v4/projects/42/packages/pypi/simple/",
+                "GitLab layout",
+            ),
+            (
+                "https://acme-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/team/",
+                "https://acme-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/team/simple/",
+                "CodeArtifact layout",
+            ),
+        ];
+        for (upload, listing, layout) in rows {
+            assert_eq!(first(upload), (listing.into(), layout.into()), "{upload}");
+        }
+        // PyPI names only its JSON API; others get the usual places after
+        // their layout's, each once.
+        assert_eq!(candidates("https://upload.pypi.org/legacy/").len(), 1);
+        let all: Vec<String> = candidates("http://h:3141/alice/dev/")
+            .iter()
+            .map(|c| c.query.root())
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "http://h:3141/alice/dev/+simple/",
+                "http://h:3141/alice/dev/simple/",
+                "http://h:3141/simple/"
+            ]
+        );
+        assert!(candidates("not a url").is_empty());
+        let given = Candidate::given("http://h/x/+simple", Source::Flag);
+        assert_eq!(given.query.root(), "http://h/x/+simple/");
+        assert_eq!(given.source.to_string(), "--check-url");
+    }
+
+    #[test]
+    fn what_answers_like_a_simple_index() {
+        // pypiserver's and devpi's roots, empty or not; PEP 691 JSON.
+        let pypiserver = "<!DOCTYPE html><html><head><title>Simple Index</title></head><body><h1>Simple Index</h1></body></html>";
+        assert_eq!(html_kind(pypiserver), Some(Kind::Root));
+        let devpi = "<html><head><title>alice/dev: simple list (including inherited indices)</title></head><body><a href=\"mult-agentes/\">mult-agentes</a></body></html>";
+        assert_eq!(html_kind(devpi), Some(Kind::Root));
+        assert_eq!(
+            html_kind("<html><body><a href='a/'>a</a><a href='/simple/b/'>b</a></body></html>"),
+            Some(Kind::Root)
+        );
+        assert_eq!(
+            html_kind(
+                "<html><head><meta name=\"pypi:repository-version\" content=\"1.1\"></head><body></body></html>"
+            ),
+            Some(Kind::Root)
+        );
+        let page = format!(
+            "<html><body><a href=\"../../f/x-1.tar.gz#sha256={H1}\">x-1.tar.gz</a></body></html>"
+        );
+        assert_eq!(html_kind(&page), Some(Kind::Project));
+        assert_eq!(
+            html_kind("<html><head><title>Links for x</title></head><body></body></html>"),
+            Some(Kind::Project)
+        );
+        // A welcome page, a login page, a web app's shell: none.
+        let welcome = "<html><head><title>Welcome to pypiserver!</title></head><body><p>This is a PyPI compatible package index. <a href=\"https://pypi.org/project/pypiserver/\">pypiserver</a></p></body></html>";
+        assert_eq!(html_kind(welcome), None);
+        assert_eq!(
+            html_kind(
+                "<html><head><title>Sign in</title><script src=\"app.js\"></script></head><body><div id=app></div></body></html>"
+            ),
+            None
+        );
+        assert_eq!(html_kind(""), None);
+    }
+
+    #[test]
+    fn a_password_refusal_gets_the_layouts_advice() {
+        let devpi = candidates("http://h:3141/alice/dev/").remove(0);
+        let hint = permission_hint(&devpi, "http://h:3141/alice/dev/", "bob").unwrap();
+        assert!(
+            hint.contains("acl_upload") && hint.contains("devpi index alice/dev acl_upload=bob"),
+            "{hint}"
+        );
+        let given = Candidate::given("http://h/simple/", Source::Flag);
+        assert_eq!(permission_hint(&given, "http://h/", "bob"), None);
     }
 
     #[test]

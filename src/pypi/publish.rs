@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use super::Target;
 use super::build::{self, DistFile, Package};
-use super::index::{self, IndexQuery};
+use super::index::{self, Candidate, Source};
 use super::oidc::{self, GithubIdTokenSource, PublisherContext};
 use super::token::{self, Finding, Severity};
-use super::upload::{Upload, UploadError};
+use super::upload::{Login, Upload, UploadError};
 use super::venv;
 use crate::ci::Actions;
 use crate::config::Project;
@@ -35,7 +35,9 @@ pub struct PublishOptions {
     pub target: Target,
     /// Everything but the upload.
     pub dry_run: bool,
-    /// Ask this simple-API root which files exist, instead of the target's.
+    /// Ask this simple-API root which files exist, instead of the one
+    /// found for the target (`--check-url`; `[python] check-url` applies
+    /// to `--repository-url` targets when this is unset).
     pub check_url: Option<String>,
     /// The trusted publishing base URL, instead of the target's.
     pub oidc_url: Option<String>,
@@ -46,6 +48,9 @@ pub struct PublishOptions {
     /// `dist/` is about to be built (the release pipeline checks before
     /// building): skip the check of its files.
     pub dist_pending: bool,
+    /// The index is started by an earlier step (the rehearsal): find its
+    /// listing at run time.
+    pub index_pending: bool,
 }
 
 impl PublishOptions {
@@ -59,15 +64,20 @@ impl PublishOptions {
             echo: Echo::Quiet,
             policy: RetryPolicy::default(),
             dist_pending: false,
+            index_pending: false,
         }
     }
 
-    fn query(&self) -> IndexQuery {
-        match &self.check_url {
-            Some(url) => IndexQuery::Simple {
-                url: format!("{}/", url.trim_end_matches('/')),
-            },
-            None => self.target.default_query(),
+    /// Where the listing may be: the URL the user named, else the known
+    /// layouts of the target.
+    fn candidates(&self, project: &Project) -> Vec<Candidate> {
+        let config = project.config.python.check_url.as_deref();
+        match (&self.check_url, &self.target) {
+            (Some(url), _) => vec![Candidate::given(url, Source::Flag)],
+            (None, Target::Custom { .. }) if config.is_some() => {
+                vec![Candidate::given(config.unwrap_or_default(), Source::Config)]
+            }
+            (None, t) => index::candidates(&t.upload_url()),
         }
     }
 }
@@ -94,9 +104,14 @@ pub struct Prepared {
     pub credential: Credential,
     /// What the token inspection found that does not stop the run.
     pub token_notes: Vec<Finding>,
+    /// Where the index lists its files (`None` until the index exists:
+    /// [`PublishOptions::index_pending`]).
+    pub listing: Option<Candidate>,
 }
 
-/// Checks everything `publish` needs, without any request or change.
+/// Checks everything `publish` needs, changing nothing: the only requests
+/// are reads of the index's listing, to find it (a listing that cannot be
+/// found is a problem here, not an empty listing later).
 /// `env` reads the process environment (GitHub Actions variables).
 pub fn prepare(
     project: &Project,
@@ -150,12 +165,25 @@ pub fn prepare(
     for e in venv::check(project) {
         pre.problem(e.to_string());
     }
+    let before = pre.problems().len();
     if let Target::Custom { url } = target {
         check_index_url("--repository-url", url, &mut pre);
     }
     if let Some(url) = &opts.check_url {
         check_index_url("--check-url", url, &mut pre);
     }
+    if let Some(url) = project.config.python.check_url.as_deref()
+        && opts.check_url.is_none()
+        && matches!(target, Target::Custom { .. })
+    {
+        check_index_url("[python] check-url", url, &mut pre);
+    }
+    let listing = match &package {
+        Some(p) if pre.problems().len() == before && !opts.index_pending => {
+            find_listing(project, opts, &p.name, &mut pre)
+        }
+        _ => None,
+    };
 
     let username = settings
         .value("TWINE_USERNAME")
@@ -205,7 +233,40 @@ pub fn prepare(
             Credential::Variable(var)
         },
         token_notes,
+        listing,
     })
+}
+
+/// The index's listing, found by [`index::discover`]; a problem when it
+/// cannot be found.
+fn find_listing(
+    project: &Project,
+    opts: &PublishOptions,
+    name: &str,
+    pre: &mut Preflight,
+) -> Option<Candidate> {
+    let http = match crate::net::Blocking::new() {
+        Ok(h) => h,
+        Err(e) => {
+            pre.problem(e.to_string());
+            return None;
+        }
+    };
+    let candidates = opts.candidates(project);
+    let upload = opts.target.upload_url();
+    match index::discover(&http, &candidates, &upload, name, opts.policy) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            let given = candidates
+                .first()
+                .filter(|c| !matches!(c.source, Source::Layout(_)));
+            pre.problem(match given {
+                Some(c) => format!("{} {}: {e}", c.source, c.query.root()),
+                None => format!("publish to {}: {e}", opts.target.label()),
+            });
+            None
+        }
+    }
 }
 
 /// An index URL must parse and hold no credentials: it is printed, put in
@@ -266,6 +327,10 @@ pub struct PublishReport {
     pub upload_url: String,
     /// The index query used for the skip check.
     pub checked: String,
+    /// The project's page on that listing.
+    pub listing: String,
+    /// How the listing was found (`devpi layout`, `--check-url`, …).
+    pub found_by: String,
     /// Package name.
     pub package: String,
     /// Version.
@@ -419,7 +484,13 @@ pub fn run(
         }
     }
 
-    let query = opts.query();
+    let found = prepared.listing.as_ref().ok_or_else(|| {
+        PublishError::Index(format!(
+            "the listing of {} was not found before the upload: run again, or pass --check-url",
+            target.label()
+        ))
+    })?;
+    let query = &found.query;
     let names: Vec<&str> = prepared.files.iter().map(|f| f.name.as_str()).collect();
     let version = &prepared.package.version.version;
     let mut attempts = 0u32;
@@ -427,7 +498,7 @@ pub fn run(
     loop {
         let existing = index::existing_files(
             &client,
-            &query,
+            query,
             &prepared.package.name,
             version,
             &names,
@@ -459,6 +530,8 @@ pub fn run(
             target: target.label(),
             upload_url: target.upload_url(),
             checked: query.to_string(),
+            listing: query.url(&prepared.package.name, version),
+            found_by: found.source.to_string(),
             package: prepared.package.name.clone(),
             version: version.clone(),
             dry_run: opts.dry_run,
@@ -520,7 +593,7 @@ pub fn run(
             }
             Err(e) => {
                 return Err(PublishError::Upload(
-                    redactor.redact(&upload_error(&e, target)),
+                    redactor.redact(&upload_error(&e, target, found)),
                 ));
             }
         }
@@ -531,8 +604,15 @@ fn sleep(d: Duration) {
     std::thread::sleep(d);
 }
 
-fn upload_error(e: &UploadError, target: &Target) -> String {
+fn upload_error(e: &UploadError, target: &Target, found: &Candidate) -> String {
     match e {
+        UploadError::Refused {
+            login: Login::Account(user),
+            ..
+        } => match index::permission_hint(found, &target.upload_url(), user) {
+            Some(hint) => format!("{e}\n{hint}"),
+            None => e.to_string(),
+        },
         UploadError::Rejected {
             status: 400 | 409,
             reason,

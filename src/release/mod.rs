@@ -58,6 +58,8 @@ pub struct ReleaseOptions {
     pub echo: Echo,
     /// Trusted publishing base URL override.
     pub oidc_url: Option<String>,
+    /// The listing to check for files already there (`--check-url`).
+    pub check_url: Option<String>,
 }
 
 /// The outcome of a release (also of a failed one).
@@ -115,12 +117,17 @@ pub fn compose(
     publish.echo = opts.echo;
     publish.oidc_url = opts.oidc_url.clone();
     publish.dist_pending = true;
+    publish.check_url = opts.check_url.clone();
     if opts.mode == Mode::Rehearse {
         let index = rehearse::SharedIndex::default();
         steps.push(Box::new(rehearse::StartIndex::new(
             rehearsal_port,
             index.clone(),
         )));
+        // The local index (a pypiserver) starts after the check, and its
+        // listing is known: a configured check-url is the real index's.
+        publish.index_pending = true;
+        publish.check_url = Some(format!("http://127.0.0.1:{rehearsal_port}/simple/"));
         steps.push(Box::new(pypi::step::Publish::new(publish)));
         steps.push(Box::new(rehearse::InstallCheck::new(index)));
     } else {
@@ -429,6 +436,7 @@ mod tests {
             mode,
             echo: Echo::Quiet,
             oidc_url: None,
+            check_url: None,
         }
     }
 

@@ -9,12 +9,14 @@ use crate::ctx::Ctx;
 
 /// Upload dist/ to PyPI (default), TestPyPI or another index with twine.
 ///
-/// Checks first (exit 3, no request made): the password variable
+/// Checks first (exit 3, nothing uploaded; only the index's listing is
+/// read, to find it): the password variable
 /// (TWINE_PASSWORD, or TWINE_PASSWORD_TEST for --testpypi; none needed in
 /// GitHub Actions with `id-token: write`: trusted publishing), the token's
 /// index, scope and expiry, one sdist and one wheel of one version in
-/// dist/, twine. Files the index already has with the same sha256 are
-/// skipped, so a re-run after a half-finished upload is safe.
+/// dist/, twine, the index's listing. Files the index already has with
+/// the same sha256 are skipped, so a re-run after a half-finished upload is
+/// safe.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     #[command(flatten)]
@@ -22,10 +24,6 @@ pub struct PublishArgs {
     /// Everything but the upload: checks, index query, and the plan.
     #[arg(long)]
     dry_run: bool,
-    /// Ask this simple-API root (e.g. http://host/simple/) which files
-    /// exist, instead of the target's own listing.
-    #[arg(long, value_name = "URL")]
-    check_url: Option<String>,
 }
 
 /// Where the Python package goes; shared by `publish` and `release`.
@@ -38,6 +36,13 @@ pub struct TargetArgs {
     /// with TWINE_PASSWORD.
     #[arg(long, value_name = "URL")]
     repository_url: Option<String>,
+    /// The simple-API root that lists what the index holds (the URL pip's
+    /// --index-url takes, e.g. http://host/USER/INDEX/+simple/). Default:
+    /// found from the upload URL's layout (PyPI, pypiserver, devpi,
+    /// Artifactory, Nexus, GitLab, CodeArtifact) and checked to answer;
+    /// also `check-url` under [python] in release-kit.toml.
+    #[arg(long, value_name = "URL")]
+    check_url: Option<String>,
     /// Trusted publishing endpoints' base URL (default: the target's host;
     /// also RELEASE_KIT_OIDC_URL). For private warehouse deployments.
     #[arg(
@@ -59,6 +64,11 @@ impl TargetArgs {
         }
     }
 
+    /// `--check-url`.
+    pub fn check_url(&self) -> Option<String> {
+        self.check_url.clone()
+    }
+
     /// `--oidc-url`, a blank value counting as none.
     pub fn oidc_url(&self) -> Option<String> {
         self.oidc_url.clone().filter(|u| !u.trim().is_empty())
@@ -69,7 +79,7 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
     let mut opts = PublishOptions::new(args.target.target());
     opts.dry_run = args.dry_run;
-    opts.check_url = args.check_url;
+    opts.check_url = args.target.check_url();
     opts.oidc_url = args.target.oidc_url();
     opts.echo = ctx.echo();
     let mut step = Publish::new(opts);
@@ -94,8 +104,13 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
         "done:"
     };
     ctx.info(format!(
-        "{verb} {} {} on {} ({} with {})",
-        report.package, report.version, report.target, report.checked, report.credential
+        "{verb} {} {} on {} (listed at {}, found by {}; with {})",
+        report.package,
+        report.version,
+        report.target,
+        report.listing,
+        report.found_by,
+        report.credential
     ));
     Ok(())
 }
