@@ -8,15 +8,14 @@ checks, twine); the index is emptied between uploads. Prints a table.
 """
 
 import os
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+import publish_index
 
 ROUNDS = int(os.environ.get("ROUNDS", "7"))
 xtask, root, python = sys.argv[1], sys.argv[2], sys.executable
@@ -26,32 +25,7 @@ files = sorted(os.path.join(dist, f) for f in os.listdir(dist)
 assert len(files) == 2, f"expected an sdist and a wheel in {dist}: {files}"
 
 work = tempfile.mkdtemp(prefix="bench-publish-")
-packages = os.path.join(work, "packages")
-os.makedirs(packages)
-password = "pypi-bench" + secrets.token_hex(16)
-from passlib.apache import HtpasswdFile  # noqa: E402  (managed venv)
-
-ht = HtpasswdFile(os.path.join(work, "htpasswd"), new=True)
-ht.set_password("__token__", password)
-ht.save()
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-url = f"http://127.0.0.1:{port}/"
-server = subprocess.Popen(
-    [python, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port),
-     "-P", os.path.join(work, "htpasswd"), "-a", "update", "--disable-fallback", packages],
-    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(200):
-    try:
-        urllib.request.urlopen(url + "simple/", timeout=1)
-        break
-    except OSError:
-        time.sleep(0.05)
-
-env = {k: v for k, v in os.environ.items()
-       if not k.startswith(("TWINE_", "GITHUB_", "ACTIONS_"))}
-env.update(TWINE_USERNAME="__token__", TWINE_PASSWORD=password)
+server, url, packages, env = publish_index.start(python, work)
 twine_cmd = [python, "-m", "twine", "upload", "--non-interactive",
              "--disable-progress-bar", "--repository-url", url, *files]
 xtask_cmd = [xtask, "--root", root, "--no-env-file", "-q", "publish", "--repository-url", url]

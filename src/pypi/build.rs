@@ -7,10 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::Digest as _;
 
 use super::backend::Backend;
-use super::index::hex;
+use super::dist::{describe_file, package_files};
 use super::token::normalize;
 use super::venv::Tools;
 use crate::config::{BackendChoice, Project};
@@ -183,115 +182,6 @@ pub struct DistFile {
     pub sha256: String,
 }
 
-/// Splits a distribution file name into (normalized project, version, kind).
-pub fn parse_filename(name: &str) -> Option<(String, String, Kind)> {
-    if let Some(stem) = name.strip_suffix(".whl") {
-        let mut parts = stem.split('-');
-        let project = parts.next()?;
-        let version = parts.next()?;
-        return (parts.count() >= 3).then(|| (normalize(project), version.to_owned(), Kind::Wheel));
-    }
-    let stem = name.strip_suffix(".tar.gz")?;
-    let (project, version) = stem.rsplit_once('-')?;
-    Some((normalize(project), version.to_owned(), Kind::Sdist))
-}
-
-/// Reads a file's size and sha256.
-pub fn describe_file(path: &Path) -> Result<DistFile, BuildError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (_, version, kind) =
-        parse_filename(&name).ok_or_else(|| BuildError::NotADistribution(name.clone()))?;
-    let bytes = std::fs::read(path).io_context(cannot("read", path))?;
-    Ok(DistFile {
-        path: path.to_owned(),
-        name,
-        kind,
-        version,
-        size: bytes.len() as u64,
-        sha256: hex(&sha2::Sha256::digest(&bytes)),
-    })
-}
-
-/// The files of `package` in `dir` (any version), sorted by name.
-pub fn package_files(dir: &Path, package: &str) -> Result<Vec<PathBuf>, IoError> {
-    let mut out = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e).io_context(cannot("read", dir)),
-    };
-    for entry in entries {
-        let entry = entry.io_context(cannot("read", dir))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if parse_filename(&name).is_some_and(|(p, _, _)| p == normalize(package)) {
-            out.push(entry.path());
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Checks `dir` holds one sdist and one wheel of `package` at `version`,
-/// and nothing of another version; returns them (sdist first).
-pub fn release_files(
-    dir: &Path,
-    package: &Package,
-    pre: &mut Preflight,
-) -> Result<Vec<DistFile>, BuildError> {
-    let version = &package.version.version;
-    let paths = package_files(dir, &package.name)?;
-    let build_hint = "run `cargo xtask build` (it cleans stale files)";
-    if paths.is_empty() {
-        pre.problem(format!(
-            "{}: no sdist or wheel of {} {version}; {build_hint}",
-            dir.display(),
-            package.name
-        ));
-        return Ok(Vec::new());
-    }
-    let mut files = Vec::new();
-    let mut other_versions = Vec::new();
-    for p in &paths {
-        let f = describe_file(p)?;
-        if normalize_version(&f.version) == normalize_version(version) {
-            files.push(f);
-        } else {
-            other_versions.push(f.name);
-        }
-    }
-    if !other_versions.is_empty() {
-        pre.problem(format!(
-            "{} holds files of another version than {version} ({}): {build_hint}",
-            dir.display(),
-            other_versions.join(", ")
-        ));
-    }
-    for kind in [Kind::Sdist, Kind::Wheel] {
-        if !files.iter().any(|f| f.kind == kind) {
-            pre.problem(format!(
-                "{}: no {} of {} {version}; {build_hint}",
-                dir.display(),
-                if kind == Kind::Sdist {
-                    "sdist (.tar.gz)"
-                } else {
-                    "wheel (.whl)"
-                },
-                package.name
-            ));
-        }
-    }
-    files.sort_by_key(|f| (f.kind == Kind::Wheel, f.name.clone()));
-    Ok(files)
-}
-
-/// Versions compare as file names write them (`1.0.0rc1`, `1.0.0_rc1`).
-fn normalize_version(v: &str) -> String {
-    v.to_ascii_lowercase().replace(['_', '-'], ".")
-}
-
 /// The tag check for a tagged CI run: `v1.2.3` or `1.2.3` for version 1.2.3.
 pub fn check_tag(tag: &str, version: &VersionAt) -> Result<(), Problem> {
     let bare = tag.strip_prefix('v').unwrap_or(tag);
@@ -461,20 +351,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn filenames() {
-        assert_eq!(
-            parse_filename("mult_agentes-0.1.0-py3-none-any.whl"),
-            Some(("mult-agentes".into(), "0.1.0".into(), Kind::Wheel))
-        );
-        assert_eq!(
-            parse_filename("mult_agentes-0.1.0.tar.gz"),
-            Some(("mult-agentes".into(), "0.1.0".into(), Kind::Sdist))
-        );
-        assert_eq!(parse_filename("notes.txt"), None);
-        assert_eq!(parse_filename("x-1.whl"), None);
-    }
-
-    #[test]
     fn tag_must_match() {
         let v = VersionAt {
             version: "0.1.0".into(),
@@ -520,33 +396,5 @@ mod tests {
         assert_eq!(select(all.clone(), None).unwrap().len(), 2);
         let e = select(all, Some("nope")).unwrap_err().message;
         assert!(e.contains("Mult_Agentes, native"), "{e}");
-    }
-
-    #[test]
-    fn release_files_reports_every_problem() {
-        let tmp = tempfile::tempdir().unwrap();
-        let pkg = Package {
-            name: "mult-agentes".into(),
-            version: VersionAt {
-                version: "0.2.0".into(),
-                file: "p".into(),
-                line: 1,
-            },
-            dir: tmp.path().to_owned(),
-            backend: Backend::Build,
-        };
-        std::fs::write(tmp.path().join("mult_agentes-0.1.0.tar.gz"), "a").unwrap();
-        std::fs::write(tmp.path().join("mult_agentes-0.2.0-py3-none-any.whl"), "b").unwrap();
-        std::fs::write(tmp.path().join("other-1.0.tar.gz"), "c").unwrap();
-        let mut pre = Preflight::new();
-        let files = release_files(tmp.path(), &pkg, &mut pre).unwrap();
-        assert_eq!(files.len(), 1);
-        let e = pre.finish().unwrap_err().to_string();
-        assert!(
-            e.contains("another version") && e.contains("mult_agentes-0.1.0.tar.gz"),
-            "{e}"
-        );
-        assert!(e.contains("no sdist"), "{e}");
-        assert!(!e.contains("other-1.0"), "{e}");
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod build;
+pub mod dist;
 pub mod index;
 pub mod oidc;
 pub mod publish;

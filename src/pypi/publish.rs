@@ -1,6 +1,10 @@
 //! `cargo xtask publish`: check everything, then upload only what the index
 //! does not already have.
 //!
+//! Every selected package is published: its sdist and every wheel (checked
+//! by [`super::dist`]), `twine check --strict` once over all of them, one
+//! index query and one twine run per package, sdist first.
+//!
 //! Safe re-run: before each twine run the index is asked which files it
 //! holds (see [`super::index`]). A file already there with the same sha256
 //! is skipped; the same name with another hash stops the run, because no
@@ -8,13 +12,15 @@
 //! connection, 5xx, 429) is retried with bounded backoff, asking the index
 //! again first, so a file that did land is not sent twice.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use super::Target;
 use super::build::{self, DistFile, Package};
-use super::index::{self, Candidate, Source};
+use super::dist::{self, Release};
+use super::index::{self, Candidate, IndexQuery, Source};
 use super::oidc::{self, GithubIdTokenSource, PublisherContext};
 use super::token::{self, Finding, Severity};
 use super::upload::{Login, Upload, UploadError};
@@ -51,6 +57,20 @@ pub struct PublishOptions {
     /// The index is started by an earlier step (the rehearsal): find its
     /// listing at run time.
     pub index_pending: bool,
+    /// `--package NAME`: publish only this package (all when `None`).
+    pub package: Option<String>,
+    /// Publish these files instead of those in `dist/` (the downloaded
+    /// artifacts of a CI build matrix).
+    pub files: Option<ListedFiles>,
+}
+
+/// Files to publish that are not in `dist/`.
+#[derive(Clone, Debug)]
+pub struct ListedFiles {
+    /// Where they came from (the artifacts folder), for messages.
+    pub from: PathBuf,
+    /// The files; those of packages not published are ignored.
+    pub paths: Vec<PathBuf>,
 }
 
 impl PublishOptions {
@@ -65,6 +85,8 @@ impl PublishOptions {
             policy: RetryPolicy::default(),
             dist_pending: false,
             index_pending: false,
+            package: None,
+            files: None,
         }
     }
 
@@ -94,10 +116,8 @@ pub enum Credential {
 /// Everything checked, ready to run.
 #[derive(Debug)]
 pub struct Prepared {
-    /// The package.
-    pub package: Package,
-    /// Its files in `dist/` (sdist first).
-    pub files: Vec<DistFile>,
+    /// Each package published, with its files (sdist first).
+    pub releases: Vec<Release>,
     /// TWINE_USERNAME.
     pub username: String,
     /// The credential.
@@ -152,15 +172,18 @@ pub fn prepare(
         ));
     }
 
-    let package = pre.check(build::package(project));
-    let mut files = Vec::new();
-    if let Some(pkg) = &package
-        && !opts.dist_pending
-    {
-        match build::release_files(&project.dist_dir(), pkg, &mut pre) {
-            Ok(f) => files = f,
-            Err(e) => pre.problem(crate::error::describe(&e)),
-        }
+    let packages = build::packages(project, &mut pre);
+    let packages = pre
+        .check(build::select(packages, opts.package.as_deref()))
+        .unwrap_or_default();
+    let mut releases = Vec::new();
+    for package in packages {
+        let files = if opts.dist_pending {
+            Vec::new()
+        } else {
+            release_files(project, &package, opts.files.as_ref(), &mut pre)
+        };
+        releases.push(Release { package, files });
     }
     for e in venv::check(project) {
         pre.problem(e.to_string());
@@ -178,9 +201,10 @@ pub fn prepare(
     {
         check_index_url("[python] check-url", url, &mut pre);
     }
-    let listing = match &package {
-        Some(p) if pre.problems().len() == before && !opts.index_pending => {
-            find_listing(project, opts, &p.name, &mut pre)
+    // One listing serves every package; found by the first one's name.
+    let listing = match releases.first() {
+        Some(r) if pre.problems().len() == before && !opts.index_pending => {
+            find_listing(project, opts, &r.package.name, &mut pre)
         }
         _ => None,
     };
@@ -189,17 +213,24 @@ pub fn prepare(
         .value("TWINE_USERNAME")
         .map(|s| s.expose().to_owned())
         .unwrap_or_else(|| "__token__".into());
-    let mut token_notes = Vec::new();
+    let mut token_notes: Vec<Finding> = Vec::new();
     if let Some(pw) = password
         && username == "__token__"
         && let Ok(info) = token::inspect(pw.expose())
     {
-        let findings = token::assess(
-            &info,
-            target.token_index(),
-            package.as_ref().map(|p| p.name.as_str()),
-            token::unix_now(),
-        );
+        let mut findings: Vec<Finding> = Vec::new();
+        for r in &releases {
+            for f in token::assess(
+                &info,
+                target.token_index(),
+                Some(&r.package.name),
+                token::unix_now(),
+            ) {
+                if !findings.iter().any(|g| g.message == f.message) {
+                    findings.push(f);
+                }
+            }
+        }
         for f in findings {
             if f.severity == Severity::Error {
                 // The settings check already reports a wrong index / expiry.
@@ -219,8 +250,7 @@ pub fn prepare(
 
     pre.finish()?;
     Ok(Prepared {
-        package: package.expect("checked"),
-        files,
+        releases,
         // A minted token always goes with `__token__`.
         username: if trusted {
             "__token__".into()
@@ -267,6 +297,38 @@ fn find_listing(
             None
         }
     }
+}
+
+/// The checked files of `package`: from `listed` when given, else from
+/// `dist/`.
+fn release_files(
+    project: &Project,
+    package: &Package,
+    listed: Option<&ListedFiles>,
+    pre: &mut Preflight,
+) -> Vec<DistFile> {
+    let found = match listed {
+        Some(l) => {
+            let mine: Vec<PathBuf> = l
+                .paths
+                .iter()
+                .filter(|p| dist::is_package_file(p, &package.name))
+                .cloned()
+                .collect();
+            dist::check_release(
+                &mine,
+                package,
+                &l.from.display().to_string(),
+                "rebuild the artifacts (run the release workflow's build jobs again)",
+                pre,
+            )
+        }
+        None => dist::release_files(&project.dist_dir(), package, pre),
+    };
+    found.unwrap_or_else(|e| {
+        pre.problem(crate::error::describe(&e));
+        Vec::new()
+    })
 }
 
 /// An index URL must parse and hold no credentials: it is printed, put in
@@ -327,22 +389,56 @@ pub struct PublishReport {
     pub upload_url: String,
     /// The index query used for the skip check.
     pub checked: String,
-    /// The project's page on that listing.
-    pub listing: String,
     /// How the listing was found (`devpi layout`, `--check-url`, …).
     pub found_by: String,
-    /// Package name.
-    pub package: String,
-    /// Version.
+    /// The version (every package's).
     pub version: String,
     /// Dry run?
     pub dry_run: bool,
     /// `TWINE_PASSWORD`, `TWINE_PASSWORD_TEST` or `trusted publishing`.
     pub credential: String,
-    /// Twine runs made.
+    /// Twine upload runs made, over all packages.
     pub attempts: u32,
-    /// Per file.
+    /// Per package, in order.
+    pub packages: Vec<PackageOutcome>,
+}
+
+/// What happened to one package's files.
+#[derive(Clone, Debug, Serialize)]
+pub struct PackageOutcome {
+    /// Package name.
+    pub package: String,
+    /// Version.
+    pub version: String,
+    /// The package's page on the index's listing.
+    pub listing: String,
+    /// Per file, sdist first.
     pub files: Vec<FileOutcome>,
+}
+
+impl PublishReport {
+    /// Every file of every package.
+    pub fn files(&self) -> impl Iterator<Item = &FileOutcome> {
+        self.packages.iter().flat_map(|p| p.files.iter())
+    }
+
+    /// Each package's page on the listing, joined.
+    pub fn listings(&self) -> String {
+        self.packages
+            .iter()
+            .map(|p| p.listing.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The package names, joined.
+    pub fn names(&self) -> String {
+        self.packages
+            .iter()
+            .map(|p| p.package.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Why a publish failed after its check. Messages that may quote a
@@ -377,6 +473,18 @@ pub enum PublishError {
     /// twine's upload failed (with what to do).
     #[error("{0}")]
     Upload(String),
+    /// `twine check --strict` refused files; nothing was uploaded.
+    #[error(
+        "twine check --strict refused files, nothing was uploaded:\n{output}\n\
+         fix the package metadata (README format, license, classifiers) and build again"
+    )]
+    TwineCheck {
+        /// twine's last lines, redacted.
+        output: String,
+    },
+    /// A tool could not be started.
+    #[error(transparent)]
+    Child(#[from] crate::tools::ChildError),
     /// The HTTP client could not be set up (a bad SSL_CERT_FILE).
     #[error(transparent)]
     Net(#[from] crate::net::NetError),
@@ -439,7 +547,7 @@ pub fn run(
             let context = PublisherContext {
                 repository: env("GITHUB_REPOSITORY"),
                 workflow_ref: env("GITHUB_WORKFLOW_REF"),
-                project: Some(prepared.package.name.clone()),
+                project: prepared.releases.first().map(|r| r.package.name.clone()),
             };
             let mut mask = |jwt: &Secret| {
                 if let Some(a) = &actions {
@@ -484,121 +592,278 @@ pub fn run(
         }
     }
 
+    if let Some(tools) = &tools {
+        twine_check(tools, prepared, &redactor, opts.echo)?;
+    }
+
     let found = prepared.listing.as_ref().ok_or_else(|| {
         PublishError::Index(format!(
             "the listing of {} was not found before the upload: run again, or pass --check-url",
             target.label()
         ))
     })?;
-    let query = &found.query;
-    let names: Vec<&str> = prepared.files.iter().map(|f| f.name.as_str()).collect();
-    let version = &prepared.package.version.version;
+    let query = found.query.clone();
+    let version = prepared
+        .releases
+        .first()
+        .map(|r| r.package.version.version.clone())
+        .unwrap_or_default();
+    // Asked once per package, every package before any upload, so a
+    // conflict anywhere stops the run with nothing sent.
+    let mut todos = Vec::new();
+    let mut conflicts = Vec::new();
+    for release in &prepared.releases {
+        let (todo, found) = pending(&client, &query, release, opts.policy, &redactor)?;
+        conflicts.extend(found);
+        todos.push(todo);
+    }
+    if !conflicts.is_empty() {
+        return Err(PublishError::Conflict {
+            conflicts,
+            version: prepared
+                .releases
+                .first()
+                .map(|r| r.package.version.to_string())
+                .unwrap_or_default(),
+        });
+    }
     let mut attempts = 0u32;
-    let mut failure = 0u32;
-    loop {
-        let existing = index::existing_files(
-            &client,
-            query,
-            &prepared.package.name,
-            version,
-            &names,
-            opts.policy,
-        )
-        .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?;
-        let mut conflicts = Vec::new();
-        let mut todo: Vec<&DistFile> = Vec::new();
-        for f in &prepared.files {
-            match existing.get(&f.name) {
-                Some(h) if *h == f.sha256 => {}
-                Some(h) => conflicts.push(format!(
-                    "{}: the index already has a file of this name with other content \
-                     (index sha256 {}, local {})",
-                    f.path.display(),
-                    short(h),
-                    short(&f.sha256)
-                )),
-                None => todo.push(f),
+    if let Some(tools) = tools.as_ref().filter(|_| !opts.dry_run) {
+        for (release, todo) in prepared.releases.iter().zip(todos.iter_mut()) {
+            let upload = Uploader {
+                tools,
+                target,
+                query: &query,
+                found,
+                client: &client,
+                username: &prepared.username,
+                password: &password,
+                origin: &origin,
+                redactor: &redactor,
+                opts,
+                reporter,
+            };
+            attempts += upload.run(release, todo)?;
+        }
+    }
+    Ok(PublishReport {
+        target: target.label(),
+        upload_url: target.upload_url(),
+        checked: query.to_string(),
+        found_by: found.source.to_string(),
+        version,
+        dry_run: opts.dry_run,
+        credential: match &prepared.credential {
+            Credential::Variable(v) => (*v).to_owned(),
+            Credential::TrustedPublishing(_) => "trusted publishing".into(),
+        },
+        attempts,
+        packages: prepared
+            .releases
+            .iter()
+            .zip(&todos)
+            .map(|(r, todo)| PackageOutcome {
+                package: r.package.name.clone(),
+                version: r.package.version.version.clone(),
+                listing: query.url(&r.package.name, &r.package.version.version),
+                files: r
+                    .files
+                    .iter()
+                    .map(|f| FileOutcome {
+                        name: f.name.clone(),
+                        size: f.size,
+                        sha256: f.sha256.clone(),
+                        action: match (opts.dry_run, todo.contains(&f.name)) {
+                            (true, true) => Action::WouldUpload,
+                            (true, false) => Action::WouldSkip,
+                            (false, true) => Action::Uploaded,
+                            (false, false) => Action::Skipped,
+                        },
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
+/// The names of `release`'s files the index lacks, and one line per file
+/// it holds with other content.
+fn pending(
+    client: &crate::net::Blocking,
+    query: &IndexQuery,
+    release: &Release,
+    policy: RetryPolicy,
+    redactor: &Redactor,
+) -> Result<(Vec<String>, Vec<String>), PublishError> {
+    let names: Vec<&str> = release.files.iter().map(|f| f.name.as_str()).collect();
+    let existing = index::existing_files(
+        client,
+        query,
+        &release.package.name,
+        &release.package.version.version,
+        &names,
+        policy,
+    )
+    .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?;
+    let mut todo = Vec::new();
+    let mut conflicts = Vec::new();
+    for f in &release.files {
+        match existing.get(&f.name) {
+            Some(h) if *h == f.sha256 => {}
+            Some(h) => conflicts.push(format!(
+                "{}: the index already has a file of this name with other content \
+                 (index sha256 {}, local {})",
+                f.path.display(),
+                short(h),
+                short(&f.sha256)
+            )),
+            None => todo.push(f.name.clone()),
+        }
+    }
+    Ok((todo, conflicts))
+}
+
+/// One package's upload: one twine run over its missing files (sdist
+/// first), retried on a transient failure after asking the index again.
+struct Uploader<'a> {
+    tools: &'a venv::Tools,
+    target: &'a Target,
+    query: &'a IndexQuery,
+    found: &'a Candidate,
+    client: &'a crate::net::Blocking,
+    username: &'a str,
+    password: &'a Secret,
+    origin: &'a str,
+    redactor: &'a Redactor,
+    opts: &'a PublishOptions,
+    reporter: &'a dyn Reporter,
+}
+
+impl Uploader<'_> {
+    /// Uploads `todo` (names of `release`'s files), updating it to what
+    /// was actually sent; returns the twine runs made.
+    fn run(&self, release: &Release, todo: &mut Vec<String>) -> Result<u32, PublishError> {
+        let (opts, redactor) = (self.opts, self.redactor);
+        let mut attempts = 0u32;
+        let mut failure = 0u32;
+        loop {
+            if todo.is_empty() {
+                return Ok(attempts);
             }
-        }
-        if !conflicts.is_empty() {
-            return Err(PublishError::Conflict {
-                conflicts,
-                version: prepared.package.version.to_string(),
-            });
-        }
-        let report = |attempts: u32| PublishReport {
-            target: target.label(),
-            upload_url: target.upload_url(),
-            checked: query.to_string(),
-            listing: query.url(&prepared.package.name, version),
-            found_by: found.source.to_string(),
-            package: prepared.package.name.clone(),
-            version: version.clone(),
-            dry_run: opts.dry_run,
-            credential: match &prepared.credential {
-                Credential::Variable(v) => (*v).to_owned(),
-                Credential::TrustedPublishing(_) => "trusted publishing".into(),
-            },
-            attempts,
-            files: prepared
+            let files: Vec<&DistFile> = release
                 .files
                 .iter()
-                .map(|f| FileOutcome {
-                    name: f.name.clone(),
-                    size: f.size,
-                    sha256: f.sha256.clone(),
-                    action: match (opts.dry_run, todo.iter().any(|t| t.name == f.name)) {
-                        (true, true) => Action::WouldUpload,
-                        (true, false) => Action::WouldSkip,
-                        (false, true) => Action::Uploaded,
-                        (false, false) => Action::Skipped,
-                    },
-                })
-                .collect(),
-        };
-        let Some(tools) = tools.as_ref().filter(|_| !todo.is_empty() && !opts.dry_run) else {
-            return Ok(report(attempts));
-        };
-        attempts += 1;
-        let url = target.upload_url();
-        let upload = Upload {
-            tools,
-            url: &url,
-            username: &prepared.username,
-            password: &password,
-            password_origin: &origin,
-            files: &todo,
-        };
-        reporter.info(&format!(
-            "uploading {} to {url}",
-            todo.iter()
-                .map(|f| f.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        match upload.run(&redactor, opts.echo) {
-            // No second listing: PyPI's JSON API is cached and would lag.
-            Ok(_) => return Ok(report(attempts)),
-            Err(e) if e.is_transient() && failure + 1 < opts.policy.attempts => {
-                let wait = opts.policy.backoff(failure + 1);
-                failure += 1;
-                reporter.warn(&format!(
-                    "{}; asking the index again and retrying in {:.1} s (attempt {} of {})",
-                    redactor.redact(&e.to_string()),
-                    wait.as_secs_f32(),
-                    failure + 1,
-                    opts.policy.attempts
-                ));
-                sleep(wait);
-            }
-            Err(e) => {
-                return Err(PublishError::Upload(
-                    redactor.redact(&upload_error(&e, target, found)),
-                ));
+                .filter(|f| todo.contains(&f.name))
+                .collect();
+            attempts += 1;
+            let url = self.target.upload_url();
+            let upload = Upload {
+                tools: self.tools,
+                url: &url,
+                username: self.username,
+                password: self.password,
+                password_origin: self.origin,
+                files: &files,
+            };
+            self.reporter.info(&format!(
+                "uploading {} to {url}",
+                files
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            match upload.run(redactor, opts.echo) {
+                // No second listing: PyPI's JSON API is cached and would lag.
+                Ok(_) => return Ok(attempts),
+                Err(e) if e.is_transient() && failure + 1 < opts.policy.attempts => {
+                    let wait = opts.policy.backoff(failure + 1);
+                    failure += 1;
+                    self.reporter.warn(&format!(
+                        "{}; asking the index again and retrying in {:.1} s (attempt {} of {})",
+                        redactor.redact(&e.to_string()),
+                        wait.as_secs_f32(),
+                        failure + 1,
+                        opts.policy.attempts
+                    ));
+                    sleep(wait);
+                    let (left, conflicts) =
+                        pending(self.client, self.query, release, opts.policy, redactor)?;
+                    if !conflicts.is_empty() {
+                        return Err(PublishError::Conflict {
+                            conflicts,
+                            version: release.package.version.to_string(),
+                        });
+                    }
+                    *todo = left;
+                }
+                Err(e) => {
+                    return Err(PublishError::Upload(redactor.redact(&upload_error(
+                        &e,
+                        self.target,
+                        self.found,
+                    ))));
+                }
             }
         }
     }
 }
+
+/// `twine check --strict` over every file of every package, in one run.
+/// Files whose bytes already passed with the managed twine (recorded by
+/// sha256 next to it) are not checked again: the check reads nothing but
+/// the file.
+fn twine_check(
+    tools: &venv::Tools,
+    prepared: &Prepared,
+    redactor: &Redactor,
+    echo: Echo,
+) -> Result<(), PublishError> {
+    let record = match &tools.source {
+        venv::Source::Managed(dir) => Some(dir.join("twine-checked")),
+        venv::Source::Path => None,
+    };
+    let passed: Vec<String> = record
+        .as_deref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|t| t.lines().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let unchecked: Vec<&DistFile> = prepared
+        .releases
+        .iter()
+        .flat_map(|r| r.files.iter())
+        .filter(|f| !passed.contains(&f.sha256))
+        .collect();
+    if unchecked.is_empty() {
+        return Ok(());
+    }
+    let out = tools
+        .twine()
+        .args(["--no-color", "check", "--strict"])
+        .args(unchecked.iter().map(|f| f.path.as_os_str()))
+        .echo(echo)
+        .run(redactor)?;
+    if !out.status.success() {
+        return Err(PublishError::TwineCheck {
+            output: crate::tools::tail(&out.combined(), 20),
+        });
+    }
+    if let Some(path) = record {
+        // The newest few hundred; only a cache: a failed write means
+        // checking again next time.
+        let all: Vec<&str> = passed
+            .iter()
+            .map(String::as_str)
+            .chain(unchecked.iter().map(|f| f.sha256.as_str()))
+            .collect();
+        let keep = &all[all.len().saturating_sub(CHECKED_KEPT)..];
+        let _ = std::fs::write(&path, keep.join("\n") + "\n");
+    }
+    Ok(())
+}
+
+/// How many checked files' hashes are remembered.
+const CHECKED_KEPT: usize = 500;
 
 fn sleep(d: Duration) {
     std::thread::sleep(d);
@@ -636,12 +901,12 @@ fn short(h: &str) -> &str {
 pub fn summary_markdown(r: &PublishReport) -> String {
     let mut s = format!(
         "### {} {} → {}{}\n\n| file | size | sha256 | action |\n|---|---:|---|---|\n",
-        r.package,
+        r.names(),
         r.version,
         r.target,
         if r.dry_run { " (dry run)" } else { "" }
     );
-    for f in &r.files {
+    for f in r.files() {
         s.push_str(&format!(
             "| `{}` | {} | `{}` | {:?} |\n",
             f.name,

@@ -96,8 +96,8 @@ impl Step for Build {
     }
 }
 
-/// `cargo xtask publish`: the files of `dist/` to an index, skipping what
-/// it already has.
+/// `cargo xtask publish`: every selected package's files (of `dist/`, or
+/// of downloaded artifacts) to an index, skipping what it already has.
 #[derive(Debug)]
 pub struct Publish {
     opts: PublishOptions,
@@ -142,8 +142,29 @@ impl Step for Publish {
     }
 
     fn plan(&self) -> String {
+        let what = match self.prepared.as_ref().map(|p| &p.releases) {
+            Some(rs) if !rs.is_empty() && !self.opts.dist_pending => rs
+                .iter()
+                .map(|r| {
+                    let wheels = r.files.len().saturating_sub(1);
+                    format!(
+                        "{} {} (sdist + {wheels} wheel{})",
+                        r.package.name,
+                        r.package.version.version,
+                        if wheels == 1 { "" } else { "s" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            Some(rs) if !rs.is_empty() => rs
+                .iter()
+                .map(|r| r.package.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => "the packages".to_owned(),
+        };
         format!(
-            "upload to {} with twine, skipping files already there",
+            "upload {what} to {} with twine (checked by twine check --strict), skipping files already there",
             self.opts.target.label()
         )
     }
@@ -175,11 +196,10 @@ impl Step for Publish {
         )
         .map_err(StepError::cause)?;
         let uploaded = report
-            .files
-            .iter()
+            .files()
             .filter(|f| f.action == Action::Uploaded)
             .count();
-        let skipped = report.files.len() - uploaded;
+        let skipped = report.files().count() - uploaded;
         let status = if uploaded == 0 {
             Status::Skipped
         } else {

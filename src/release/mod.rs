@@ -9,11 +9,17 @@
 //! their outcomes. The one check of its own is that every place names the
 //! same version ([`versions`]).
 //!
+//! `--from-artifacts DIR` is the fan-in of a CI build matrix: instead of
+//! building, the release publishes the files the platform jobs uploaded,
+//! once they are checked complete for the plan ([`matrix`], [`artifacts`]).
+//!
 //! `--rehearse` runs the whole pipeline against a local pypiserver with a
 //! throwaway password, installs the package from it into a fresh virtual
 //! environment, and packages the extension: no credentials, no internet.
 
+pub mod artifacts;
 pub mod cleanup;
+pub mod matrix;
 pub mod rehearse;
 pub mod summary;
 pub mod versions;
@@ -26,7 +32,7 @@ use serde::Serialize;
 use crate::ci::{self, Actions};
 use crate::config::Project;
 use crate::preflight::{Preflight, PreflightError};
-use crate::pypi::publish::PublishOptions;
+use crate::pypi::publish::{ListedFiles, PublishOptions};
 use crate::pypi::{Target, build};
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -60,6 +66,62 @@ pub struct ReleaseOptions {
     pub oidc_url: Option<String>,
     /// The listing to check for files already there (`--check-url`).
     pub check_url: Option<String>,
+    /// `--package NAME`: release only this Python package (all when `None`).
+    pub package: Option<String>,
+    /// `--from-artifacts DIR`: publish a build matrix's artifacts instead
+    /// of building.
+    pub from_artifacts: Option<FromArtifacts>,
+}
+
+/// Where a build matrix's artifacts are, and the plan they were built from.
+#[derive(Clone, Debug)]
+pub struct FromArtifacts {
+    /// `DIR/<artifact>/<files>`, as actions/download-artifact lays them out.
+    pub dir: PathBuf,
+    /// The plan JSON (`--plan FILE`); recomputed from release-kit.toml
+    /// when `None`.
+    pub plan: Option<PathBuf>,
+}
+
+/// The build matrix the selected packages need (`--plan-matrix`).
+pub fn plan_matrix(
+    project: &Project,
+    package: Option<&str>,
+) -> Result<matrix::Matrix, PreflightError> {
+    let mut pre = Preflight::new();
+    let packages = build::packages(project, &mut pre);
+    let packages = pre
+        .check(build::select(packages, package))
+        .unwrap_or_default();
+    pre.finish()?;
+    Ok(matrix::plan(&packages))
+}
+
+/// The artifacts' files for the publish step, checked complete against
+/// the plan into `pre`; what was left out is reported as info.
+pub fn collect_artifacts(
+    project: &Project,
+    from: &FromArtifacts,
+    package: Option<&str>,
+    reporter: &dyn Reporter,
+    pre: &mut Preflight,
+) -> ListedFiles {
+    let packages = build::packages(project, pre);
+    let packages = pre
+        .check(build::select(packages, package))
+        .unwrap_or_default();
+    let plan = match &from.plan {
+        Some(file) => pre.check(artifacts::read_plan(file)).unwrap_or_default(),
+        None => matrix::plan(&packages),
+    };
+    let collected = artifacts::collect(&from.dir, &plan, &packages, pre);
+    for i in &collected.ignored {
+        reporter.info(&format!("not published: {i}"));
+    }
+    ListedFiles {
+        from: from.dir.clone(),
+        paths: collected.files,
+    }
 }
 
 /// The outcome of a release (also of a failed one).
@@ -101,23 +163,30 @@ pub enum ReleaseError {
 
 /// The steps of a release of `project`, in order. A rehearsal's steps
 /// share the local index, started on `rehearsal_port` (the port of
-/// `opts.target`).
+/// `opts.target`). With `listed` (the artifacts of a build matrix) nothing
+/// is built: those files are published.
 pub fn compose(
     project: &Project,
     opts: &ReleaseOptions,
     rehearsal_port: u16,
+    listed: Option<ListedFiles>,
 ) -> Vec<Box<dyn Step>> {
     let ext = project.config.vscode.enabled;
-    // The release checks the tag itself (`versions`), for every part.
-    let mut steps: Vec<Box<dyn Step>> = vec![Box::new(pypi::step::Build::new(None))];
+    let mut steps: Vec<Box<dyn Step>> = Vec::new();
+    if listed.is_none() {
+        // The release checks the tag itself (`versions`), for every part.
+        steps.push(Box::new(pypi::step::Build::new(None)));
+    }
     if ext {
         steps.push(Box::new(vscode::step::Package::new(false)));
     }
     let mut publish = PublishOptions::new(opts.target.clone());
     publish.echo = opts.echo;
     publish.oidc_url = opts.oidc_url.clone();
-    publish.dist_pending = true;
+    publish.dist_pending = listed.is_none();
     publish.check_url = opts.check_url.clone();
+    publish.package = opts.package.clone();
+    publish.files = listed;
     if opts.mode == Mode::Rehearse {
         let index = rehearse::SharedIndex::default();
         steps.push(Box::new(rehearse::StartIndex::new(
@@ -145,13 +214,14 @@ pub fn compose(
 /// Checks everything every step needs, and that every place names one
 /// version; returns the package name and the version. Version problems are
 /// also emitted as `::error file=…,line=…::` annotations in GitHub Actions.
+/// `pre` holds what was found before (the artifacts' completeness).
 pub fn preflight(
     cx: &Context<'_>,
     steps: &mut [Box<dyn Step>],
+    mut pre: Preflight,
 ) -> Result<(String, String), PreflightError> {
     let actions = cx.actions();
     let tag = actions.as_ref().and_then(|a| a.tag()).map(str::to_owned);
-    let mut pre = Preflight::new();
     let version = match versions::check(cx.project, tag.as_deref()) {
         Ok(v) => Some(v),
         Err(found) => {
@@ -218,8 +288,12 @@ pub fn run(
     };
     // The rehearsal's throwaway password is new to the runner.
     crate::step::register_masks(reporter, cx.actions().as_ref(), settings.redactor());
-    let steps = compose(project, &opts, rehearsal_port);
-    pipeline(&cx, &opts, steps, started, tools_before)
+    let mut early = Preflight::new();
+    let listed = opts.from_artifacts.as_ref().map(|from| {
+        collect_artifacts(project, from, opts.package.as_deref(), reporter, &mut early)
+    });
+    let steps = compose(project, &opts, rehearsal_port, listed);
+    pipeline(&cx, &opts, steps, early, started, tools_before)
 }
 
 /// Checks, prints the plan, runs the steps in order and summarises.
@@ -227,12 +301,13 @@ fn pipeline(
     cx: &Context<'_>,
     opts: &ReleaseOptions,
     mut steps: Vec<Box<dyn Step>>,
+    early: Preflight,
     started: Instant,
     tools_before: Duration,
 ) -> Result<ReleaseReport, ReleaseError> {
     let reporter = cx.reporter;
     let actions = cx.actions();
-    let (name, version) = preflight(cx, &mut steps)?;
+    let (name, version) = preflight(cx, &mut steps, early)?;
     let planned: Vec<String> = steps.iter().map(|s| s.plan()).collect();
     reporter.info(&format!(
         "release {name} {version}{}: {} step{}",
@@ -437,11 +512,13 @@ mod tests {
             echo: Echo::Quiet,
             oidc_url: None,
             check_url: None,
+            package: None,
+            from_artifacts: None,
         }
     }
 
     fn steps(p: &Project, mode: Mode) -> Vec<&'static str> {
-        compose(p, &options(mode), 0)
+        compose(p, &options(mode), 0, None)
             .iter()
             .map(|s| s.name())
             .collect()
@@ -550,7 +627,14 @@ mod tests {
             reporter: log,
             echo: Echo::Quiet,
         };
-        pipeline(&cx, &options(mode), steps, Instant::now(), Duration::ZERO)
+        pipeline(
+            &cx,
+            &options(mode),
+            steps,
+            Preflight::new(),
+            Instant::now(),
+            Duration::ZERO,
+        )
     }
 
     #[test]
@@ -570,6 +654,16 @@ mod tests {
                 "install-check"
             ]
         );
+        // The fan-in of a build matrix builds nothing.
+        let listed = ListedFiles {
+            from: "artifacts".into(),
+            paths: Vec::new(),
+        };
+        let names: Vec<_> = compose(&p, &options(Mode::Release), 0, Some(listed))
+            .iter()
+            .map(|s| s.name())
+            .collect();
+        assert_eq!(names, ["vsce-package", "publish", "vsce-publish"]);
         let (_t, p) = project("[vscode]\nenabled = false\n[release]\nprefetch-models = true\n");
         assert_eq!(
             steps(&p, Mode::Release),
@@ -595,8 +689,8 @@ mod tests {
             reporter: &log,
             echo: Echo::Quiet,
         };
-        let mut steps = compose(&p, &options(Mode::DryRun), 0);
-        let err = preflight(&cx, &mut steps).unwrap_err();
+        let mut steps = compose(&p, &options(Mode::DryRun), 0, None);
+        let err = preflight(&cx, &mut steps, Preflight::new()).unwrap_err();
         assert!(
             err.problems
                 .iter()

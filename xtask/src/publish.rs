@@ -1,9 +1,13 @@
 //! `cargo xtask publish`
 
+use std::path::PathBuf;
+
 use clap::Args;
+use release_kit::preflight::Preflight;
 use release_kit::pypi::Target;
 use release_kit::pypi::publish::{Action, PublishOptions};
 use release_kit::pypi::step::Publish;
+use release_kit::release::{self, FromArtifacts};
 
 use crate::ctx::Ctx;
 
@@ -13,10 +17,13 @@ use crate::ctx::Ctx;
 /// read, to find it): the password variable
 /// (TWINE_PASSWORD, or TWINE_PASSWORD_TEST for --testpypi; none needed in
 /// GitHub Actions with `id-token: write`: trusted publishing), the token's
-/// index, scope and expiry, one sdist and one wheel of one version in
-/// dist/, twine, the index's listing. Files the index already has with
-/// the same sha256 are skipped, so a re-run after a half-finished upload is
-/// safe.
+/// index, scope and expiry, twine, the index's listing, and for every
+/// Python package (or the one of --package) one sdist and any number of
+/// wheels of one version, no two wheels with the same tags, no platform tag
+/// PyPI refuses (`linux_x86_64`). Then `twine check --strict` on every
+/// file, and one twine upload per package, sdist first. Files the index
+/// already has with the same sha256 are skipped, so a re-run after a
+/// half-finished upload is safe.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     #[command(flatten)]
@@ -24,6 +31,41 @@ pub struct PublishArgs {
     /// Everything but the upload: checks, index query, and the plan.
     #[arg(long)]
     dry_run: bool,
+    #[command(flatten)]
+    select: SelectArgs,
+}
+
+/// Which packages, and from where; shared by `publish` and `release`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Only this Python package (its [project] name); default: every
+    /// package of release-kit.toml.
+    #[arg(long, value_name = "NAME")]
+    package: Option<String>,
+    /// Publish the artifacts of a CI build matrix instead of dist/:
+    /// DIR/<artifact>/<files> as actions/download-artifact lays them out,
+    /// checked complete for the plan first (a missing platform: exit 3).
+    #[arg(long, value_name = "DIR")]
+    from_artifacts: Option<PathBuf>,
+    /// The plan the artifacts were built from (the JSON of
+    /// `release --plan-matrix`); default: computed from release-kit.toml.
+    #[arg(long, value_name = "FILE", requires = "from_artifacts")]
+    plan: Option<PathBuf>,
+}
+
+impl SelectArgs {
+    /// `--package`.
+    pub fn package(&self) -> Option<String> {
+        self.package.clone()
+    }
+
+    /// `--from-artifacts` and `--plan`.
+    pub fn artifacts(&self) -> Option<FromArtifacts> {
+        self.from_artifacts.clone().map(|dir| FromArtifacts {
+            dir,
+            plan: self.plan.clone(),
+        })
+    }
 }
 
 /// Where the Python package goes; shared by `publish` and `release`.
@@ -82,14 +124,22 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     opts.check_url = args.target.check_url();
     opts.oidc_url = args.target.oidc_url();
     opts.echo = ctx.echo();
+    opts.package = args.select.package();
+    if let Some(from) = args.select.artifacts() {
+        let mut pre = Preflight::new();
+        let listed =
+            release::collect_artifacts(&project, &from, opts.package.as_deref(), ctx, &mut pre);
+        pre.finish()?;
+        opts.files = Some(listed);
+    }
     let mut step = Publish::new(opts);
     ctx.run_step(&mut step, settings, &project)?;
     let report = step.report().expect("a report after a run");
     if ctx.global.json {
         return ctx.json(report);
     }
-    let width = report.files.iter().map(|f| f.name.len()).max().unwrap_or(0);
-    for f in &report.files {
+    let width = report.files().map(|f| f.name.len()).max().unwrap_or(0);
+    for f in report.files() {
         let what = match f.action {
             Action::Uploaded => "uploaded",
             Action::Skipped => "skipped (already on the index, same sha256)",
@@ -105,10 +155,10 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     };
     ctx.info(format!(
         "{verb} {} {} on {} (listed at {}, found by {}; with {})",
-        report.package,
+        report.names(),
         report.version,
         report.target,
-        report.listing,
+        report.listings(),
         report.found_by,
         report.credential
     ));

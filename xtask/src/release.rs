@@ -8,6 +8,13 @@ use crate::ctx::{Ctx, Exit};
 /// Release everything in order: build the sdist and wheel, package the
 /// extension, publish to (Test)PyPI, publish the extension.
 ///
+/// In CI with native wheels the build is a matrix: `--plan-matrix` prints
+/// the platforms to build on (JSON for `fromJSON`), each job runs
+/// `cargo xtask build --target …` and uploads its artifact, and one job
+/// downloads them all and runs `release --from-artifacts DIR`, which checks
+/// every planned platform is there and publishes those files instead of
+/// building (docs/release.md).
+///
 /// Every variable, tool, file and version every step needs is checked
 /// first (exit 3, nothing uploaded anywhere): pyproject.toml, package.json
 /// (in lockstep), the newest released CHANGELOG entry and, on a tag in
@@ -26,9 +33,23 @@ pub struct ReleaseArgs {
     /// even on Ctrl-C.
     #[arg(long, conflicts_with_all = ["testpypi", "repository_url", "check_url"])]
     rehearse: bool,
+    #[command(flatten)]
+    select: crate::publish::SelectArgs,
+    /// Print the GitHub Actions build matrix the Python packages need
+    /// (JSON: {"include": [{name, os, target, manylinux, zig, artifact,
+    /// packages, sdist, wheel}]}) and stop.
+    #[arg(long, conflicts_with_all = ["rehearse", "dry_run", "from_artifacts"])]
+    plan_matrix: bool,
 }
 
 pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
+    if args.plan_matrix {
+        let project = ctx.project()?;
+        let plan = release::plan_matrix(&project, args.select.package().as_deref())?;
+        // One line: `echo "matrix=$(cargo xtask release --plan-matrix)" >> "$GITHUB_OUTPUT"`.
+        ctx.out(serde_json::to_string(&plan)?);
+        return Ok(());
+    }
     let (settings, project) = ctx.load()?;
     let opts = ReleaseOptions {
         target: args.target.target(),
@@ -42,6 +63,8 @@ pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
         echo: ctx.echo(),
         oidc_url: args.target.oidc_url(),
         check_url: args.target.check_url(),
+        package: args.select.package(),
+        from_artifacts: args.select.artifacts(),
     };
     let env = |k: &str| std::env::var(k).ok();
     match release::run(&project, settings, &opts, &env, ctx) {

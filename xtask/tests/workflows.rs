@@ -1,5 +1,6 @@
-//! The GitHub Actions workflows: every `cargo xtask …` they call exists, and
-//! zizmor finds nothing of medium severity or above.
+//! The GitHub Actions workflows: every `cargo xtask …` they call exists,
+//! actionlint finds nothing, and zizmor finds nothing of medium severity
+//! or above.
 
 use std::path::{Path, PathBuf};
 
@@ -78,6 +79,64 @@ fn zizmor_finds_nothing_medium_or_above() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "zizmor findings:\n{text}");
+}
+
+#[test]
+fn actionlint_finds_nothing() {
+    let python = testkit::python::test_python().expect("the test venv (testkit/requirements.txt)");
+    let actionlint = python.parent().unwrap().join("actionlint");
+    let out = std::process::Command::new(&actionlint)
+        .args(["-no-color"])
+        .args(workflows())
+        .output()
+        .expect("actionlint runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "actionlint findings:\n{text}");
+}
+
+/// The release workflow is the fan-in of a build matrix planned by the
+/// xtask: plan → build (one artifact per platform) → publish everything.
+#[test]
+fn release_is_plan_matrix_build_fan_in() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/workflows");
+    let text = std::fs::read_to_string(dir.join("release.yml")).unwrap();
+    for needle in [
+        "cargo xtask release --plan-matrix",
+        "matrix: ${{ fromJSON(needs.plan.outputs.matrix) }}",
+        "runs-on: ${{ matrix.os }}",
+        "name: ${{ matrix.artifact }}",
+        "cargo xtask release --from-artifacts artifacts",
+        "pattern: dist-*",
+    ] {
+        assert!(text.contains(needle), "release.yml lacks {needle}");
+    }
+    // id-token only where a job publishes to an index.
+    let mut jobs: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("  ") && !line.starts_with("   ") {
+            jobs.push(String::new());
+        }
+        if let Some(job) = jobs.last_mut() {
+            job.push_str(line);
+            job.push('\n');
+        }
+    }
+    let minting: Vec<&String> = jobs
+        .iter()
+        .filter(|j| j.contains("id-token: write"))
+        .collect();
+    assert_eq!(minting.len(), 2, "{jobs:?}");
+    for job in minting {
+        assert!(
+            job.contains("cargo xtask publish")
+                || job.contains("cargo xtask release --from-artifacts"),
+            "{job}"
+        );
+    }
 }
 
 #[test]
