@@ -374,6 +374,24 @@ pub async fn run(
     }
 }
 
+/// [`run`] for a caller that is not async (the CLI): on a runtime of its
+/// own, which is shut down without waiting for a vsce child a timeout gave
+/// up on.
+pub fn run_blocking(
+    settings: &Settings,
+    project: Result<Project, String>,
+    groups: &[Group],
+    options: &Options,
+) -> Result<Report, std::io::Error> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(run(settings, project, groups, options));
+    rt.shutdown_background();
+    Ok(report)
+}
+
 fn result(group: Group, o: Outcome) -> CheckResult {
     CheckResult {
         id: group.slug(),

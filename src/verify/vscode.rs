@@ -37,6 +37,14 @@ fn blocking(inputs: &Inputs) -> Outcome {
     let Some(plan) = plan else {
         return Outcome::fail("nothing to verify");
     };
+    // Installing vsce takes minutes the first time: not inside a check
+    // with a timeout. `setup` (or `vsce-verify`) installs it.
+    if !project.config.vscode.use_path_tools && !npm::is_provisioned(project) {
+        return Outcome::fail(format!(
+            "vsce is not installed in {} yet; run `cargo xtask setup` (or `cargo xtask vsce-verify`, which installs it on first use), then verify again",
+            npm::tools_dir(project).display()
+        ));
+    }
     let tools = match npm::ensure(project, &|_| {}) {
         Ok(t) => t,
         Err(e) => return Outcome::fail(format!("vsce is not available: {e}")),

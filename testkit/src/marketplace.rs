@@ -16,17 +16,15 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+
+use crate::server::{Answer, Server};
 
 /// The id azure-devops-node-api asks for in `securityroles`.
 pub const ROLE_ASSIGNMENTS_ID: &str = "9461c234-c84c-4ed2-b918-2f0f92ad0a35";
@@ -76,33 +74,27 @@ struct State {
 pub struct Marketplace {
     url: String,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Server,
 }
 
 impl Marketplace {
     /// Starts on a free port of 127.0.0.1.
     pub fn start() -> Marketplace {
         let state = Arc::new(Mutex::new(State::default()));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr: SocketAddr = listener.local_addr().expect("local address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            rt.block_on(serve(listener, st, stopped));
+        let server = Server::start("127.0.0.1:0", move |req| {
+            let st = st.clone();
+            async move {
+                match handle(req, st).await {
+                    Ok(a) => a,
+                    Err(never) => match never {},
+                }
+            }
         });
         Marketplace {
-            url: format!("http://{addr}"),
+            url: server.url(),
             state,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -160,42 +152,6 @@ impl Marketplace {
             .unwrap_or_default()
     }
 }
-
-impl Drop for Marketplace {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    state: Arc<Mutex<State>>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-    loop {
-        tokio::select! {
-            _ = &mut stopped => return,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let st = state.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(req, st.clone()));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        }
-    }
-}
-
-type Answer = Response<Full<Bytes>>;
 
 fn json(status: StatusCode, value: serde_json::Value) -> Answer {
     Response::builder()

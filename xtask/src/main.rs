@@ -6,6 +6,7 @@ mod changelog;
 mod ctx;
 mod doctor;
 mod env;
+mod env_verify;
 mod hf;
 mod hooks;
 mod publish;
