@@ -253,7 +253,7 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
         out.extend_from_slice(a.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let io = |e: std::io::Error| format!("the connection failed ({e})");
+    let io = broken;
     conn.get_mut().write_all(&out).await.map_err(io)?;
     conn.get_mut().flush().await.map_err(io)?;
     let line = read_line(conn).await?;
@@ -275,8 +275,14 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+const PORT_HINT: &str = "is it a Redis port, and does the scheme match it (rediss:// for a TLS port, redis:// for a plain one)?";
+
 fn not_redis() -> String {
-    "the answer is not Redis's protocol (RESP): is this port a Redis server? (rediss:// needs a TLS port, redis:// a plain one)".into()
+    format!("the answer is not Redis's protocol (RESP); {PORT_HINT}")
+}
+
+fn broken(e: std::io::Error) -> String {
+    format!("the connection failed ({e}); {PORT_HINT}")
 }
 
 async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> Result<String, String> {
@@ -285,9 +291,11 @@ async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> Result<Stri
         .take(64 * 1024)
         .read_until(b'\n', &mut line)
         .await
-        .map_err(|e| format!("the connection failed ({e})"))?;
+        .map_err(broken)?;
     if n == 0 {
-        return Err("the server closed the connection without answering (a TLS port spoken to as redis://?)".into());
+        return Err(format!(
+            "the server closed the connection without answering; {PORT_HINT}"
+        ));
     }
     if !line.ends_with(b"\r\n") {
         return Err(not_redis());

@@ -360,6 +360,147 @@ fn redis_auth_select_ping_against_a_real_server() {
     );
 }
 
+/// A CA and a server certificate for `localhost`, made with the openssl
+/// command line (installed with ca-certificates): (ca.pem, cert, key).
+fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is installed");
+        assert!(out.status.success(), "openssl {args:?}: {}", text(&out));
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=env-verify test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    ]
+    .concat());
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+#[test]
+fn rediss_over_tls_with_our_rustls_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = tls_files(dir.path());
+    let port = free_port();
+    let mut child = Command::new("redis-server")
+        .args([
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .args([
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--requirepass",
+            "CNRYtls-pw",
+        ])
+        .arg("--tls-cert-file")
+        .arg(&cert)
+        .arg("--tls-key-file")
+        .arg(&key)
+        .arg("--tls-ca-cert-file")
+        .arg(&ca)
+        .args(["--tls-auth-clients", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, "redis-server (TLS)", &mut child);
+    let _redis = Running(child);
+    let url = format!("rediss://:CNRYtls-pw@localhost:{port}/0");
+    let ca = ca.to_str().unwrap();
+    let (status, message, _) = one(&[("REDIS_URL", &url), ("SSL_CERT_FILE", ca)], "redis", &[]);
+    assert_eq!(status, "pass", "{message}");
+    assert_eq!(
+        message,
+        format!("PONG from localhost:{port} (database 0, authenticated, TLS)")
+    );
+    // The server's CA is not trusted without SSL_CERT_FILE.
+    let (status, message, _) = one(&[("REDIS_URL", &url)], "redis", &[]);
+    assert_eq!(status, "fail");
+    assert!(message.contains("TLS with localhost:"), "{message}");
+    assert!(message.contains("set SSL_CERT_FILE"), "{message}");
+    // Plain RESP to a TLS port.
+    let plain = format!("redis://:CNRYtls-pw@localhost:{port}/0");
+    let (status, message, _) = one(
+        &[("REDIS_URL", &plain), ("SSL_CERT_FILE", ca)],
+        "redis",
+        &["--timeout", "5"],
+    );
+    assert_eq!(status, "fail");
+    assert!(
+        message.contains("rediss:// for a TLS port") || message.contains("no answer within"),
+        "{message}"
+    );
+}
+
 #[test]
 fn redis_nothing_listening_and_a_server_that_never_answers() {
     let closed = free_port();
