@@ -73,7 +73,7 @@ fn sign_and_verify(key: &[u8]) -> Result<(), String> {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -88,12 +88,9 @@ mod tests {
 
     #[test]
     fn keys_judged() {
-        let dev = Some("dev_only_audit_key_DO_NOT_USE_IN_PROD");
-        assert!(
-            judge(dev.unwrap(), dev)
-                .unwrap_err()
-                .contains("development default")
-        );
+        const DEV: &str = "dev_only_audit_key_DO_NOT_USE_IN_PROD";
+        let dev = Some(DEV);
+        assert!(judge(DEV, dev).unwrap_err().contains("development default"));
         assert!(
             judge("zz".repeat(32).as_str(), dev)
                 .unwrap_err()
@@ -117,12 +114,7 @@ mod tests {
     fn hmac_matches_rfc_4231_case_2() {
         let mut m = HmacSha256::new_from_slice(b"Jefe").unwrap();
         m.update(b"what do ya want for nothing?");
-        let tag: String = m
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let tag = crate::pypi::index::hex(&m.finalize().into_bytes());
         assert_eq!(
             tag,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"

@@ -8,6 +8,7 @@ use hmac::{KeyInit as _, Mac as _};
 use sha2::Digest as _;
 
 use crate::net::Url;
+use crate::pypi::index::hex;
 use crate::secret::Secret;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
@@ -157,10 +158,6 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut m = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
     m.update(data);
     m.finalize().into_bytes().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

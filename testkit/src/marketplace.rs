@@ -15,16 +15,15 @@
 //! every uploaded `.vsix` is kept, so tests can assert what arrived.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 
-use crate::server::{Answer, Server};
+use crate::server::{Answer, Seen, Server};
 
 /// The id azure-devops-node-api asks for in `securityroles`.
 pub const ROLE_ASSIGNMENTS_ID: &str = "9461c234-c84c-4ed2-b918-2f0f92ad0a35";
@@ -82,15 +81,7 @@ impl Marketplace {
     pub fn start() -> Marketplace {
         let state = Arc::new(Mutex::new(State::default()));
         let st = state.clone();
-        let server = Server::start("127.0.0.1:0", move |req| {
-            let st = st.clone();
-            async move {
-                match handle(req, st).await {
-                    Ok(a) => a,
-                    Err(never) => match never {},
-                }
-            }
-        });
+        let server = Server::start("127.0.0.1:0", move |req| handle(req, st.clone()));
         Marketplace {
             url: server.url(),
             state,
@@ -189,9 +180,8 @@ fn location(id: &str, area: &str, resource: &str, template: &str) -> serde_json:
     })
 }
 
-fn basic_password(req: &Request<Incoming>) -> Option<String> {
-    let value = req.headers().get("authorization")?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ")?;
+fn basic_password(authorization: Option<&str>) -> Option<String> {
+    let encoded = authorization?.strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .ok()?;
@@ -199,29 +189,19 @@ fn basic_password(req: &Request<Incoming>) -> Option<String> {
     text.split_once(':').map(|(_, p)| p.to_owned())
 }
 
-async fn handle(req: Request<Incoming>, state: Arc<Mutex<State>>) -> Result<Answer, Infallible> {
-    let method = req.method().clone();
-    let path = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
-    let password = basic_password(&req);
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    let answer = route(&method, &path, password.as_deref(), &body, &state);
+async fn handle(req: Request<Incoming>, state: Arc<Mutex<State>>) -> Answer {
+    let seen = Seen::read(req).await;
+    let method = Method::from_bytes(seen.method.as_bytes()).unwrap_or(Method::GET);
+    let password = basic_password(seen.header("authorization"));
+    let answer = route(&method, &seen.path, password.as_deref(), &seen.body, &state);
     state.lock().unwrap().requests.push(Recorded {
-        method: method.to_string(),
-        path,
+        method: seen.method,
+        path: seen.path,
         basic_password: password,
-        body_len: body.len(),
+        body_len: seen.body.len(),
         status: answer.status().as_u16(),
     });
-    Ok(answer)
+    answer
 }
 
 fn route(
