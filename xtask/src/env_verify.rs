@@ -8,17 +8,19 @@ use crate::ctx::{Ctx, Exit};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Groups (by name, in any case, or short name):
-  pypi (PyPI publishing)      tokens read offline: index, scope, expiry
-  anthropic (Anthropic API)   GET /v1/models with x-api-key (spends no tokens)
-  audit (Audit chain)         AUDIT_HMAC_KEY: not the dev default, >= 32 bytes, HMAC-SHA256 verifies
-  dashboard (Dashboard)       DASHBOARD_API_KEY accepted at DASHBOARD_URL; refused without it
-  federation, redis           REDIS_URL: connect (TLS for rediss://), AUTH, SELECT, PING
-  otel (OpenTelemetry)        OTLP endpoint: gRPC accepts a connection, HTTP answers /v1/traces
-  s3 (AWS S3 Object Lock)     bucket exists, keys valid, Object Lock COMPLIANCE in days
-  vscode (VS Code Marketplace) vsce verify-pat, as vsce-verify runs it
-  hf (Hugging Face)           GET /api/whoami-v2: account and token role
-  deploy (Production deploy)  ORG_DOMAIN resolves
+Groups (a short name below, or the group's name in any case, e.g. \"Hugging Face\"):
+  pypi        PyPI publishing: tokens read offline (index, scope, expiry); no upload
+  anthropic   Anthropic API: GET /v1/models with x-api-key (spends no tokens)
+  audit       Audit chain: AUDIT_HMAC_KEY not the dev default, >= 32 bytes, HMAC-SHA256 verifies
+  dashboard   Dashboard: DASHBOARD_API_KEY accepted at DASHBOARD_URL, refused without it
+  federation  Federation (or: redis): REDIS_URL connect (TLS: rediss://), AUTH, SELECT, PING
+  otel        OpenTelemetry: gRPC takes a connection, or HTTP answers /v1/traces
+  s3          AWS S3 Object Lock (or: aws): bucket, keys, COMPLIANCE retention in days
+  vscode      VS Code Marketplace (or: vsce): vsce verify-pat, as vsce-verify runs it
+  hf          Hugging Face: GET /api/whoami-v2, the account and the token's role
+  deploy      Production deploy: ORG_DOMAIN resolves
+
+Exit codes: 0 no configured check failed; 1 one did; 2 usage; 3 .env cannot be read.
 
 Examples:
   cargo xtask env verify
