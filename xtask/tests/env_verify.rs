@@ -1016,7 +1016,10 @@ fn canaries_never_printed_with_every_group_at_once() {
         ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.url()),
         ("AUDIT_HMAC_KEY", audit_key),
         ("TWINE_PASSWORD", "pypi-CNRYall-not-a-macaroon".into()),
-        ("TWINE_PASSWORD_TEST", "pypi-CNRYall-test-not-a-macaroon".into()),
+        (
+            "TWINE_PASSWORD_TEST",
+            "pypi-CNRYall-test-not-a-macaroon".into(),
+        ),
         ("AWS_SESSION_TOKEN", "CNRYall-session-token".into()),
         ("VSCE_PAT", "CNRYall-vsce-pat".into()),
         ("S3_AUDIT_BUCKET", "audit-locked".into()),
