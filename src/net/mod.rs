@@ -433,6 +433,13 @@ impl Client {
     }
 }
 
+/// The TLS client configuration every connection uses (rustls, the
+/// built-in roots plus `SSL_CERT_FILE`), for the protocols that are not
+/// HTTP (`rediss://`).
+pub fn tls_config() -> Result<rustls::ClientConfig, NetError> {
+    tls::config(true)
+}
+
 /// A URL as shown in messages: no query string (pre-signed URLs carry
 /// signatures there), no fragment, no user info.
 pub fn describe(url: &Url) -> String {

@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Settings;
-use super::registry::{Place, Step, VARS, Var, groups};
+use super::registry::{Place, Step, VARS, Var};
 use crate::preflight::{PreflightError, Problem};
 use crate::secret::{Redactor, Secret};
 use crate::tools::{Child, ChildError};
@@ -116,22 +116,6 @@ pub fn in_default_set(target: Target, var: &Var) -> bool {
                 || (!var.secret && var.places.is_empty() && !is_publishing(var))
         }
     }
-}
-
-/// The registry group `name` designates: its name in any case, or its
-/// slug (`aws-s3-object-lock`, `dashboard`).
-pub fn group_by_name(name: &str) -> Option<&'static str> {
-    let want = slug(name);
-    groups().into_iter().find(|g| slug(g) == want)
-}
-
-/// A group's name as a command-line word: lower case, `-` between words.
-pub fn slug(name: &str) -> String {
-    name.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 /// The variables to export: those of `groups` when any are given, else
@@ -601,7 +585,6 @@ pub fn push_github(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::registry;
     use crate::settings::status::tests::with as settings;
 
     /// Values that trip every quoting rule at once.
@@ -824,24 +807,9 @@ mod tests {
     }
 
     #[test]
-    fn groups_by_name_or_slug() {
-        assert_eq!(group_by_name("dashboard"), Some("Dashboard"));
-        assert_eq!(
-            group_by_name("AWS S3 Object Lock"),
-            Some("AWS S3 Object Lock")
-        );
-        assert_eq!(
-            group_by_name("aws-s3-object-lock"),
-            Some("AWS S3 Object Lock")
-        );
-        assert_eq!(group_by_name("nope"), None);
+    fn select_by_group() {
         let sel = select(Target::Github, &["Dashboard"]);
         assert!(sel.iter().all(|v| v.group == "Dashboard") && !sel.is_empty());
-        assert!(
-            registry::groups()
-                .iter()
-                .all(|g| group_by_name(&slug(g)) == Some(g))
-        );
     }
 
     #[test]

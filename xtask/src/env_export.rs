@@ -20,8 +20,8 @@ What goes where (from the registry's places):
   --to docker|systemd|k8s      what a running deployment needs: its secrets (AUDIT_HMAC_KEY,
                                DASHBOARD_API_KEY, REDIS_URL, ...) and plain settings,
                                never a publishing credential
-  --group G (repeatable)       instead, every variable of these groups (name or slug:
-                               `--group dashboard --group aws-s3-object-lock`)
+  --group G (repeatable)       instead, every variable of these groups (short name or
+                               registry name, as env verify: `--group dashboard --group s3`)
 
 Only values set in .env or the environment are exported, as the app reads them
 (`${...}` expanded as python-dotenv does); defaults are left to the app, and the
@@ -56,7 +56,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
     /// Export the variables of this group instead of the target's default
-    /// set (repeatable; a group's name or slug, e.g. `dashboard`).
+    /// set (repeatable; a group's short name or registry name, e.g. `s3`).
     #[arg(long = "group", value_name = "GROUP")]
     groups: Vec<String>,
     /// Apply the production checks first (as `env check --production`):
@@ -99,15 +99,11 @@ fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<Vec<&'static str>
     let mut wrong = Vec::new();
     let mut groups = Vec::new();
     for g in &args.groups {
-        match export::group_by_name(g) {
+        match registry::group_by_name(g) {
             Some(group) => groups.push(group),
             None => wrong.push(format!(
                 "--group `{g}`: no such group; the groups are: {}",
-                registry::groups()
-                    .into_iter()
-                    .map(|g| format!("{} ({g})", export::slug(g)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                registry::group_choices()
             )),
         }
     }

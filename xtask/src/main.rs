@@ -7,6 +7,7 @@ mod ctx;
 mod doctor;
 mod env;
 mod env_export;
+mod env_verify;
 mod hf;
 mod hooks;
 mod publish;
