@@ -12,6 +12,11 @@
 //! the first candidate that answers like a simple index. A 404 for the
 //! project's page means "not uploaded yet" only when the index root answers
 //! like a simple index; anything else is an error, never an empty listing.
+//!
+//! Reads go through a [`Reader`]: redirects to another host are not
+//! followed (pypiserver sends a project it lacks to pypi.org: "not here"),
+//! and for an index that needs credentials to read, the upload credentials
+//! go as HTTP Basic auth to the upload URL's own origin only.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +25,92 @@ use sha2::Digest as _;
 
 use super::token::normalize;
 use crate::net::{Blocking, Failure, Full, Request, RetryPolicy};
+use crate::secret::Secret;
+
+/// The upload credentials as HTTP Basic auth for listing reads (an index
+/// may need them to read: CodeArtifact always, private GitLab, Artifactory
+/// or Nexus without anonymous access). Sent only to the upload URL's
+/// origin, never in a URL; never made for PyPI or TestPyPI.
+#[derive(Clone, Debug)]
+pub struct ReadAuth {
+    origin: crate::net::Url,
+    header: Secret,
+    from: String,
+}
+
+impl ReadAuth {
+    /// `username` and `password` for reads at `upload_url`'s origin;
+    /// `from` names where they come from, for messages (`TWINE_USERNAME
+    /// and TWINE_PASSWORD`). `None` for a URL that does not parse.
+    pub fn basic(
+        upload_url: &str,
+        username: &str,
+        password: &Secret,
+        from: &str,
+    ) -> Option<ReadAuth> {
+        use base64::Engine as _;
+        let origin = crate::net::Url::parse(upload_url).ok()?;
+        let pair = format!("{username}:{}", password.expose());
+        let header = Secret::new(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        ));
+        Some(ReadAuth {
+            origin,
+            header,
+            from: from.to_owned(),
+        })
+    }
+}
+
+/// How listing reads are sent: the client, its retries, and the
+/// credentials for an index that needs them to read.
+#[derive(Clone, Copy)]
+pub struct Reader<'a> {
+    http: &'a Blocking,
+    policy: RetryPolicy,
+    auth: Option<&'a ReadAuth>,
+}
+
+impl<'a> Reader<'a> {
+    /// Reads with `http` and `policy`, sending `auth` where it belongs.
+    pub fn new(http: &'a Blocking, policy: RetryPolicy, auth: Option<&'a ReadAuth>) -> Reader<'a> {
+        Reader { http, policy, auth }
+    }
+
+    /// `GET url`, with the credentials when `url` is on their origin.
+    fn request(&self, url: &str) -> Request {
+        let req = Request::get(url);
+        match self.auth_for(url) {
+            Some(a) => req.secret_header("Authorization", a.header.clone()),
+            None => req,
+        }
+    }
+
+    fn auth_for(&self, url: &str) -> Option<&'a ReadAuth> {
+        self.auth
+            .filter(|a| crate::net::Url::parse(url).is_ok_and(|u| u.origin() == a.origin.origin()))
+    }
+
+    /// A listing read: redirects to another origin are the answer.
+    fn get(&self, url: &str, accept: &str) -> Result<Full, IndexError> {
+        let req = self
+            .request(url)
+            .header("Accept", accept)
+            .same_origin_redirects_only();
+        self.http
+            .send(&req, &self.policy)
+            .map_err(|f| failure(url, f))
+    }
+
+    fn unauthorized(&self, url: String, status: u16) -> IndexError {
+        IndexError::Unauthorized {
+            sent: self.auth_for(&url).map(|a| a.from.clone()),
+            url,
+            status,
+        }
+    }
+}
 
 /// How to ask an index what it holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,16 +175,15 @@ pub enum IndexError {
         /// Why.
         reason: String,
     },
-    /// The index wants credentials even to read.
-    #[error(
-        "the index at {url} answered {status} to a read: it needs credentials to list files. \
-         Pass --check-url with a URL of the index that can be read anonymously"
-    )]
+    /// The index wants credentials even to read, or refused those sent.
+    #[error("{}", unauthorized_message(url, *status, sent.as_deref()))]
     Unauthorized {
         /// What was asked.
         url: String,
         /// 401 or 403.
         status: u16,
+        /// Where the credentials sent came from (`None`: none were sent).
+        sent: Option<String>,
     },
     /// Another error status, or an answer we cannot read.
     #[error(
@@ -130,6 +220,25 @@ pub enum IndexError {
         /// Each candidate with why it was not taken.
         tried: Vec<String>,
     },
+}
+
+fn unauthorized_message(url: &str, status: u16, sent: Option<&str>) -> String {
+    let url = crate::net::describe_str(url);
+    match sent {
+        Some(from) => format!(
+            "the index at {url} answered {status} to a read with the credentials in {from}: \
+             it refused them to list files. Check that they are right (the same ones upload), \
+             and that the account may read this index (its read or download permission), or \
+             pass --check-url with a listing of the index they can read"
+        ),
+        None => format!(
+            "the index at {url} answered {status} to a read without credentials: it needs them \
+             to list files. The upload credentials (TWINE_USERNAME and the password variable) \
+             are sent only to the upload URL's host, and a token minted by trusted publishing \
+             only once minted: pass --check-url with a listing on the upload URL's host, or one \
+             that can be read anonymously"
+        ),
+    }
 }
 
 impl IndexError {
@@ -240,7 +349,7 @@ pub fn candidates(upload_url: &str) -> Vec<Candidate> {
     }
     out.push((format!("{}simple/", prefix(n)), "pypiserver"));
     out.push((format!("{}+simple/", prefix(n)), "devpi"));
-    out.push((format!("{origin}/simple/"), "host root"));
+    out.push((format!("{origin}/simple/"), HOST_ROOT));
     let mut seen = std::collections::BTreeSet::new();
     out.into_iter()
         .filter(|(u, _)| seen.insert(u.clone()))
@@ -251,30 +360,52 @@ pub fn candidates(upload_url: &str) -> Vec<Candidate> {
         .collect()
 }
 
-/// The first of `candidates` that answers like a simple index for
-/// `project` (its page, or a 404 for it and a simple-index root), without
-/// changing anything. A JSON API candidate (PyPI, TestPyPI) is taken as
-/// it is, with no request. A listing the user named that does not answer
-/// is an error of its own; no answer from the host stops the search.
+/// The layout name of the last resort, `<origin>/simple/`: a listing of
+/// the whole host, which may be another index's than the upload URL's.
+const HOST_ROOT: &str = "host root";
+
+/// The first of `candidates` that answers like a simple index for every
+/// one of `projects` (its page, or a 404 for it and a simple-index root),
+/// without changing anything. The host-wide `<origin>/simple/`, which the
+/// upload URL's layout did not name, is taken only when it lists one of
+/// the projects: a 404 there may be another index's. A JSON API candidate
+/// (PyPI, TestPyPI) is taken as it is, with no request. A listing the user
+/// named that does not answer is an error of its own; no answer from the
+/// host stops the search.
 pub fn discover(
-    http: &Blocking,
+    reader: &Reader<'_>,
     candidates: &[Candidate],
     upload_url: &str,
-    project: &str,
-    policy: RetryPolicy,
+    projects: &[&str],
 ) -> Result<Candidate, IndexError> {
     let mut tried = Vec::new();
     for c in candidates {
         if matches!(c.query, IndexQuery::JsonApi { .. }) {
             return Ok(c.clone());
         }
-        match project_page(http, &c.query, project, "", policy) {
-            Ok(_) => return Ok(c.clone()),
-            Err(e) if e.is_unreachable() || !matches!(c.source, Source::Layout(_)) => {
+        let mut listed = false;
+        let mut failed = None;
+        for project in projects {
+            match project_page(reader, &c.query, project, "") {
+                Ok(page) => listed |= page.is_some(),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        match failed {
+            None if c.source == Source::Layout(HOST_ROOT) && !listed => tried.push(format!(
+                "{} (does not list {}; a listing of the whole host may be another index's)",
+                c.query.root(),
+                projects.join(", ")
+            )),
+            None => return Ok(c.clone()),
+            Some(e) if e.is_unreachable() || !matches!(c.source, Source::Layout(_)) => {
                 return Err(e);
             }
-            Err(e @ IndexError::Unauthorized { .. }) => return Err(e),
-            Err(e) => tried.push(format!("{} ({})", c.query.root(), short_reason(&e))),
+            Some(e @ IndexError::Unauthorized { .. }) => return Err(e),
+            Some(e) => tried.push(format!("{} ({})", c.query.root(), short_reason(&e))),
         }
     }
     Err(IndexError::NoListing {
@@ -333,32 +464,51 @@ fn short_reason(e: &IndexError) -> String {
 /// downloaded and hashed; others without a hash are left out. A simple
 /// index's 404 for the project is an empty listing only when its root
 /// answers like a simple index ([`IndexError::NotAListing`] otherwise).
+/// A devpi listing's files inherited from the index's bases are not on it.
 pub fn existing_files(
-    http: &Blocking,
+    reader: &Reader<'_>,
     query: &IndexQuery,
     project: &str,
     version: &str,
     wanted: &[&str],
-    policy: RetryPolicy,
 ) -> Result<BTreeMap<String, String>, IndexError> {
-    let Some(page) = project_page(http, query, project, version, policy)? else {
+    let Some(page) = project_page(reader, query, project, version)? else {
         return Ok(BTreeMap::new());
     };
+    let own = own_prefix(query);
     let mut out = BTreeMap::new();
     for link in page.links {
+        if let Some(prefix) = &own {
+            let at = crate::net::Url::parse(&resolve(&page.url, &link.href));
+            if !at.is_ok_and(|u| u.path().starts_with(prefix.as_str())) {
+                continue;
+            }
+        }
         match link.sha256 {
             Some(h) => {
                 out.insert(link.filename, h.to_ascii_lowercase());
             }
             None if wanted.contains(&link.filename.as_str()) => {
                 let href = resolve(&page.url, &link.href);
-                let h = download_sha256(http, &href, policy)?;
+                let h = download_sha256(reader, &href)?;
                 out.insert(link.filename, h);
             }
             None => {}
         }
     }
     Ok(out)
+}
+
+/// For a devpi listing (`…/USER/INDEX/+simple/`), the path the index's own
+/// files live under (`…/USER/INDEX/`): its pages also list the files of
+/// the index's bases (`root/pypi`, another index), which are not on it.
+fn own_prefix(query: &IndexQuery) -> Option<String> {
+    let IndexQuery::Simple { url } = query else {
+        return None;
+    };
+    let u = crate::net::Url::parse(url).ok()?;
+    let prefix = u.path().strip_suffix("+simple/")?;
+    (prefix.len() > 1).then(|| prefix.to_owned())
 }
 
 /// A project's page, read.
@@ -372,33 +522,28 @@ const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, text/html;q=0.
 
 /// The project's page (`None`: not on the index yet, the root answered).
 fn project_page(
-    http: &Blocking,
+    reader: &Reader<'_>,
     query: &IndexQuery,
     project: &str,
     version: &str,
-    policy: RetryPolicy,
 ) -> Result<Option<Page>, IndexError> {
     let url = query.url(project, version);
     let accept = match query {
         IndexQuery::JsonApi { .. } => "application/json",
         IndexQuery::Simple { .. } => SIMPLE_ACCEPT,
     };
-    let resp = get(http, &url, accept, policy)?;
+    let resp = reader.get(&url, accept)?;
     // pypiserver's fallback sends a project it lacks to pypi.org: what
-    // another index holds is not on this one.
+    // another host holds is not on this index (and is not asked).
     let elsewhere = matches!(query, IndexQuery::Simple { .. })
-        && crate::net::Url::parse(&url).is_ok_and(|u| u.origin() != resp.url.origin());
+        && (300..400).contains(&resp.status)
+        && resp.header("location").is_some();
     match resp.status {
         // Warehouse's JSON API: a 404 is an unknown project or version.
         404 if matches!(query, IndexQuery::JsonApi { .. }) => return Ok(None),
-        _ if elsewhere => return root_answers(http, query, policy),
-        404 => return root_answers(http, query, policy),
-        401 | 403 => {
-            return Err(IndexError::Unauthorized {
-                url,
-                status: resp.status,
-            });
-        }
+        _ if elsewhere => return root_answers(reader, query),
+        404 => return root_answers(reader, query),
+        401 | 403 => return Err(reader.unauthorized(url, resp.status)),
         s if !(200..300).contains(&s) => {
             return Err(IndexError::Unexpected {
                 url,
@@ -437,19 +582,12 @@ fn project_page(
 
 /// After a 404 for the project's page: "not there yet" when the root
 /// answers like a simple index, else this is no listing.
-fn root_answers(
-    http: &Blocking,
-    query: &IndexQuery,
-    policy: RetryPolicy,
-) -> Result<Option<Page>, IndexError> {
+fn root_answers(reader: &Reader<'_>, query: &IndexQuery) -> Result<Option<Page>, IndexError> {
     let root = query.root();
-    let answer = get(http, &root, SIMPLE_ACCEPT, policy)?;
+    let answer = reader.get(&root, SIMPLE_ACCEPT)?;
     match answer.status {
         200..=299 if simple_kind(&answer) == Some(Kind::Root) => Ok(None),
-        401 | 403 => Err(IndexError::Unauthorized {
-            url: root,
-            status: answer.status,
-        }),
+        401 | 403 => Err(reader.unauthorized(root, answer.status)),
         200..=299 => Err(IndexError::NotAListing {
             url: root,
             detail: "the project's page is missing and the root does not answer \
@@ -463,11 +601,6 @@ fn root_answers(
             ),
         }),
     }
-}
-
-fn get(http: &Blocking, url: &str, accept: &str, policy: RetryPolicy) -> Result<Full, IndexError> {
-    let req = Request::get(url).header("Accept", accept);
-    http.send(&req, &policy).map_err(|f| failure(url, f))
 }
 
 fn is_json(resp: &Full) -> bool {
@@ -540,9 +673,12 @@ fn failure(url: &str, f: Failure) -> IndexError {
     }
 }
 
-fn download_sha256(http: &Blocking, url: &str, policy: RetryPolicy) -> Result<String, IndexError> {
-    let resp = http
-        .send(&Request::get(url), &policy)
+/// A listed file's sha256, downloaded (files may live on another host, a
+/// CDN: redirects are followed, the credentials kept to their origin).
+fn download_sha256(reader: &Reader<'_>, url: &str) -> Result<String, IndexError> {
+    let resp = reader
+        .http
+        .send(&reader.request(url), &reader.policy)
         .map_err(|f| failure(url, f))?;
     if !resp.is_success() {
         return Err(IndexError::Unexpected {

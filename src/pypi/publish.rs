@@ -201,18 +201,21 @@ pub fn prepare(
     {
         check_index_url("[python] check-url", url, &mut pre);
     }
-    // One listing serves every package; found by the first one's name.
-    let listing = match releases.first() {
-        Some(r) if pre.problems().len() == before && !opts.index_pending => {
-            find_listing(project, opts, &r.package.name, &mut pre)
-        }
-        _ => None,
-    };
-
     let username = settings
         .value("TWINE_USERNAME")
         .map(|s| s.expose().to_owned())
         .unwrap_or_else(|| "__token__".into());
+    // One listing serves every package; each one's page is probed. Before
+    // trusted publishing mints a token there is none to read with: an
+    // index that wants one is asked again after minting.
+    let names: Vec<&str> = releases.iter().map(|r| r.package.name.as_str()).collect();
+    let listing = if !names.is_empty() && pre.problems().len() == before && !opts.index_pending {
+        let from = format!("TWINE_USERNAME and {var}");
+        let auth = password.and_then(|pw| read_auth(target, &username, pw, &from));
+        find_listing(project, opts, &names, auth.as_ref(), trusted, &mut pre)
+    } else {
+        None
+    };
     let mut token_notes: Vec<Finding> = Vec::new();
     if let Some(pw) = password
         && username == "__token__"
@@ -267,12 +270,29 @@ pub fn prepare(
     })
 }
 
+/// The upload credentials for listing reads of a `--repository-url`
+/// index (never PyPI's or TestPyPI's: their JSON API is public).
+fn read_auth(
+    target: &Target,
+    username: &str,
+    password: &Secret,
+    from: &str,
+) -> Option<index::ReadAuth> {
+    let Target::Custom { url } = target else {
+        return None;
+    };
+    index::ReadAuth::basic(url, username, password, from)
+}
+
 /// The index's listing, found by [`index::discover`]; a problem when it
-/// cannot be found.
+/// cannot be found. With trusted publishing still to mint a token, an
+/// index that wants credentials to read is left to the run.
 fn find_listing(
     project: &Project,
     opts: &PublishOptions,
-    name: &str,
+    names: &[&str],
+    auth: Option<&index::ReadAuth>,
+    trusted: bool,
     pre: &mut Preflight,
 ) -> Option<Candidate> {
     let http = match crate::net::Blocking::new() {
@@ -284,8 +304,14 @@ fn find_listing(
     };
     let candidates = opts.candidates(project);
     let upload = opts.target.upload_url();
-    match index::discover(&http, &candidates, &upload, name, opts.policy) {
+    let reader = index::Reader::new(&http, opts.policy, auth);
+    match index::discover(&reader, &candidates, &upload, names) {
         Ok(c) => Some(c),
+        Err(index::IndexError::Unauthorized { sent: None, .. })
+            if trusted && matches!(opts.target, Target::Custom { .. }) =>
+        {
+            None
+        }
         Err(e) => {
             let given = candidates
                 .first()
@@ -596,12 +622,37 @@ pub fn run(
         twine_check(tools, prepared, &redactor, opts.echo)?;
     }
 
-    let found = prepared.listing.as_ref().ok_or_else(|| {
-        PublishError::Index(format!(
-            "the listing of {} was not found before the upload: run again, or pass --check-url",
-            target.label()
-        ))
-    })?;
+    let auth = read_auth(
+        target,
+        &prepared.username,
+        &password,
+        &match &prepared.credential {
+            Credential::Variable(v) => format!("TWINE_USERNAME and {v}"),
+            Credential::TrustedPublishing(_) => "the token minted by trusted publishing".into(),
+        },
+    )
+    .filter(|_| !password.expose().is_empty());
+    let reader = index::Reader::new(&client, opts.policy, auth.as_ref());
+    let discovered;
+    let found = match prepared.listing.as_ref() {
+        Some(found) => found,
+        // Trusted publishing: the index wanted credentials to read.
+        None => {
+            let names: Vec<&str> = prepared
+                .releases
+                .iter()
+                .map(|r| r.package.name.as_str())
+                .collect();
+            discovered = index::discover(
+                &reader,
+                &opts.candidates(project),
+                &target.upload_url(),
+                &names,
+            )
+            .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?;
+            &discovered
+        }
+    };
     let query = found.query.clone();
     let version = prepared
         .releases
@@ -613,7 +664,7 @@ pub fn run(
     let mut todos = Vec::new();
     let mut conflicts = Vec::new();
     for release in &prepared.releases {
-        let (todo, found) = pending(&client, &query, release, opts.policy, &redactor)?;
+        let (todo, found) = pending(&reader, &query, release, &redactor)?;
         conflicts.extend(found);
         todos.push(todo);
     }
@@ -635,7 +686,7 @@ pub fn run(
                 target,
                 query: &query,
                 found,
-                client: &client,
+                reader: &reader,
                 username: &prepared.username,
                 password: &password,
                 origin: &origin,
@@ -689,20 +740,18 @@ pub fn run(
 /// The names of `release`'s files the index lacks, and one line per file
 /// it holds with other content.
 fn pending(
-    client: &crate::net::Blocking,
+    reader: &index::Reader<'_>,
     query: &IndexQuery,
     release: &Release,
-    policy: RetryPolicy,
     redactor: &Redactor,
 ) -> Result<(Vec<String>, Vec<String>), PublishError> {
     let names: Vec<&str> = release.files.iter().map(|f| f.name.as_str()).collect();
     let existing = index::existing_files(
-        client,
+        reader,
         query,
         &release.package.name,
         &release.package.version.version,
         &names,
-        policy,
     )
     .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?;
     let mut todo = Vec::new();
@@ -730,7 +779,7 @@ struct Uploader<'a> {
     target: &'a Target,
     query: &'a IndexQuery,
     found: &'a Candidate,
-    client: &'a crate::net::Blocking,
+    reader: &'a index::Reader<'a>,
     username: &'a str,
     password: &'a Secret,
     origin: &'a str,
@@ -787,8 +836,7 @@ impl Uploader<'_> {
                         opts.policy.attempts
                     ));
                     sleep(wait);
-                    let (left, conflicts) =
-                        pending(self.client, self.query, release, opts.policy, redactor)?;
+                    let (left, conflicts) = pending(self.reader, self.query, release, redactor)?;
                     if !conflicts.is_empty() {
                         return Err(PublishError::Conflict {
                             conflicts,
@@ -882,8 +930,13 @@ fn upload_error(e: &UploadError, target: &Target, found: &Candidate) -> String {
             status: 400 | 409,
             reason,
         } if reason.contains("exist") => format!(
-            "{e}\nthe index already holds a file of this name that it does not list (deleted files \
-             stay reserved on PyPI): bump the version and run `cargo xtask build` again"
+            "{e}\nthe index holds a file of this name that the listing checked, {} (found by {}), \
+             does not show. First make sure that listing is this index's: if not, pass \
+             --check-url with the simple-API root of the index you upload to and run again, \
+             and files already there are skipped. Only if it is (a deleted file stays reserved \
+             on PyPI) bump the version and run `cargo xtask build` again",
+            found.query.root(),
+            found.source
         ),
         UploadError::Transient { .. } => format!(
             "{e}\ngave up after retries; run `cargo xtask publish` again later: files already on {} are skipped",
