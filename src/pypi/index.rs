@@ -1012,6 +1012,61 @@ mod tests {
     }
 
     #[test]
+    fn a_devpi_listing_keeps_its_own_files() {
+        let own = |url: &str| {
+            own_prefix(&IndexQuery::Simple {
+                url: url.to_owned(),
+            })
+        };
+        assert_eq!(
+            own("http://h:3141/alice/dev/+simple/").as_deref(),
+            Some("/alice/dev/")
+        );
+        assert_eq!(
+            own("https://h/devpi/alice/dev/+simple/").as_deref(),
+            Some("/devpi/alice/dev/")
+        );
+        assert_eq!(own("http://h/simple/"), None);
+        assert_eq!(own("http://h/+simple/"), None);
+        assert_eq!(
+            own_prefix(&IndexQuery::JsonApi {
+                base: "https://pypi.org".into()
+            }),
+            None
+        );
+    }
+
+    #[test]
+    fn read_credentials_go_to_the_upload_origin_only() {
+        let http = Blocking::new().unwrap();
+        let auth = ReadAuth::basic(
+            "http://h:8080/team/",
+            "alice",
+            &Secret::new("CANARYpw"),
+            "TWINE_USERNAME and TWINE_PASSWORD",
+        )
+        .unwrap();
+        let reader = Reader::new(&http, RetryPolicy::default(), Some(&auth));
+        assert!(reader.auth_for("http://h:8080/simple/x/").is_some());
+        assert!(reader.auth_for("http://h:8081/simple/x/").is_none());
+        assert!(reader.auth_for("https://h:8080/simple/x/").is_none());
+        assert!(reader.auth_for("http://files.h:8080/x.whl").is_none());
+        let req = format!("{:?}", reader.request("http://h:8080/simple/x/"));
+        assert!(
+            req.contains("Authorization") && !req.contains("CANARY"),
+            "{req}"
+        );
+        let e = reader.unauthorized("http://h:8080/simple/x/".into(), 401);
+        assert!(
+            e.to_string()
+                .contains("with the credentials in TWINE_USERNAME and TWINE_PASSWORD"),
+            "{e}"
+        );
+        let e = reader.unauthorized("http://other/simple/x/".into(), 401);
+        assert!(e.to_string().contains("without credentials"), "{e}");
+    }
+
+    #[test]
     fn query_urls_are_normalized() {
         let q = IndexQuery::Simple {
             url: "http://h/simple/".into(),

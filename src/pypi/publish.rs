@@ -976,6 +976,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_refused_existing_file_points_at_the_listing_before_the_version() {
+        let e = UploadError::Rejected {
+            status: 400,
+            reason: "File already exists.".into(),
+        };
+        let target = Target::Custom {
+            url: "http://h/team/uploads/".into(),
+        };
+        let found = index::candidates("http://h/team/uploads/").pop().unwrap();
+        let m = upload_error(&e, &target, &found);
+        let check = m.find("--check-url").expect(&m);
+        let bump = m.find("bump the version").expect(&m);
+        assert!(check < bump, "{m}");
+        assert!(
+            m.contains("http://h/simple/ (found by host root layout)"),
+            "{m}"
+        );
+    }
+
+    #[test]
     fn index_urls_with_credentials_are_refused_without_echo() {
         let mut pre = Preflight::new();
         check_index_url(

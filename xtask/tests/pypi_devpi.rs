@@ -105,14 +105,14 @@ impl Devpi {
         text
     }
 
-    /// A new index `USER/NAME` with no bases (nothing inherited from the
-    /// PyPI mirror); returns its upload URL.
-    fn index(&self, name: &str) -> String {
+    /// A new index `USER/NAME` inheriting from `bases` (none: nothing from
+    /// the PyPI mirror); returns its upload URL.
+    fn index(&self, name: &str, bases: &str) -> String {
         self.client(&[
             "index",
             "-c",
             &format!("{USER}/{name}"),
-            "bases=",
+            &format!("bases={bases}"),
             "volatile=False",
         ]);
         format!("{}/{USER}/{name}/", self.base)
@@ -182,7 +182,7 @@ fn count(run: &Run, what: &str) -> usize {
 fn devpi_upload_rerun_dry_run_conflict_and_refusals() {
     let password = canary("devpi");
     let devpi = Devpi::start(&password);
-    let url = devpi.index("dev");
+    let url = devpi.index("dev", "");
     let simple = format!("{url}+simple/");
     let project = Project::new();
     project.xtask(&["build"], &[]).expect(0);
@@ -253,6 +253,28 @@ fn devpi_upload_rerun_dry_run_conflict_and_refusals() {
     let run = publish(&["--dry-run"], &env).expect(0);
     assert_eq!(
         count(&run, "would skip (already on the index, same sha256)"),
+        2,
+        "{}",
+        run.all()
+    );
+
+    // An index whose base is dev lists dev's files as its own pages'
+    // (inherited): they are not on it, so they are uploaded there, and then
+    // skipped. The same through --check-url.
+    let staging = devpi.index("staging", &format!("{USER}/dev"));
+    let to_staging = |extra: &[&str]| {
+        let mut args = vec!["publish", "--repository-url", staging.as_str()];
+        args.extend_from_slice(extra);
+        project.xtask(&args, &env)
+    };
+    let staging_simple = format!("{staging}+simple/");
+    let run = to_staging(&["--dry-run", "--check-url", &staging_simple]).expect(0);
+    assert_eq!(count(&run, "would upload"), 2, "{}", run.all());
+    let run = to_staging(&[]).expect(0);
+    assert_eq!(count(&run, "  uploaded"), 2, "{}", run.all());
+    let run = to_staging(&[]).expect(0);
+    assert_eq!(
+        count(&run, "skipped (already on the index, same sha256)"),
         2,
         "{}",
         run.all()
