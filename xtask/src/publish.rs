@@ -125,15 +125,21 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     opts.oidc_url = args.target.oidc_url();
     opts.echo = ctx.echo();
     opts.package = args.select.package();
+    // The artifacts' problems join the step's check: all come at once.
+    let mut pre = Preflight::new();
     if let Some(from) = args.select.artifacts() {
-        let mut pre = Preflight::new();
-        let listed =
-            release::collect_artifacts(&project, &from, opts.package.as_deref(), ctx, &mut pre);
-        pre.finish()?;
-        opts.files = Some(listed);
+        opts.files = Some(release::collect_artifacts(
+            &project,
+            &from,
+            opts.package.as_deref(),
+            ctx,
+            &mut pre,
+        ));
     }
     let mut step = Publish::new(opts);
-    ctx.run_step(&mut step, settings, &project)?;
+    let cx = ctx.step_context(settings, &project);
+    release_kit::step::check(&mut [&mut step], &cx, pre)?;
+    release_kit::step::execute(&mut step, &cx)?;
     let report = step.report().expect("a report after a run");
     if ctx.global.json {
         return ctx.json(report);
