@@ -57,6 +57,10 @@ pub struct PythonConfig {
     /// call into it), beside the import.
     #[serde(default)]
     pub rehearse_check: Option<String>,
+    /// The simple-API root listing what a `--repository-url` index holds,
+    /// for an index whose listing is not found by its layout.
+    #[serde(default)]
+    pub check_url: Option<String>,
 }
 
 impl Default for PythonConfig {
@@ -68,6 +72,7 @@ impl Default for PythonConfig {
             dist: default_dist(),
             use_path_tools: false,
             rehearse_check: None,
+            check_url: None,
         }
     }
 }

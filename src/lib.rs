@@ -20,6 +20,7 @@ pub mod secret;
 pub mod settings;
 pub mod step;
 pub mod tools;
+pub mod verify;
 pub mod version;
 pub mod vscode;
 pub mod zip;

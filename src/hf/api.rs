@@ -107,6 +107,25 @@ impl HubClient {
         Url::parse(&format!("{}{path}", self.endpoint())).expect("endpoint URL plus a quoted path")
     }
 
+    /// `GET /api/whoami-v2` with the token: the whole answer, whatever its
+    /// status (`env verify` reads the account and the token's role).
+    pub async fn whoami(&self) -> Result<net::Full, Failure> {
+        let mut req = Request::get(self.url("/api/whoami-v2").as_str());
+        if let Some(token) = &self.token {
+            req = req.bearer(token);
+        }
+        let resp = match self.client.send(&req, &self.retry).await {
+            Ok(r) => r,
+            Err(Failure::Status { response, .. } | Failure::WaitTooLong { response, .. }) => {
+                *response
+            }
+            Err(e) => return Err(e),
+        };
+        resp.full()
+            .await
+            .map_err(|error| Failure::Network { error, attempts: 1 })
+    }
+
     /// `GET /api/models/{repo}/revision/{rev}` → the commit.
     pub async fn revision(&self, repo: &str, revision: &str) -> Result<String, HfError> {
         let url = self.url(&format!(

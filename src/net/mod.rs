@@ -8,7 +8,9 @@
 //! - **Redirects are followed here**, not by reqwest. Credentials (the
 //!   request's secret headers: `Authorization`, `x-api-key`, …) go only to
 //!   the origin the request was made for, never to a host a redirect points
-//!   at; a body is never resent to another origin by a 307/308.
+//!   at; a body is never resent to another origin by a 307/308. A request
+//!   may refuse other origins altogether
+//!   ([`Request::same_origin_redirects_only`]): the redirect is its answer.
 //! - **One retry policy** ([`RetryPolicy`]): connection errors, 408, 429
 //!   and 5xx are retried with jittered, capped exponential backoff;
 //!   `Retry-After` and `RateLimit: …;r=0;t=N` are honoured; a wait longer
@@ -73,6 +75,7 @@ pub struct Request {
     headers: Vec<(String, String)>,
     secret_headers: Vec<(String, Secret)>,
     body: Option<Vec<u8>>,
+    same_origin_only: bool,
 }
 
 impl std::fmt::Debug for Request {
@@ -93,6 +96,7 @@ impl std::fmt::Debug for Request {
                     .collect::<Vec<_>>(),
             )
             .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("same_origin_only", &self.same_origin_only)
             .finish()
     }
 }
@@ -106,6 +110,7 @@ impl Request {
             headers: Vec::new(),
             secret_headers: Vec::new(),
             body: None,
+            same_origin_only: false,
         }
     }
 
@@ -144,6 +149,15 @@ impl Request {
     pub fn bearer(self, token: &Secret) -> Request {
         let value = Secret::new(format!("Bearer {}", token.expose()));
         self.secret_header("Authorization", value)
+    }
+
+    /// Follows redirects within the request's own origin only: a redirect
+    /// to another origin is returned as the 3xx answer (its `Location`
+    /// readable), so nothing is asked of a host the caller did not name
+    /// (pypiserver sends an unknown project to pypi.org).
+    pub fn same_origin_redirects_only(mut self) -> Request {
+        self.same_origin_only = true;
+        self
     }
 
     /// The URL.
@@ -356,7 +370,7 @@ impl Client {
                 .flatten()
                 .and_then(|l| l.to_str().ok())
                 .and_then(|l| url.join(l).ok());
-            let Some(next) = next else {
+            let Some(next) = next.filter(|n| !req.same_origin_only || n.origin() == origin) else {
                 return Ok(Response {
                     inner: resp,
                     url,
@@ -431,6 +445,13 @@ impl Client {
             tokio::time::sleep(wait.unwrap_or_else(|| policy.backoff(attempts))).await;
         }
     }
+}
+
+/// The TLS client configuration every connection uses (rustls, the
+/// built-in roots plus `SSL_CERT_FILE`), for the protocols that are not
+/// HTTP (`rediss://`).
+pub fn tls_config() -> Result<rustls::ClientConfig, NetError> {
+    tls::config(true)
 }
 
 /// A URL as shown in messages: no query string (pre-signed URLs carry

@@ -136,6 +136,26 @@ fn redirect_to_another_host_drops_secret_headers() {
 }
 
 #[test]
+fn same_origin_redirects_only_returns_a_redirect_to_another_host() {
+    // A same-origin hop is followed; the one to a dead host is the answer.
+    let (base, server) = canned(vec![
+        "HTTP/1.1 301 Moved\r\nlocation: /simple/x/\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into(),
+        "HTTP/1.1 303 See Other\r\nlocation: http://127.0.0.1:1/simple/x/\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into(),
+    ]);
+    let http = Blocking::new().unwrap();
+    let req = Request::get(format!("{base}/simple/X")).same_origin_redirects_only();
+    let resp = http.send(&req, &quick()).unwrap();
+    assert_eq!(resp.status, 303);
+    assert_eq!(
+        resp.header("location"),
+        Some("http://127.0.0.1:1/simple/x/")
+    );
+    assert_eq!(resp.url.as_str(), format!("{base}/simple/x/"));
+    assert_eq!(server.join().unwrap().len(), 2);
+    assert_eq!(http.client().requests(), 2);
+}
+
+#[test]
 fn post_json_sends_its_body_and_length() {
     let (base, server) = canned(vec![
         "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".into(),

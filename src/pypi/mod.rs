@@ -24,7 +24,6 @@ pub use venv::doctor_tools;
 use crate::config::Project;
 use crate::settings::Step;
 use crate::tools::Echo;
-use index::IndexQuery;
 
 /// `cargo xtask setup`: provisions the managed tool environment under
 /// `target/` (pinned build, twine, pypiserver, passlib, and maturin or
@@ -88,29 +87,6 @@ impl Target {
         }
     }
 
-    /// How to ask this index which files it has.
-    pub fn default_query(&self) -> IndexQuery {
-        match self {
-            Target::Pypi => IndexQuery::JsonApi {
-                base: "https://pypi.org".into(),
-            },
-            Target::TestPypi => IndexQuery::JsonApi {
-                base: "https://test.pypi.org".into(),
-            },
-            Target::Custom { url } => {
-                // Warehouse-style `/legacy/` uploads list under `/simple/`
-                // of the same host; pypiserver-style roots under `simple/`.
-                let root = match url.trim_end_matches('/').strip_suffix("/legacy") {
-                    Some(host) => format!("{host}/"),
-                    None => format!("{}/", url.trim_end_matches('/')),
-                };
-                IndexQuery::Simple {
-                    url: format!("{root}simple/"),
-                }
-            }
-        }
-    }
-
     /// The base URL of the trusted publishing endpoints (`/_/oidc/...`).
     pub fn default_oidc_base(&self) -> String {
         match self {
@@ -142,22 +118,7 @@ mod tests {
         let t = Target::Custom {
             url: "http://127.0.0.1:8080".into(),
         };
-        assert_eq!(
-            t.default_query(),
-            IndexQuery::Simple {
-                url: "http://127.0.0.1:8080/simple/".into()
-            }
-        );
         assert_eq!(t.default_oidc_base(), "http://127.0.0.1:8080");
-        let t = Target::Custom {
-            url: "https://pypi.example.com/legacy/".into(),
-        };
-        assert_eq!(
-            t.default_query(),
-            IndexQuery::Simple {
-                url: "https://pypi.example.com/simple/".into()
-            }
-        );
         assert_eq!(Target::TestPypi.password_var(), "TWINE_PASSWORD_TEST");
         assert_eq!(Target::Pypi.token_index(), Some("pypi.org"));
     }

@@ -20,10 +20,10 @@ use serde::Serialize;
 use super::Target;
 use super::build::{self, DistFile, Package};
 use super::dist::{self, Release};
-use super::index::{self, IndexQuery};
+use super::index::{self, Candidate, IndexQuery, Source};
 use super::oidc::{self, GithubIdTokenSource, PublisherContext};
 use super::token::{self, Finding, Severity};
-use super::upload::{Upload, UploadError};
+use super::upload::{Login, Upload, UploadError};
 use super::venv;
 use crate::ci::Actions;
 use crate::config::Project;
@@ -41,7 +41,9 @@ pub struct PublishOptions {
     pub target: Target,
     /// Everything but the upload.
     pub dry_run: bool,
-    /// Ask this simple-API root which files exist, instead of the target's.
+    /// Ask this simple-API root which files exist, instead of the one
+    /// found for the target (`--check-url`; `[python] check-url` applies
+    /// to `--repository-url` targets when this is unset).
     pub check_url: Option<String>,
     /// The trusted publishing base URL, instead of the target's.
     pub oidc_url: Option<String>,
@@ -52,6 +54,9 @@ pub struct PublishOptions {
     /// `dist/` is about to be built (the release pipeline checks before
     /// building): skip the check of its files.
     pub dist_pending: bool,
+    /// The index is started by an earlier step (the rehearsal): find its
+    /// listing at run time.
+    pub index_pending: bool,
     /// `--package NAME`: publish only this package (all when `None`).
     pub package: Option<String>,
     /// Publish these files instead of those in `dist/` (the downloaded
@@ -79,17 +84,22 @@ impl PublishOptions {
             echo: Echo::Quiet,
             policy: RetryPolicy::default(),
             dist_pending: false,
+            index_pending: false,
             package: None,
             files: None,
         }
     }
 
-    fn query(&self) -> IndexQuery {
-        match &self.check_url {
-            Some(url) => IndexQuery::Simple {
-                url: format!("{}/", url.trim_end_matches('/')),
-            },
-            None => self.target.default_query(),
+    /// Where the listing may be: the URL the user named, else the known
+    /// layouts of the target.
+    fn candidates(&self, project: &Project) -> Vec<Candidate> {
+        let config = project.config.python.check_url.as_deref();
+        match (&self.check_url, &self.target) {
+            (Some(url), _) => vec![Candidate::given(url, Source::Flag)],
+            (None, Target::Custom { .. }) if config.is_some() => {
+                vec![Candidate::given(config.unwrap_or_default(), Source::Config)]
+            }
+            (None, t) => index::candidates(&t.upload_url()),
         }
     }
 }
@@ -114,9 +124,14 @@ pub struct Prepared {
     pub credential: Credential,
     /// What the token inspection found that does not stop the run.
     pub token_notes: Vec<Finding>,
+    /// Where the index lists its files (`None` until the index exists:
+    /// [`PublishOptions::index_pending`]).
+    pub listing: Option<Candidate>,
 }
 
-/// Checks everything `publish` needs, without any request or change.
+/// Checks everything `publish` needs, changing nothing: the only requests
+/// are reads of the index's listing, to find it (a listing that cannot be
+/// found is a problem here, not an empty listing later).
 /// `env` reads the process environment (GitHub Actions variables).
 pub fn prepare(
     project: &Project,
@@ -170,17 +185,34 @@ pub fn prepare(
     for e in venv::check(project) {
         pre.problem(e.to_string());
     }
+    let before = pre.problems().len();
     if let Target::Custom { url } = target {
         check_index_url("--repository-url", url, &mut pre);
     }
     if let Some(url) = &opts.check_url {
         check_index_url("--check-url", url, &mut pre);
     }
-
+    if let Some(url) = project.config.python.check_url.as_deref()
+        && opts.check_url.is_none()
+        && matches!(target, Target::Custom { .. })
+    {
+        check_index_url("[python] check-url", url, &mut pre);
+    }
     let username = settings
         .value("TWINE_USERNAME")
         .map(|s| s.expose().to_owned())
         .unwrap_or_else(|| "__token__".into());
+    // One listing serves every package; each one's page is probed. Before
+    // trusted publishing mints a token there is none to read with: an
+    // index that wants one is asked again after minting.
+    let names: Vec<&str> = releases.iter().map(|r| r.package.name.as_str()).collect();
+    let listing = if !names.is_empty() && pre.problems().len() == before && !opts.index_pending {
+        let from = format!("TWINE_USERNAME and {var}");
+        let auth = password.and_then(|pw| read_auth(target, &username, pw, &from));
+        find_listing(project, opts, &names, auth.as_ref(), trusted, &mut pre)
+    } else {
+        None
+    };
     let mut token_notes: Vec<Finding> = Vec::new();
     if let Some(pw) = password
         && username == "__token__"
@@ -231,7 +263,63 @@ pub fn prepare(
             Credential::Variable(var)
         },
         token_notes,
+        listing,
     })
+}
+
+/// The upload credentials for listing reads of a `--repository-url`
+/// index (never PyPI's or TestPyPI's: their JSON API is public).
+fn read_auth(
+    target: &Target,
+    username: &str,
+    password: &Secret,
+    from: &str,
+) -> Option<index::ReadAuth> {
+    let Target::Custom { url } = target else {
+        return None;
+    };
+    index::ReadAuth::basic(url, username, password, from)
+}
+
+/// The index's listing, found by [`index::discover`]; a problem when it
+/// cannot be found. With trusted publishing still to mint a token, an
+/// index that wants credentials to read is left to the run.
+fn find_listing(
+    project: &Project,
+    opts: &PublishOptions,
+    names: &[&str],
+    auth: Option<&index::ReadAuth>,
+    trusted: bool,
+    pre: &mut Preflight,
+) -> Option<Candidate> {
+    let http = match crate::net::Blocking::new() {
+        Ok(h) => h,
+        Err(e) => {
+            pre.problem(e.to_string());
+            return None;
+        }
+    };
+    let candidates = opts.candidates(project);
+    let upload = opts.target.upload_url();
+    let reader = index::Reader::new(&http, opts.policy, auth);
+    match index::discover(&reader, &candidates, &upload, names) {
+        Ok(c) => Some(c),
+        Err(index::IndexError::Unauthorized { sent: None, .. })
+            if trusted && matches!(opts.target, Target::Custom { .. }) =>
+        {
+            None
+        }
+        Err(e) => {
+            let given = candidates
+                .first()
+                .filter(|c| !matches!(c.source, Source::Layout(_)));
+            pre.problem(match given {
+                Some(c) => format!("{} {}: {e}", c.source, c.query.root()),
+                None => format!("publish to {}: {e}", opts.target.label()),
+            });
+            None
+        }
+    }
 }
 
 /// The checked files of `package`: from `listed` when given, else from
@@ -324,6 +412,8 @@ pub struct PublishReport {
     pub upload_url: String,
     /// The index query used for the skip check.
     pub checked: String,
+    /// How the listing was found (`devpi layout`, `--check-url`, …).
+    pub found_by: String,
     /// The version (every package's).
     pub version: String,
     /// Dry run?
@@ -343,6 +433,8 @@ pub struct PackageOutcome {
     pub package: String,
     /// Version.
     pub version: String,
+    /// The package's page on the index's listing.
+    pub listing: String,
     /// Per file, sdist first.
     pub files: Vec<FileOutcome>,
 }
@@ -351,6 +443,15 @@ impl PublishReport {
     /// Every file of every package.
     pub fn files(&self) -> impl Iterator<Item = &FileOutcome> {
         self.packages.iter().flat_map(|p| p.files.iter())
+    }
+
+    /// Each package's page on the listing, joined.
+    pub fn listings(&self) -> String {
+        self.packages
+            .iter()
+            .map(|p| p.listing.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The package names, joined.
@@ -518,7 +619,38 @@ pub fn run(
         twine_check(tools, prepared, &redactor, opts.echo)?;
     }
 
-    let query = opts.query();
+    let auth = read_auth(
+        target,
+        &prepared.username,
+        &password,
+        &match &prepared.credential {
+            Credential::Variable(v) => format!("TWINE_USERNAME and {v}"),
+            Credential::TrustedPublishing(_) => "the token minted by trusted publishing".into(),
+        },
+    )
+    .filter(|_| !password.expose().is_empty());
+    let reader = index::Reader::new(&client, opts.policy, auth.as_ref());
+    let discovered;
+    let found = match prepared.listing.as_ref() {
+        Some(found) => found,
+        // Trusted publishing: the index wanted credentials to read.
+        None => {
+            let names: Vec<&str> = prepared
+                .releases
+                .iter()
+                .map(|r| r.package.name.as_str())
+                .collect();
+            discovered = index::discover(
+                &reader,
+                &opts.candidates(project),
+                &target.upload_url(),
+                &names,
+            )
+            .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?;
+            &discovered
+        }
+    };
+    let query = found.query.clone();
     let version = prepared
         .releases
         .first()
@@ -529,7 +661,7 @@ pub fn run(
     let mut todos = Vec::new();
     let mut conflicts = Vec::new();
     for release in &prepared.releases {
-        let (todo, found) = pending(&client, &query, release, opts.policy, &redactor)?;
+        let (todo, found) = pending(&reader, &query, release, &redactor)?;
         conflicts.extend(found);
         todos.push(todo);
     }
@@ -550,7 +682,8 @@ pub fn run(
                 tools,
                 target,
                 query: &query,
-                client: &client,
+                found,
+                reader: &reader,
                 username: &prepared.username,
                 password: &password,
                 origin: &origin,
@@ -565,6 +698,7 @@ pub fn run(
         target: target.label(),
         upload_url: target.upload_url(),
         checked: query.to_string(),
+        found_by: found.source.to_string(),
         version,
         dry_run: opts.dry_run,
         credential: match &prepared.credential {
@@ -579,6 +713,7 @@ pub fn run(
             .map(|(r, todo)| PackageOutcome {
                 package: r.package.name.clone(),
                 version: r.package.version.version.clone(),
+                listing: query.url(&r.package.name, &r.package.version.version),
                 files: r
                     .files
                     .iter()
@@ -602,20 +737,18 @@ pub fn run(
 /// The names of `release`'s files the index lacks, and one line per file
 /// it holds with other content.
 fn pending(
-    client: &crate::net::Blocking,
+    reader: &index::Reader<'_>,
     query: &IndexQuery,
     release: &Release,
-    policy: RetryPolicy,
     redactor: &Redactor,
 ) -> Result<(Vec<String>, Vec<String>), PublishError> {
     let names: Vec<&str> = release.files.iter().map(|f| f.name.as_str()).collect();
     let existing = index::existing_files(
-        client,
+        reader,
         query,
         &release.package.name,
         &release.package.version.version,
         &names,
-        policy,
     )
     .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?;
     let mut todo = Vec::new();
@@ -642,7 +775,8 @@ struct Uploader<'a> {
     tools: &'a venv::Tools,
     target: &'a Target,
     query: &'a IndexQuery,
-    client: &'a crate::net::Blocking,
+    found: &'a Candidate,
+    reader: &'a index::Reader<'a>,
     username: &'a str,
     password: &'a Secret,
     origin: &'a str,
@@ -699,8 +833,7 @@ impl Uploader<'_> {
                         opts.policy.attempts
                     ));
                     sleep(wait);
-                    let (left, conflicts) =
-                        pending(self.client, self.query, release, opts.policy, redactor)?;
+                    let (left, conflicts) = pending(self.reader, self.query, release, redactor)?;
                     if !conflicts.is_empty() {
                         return Err(PublishError::Conflict {
                             conflicts,
@@ -710,9 +843,11 @@ impl Uploader<'_> {
                     *todo = left;
                 }
                 Err(e) => {
-                    return Err(PublishError::Upload(
-                        redactor.redact(&upload_error(&e, self.target)),
-                    ));
+                    return Err(PublishError::Upload(redactor.redact(&upload_error(
+                        &e,
+                        self.target,
+                        self.found,
+                    ))));
                 }
             }
         }
@@ -795,14 +930,26 @@ fn sleep(d: Duration) {
     std::thread::sleep(d);
 }
 
-fn upload_error(e: &UploadError, target: &Target) -> String {
+fn upload_error(e: &UploadError, target: &Target, found: &Candidate) -> String {
     match e {
+        UploadError::Refused {
+            login: Login::Account(user),
+            ..
+        } => match index::permission_hint(found, &target.upload_url(), user) {
+            Some(hint) => format!("{e}\n{hint}"),
+            None => e.to_string(),
+        },
         UploadError::Rejected {
             status: 400 | 409,
             reason,
         } if reason.contains("exist") => format!(
-            "{e}\nthe index already holds a file of this name that it does not list (deleted files \
-             stay reserved on PyPI): bump the version and run `cargo xtask build` again"
+            "{e}\nthe index holds a file of this name that the listing checked, {} (found by {}), \
+             does not show. First make sure that listing is this index's: if not, pass \
+             --check-url with the simple-API root of the index you upload to and run again, \
+             and files already there are skipped. Only if it is (a deleted file stays reserved \
+             on PyPI) bump the version and run `cargo xtask build` again",
+            found.query.root(),
+            found.source
         ),
         UploadError::Transient { .. } => format!(
             "{e}\ngave up after retries; run `cargo xtask publish` again later: files already on {} are skipped",
@@ -840,6 +987,26 @@ pub fn summary_markdown(r: &PublishReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_existing_file_points_at_the_listing_before_the_version() {
+        let e = UploadError::Rejected {
+            status: 400,
+            reason: "File already exists.".into(),
+        };
+        let target = Target::Custom {
+            url: "http://h/team/uploads/".into(),
+        };
+        let found = index::candidates("http://h/team/uploads/").pop().unwrap();
+        let m = upload_error(&e, &target, &found);
+        let check = m.find("--check-url").expect(&m);
+        let bump = m.find("bump the version").expect(&m);
+        assert!(check < bump, "{m}");
+        assert!(
+            m.contains("http://h/simple/ (found by host root layout)"),
+            "{m}"
+        );
+    }
 
     #[test]
     fn index_urls_with_credentials_are_refused_without_echo() {

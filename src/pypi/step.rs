@@ -225,9 +225,11 @@ impl Step for Publish {
     }
 
     fn run(&mut self, cx: &Context<'_>) -> Result<Outcome, StepError> {
-        if self.opts.dist_pending {
-            // dist/ was built after the check: check its files now.
+        if self.opts.dist_pending || self.opts.index_pending {
+            // dist/ was built, or the index started, after the check:
+            // check them now.
             self.opts.dist_pending = false;
+            self.opts.index_pending = false;
             self.prepared = Some(publish::prepare(
                 cx.project,
                 cx.settings,

@@ -347,6 +347,42 @@ pub fn settings_view(
     ))
 }
 
+/// [`settings_view`] for a token that uploads every one of `projects` (the
+/// packages of release-kit.toml): a project it cannot upload is an error
+/// when it can upload none of them, else a warning naming that project
+/// (publishing that one refuses it then).
+pub fn projects_view(
+    token: &str,
+    index: &str,
+    projects: &[String],
+) -> Option<(String, Vec<Finding>)> {
+    let (words, base) = settings_view(token, index, None)?;
+    // What each project adds: its scope finding.
+    let mut extra = Vec::new();
+    for project in projects {
+        let (_, found) = settings_view(token, index, Some(project))?;
+        extra.push(
+            found
+                .into_iter()
+                .filter(|f| !base.contains(f))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let uploads_some = extra
+        .iter()
+        .any(|found| found.iter().all(|f| f.severity != Severity::Error));
+    let mut findings = base;
+    for mut f in extra.into_iter().flatten() {
+        if uploads_some && f.severity == Severity::Error {
+            f.severity = Severity::Warning;
+        }
+        if !findings.contains(&f) {
+            findings.push(f);
+        }
+    }
+    Some((words, findings))
+}
+
 /// A token's index, scope and expiry in words.
 pub fn describe(info: &TokenInfo, now: u64) -> String {
     let index = info.location.as_deref().unwrap_or("no index named");

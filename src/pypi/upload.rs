@@ -35,10 +35,7 @@ pub enum UploadError {
         detail: String,
     },
     /// The credentials were refused.
-    #[error(
-        "the index refused the credentials ({status} {reason}): the token in {origin} is wrong, revoked, \
-         or not allowed to upload this project. Make a token scoped to this project and put it in {origin}"
-    )]
+    #[error("{}", refused_message(*status, reason, origin, login))]
     Refused {
         /// 401 or 403.
         status: u16,
@@ -46,6 +43,8 @@ pub enum UploadError {
         reason: String,
         /// The variable.
         origin: String,
+        /// Who logged in.
+        login: Login,
     },
     /// The index refused the file itself (400, 409).
     #[error("the index refused the upload ({status}): {reason}")]
@@ -61,6 +60,42 @@ pub enum UploadError {
         /// twine's last lines, redacted.
         output: String,
     },
+}
+
+/// How twine logged in: the advice for a refusal differs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Login {
+    /// `__token__` and an API token.
+    Token,
+    /// An account's user name (TWINE_USERNAME) and password.
+    Account(String),
+}
+
+impl Login {
+    /// The login of `username`.
+    pub fn of(username: &str) -> Login {
+        if username == "__token__" {
+            Login::Token
+        } else {
+            Login::Account(username.to_owned())
+        }
+    }
+}
+
+fn refused_message(status: u16, reason: &str, origin: &str, login: &Login) -> String {
+    let head = format!("the index refused the credentials ({status} {reason})");
+    match login {
+        Login::Token => format!(
+            "{head}: the token in {origin} is wrong, expired or revoked, not allowed to upload \
+             this project, or made for another index. Make a token on the index you upload to, \
+             scoped to this project, and put it in {origin}"
+        ),
+        Login::Account(user) => format!(
+            "{head} for the account `{user}` (TWINE_USERNAME): the password in {origin} is wrong, \
+             or the account has no permission to upload to this index. Check the password, and \
+             ask the index's owner to give `{user}` upload permission on it"
+        ),
+    }
 }
 
 impl UploadError {
@@ -105,18 +140,23 @@ impl Upload<'_> {
         if out.status.success() {
             return Ok(text);
         }
-        Err(classify(&text, self.password_origin))
+        Err(classify(
+            &text,
+            self.password_origin,
+            Login::of(self.username),
+        ))
     }
 }
 
 /// Maps twine's failure output to a cause.
-pub fn classify(output: &str, origin: &str) -> UploadError {
+pub fn classify(output: &str, origin: &str, login: Login) -> UploadError {
     if let Some((status, reason)) = http_error(output) {
         return match status {
             401 | 403 => UploadError::Refused {
                 status,
                 reason,
                 origin: origin.to_owned(),
+                login,
             },
             429 | 500..=599 => UploadError::Transient {
                 status: Some(status),
@@ -222,19 +262,20 @@ mod tests {
         let out = "Uploading mult_agentes-0.1.0-py3-none-any.whl\n\
                    WARNING  Error during upload. Retry with the --verbose option for more details.\n\
                    ERROR    HTTPError: 403 Forbidden from http://127.0.0.1:4000/\n         Forbidden\n";
-        let e = classify(out, "TWINE_PASSWORD");
+        let e = classify(out, "TWINE_PASSWORD", Login::Token);
         assert_eq!(
             e,
             UploadError::Refused {
                 status: 403,
                 reason: "Forbidden".into(),
-                origin: "TWINE_PASSWORD".into()
+                origin: "TWINE_PASSWORD".into(),
+                login: Login::Token,
             }
         );
         assert!(e.to_string().contains("TWINE_PASSWORD"));
         let out = "ERROR    HTTPError: 400 Bad Request from https://test.pypi.org/legacy/\n         \
                    File already exists ('x-1.whl', with blake2_256 hash 'ab'). See https://test.pypi.org/help/#file-name-reuse\n";
-        match classify(out, "X") {
+        match classify(out, "X", Login::Token) {
             UploadError::Rejected {
                 status: 400,
                 reason,
@@ -244,19 +285,50 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(
-            classify("ERROR    HTTPError: 503 Service Unavailable from u\n", "X").is_transient()
+            classify(
+                "ERROR    HTTPError: 503 Service Unavailable from u\n",
+                "X",
+                Login::Token
+            )
+            .is_transient()
         );
-        assert!(classify("ERROR    HTTPError: 429 Too Many Requests from u\n", "X").is_transient());
+        assert!(
+            classify(
+                "ERROR    HTTPError: 429 Too Many Requests from u\n",
+                "X",
+                Login::Token
+            )
+            .is_transient()
+        );
         assert!(
             classify(
                 "ERROR    ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded",
-                "X"
+                "X",
+                Login::Token
             )
             .is_transient()
         );
         assert!(matches!(
-            classify("InvalidDistribution: bad", "X"),
+            classify("InvalidDistribution: bad", "X", Login::Token),
             UploadError::Other { .. }
         ));
+    }
+
+    #[test]
+    fn a_refusal_speaks_of_what_logged_in() {
+        let out = "ERROR    HTTPError: 401 Unauthorized from http://127.0.0.1:4000/alice/dev/\n         Unauthorized\n";
+        let token = classify(out, "TWINE_PASSWORD", Login::of("__token__")).to_string();
+        assert!(
+            token.contains("token in TWINE_PASSWORD") && token.contains("scoped"),
+            "{token}"
+        );
+        assert!(!token.contains("account"), "{token}");
+        let account = classify(out, "TWINE_PASSWORD", Login::of("alice")).to_string();
+        assert!(account.contains("401 Unauthorized"), "{account}");
+        assert!(
+            account.contains("account `alice`") && account.contains("upload permission"),
+            "{account}"
+        );
+        assert!(!account.contains("token"), "{account}");
     }
 }

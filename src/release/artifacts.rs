@@ -69,6 +69,14 @@ pub fn collect(dir: &Path, plan: &Matrix, packages: &[Package], pre: &mut Prefli
     // uploaded is taken once, and two different files of one name refused.
     let mut taken: Vec<(String, String, PathBuf)> = Vec::new();
     for entry in &plan.include {
+        // A job of packages not selected (`--package` with a `--plan` of
+        // them all) is not needed.
+        if !entry
+            .package_names()
+            .any(|n| packages.iter().any(|p| normalize(n) == normalize(&p.name)))
+        {
+            continue;
+        }
         let folder = dir.join(&entry.artifact);
         let files = match list(&folder) {
             Ok(f) => f,
@@ -288,6 +296,30 @@ mod tests {
                 && e.problems[1].message.contains("win_amd64"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn jobs_of_packages_not_selected_are_not_needed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let all = [pkg("pure", Backend::Build), pkg("nat", Backend::Maturin)];
+        let m = plan(&all);
+        complete(tmp.path(), &m);
+        // Jobs that build only `nat`.
+        let only_nat: Vec<&Entry> = m
+            .include
+            .iter()
+            .filter(|e| e.package_names().all(|n| n == "nat"))
+            .collect();
+        assert!(!only_nat.is_empty(), "{m:?}");
+        for e in &only_nat {
+            std::fs::remove_dir_all(tmp.path().join(&e.artifact)).unwrap();
+        }
+        let mut pre = Preflight::new();
+        let c = collect(tmp.path(), &m, &all[..1], &mut pre);
+        pre.finish().unwrap();
+        let names: Vec<String> = c.files.iter().map(|p| file_name(p)).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.iter().all(|n| n.starts_with("pure-")), "{names:?}");
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct ReleaseOptions {
     pub echo: Echo,
     /// Trusted publishing base URL override.
     pub oidc_url: Option<String>,
+    /// The listing to check for files already there (`--check-url`).
+    pub check_url: Option<String>,
     /// `--package NAME`: release only this Python package (all when `None`).
     pub package: Option<String>,
     /// `--from-artifacts DIR`: publish a build matrix's artifacts instead
@@ -181,6 +183,7 @@ pub fn compose(
     publish.echo = opts.echo;
     publish.oidc_url = opts.oidc_url.clone();
     publish.dist_pending = listed.is_none();
+    publish.check_url = opts.check_url.clone();
     publish.package = opts.package.clone();
     publish.files = listed;
     if opts.mode == Mode::Rehearse {
@@ -189,6 +192,10 @@ pub fn compose(
             rehearsal_port,
             index.clone(),
         )));
+        // The local index (a pypiserver) starts after the check, and its
+        // listing is known: a configured check-url is the real index's.
+        publish.index_pending = true;
+        publish.check_url = Some(format!("http://127.0.0.1:{rehearsal_port}/simple/"));
         steps.push(Box::new(pypi::step::Publish::new(publish)));
         steps.push(Box::new(
             rehearse::InstallCheck::new(index).select(opts.package.clone()),
@@ -505,6 +512,7 @@ mod tests {
             mode,
             echo: Echo::Quiet,
             oidc_url: None,
+            check_url: None,
             package: None,
             from_artifacts: None,
         }

@@ -43,6 +43,10 @@ pub enum Format {
     S3Bucket,
     /// A DNS hostname.
     Hostname,
+    /// An `http://` or `https://` URL with a host.
+    HttpUrl,
+    /// One of these words, exactly.
+    OneOf(&'static [&'static str]),
 }
 
 impl Format {
@@ -78,6 +82,8 @@ impl Format {
             Format::AwsRegion => is_aws_region(value),
             Format::S3Bucket => is_s3_bucket(value),
             Format::Hostname => is_hostname(value),
+            Format::HttpUrl => is_http_url(value),
+            Format::OneOf(words) => words.contains(&value),
         };
         if ok { Ok(()) } else { Err(self.expected()) }
     }
@@ -105,6 +111,8 @@ impl Format {
                 "an S3 bucket name: 3-63 lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit".into()
             }
             Format::Hostname => "a hostname such as `example.org` (letters, digits, `-`, dots)".into(),
+            Format::HttpUrl => "an http:// or https:// URL with a host".into(),
+            Format::OneOf(words) => format!("one of: {}", words.join(", ")),
         }
     }
 }
@@ -141,15 +149,22 @@ fn is_redis_url(value: &str) -> bool {
     !host.is_empty() && (is_hostname(host) || is_ip_literal(host)) && port_ok && db_ok
 }
 
-fn is_otlp_endpoint(value: &str) -> bool {
-    if let Some(rest) = value
+fn is_http_url(value: &str) -> bool {
+    let Some(rest) = value
         .strip_prefix("http://")
         .or_else(|| value.strip_prefix("https://"))
-    {
-        let authority = rest.split('/').next().unwrap_or("");
-        let (host, port) = split_host_port(authority);
-        return (is_hostname(host) || is_ip_literal(host))
-            && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (host, port) = split_host_port(authority);
+    (is_hostname(host) || is_ip_literal(host))
+        && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0))
+}
+
+fn is_otlp_endpoint(value: &str) -> bool {
+    if value.starts_with("http://") || value.starts_with("https://") {
+        return is_http_url(value);
     }
     if value.contains("://") {
         return false;
@@ -354,6 +369,31 @@ mod tests {
             .check("hx_abcdefghijk")
             .is_err()
         );
+    }
+
+    #[test]
+    fn http_urls_and_words() {
+        for ok in [
+            "http://localhost:8000/api/chat",
+            "https://api.anthropic.com",
+            "http://127.0.0.1:9000",
+            "http://[::1]:8000/x?y=1",
+        ] {
+            assert!(Format::HttpUrl.check(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "localhost:8000",
+            "ftp://x",
+            "http://",
+            "http://user@host",
+            "",
+        ] {
+            assert!(Format::HttpUrl.check(bad).is_err(), "{bad}");
+        }
+        let f = Format::OneOf(&["grpc", "http/protobuf"]);
+        assert!(f.check("grpc").is_ok());
+        assert!(f.check("GRPC").is_err());
+        assert_eq!(f.expected(), "one of: grpc, http/protobuf");
     }
 
     #[test]

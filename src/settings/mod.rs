@@ -10,6 +10,7 @@
 
 pub mod dotenv;
 pub mod envfile;
+pub mod export;
 pub mod format;
 pub mod registry;
 pub mod rotate;

@@ -165,6 +165,62 @@ pub fn groups() -> Vec<&'static str> {
     out
 }
 
+/// Each group's short name (the command line's word, `env verify --json`'s
+/// `id`) and other words accepted for it, in registry order.
+const GROUP_NAMES: &[(&str, &str, &[&str])] = &[
+    ("PyPI publishing", "pypi", &["twine"]),
+    ("Anthropic API", "anthropic", &[]),
+    ("Audit chain", "audit", &[]),
+    ("Dashboard", "dashboard", &[]),
+    ("Federation", "federation", &["redis"]),
+    ("OpenTelemetry", "otel", &["opentelemetry", "otlp"]),
+    ("AWS S3 Object Lock", "s3", &["aws"]),
+    ("VS Code Marketplace", "vscode", &["vsce", "marketplace"]),
+    ("Hugging Face", "hf", &["huggingface"]),
+    ("Production deploy", "deploy", &["production"]),
+];
+
+/// A group's short name (`hf` for "Hugging Face").
+pub fn group_short_name(group: &str) -> &'static str {
+    GROUP_NAMES
+        .iter()
+        .find(|(g, _, _)| *g == group)
+        .map(|(_, short, _)| *short)
+        .unwrap_or("")
+}
+
+/// The group `name` designates, as every command takes it: the registry's
+/// name in any case (`"Hugging Face"`), written as one word
+/// (`hugging-face`), its short name (`hf`) or another accepted word
+/// (`redis` for Federation).
+pub fn group_by_name(name: &str) -> Option<&'static str> {
+    let want = slug(name);
+    GROUP_NAMES
+        .iter()
+        .find(|(g, short, other)| {
+            slug(g) == want || *short == want || other.contains(&want.as_str())
+        })
+        .map(|(g, _, _)| *g)
+}
+
+/// The groups' short names, joined, for "expected one of" messages.
+pub fn group_choices() -> String {
+    GROUP_NAMES
+        .iter()
+        .map(|(_, short, _)| *short)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A name as a command-line word: lower case, `-` between words.
+fn slug(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 use Step::*;
 
 /// Every variable the project knows.
@@ -243,11 +299,30 @@ pub static VARS: &[Var] = &[
             min_len: 20,
         },
         generate: "https://console.anthropic.com/settings/keys -> Create Key",
-        test: "GET https://api.anthropic.com/v1/models with header x-api-key",
+        test: "cargo xtask env verify anthropic   (GET /v1/models with x-api-key: spends no tokens)",
         used_by: "the framework's headless runner",
         revoke: "https://console.anthropic.com/settings/keys -> the old key -> Delete (or Disable)",
         keygen_bytes: None,
         places: &[Place::GithubActions, Place::Production],
+        rotate_guard: None,
+    },
+    Var {
+        name: "ANTHROPIC_BASE_URL",
+        group: "Anthropic API",
+        about: "Anthropic API base URL, for a gateway or proxy (the SDK reads it too)",
+        required_for: &[],
+        optional_for: &[Headless],
+        production: Production::Normal,
+        default: None,
+        dev_default: None,
+        secret: false,
+        format: Format::HttpUrl,
+        generate: "leave unset for https://api.anthropic.com",
+        test: "cargo xtask env verify anthropic",
+        used_by: "the Anthropic SDK, cargo xtask env verify",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
         rotate_guard: None,
     },
     Var {
@@ -262,7 +337,7 @@ pub static VARS: &[Var] = &[
         secret: true,
         format: Format::Hex { min_chars: 64 },
         generate: "cargo xtask env gen-key --bytes 32   (or: openssl rand -hex 32)",
-        test: "cargo xtask env check --for audit --production",
+        test: "cargo xtask env verify audit   (and: cargo xtask env check --for audit --production)",
         used_by: "the framework's audit chain",
         revoke: "nothing to revoke at a provider: take the old key out of every place above and keep one copy offline (sealed), for verifying records signed before the rotation",
         keygen_bytes: Some(32),
@@ -304,7 +379,7 @@ pub static VARS: &[Var] = &[
         secret: true,
         format: Format::Hex { min_chars: 48 },
         generate: "cargo xtask env gen-key --bytes 24   (or: openssl rand -hex 24)",
-        test: "curl -H \"X-API-Key: $DASHBOARD_API_KEY\" http://localhost:8000/api/health",
+        test: "cargo xtask env verify dashboard   (Authorization: Bearer to DASHBOARD_URL)",
         used_by: "the dashboard",
         revoke: "nothing to revoke at a provider: once every client sends the new key, remove the old one everywhere (the dashboard accepts only the configured key)",
         keygen_bytes: Some(24),
@@ -331,6 +406,25 @@ pub static VARS: &[Var] = &[
         rotate_guard: None,
     },
     Var {
+        name: "DASHBOARD_URL",
+        group: "Dashboard",
+        about: "Dashboard endpoint `env verify` sends DASHBOARD_API_KEY to (a POST of `{}`, refused as invalid once the key passed)",
+        required_for: &[],
+        optional_for: &[Dashboard],
+        production: Production::Normal,
+        default: Some("http://localhost:8000/api/chat"),
+        dev_default: None,
+        secret: false,
+        format: Format::HttpUrl,
+        generate: "leave unset for http://localhost:8000/api/chat; in production the dashboard's public URL, e.g. https://agents.example.org/api/chat",
+        test: "cargo xtask env verify dashboard",
+        used_by: "cargo xtask env verify",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
+        rotate_guard: None,
+    },
+    Var {
         name: "REDIS_URL",
         group: "Federation",
         about: "Redis the federation layer connects to",
@@ -342,7 +436,7 @@ pub static VARS: &[Var] = &[
         secret: true,
         format: Format::RedisUrl,
         generate: "redis://[:PASSWORD@]HOST[:PORT][/DB], e.g. redis://localhost:6379/0",
-        test: "redis-cli -u \"$REDIS_URL\" ping",
+        test: "cargo xtask env verify federation   (AUTH, SELECT, PING; like redis-cli -u \"$REDIS_URL\" ping)",
         used_by: "the federation layer",
         revoke: "change the password on the Redis server (ACL SETUSER / requirepass) and restart the clients; the old password stops working then",
         keygen_bytes: None,
@@ -361,7 +455,26 @@ pub static VARS: &[Var] = &[
         secret: false,
         format: Format::OtlpEndpoint,
         generate: "HOST:PORT or an http(s) URL, e.g. http://localhost:4317",
-        test: "curl -sS \"$OTEL_EXPORTER_OTLP_ENDPOINT\"",
+        test: "cargo xtask env verify otel",
+        used_by: "the OpenTelemetry SDK",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
+        rotate_guard: None,
+    },
+    Var {
+        name: "OTEL_EXPORTER_OTLP_PROTOCOL",
+        group: "OpenTelemetry",
+        about: "OTLP transport: grpc, http/protobuf or http/json (unset: inferred from the endpoint, port 4317 meaning grpc)",
+        required_for: &[],
+        optional_for: &[Otel],
+        production: Production::Normal,
+        default: None,
+        dev_default: None,
+        secret: false,
+        format: Format::OneOf(&["grpc", "http/protobuf", "http/json"]),
+        generate: "grpc for a collector's port 4317, http/protobuf for its port 4318",
+        test: "cargo xtask env verify otel",
         used_by: "the OpenTelemetry SDK",
         revoke: "nothing to revoke: not a secret",
         keygen_bytes: None,
@@ -380,7 +493,7 @@ pub static VARS: &[Var] = &[
         secret: true,
         format: Format::AwsKeyId,
         generate: "AWS console -> IAM -> Users -> Security credentials -> Create access key",
-        test: "aws sts get-caller-identity",
+        test: "cargo xtask env verify s3",
         used_by: "the S3 audit backend (boto3)",
         revoke: "AWS console -> IAM -> Users -> Security credentials -> the old access key -> Deactivate, then Delete (aws iam update-access-key --status Inactive; aws iam delete-access-key)",
         keygen_bytes: None,
@@ -399,7 +512,7 @@ pub static VARS: &[Var] = &[
         secret: true,
         format: Format::AwsSecret,
         generate: "shown once when the access key is created",
-        test: "aws sts get-caller-identity",
+        test: "cargo xtask env verify s3",
         used_by: "the S3 audit backend (boto3)",
         revoke: "deactivate and delete its access key (see AWS_ACCESS_KEY_ID): the secret goes with it",
         keygen_bytes: None,
@@ -437,8 +550,27 @@ pub static VARS: &[Var] = &[
         secret: false,
         format: Format::S3Bucket,
         generate: "aws s3api create-bucket --bucket NAME --object-lock-enabled-for-bucket",
-        test: "aws s3api get-object-lock-configuration --bucket \"$S3_AUDIT_BUCKET\"",
+        test: "cargo xtask env verify s3   (like aws s3api get-object-lock-configuration --bucket \"$S3_AUDIT_BUCKET\")",
         used_by: "the S3 audit backend",
+        revoke: "nothing to revoke: not a secret",
+        keygen_bytes: None,
+        places: &[],
+        rotate_guard: None,
+    },
+    Var {
+        name: "AWS_ENDPOINT_URL",
+        group: "AWS S3 Object Lock",
+        about: "S3 endpoint other than AWS (MinIO, a local test server); path-style requests then",
+        required_for: &[],
+        optional_for: &[S3Audit],
+        production: Production::Normal,
+        default: None,
+        dev_default: None,
+        secret: false,
+        format: Format::HttpUrl,
+        generate: "leave unset for AWS; the store's URL otherwise, e.g. http://localhost:9000",
+        test: "cargo xtask env verify s3",
+        used_by: "boto3 and the AWS CLI, cargo xtask env verify",
         revoke: "nothing to revoke: not a secret",
         keygen_bytes: None,
         places: &[],
@@ -499,7 +631,7 @@ pub static VARS: &[Var] = &[
             min_len: 10,
         },
         generate: "https://huggingface.co/settings/tokens -> Create new token, type: Read",
-        test: "GET https://huggingface.co/api/whoami-v2 with Authorization: Bearer",
+        test: "cargo xtask env verify hf   (GET /api/whoami-v2: the account and the token's role)",
         used_by: "cargo xtask hf-prefetch, huggingface_hub",
         revoke: "https://huggingface.co/settings/tokens -> the old token -> Invalidate and refresh, or Delete",
         keygen_bytes: None,
@@ -562,5 +694,27 @@ mod tests {
                 assert!(v.format.check(d).is_ok(), "{}", v.name);
             }
         }
+    }
+
+    #[test]
+    fn every_group_has_one_short_name() {
+        let named: Vec<&str> = GROUP_NAMES.iter().map(|(g, _, _)| *g).collect();
+        assert_eq!(named, groups());
+        for g in groups() {
+            for word in [
+                g.to_owned(),
+                g.to_uppercase(),
+                slug(g),
+                group_short_name(g).to_owned(),
+            ] {
+                assert_eq!(group_by_name(&word), Some(g), "{word}");
+            }
+        }
+        assert_eq!(group_by_name("redis"), Some("Federation"));
+        assert_eq!(
+            group_by_name("aws-s3-object-lock"),
+            Some("AWS S3 Object Lock")
+        );
+        assert_eq!(group_by_name("nope"), None);
     }
 }

@@ -171,35 +171,7 @@ impl Settings {
             return None;
         }
         let value = self.get(var.name).filter(|e| e.is_set())?.value.expose();
-        use crate::pypi::token::{Severity, settings_view};
-        let (words, base) = settings_view(value, index, None)?;
-        // What each package adds: its scope finding. One token uploads
-        // every package; one it cannot upload is an error when it can
-        // upload none of them, else a warning naming that package (the
-        // publish of that package refuses it then).
-        let mut extra = Vec::new();
-        for project in self.projects() {
-            let (_, found) = settings_view(value, index, Some(project))?;
-            extra.push(
-                found
-                    .into_iter()
-                    .filter(|f| !base.contains(f))
-                    .collect::<Vec<_>>(),
-            );
-        }
-        let uploads_some = extra
-            .iter()
-            .any(|found| found.iter().all(|f| f.severity != Severity::Error));
-        let mut findings = base;
-        for mut f in extra.into_iter().flatten() {
-            if uploads_some && f.severity == Severity::Error {
-                f.severity = Severity::Warning;
-            }
-            if !findings.contains(&f) {
-                findings.push(f);
-            }
-        }
-        Some((words, findings))
+        crate::pypi::token::projects_view(value, index, self.projects())
     }
 
     /// Warnings about a variable's value that stop nothing.
@@ -312,11 +284,12 @@ impl Settings {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::{EnvFileChoice, LoadOptions};
     use super::*;
 
-    fn with(env: &[(&str, &str)]) -> Settings {
+    /// Settings from `env` alone (no `.env`), for tests.
+    pub(crate) fn with(env: &[(&str, &str)]) -> Settings {
         Settings::load(&LoadOptions {
             start_dir: "/".into(),
             env_file: EnvFileChoice::None,

@@ -191,6 +191,11 @@ pub struct HubConfig {
     pub shaping: Shaping,
     /// Fixed ports (0 = any free one).
     pub ports: (u16, u16),
+    /// The account `/api/whoami-v2` names for every token.
+    pub user: String,
+    /// Each token's role as whoami-v2 states it (`read`, `write`,
+    /// `fineGrained`); a token not listed is `read`.
+    pub roles: BTreeMap<String, String>,
 }
 
 impl Default for HubConfig {
@@ -202,6 +207,8 @@ impl Default for HubConfig {
             relative_redirects: true,
             shaping: Shaping::default(),
             ports: (0, 0),
+            user: "stand-in-user".into(),
+            roles: BTreeMap::new(),
         }
     }
 }
@@ -479,6 +486,44 @@ fn respond(status: StatusCode, headers: &[(&str, String)], body: Bytes) -> Resp 
         .unwrap()
 }
 
+/// The whoami-v2 answer of the Hub for a user's access token (the fields
+/// huggingface_hub and huggingface.js read: `type`, `name`, `orgs`,
+/// `auth.accessToken.displayName` and `.role`).
+fn whoami(token: &str, state: &State) -> Resp {
+    let role = state.config.roles.get(token).map_or("read", String::as_str);
+    let user = &state.config.user;
+    let mut access = serde_json::json!({
+        "displayName": format!("{role}-token"),
+        "role": role,
+        "createdAt": "2026-01-01T00:00:00.000Z",
+    });
+    if role == "fineGrained" {
+        access["fineGrained"] = serde_json::json!({
+            "canReadGatedRepos": true,
+            "global": [],
+            "scoped": [{"entity": {"_id": "0", "type": "user", "name": user},
+                        "permissions": ["repo.content.read"]}],
+        });
+    }
+    json(
+        serde_json::json!({
+            "type": "user",
+            "id": "0123456789abcdef01234567",
+            "name": user,
+            "fullname": "Stand-in User",
+            "email": "user@example.org",
+            "emailVerified": true,
+            "canPay": false,
+            "isPro": false,
+            "periodEnd": null,
+            "avatarUrl": "/avatars/0.svg",
+            "orgs": [],
+            "auth": {"type": "access_token", "accessToken": access},
+        }),
+        &[],
+    )
+}
+
 fn json(value: serde_json::Value, extra: &[(&str, String)]) -> Resp {
     let mut headers = vec![("content-type", "application/json".to_owned())];
     headers.extend(extra.iter().cloned());
@@ -626,6 +671,17 @@ fn route(
             }
         },
     };
+    if path == "/api/whoami-v2" {
+        return match auth.and_then(|a| a.strip_prefix("Bearer ")) {
+            Some(token) if token_ok => whoami(token, state),
+            _ => error(
+                401,
+                None,
+                "Invalid credentials in Authorization header",
+                &[],
+            ),
+        };
+    }
     if let Some(rest) = path.strip_prefix("/api/models/") {
         return api(rest, query, token_ok, state);
     }

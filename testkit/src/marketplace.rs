@@ -15,18 +15,15 @@
 //! every uploaded `.vsix` is kept, so tests can assert what arrived.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+
+use crate::server::{Answer, Seen, Server};
 
 /// The id azure-devops-node-api asks for in `securityroles`.
 pub const ROLE_ASSIGNMENTS_ID: &str = "9461c234-c84c-4ed2-b918-2f0f92ad0a35";
@@ -76,33 +73,19 @@ struct State {
 pub struct Marketplace {
     url: String,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Server,
 }
 
 impl Marketplace {
     /// Starts on a free port of 127.0.0.1.
     pub fn start() -> Marketplace {
         let state = Arc::new(Mutex::new(State::default()));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr: SocketAddr = listener.local_addr().expect("local address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            rt.block_on(serve(listener, st, stopped));
-        });
+        let server = Server::start("127.0.0.1:0", move |req| handle(req, st.clone()));
         Marketplace {
-            url: format!("http://{addr}"),
+            url: server.url(),
             state,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -161,42 +144,6 @@ impl Marketplace {
     }
 }
 
-impl Drop for Marketplace {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    state: Arc<Mutex<State>>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-    loop {
-        tokio::select! {
-            _ = &mut stopped => return,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let st = state.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(req, st.clone()));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        }
-    }
-}
-
-type Answer = Response<Full<Bytes>>;
-
 fn json(status: StatusCode, value: serde_json::Value) -> Answer {
     Response::builder()
         .status(status)
@@ -233,9 +180,8 @@ fn location(id: &str, area: &str, resource: &str, template: &str) -> serde_json:
     })
 }
 
-fn basic_password(req: &Request<Incoming>) -> Option<String> {
-    let value = req.headers().get("authorization")?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ")?;
+fn basic_password(authorization: Option<&str>) -> Option<String> {
+    let encoded = authorization?.strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .ok()?;
@@ -243,29 +189,19 @@ fn basic_password(req: &Request<Incoming>) -> Option<String> {
     text.split_once(':').map(|(_, p)| p.to_owned())
 }
 
-async fn handle(req: Request<Incoming>, state: Arc<Mutex<State>>) -> Result<Answer, Infallible> {
-    let method = req.method().clone();
-    let path = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
-    let password = basic_password(&req);
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    let answer = route(&method, &path, password.as_deref(), &body, &state);
+async fn handle(req: Request<Incoming>, state: Arc<Mutex<State>>) -> Answer {
+    let seen = Seen::read(req).await;
+    let method = Method::from_bytes(seen.method.as_bytes()).unwrap_or(Method::GET);
+    let password = basic_password(seen.header("authorization"));
+    let answer = route(&method, &seen.path, password.as_deref(), &seen.body, &state);
     state.lock().unwrap().requests.push(Recorded {
-        method: method.to_string(),
-        path,
+        method: seen.method,
+        path: seen.path,
         basic_password: password,
-        body_len: body.len(),
+        body_len: seen.body.len(),
         status: answer.status().as_u16(),
     });
-    Ok(answer)
+    answer
 }
 
 fn route(

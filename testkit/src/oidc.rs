@@ -19,6 +19,8 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::json;
 
+use crate::server::Server;
+
 /// How the stand-in behaves.
 #[derive(Clone, Debug)]
 pub struct OidcConfig {
@@ -58,7 +60,7 @@ pub struct OidcStandIn {
     /// The value for `ACTIONS_ID_TOKEN_REQUEST_URL`.
     pub id_token_request_url: String,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _server: Server,
 }
 
 impl OidcStandIn {
@@ -69,67 +71,28 @@ impl OidcStandIn {
             seen: Seen::default(),
             issued: HashMap::new(),
         }));
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
         let st = state.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            rt.block_on(serve(st, port_tx, stop_rx));
+        let server = Server::start("127.0.0.1:0", move |req| {
+            let st = st.clone();
+            async move {
+                match handle(st, req).await {
+                    Ok(answer) => answer,
+                    Err(never) => match never {},
+                }
+            }
         });
-        let port: u16 = port_rx.recv()??;
-        let base_url = format!("http://127.0.0.1:{port}");
+        let base_url = server.url();
         Ok(OidcStandIn {
             id_token_request_url: format!("{base_url}/_actions/id-token?api-version=2.0"),
             base_url,
             state,
-            stop: Some(stop_tx),
+            _server: server,
         })
     }
 
     /// What it saw so far.
     pub fn seen(&self) -> Seen {
         self.state.lock().unwrap().seen.clone()
-    }
-}
-
-impl Drop for OidcStandIn {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-async fn serve(
-    state: Arc<Mutex<State>>,
-    port_tx: std::sync::mpsc::Sender<anyhow::Result<u16>>,
-    mut stop: tokio::sync::oneshot::Receiver<()>,
-) {
-    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-        Ok(l) => l,
-        Err(e) => {
-            let _ = port_tx.send(Err(e.into()));
-            return;
-        }
-    };
-    let _ = port_tx.send(Ok(listener.local_addr().map(|a| a.port()).unwrap_or(0)));
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let st = state.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| handle(st.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! A local package index: pypiserver on 127.0.0.1 with an htpasswd file
-//! (made with passlib) guarding uploads, never falling back to PyPI.
+//! (made with passlib) guarding uploads, never falling back to PyPI
+//! unless told to.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -25,6 +26,13 @@ impl PypiServer {
     /// Starts pypiserver with user `__token__` and `password` (handed to
     /// passlib through the environment, never argv).
     pub fn start(password: &str) -> anyhow::Result<PypiServer> {
+        PypiServer::start_with(password, &["-a", "update", "--disable-fallback"])
+    }
+
+    /// [`PypiServer::start`] with these options instead of `-a update
+    /// --disable-fallback` (`-a list,update`: reads need the password too;
+    /// `--fallback-url URL`: an unknown project is redirected there).
+    pub fn start_with(password: &str, options: &[&str]) -> anyhow::Result<PypiServer> {
         let python = test_python()?;
         let port = free_port();
         let root = target_dir().join(format!("pypiserver-{}-{port}", std::process::id()));
@@ -52,7 +60,7 @@ impl PypiServer {
             .arg(port.to_string())
             .arg("-P")
             .arg(&htpasswd)
-            .args(["-a", "update", "--disable-fallback"])
+            .args(options)
             .arg(&packages)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

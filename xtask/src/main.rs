@@ -6,6 +6,8 @@ mod changelog;
 mod ctx;
 mod doctor;
 mod env;
+mod env_export;
+mod env_verify;
 mod hf;
 mod hooks;
 mod publish;

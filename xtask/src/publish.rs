@@ -13,16 +13,17 @@ use crate::ctx::Ctx;
 
 /// Upload dist/ to PyPI (default), TestPyPI or another index with twine.
 ///
-/// Checks first (exit 3, no request made): the password variable
+/// Checks first (exit 3, nothing uploaded; only the index's listing is
+/// read, to find it): the password variable
 /// (TWINE_PASSWORD, or TWINE_PASSWORD_TEST for --testpypi; none needed in
 /// GitHub Actions with `id-token: write`: trusted publishing), the token's
-/// index, scope and expiry, twine, and for every Python package (or the
-/// one of --package) one sdist and any number of wheels of one version, no
-/// two wheels with the same tags, no platform tag PyPI refuses
-/// (`linux_x86_64`). Then `twine check --strict` on every file, and one
-/// twine upload per package, sdist first. Files the index already has with
-/// the same sha256 are skipped, so a re-run after a half-finished upload
-/// is safe.
+/// index, scope and expiry, twine, the index's listing, and for every
+/// Python package (or the one of --package) one sdist and any number of
+/// wheels of one version, no two wheels with the same tags, no platform tag
+/// PyPI refuses (`linux_x86_64`). Then `twine check --strict` on every
+/// file, and one twine upload per package, sdist first. Files the index
+/// already has with the same sha256 are skipped, so a re-run after a
+/// half-finished upload is safe.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     #[command(flatten)]
@@ -30,10 +31,6 @@ pub struct PublishArgs {
     /// Everything but the upload: checks, index query, and the plan.
     #[arg(long)]
     dry_run: bool,
-    /// Ask this simple-API root (e.g. http://host/simple/) which files
-    /// exist, instead of the target's own listing.
-    #[arg(long, value_name = "URL")]
-    check_url: Option<String>,
     #[command(flatten)]
     select: SelectArgs,
 }
@@ -81,6 +78,13 @@ pub struct TargetArgs {
     /// with TWINE_PASSWORD.
     #[arg(long, value_name = "URL")]
     repository_url: Option<String>,
+    /// The simple-API root that lists what the index holds (the URL pip's
+    /// --index-url takes, e.g. http://host/USER/INDEX/+simple/). Default:
+    /// found from the upload URL's layout (PyPI, pypiserver, devpi,
+    /// Artifactory, Nexus, GitLab, CodeArtifact) and checked to answer;
+    /// also `check-url` under [python] in release-kit.toml.
+    #[arg(long, value_name = "URL")]
+    check_url: Option<String>,
     /// Trusted publishing endpoints' base URL (default: the target's host;
     /// also RELEASE_KIT_OIDC_URL). For private warehouse deployments.
     #[arg(
@@ -102,6 +106,11 @@ impl TargetArgs {
         }
     }
 
+    /// `--check-url`.
+    pub fn check_url(&self) -> Option<String> {
+        self.check_url.clone()
+    }
+
     /// `--oidc-url`, a blank value counting as none.
     pub fn oidc_url(&self) -> Option<String> {
         self.oidc_url.clone().filter(|u| !u.trim().is_empty())
@@ -112,19 +121,25 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
     let mut opts = PublishOptions::new(args.target.target());
     opts.dry_run = args.dry_run;
-    opts.check_url = args.check_url;
+    opts.check_url = args.target.check_url();
     opts.oidc_url = args.target.oidc_url();
     opts.echo = ctx.echo();
     opts.package = args.select.package();
+    // The artifacts' problems join the step's check: all come at once.
+    let mut pre = Preflight::new();
     if let Some(from) = args.select.artifacts() {
-        let mut pre = Preflight::new();
-        let listed =
-            release::collect_artifacts(&project, &from, opts.package.as_deref(), ctx, &mut pre);
-        pre.finish()?;
-        opts.files = Some(listed);
+        opts.files = Some(release::collect_artifacts(
+            &project,
+            &from,
+            opts.package.as_deref(),
+            ctx,
+            &mut pre,
+        ));
     }
     let mut step = Publish::new(opts);
-    ctx.run_step(&mut step, settings, &project)?;
+    let cx = ctx.step_context(settings, &project);
+    release_kit::step::check(&mut [&mut step], &cx, pre)?;
+    release_kit::step::execute(&mut step, &cx)?;
     let report = step.report().expect("a report after a run");
     if ctx.global.json {
         return ctx.json(report);
@@ -145,11 +160,12 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
         "done:"
     };
     ctx.info(format!(
-        "{verb} {} {} on {} ({} with {})",
+        "{verb} {} {} on {} (listed at {}, found by {}; with {})",
         report.names(),
         report.version,
         report.target,
-        report.checked,
+        report.listings(),
+        report.found_by,
         report.credential
     ));
     Ok(())

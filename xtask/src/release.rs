@@ -31,7 +31,7 @@ pub struct ReleaseArgs {
     /// pypiserver with a throwaway password, pip install from it into a
     /// fresh venv, the extension packaged. Everything is cleaned up after,
     /// even on Ctrl-C.
-    #[arg(long, conflicts_with_all = ["testpypi", "repository_url"])]
+    #[arg(long, conflicts_with_all = ["testpypi", "repository_url", "check_url"])]
     rehearse: bool,
     #[command(flatten)]
     select: crate::publish::SelectArgs,
@@ -62,6 +62,7 @@ pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
         },
         echo: ctx.echo(),
         oidc_url: args.target.oidc_url(),
+        check_url: args.target.check_url(),
         package: args.select.package(),
         from_artifacts: args.select.artifacts(),
     };

@@ -388,6 +388,49 @@ fn from_artifacts_checks_the_set_is_complete_then_publishes_it() {
         .expect(3);
     assert!(run.stderr().contains("dist-macos-arm64"), "{}", run.all());
 
+    // `publish --from-artifacts` too, with the step's own problems in the
+    // same round (no password here).
+    let run = project
+        .xtask(
+            &[
+                "publish",
+                "--from-artifacts",
+                "artifacts",
+                "--repository-url",
+                &url,
+            ],
+            &[],
+        )
+        .expect(3);
+    let err = run.stderr();
+    assert!(err.contains("dist-macos-arm64"), "{}", run.all());
+    assert!(err.contains("TWINE_PASSWORD: is not set"), "{}", run.all());
+
+    // One package of a plan of both: the other's jobs are not needed.
+    let run = project
+        .xtask(
+            &[
+                "publish",
+                "--from-artifacts",
+                "artifacts",
+                "--plan",
+                "plan.json",
+                "--package",
+                "mult-agentes",
+                "--repository-url",
+                &url,
+                "--dry-run",
+            ],
+            &env,
+        )
+        .expect(0);
+    assert_eq!(
+        run.stdout().matches("would upload").count(),
+        2,
+        "{}",
+        run.all()
+    );
+
     // Complete: the dry run plans it without building; the release
     // publishes both packages, one sdist each, every wheel.
     std::fs::rename(&kept, &macos).unwrap();
@@ -428,6 +471,49 @@ fn from_artifacts_checks_the_set_is_complete_then_publishes_it() {
     assert!(
         run.stderr()
             .contains("not published: dist-linux-aarch64/mult_agentes_native-0.1.0.tar.gz"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn every_package_s_listing_is_checked_before_anything_runs() {
+    // The first package is new there (a 404 under a simple root); the
+    // second's page is no listing at all: exit 3, not a failed run.
+    let index = testkit::server::Recording::start("127.0.0.1:0", |req| {
+        let html = |b: &str| testkit::server::body(200, "text/html", b.as_bytes().to_vec());
+        match req.path.as_str() {
+            "/simple/" => {
+                html("<html><head><title>Simple Index</title></head><body></body></html>")
+            }
+            "/simple/mult-agentes-native/" => html(
+                "<html><head><title>Sign in</title></head><body><div id=app></div></body></html>",
+            ),
+            _ => testkit::server::body(404, "text/plain", b"not found".to_vec()),
+        }
+    });
+    let url = format!("{}/", index.server().url());
+    let project = release_project(true);
+    let plan = plan(&project);
+    artifacts(&project.root().join("artifacts"), &plan);
+    let password = format!("pypi-{}", canary("probe"));
+    let run = project
+        .xtask(
+            &[
+                "publish",
+                "--from-artifacts",
+                "artifacts",
+                "--repository-url",
+                &url,
+                "--dry-run",
+            ],
+            &[("TWINE_PASSWORD", password.as_str())],
+        )
+        .expect(3);
+    let err = run.stderr();
+    assert!(err.contains("found no package listing"), "{}", run.all());
+    assert!(
+        err.contains("/simple/mult-agentes-native/ answers, but not like"),
         "{}",
         run.all()
     );

@@ -194,22 +194,12 @@ fn build_publish_install_rerun_and_failures() {
 
     // Rebuilt with other bytes under the same names: a clear error, and
     // nothing replaced.
-    let readme = project.root().join("py/README.md");
-    let mut text = std::fs::read_to_string(&readme).unwrap();
-    text.push_str("\nA line added after the release.\n");
-    std::fs::write(&readme, text).unwrap();
-    project.xtask(&["build"], &[]).expect(0);
+    project.rebuild_with_other_bytes();
     let before = mtimes(&server);
     let run = project
         .xtask(&["publish", "--repository-url", &url], &env)
         .expect(1);
-    let err = run.stderr();
-    assert!(
-        err.contains("already has a file of this name with other content"),
-        "{}",
-        run.all()
-    );
-    assert!(err.contains("bump the version"), "{}", run.all());
+    pypi_common::assert_conflict(&run);
     assert_eq!(mtimes(&server), before);
 
     // The secret is in no file we wrote.

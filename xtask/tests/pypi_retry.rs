@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use pypi_common::Project;
 
-/// An index that lists nothing and answers every upload 429.
+/// An index that lists nothing (an empty simple root, a 404 for the
+/// project) and answers every upload 429.
 fn rate_limited_index() -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
@@ -38,6 +39,8 @@ fn rate_limited_index() -> (String, Arc<Mutex<Vec<String>>>) {
             let line = first.trim().to_owned();
             let answer = if line.starts_with("POST") {
                 "HTTP/1.1 429 Too Many Requests\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            } else if line.starts_with("GET /simple/ ") {
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 53\r\nconnection: close\r\n\r\n<html><title>Simple Index</title><body></body></html>"
             } else {
                 "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
             };
@@ -77,7 +80,7 @@ fn rate_limited_uploads_are_retried_then_explained() {
         .count();
     assert_eq!(posts, 4, "{seen:?}");
     assert_eq!(
-        lists, 4,
-        "the index is asked again before each attempt: {seen:?}"
+        lists, 5,
+        "the index is asked once to find its listing, then again before each attempt: {seen:?}"
     );
 }

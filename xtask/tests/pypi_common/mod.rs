@@ -64,6 +64,16 @@ impl Project {
         self.root().join("dist")
     }
 
+    /// Builds again after a change to the README: same file names, other
+    /// bytes (the README is the long description of both files).
+    pub fn rebuild_with_other_bytes(&self) {
+        let readme = self.root().join("py/README.md");
+        let mut text = std::fs::read_to_string(&readme).unwrap();
+        text.push_str("\nA line added after the release.\n");
+        std::fs::write(&readme, text).unwrap();
+        self.xtask(&["build"], &[]).expect(0);
+    }
+
     /// Runs `cargo xtask ARGS` at this root with `env` set and nothing else
     /// of ours inherited; no `.env` is read.
     pub fn xtask(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -125,6 +135,19 @@ pub fn copy_tracked(rel: &str, to: &Path) {
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
         std::fs::copy(ws.join(file), &dest).unwrap();
     }
+}
+
+/// Asserts `run` was refused because the index holds files of the same
+/// names with other content, with the advice to bump the version.
+pub fn assert_conflict(run: &Run) {
+    let err = run.stderr();
+    assert!(
+        err.contains("already has a file of this name with other content"),
+        "{}",
+        run.all()
+    );
+    assert!(err.contains("bump the version"), "{}", run.all());
+    assert!(!err.contains("uploading"), "{}", run.all());
 }
 
 /// Asserts `needle` appears in no file under `dir` (recursively).

@@ -1,0 +1,98 @@
+//! Dashboard: DASHBOARD_API_KEY is accepted by the dashboard, and a request
+//! without it is refused when the dashboard is reachable from elsewhere.
+//!
+//! Both requests are a POST of `{}` to DASHBOARD_URL (default
+//! `http://localhost:8000/api/chat`) — a body a chat endpoint refuses as
+//! invalid once the key has been checked, so nothing runs and no model is
+//! called. A refused key is 401 or 403; any other answer but a server error
+//! or 404/405 means the key passed.
+
+use super::{Inputs, Outcome, is_loopback_host};
+use crate::net::{Full, Request, Url};
+
+pub(super) async fn check(inputs: &Inputs) -> Outcome {
+    let Some(key) = inputs.explicit("DASHBOARD_API_KEY") else {
+        return Outcome::skipped(
+            "not configured: DASHBOARD_API_KEY is not set (the dashboard then takes any request)",
+        );
+    };
+    let url = inputs
+        .options
+        .dashboard_url
+        .clone()
+        .or_else(|| inputs.plain("DASHBOARD_URL"))
+        .unwrap_or_default();
+    if let Some(p) = super::format_problem("DASHBOARD_URL", &url) {
+        return Outcome::fail(p);
+    }
+    let Ok(parsed) = Url::parse(&url) else {
+        return Outcome::fail(
+            "DASHBOARD_URL is not a URL; set it like http://localhost:8000/api/chat",
+        );
+    };
+    let at = crate::net::describe(&parsed);
+    let probe = || Request::post_json(&url, "{}".into());
+    let with_key = match inputs.fetch(&probe().bearer(key)).await {
+        Ok(f) => f,
+        Err(e) => {
+            return Outcome::fail(format!(
+                "no answer from {e}; is the dashboard running? Set DASHBOARD_URL (or --dashboard-url) to its chat endpoint"
+            ));
+        }
+    };
+    let accepted = match with_key.status {
+        401 | 403 => {
+            return Outcome::fail(format!(
+                "{at} refused DASHBOARD_API_KEY (HTTP {}{}): the dashboard runs with another key; set the same DASHBOARD_API_KEY in both places (cargo xtask env rotate DASHBOARD_API_KEY prints where)",
+                with_key.status,
+                said(&with_key)
+            ));
+        }
+        404 | 405 => {
+            return Outcome::fail(format!(
+                "{at} answered HTTP {}: not the chat endpoint (it takes POST); set DASHBOARD_URL to it",
+                with_key.status
+            ));
+        }
+        s @ 500..=599 => {
+            return Outcome::fail(format!(
+                "{at} answered HTTP {s}: the dashboard is failing; see its logs"
+            ));
+        }
+        s => s,
+    };
+    let loopback = parsed.host_str().is_some_and(is_loopback_host);
+    let without = inputs.fetch(&probe()).await;
+    let message = |rest: String| {
+        format!("{at} accepted DASHBOARD_API_KEY (HTTP {accepted} to an empty request); {rest}")
+    };
+    match (without, loopback) {
+        (Ok(f), _) if matches!(f.status, 401 | 403) => {
+            Outcome::pass(message(format!("without it: refused (HTTP {})", f.status)))
+        }
+        (Ok(f), true) => Outcome::pass(message(format!(
+            "without it: HTTP {} — not refused, which only matters when the dashboard is reachable from elsewhere (this URL is loopback)",
+            f.status
+        ))),
+        (Ok(f), false) => Outcome::fail(message(format!(
+            "but a request WITHOUT the key got HTTP {} instead of 401/403: anyone who reaches {at} can use the dashboard. Make the dashboard require the key on every route",
+            f.status
+        ))),
+        (Err(e), _) => Outcome::fail(message(format!("then no answer without it: {e}"))),
+    }
+}
+
+/// The server's `detail` (FastAPI) or `error` words, when short.
+fn said(f: &Full) -> String {
+    let v: serde_json::Value = serde_json::from_slice(&f.body).unwrap_or_default();
+    let words = v["detail"]
+        .as_str()
+        .or_else(|| v["error"].as_str())
+        .or_else(|| v["message"].as_str())
+        .unwrap_or("");
+    if words.is_empty() || words.len() > 120 {
+        String::new()
+    } else {
+        format!(": \"{words}\"")
+    }
+}

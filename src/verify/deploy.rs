@@ -1,0 +1,31 @@
+//! Production deploy: ORG_DOMAIN resolves (the how-to's `host "$ORG_DOMAIN"`).
+
+use super::{Inputs, Outcome};
+
+pub(super) async fn check(inputs: &Inputs) -> Outcome {
+    let Some(domain) = inputs.explicit("ORG_DOMAIN") else {
+        return Outcome::skipped("not configured: ORG_DOMAIN is not set (default `localhost`)");
+    };
+    let domain = domain.expose().trim().to_owned();
+    if let Some(p) = super::format_problem("ORG_DOMAIN", &domain) {
+        return Outcome::fail(p);
+    }
+    match tokio::net::lookup_host((domain.as_str(), 443)).await {
+        Ok(addrs) => {
+            let mut ips: Vec<String> = addrs.map(|a| a.ip().to_string()).collect();
+            ips.sort();
+            ips.dedup();
+            let out = Outcome::pass(format!("{domain} resolves to {}", ips.join(", ")));
+            if super::is_loopback_host(&domain) {
+                out.warn(format!(
+                    "{domain} is this machine: production serves a public domain"
+                ))
+            } else {
+                out
+            }
+        }
+        Err(e) => Outcome::fail(format!(
+            "{domain} does not resolve ({e}); create its DNS record or fix ORG_DOMAIN"
+        )),
+    }
+}

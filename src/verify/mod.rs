@@ -1,0 +1,461 @@
+//! `env verify`: a live check of each configured group of variables — the
+//! "Test:" of the secrets how-to, run safely and all at once.
+//!
+//! One file per check; each takes the loaded [`Settings`] (and what else it
+//! needs in [`Inputs`]) and returns an [`Outcome`]: pass, fail or skipped
+//! (not configured), with one line saying why. Outcomes never hold a value:
+//! they are built from names, statuses and what servers say about the
+//! credential, and are redacted with every loaded secret (and the parts of
+//! URLs that carry one) before they leave [`run`].
+//!
+//! Every HTTP request goes through [`crate::net`]; Redis and the OTLP gRPC
+//! probe open a TCP connection themselves (they are not HTTP).
+
+mod anthropic;
+mod audit;
+mod dashboard;
+mod deploy;
+mod hf;
+mod otel;
+mod pypi;
+mod redis;
+mod s3;
+pub mod sigv4;
+mod vscode;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::Project;
+use crate::net::{self, Client, Failure, Full, Request, RetryPolicy, Timeouts};
+use crate::secret::{Redactor, Secret};
+use crate::settings::{Settings, registry};
+
+/// A group of variables with a live check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// TWINE_PASSWORD, TWINE_PASSWORD_TEST: read offline.
+    Pypi,
+    /// ANTHROPIC_API_KEY.
+    Anthropic,
+    /// AUDIT_HMAC_KEY.
+    Audit,
+    /// DASHBOARD_API_KEY against DASHBOARD_URL.
+    Dashboard,
+    /// REDIS_URL.
+    Federation,
+    /// OTEL_EXPORTER_OTLP_ENDPOINT.
+    Otel,
+    /// AWS keys and S3_AUDIT_BUCKET.
+    S3,
+    /// VSCE_PAT (vsce verify-pat).
+    Vscode,
+    /// HF_TOKEN.
+    Hf,
+    /// ORG_DOMAIN.
+    Deploy,
+}
+
+impl Group {
+    /// Every group, in the registry's order.
+    pub const ALL: &'static [Group] = &[
+        Group::Pypi,
+        Group::Anthropic,
+        Group::Audit,
+        Group::Dashboard,
+        Group::Federation,
+        Group::Otel,
+        Group::S3,
+        Group::Vscode,
+        Group::Hf,
+        Group::Deploy,
+    ];
+
+    /// The registry's name of the group.
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Pypi => "PyPI publishing",
+            Group::Anthropic => "Anthropic API",
+            Group::Audit => "Audit chain",
+            Group::Dashboard => "Dashboard",
+            Group::Federation => "Federation",
+            Group::Otel => "OpenTelemetry",
+            Group::S3 => "AWS S3 Object Lock",
+            Group::Vscode => "VS Code Marketplace",
+            Group::Hf => "Hugging Face",
+            Group::Deploy => "Production deploy",
+        }
+    }
+
+    /// The short name (command line, JSON `id`).
+    pub fn slug(self) -> &'static str {
+        crate::settings::registry::group_short_name(self.title())
+    }
+
+    /// A group as every command names it (registry name in any case,
+    /// short name, or another accepted word: `"Hugging Face"`, `"hf"`,
+    /// `"redis"`).
+    pub fn parse(name: &str) -> Option<Group> {
+        let title = crate::settings::registry::group_by_name(name)?;
+        Group::ALL.iter().copied().find(|g| g.title() == title)
+    }
+}
+
+/// How a check ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The credential works.
+    Pass,
+    /// It does not, or the service cannot be reached.
+    Fail,
+    /// The group is not configured (its variables are not set).
+    Skipped,
+}
+
+/// What one check found: a status and one line saying why, never a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Pass, fail or skipped.
+    pub status: Status,
+    /// Why: what was asked, what answered, what to do on failure.
+    pub message: String,
+    /// Worth fixing, not failing (a write token used for downloads only).
+    pub warnings: Vec<String>,
+}
+
+impl Outcome {
+    /// A pass.
+    pub fn pass(message: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Pass,
+            message: message.into(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A failure.
+    pub fn fail(message: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Fail,
+            message: message.into(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Not configured.
+    pub fn skipped(message: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Skipped,
+            message: message.into(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Adds a warning.
+    pub fn warn(mut self, warning: impl Into<String>) -> Outcome {
+        self.warnings.push(warning.into());
+        self
+    }
+}
+
+/// One group's result, as printed and as JSON.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckResult {
+    /// The short name (`hf`).
+    pub id: &'static str,
+    /// The registry's group name (`Hugging Face`).
+    pub group: &'static str,
+    /// `pass`, `fail` or `skipped`.
+    pub status: Status,
+    /// Why.
+    pub message: String,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Every check's result, in the registry's group order.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// True when no configured check failed.
+    pub ok: bool,
+    /// The checks run.
+    pub checks: Vec<CheckResult>,
+}
+
+/// How the checks run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The longest one check may take.
+    pub timeout: Duration,
+    /// The dashboard endpoint, over DASHBOARD_URL.
+    pub dashboard_url: Option<String>,
+}
+
+/// The default of `--timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: DEFAULT_TIMEOUT,
+            dashboard_url: None,
+        }
+    }
+}
+
+/// What the checks read: shared by the concurrent tasks.
+pub(crate) struct Inputs {
+    pub settings: Settings,
+    /// The project, or why it cannot be read (only the VS Code check needs
+    /// it).
+    pub project: Result<Project, String>,
+    pub options: Options,
+    pub client: Client,
+}
+
+impl Inputs {
+    /// An explicitly set, non-blank value.
+    pub fn explicit(&self, name: &str) -> Option<&Secret> {
+        self.settings.explicit(name).filter(|s| !s.is_blank())
+    }
+
+    /// The value in effect (set or default), as text: for non-secret
+    /// settings only.
+    pub fn plain(&self, name: &str) -> Option<String> {
+        self.settings
+            .value(name)
+            .map(|s| s.expose().trim().to_owned())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// A retry policy for a check: one retry of a passing fault, short
+    /// waits (the check's timeout bounds it all anyway).
+    pub fn retry(&self) -> RetryPolicy {
+        RetryPolicy {
+            attempts: 2,
+            base: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(3),
+        }
+    }
+
+    /// Sends `req` and reads the answer, whatever its status (a 5xx after
+    /// the retries is still an answer to describe); `Err` says why there
+    /// was none, naming the URL without its secrets.
+    pub async fn fetch(&self, req: &Request) -> Result<Full, String> {
+        let what = net::describe_str(req.url());
+        let resp = match self.client.send(req, &self.retry()).await {
+            Ok(r) => r,
+            Err(Failure::Status { response, .. } | Failure::WaitTooLong { response, .. }) => {
+                *response
+            }
+            Err(Failure::Network { error, .. }) => return Err(format!("{what}: {error}")),
+        };
+        resp.full().await.map_err(|e| format!("{what}: {e}"))
+    }
+}
+
+/// The problem a value's format check finds, in words (never the value):
+/// checks fail on it before asking anyone.
+pub(crate) fn format_problem(name: &str, value: &str) -> Option<String> {
+    let var = registry::var(name)?;
+    var.format.check(value).err().map(|expected| {
+        format!(
+            "{name} is not valid: expected {expected}; fix: {}",
+            var.generate
+        )
+    })
+}
+
+/// Runs the checks of `groups` (every group when empty) concurrently, each
+/// within `options.timeout`. The project is needed by the VS Code check
+/// only.
+pub async fn run(
+    settings: &Settings,
+    project: Result<Project, String>,
+    groups: &[Group],
+    options: &Options,
+) -> Report {
+    let groups: Vec<Group> = if groups.is_empty() {
+        Group::ALL.to_vec()
+    } else {
+        let mut g = groups.to_vec();
+        g.sort();
+        g.dedup();
+        g
+    };
+    let timeouts = Timeouts {
+        connect: options.timeout,
+        read: options.timeout,
+    };
+    let client = match Client::with(timeouts, Some("env-verify")) {
+        Ok(c) => c,
+        Err(e) => {
+            let checks = groups
+                .iter()
+                .map(|g| result(*g, Outcome::fail(format!("cannot set up HTTP: {e}"))))
+                .collect();
+            return Report { ok: false, checks };
+        }
+    };
+    let inputs = Arc::new(Inputs {
+        settings: settings.clone(),
+        project,
+        options: options.clone(),
+        client,
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, group) in groups.iter().copied().enumerate() {
+        let inputs = inputs.clone();
+        let limit = options.timeout;
+        tasks.spawn(async move {
+            let outcome = match tokio::time::timeout(limit, check(group, inputs)).await {
+                Ok(o) => o,
+                Err(_) => Outcome::fail(format!(
+                    "no answer within {} s (--timeout); check the address and the network, or allow more time",
+                    limit.as_secs_f64()
+                )),
+            };
+            (i, outcome)
+        });
+    }
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; groups.len()];
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((i, o)) = joined {
+            outcomes[i] = Some(o);
+        }
+    }
+    let redactor = redactor(settings);
+    let checks: Vec<CheckResult> = groups
+        .iter()
+        .zip(outcomes)
+        .map(|(g, o)| {
+            let o = o.unwrap_or_else(|| Outcome::fail("the check stopped unexpectedly"));
+            let mut r = result(*g, o);
+            r.message = redactor.redact(&r.message);
+            r.warnings = r.warnings.iter().map(|w| redactor.redact(w)).collect();
+            r
+        })
+        .collect();
+    Report {
+        ok: checks.iter().all(|c| c.status != Status::Fail),
+        checks,
+    }
+}
+
+/// [`run`] for a caller that is not async (the CLI): on a runtime of its
+/// own, which is shut down without waiting for a vsce child a timeout gave
+/// up on.
+pub fn run_blocking(
+    settings: &Settings,
+    project: Result<Project, String>,
+    groups: &[Group],
+    options: &Options,
+) -> Result<Report, std::io::Error> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(run(settings, project, groups, options));
+    rt.shutdown_background();
+    Ok(report)
+}
+
+fn result(group: Group, o: Outcome) -> CheckResult {
+    CheckResult {
+        id: group.slug(),
+        group: group.title(),
+        status: o.status,
+        message: o.message,
+        warnings: o.warnings,
+    }
+}
+
+async fn check(group: Group, inputs: Arc<Inputs>) -> Outcome {
+    match group {
+        Group::Pypi => pypi::check(&inputs),
+        Group::Anthropic => anthropic::check(&inputs).await,
+        Group::Audit => audit::check(&inputs),
+        Group::Dashboard => dashboard::check(&inputs).await,
+        Group::Federation => redis::check(&inputs).await,
+        Group::Otel => otel::check(&inputs).await,
+        Group::S3 => s3::check(&inputs).await,
+        Group::Vscode => vscode::check(inputs).await,
+        Group::Hf => hf::check(&inputs).await,
+        Group::Deploy => deploy::check(&inputs).await,
+    }
+}
+
+/// The settings' redactor plus the credentials inside URL-shaped secrets
+/// (REDIS_URL's password), which a server's words could quote alone.
+fn redactor(settings: &Settings) -> Redactor {
+    let mut r = settings.redactor().clone();
+    for (_, entry) in settings.secrets() {
+        if let Some((user, password)) = redis::url_credentials(entry.value.expose()) {
+            for part in [user, password].into_iter().flatten() {
+                r.add(&Secret::new(part));
+            }
+        }
+    }
+    r
+}
+
+/// True when `host` names this machine (`localhost`, 127.0.0.0/8, `::1`).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.to_ascii_lowercase().ends_with(".localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_registry_group_has_a_check() {
+        let titles: Vec<_> = Group::ALL.iter().map(|g| g.title()).collect();
+        assert_eq!(titles, registry::groups());
+    }
+
+    #[test]
+    fn groups_parse_by_name_slug_and_alias() {
+        assert_eq!(Group::parse("hugging face"), Some(Group::Hf));
+        assert_eq!(Group::parse("HF"), Some(Group::Hf));
+        assert_eq!(Group::parse("redis"), Some(Group::Federation));
+        assert_eq!(Group::parse("Federation"), Some(Group::Federation));
+        assert_eq!(Group::parse("aws s3 object lock"), Some(Group::S3));
+        assert_eq!(Group::parse("otel"), Some(Group::Otel));
+        assert_eq!(Group::parse("nope"), None);
+        for g in Group::ALL {
+            assert_eq!(Group::parse(g.slug()), Some(*g));
+            assert_eq!(Group::parse(g.title()), Some(*g));
+        }
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for yes in [
+            "localhost",
+            "127.0.0.1",
+            "127.8.0.1",
+            "[::1]",
+            "app.localhost",
+        ] {
+            assert!(is_loopback_host(yes), "{yes}");
+        }
+        for no in [
+            "example.org",
+            "10.0.0.1",
+            "192.0.2.2",
+            "[fd00::2]",
+            "localhost.org",
+        ] {
+            assert!(!is_loopback_host(no), "{no}");
+        }
+    }
+}

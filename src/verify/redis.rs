@@ -1,0 +1,335 @@
+//! Federation: connect to REDIS_URL (`redis://`, or `rediss://` over TLS
+//! with the network layer's rustls configuration), AUTH with the URL's
+//! user name and password, SELECT its database, PING. RESP is spoken
+//! directly: three commands do not need a client library.
+
+use std::sync::Arc;
+
+use tokio::io::{
+    AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, BufReader,
+};
+
+use super::{Inputs, Outcome};
+use crate::net::Url;
+use crate::secret::Secret;
+
+/// What REDIS_URL says, the password kept secret.
+#[derive(Debug)]
+struct Target {
+    tls: bool,
+    host: String,
+    port: u16,
+    user: Option<String>,
+    password: Option<Secret>,
+    db: u32,
+}
+
+impl Target {
+    fn parse(value: &str) -> Result<Target, String> {
+        let bad = |why: &str| {
+            format!(
+                "REDIS_URL {why}; expected redis://[[user]:password@]host[:port][/db] (or rediss:// for TLS)"
+            )
+        };
+        let url = Url::parse(value.trim()).map_err(|_| bad("is not a URL"))?;
+        let tls = match url.scheme() {
+            "redis" => false,
+            "rediss" => true,
+            _ => return Err(bad("has another scheme")),
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| bad("has no host"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let path = url.path().trim_matches('/');
+        let db = if path.is_empty() {
+            0
+        } else {
+            path.parse()
+                .map_err(|_| bad("has a database that is not a number"))?
+        };
+        let (user, password) = url_credentials(value).unwrap_or((None, None));
+        Ok(Target {
+            tls,
+            host,
+            port: url.port().unwrap_or(6379),
+            user,
+            password: password.map(Secret::new),
+            db,
+        })
+    }
+
+    fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// The user name and password of a `redis://` or `rediss://` URL,
+/// percent-decoded as redis-py reads them; `None` for other text.
+pub(super) fn url_credentials(value: &str) -> Option<(Option<String>, Option<String>)> {
+    let value = value.trim();
+    if !(value.starts_with("redis://") || value.starts_with("rediss://")) {
+        return None;
+    }
+    let url = Url::parse(value).ok()?;
+    let user = Some(percent_decode(url.username())).filter(|u| !u.is_empty());
+    let password = url.password().map(percent_decode);
+    Some((user, password))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub(super) async fn check(inputs: &Inputs) -> Outcome {
+    let Some(url) = inputs.explicit("REDIS_URL") else {
+        return Outcome::skipped("not configured: REDIS_URL is not set");
+    };
+    if let Some(p) = super::format_problem("REDIS_URL", url.expose()) {
+        return Outcome::fail(p);
+    }
+    let target = match Target::parse(url.expose()) {
+        Ok(t) => t,
+        Err(e) => return Outcome::fail(e),
+    };
+    let addr = target.address();
+    let tcp = match tokio::net::TcpStream::connect((target.host.as_str(), target.port)).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Outcome::fail(format!(
+                "cannot connect to {addr} ({e}); is Redis running there, and is REDIS_URL's host and port right?"
+            ));
+        }
+    };
+    let result = if target.tls {
+        let config = match crate::net::tls_config() {
+            Ok(c) => c,
+            Err(e) => return Outcome::fail(e.to_string()),
+        };
+        let Ok(name) = rustls::pki_types::ServerName::try_from(target.host.clone()) else {
+            return Outcome::fail(format!("{} is not a name TLS can verify", target.host));
+        };
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        match connector.connect(name, tcp).await {
+            Ok(tls) => converse(tls, &target).await,
+            Err(e) => {
+                return Outcome::fail(format!(
+                    "TLS with {addr} failed ({e}); for a private CA set SSL_CERT_FILE to its PEM file, or use redis:// if the server does not speak TLS"
+                ));
+            }
+        }
+    } else {
+        converse(tcp, &target).await
+    };
+    match result {
+        Ok(()) => Outcome::pass(format!(
+            "PONG from {addr} (database {}{}{})",
+            target.db,
+            match (&target.user, &target.password) {
+                (Some(u), Some(_)) => format!(", authenticated as {u}"),
+                (None, Some(_)) => ", authenticated".to_owned(),
+                _ => ", no password".to_owned(),
+            },
+            if target.tls { ", TLS" } else { "" }
+        )),
+        Err(e) => Outcome::fail(format!("{addr}: {e}")),
+    }
+}
+
+/// AUTH, SELECT, PING; the first refusal, explained.
+async fn converse<S: AsyncRead + AsyncWrite + Unpin>(stream: S, t: &Target) -> Result<(), String> {
+    let mut conn = BufReader::new(stream);
+    if let Some(password) = &t.password {
+        let mut args = vec!["AUTH"];
+        if let Some(u) = &t.user {
+            args.push(u);
+        }
+        args.push(password.expose());
+        match command(&mut conn, &args).await? {
+            Reply::Ok(_) => {}
+            Reply::Error(e) if e.starts_with("WRONGPASS") || e.contains("invalid password") => {
+                return Err(format!(
+                    "Redis refused the {} in REDIS_URL ({}); fix REDIS_URL, or the server's requirepass / ACL",
+                    if t.user.is_some() {
+                        "user name and password"
+                    } else {
+                        "password"
+                    },
+                    first_words(&e)
+                ));
+            }
+            Reply::Error(e) if e.contains("without any password configured") => {
+                return Err(format!(
+                    "REDIS_URL carries a password but the server has none set ({}); remove it from REDIS_URL or set requirepass on the server",
+                    first_words(&e)
+                ));
+            }
+            Reply::Error(e) => return Err(format!("AUTH refused: {}", first_words(&e))),
+        }
+    }
+    if t.db != 0 {
+        match command(&mut conn, &["SELECT", &t.db.to_string()]).await? {
+            Reply::Ok(_) => {}
+            Reply::Error(e) => return Err(refusal("SELECT", t, &e)),
+        }
+    }
+    match command(&mut conn, &["PING"]).await? {
+        Reply::Ok(s) if s == "PONG" => Ok(()),
+        Reply::Ok(s) => Err(format!("PING answered {s:?}, not PONG")),
+        Reply::Error(e) => Err(refusal("PING", t, &e)),
+    }
+}
+
+fn refusal(what: &str, t: &Target, e: &str) -> String {
+    if e.starts_with("NOAUTH") {
+        return format!(
+            "the server needs a password and REDIS_URL has none ({}); use redis://:PASSWORD@{}/{}",
+            first_words(e),
+            t.address(),
+            t.db
+        );
+    }
+    if what == "SELECT" {
+        return format!(
+            "database {} cannot be selected ({}); fix the /DB at the end of REDIS_URL",
+            t.db,
+            first_words(e)
+        );
+    }
+    format!("{what} refused: {}", first_words(e))
+}
+
+/// A server's error line, cut short.
+fn first_words(e: &str) -> String {
+    let e = e.trim();
+    if e.chars().count() > 120 {
+        format!("{}…", e.chars().take(120).collect::<String>())
+    } else {
+        e.to_owned()
+    }
+}
+
+enum Reply {
+    /// `+…`, `:…` or a bulk string.
+    Ok(String),
+    /// `-…`.
+    Error(String),
+}
+
+async fn command<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut BufReader<S>,
+    args: &[&str],
+) -> Result<Reply, String> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let io = broken;
+    conn.get_mut().write_all(&out).await.map_err(io)?;
+    conn.get_mut().flush().await.map_err(io)?;
+    let line = read_line(conn).await?;
+    let (kind, rest) = line.split_at(1.min(line.len()));
+    match kind {
+        "+" | ":" => Ok(Reply::Ok(rest.to_owned())),
+        "-" => Ok(Reply::Error(rest.to_owned())),
+        "$" => {
+            let n: i64 = rest.parse().map_err(|_| not_redis())?;
+            if n < 0 {
+                return Ok(Reply::Ok(String::new()));
+            }
+            let mut data = vec![0; n as usize + 2];
+            conn.read_exact(&mut data).await.map_err(io)?;
+            data.truncate(n as usize);
+            Ok(Reply::Ok(String::from_utf8_lossy(&data).into_owned()))
+        }
+        _ => Err(not_redis()),
+    }
+}
+
+const PORT_HINT: &str = "is it a Redis port, and does the scheme match it (rediss:// for a TLS port, redis:// for a plain one)?";
+
+fn not_redis() -> String {
+    format!("the answer is not Redis's protocol (RESP); {PORT_HINT}")
+}
+
+fn broken(e: std::io::Error) -> String {
+    format!("the connection failed ({e}); {PORT_HINT}")
+}
+
+async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> Result<String, String> {
+    let mut line = Vec::new();
+    let n = (&mut *conn)
+        .take(64 * 1024)
+        .read_until(b'\n', &mut line)
+        .await
+        .map_err(broken)?;
+    if n == 0 {
+        return Err(format!(
+            "the server closed the connection without answering; {PORT_HINT}"
+        ));
+    }
+    if !line.ends_with(b"\r\n") {
+        return Err(not_redis());
+    }
+    line.truncate(line.len() - 2);
+    Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let t = Target::parse("redis://localhost").unwrap();
+        assert_eq!(
+            (t.tls, t.host.as_str(), t.port, t.db),
+            (false, "localhost", 6379, 0)
+        );
+        assert!(t.user.is_none() && t.password.is_none());
+        let t = Target::parse("rediss://app:p%40ss@cache.example.org:6380/2").unwrap();
+        assert_eq!((t.tls, t.port, t.db), (true, 6380, 2));
+        assert_eq!(t.user.as_deref(), Some("app"));
+        assert_eq!(t.password.unwrap().expose(), "p@ss");
+        let t = Target::parse("redis://:p@ss@[::1]:7000/1").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("::1", 7000));
+        assert_eq!(t.address(), "[::1]:7000");
+        assert_eq!(t.password.unwrap().expose(), "p@ss");
+        assert!(
+            format!("{:?}", Target::parse("redis://:CANARYpw@h").unwrap())
+                .find("CANARY")
+                .is_none()
+        );
+        assert!(Target::parse("http://x").is_err());
+        assert_eq!(url_credentials("https://u:p@x"), None);
+    }
+}
