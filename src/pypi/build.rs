@@ -800,8 +800,14 @@ pub fn build(
         .tempdir_in(&dist)
         .io_context(cannot("create a staging folder in", &dist))?;
     // twine's import is most of `twine check`'s time: it happens while
-    // the build runs.
-    let mut early = EarlyCheck::start(tools, redactor);
+    // the build runs. Unless a rebuild will most likely give the bytes
+    // twine already passed (reproducible builds): then it waits to see.
+    let passed = super::publish::checked(tools);
+    let mut early = if rebuild_of_checked(&dist, package, &passed) {
+        EarlyCheck(None)
+    } else {
+        EarlyCheck::start(tools, redactor)
+    };
     let epoch = source_date_epoch(&package.dir);
     let with_epoch = |child: crate::tools::Child| match &epoch {
         Some(e) => child.env("SOURCE_DATE_EPOCH", e),
@@ -884,7 +890,14 @@ pub fn build(
     {
         wheels.push(wheel_tags(p)?);
     }
-    if let Err(output) = early.check(tools, &built, redactor, echo)? {
+    // Bytes twine passed before need no second look (the check reads
+    // nothing but the file).
+    let unchecked: Vec<PathBuf> = built
+        .iter()
+        .filter(|p| sha256_of(p).is_none_or(|h| !passed.contains(&h)))
+        .cloned()
+        .collect();
+    if let Err(output) = early.check(tools, &unchecked, redactor, echo)? {
         return Err(BuildError::TwineCheck {
             output,
             file: package.version.file.clone(),
@@ -944,6 +957,10 @@ impl EarlyCheck {
         echo: Echo,
     ) -> Result<Result<(), String>, BuildError> {
         use std::io::{Read as _, Write as _};
+        if files.is_empty() {
+            // A started check reads no names and ends when dropped.
+            return Ok(Ok(()));
+        }
         let Some(mut running) = self.0.take() else {
             let out = tools
                 .twine()
@@ -1037,6 +1054,31 @@ fn build_with_build(
 /// every other version; for a pure-Python package also the same version's
 /// other files. Wheels of the same version for other platforms stay (a
 /// native release collects one per platform). Returns their names.
+/// Whether `dist/` holds this version of `package` already, every file of
+/// it passed by twine: a rebuild (byte for byte the same, by
+/// SOURCE_DATE_EPOCH) will most likely need no check.
+fn rebuild_of_checked(dist: &Path, package: &Package, passed: &[String]) -> bool {
+    let version = normalize_version(&package.version.version);
+    let files: Vec<PathBuf> = package_files(dist, &package.name)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| parse_filename(&n.to_string_lossy()))
+                .is_some_and(|(_, v, _)| normalize_version(&v) == version)
+        })
+        .collect();
+    !files.is_empty()
+        && files
+            .iter()
+            .all(|p| sha256_of(p).is_some_and(|h| passed.contains(&h)))
+}
+
+/// A distribution file's sha256, `None` when it cannot be read.
+fn sha256_of(path: &Path) -> Option<String> {
+    describe_file(path).ok().map(|f| f.sha256)
+}
+
 fn remove_stale(
     dist: &Path,
     package: &Package,
@@ -1393,5 +1435,30 @@ mod tests {
             ["native_pkg-1.0-cp39-abi3-win_amd64.whl"]
         );
         assert!(dist.join("other-0.9.tar.gz").exists());
+    }
+
+    #[test]
+    fn a_rebuild_of_checked_bytes_waits_before_starting_twine() {
+        let (tmp, _project, pkg) = native_package(Backend::Maturin);
+        let dist = tmp.path().join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        assert!(!rebuild_of_checked(&dist, &pkg, &[]), "nothing built yet");
+        let files = [
+            "native_pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl",
+            "native_pkg-1.0.tar.gz",
+        ];
+        for f in files {
+            std::fs::write(dist.join(f), f).unwrap();
+        }
+        std::fs::write(dist.join("native_pkg-0.9.tar.gz"), "old").unwrap();
+        let hashes: Vec<String> = files
+            .iter()
+            .map(|f| sha256_of(&dist.join(f)).unwrap())
+            .collect();
+        assert!(rebuild_of_checked(&dist, &pkg, &hashes));
+        assert!(
+            !rebuild_of_checked(&dist, &pkg, &hashes[..1]),
+            "one file not checked"
+        );
     }
 }

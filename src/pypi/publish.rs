@@ -898,7 +898,7 @@ fn checked_record(tools: &venv::Tools) -> Option<std::path::PathBuf> {
 }
 
 /// The sha256 of files that passed `twine check --strict` before.
-fn checked(tools: &venv::Tools) -> Vec<String> {
+pub(crate) fn checked(tools: &venv::Tools) -> Vec<String> {
     checked_record(tools)
         .and_then(|p| std::fs::read_to_string(p).ok())
         .map(|t| t.lines().map(str::to_owned).collect())

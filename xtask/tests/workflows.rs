@@ -16,27 +16,62 @@ fn workflows() -> Vec<PathBuf> {
     files
 }
 
-/// The subcommand words of each `cargo xtask …` in the workflows, up to
-/// the first flag or shell metacharacter.
-fn xtask_invocations() -> Vec<(PathBuf, Vec<String>)> {
+/// One `cargo xtask …` of a workflow: its subcommand words, and the flags
+/// it passes (on its line, and through a shell array built just before it:
+/// `args+=(--target "$TARGET")` … `"${args[@]}"`).
+#[derive(Debug)]
+struct Invocation {
+    file: PathBuf,
+    words: Vec<String>,
+    flags: Vec<String>,
+}
+
+fn flags_in(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == '(')
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(|w| {
+            w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+                .split('=')
+                .next()
+                .unwrap_or(w)
+                .to_owned()
+        })
+        .collect()
+}
+
+fn xtask_invocations() -> Vec<Invocation> {
     let mut out = Vec::new();
     for file in workflows() {
         let text = std::fs::read_to_string(&file).unwrap();
+        let mut array_flags: Vec<String> = Vec::new();
         for line in text.lines() {
+            if line.trim_start().starts_with("run:") {
+                array_flags.clear();
+            }
+            if line.contains("+=(") {
+                array_flags.extend(flags_in(line));
+            }
             let mut rest = line;
             while let Some(i) = rest.find("cargo xtask ") {
                 rest = &rest[i + "cargo xtask ".len()..];
-                let words: Vec<String> = rest
+                let call = rest.split(['>', '|', '&', ';', ')']).next().unwrap_or(rest);
+                let words: Vec<String> = call
                     .split_whitespace()
                     .take_while(|w| {
-                        !w.starts_with('-')
-                            && !w.starts_with('"')
-                            && !w.contains(['>', '|', '&', ';', '$', '`', ')'])
+                        !w.starts_with('-') && !w.starts_with('"') && !w.contains(['$', '`'])
                     })
                     .map(str::to_owned)
                     .collect();
+                let mut flags = flags_in(call);
+                if call.contains("${args[@]}") {
+                    flags.extend(array_flags.iter().cloned());
+                }
                 if !words.is_empty() {
-                    out.push((file.clone(), words));
+                    out.push(Invocation {
+                        file: file.clone(),
+                        words,
+                        flags,
+                    });
                 }
             }
         }
@@ -45,15 +80,23 @@ fn xtask_invocations() -> Vec<(PathBuf, Vec<String>)> {
 }
 
 #[test]
-fn every_xtask_command_in_the_workflows_exists() {
+fn every_xtask_command_and_flag_in_the_workflows_exists() {
     let calls = xtask_invocations();
     assert!(calls.len() >= 6, "{calls:?}");
-    for (file, words) in calls {
+    let build = calls
+        .iter()
+        .find(|c| c.words == ["build"])
+        .expect("the matrix builds with `cargo xtask build`");
+    for flag in ["--package", "--target", "--manylinux", "--zig"] {
+        assert!(build.flags.iter().any(|f| f == flag), "{build:?}");
+    }
+    for Invocation { file, words, flags } in calls {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
             .args(&words)
             .arg("--help")
             .output()
             .unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
             "{}: `cargo xtask {}` does not exist:\n{}",
@@ -61,6 +104,17 @@ fn every_xtask_command_in_the_workflows_exists() {
             words.join(" "),
             String::from_utf8_lossy(&out.stderr)
         );
+        for flag in flags {
+            let known = help
+                .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == '<')
+                .any(|w| w == flag);
+            assert!(
+                known,
+                "{}: `cargo xtask {}` has no flag {flag}:\n{help}",
+                file.display(),
+                words.join(" ")
+            );
+        }
     }
 }
 
