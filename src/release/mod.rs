@@ -213,12 +213,14 @@ pub fn compose(
 }
 
 /// Checks everything every step needs, and that every place names one
-/// version; returns the package name and the version. Version problems are
+/// version; returns the released Python packages' names (those `package`
+/// selects, joined) and the version. Version problems are
 /// also emitted as `::error file=…,line=…::` annotations in GitHub Actions.
 /// `pre` holds what was found before (the artifacts' completeness).
 pub fn preflight(
     cx: &Context<'_>,
     steps: &mut [Box<dyn Step>],
+    package: Option<&str>,
     mut pre: Preflight,
 ) -> Result<(String, String), PreflightError> {
     let actions = cx.actions();
@@ -240,14 +242,17 @@ pub fn preflight(
             None
         }
     };
-    let name = pre.check(build::package(cx.project));
+    let names: Vec<String> = build::selected(cx.project, package, &mut pre)
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     let mut all: Vec<&mut dyn Step> = steps
         .iter_mut()
         .map(|s| &mut **s as &mut dyn Step)
         .collect();
     crate::step::check(&mut all, cx, pre)?;
     Ok((
-        name.expect("no problem means the package was read").name,
+        names.join(", "),
         version.expect("no problem means one version"),
     ))
 }
@@ -308,7 +313,7 @@ fn pipeline(
 ) -> Result<ReleaseReport, ReleaseError> {
     let reporter = cx.reporter;
     let actions = cx.actions();
-    let (name, version) = preflight(cx, &mut steps, early)?;
+    let (name, version) = preflight(cx, &mut steps, opts.package.as_deref(), early)?;
     let planned: Vec<String> = steps.iter().map(|s| s.plan()).collect();
     reporter.info(&format!(
         "release {name} {version}{}: {} step{}",
@@ -692,7 +697,7 @@ mod tests {
             echo: Echo::Quiet,
         };
         let mut steps = compose(&p, &options(Mode::DryRun), 0, None);
-        let err = preflight(&cx, &mut steps, Preflight::new()).unwrap_err();
+        let err = preflight(&cx, &mut steps, None, Preflight::new()).unwrap_err();
         assert!(
             err.problems
                 .iter()

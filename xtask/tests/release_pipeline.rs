@@ -407,6 +407,12 @@ fn rehearsal_from_a_fresh_clone() {
     }
     assert_eq!(run.status("vsce-publish"), None, "{}", run.all());
     assert!(run.stdout().contains("rehearsed 0.1.0"), "{}", run.all());
+    assert!(
+        run.all()
+            .contains("release mult-agentes, mult-agentes-native 0.1.0 (rehearsal)"),
+        "{}",
+        run.all()
+    );
     // Both packages of release-kit.toml: the pure one and the native one
     // (this machine's wheel), uploaded, installed, the Rust function called.
     assert!(
