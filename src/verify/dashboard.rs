@@ -1,14 +1,19 @@
-//! Dashboard: DASHBOARD_API_KEY is accepted by the dashboard, and a request
-//! without it is refused when the dashboard is reachable from elsewhere.
+//! Dashboard: DASHBOARD_API_KEY is accepted by the dashboard, a wrong key
+//! is refused, and a request without any key is refused when the dashboard
+//! is reachable from elsewhere.
 //!
-//! Both requests are a POST of `{}` to DASHBOARD_URL (default
+//! Each request is a POST of `{}` to DASHBOARD_URL (default
 //! `http://localhost:8000/api/chat`) — a body a chat endpoint refuses as
 //! invalid once the key has been checked, so nothing runs and no model is
-//! called. A refused key is 401 or 403; any other answer but a server error
-//! or 404/405 means the key passed.
+//! called. A refused key is 401 or 403. The wrong key is random (never a
+//! real value): a dashboard that gives it the same answer as the real key
+//! does not check the key (or validates the body first), wherever it runs.
+//! A redirect (a login page) or 429 on the real key says nothing about the
+//! key, so it fails as inconclusive.
 
 use super::{Inputs, Outcome, is_loopback_host};
 use crate::net::{Full, Request, Url};
+use crate::secret::Secret;
 
 pub(super) async fn check(inputs: &Inputs) -> Outcome {
     let Some(key) = inputs.explicit("DASHBOARD_API_KEY") else {
@@ -40,6 +45,13 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
             ));
         }
     };
+    if with_key.url != parsed {
+        return Outcome::fail(format!(
+            "{at} redirected to {} (HTTP {} there; a login page?): nothing can be told about the key; set DASHBOARD_URL to the chat API endpoint itself, not a page behind a login",
+            crate::net::describe(&with_key.url),
+            with_key.status
+        ));
+    }
     let accepted = match with_key.status {
         401 | 403 => {
             return Outcome::fail(format!(
@@ -59,12 +71,51 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
                 "{at} answered HTTP {s}: the dashboard is failing; see its logs"
             ));
         }
+        429 => {
+            return Outcome::fail(format!(
+                "{at} answered HTTP 429 (rate-limited{}): nothing can be told about the key; retry in a while",
+                said(&with_key)
+            ));
+        }
+        s @ 300..=399 => {
+            return Outcome::fail(format!(
+                "{at} answered HTTP {s} (a redirect, to {}): nothing can be told about the key; set DASHBOARD_URL to the chat API endpoint itself, not a page behind a login",
+                with_key.header("location").unwrap_or("nowhere")
+            ));
+        }
         s => s,
     };
+    let wrong = match wrong_key() {
+        Ok(w) => w,
+        Err(e) => return Outcome::fail(format!("cannot make a wrong key to compare: {e}")),
+    };
+    match inputs.fetch(&probe().bearer(&wrong)).await {
+        Ok(f) if matches!(f.status, 401 | 403) => {}
+        Ok(f) if f.status == accepted => {
+            return Outcome::fail(format!(
+                "the dashboard does not check the key: {at} answered HTTP {accepted} with DASHBOARD_API_KEY and HTTP {} with a wrong key too (a wrong key must get 401/403; a dashboard that validates the body before the key answers the same). Make it check the key first, on every route",
+                f.status
+            ));
+        }
+        Ok(f) => {
+            return Outcome::fail(format!(
+                "cannot tell whether {at} checks the key: HTTP {accepted} with DASHBOARD_API_KEY, HTTP {}{} with a wrong key (expected 401/403); retry, and check DASHBOARD_URL is the chat endpoint",
+                f.status,
+                said(&f)
+            ));
+        }
+        Err(e) => {
+            return Outcome::fail(format!(
+                "{at} answered HTTP {accepted} with DASHBOARD_API_KEY, then no answer with a wrong key: {e}"
+            ));
+        }
+    }
     let loopback = parsed.host_str().is_some_and(is_loopback_host);
     let without = inputs.fetch(&probe()).await;
     let message = |rest: String| {
-        format!("{at} accepted DASHBOARD_API_KEY (HTTP {accepted} to an empty request); {rest}")
+        format!(
+            "{at} accepted DASHBOARD_API_KEY (HTTP {accepted} to an empty request) and refused a wrong key; {rest}"
+        )
     };
     match (without, loopback) {
         (Ok(f), _) if matches!(f.status, 401 | 403) => {
@@ -80,6 +131,13 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
         ))),
         (Err(e), _) => Outcome::fail(message(format!("then no answer without it: {e}"))),
     }
+}
+
+/// A random bearer token no dashboard holds: compared with the real key.
+fn wrong_key() -> Result<Secret, String> {
+    crate::settings::envfile::gen_key(24)
+        .map(|hex| Secret::new(format!("wrong-{hex}")))
+        .map_err(|e| e.to_string())
 }
 
 /// The server's `detail` (FastAPI) or `error` words, when short.

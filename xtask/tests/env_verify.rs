@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use testkit::anthropic::AnthropicApi;
-use testkit::dashboard::Dashboard;
+use testkit::dashboard::{Auth, Dashboard};
 use testkit::hub::{Hub, HubConfig};
 use testkit::otlp::OtlpHttp;
 use testkit::python::{free_port, test_python};
@@ -604,16 +604,19 @@ fn dashboard_key_accepted_and_unauthenticated_refused() {
     let (status, message, _) = one(&env, "dashboard", &[]);
     assert_eq!(status, "pass");
     assert!(
-        message.ends_with("accepted DASHBOARD_API_KEY (HTTP 422 to an empty request); without it: refused (HTTP 401)"),
+        message.ends_with("accepted DASHBOARD_API_KEY (HTTP 422 to an empty request) and refused a wrong key; without it: refused (HTTP 401)"),
         "{message}"
     );
     let seen = closed.seen();
-    assert_eq!(seen.len(), 2);
+    assert_eq!(seen.len(), 3);
     assert_eq!(
         seen[0].header("authorization"),
         Some(format!("Bearer {key}").as_str())
     );
-    assert_eq!(seen[1].header("authorization"), None);
+    let wrong = seen[1].header("authorization").unwrap();
+    assert!(wrong.starts_with("Bearer wrong-"), "{wrong}");
+    assert!(!wrong.contains(key), "{wrong}");
+    assert_eq!(seen[2].header("authorization"), None);
     assert_eq!(seen[0].body, b"{}");
 
     let (status, message, _) = one(
@@ -662,6 +665,65 @@ fn dashboard_key_accepted_and_unauthenticated_refused() {
         "{message}"
     );
     assert!(message.contains("this URL is loopback"), "{message}");
+}
+
+/// A dashboard that gives any key the answer it gives the real one fails,
+/// on loopback too; a 429 or a login redirect on the real key tells
+/// nothing, so it fails as inconclusive.
+#[test]
+fn dashboard_that_does_not_check_the_key_fails_even_on_loopback() {
+    let key = "CNRYdash-nocheck-0123456789abcdef0123456789abcdef";
+    for auth in [Auth::None, Auth::BodyFirst] {
+        let dash = Dashboard::with_auth("127.0.0.1:0", key, auth);
+        let url = format!("http://127.0.0.1:{}/api/chat", dash.port());
+        let (status, message, _) = one(
+            &[("DASHBOARD_API_KEY", key), ("DASHBOARD_URL", &url)],
+            "dashboard",
+            &[],
+        );
+        assert_eq!(status, "fail", "{auth:?}: {message}");
+        assert!(
+            message.starts_with("the dashboard does not check the key:")
+                && message.contains(
+                    "answered HTTP 422 with DASHBOARD_API_KEY and HTTP 422 with a wrong key too"
+                ),
+            "{auth:?}: {message}"
+        );
+        let seen = dash.seen();
+        assert_eq!(seen.len(), 2, "{auth:?}");
+        let wrong = seen[1].header("authorization").unwrap();
+        assert!(wrong.starts_with("Bearer wrong-") && !wrong.contains(key));
+    }
+
+    let limited = Dashboard::with_auth("127.0.0.1:0", key, Auth::RateLimited);
+    let url = format!("http://127.0.0.1:{}/api/chat", limited.port());
+    let (status, message, _) = one(
+        &[("DASHBOARD_API_KEY", key), ("DASHBOARD_URL", &url)],
+        "dashboard",
+        &[],
+    );
+    assert_eq!(status, "fail", "{message}");
+    assert!(
+        message.contains("answered HTTP 429 (rate-limited")
+            && message.contains("nothing can be told about the key; retry"),
+        "{message}"
+    );
+
+    let login = Dashboard::with_auth("127.0.0.1:0", key, Auth::LoginRedirect);
+    let url = format!("http://127.0.0.1:{}/api/chat", login.port());
+    let (status, message, _) = one(
+        &[("DASHBOARD_API_KEY", key), ("DASHBOARD_URL", &url)],
+        "dashboard",
+        &[],
+    );
+    assert_eq!(status, "fail", "{message}");
+    assert!(
+        message.contains(&format!(
+            "redirected to http://127.0.0.1:{}/login (HTTP 200 there; a login page?)",
+            login.port()
+        )),
+        "{message}"
+    );
 }
 
 #[test]
