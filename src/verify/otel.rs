@@ -1,7 +1,8 @@
 //! OpenTelemetry: the OTLP endpoint takes a connection (gRPC: a TCP
 //! connection to host:port) or answers HTTP (http/protobuf and http/json:
 //! an empty export POSTed to `/v1/traces`, which a collector accepts and
-//! which carries no data).
+//! which carries no data). Only a 2xx passes: any other answer means the
+//! SDK's exports would be refused too.
 
 use super::{Inputs, Outcome};
 use crate::net::{Request, Url};
@@ -113,21 +114,29 @@ async fn http(inputs: &Inputs, base: &str, protocol: Protocol, why: &str) -> Out
         500..=599 => Outcome::fail(format!(
             "{at} answered HTTP {s} ({name}): the collector is there but failing; see its logs"
         )),
-        _ => {
-            let out = Outcome::pass(format!("{at} answers (HTTP {s}; {name}, from {why})"));
-            match s {
-                401 | 403 => out.warn(format!(
-                    "HTTP {s}: the collector wants credentials; the SDK sends them from OTEL_EXPORTER_OTLP_HEADERS"
-                )),
-                404 | 405 => out.warn(format!(
-                    "HTTP {s}: no OTLP/HTTP receiver at /v1/traces; is this the gRPC port (set OTEL_EXPORTER_OTLP_PROTOCOL=grpc) or the wrong path?"
-                )),
-                415 => out.warn(format!(
-                    "HTTP 415: the receiver does not take {kind}; set OTEL_EXPORTER_OTLP_PROTOCOL to what it speaks"
-                )),
-                _ => out,
-            }
-        }
+        401 | 403 => Outcome::fail(format!(
+            "{at} answered HTTP {s} ({name}, from {why}): {}",
+            credentials_hint()
+        )),
+        404 | 405 => Outcome::fail(format!(
+            "{at} answered HTTP {s} ({name}, from {why}): no OTLP/HTTP receiver at /v1/traces; is this the gRPC port (set OTEL_EXPORTER_OTLP_PROTOCOL=grpc) or the wrong path?"
+        )),
+        415 => Outcome::fail(format!(
+            "{at} answered HTTP 415 ({name}, from {why}): the receiver does not take {kind}; set OTEL_EXPORTER_OTLP_PROTOCOL to what it speaks"
+        )),
+        _ => Outcome::fail(format!(
+            "{at} answered HTTP {s} ({name}, from {why}): not an OTLP/HTTP receiver taking an empty export; check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL"
+        )),
+    }
+}
+
+/// What a 401/403 asks for: the variable that carries the collector's
+/// credentials when the registry has one.
+fn credentials_hint() -> &'static str {
+    if crate::settings::registry::var("OTEL_EXPORTER_OTLP_HEADERS").is_some() {
+        "the collector wants credentials; set them in OTEL_EXPORTER_OTLP_HEADERS"
+    } else {
+        "the collector wants credentials, and no setting of this project carries them; let the collector take exports from here without them, or point OTEL_EXPORTER_OTLP_ENDPOINT at one that does"
     }
 }
 

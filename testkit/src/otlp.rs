@@ -2,7 +2,9 @@
 //! `application/x-protobuf` (or `application/json`) answers 200 with an
 //! empty `ExportTraceServiceRequest` response, as the collector does; other
 //! paths 404, other methods 405, other content types 415. `failing` makes
-//! every answer a 503 (a collector whose exporter is down).
+//! every answer a 503 (a collector whose exporter is down);
+//! [`OtlpHttp::answering`] gives every request one status (a receiver
+//! behind auth, a proxy that refuses the content type, …).
 
 use crate::server::{Answer, Recording, Seen, body, json};
 
@@ -14,8 +16,17 @@ pub struct OtlpHttp {
 impl OtlpHttp {
     /// Starts on a free loopback port.
     pub fn start(failing: bool) -> OtlpHttp {
+        OtlpHttp::with(failing.then_some(503))
+    }
+
+    /// Starts on a free loopback port, answering `status` to everything.
+    pub fn answering(status: u16) -> OtlpHttp {
+        OtlpHttp::with(Some(status))
+    }
+
+    fn with(fixed: Option<u16>) -> OtlpHttp {
         OtlpHttp {
-            rec: Recording::start("127.0.0.1:0", move |s| route(s, failing)),
+            rec: Recording::start("127.0.0.1:0", move |s| route(s, fixed)),
         }
     }
 
@@ -30,9 +41,11 @@ impl OtlpHttp {
     }
 }
 
-fn route(s: &Seen, failing: bool) -> Answer {
-    if failing {
-        return body(503, "text/plain", b"exporter unavailable".to_vec());
+fn route(s: &Seen, fixed: Option<u16>) -> Answer {
+    match fixed {
+        Some(503) => return body(503, "text/plain", b"exporter unavailable".to_vec()),
+        Some(status) => return body(status, "text/plain", format!("{status}").into_bytes()),
+        None => {}
     }
     if s.path != "/v1/traces" {
         return body(404, "text/plain", b"404 page not found".to_vec());

@@ -595,6 +595,36 @@ fn otel_grpc_connection_and_http_answer() {
     );
 }
 
+/// Only a 2xx to the empty export passes: a receiver that wants
+/// credentials, is not there (404/405), refuses the content type (415) or
+/// the request (400) fails, with what to fix.
+#[test]
+fn otel_http_passes_on_2xx_only() {
+    for (code, words) in [
+        (401, "the collector wants credentials"),
+        (403, "the collector wants credentials"),
+        (404, "no OTLP/HTTP receiver at /v1/traces"),
+        (405, "no OTLP/HTTP receiver at /v1/traces"),
+        (415, "the receiver does not take application/x-protobuf"),
+        (400, "not an OTLP/HTTP receiver taking an empty export"),
+        (413, "not an OTLP/HTTP receiver taking an empty export"),
+    ] {
+        let collector = OtlpHttp::answering(code);
+        let (status, message, warnings) = one(
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.url())],
+            "otel",
+            &[],
+        );
+        assert_eq!(status, "fail", "HTTP {code}: {message} | {warnings}");
+        assert!(
+            message.contains(&format!("answered HTTP {code} (http/protobuf")),
+            "{message}"
+        );
+        assert!(message.contains(words), "HTTP {code}: {message}");
+        assert_eq!(collector.seen().len(), 1);
+    }
+}
+
 #[test]
 fn dashboard_key_accepted_and_unauthenticated_refused() {
     let key = "CNRYdash0123456789abcdef0123456789abcdef01234567";
