@@ -262,18 +262,28 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
         "+" | ":" => Ok(Reply::Ok(rest.to_owned())),
         "-" => Ok(Reply::Error(rest.to_owned())),
         "$" => {
+            // A length from the wire: -1 is nil; anything else must be a
+            // size these three commands could get back, so a server that
+            // is not Redis cannot make us allocate what it claims.
             let n: i64 = rest.parse().map_err(|_| not_redis())?;
-            if n < 0 {
+            if n == -1 {
                 return Ok(Reply::Ok(String::new()));
             }
-            let mut data = vec![0; n as usize + 2];
+            let n = usize::try_from(n)
+                .ok()
+                .filter(|n| *n <= MAX_BULK)
+                .ok_or_else(not_redis)?;
+            let mut data = vec![0; n + 2];
             conn.read_exact(&mut data).await.map_err(io)?;
-            data.truncate(n as usize);
+            data.truncate(n);
             Ok(Reply::Ok(String::from_utf8_lossy(&data).into_owned()))
         }
         _ => Err(not_redis()),
     }
 }
+
+/// The longest bulk reply read: AUTH, SELECT and PING answer a few bytes.
+const MAX_BULK: usize = 1024 * 1024;
 
 const PORT_HINT: &str = "is it a Redis port, and does the scheme match it (rediss:// for a TLS port, redis:// for a plain one)?";
 
@@ -307,6 +317,33 @@ async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> Result<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `command` against a fake server that answers `reply`.
+    async fn answer(reply: &'static [u8]) -> Result<Reply, String> {
+        let fake = tokio::io::join(reply, tokio::io::sink());
+        command(&mut BufReader::new(fake), &["PING"]).await
+    }
+
+    #[tokio::test]
+    async fn bulk_lengths_are_bounded() {
+        match answer(b"$4\r\nPONG\r\n").await {
+            Ok(Reply::Ok(s)) => assert_eq!(s, "PONG"),
+            _ => panic!("a bulk PONG is read"),
+        }
+        assert!(matches!(answer(b"$-1\r\n").await, Ok(Reply::Ok(s)) if s.is_empty()));
+        for bad in [
+            &b"$99999999999\r\n"[..],
+            b"$2000000\r\n",
+            b"$99999999999999999999999\r\n",
+            b"$-5\r\n",
+            b"$9223372036854775807\r\n",
+        ] {
+            match answer(bad).await {
+                Err(e) => assert!(e.contains("not Redis's protocol"), "{e}"),
+                Ok(_) => panic!("{} was taken", String::from_utf8_lossy(bad)),
+            }
+        }
+    }
 
     #[test]
     fn urls() {
