@@ -11,7 +11,7 @@
 //! A redirect (a login page) or 429 on the real key says nothing about the
 //! key, so it fails as inconclusive.
 
-use super::{Inputs, Outcome, is_loopback_host};
+use super::{Inputs, Outcome, is_loopback};
 use crate::net::{Full, Request, Url};
 use crate::secret::Secret;
 
@@ -110,7 +110,10 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
             ));
         }
     }
-    let loopback = parsed.host_str().is_some_and(is_loopback_host);
+    let loopback = match parsed.host_str() {
+        Some(h) => is_loopback(h).await,
+        None => false,
+    };
     let without = inputs.fetch(&probe()).await;
     let message = |rest: String| {
         format!(

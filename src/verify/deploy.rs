@@ -12,11 +12,12 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
     }
     match tokio::net::lookup_host((domain.as_str(), 443)).await {
         Ok(addrs) => {
-            let mut ips: Vec<String> = addrs.map(|a| a.ip().to_string()).collect();
+            let addrs: Vec<std::net::IpAddr> = addrs.map(|a| a.ip()).collect();
+            let mut ips: Vec<String> = addrs.iter().map(|ip| ip.to_string()).collect();
             ips.sort();
             ips.dedup();
             let out = Outcome::pass(format!("{domain} resolves to {}", ips.join(", ")));
-            if super::is_loopback_host(&domain) {
+            if super::all_loopback(&addrs) {
                 out.warn(format!(
                     "{domain} is this machine: production serves a public domain"
                 ))

@@ -403,13 +403,33 @@ fn redactor(settings: &Settings) -> Redactor {
     r
 }
 
-/// True when `host` names this machine (`localhost`, 127.0.0.0/8, `::1`).
-pub(crate) fn is_loopback_host(host: &str) -> bool {
+/// True when `host` is this machine: a loopback IP literal or `localhost`
+/// at once, any other name when it resolves and every address it resolves
+/// to is loopback (`*.localhost` is resolved too: a resolver may send it
+/// elsewhere). A name that does not resolve is not loopback.
+pub(crate) async fn is_loopback(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.to_ascii_lowercase().ends_with(".localhost")
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    if let Some(known) = loopback_literal(h) {
+        return known;
+    }
+    match tokio::net::lookup_host((h, 0)).await {
+        Ok(addrs) => all_loopback(&addrs.map(|a| a.ip()).collect::<Vec<_>>()),
+        Err(_) => false,
+    }
+}
+
+/// What `host` says without asking a resolver: an IP literal is or is not
+/// loopback, `localhost` is; any other name must be resolved (`None`).
+fn loopback_literal(host: &str) -> Option<bool> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Some(ip.to_canonical().is_loopback());
+    }
+    host.eq_ignore_ascii_case("localhost").then_some(true)
+}
+
+/// True when there are addresses and every one is loopback.
+pub(crate) fn all_loopback(addrs: &[std::net::IpAddr]) -> bool {
+    !addrs.is_empty() && addrs.iter().all(|ip| ip.to_canonical().is_loopback())
 }
 
 #[cfg(test)]
@@ -438,24 +458,44 @@ mod tests {
     }
 
     #[test]
-    fn loopback_hosts() {
+    fn loopback_literals_and_names_to_resolve() {
         for yes in [
             "localhost",
+            "LocalHost",
             "127.0.0.1",
             "127.8.0.1",
-            "[::1]",
-            "app.localhost",
+            "::1",
+            "::ffff:127.0.0.1",
         ] {
-            assert!(is_loopback_host(yes), "{yes}");
+            assert_eq!(loopback_literal(yes), Some(true), "{yes}");
         }
-        for no in [
-            "example.org",
-            "10.0.0.1",
-            "192.0.2.2",
-            "[fd00::2]",
-            "localhost.org",
-        ] {
-            assert!(!is_loopback_host(no), "{no}");
+        for no in ["10.0.0.1", "192.0.2.2", "fd00::2", "::ffff:10.0.0.1"] {
+            assert_eq!(loopback_literal(no), Some(false), "{no}");
         }
+        // Names, `*.localhost` included, are resolved, not trusted.
+        for name in ["app.localhost", "localhost.org", "example.org"] {
+            assert_eq!(loopback_literal(name), None, "{name}");
+        }
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(all_loopback(&[ip("127.0.0.1"), ip("::1")]));
+        assert!(!all_loopback(&[ip("127.0.0.1"), ip("203.0.113.7")]));
+        assert!(!all_loopback(&[ip("203.0.113.7")]));
+        assert!(!all_loopback(&[]));
+    }
+
+    #[tokio::test]
+    async fn loopback_hosts() {
+        for yes in ["localhost", "127.0.0.1", "[::1]"] {
+            assert!(is_loopback(yes).await, "{yes}");
+        }
+        for no in ["10.0.0.1", "[fd00::2]"] {
+            assert!(!is_loopback(no).await, "{no}");
+        }
+        // What the resolver says, whatever the name looks like.
+        let resolved: Vec<std::net::IpAddr> = tokio::net::lookup_host(("app.localhost", 0))
+            .await
+            .map(|a| a.map(|s| s.ip()).collect())
+            .unwrap_or_default();
+        assert_eq!(is_loopback("app.localhost").await, all_loopback(&resolved));
     }
 }
