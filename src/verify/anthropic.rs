@@ -20,6 +20,11 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
     if let Some(p) = super::format_problem("ANTHROPIC_BASE_URL", &base) {
         return Outcome::fail(p);
     }
+    if let Some(refused) =
+        super::cleartext_refusal("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", &base).await
+    {
+        return refused;
+    }
     let url = format!("{}/v1/models", base.trim_end_matches('/'));
     let req = Request::get(&url)
         .header("anthropic-version", "2023-06-01")

@@ -35,6 +35,15 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
             "DASHBOARD_URL is not a URL; set it like http://localhost:8000/api/chat",
         );
     };
+    if let Some(refused) = super::cleartext_refusal(
+        "DASHBOARD_API_KEY",
+        "DASHBOARD_URL (or --dashboard-url)",
+        &url,
+    )
+    .await
+    {
+        return refused;
+    }
     let at = crate::net::describe(&parsed);
     let probe = || Request::post_json(&url, "{}".into());
     let with_key = match inputs.fetch(&probe().bearer(key)).await {
@@ -114,23 +123,29 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
         Some(h) => is_loopback(h).await,
         None => false,
     };
-    let without = inputs.fetch(&probe()).await;
+    let without = inputs.fetch(&probe()).await.map(|f| f.status);
+    keyless(&at, accepted, without, loopback)
+}
+
+/// What the answer to the request without any key means, after the real
+/// key got `accepted` and a wrong one was refused: refused passes; not
+/// refused passes on loopback only (over https elsewhere: plain http to
+/// another host is refused before anything is sent).
+fn keyless(at: &str, accepted: u16, without: Result<u16, String>, loopback: bool) -> Outcome {
     let message = |rest: String| {
         format!(
             "{at} accepted DASHBOARD_API_KEY (HTTP {accepted} to an empty request) and refused a wrong key; {rest}"
         )
     };
     match (without, loopback) {
-        (Ok(f), _) if matches!(f.status, 401 | 403) => {
-            Outcome::pass(message(format!("without it: refused (HTTP {})", f.status)))
+        (Ok(s @ (401 | 403)), _) => {
+            Outcome::pass(message(format!("without it: refused (HTTP {s})")))
         }
-        (Ok(f), true) => Outcome::pass(message(format!(
-            "without it: HTTP {} — not refused, which only matters when the dashboard is reachable from elsewhere (this URL is loopback)",
-            f.status
+        (Ok(s), true) => Outcome::pass(message(format!(
+            "without it: HTTP {s} — not refused, which only matters when the dashboard is reachable from elsewhere (this URL is loopback)"
         ))),
-        (Ok(f), false) => Outcome::fail(message(format!(
-            "but a request WITHOUT the key got HTTP {} instead of 401/403: anyone who reaches {at} can use the dashboard. Make the dashboard require the key on every route",
-            f.status
+        (Ok(s), false) => Outcome::fail(message(format!(
+            "but a request WITHOUT the key got HTTP {s} instead of 401/403: anyone who reaches {at} can use the dashboard. Make the dashboard require the key on every route"
         ))),
         (Err(e), _) => Outcome::fail(message(format!("then no answer without it: {e}"))),
     }
@@ -155,5 +170,32 @@ fn said(f: &Full) -> String {
         String::new()
     } else {
         format!(": \"{words}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::Status;
+
+    #[test]
+    fn keyless_must_be_refused_unless_loopback() {
+        let at = "https://dash.example.org/api/chat";
+        let o = keyless(at, 422, Ok(401), false);
+        assert_eq!(o.status, Status::Pass, "{}", o.message);
+        assert!(o.message.ends_with("without it: refused (HTTP 401)"));
+        let o = keyless(at, 422, Ok(422), false);
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.message
+                .contains("but a request WITHOUT the key got HTTP 422 instead of 401/403"),
+            "{}",
+            o.message
+        );
+        let o = keyless(at, 422, Ok(422), true);
+        assert_eq!(o.status, Status::Pass);
+        assert!(o.message.contains("this URL is loopback"));
+        let o = keyless(at, 422, Err("refused".into()), true);
+        assert_eq!(o.status, Status::Fail);
     }
 }

@@ -20,6 +20,9 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
     let endpoint = inputs
         .plain("HF_ENDPOINT")
         .unwrap_or_else(|| DEFAULT_ENDPOINT.into());
+    if let Some(refused) = super::cleartext_refusal("HF_TOKEN", "HF_ENDPOINT", &endpoint).await {
+        return refused;
+    }
     let timeouts = Timeouts {
         connect: inputs.options.timeout,
         read: inputs.options.timeout,

@@ -403,6 +403,21 @@ fn redactor(settings: &Settings) -> Redactor {
     r
 }
 
+/// A failure when `url` would carry the secret variable `secret` in
+/// cleartext: `http://` to a host that is not this machine ([`is_loopback`]).
+/// Checked before anything is sent; `setting` names where the URL comes
+/// from.
+pub(crate) async fn cleartext_refusal(secret: &str, setting: &str, url: &str) -> Option<Outcome> {
+    let parsed = net::Url::parse(url.trim()).ok()?;
+    if parsed.scheme() != "http" || is_loopback(parsed.host_str()?).await {
+        return None;
+    }
+    Some(Outcome::fail(format!(
+        "refusing to send {secret} over plain http:// to {} (not this machine): anyone on the way could read it, and nothing was sent; set {setting} to an https:// URL, or to a loopback one (http://localhost:…) when the service runs here",
+        net::describe(&parsed)
+    )))
+}
+
 /// True when `host` is this machine: a loopback IP literal or `localhost`
 /// at once, any other name when it resolves and every address it resolves
 /// to is loopback (`*.localhost` is resolved too: a resolver may send it

@@ -756,31 +756,77 @@ fn dashboard_that_does_not_check_the_key_fails_even_on_loopback() {
     );
 }
 
+/// DASHBOARD_API_KEY, ANTHROPIC_API_KEY and HF_TOKEN are never sent over
+/// plain http:// to another host: each check fails before any request,
+/// with the fix. (A dashboard reached from elsewhere over https must also
+/// refuse a request without the key: `dashboard::tests`.)
 #[test]
-fn dashboard_reachable_from_elsewhere_must_refuse_without_the_key() {
+fn secrets_never_sent_over_plain_http_to_another_host() {
     let ip = testkit::server::non_loopback_ipv4()
-        .expect("this machine has a non-loopback IPv4 address to reach the dashboard by");
+        .expect("this machine has a non-loopback IPv4 address to reach the stand-in by");
     let key = "CNRYdash-remote-0123456789abcdef0123456789abcdef";
-    let open = Dashboard::start("0.0.0.0:0", key, true);
-    let url = format!("http://{ip}:{}/api/chat", open.port());
+    // Listens on every address and records whatever reaches it.
+    let listener = Dashboard::start("0.0.0.0:0", key, true);
+    let base = format!("http://{ip}:{}", listener.port());
+    let cases = [
+        (
+            "dashboard",
+            [
+                ("DASHBOARD_API_KEY", key.to_owned()),
+                ("DASHBOARD_URL", format!("{base}/api/chat")),
+            ],
+            "set DASHBOARD_URL (or --dashboard-url) to an https:// URL",
+        ),
+        (
+            "anthropic",
+            [
+                (
+                    "ANTHROPIC_API_KEY",
+                    "sk-ant-api03-CNRYremote-0123456789".into(),
+                ),
+                ("ANTHROPIC_BASE_URL", base.clone()),
+            ],
+            "set ANTHROPIC_BASE_URL to an https:// URL",
+        ),
+        (
+            "hf",
+            [
+                ("HF_TOKEN", "hf_CNRYremote0123456789".into()),
+                ("HF_ENDPOINT", base.clone()),
+            ],
+            "set HF_ENDPOINT to an https:// URL",
+        ),
+    ];
+    for (group, env, fix) in &cases {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, message, _) = one(&env, group, &[]);
+        assert_eq!(status, "fail", "{group}: {message}");
+        let name = env[0].0;
+        assert!(
+            message.starts_with(&format!(
+                "refusing to send {name} over plain http:// to http://{ip}:"
+            )) && message.contains("nothing was sent")
+                && message.contains(fix),
+            "{group}: {message}"
+        );
+    }
+    assert!(listener.seen().is_empty(), "{:?}", listener.seen());
+
+    // https to the same host is not refused (it fails on TLS instead), and
+    // loopback over http is fine (every other dashboard test).
     let (status, message, _) = one(
-        &[("DASHBOARD_API_KEY", key), ("DASHBOARD_URL", &url)],
-        "dashboard",
+        &[
+            ("ANTHROPIC_API_KEY", "sk-ant-api03-CNRYremote-0123456789"),
+            (
+                "ANTHROPIC_BASE_URL",
+                &format!("https://{ip}:{}", listener.port()),
+            ),
+        ],
+        "anthropic",
         &[],
     );
     assert_eq!(status, "fail");
-    assert!(
-        message.contains("but a request WITHOUT the key got HTTP 422 instead of 401/403"),
-        "{message}"
-    );
-    let closed = Dashboard::start("0.0.0.0:0", key, false);
-    let url = format!("http://{ip}:{}/api/chat", closed.port());
-    let (status, message, _) = one(
-        &[("DASHBOARD_API_KEY", key), ("DASHBOARD_URL", &url)],
-        "dashboard",
-        &[],
-    );
-    assert_eq!(status, "pass", "{message}");
+    assert!(!message.contains("refusing to send"), "{message}");
 }
 
 #[test]
