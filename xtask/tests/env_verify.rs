@@ -703,14 +703,17 @@ fn dashboard_key_accepted_and_unauthenticated_refused() {
 #[test]
 fn dashboard_that_does_not_check_the_key_fails_even_on_loopback() {
     let key = "CNRYdash-nocheck-0123456789abcdef0123456789abcdef";
-    for auth in [Auth::None, Auth::BodyFirst] {
-        let dash = Dashboard::with_auth("127.0.0.1:0", key, auth);
+    let verify_at = |dash: &Dashboard| {
         let url = format!("http://127.0.0.1:{}/api/chat", dash.port());
-        let (status, message, _) = one(
+        one(
             &[("DASHBOARD_API_KEY", key), ("DASHBOARD_URL", &url)],
             "dashboard",
             &[],
-        );
+        )
+    };
+    for auth in [Auth::None, Auth::BodyFirst] {
+        let dash = Dashboard::with_auth("127.0.0.1:0", key, auth);
+        let (status, message, _) = verify_at(&dash);
         assert_eq!(status, "fail", "{auth:?}: {message}");
         assert!(
             message.starts_with("the dashboard does not check the key:")
@@ -726,12 +729,7 @@ fn dashboard_that_does_not_check_the_key_fails_even_on_loopback() {
     }
 
     let limited = Dashboard::with_auth("127.0.0.1:0", key, Auth::RateLimited);
-    let url = format!("http://127.0.0.1:{}/api/chat", limited.port());
-    let (status, message, _) = one(
-        &[("DASHBOARD_API_KEY", key), ("DASHBOARD_URL", &url)],
-        "dashboard",
-        &[],
-    );
+    let (status, message, _) = verify_at(&limited);
     assert_eq!(status, "fail", "{message}");
     assert!(
         message.contains("answered HTTP 429 (rate-limited")
@@ -740,12 +738,7 @@ fn dashboard_that_does_not_check_the_key_fails_even_on_loopback() {
     );
 
     let login = Dashboard::with_auth("127.0.0.1:0", key, Auth::LoginRedirect);
-    let url = format!("http://127.0.0.1:{}/api/chat", login.port());
-    let (status, message, _) = one(
-        &[("DASHBOARD_API_KEY", key), ("DASHBOARD_URL", &url)],
-        "dashboard",
-        &[],
-    );
+    let (status, message, _) = verify_at(&login);
     assert_eq!(status, "fail", "{message}");
     assert!(
         message.contains(&format!(
