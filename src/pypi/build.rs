@@ -1050,10 +1050,6 @@ fn build_with_build(
     })
 }
 
-/// Removes from `dist` the files of `package` that the new build replaces:
-/// every other version; for a pure-Python package also the same version's
-/// other files. Wheels of the same version for other platforms stay (a
-/// native release collects one per platform). Returns their names.
 /// Whether `dist/` holds this version of `package` already, every file of
 /// it passed by twine: a rebuild (byte for byte the same, by
 /// SOURCE_DATE_EPOCH) will most likely need no check.
@@ -1079,12 +1075,53 @@ fn sha256_of(path: &Path) -> Option<String> {
     describe_file(path).ok().map(|f| f.sha256)
 }
 
+/// The platform family of a wheel's platform tag: OS (with its C library)
+/// and arch, the version of manylinux / musllinux / macOS dropped, so that
+/// `manylinux_2_17_x86_64`, `manylinux2014_x86_64` and `linux_x86_64` are
+/// one family, and `musllinux_1_2_x86_64` another.
+fn platform_family(tag: &str) -> String {
+    for (prefix, family) in [
+        ("manylinux", "linux"),
+        ("musllinux", "musllinux"),
+        ("macosx", "macosx"),
+    ] {
+        if let Some(rest) = tag.strip_prefix(prefix) {
+            let arch: Vec<&str> = rest
+                .split('_')
+                .skip_while(|p| p.is_empty() || p.bytes().all(|b| b.is_ascii_digit()))
+                .collect();
+            return format!("{family}_{}", arch.join("_"));
+        }
+    }
+    tag.to_owned()
+}
+
+/// The platform families of the wheel named `name` (none when it is not a wheel).
+fn wheel_families(name: &str) -> Vec<String> {
+    WheelName::parse(name)
+        .map(|w| w.platform.iter().map(|p| platform_family(p)).collect())
+        .unwrap_or_default()
+}
+
+/// Removes from `dist` the files of `package` that the new build replaces:
+/// every other version; for a pure-Python package also the same version's
+/// other files; for a native one the same version's sdist and its wheels
+/// for a platform family just built (an older `--manylinux off`, pre-abi3
+/// or cross build). Wheels of the same version for other platforms stay (a
+/// native release collects one per platform). Returns their names.
 fn remove_stale(
     dist: &Path,
     package: &Package,
     built: &[PathBuf],
 ) -> Result<Vec<String>, BuildError> {
     let built_names: Vec<_> = built.iter().filter_map(|p| p.file_name()).collect();
+    let built_families: Vec<String> = built_names
+        .iter()
+        .flat_map(|n| wheel_families(&n.to_string_lossy()))
+        .collect();
+    let built_sdist = built_names
+        .iter()
+        .any(|n| n.to_string_lossy().ends_with(".tar.gz"));
     let version = normalize_version(&package.version.version);
     let mut removed = Vec::new();
     for old in package_files(dist, &package.name)? {
@@ -1092,9 +1129,17 @@ fn remove_stale(
         if built_names.contains(&name) {
             continue;
         }
-        let same_version = parse_filename(&name.to_string_lossy())
-            .is_some_and(|(_, v, _)| normalize_version(&v) == version);
-        if same_version && package.backend.is_native() {
+        let text = name.to_string_lossy();
+        let same_version =
+            parse_filename(&text).is_some_and(|(_, v, _)| normalize_version(&v) == version);
+        let replaced = if text.ends_with(".whl") {
+            wheel_families(&text)
+                .iter()
+                .any(|f| built_families.contains(f))
+        } else {
+            built_sdist
+        };
+        if same_version && package.backend.is_native() && !replaced {
             continue;
         }
         std::fs::remove_file(&old).io_context(cannot("remove the stale", &old))?;
@@ -1426,6 +1471,33 @@ mod tests {
             remove_stale(&dist, &pkg, &built).unwrap(),
             ["native_pkg-0.9-cp39-abi3-win_amd64.whl"]
         );
+        // Older builds of this version for the platform just built go
+        // (they would be published next to the new wheel); other
+        // platforms' wheels stay.
+        let older = [
+            "native_pkg-1.0-cp39-abi3-linux_x86_64.whl",
+            "native_pkg-1.0-cp312-cp312-manylinux_2_28_x86_64.whl",
+            "native_pkg-1.0-cp39-abi3-manylinux2014_x86_64.whl",
+        ];
+        let others = [
+            "native_pkg-1.0-cp39-abi3-manylinux_2_17_aarch64.whl",
+            "native_pkg-1.0-cp39-abi3-musllinux_1_2_x86_64.whl",
+            "native_pkg-1.0-cp39-abi3-macosx_11_0_arm64.whl",
+        ];
+        for f in older.iter().chain(&others) {
+            std::fs::write(dist.join(f), "x").unwrap();
+        }
+        let mut removed = remove_stale(&dist, &pkg, &built).unwrap();
+        removed.sort();
+        let mut expected = older.to_vec();
+        expected.sort();
+        assert_eq!(removed, expected);
+        for f in others {
+            assert!(dist.join(f).exists(), "{f}");
+        }
+        for f in others {
+            std::fs::remove_file(dist.join(f)).unwrap();
+        }
         let pure = Package {
             backend: Backend::Build,
             ..pkg
@@ -1435,6 +1507,22 @@ mod tests {
             ["native_pkg-1.0-cp39-abi3-win_amd64.whl"]
         );
         assert!(dist.join("other-0.9.tar.gz").exists());
+    }
+
+    #[test]
+    fn platform_families() {
+        for (tag, family) in [
+            ("manylinux_2_17_x86_64", "linux_x86_64"),
+            ("manylinux2014_x86_64", "linux_x86_64"),
+            ("manylinux1_i686", "linux_i686"),
+            ("linux_x86_64", "linux_x86_64"),
+            ("musllinux_1_2_aarch64", "musllinux_aarch64"),
+            ("macosx_10_12_x86_64", "macosx_x86_64"),
+            ("macosx_11_0_universal2", "macosx_universal2"),
+            ("win_amd64", "win_amd64"),
+        ] {
+            assert_eq!(platform_family(tag), family, "{tag}");
+        }
     }
 
     #[test]
