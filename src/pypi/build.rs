@@ -647,17 +647,26 @@ pub fn cargo_target_dir(project: &Project, package: &Package) -> PathBuf {
         .join(normalize(&package.name))
 }
 
-/// The commands that build `package` into `out` with a native backend:
-/// the wheels and the sdist, independent of each other. `python -m build` is run by [`build`]
-/// itself (it has a wheelhouse to fall back from).
+/// The commands that build `package` into `out` with a native backend.
+/// `python -m build` is run by [`build`] itself (it has a wheelhouse to
+/// fall back from).
+struct NativeCommands {
+    /// In the order they run when not `parallel`.
+    steps: Vec<crate::tools::Child>,
+    /// Whether they may run at once: maturin's sdist only reads the source
+    /// folder; setuptools' sdist writes `*.egg-info/` and `build/` into it
+    /// while cibuildwheel copies it, so there the sdist comes first.
+    parallel: bool,
+}
+
 fn native_commands(
     project: &Project,
     package: &Package,
     tools: &Tools,
     platform: &Platform,
     out: &Path,
-) -> Vec<crate::tools::Child> {
-    match package.backend {
+) -> NativeCommands {
+    let steps = match package.backend {
         Backend::Build => Vec::new(),
         Backend::Maturin => {
             let mut wheel = tools
@@ -717,8 +726,12 @@ fn native_commands(
                 .args(["--sdist", "--outdir"])
                 .arg(out)
                 .arg(&package.dir);
-            vec![wheels, sdist]
+            vec![sdist, wheels]
         }
+    };
+    NativeCommands {
+        steps,
+        parallel: package.backend == Backend::Maturin,
     }
 }
 
@@ -844,35 +857,41 @@ pub fn build(
         } else {
             None
         };
-        let children: Vec<crate::tools::Child> =
-            native_commands(project, package, tools, platform, staging.path())
-                .into_iter()
-                .map(|child| {
-                    let child = with_epoch(child).current_dir(&package.dir).echo(echo);
-                    match &path {
-                        Some(p) => child.env("PATH", p),
-                        None => child,
-                    }
-                })
-                .collect();
-        // The wheels and the sdist do not depend on each other: built at
-        // once, the sdist costs no wall time.
-        let results: Vec<Result<(), BuildError>> = std::thread::scope(|scope| {
-            let running: Vec<_> = children
-                .iter()
-                .map(|child| {
-                    scope.spawn(move || {
-                        run_backend(child, package.backend.name(), package, redactor)
-                    })
-                })
-                .collect();
-            running
-                .into_iter()
-                .map(|r| r.join().expect("a build thread panicked"))
-                .collect()
-        });
-        for r in results {
-            r?;
+        let commands = native_commands(project, package, tools, platform, staging.path());
+        let children: Vec<crate::tools::Child> = commands
+            .steps
+            .into_iter()
+            .map(|child| {
+                let child = with_epoch(child).current_dir(&package.dir).echo(echo);
+                match &path {
+                    Some(p) => child.env("PATH", p),
+                    None => child,
+                }
+            })
+            .collect();
+        let run = |child: &crate::tools::Child| {
+            run_backend(child, package.backend.name(), package, redactor)
+        };
+        if commands.parallel {
+            // maturin's wheels and sdist do not depend on each other: built
+            // at once, the sdist costs no wall time.
+            let results: Vec<Result<(), BuildError>> = std::thread::scope(|scope| {
+                let running: Vec<_> = children
+                    .iter()
+                    .map(|child| scope.spawn(move || run(child)))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|r| r.join().expect("a build thread panicked"))
+                    .collect()
+            });
+            for r in results {
+                r?;
+            }
+        } else {
+            for child in &children {
+                run(child)?;
+            }
         }
     }
     let built = package_files(staging.path(), &package.name)?;
@@ -1318,10 +1337,9 @@ mod tests {
             manylinux: Some("2_28".into()),
             zig: true,
         };
-        let argv: Vec<Vec<String>> = native_commands(&project, &pkg, &tools, &platform, out)
-            .iter()
-            .map(|c| c.argv())
-            .collect();
+        let maturin = native_commands(&project, &pkg, &tools, &platform, out);
+        assert!(maturin.parallel, "maturin's sdist only reads the tree");
+        let argv: Vec<Vec<String>> = maturin.steps.iter().map(|c| c.argv()).collect();
         let target_dir = cargo_target_dir(&project, &pkg).display().to_string();
         assert!(
             target_dir.ends_with("release-kit/cargo/native-pkg"),
@@ -1347,21 +1365,31 @@ mod tests {
                 vec!["/venv/bin/maturin", "sdist", "--out", "/out"],
             ]
         );
-        let host = native_commands(&project, &pkg, &tools, &Platform::default(), out);
+        let host = native_commands(&project, &pkg, &tools, &Platform::default(), out).steps;
         assert_eq!(host[0].argv().len(), 7, "{:?}", host[0].argv());
         let (_t, project, pkg) = native_package(Backend::Cibuildwheel);
         let platform = Platform {
             target: Some("x86_64-pc-windows-msvc".into()),
             ..Platform::default()
         };
-        let argv: Vec<Vec<String>> = native_commands(&project, &pkg, &tools, &platform, out)
-            .iter()
-            .map(|c| c.argv())
-            .collect();
+        let cibw = native_commands(&project, &pkg, &tools, &platform, out);
+        // setuptools writes egg-info/ and build/ into the tree that
+        // cibuildwheel copies: the sdist first, then the wheels.
+        assert!(!cibw.parallel);
+        let argv: Vec<Vec<String>> = cibw.steps.iter().map(|c| c.argv()).collect();
         let dir = pkg.dir.display().to_string();
         assert_eq!(
             argv,
             [
+                vec![
+                    "/venv/bin/python",
+                    "-m",
+                    "build",
+                    "--sdist",
+                    "--outdir",
+                    "/out",
+                    &dir
+                ],
                 vec![
                     "/venv/bin/python",
                     "-m",
@@ -1374,19 +1402,14 @@ mod tests {
                     "/out",
                     &dir,
                 ],
-                vec![
-                    "/venv/bin/python",
-                    "-m",
-                    "build",
-                    "--sdist",
-                    "--outdir",
-                    "/out",
-                    &dir
-                ],
             ]
         );
         let (_t, project, pkg) = native_package(Backend::Build);
-        assert!(native_commands(&project, &pkg, &tools, &Platform::default(), out).is_empty());
+        assert!(
+            native_commands(&project, &pkg, &tools, &Platform::default(), out)
+                .steps
+                .is_empty()
+        );
     }
 
     /// A wheel written by Python's zipfile whose WHEEL says `tags`.
