@@ -332,7 +332,12 @@ pub fn preflight(
     for backend in chosen.iter().map(|p| p.backend) {
         if !seen.contains(&backend) {
             seen.push(backend);
-            native_preflight(project, backend, platform, pre);
+            let dirs: Vec<&Path> = chosen
+                .iter()
+                .filter(|p| p.backend == backend)
+                .map(|p| p.dir.as_path())
+                .collect();
+            native_preflight(project, backend, &dirs, platform, pre);
         }
     }
     if chosen.iter().all(|p| !p.backend.is_native())
@@ -357,16 +362,30 @@ pub fn preflight(
 }
 
 /// What a native backend needs: its tool (path mode), and cargo, rustc,
-/// the Rust target and zig for maturin; a container engine for
-/// cibuildwheel on Linux.
-fn native_preflight(project: &Project, backend: Backend, platform: &Platform, pre: &mut Preflight) {
+/// the Rust target (in each of the packages' `dirs`) and zig for maturin; a
+/// container engine for cibuildwheel on Linux.
+fn native_preflight(
+    project: &Project,
+    backend: Backend,
+    dirs: &[&Path],
+    platform: &Platform,
+    pre: &mut Preflight,
+) {
     let Some(tool) = backend.tool() else { return };
     if let Some(e) = super::venv::check_native(project, tool) {
         pre.problem(e.to_string());
     }
     match backend {
         Backend::Maturin => {
-            for p in rust_problems(platform.target.as_deref()) {
+            let mut found: Vec<String> = Vec::new();
+            for dir in dirs {
+                for p in rust_problems(dir, platform.target.as_deref()) {
+                    if !found.contains(&p) {
+                        found.push(p);
+                    }
+                }
+            }
+            for p in found {
                 pre.problem(p);
             }
             if platform.zig && !zig_found(project) {
@@ -423,9 +442,21 @@ fn zig_found(project: &Project) -> bool {
             .is_some_and(|python| python.exists() && super::venv::has_module(&python, "ziglang"))
 }
 
-/// What stops cargo from building for `target` (the host when `None`):
-/// no cargo or rustc, a triple rustc does not know, a target not installed.
-pub fn rust_problems(target: Option<&str>) -> Vec<String> {
+/// A shell for asking rustc and rustup about the toolchain that builds in
+/// `dir`: run there (its `rust-toolchain.toml` picks the toolchain, as it
+/// does for maturin's cargo), and with `RUSTUP_AUTO_INSTALL=0`: a check
+/// must not download a toolchain.
+fn rust_shell(dir: &Path) -> Option<xshell::Shell> {
+    let sh = crate::tools::shell()?;
+    sh.change_dir(dir);
+    sh.set_var("RUSTUP_AUTO_INSTALL", "0");
+    Some(sh)
+}
+
+/// What stops cargo from building the package in `dir` for `target` (the
+/// host when `None`): no cargo or rustc, a toolchain not installed, a
+/// triple rustc does not know, a target not installed.
+pub fn rust_problems(dir: &Path, target: Option<&str>) -> Vec<String> {
     let install = "install Rust with rustup (https://rustup.rs), then run again";
     let mut out = Vec::new();
     for tool in ["cargo", "rustc"] {
@@ -439,23 +470,24 @@ pub fn rust_problems(target: Option<&str>) -> Vec<String> {
         return out;
     }
     // A rustup proxy with no toolchain behind it is no compiler.
-    let Some(host) = host_triple() else {
-        out.push(
-            "rustc does not run (`rustc -vV` failed: with rustup, no default toolchain?); \
-             run `rustup default stable`, or check RUSTUP_HOME and CARGO_HOME"
-                .to_owned(),
-        );
+    let Some(host) = host_triple(dir) else {
+        out.push(format!(
+            "rustc does not run in {} (`rustc -vV` failed: with rustup, no default toolchain, \
+             or the toolchain a rust-toolchain.toml there names is not installed); \
+             run `rustup default stable` or `rustup toolchain install` there, or check RUSTUP_HOME and CARGO_HOME",
+            dir.display()
+        ));
         return out;
     };
     let Some(target) = target else { return out };
     let installed = crate::tools::find_on_path("rustup").and_then(|rustup| {
-        let sh = crate::tools::shell()?;
+        let sh = rust_shell(dir)?;
         crate::tools::captured(xshell::cmd!(sh, "{rustup} target list --installed"))
             .ignore_stderr()
             .read()
             .ok()
     });
-    let known = crate::tools::shell().and_then(|sh| {
+    let known = rust_shell(dir).and_then(|sh| {
         crate::tools::captured(xshell::cmd!(sh, "rustc --print target-list"))
             .ignore_stderr()
             .read()
@@ -470,9 +502,10 @@ pub fn rust_problems(target: Option<&str>) -> Vec<String> {
     out
 }
 
-/// This machine's Rust target triple (`rustc -vV`'s `host:`), when rustc runs.
-pub fn host_triple() -> Option<String> {
-    let sh = crate::tools::shell()?;
+/// This machine's Rust target triple (`rustc -vV`'s `host:`), when rustc
+/// runs in `dir` (the toolchain building there).
+pub fn host_triple(dir: &Path) -> Option<String> {
+    let sh = rust_shell(dir)?;
     let out = crate::tools::captured(xshell::cmd!(sh, "rustc -vV"))
         .ignore_stderr()
         .read()
@@ -1253,6 +1286,55 @@ mod tests {
         );
         let e = target_problem("aarch64-unknown-linux-gnu", None, host, Some(known)).unwrap();
         assert!(e.contains("rustup was not found"), "{e}");
+    }
+
+    #[test]
+    fn rust_is_asked_in_the_package_folder_without_installing() {
+        // cargo run through rustup sets RUSTUP_TOOLCHAIN, which outranks a
+        // rust-toolchain.toml: the test runs again in a child without it
+        // (and without a RUSTUP_AUTO_INSTALL of this machine's).
+        const INNER: &str = "RELEASE_KIT_TEST_RUST_DIR";
+        if std::env::var_os(INNER).is_none() {
+            let name = "pypi::build::tests::rust_is_asked_in_the_package_folder_without_installing";
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", name, "--test-threads=1"])
+                .env(INNER, "1")
+                .env_remove("RUSTUP_TOOLCHAIN")
+                .env_remove("RUSTUP_AUTO_INSTALL")
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("1 passed"),
+                "{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(
+            host_triple(tmp.path()).is_some(),
+            "rustc runs (this test needs it)"
+        );
+        let sh = rust_shell(tmp.path()).unwrap();
+        assert_eq!(sh.current_dir(), tmp.path());
+        assert_eq!(sh.var("RUSTUP_AUTO_INSTALL").unwrap(), "0");
+        if crate::tools::find_on_path("rustup").is_none() {
+            return; // A rustc without rustup reads no rust-toolchain.toml.
+        }
+        // A toolchain nobody has: rustup must neither use another one nor
+        // download it.
+        std::fs::write(
+            tmp.path().join("rust-toolchain.toml"),
+            "[toolchain]\nchannel = \"1.0.0\"\n",
+        )
+        .unwrap();
+        assert_eq!(host_triple(tmp.path()), None);
+        let problems = rust_problems(tmp.path(), None);
+        assert!(
+            problems.len() == 1 && problems[0].contains("rustup toolchain install"),
+            "{problems:?}"
+        );
     }
 
     #[test]

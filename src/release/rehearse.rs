@@ -549,7 +549,13 @@ impl Step for FanIn {
 
     fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
         self.packages = build::selected(cx.project, self.only.as_deref(), pre);
-        self.host = build::host_triple();
+        // The toolchain a native package builds with decides the host.
+        let dir = self
+            .packages
+            .iter()
+            .find(|p| p.backend.is_native())
+            .map_or(cx.project.root.as_path(), |p| p.dir.as_path());
+        self.host = build::host_triple(dir);
         self.plan = host_plan(matrix::plan(&self.packages), self.host.as_deref());
     }
 
