@@ -417,6 +417,22 @@ fn native_preflight(
                 Some(t) => pre.check(cibuildwheel_platform(t).map_err(Problem::new)),
                 None => Some(host_cibuildwheel_platform()),
             };
+            if let (Some(t), Some((os, _))) = (&platform.target, &spec)
+                && let Some(p) = cibuildwheel_os_problem(t, os, host_cibuildwheel_platform().0)
+            {
+                pre.problem(p);
+            }
+            if let (Some(m), Some((os, archs))) = (&platform.manylinux, &spec)
+                && m != "off"
+            {
+                if *os != "linux" {
+                    pre.problem(format!(
+                        "--manylinux {m}: the images are for Linux builds, and this one is for {os}; drop --manylinux"
+                    ));
+                } else if let Err(p) = cibuildwheel_image(m, archs) {
+                    pre.problem(p);
+                }
+            }
             if let Some((os, _)) = spec
                 && os == "linux"
                 && let Some(p) = container_problem(
@@ -591,9 +607,74 @@ fn cibuildwheel_platform(triple: &str) -> Result<(&'static str, String), String>
         ("windows", "x86_64") => "AMD64",
         ("windows", "i686") => "x86",
         ("windows", "aarch64") => "ARM64",
+        ("linux", "armv7") => "armv7l",
+        ("linux", "riscv64gc") => "riscv64",
+        ("linux", "powerpc64le") => "ppc64le",
         (_, a) => a,
     };
     Ok((os, archs.to_owned()))
+}
+
+/// Why cibuildwheel cannot build for `target` (of `os`) on a `host` OS: it
+/// builds macOS wheels only on macOS and Windows wheels only on Windows
+/// (Linux ones, in containers, anywhere).
+fn cibuildwheel_os_problem(target: &str, os: &str, host: &str) -> Option<String> {
+    (os != host && os != "linux").then(|| {
+        format!(
+            "--target {target}: cibuildwheel builds {os} wheels only on {os} (it builds only for the host OS, \
+             and this one is {host}); build them on a {os} runner (`cargo xtask release --plan-matrix`)"
+        )
+    })
+}
+
+/// The container images the pinned cibuildwheel knows for a Linux `arch`
+/// (its `resources/pinned_docker_images.cfg`).
+fn cibuildwheel_images(arch: &str) -> &'static [&'static str] {
+    match arch {
+        "armv7l" => &["manylinux_2_31", "manylinux_2_35", "musllinux_1_2"],
+        "riscv64" => &["manylinux_2_39", "musllinux_1_2"],
+        _ => &[
+            "manylinux2014",
+            "manylinux_2_28",
+            "manylinux_2_34",
+            "musllinux_1_2",
+        ],
+    }
+}
+
+/// `--manylinux m` for cibuildwheel on `arch`: the variable that picks the
+/// image (`CIBW_MANYLINUX_X86_64_IMAGE`, `CIBW_MUSLLINUX_AARCH64_IMAGE`)
+/// and the image; an error naming the known ones when `m` is not one
+/// (cibuildwheel would take it for an image reference and fail to pull it).
+fn cibuildwheel_image(m: &str, arch: &str) -> Result<(String, String), String> {
+    let known = cibuildwheel_images(arch);
+    match manylinux_tag(m) {
+        Some(image) if known.contains(&image.as_str()) => {
+            let family = if image.starts_with("musllinux") {
+                "MUSLLINUX"
+            } else {
+                "MANYLINUX"
+            };
+            Ok((
+                format!("CIBW_{family}_{}_IMAGE", arch.to_ascii_uppercase()),
+                image,
+            ))
+        }
+        _ => Err(format!(
+            "--manylinux {m}: not an image cibuildwheel has for {arch}; use one of {}",
+            known.join(", ")
+        )),
+    }
+}
+
+/// `CIBW_ENVIRONMENT_PASS_LINUX` with `SOURCE_DATE_EPOCH` added to the
+/// variables the user passes already (`existing`, space-separated).
+fn pass_linux(existing: Option<&str>) -> String {
+    match existing.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) if e.split_whitespace().any(|v| v == "SOURCE_DATE_EPOCH") => e.to_owned(),
+        Some(e) => format!("{e} SOURCE_DATE_EPOCH"),
+        None => "SOURCE_DATE_EPOCH".to_owned(),
+    }
 }
 
 fn host_cibuildwheel_platform() -> (&'static str, String) {
@@ -738,21 +819,16 @@ fn native_commands(
                 .arg(out)
                 .arg(&package.dir)
                 // The build runs in a container: pass the timestamp in.
-                .env("CIBW_ENVIRONMENT_PASS_LINUX", "SOURCE_DATE_EPOCH");
-            if let Some(m) = &platform.manylinux {
-                let image = m
-                    .strip_prefix("manylinux")
-                    .unwrap_or(m)
-                    .trim_start_matches('_');
-                let image = if image.contains('_') {
-                    format!("manylinux_{image}")
-                } else {
-                    format!("manylinux{image}")
-                };
-                wheels = wheels.env(
-                    &format!("CIBW_MANYLINUX_{}_IMAGE", archs.to_ascii_uppercase()),
-                    image,
+                .env(
+                    "CIBW_ENVIRONMENT_PASS_LINUX",
+                    pass_linux(std::env::var("CIBW_ENVIRONMENT_PASS_LINUX").ok().as_deref()),
                 );
+            // Preflight refused an unknown image.
+            if let Some(m) = &platform.manylinux
+                && os == "linux"
+                && let Ok((var, image)) = cibuildwheel_image(m, &archs)
+            {
+                wheels = wheels.env(&var, image);
             }
             let sdist = tools
                 .build()
@@ -1368,6 +1444,10 @@ mod tests {
             cibuildwheel_platform("aarch64-unknown-linux-musl").unwrap(),
             ("linux", "aarch64".to_owned())
         );
+        assert_eq!(
+            cibuildwheel_platform("armv7-unknown-linux-gnueabihf").unwrap(),
+            ("linux", "armv7l".to_owned())
+        );
         assert!(cibuildwheel_platform("wasm32-unknown-unknown").is_err());
         let only = |names: &'static [&'static str]| {
             move |n: &str| {
@@ -1392,6 +1472,103 @@ mod tests {
         );
         let e = container_problem(None, &only(&["docker"]), &down).unwrap();
         assert!(e.contains("`docker info` fails"), "{e}");
+    }
+
+    #[test]
+    fn cibuildwheel_images_environment_and_host_os() {
+        let image = |m: &str, arch: &str| cibuildwheel_image(m, arch);
+        assert_eq!(
+            image("musllinux_1_2", "x86_64").unwrap(),
+            (
+                "CIBW_MUSLLINUX_X86_64_IMAGE".to_owned(),
+                "musllinux_1_2".to_owned()
+            )
+        );
+        assert_eq!(
+            image("2_28", "aarch64").unwrap(),
+            (
+                "CIBW_MANYLINUX_AARCH64_IMAGE".to_owned(),
+                "manylinux_2_28".to_owned()
+            )
+        );
+        assert_eq!(image("2014", "x86_64").unwrap().1, "manylinux2014");
+        for (bad, arch) in [
+            ("2_17", "x86_64"),
+            ("musllinux_1_1", "x86_64"),
+            ("2014", "armv7l"),
+            ("nonsense", "x86_64"),
+        ] {
+            let e = image(bad, arch).unwrap_err();
+            assert!(e.contains("not an image cibuildwheel has"), "{bad}: {e}");
+        }
+        assert!(
+            image("x", "x86_64")
+                .unwrap_err()
+                .contains("manylinux2014, manylinux_2_28, manylinux_2_34, musllinux_1_2")
+        );
+        assert_eq!(pass_linux(None), "SOURCE_DATE_EPOCH");
+        assert_eq!(pass_linux(Some("")), "SOURCE_DATE_EPOCH");
+        assert_eq!(pass_linux(Some("FOO BAR")), "FOO BAR SOURCE_DATE_EPOCH");
+        assert_eq!(
+            pass_linux(Some("SOURCE_DATE_EPOCH FOO")),
+            "SOURCE_DATE_EPOCH FOO"
+        );
+        let e = cibuildwheel_os_problem("aarch64-apple-darwin", "macos", "linux").unwrap();
+        assert!(e.contains("only for the host OS"), "{e}");
+        assert!(cibuildwheel_os_problem("x86_64-pc-windows-msvc", "windows", "macos").is_some());
+        assert_eq!(
+            cibuildwheel_os_problem("aarch64-apple-darwin", "macos", "macos"),
+            None
+        );
+        // Linux wheels build in containers, from any host.
+        assert_eq!(
+            cibuildwheel_os_problem("x86_64-unknown-linux-gnu", "linux", "macos"),
+            None
+        );
+    }
+
+    #[test]
+    fn cibuildwheel_preflight_refuses_unknown_images_and_other_oses() {
+        let (_tmp, project, pkg) = native_package(Backend::Cibuildwheel);
+        let problems = |platform: Platform| {
+            let mut pre = Preflight::new();
+            native_preflight(&project, pkg.backend, &[], &platform, &mut pre);
+            pre.finish()
+                .map_or_else(|e| e.to_string(), |()| String::new())
+        };
+        let arch = std::env::consts::ARCH;
+        let host = match std::env::consts::OS {
+            "macos" => format!("{arch}-apple-darwin"),
+            "windows" => format!("{arch}-pc-windows-msvc"),
+            _ => format!("{arch}-unknown-linux-gnu"),
+        };
+        let e = problems(Platform {
+            target: Some("x86_64-unknown-linux-gnu".into()),
+            manylinux: Some("2_99".into()),
+            zig: false,
+        });
+        assert!(e.contains("--manylinux 2_99: not an image"), "{e}");
+        let e = problems(Platform {
+            target: Some("x86_64-unknown-linux-gnu".into()),
+            manylinux: Some("musllinux_1_2".into()),
+            zig: false,
+        });
+        assert!(!e.contains("--manylinux"), "{e}");
+        let other = if std::env::consts::OS == "windows" {
+            "aarch64-apple-darwin"
+        } else {
+            "x86_64-pc-windows-msvc"
+        };
+        let e = problems(Platform {
+            target: Some(other.into()),
+            ..Platform::default()
+        });
+        assert!(e.contains("only for the host OS"), "{e}");
+        let e = problems(Platform {
+            target: Some(host),
+            ..Platform::default()
+        });
+        assert!(!e.contains("only for the host OS"), "{e}");
     }
 
     fn native_package(backend: Backend) -> (tempfile::TempDir, Project, Package) {
