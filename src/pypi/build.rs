@@ -119,13 +119,34 @@ pub fn package(project: &Project) -> Result<Package, Problem> {
 }
 
 /// Every Python package of the project, the first first; each one that
-/// cannot be read is a problem in `pre`.
+/// cannot be read, and a second one of the same (normalized) name, which
+/// would be built and uploaded twice, is a problem in `pre`.
 pub fn packages(project: &Project, pre: &mut Preflight) -> Vec<Package> {
-    project
-        .python_packages()
-        .into_iter()
-        .filter_map(|(dir, backend)| pre.check(package_at(&dir, backend)))
-        .collect()
+    let mut out: Vec<Package> = Vec::new();
+    for (dir, backend) in project.python_packages() {
+        let Some(pkg) = pre.check(package_at(&dir, backend)) else {
+            continue;
+        };
+        if let Some(first) = out
+            .iter()
+            .find(|p| normalize(&p.name) == normalize(&pkg.name))
+        {
+            pre.problem(Problem::at(
+                format!(
+                    "the Python package {} is configured twice, in {} and in {}; \
+                     remove one of them from [python] / [[python.packages]]",
+                    pkg.name,
+                    first.dir.display(),
+                    pkg.dir.display()
+                ),
+                project.root.join(crate::config::FILE_NAME),
+                None,
+            ));
+            continue;
+        }
+        out.push(pkg);
+    }
+    out
 }
 
 /// The packages of the project `--package NAME` selects (all when `None`);
@@ -1326,6 +1347,31 @@ mod tests {
         assert_eq!(select(all.clone(), None).unwrap().len(), 2);
         let e = select(all, Some("nope")).unwrap_err().message;
         assert!(e.contains("Mult_Agentes, native"), "{e}");
+        // The same package twice (a name that normalizes alike, or one
+        // folder named twice) would build and upload twice.
+        std::fs::create_dir(tmp.path().join("c")).unwrap();
+        std::fs::write(
+            tmp.path().join("c/pyproject.toml"),
+            "[project]\nname = \"mult-agentes\"\nversion = \"1.0\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            tmp.path().join(crate::config::FILE_NAME),
+            "[python]\npath = \"a\"\n[[python.packages]]\npath = \"b\"\n\
+             [[python.packages]]\npath = \"c\"\n[[python.packages]]\npath = \"b\"\n",
+        )
+        .unwrap();
+        let project = Project::load(tmp.path()).unwrap();
+        let mut pre = Preflight::new();
+        let all = packages(&project, &mut pre);
+        assert_eq!(all.len(), 2);
+        let e = pre.finish().unwrap_err().to_string();
+        assert!(
+            e.contains("mult-agentes is configured twice")
+                && e.contains("native is configured twice")
+                && e.contains(crate::config::FILE_NAME),
+            "{e}"
+        );
     }
 
     #[test]
