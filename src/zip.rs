@@ -120,6 +120,29 @@ pub fn find_entry(
     Ok(Some((name, content)))
 }
 
+/// Writes at `path` the archive Python's zipfile makes running each of
+/// `statements` in `with zipfile.ZipFile(path, 'w') as z:`, the way wheel
+/// builders write them: for tests.
+#[cfg(test)]
+pub(crate) fn write_by_python(path: &std::path::Path, statements: &[&str]) {
+    let python = crate::pypi::venv::base_python()
+        .expect("python3 is needed for this test: apt-get install python3");
+    let body: String = statements.iter().map(|s| format!("\t{s}\n")).collect();
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            &format!("import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n{body}"),
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,34 +150,17 @@ mod tests {
     /// An archive written by Python's zipfile (a stored and a deflated
     /// entry, and a comment), the way wheel builders write them.
     fn python_zip() -> Vec<u8> {
-        zip_by_python(
-            "z.comment = b'made for a test'\n\
-             \tz.writestr('a/stored.txt', 'plain', compress_type=zipfile.ZIP_STORED)\n\
-             \tz.writestr('a-1.0.dist-info/WHEEL', 'Tag: py3-none-any\\n' * 50, compress_type=zipfile.ZIP_DEFLATED)\n",
-        )
+        zip_by_python(&[
+            "z.comment = b'made for a test'",
+            "z.writestr('a/stored.txt', 'plain', compress_type=zipfile.ZIP_STORED)",
+            "z.writestr('a-1.0.dist-info/WHEEL', 'Tag: py3-none-any\\n' * 50, compress_type=zipfile.ZIP_DEFLATED)",
+        ])
     }
 
-    /// An archive `body` (Python, indented one tab under `with … as z:`) writes.
-    fn zip_by_python(body: &str) -> Vec<u8> {
+    fn zip_by_python(statements: &[&str]) -> Vec<u8> {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("t.zip");
-        let python = crate::pypi::venv::base_python()
-            .expect("python3 is needed for this test: apt-get install python3");
-        let out = std::process::Command::new(python)
-            .args([
-                "-c",
-                &format!(
-                    "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n\t{body}"
-                ),
-            ])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        write_by_python(&path, statements);
         std::fs::read(path).unwrap()
     }
 
@@ -174,18 +180,18 @@ mod tests {
     #[test]
     fn a_zip_bomb_is_not_inflated() {
         // 64 MiB of zeros deflate to some 64 KiB.
-        let zip = zip_by_python(
-            "z.writestr('a-1.0.dist-info/WHEEL', bytes(64 << 20), compress_type=zipfile.ZIP_DEFLATED)\n",
-        );
+        let zip = zip_by_python(&[
+            "z.writestr('a-1.0.dist-info/WHEEL', bytes(64 << 20), compress_type=zipfile.ZIP_DEFLATED)",
+        ]);
         assert!(zip.len() < MAX_ENTRY);
         assert_eq!(
             find_entry(&zip, |_| true),
             Err(ZipError::TooLarge("a-1.0.dist-info/WHEEL".into()))
         );
         // Just at the limit is still read.
-        let zip = zip_by_python(&format!(
-            "z.writestr('x', bytes({MAX_ENTRY}), compress_type=zipfile.ZIP_DEFLATED)\n"
-        ));
+        let zip = zip_by_python(&[&format!(
+            "z.writestr('x', bytes({MAX_ENTRY}), compress_type=zipfile.ZIP_DEFLATED)"
+        )]);
         assert_eq!(
             find_entry(&zip, |_| true).unwrap().unwrap().1.len(),
             MAX_ENTRY

@@ -1720,23 +1720,15 @@ mod tests {
     /// A wheel written by Python's zipfile whose WHEEL says `tags`.
     fn wheel_with_tags(dir: &Path, name: &str, tags: &[&str]) -> PathBuf {
         let path = dir.join(name);
-        let body: String = tags.iter().map(|t| format!("Tag: {t}\n")).collect();
-        let python = super::super::venv::base_python().expect("python3 is needed for this test");
-        let out = std::process::Command::new(python)
-            .args([
-                "-c",
-                "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n\
-                 \tz.writestr('x/__init__.py', '')\n\
-                 \tz.writestr('x-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\n' + sys.argv[2])\n",
-            ])
-            .arg(&path)
-            .arg(body)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let body: String = tags.iter().map(|t| format!("Tag: {t}\\n")).collect();
+        crate::zip::write_by_python(
+            &path,
+            &[
+                "z.writestr('x/__init__.py', '', compress_type=zipfile.ZIP_DEFLATED)",
+                &format!(
+                    "z.writestr('x-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\n{body}', compress_type=zipfile.ZIP_DEFLATED)"
+                ),
+            ],
         );
         path
     }

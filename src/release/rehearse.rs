@@ -651,20 +651,15 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let links = tmp.path().join("links");
         std::fs::create_dir(&links).unwrap();
-        let made = std::process::Command::new(python())
-            .args([
-                "-c",
-                "import sys, zipfile\n\
-                 with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
-                 \tz.writestr('rkelsewhere.py', '')\n\
-                 \tz.writestr('rkelsewhere-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: rkelsewhere\\nVersion: 1.0\\n')\n\
-                 \tz.writestr('rkelsewhere-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')\n\
-                 \tz.writestr('rkelsewhere-1.0.dist-info/RECORD', '')\n",
-            ])
-            .arg(links.join("rkelsewhere-1.0-py3-none-any.whl"))
-            .output()
-            .unwrap();
-        assert!(made.status.success(), "{made:?}");
+        crate::zip::write_by_python(
+            &links.join("rkelsewhere-1.0-py3-none-any.whl"),
+            &[
+                "z.writestr('rkelsewhere.py', '')",
+                "z.writestr('rkelsewhere-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: rkelsewhere\\nVersion: 1.0\\n')",
+                "z.writestr('rkelsewhere-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')",
+                "z.writestr('rkelsewhere-1.0.dist-info/RECORD', '')",
+            ],
+        );
         let conf = tmp.path().join("pip.conf");
         std::fs::write(
             &conf,
