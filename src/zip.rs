@@ -23,7 +23,14 @@ pub enum ZipError {
     /// The entry's deflate stream is broken.
     #[error("{0} does not inflate")]
     Inflate(String),
+    /// The entry is larger than [`MAX_ENTRY`] (a zip bomb, not metadata).
+    #[error("{0} is larger than {MAX_ENTRY} bytes, which no metadata file is")]
+    TooLarge(String),
 }
+
+/// The most an entry may hold: metadata (`WHEEL`, `METADATA`) is a few KiB;
+/// a deflate stream that inflates past this is refused, not held in memory.
+pub const MAX_ENTRY: usize = 1 << 20;
 
 fn u16_at(b: &[u8], i: usize) -> Result<u16, ZipError> {
     let s = b.get(i..i + 2).ok_or(ZipError::NotZip)?;
@@ -99,12 +106,41 @@ pub fn find_entry(
         .get(data_at..data_at + size as usize)
         .ok_or(ZipError::NotZip)?;
     let content = match method {
+        0 if data.len() > MAX_ENTRY => return Err(ZipError::TooLarge(name)),
         0 => data.to_vec(),
-        8 => miniz_oxide::inflate::decompress_to_vec(data)
-            .map_err(|_| ZipError::Inflate(name.clone()))?,
+        8 => miniz_oxide::inflate::decompress_to_vec_with_limit(data, MAX_ENTRY).map_err(|e| {
+            if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
+                ZipError::TooLarge(name.clone())
+            } else {
+                ZipError::Inflate(name.clone())
+            }
+        })?,
         method => return Err(ZipError::Method { name, method }),
     };
     Ok(Some((name, content)))
+}
+
+/// Writes at `path` the archive Python's zipfile makes running each of
+/// `statements` in `with zipfile.ZipFile(path, 'w') as z:`, the way wheel
+/// builders write them: for tests.
+#[cfg(test)]
+pub(crate) fn write_by_python(path: &std::path::Path, statements: &[&str]) {
+    let python = crate::pypi::venv::base_python()
+        .expect("python3 is needed for this test: apt-get install python3");
+    let body: String = statements.iter().map(|s| format!("\t{s}\n")).collect();
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            &format!("import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n{body}"),
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[cfg(test)]
@@ -114,27 +150,17 @@ mod tests {
     /// An archive written by Python's zipfile (a stored and a deflated
     /// entry, and a comment), the way wheel builders write them.
     fn python_zip() -> Vec<u8> {
+        zip_by_python(&[
+            "z.comment = b'made for a test'",
+            "z.writestr('a/stored.txt', 'plain', compress_type=zipfile.ZIP_STORED)",
+            "z.writestr('a-1.0.dist-info/WHEEL', 'Tag: py3-none-any\\n' * 50, compress_type=zipfile.ZIP_DEFLATED)",
+        ])
+    }
+
+    fn zip_by_python(statements: &[&str]) -> Vec<u8> {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("t.zip");
-        let python = crate::pypi::venv::base_python()
-            .expect("python3 is needed for this test: apt-get install python3");
-        let out = std::process::Command::new(python)
-            .args([
-                "-c",
-                "import sys, zipfile\n\
-                 with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
-                 \tz.comment = b'made for a test'\n\
-                 \tz.writestr('a/stored.txt', 'plain', compress_type=zipfile.ZIP_STORED)\n\
-                 \tz.writestr('a-1.0.dist-info/WHEEL', 'Tag: py3-none-any\\n' * 50, compress_type=zipfile.ZIP_DEFLATED)\n",
-            ])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        write_by_python(&path, statements);
         std::fs::read(path).unwrap()
     }
 
@@ -149,6 +175,27 @@ mod tests {
         let (_, body) = find_entry(&zip, |n| n == "a/stored.txt").unwrap().unwrap();
         assert_eq!(body, b"plain");
         assert_eq!(find_entry(&zip, |n| n == "nope").unwrap(), None);
+    }
+
+    #[test]
+    fn a_zip_bomb_is_not_inflated() {
+        // 64 MiB of zeros deflate to some 64 KiB.
+        let zip = zip_by_python(&[
+            "z.writestr('a-1.0.dist-info/WHEEL', bytes(64 << 20), compress_type=zipfile.ZIP_DEFLATED)",
+        ]);
+        assert!(zip.len() < MAX_ENTRY);
+        assert_eq!(
+            find_entry(&zip, |_| true),
+            Err(ZipError::TooLarge("a-1.0.dist-info/WHEEL".into()))
+        );
+        // Just at the limit is still read.
+        let zip = zip_by_python(&[&format!(
+            "z.writestr('x', bytes({MAX_ENTRY}), compress_type=zipfile.ZIP_DEFLATED)"
+        )]);
+        assert_eq!(
+            find_entry(&zip, |_| true).unwrap().unwrap().1.len(),
+            MAX_ENTRY
+        );
     }
 
     #[test]

@@ -119,13 +119,34 @@ pub fn package(project: &Project) -> Result<Package, Problem> {
 }
 
 /// Every Python package of the project, the first first; each one that
-/// cannot be read is a problem in `pre`.
+/// cannot be read, and a second one of the same (normalized) name, which
+/// would be built and uploaded twice, is a problem in `pre`.
 pub fn packages(project: &Project, pre: &mut Preflight) -> Vec<Package> {
-    project
-        .python_packages()
-        .into_iter()
-        .filter_map(|(dir, backend)| pre.check(package_at(&dir, backend)))
-        .collect()
+    let mut out: Vec<Package> = Vec::new();
+    for (dir, backend) in project.python_packages() {
+        let Some(pkg) = pre.check(package_at(&dir, backend)) else {
+            continue;
+        };
+        if let Some(first) = out
+            .iter()
+            .find(|p| normalize(&p.name) == normalize(&pkg.name))
+        {
+            pre.problem(Problem::at(
+                format!(
+                    "the Python package {} is configured twice, in {} and in {}; \
+                     remove one of them from [python] / [[python.packages]]",
+                    pkg.name,
+                    first.dir.display(),
+                    pkg.dir.display()
+                ),
+                project.root.join(crate::config::FILE_NAME),
+                None,
+            ));
+            continue;
+        }
+        out.push(pkg);
+    }
+    out
 }
 
 /// The packages of the project `--package NAME` selects (all when `None`);
@@ -332,7 +353,12 @@ pub fn preflight(
     for backend in chosen.iter().map(|p| p.backend) {
         if !seen.contains(&backend) {
             seen.push(backend);
-            native_preflight(project, backend, platform, pre);
+            let dirs: Vec<&Path> = chosen
+                .iter()
+                .filter(|p| p.backend == backend)
+                .map(|p| p.dir.as_path())
+                .collect();
+            native_preflight(project, backend, &dirs, platform, pre);
         }
     }
     if chosen.iter().all(|p| !p.backend.is_native())
@@ -357,16 +383,30 @@ pub fn preflight(
 }
 
 /// What a native backend needs: its tool (path mode), and cargo, rustc,
-/// the Rust target and zig for maturin; a container engine for
-/// cibuildwheel on Linux.
-fn native_preflight(project: &Project, backend: Backend, platform: &Platform, pre: &mut Preflight) {
+/// the Rust target (in each of the packages' `dirs`) and zig for maturin; a
+/// container engine for cibuildwheel on Linux.
+fn native_preflight(
+    project: &Project,
+    backend: Backend,
+    dirs: &[&Path],
+    platform: &Platform,
+    pre: &mut Preflight,
+) {
     let Some(tool) = backend.tool() else { return };
     if let Some(e) = super::venv::check_native(project, tool) {
         pre.problem(e.to_string());
     }
     match backend {
         Backend::Maturin => {
-            for p in rust_problems(platform.target.as_deref()) {
+            let mut found: Vec<String> = Vec::new();
+            for dir in dirs {
+                for p in rust_problems(dir, platform.target.as_deref()) {
+                    if !found.contains(&p) {
+                        found.push(p);
+                    }
+                }
+            }
+            for p in found {
                 pre.problem(p);
             }
             if platform.zig && !zig_found(project) {
@@ -398,6 +438,22 @@ fn native_preflight(project: &Project, backend: Backend, platform: &Platform, pr
                 Some(t) => pre.check(cibuildwheel_platform(t).map_err(Problem::new)),
                 None => Some(host_cibuildwheel_platform()),
             };
+            if let (Some(t), Some((os, _))) = (&platform.target, &spec)
+                && let Some(p) = cibuildwheel_os_problem(t, os, host_cibuildwheel_platform().0)
+            {
+                pre.problem(p);
+            }
+            if let (Some(m), Some((os, archs))) = (&platform.manylinux, &spec)
+                && m != "off"
+            {
+                if *os != "linux" {
+                    pre.problem(format!(
+                        "--manylinux {m}: the images are for Linux builds, and this one is for {os}; drop --manylinux"
+                    ));
+                } else if let Err(p) = cibuildwheel_image(m, archs) {
+                    pre.problem(p);
+                }
+            }
             if let Some((os, _)) = spec
                 && os == "linux"
                 && let Some(p) = container_problem(
@@ -423,9 +479,21 @@ fn zig_found(project: &Project) -> bool {
             .is_some_and(|python| python.exists() && super::venv::has_module(&python, "ziglang"))
 }
 
-/// What stops cargo from building for `target` (the host when `None`):
-/// no cargo or rustc, a triple rustc does not know, a target not installed.
-pub fn rust_problems(target: Option<&str>) -> Vec<String> {
+/// A shell for asking rustc and rustup about the toolchain that builds in
+/// `dir`: run there (its `rust-toolchain.toml` picks the toolchain, as it
+/// does for maturin's cargo), and with `RUSTUP_AUTO_INSTALL=0`: a check
+/// must not download a toolchain.
+fn rust_shell(dir: &Path) -> Option<xshell::Shell> {
+    let sh = crate::tools::shell()?;
+    sh.change_dir(dir);
+    sh.set_var("RUSTUP_AUTO_INSTALL", "0");
+    Some(sh)
+}
+
+/// What stops cargo from building the package in `dir` for `target` (the
+/// host when `None`): no cargo or rustc, a toolchain not installed, a
+/// triple rustc does not know, a target not installed.
+pub fn rust_problems(dir: &Path, target: Option<&str>) -> Vec<String> {
     let install = "install Rust with rustup (https://rustup.rs), then run again";
     let mut out = Vec::new();
     for tool in ["cargo", "rustc"] {
@@ -439,23 +507,24 @@ pub fn rust_problems(target: Option<&str>) -> Vec<String> {
         return out;
     }
     // A rustup proxy with no toolchain behind it is no compiler.
-    let Some(host) = host_triple() else {
-        out.push(
-            "rustc does not run (`rustc -vV` failed: with rustup, no default toolchain?); \
-             run `rustup default stable`, or check RUSTUP_HOME and CARGO_HOME"
-                .to_owned(),
-        );
+    let Some(host) = host_triple(dir) else {
+        out.push(format!(
+            "rustc does not run in {} (`rustc -vV` failed: with rustup, no default toolchain, \
+             or the toolchain a rust-toolchain.toml there names is not installed); \
+             run `rustup default stable` or `rustup toolchain install` there, or check RUSTUP_HOME and CARGO_HOME",
+            dir.display()
+        ));
         return out;
     };
     let Some(target) = target else { return out };
     let installed = crate::tools::find_on_path("rustup").and_then(|rustup| {
-        let sh = crate::tools::shell()?;
+        let sh = rust_shell(dir)?;
         crate::tools::captured(xshell::cmd!(sh, "{rustup} target list --installed"))
             .ignore_stderr()
             .read()
             .ok()
     });
-    let known = crate::tools::shell().and_then(|sh| {
+    let known = rust_shell(dir).and_then(|sh| {
         crate::tools::captured(xshell::cmd!(sh, "rustc --print target-list"))
             .ignore_stderr()
             .read()
@@ -470,9 +539,10 @@ pub fn rust_problems(target: Option<&str>) -> Vec<String> {
     out
 }
 
-/// This machine's Rust target triple (`rustc -vV`'s `host:`), when rustc runs.
-pub fn host_triple() -> Option<String> {
-    let sh = crate::tools::shell()?;
+/// This machine's Rust target triple (`rustc -vV`'s `host:`), when rustc
+/// runs in `dir` (the toolchain building there).
+pub fn host_triple(dir: &Path) -> Option<String> {
+    let sh = rust_shell(dir)?;
     let out = crate::tools::captured(xshell::cmd!(sh, "rustc -vV"))
         .ignore_stderr()
         .read()
@@ -558,9 +628,74 @@ fn cibuildwheel_platform(triple: &str) -> Result<(&'static str, String), String>
         ("windows", "x86_64") => "AMD64",
         ("windows", "i686") => "x86",
         ("windows", "aarch64") => "ARM64",
+        ("linux", "armv7") => "armv7l",
+        ("linux", "riscv64gc") => "riscv64",
+        ("linux", "powerpc64le") => "ppc64le",
         (_, a) => a,
     };
     Ok((os, archs.to_owned()))
+}
+
+/// Why cibuildwheel cannot build for `target` (of `os`) on a `host` OS: it
+/// builds macOS wheels only on macOS and Windows wheels only on Windows
+/// (Linux ones, in containers, anywhere).
+fn cibuildwheel_os_problem(target: &str, os: &str, host: &str) -> Option<String> {
+    (os != host && os != "linux").then(|| {
+        format!(
+            "--target {target}: cibuildwheel builds {os} wheels only on {os} (it builds only for the host OS, \
+             and this one is {host}); build them on a {os} runner (`cargo xtask release --plan-matrix`)"
+        )
+    })
+}
+
+/// The container images the pinned cibuildwheel knows for a Linux `arch`
+/// (its `resources/pinned_docker_images.cfg`).
+fn cibuildwheel_images(arch: &str) -> &'static [&'static str] {
+    match arch {
+        "armv7l" => &["manylinux_2_31", "manylinux_2_35", "musllinux_1_2"],
+        "riscv64" => &["manylinux_2_39", "musllinux_1_2"],
+        _ => &[
+            "manylinux2014",
+            "manylinux_2_28",
+            "manylinux_2_34",
+            "musllinux_1_2",
+        ],
+    }
+}
+
+/// `--manylinux m` for cibuildwheel on `arch`: the variable that picks the
+/// image (`CIBW_MANYLINUX_X86_64_IMAGE`, `CIBW_MUSLLINUX_AARCH64_IMAGE`)
+/// and the image; an error naming the known ones when `m` is not one
+/// (cibuildwheel would take it for an image reference and fail to pull it).
+fn cibuildwheel_image(m: &str, arch: &str) -> Result<(String, String), String> {
+    let known = cibuildwheel_images(arch);
+    match manylinux_tag(m) {
+        Some(image) if known.contains(&image.as_str()) => {
+            let family = if image.starts_with("musllinux") {
+                "MUSLLINUX"
+            } else {
+                "MANYLINUX"
+            };
+            Ok((
+                format!("CIBW_{family}_{}_IMAGE", arch.to_ascii_uppercase()),
+                image,
+            ))
+        }
+        _ => Err(format!(
+            "--manylinux {m}: not an image cibuildwheel has for {arch}; use one of {}",
+            known.join(", ")
+        )),
+    }
+}
+
+/// `CIBW_ENVIRONMENT_PASS_LINUX` with `SOURCE_DATE_EPOCH` added to the
+/// variables the user passes already (`existing`, space-separated).
+fn pass_linux(existing: Option<&str>) -> String {
+    match existing.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) if e.split_whitespace().any(|v| v == "SOURCE_DATE_EPOCH") => e.to_owned(),
+        Some(e) => format!("{e} SOURCE_DATE_EPOCH"),
+        None => "SOURCE_DATE_EPOCH".to_owned(),
+    }
 }
 
 fn host_cibuildwheel_platform() -> (&'static str, String) {
@@ -647,17 +782,26 @@ pub fn cargo_target_dir(project: &Project, package: &Package) -> PathBuf {
         .join(normalize(&package.name))
 }
 
-/// The commands that build `package` into `out` with a native backend:
-/// the wheels and the sdist, independent of each other. `python -m build` is run by [`build`]
-/// itself (it has a wheelhouse to fall back from).
+/// The commands that build `package` into `out` with a native backend.
+/// `python -m build` is run by [`build`] itself (it has a wheelhouse to
+/// fall back from).
+struct NativeCommands {
+    /// In the order they run when not `parallel`.
+    steps: Vec<crate::tools::Child>,
+    /// Whether they may run at once: maturin's sdist only reads the source
+    /// folder; setuptools' sdist writes `*.egg-info/` and `build/` into it
+    /// while cibuildwheel copies it, so there the sdist comes first.
+    parallel: bool,
+}
+
 fn native_commands(
     project: &Project,
     package: &Package,
     tools: &Tools,
     platform: &Platform,
     out: &Path,
-) -> Vec<crate::tools::Child> {
-    match package.backend {
+) -> NativeCommands {
+    let steps = match package.backend {
         Backend::Build => Vec::new(),
         Backend::Maturin => {
             let mut wheel = tools
@@ -696,29 +840,28 @@ fn native_commands(
                 .arg(out)
                 .arg(&package.dir)
                 // The build runs in a container: pass the timestamp in.
-                .env("CIBW_ENVIRONMENT_PASS_LINUX", "SOURCE_DATE_EPOCH");
-            if let Some(m) = &platform.manylinux {
-                let image = m
-                    .strip_prefix("manylinux")
-                    .unwrap_or(m)
-                    .trim_start_matches('_');
-                let image = if image.contains('_') {
-                    format!("manylinux_{image}")
-                } else {
-                    format!("manylinux{image}")
-                };
-                wheels = wheels.env(
-                    &format!("CIBW_MANYLINUX_{}_IMAGE", archs.to_ascii_uppercase()),
-                    image,
+                .env(
+                    "CIBW_ENVIRONMENT_PASS_LINUX",
+                    pass_linux(std::env::var("CIBW_ENVIRONMENT_PASS_LINUX").ok().as_deref()),
                 );
+            // Preflight refused an unknown image.
+            if let Some(m) = &platform.manylinux
+                && os == "linux"
+                && let Ok((var, image)) = cibuildwheel_image(m, &archs)
+            {
+                wheels = wheels.env(&var, image);
             }
             let sdist = tools
                 .build()
                 .args(["--sdist", "--outdir"])
                 .arg(out)
                 .arg(&package.dir);
-            vec![wheels, sdist]
+            vec![sdist, wheels]
         }
+    };
+    NativeCommands {
+        steps,
+        parallel: package.backend == Backend::Maturin,
     }
 }
 
@@ -844,35 +987,41 @@ pub fn build(
         } else {
             None
         };
-        let children: Vec<crate::tools::Child> =
-            native_commands(project, package, tools, platform, staging.path())
-                .into_iter()
-                .map(|child| {
-                    let child = with_epoch(child).current_dir(&package.dir).echo(echo);
-                    match &path {
-                        Some(p) => child.env("PATH", p),
-                        None => child,
-                    }
-                })
-                .collect();
-        // The wheels and the sdist do not depend on each other: built at
-        // once, the sdist costs no wall time.
-        let results: Vec<Result<(), BuildError>> = std::thread::scope(|scope| {
-            let running: Vec<_> = children
-                .iter()
-                .map(|child| {
-                    scope.spawn(move || {
-                        run_backend(child, package.backend.name(), package, redactor)
-                    })
-                })
-                .collect();
-            running
-                .into_iter()
-                .map(|r| r.join().expect("a build thread panicked"))
-                .collect()
-        });
-        for r in results {
-            r?;
+        let commands = native_commands(project, package, tools, platform, staging.path());
+        let children: Vec<crate::tools::Child> = commands
+            .steps
+            .into_iter()
+            .map(|child| {
+                let child = with_epoch(child).current_dir(&package.dir).echo(echo);
+                match &path {
+                    Some(p) => child.env("PATH", p),
+                    None => child,
+                }
+            })
+            .collect();
+        let run = |child: &crate::tools::Child| {
+            run_backend(child, package.backend.name(), package, redactor)
+        };
+        if commands.parallel {
+            // maturin's wheels and sdist do not depend on each other: built
+            // at once, the sdist costs no wall time.
+            let results: Vec<Result<(), BuildError>> = std::thread::scope(|scope| {
+                let running: Vec<_> = children
+                    .iter()
+                    .map(|child| scope.spawn(move || run(child)))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|r| r.join().expect("a build thread panicked"))
+                    .collect()
+            });
+            for r in results {
+                r?;
+            }
+        } else {
+            for child in &children {
+                run(child)?;
+            }
         }
     }
     let built = package_files(staging.path(), &package.name)?;
@@ -1050,10 +1199,6 @@ fn build_with_build(
     })
 }
 
-/// Removes from `dist` the files of `package` that the new build replaces:
-/// every other version; for a pure-Python package also the same version's
-/// other files. Wheels of the same version for other platforms stay (a
-/// native release collects one per platform). Returns their names.
 /// Whether `dist/` holds this version of `package` already, every file of
 /// it passed by twine: a rebuild (byte for byte the same, by
 /// SOURCE_DATE_EPOCH) will most likely need no check.
@@ -1079,12 +1224,53 @@ fn sha256_of(path: &Path) -> Option<String> {
     describe_file(path).ok().map(|f| f.sha256)
 }
 
+/// The platform family of a wheel's platform tag: OS (with its C library)
+/// and arch, the version of manylinux / musllinux / macOS dropped, so that
+/// `manylinux_2_17_x86_64`, `manylinux2014_x86_64` and `linux_x86_64` are
+/// one family, and `musllinux_1_2_x86_64` another.
+fn platform_family(tag: &str) -> String {
+    for (prefix, family) in [
+        ("manylinux", "linux"),
+        ("musllinux", "musllinux"),
+        ("macosx", "macosx"),
+    ] {
+        if let Some(rest) = tag.strip_prefix(prefix) {
+            let arch: Vec<&str> = rest
+                .split('_')
+                .skip_while(|p| p.is_empty() || p.bytes().all(|b| b.is_ascii_digit()))
+                .collect();
+            return format!("{family}_{}", arch.join("_"));
+        }
+    }
+    tag.to_owned()
+}
+
+/// The platform families of the wheel named `name` (none when it is not a wheel).
+fn wheel_families(name: &str) -> Vec<String> {
+    WheelName::parse(name)
+        .map(|w| w.platform.iter().map(|p| platform_family(p)).collect())
+        .unwrap_or_default()
+}
+
+/// Removes from `dist` the files of `package` that the new build replaces:
+/// every other version; for a pure-Python package also the same version's
+/// other files; for a native one the same version's sdist and its wheels
+/// for a platform family just built (an older `--manylinux off`, pre-abi3
+/// or cross build). Wheels of the same version for other platforms stay (a
+/// native release collects one per platform). Returns their names.
 fn remove_stale(
     dist: &Path,
     package: &Package,
     built: &[PathBuf],
 ) -> Result<Vec<String>, BuildError> {
     let built_names: Vec<_> = built.iter().filter_map(|p| p.file_name()).collect();
+    let built_families: Vec<String> = built_names
+        .iter()
+        .flat_map(|n| wheel_families(&n.to_string_lossy()))
+        .collect();
+    let built_sdist = built_names
+        .iter()
+        .any(|n| n.to_string_lossy().ends_with(".tar.gz"));
     let version = normalize_version(&package.version.version);
     let mut removed = Vec::new();
     for old in package_files(dist, &package.name)? {
@@ -1092,9 +1278,17 @@ fn remove_stale(
         if built_names.contains(&name) {
             continue;
         }
-        let same_version = parse_filename(&name.to_string_lossy())
-            .is_some_and(|(_, v, _)| normalize_version(&v) == version);
-        if same_version && package.backend.is_native() {
+        let text = name.to_string_lossy();
+        let same_version =
+            parse_filename(&text).is_some_and(|(_, v, _)| normalize_version(&v) == version);
+        let replaced = if text.ends_with(".whl") {
+            wheel_families(&text)
+                .iter()
+                .any(|f| built_families.contains(f))
+        } else {
+            built_sdist
+        };
+        if same_version && package.backend.is_native() && !replaced {
             continue;
         }
         std::fs::remove_file(&old).io_context(cannot("remove the stale", &old))?;
@@ -1153,6 +1347,31 @@ mod tests {
         assert_eq!(select(all.clone(), None).unwrap().len(), 2);
         let e = select(all, Some("nope")).unwrap_err().message;
         assert!(e.contains("Mult_Agentes, native"), "{e}");
+        // The same package twice (a name that normalizes alike, or one
+        // folder named twice) would build and upload twice.
+        std::fs::create_dir(tmp.path().join("c")).unwrap();
+        std::fs::write(
+            tmp.path().join("c/pyproject.toml"),
+            "[project]\nname = \"mult-agentes\"\nversion = \"1.0\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            tmp.path().join(crate::config::FILE_NAME),
+            "[python]\npath = \"a\"\n[[python.packages]]\npath = \"b\"\n\
+             [[python.packages]]\npath = \"c\"\n[[python.packages]]\npath = \"b\"\n",
+        )
+        .unwrap();
+        let project = Project::load(tmp.path()).unwrap();
+        let mut pre = Preflight::new();
+        let all = packages(&project, &mut pre);
+        assert_eq!(all.len(), 2);
+        let e = pre.finish().unwrap_err().to_string();
+        assert!(
+            e.contains("mult-agentes is configured twice")
+                && e.contains("native is configured twice")
+                && e.contains(crate::config::FILE_NAME),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1192,6 +1411,55 @@ mod tests {
     }
 
     #[test]
+    fn rust_is_asked_in_the_package_folder_without_installing() {
+        // cargo run through rustup sets RUSTUP_TOOLCHAIN, which outranks a
+        // rust-toolchain.toml: the test runs again in a child without it
+        // (and without a RUSTUP_AUTO_INSTALL of this machine's).
+        const INNER: &str = "RELEASE_KIT_TEST_RUST_DIR";
+        if std::env::var_os(INNER).is_none() {
+            let name = "pypi::build::tests::rust_is_asked_in_the_package_folder_without_installing";
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", name, "--test-threads=1"])
+                .env(INNER, "1")
+                .env_remove("RUSTUP_TOOLCHAIN")
+                .env_remove("RUSTUP_AUTO_INSTALL")
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("1 passed"),
+                "{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(
+            host_triple(tmp.path()).is_some(),
+            "rustc runs (this test needs it)"
+        );
+        let sh = rust_shell(tmp.path()).unwrap();
+        assert_eq!(sh.current_dir(), tmp.path());
+        assert_eq!(sh.var("RUSTUP_AUTO_INSTALL").unwrap(), "0");
+        if crate::tools::find_on_path("rustup").is_none() {
+            return; // A rustc without rustup reads no rust-toolchain.toml.
+        }
+        // A toolchain nobody has: rustup must neither use another one nor
+        // download it.
+        std::fs::write(
+            tmp.path().join("rust-toolchain.toml"),
+            "[toolchain]\nchannel = \"1.0.0\"\n",
+        )
+        .unwrap();
+        assert_eq!(host_triple(tmp.path()), None);
+        let problems = rust_problems(tmp.path(), None);
+        assert!(
+            problems.len() == 1 && problems[0].contains("rustup toolchain install"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn manylinux_tags() {
         assert_eq!(manylinux_tag("2014").as_deref(), Some("manylinux2014"));
         assert_eq!(manylinux_tag("2_28").as_deref(), Some("manylinux_2_28"));
@@ -1222,6 +1490,10 @@ mod tests {
             cibuildwheel_platform("aarch64-unknown-linux-musl").unwrap(),
             ("linux", "aarch64".to_owned())
         );
+        assert_eq!(
+            cibuildwheel_platform("armv7-unknown-linux-gnueabihf").unwrap(),
+            ("linux", "armv7l".to_owned())
+        );
         assert!(cibuildwheel_platform("wasm32-unknown-unknown").is_err());
         let only = |names: &'static [&'static str]| {
             move |n: &str| {
@@ -1246,6 +1518,103 @@ mod tests {
         );
         let e = container_problem(None, &only(&["docker"]), &down).unwrap();
         assert!(e.contains("`docker info` fails"), "{e}");
+    }
+
+    #[test]
+    fn cibuildwheel_images_environment_and_host_os() {
+        let image = |m: &str, arch: &str| cibuildwheel_image(m, arch);
+        assert_eq!(
+            image("musllinux_1_2", "x86_64").unwrap(),
+            (
+                "CIBW_MUSLLINUX_X86_64_IMAGE".to_owned(),
+                "musllinux_1_2".to_owned()
+            )
+        );
+        assert_eq!(
+            image("2_28", "aarch64").unwrap(),
+            (
+                "CIBW_MANYLINUX_AARCH64_IMAGE".to_owned(),
+                "manylinux_2_28".to_owned()
+            )
+        );
+        assert_eq!(image("2014", "x86_64").unwrap().1, "manylinux2014");
+        for (bad, arch) in [
+            ("2_17", "x86_64"),
+            ("musllinux_1_1", "x86_64"),
+            ("2014", "armv7l"),
+            ("nonsense", "x86_64"),
+        ] {
+            let e = image(bad, arch).unwrap_err();
+            assert!(e.contains("not an image cibuildwheel has"), "{bad}: {e}");
+        }
+        assert!(
+            image("x", "x86_64")
+                .unwrap_err()
+                .contains("manylinux2014, manylinux_2_28, manylinux_2_34, musllinux_1_2")
+        );
+        assert_eq!(pass_linux(None), "SOURCE_DATE_EPOCH");
+        assert_eq!(pass_linux(Some("")), "SOURCE_DATE_EPOCH");
+        assert_eq!(pass_linux(Some("FOO BAR")), "FOO BAR SOURCE_DATE_EPOCH");
+        assert_eq!(
+            pass_linux(Some("SOURCE_DATE_EPOCH FOO")),
+            "SOURCE_DATE_EPOCH FOO"
+        );
+        let e = cibuildwheel_os_problem("aarch64-apple-darwin", "macos", "linux").unwrap();
+        assert!(e.contains("only for the host OS"), "{e}");
+        assert!(cibuildwheel_os_problem("x86_64-pc-windows-msvc", "windows", "macos").is_some());
+        assert_eq!(
+            cibuildwheel_os_problem("aarch64-apple-darwin", "macos", "macos"),
+            None
+        );
+        // Linux wheels build in containers, from any host.
+        assert_eq!(
+            cibuildwheel_os_problem("x86_64-unknown-linux-gnu", "linux", "macos"),
+            None
+        );
+    }
+
+    #[test]
+    fn cibuildwheel_preflight_refuses_unknown_images_and_other_oses() {
+        let (_tmp, project, pkg) = native_package(Backend::Cibuildwheel);
+        let problems = |platform: Platform| {
+            let mut pre = Preflight::new();
+            native_preflight(&project, pkg.backend, &[], &platform, &mut pre);
+            pre.finish()
+                .map_or_else(|e| e.to_string(), |()| String::new())
+        };
+        let arch = std::env::consts::ARCH;
+        let host = match std::env::consts::OS {
+            "macos" => format!("{arch}-apple-darwin"),
+            "windows" => format!("{arch}-pc-windows-msvc"),
+            _ => format!("{arch}-unknown-linux-gnu"),
+        };
+        let e = problems(Platform {
+            target: Some("x86_64-unknown-linux-gnu".into()),
+            manylinux: Some("2_99".into()),
+            zig: false,
+        });
+        assert!(e.contains("--manylinux 2_99: not an image"), "{e}");
+        let e = problems(Platform {
+            target: Some("x86_64-unknown-linux-gnu".into()),
+            manylinux: Some("musllinux_1_2".into()),
+            zig: false,
+        });
+        assert!(!e.contains("--manylinux"), "{e}");
+        let other = if std::env::consts::OS == "windows" {
+            "aarch64-apple-darwin"
+        } else {
+            "x86_64-pc-windows-msvc"
+        };
+        let e = problems(Platform {
+            target: Some(other.into()),
+            ..Platform::default()
+        });
+        assert!(e.contains("only for the host OS"), "{e}");
+        let e = problems(Platform {
+            target: Some(host),
+            ..Platform::default()
+        });
+        assert!(!e.contains("only for the host OS"), "{e}");
     }
 
     fn native_package(backend: Backend) -> (tempfile::TempDir, Project, Package) {
@@ -1273,10 +1642,9 @@ mod tests {
             manylinux: Some("2_28".into()),
             zig: true,
         };
-        let argv: Vec<Vec<String>> = native_commands(&project, &pkg, &tools, &platform, out)
-            .iter()
-            .map(|c| c.argv())
-            .collect();
+        let maturin = native_commands(&project, &pkg, &tools, &platform, out);
+        assert!(maturin.parallel, "maturin's sdist only reads the tree");
+        let argv: Vec<Vec<String>> = maturin.steps.iter().map(|c| c.argv()).collect();
         let target_dir = cargo_target_dir(&project, &pkg).display().to_string();
         assert!(
             target_dir.ends_with("release-kit/cargo/native-pkg"),
@@ -1302,21 +1670,31 @@ mod tests {
                 vec!["/venv/bin/maturin", "sdist", "--out", "/out"],
             ]
         );
-        let host = native_commands(&project, &pkg, &tools, &Platform::default(), out);
+        let host = native_commands(&project, &pkg, &tools, &Platform::default(), out).steps;
         assert_eq!(host[0].argv().len(), 7, "{:?}", host[0].argv());
         let (_t, project, pkg) = native_package(Backend::Cibuildwheel);
         let platform = Platform {
             target: Some("x86_64-pc-windows-msvc".into()),
             ..Platform::default()
         };
-        let argv: Vec<Vec<String>> = native_commands(&project, &pkg, &tools, &platform, out)
-            .iter()
-            .map(|c| c.argv())
-            .collect();
+        let cibw = native_commands(&project, &pkg, &tools, &platform, out);
+        // setuptools writes egg-info/ and build/ into the tree that
+        // cibuildwheel copies: the sdist first, then the wheels.
+        assert!(!cibw.parallel);
+        let argv: Vec<Vec<String>> = cibw.steps.iter().map(|c| c.argv()).collect();
         let dir = pkg.dir.display().to_string();
         assert_eq!(
             argv,
             [
+                vec![
+                    "/venv/bin/python",
+                    "-m",
+                    "build",
+                    "--sdist",
+                    "--outdir",
+                    "/out",
+                    &dir
+                ],
                 vec![
                     "/venv/bin/python",
                     "-m",
@@ -1329,41 +1707,28 @@ mod tests {
                     "/out",
                     &dir,
                 ],
-                vec![
-                    "/venv/bin/python",
-                    "-m",
-                    "build",
-                    "--sdist",
-                    "--outdir",
-                    "/out",
-                    &dir
-                ],
             ]
         );
         let (_t, project, pkg) = native_package(Backend::Build);
-        assert!(native_commands(&project, &pkg, &tools, &Platform::default(), out).is_empty());
+        assert!(
+            native_commands(&project, &pkg, &tools, &Platform::default(), out)
+                .steps
+                .is_empty()
+        );
     }
 
     /// A wheel written by Python's zipfile whose WHEEL says `tags`.
     fn wheel_with_tags(dir: &Path, name: &str, tags: &[&str]) -> PathBuf {
         let path = dir.join(name);
-        let body: String = tags.iter().map(|t| format!("Tag: {t}\n")).collect();
-        let python = super::super::venv::base_python().expect("python3 is needed for this test");
-        let out = std::process::Command::new(python)
-            .args([
-                "-c",
-                "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n\
-                 \tz.writestr('x/__init__.py', '')\n\
-                 \tz.writestr('x-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\n' + sys.argv[2])\n",
-            ])
-            .arg(&path)
-            .arg(body)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let body: String = tags.iter().map(|t| format!("Tag: {t}\\n")).collect();
+        crate::zip::write_by_python(
+            &path,
+            &[
+                "z.writestr('x/__init__.py', '', compress_type=zipfile.ZIP_DEFLATED)",
+                &format!(
+                    "z.writestr('x-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\n{body}', compress_type=zipfile.ZIP_DEFLATED)"
+                ),
+            ],
         );
         path
     }
@@ -1426,6 +1791,33 @@ mod tests {
             remove_stale(&dist, &pkg, &built).unwrap(),
             ["native_pkg-0.9-cp39-abi3-win_amd64.whl"]
         );
+        // Older builds of this version for the platform just built go
+        // (they would be published next to the new wheel); other
+        // platforms' wheels stay.
+        let older = [
+            "native_pkg-1.0-cp39-abi3-linux_x86_64.whl",
+            "native_pkg-1.0-cp312-cp312-manylinux_2_28_x86_64.whl",
+            "native_pkg-1.0-cp39-abi3-manylinux2014_x86_64.whl",
+        ];
+        let others = [
+            "native_pkg-1.0-cp39-abi3-manylinux_2_17_aarch64.whl",
+            "native_pkg-1.0-cp39-abi3-musllinux_1_2_x86_64.whl",
+            "native_pkg-1.0-cp39-abi3-macosx_11_0_arm64.whl",
+        ];
+        for f in older.iter().chain(&others) {
+            std::fs::write(dist.join(f), "x").unwrap();
+        }
+        let mut removed = remove_stale(&dist, &pkg, &built).unwrap();
+        removed.sort();
+        let mut expected = older.to_vec();
+        expected.sort();
+        assert_eq!(removed, expected);
+        for f in others {
+            assert!(dist.join(f).exists(), "{f}");
+        }
+        for f in others {
+            std::fs::remove_file(dist.join(f)).unwrap();
+        }
         let pure = Package {
             backend: Backend::Build,
             ..pkg
@@ -1435,6 +1827,22 @@ mod tests {
             ["native_pkg-1.0-cp39-abi3-win_amd64.whl"]
         );
         assert!(dist.join("other-0.9.tar.gz").exists());
+    }
+
+    #[test]
+    fn platform_families() {
+        for (tag, family) in [
+            ("manylinux_2_17_x86_64", "linux_x86_64"),
+            ("manylinux2014_x86_64", "linux_x86_64"),
+            ("manylinux1_i686", "linux_i686"),
+            ("linux_x86_64", "linux_x86_64"),
+            ("musllinux_1_2_aarch64", "musllinux_aarch64"),
+            ("macosx_10_12_x86_64", "macosx_x86_64"),
+            ("macosx_11_0_universal2", "macosx_universal2"),
+            ("win_amd64", "win_amd64"),
+        ] {
+            assert_eq!(platform_family(tag), family, "{tag}");
+        }
     }
 
     #[test]

@@ -201,25 +201,8 @@ pub fn install_check(
         .iter()
         .map(|p| format!("{}=={}", p.name, p.version))
         .collect();
-    let pip_install = |pip: Child| {
-        pip.args([
-            "install",
-            "--no-cache-dir",
-            "--disable-pip-version-check",
-            // The platform's wheel or nothing: an sdist fallback would
-            // compile the extension here and hide a missing wheel.
-            "--only-binary",
-            ":all:",
-            "--index-url",
-        ])
-        .arg(index.simple_url())
-        .args(&wanted)
-        .env("PIP_NO_INPUT", "1")
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("PIP_EXTRA_INDEX_URL")
-        .echo(echo)
-        .run(redactor)
-    };
+    let pip_install =
+        |pip: Child| pip_install_from(pip, &index.simple_url(), &wanted, echo).run(redactor);
     // Fast path: a venv without pip (no ensurepip: seconds saved), filled
     // by the tools' pip through `pip --python` (pip >= 22.3).
     let fast = Child::new(base_python)
@@ -270,14 +253,42 @@ pub fn install_check(
     }
     packages
         .iter()
-        .map(|p| import_check(&python, index, p, redactor, echo))
+        .map(|p| import_check(&python, &index.scratch, p, redactor, echo))
         .collect()
 }
 
-/// Imports one installed package in `python` and runs its checks.
+/// `pip install wanted` from the index at `url` and nowhere else: no
+/// pip.conf (`extra-index-url`, `find-links`: `PIP_CONFIG_FILE` set to the
+/// null device skips every config file, which `--isolated` alone does not
+/// for the global and site ones) and no `PIP_*` variable (`--isolated`).
+fn pip_install_from(pip: Child, url: &str, wanted: &[String], echo: Echo) -> Child {
+    pip.args([
+        "install",
+        "--isolated",
+        "--no-input",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+        // The platform's wheel or nothing: an sdist fallback would
+        // compile the extension here and hide a missing wheel.
+        "--only-binary",
+        ":all:",
+        "--index-url",
+    ])
+    .arg(url)
+    .args(wanted)
+    .env("PIP_CONFIG_FILE", NULL_DEVICE)
+    .echo(echo)
+}
+
+/// What pip reads as "no config file at all" in `PIP_CONFIG_FILE`.
+const NULL_DEVICE: &str = if cfg!(windows) { "nul" } else { "/dev/null" };
+
+/// Imports one installed package in `python` (run in `scratch`) and runs
+/// its checks. `python -I`: neither PYTHONPATH nor the working folder can
+/// make a source tree importable in place of the installed package.
 fn import_check(
     python: &Path,
-    index: &LocalIndex,
+    scratch: &Path,
     package: &Installed,
     redactor: &Redactor,
     echo: Echo,
@@ -301,8 +312,8 @@ fn import_check(
         code.push('\n');
     }
     let out = Child::new(python)
-        .args(["-c", &code])
-        .current_dir(&index.scratch)
+        .args(["-I", "-c", &code])
+        .current_dir(scratch)
         .echo(echo)
         .run(redactor)?;
     if !out.status.success() {
@@ -538,7 +549,13 @@ impl Step for FanIn {
 
     fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
         self.packages = build::selected(cx.project, self.only.as_deref(), pre);
-        self.host = build::host_triple();
+        // The toolchain a native package builds with decides the host.
+        let dir = self
+            .packages
+            .iter()
+            .find(|p| p.backend.is_native())
+            .map_or(cx.project.root.as_path(), |p| p.dir.as_path());
+        self.host = build::host_triple(dir);
         self.plan = host_plan(matrix::plan(&self.packages), self.host.as_deref());
     }
 
@@ -623,5 +640,88 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    fn python() -> PathBuf {
+        venv::base_python().expect("python3 is needed for this test")
+    }
+
+    #[test]
+    fn the_install_check_installs_from_the_local_index_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let links = tmp.path().join("links");
+        std::fs::create_dir(&links).unwrap();
+        crate::zip::write_by_python(
+            &links.join("rkelsewhere-1.0-py3-none-any.whl"),
+            &[
+                "z.writestr('rkelsewhere.py', '')",
+                "z.writestr('rkelsewhere-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: rkelsewhere\\nVersion: 1.0\\n')",
+                "z.writestr('rkelsewhere-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')",
+                "z.writestr('rkelsewhere-1.0.dist-info/RECORD', '')",
+            ],
+        );
+        let conf = tmp.path().join("pip.conf");
+        std::fs::write(
+            &conf,
+            format!("[global]\nfind-links = {}\n", links.display()),
+        )
+        .unwrap();
+        // An index that is not there: only the links could serve the wheel.
+        let url = "http://127.0.0.1:9/simple/";
+        let wanted = ["rkelsewhere==1.0".to_owned()];
+        let pip = |env: (&str, &Path)| {
+            Child::new(python())
+                .args(["-m", "pip"])
+                // This machine's own (a wheel cache in PIP_FIND_LINKS) out
+                // of the way: the test sets one at a time.
+                .env_remove("PIP_FIND_LINKS")
+                .env_remove("PIP_CONFIG_FILE")
+                .env(env.0, env.1.as_os_str())
+        };
+        let offline = ["--dry-run", "--retries", "0", "--timeout", "2"];
+        for env in [
+            ("PIP_FIND_LINKS", links.as_path()),
+            ("PIP_CONFIG_FILE", conf.as_path()),
+        ] {
+            // Plain pip takes the wheel from the links: the check below can fail.
+            let plain = pip(env)
+                .args(["install", "--index-url", url])
+                .args(&wanted)
+                .args(offline)
+                .run(&Redactor::default())
+                .unwrap();
+            assert!(plain.status.success(), "{env:?}: {}", plain.combined());
+            let out = pip_install_from(pip(env), url, &wanted, Echo::Quiet)
+                .args(offline)
+                .run(&Redactor::default())
+                .unwrap();
+            assert!(
+                !out.status.success() && !out.stdout.contains("Would install"),
+                "{env:?}: {}",
+                out.combined()
+            );
+        }
+    }
+
+    #[test]
+    fn the_import_check_imports_no_source_tree() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("rkshadow.py"), "__version__ = '1.0'\n").unwrap();
+        let installed = Installed {
+            name: "rkshadow".into(),
+            version: "1.0".into(),
+            native: false,
+            check: None,
+        };
+        let e = import_check(
+            &python(),
+            tmp.path(),
+            &installed,
+            &Redactor::default(),
+            Echo::Quiet,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("does not import as `rkshadow`"), "{e}");
     }
 }
