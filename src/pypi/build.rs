@@ -698,6 +698,26 @@ fn pass_linux(existing: Option<&str>) -> String {
     }
 }
 
+/// `CIBW_SKIP` for a Linux `target`: cibuildwheel builds manylinux and
+/// musllinux wheels alike, but a `…-linux-gnu` job of the build matrix
+/// ships only manylinux ones and a `…-linux-musl` job only musllinux ones
+/// (otherwise two artifacts claim the same tags). The user's own skips
+/// are kept. `None` when the target says nothing of its C library.
+fn cibuildwheel_skip(target: &str, existing: Option<&str>) -> Option<String> {
+    let other = if target.ends_with("-musl") || target.contains("-linux-musl") {
+        "*-manylinux_*"
+    } else if target.contains("-linux-gnu") {
+        "*-musllinux_*"
+    } else {
+        return None;
+    };
+    Some(match existing.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) if e.split_whitespace().any(|v| v == other) => e.to_owned(),
+        Some(e) => format!("{e} {other}"),
+        None => other.to_owned(),
+    })
+}
+
 fn host_cibuildwheel_platform() -> (&'static str, String) {
     let os = match std::env::consts::OS {
         "macos" => "macos",
@@ -844,6 +864,13 @@ fn native_commands(
                     "CIBW_ENVIRONMENT_PASS_LINUX",
                     pass_linux(std::env::var("CIBW_ENVIRONMENT_PASS_LINUX").ok().as_deref()),
                 );
+            if let Some(skip) = platform
+                .target
+                .as_deref()
+                .and_then(|t| cibuildwheel_skip(t, std::env::var("CIBW_SKIP").ok().as_deref()))
+            {
+                wheels = wheels.env("CIBW_SKIP", skip);
+            }
             // Preflight refused an unknown image.
             if let Some(m) = &platform.manylinux
                 && os == "linux"
@@ -1552,6 +1579,15 @@ mod tests {
                 .unwrap_err()
                 .contains("manylinux2014, manylinux_2_28, manylinux_2_34, musllinux_1_2")
         );
+        assert_eq!(
+            cibuildwheel_skip("x86_64-unknown-linux-gnu", None).as_deref(),
+            Some("*-musllinux_*")
+        );
+        assert_eq!(
+            cibuildwheel_skip("aarch64-unknown-linux-musl", Some("pp*")).as_deref(),
+            Some("pp* *-manylinux_*")
+        );
+        assert_eq!(cibuildwheel_skip("aarch64-apple-darwin", None), None);
         assert_eq!(pass_linux(None), "SOURCE_DATE_EPOCH");
         assert_eq!(pass_linux(Some("")), "SOURCE_DATE_EPOCH");
         assert_eq!(pass_linux(Some("FOO BAR")), "FOO BAR SOURCE_DATE_EPOCH");
