@@ -49,11 +49,10 @@ pub enum Uninstalled {
 pub fn paths(dir: &Path) -> anyhow::Result<HookPaths> {
     let sh = xshell::Shell::new()?;
     sh.change_dir(dir);
-    let hook = xshell::cmd!(
+    let hook = crate::tools::captured(xshell::cmd!(
         sh,
         "git rev-parse --path-format=absolute --git-path hooks/pre-commit"
-    )
-    .quiet()
+    ))
     .ignore_stderr()
     .read()
     .with_context(|| {
@@ -110,14 +109,22 @@ pub fn install(paths: &HookPaths, command: &str) -> anyhow::Result<Installed> {
                 saved.display()
             );
         }
-        std::fs::rename(hook, saved)
-            .with_context(|| format!("cannot move {} to {}", hook.display(), saved.display()))?;
+        // Kept under the saved name first; the user's hook is replaced only
+        // by the atomic write below, so a failed write leaves it in place.
+        std::fs::hard_link(hook, saved)
+            .or_else(|_| std::fs::copy(hook, saved).map(|_| ()))
+            .with_context(|| format!("cannot copy {} to {}", hook.display(), saved.display()))?;
         Installed::Chained(saved.clone())
     };
     if let Some(dir) = hook.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    crate::settings::envfile::write_atomic(hook, &script(command), 0o755)?;
+    if let Err(e) = crate::settings::envfile::write_atomic(hook, &script(command), 0o755) {
+        if matches!(outcome, Installed::Chained(_)) {
+            let _ = std::fs::remove_file(saved);
+        }
+        return Err(e);
+    }
     Ok(outcome)
 }
 

@@ -7,6 +7,7 @@
 pub mod changelog;
 pub mod ci;
 pub mod config;
+pub mod digest;
 pub mod doctor;
 pub mod error;
 pub mod hf;

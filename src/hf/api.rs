@@ -107,25 +107,6 @@ impl HubClient {
         Url::parse(&format!("{}{path}", self.endpoint())).expect("endpoint URL plus a quoted path")
     }
 
-    /// `GET /api/whoami-v2` with the token: the whole answer, whatever its
-    /// status (`env verify` reads the account and the token's role).
-    pub async fn whoami(&self) -> Result<net::Full, Failure> {
-        let mut req = Request::get(self.url("/api/whoami-v2").as_str());
-        if let Some(token) = &self.token {
-            req = req.bearer(token);
-        }
-        let resp = match self.client.send(&req, &self.retry).await {
-            Ok(r) => r,
-            Err(Failure::Status { response, .. } | Failure::WaitTooLong { response, .. }) => {
-                *response
-            }
-            Err(e) => return Err(e),
-        };
-        resp.full()
-            .await
-            .map_err(|error| Failure::Network { error, attempts: 1 })
-    }
-
     /// `GET /api/models/{repo}/revision/{rev}` → the commit.
     pub async fn revision(&self, repo: &str, revision: &str) -> Result<String, HfError> {
         let url = self.url(&format!(
@@ -414,21 +395,12 @@ pub fn next_link(h: &HeaderMap) -> Option<String> {
     None
 }
 
-async fn read_json(mut resp: Response, what: &str) -> Result<serde_json::Value, HfError> {
-    let mut bytes = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(c)) => bytes.extend_from_slice(&c),
-            Ok(None) => break,
-            Err(e) => {
-                return Err(HfError::Protocol {
-                    what: what.to_owned(),
-                    detail: e.to_string(),
-                });
-            }
-        }
-    }
-    serde_json::from_slice(&bytes).map_err(|e| HfError::Protocol {
+async fn read_json(resp: Response, what: &str) -> Result<serde_json::Value, HfError> {
+    let full = resp.full().await.map_err(|e| HfError::Protocol {
+        what: what.to_owned(),
+        detail: e.to_string(),
+    })?;
+    serde_json::from_slice(&full.body).map_err(|e| HfError::Protocol {
         what: what.to_owned(),
         detail: format!("invalid JSON ({e})"),
     })

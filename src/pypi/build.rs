@@ -1066,12 +1066,17 @@ pub fn build(
     {
         wheels.push(wheel_tags(p)?);
     }
+    // Described once: the hash decides the check and goes in the report.
+    let mut files = built
+        .iter()
+        .map(|p| describe_file(p))
+        .collect::<Result<Vec<DistFile>, _>>()?;
     // Bytes twine passed before need no second look (the check reads
     // nothing but the file).
-    let unchecked: Vec<PathBuf> = built
+    let unchecked: Vec<PathBuf> = files
         .iter()
-        .filter(|p| sha256_of(p).is_none_or(|h| !passed.contains(&h)))
-        .cloned()
+        .filter(|f| !passed.contains(&f.sha256))
+        .map(|f| f.path.clone())
         .collect();
     if let Err(output) = early.check(tools, &unchecked, redactor, echo)? {
         return Err(BuildError::TwineCheck {
@@ -1080,12 +1085,11 @@ pub fn build(
         });
     }
     let removed = remove_stale(&dist, package, &built)?;
-    let mut files = Vec::new();
-    for src in built {
-        let dst = dist.join(src.file_name().unwrap_or_default());
-        std::fs::rename(&src, &dst)
-            .io_context(|| format!("cannot move {} to {}", src.display(), dst.display()))?;
-        files.push(describe_file(&dst)?);
+    for f in &mut files {
+        let dst = dist.join(&f.name);
+        std::fs::rename(&f.path, &dst)
+            .io_context(|| format!("cannot move {} to {}", f.path.display(), dst.display()))?;
+        f.path = dst;
     }
     files.sort_by_key(|f| (f.kind == Kind::Wheel, f.name.clone()));
     // twine passed these bytes: publish need not check them again.

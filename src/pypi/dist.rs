@@ -10,10 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::Digest as _;
 
 use super::build::{BuildError, DistFile, Kind, Package};
-use super::index::hex;
 use super::token::normalize;
 use super::wheel::{WheelName, platform_problem};
 use crate::error::{IoContext as _, IoError, cannot};
@@ -50,14 +48,14 @@ pub fn describe_file(path: &Path) -> Result<DistFile, BuildError> {
     let name = file_name(path);
     let (_, version, kind) =
         parse_filename(&name).ok_or_else(|| BuildError::NotADistribution(name.clone()))?;
-    let bytes = std::fs::read(path).io_context(cannot("read", path))?;
+    let (size, sha256) = crate::digest::file_sha256(path)?;
     Ok(DistFile {
         path: path.to_owned(),
         name,
         kind,
         version,
-        size: bytes.len() as u64,
-        sha256: hex(&sha2::Sha256::digest(&bytes)),
+        size,
+        sha256,
     })
 }
 

@@ -21,7 +21,6 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use sha2::Digest as _;
 
 use super::token::normalize;
 use crate::net::{Blocking, Failure, Full, Request, RetryPolicy};
@@ -686,16 +685,7 @@ fn download_sha256(reader: &Reader<'_>, url: &str) -> Result<String, IndexError>
             detail: format!("HTTP {} downloading a listed file to hash it", resp.status),
         });
     }
-    Ok(hex(&sha2::Sha256::digest(&resp.body)))
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    Ok(crate::digest::sha256_hex(&resp.body))
 }
 
 /// One file a listing names.

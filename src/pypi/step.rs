@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use super::Target;
 use super::backend::Backend;
 use super::build::{self, BuildReport, Package, Platform};
 use super::publish::{self, Action, Prepared, PublishOptions, PublishReport};
@@ -39,11 +38,6 @@ impl Build {
         self.only = only;
         self.platform = platform;
         self
-    }
-
-    /// The packages to build, once checked.
-    pub fn packages(&self) -> &[Package] {
-        &self.packages
     }
 
     /// What the build produced, one report per package, once run.
@@ -169,11 +163,6 @@ impl Publish {
             prepared: None,
             report: None,
         }
-    }
-
-    /// Where to.
-    pub fn target(&self) -> &Target {
-        &self.opts.target
     }
 
     /// What happened, once run.

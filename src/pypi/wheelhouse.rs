@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest as _;
 
-use super::index::hex;
 use super::venv::Tools;
 use crate::config::Project;
+use crate::digest::hex;
 use crate::secret::Redactor;
 use crate::tools::{Child, Echo};
 

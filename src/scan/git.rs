@@ -17,8 +17,7 @@ use crate::tools::Child;
 pub fn toplevel(dir: &Path) -> Option<PathBuf> {
     let sh = xshell::Shell::new().ok()?;
     sh.change_dir(dir);
-    let out = xshell::cmd!(sh, "git rev-parse --show-toplevel")
-        .quiet()
+    let out = crate::tools::captured(xshell::cmd!(sh, "git rev-parse --show-toplevel"))
         .ignore_stderr()
         .read()
         .ok()?;
@@ -40,11 +39,10 @@ pub struct StagedFile {
 pub fn staged_files(repo: &Path) -> anyhow::Result<Vec<StagedFile>> {
     let sh = xshell::Shell::new()?;
     sh.change_dir(repo);
-    let out = xshell::cmd!(
+    let out = crate::tools::captured(xshell::cmd!(
         sh,
         "git diff --cached --raw -z --no-renames --no-abbrev --diff-filter=ACMT"
-    )
-    .quiet()
+    ))
     .ignore_stderr()
     .output()
     .with_context(|| {
@@ -191,8 +189,7 @@ fn introducing_commit(repo: &Path, oid: &str) -> Option<String> {
     let sh = xshell::Shell::new().ok()?;
     sh.change_dir(repo);
     let arg = format!("--find-object={oid}");
-    let out = xshell::cmd!(sh, "git log --format=%h --reverse {arg} HEAD")
-        .quiet()
+    let out = crate::tools::captured(xshell::cmd!(sh, "git log --format=%h --reverse {arg} HEAD"))
         .ignore_stderr()
         .read()
         .ok()?;

@@ -119,11 +119,6 @@ pub static RULES: &[Rule] = &[
     },
 ];
 
-/// Looks a rule up by id.
-pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
-}
-
 /// Text documentation and examples use in place of a credential.
 fn not_placeholder(s: &[u8]) -> bool {
     if s.len() >= 16 && distinct(s) < 6 {

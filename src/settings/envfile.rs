@@ -150,8 +150,9 @@ pub fn write_atomic(path: &Path, text: &str, mode: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sets `key` to `value` in the env file at `path`, in place of its
-/// current line (an `export ` prefix is kept) or appended when absent;
+/// Sets `key` to `value` in the env file at `path`, in place of the line
+/// the app reads it from (the last, as python-dotenv; an `export ` prefix
+/// is kept) or appended when absent;
 /// every other line stays as it was, and the file keeps its mode. The
 /// write is atomic ([`write_atomic`]). `value` must need no quoting (a
 /// generated key).
@@ -174,9 +175,14 @@ pub fn set_value(path: &Path, key: &str, value: &str) -> anyhow::Result<()> {
     };
     #[cfg(not(unix))]
     let mode = 0o600;
+    // The line the app reads the key from: the last one (python-dotenv),
+    // found by the same reader.
+    let parsed = super::dotenv::parse_str(path, &text, &Default::default())
+        .with_context(|| format!("cannot read {} as the app does", path.display()))?;
+    let target = parsed.entries.iter().find(|e| e.key == key).map(|e| e.line);
     let mut out = String::with_capacity(text.len() + value.len());
     let mut done = false;
-    for line in text.split_inclusive('\n') {
+    for (i, line) in text.split_inclusive('\n').enumerate() {
         let body = line.trim_start();
         let (export, rest) = match body.strip_prefix("export ") {
             Some(r) => ("export ", r.trim_start()),
@@ -185,7 +191,7 @@ pub fn set_value(path: &Path, key: &str, value: &str) -> anyhow::Result<()> {
         let is_key = rest
             .strip_prefix(key)
             .is_some_and(|r| r.trim_start().starts_with('='));
-        if !done && is_key {
+        if !done && is_key && target == Some(i + 1) {
             let old = rest[key.len()..].trim_start()[1..].trim_start();
             let quote = old.chars().next().filter(|c| *c == '"' || *c == '\'');
             if let Some(q) = quote
@@ -287,6 +293,13 @@ mod tests {
                 0o640
             );
         }
+        // A name written twice: the app reads the last line, so that one changes.
+        std::fs::write(&p, "K=first\nA=1\nK=second\n").unwrap();
+        set_value(&p, "K", "new").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "K=first\nA=1\nK=new\n"
+        );
         std::fs::write(&p, "K=\"multi\nline\"\n").unwrap();
         assert!(set_value(&p, "K", "v").is_err());
         assert!(set_value(&p, "A", "needs quoting").is_err());

@@ -3,11 +3,8 @@
 //! that may write is worth replacing with a read one.
 
 use super::{Inputs, Outcome};
-use crate::hf::api::HubClient;
-use crate::net::Timeouts;
-
-/// The Hub when HF_ENDPOINT is unset.
-pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
+use crate::hf::{DEFAULT_ENDPOINT, api::check_endpoint};
+use crate::net::Request;
 
 const HOWTO: &str = "create a read token at https://huggingface.co/settings/tokens (Create new token, type: Read) and set HF_TOKEN";
 
@@ -20,25 +17,17 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
     let endpoint = inputs
         .plain("HF_ENDPOINT")
         .unwrap_or_else(|| DEFAULT_ENDPOINT.into());
+    if let Err(e) = check_endpoint(&endpoint) {
+        return Outcome::fail(e);
+    }
     if let Some(refused) = super::cleartext_refusal("HF_TOKEN", "HF_ENDPOINT", &endpoint).await {
         return refused;
     }
-    let timeouts = Timeouts {
-        connect: inputs.options.timeout,
-        read: inputs.options.timeout,
-    };
-    let hub = match HubClient::new(&endpoint, Some(token.clone()), inputs.retry(), &timeouts) {
-        Ok(h) => h,
-        Err(e) => return Outcome::fail(e),
-    };
-    let full = match hub.whoami().await {
+    let url = format!("{}/api/whoami-v2", endpoint.trim().trim_end_matches('/'));
+    let shown = crate::net::describe_str(&url);
+    let full = match inputs.fetch(&Request::get(&url).bearer(token)).await {
         Ok(f) => f,
-        Err(e) => {
-            return Outcome::fail(format!(
-                "no answer from {}/api/whoami-v2: {e}",
-                hub.endpoint()
-            ));
-        }
+        Err(e) => return Outcome::fail(format!("no answer from {e}")),
     };
     match full.status {
         200 => {}
@@ -53,16 +42,12 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
             );
         }
         s => {
-            return Outcome::fail(format!(
-                "{}/api/whoami-v2 answered HTTP {s}; check HF_ENDPOINT",
-                hub.endpoint()
-            ));
+            return Outcome::fail(format!("{shown} answered HTTP {s}; check HF_ENDPOINT"));
         }
     }
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(&full.body) else {
         return Outcome::fail(format!(
-            "{}/api/whoami-v2 answered 200 without JSON; check HF_ENDPOINT points at a Hub",
-            hub.endpoint()
+            "{shown} answered 200 without JSON; check HF_ENDPOINT points at a Hub"
         ));
     };
     judge(&body)

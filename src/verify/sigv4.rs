@@ -7,8 +7,8 @@
 use hmac::{KeyInit as _, Mac as _};
 use sha2::Digest as _;
 
+use crate::digest::hex;
 use crate::net::Url;
-use crate::pypi::index::hex;
 use crate::secret::Secret;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;

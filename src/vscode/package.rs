@@ -1,18 +1,16 @@
 //! `vsce-package`: the Marketplace's rules checked up front, then
 //! `vsce package` into `dist/<name>-<version>.vsix`.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::Digest as _;
 
 use super::manifest::{Manifest, PackageRules};
 use super::npm::{self, NodeTools};
 use super::verify::extension_dir;
 use super::{VsceError, base_child, error_text};
 use crate::config::Project;
-use crate::error::{IoContext as _, IoError, cannot};
+use crate::error::{IoContext as _, cannot};
 use crate::preflight::Preflight;
 use crate::settings::Settings;
 use crate::tools::Echo;
@@ -140,29 +138,11 @@ pub fn run(
         )));
     }
     std::fs::rename(&partial, &plan.out).io_context(cannot("move the package to", &plan.out))?;
-    let (size, sha256) = size_and_sha256(&plan.out)?;
+    let (size, sha256) = crate::digest::file_sha256(&plan.out)?;
     Ok(Packaged {
         path: plan.out.clone(),
         size,
         sha256,
         pre_release: plan.pre_release,
     })
-}
-
-/// Size and SHA-256 (hex) of a file.
-pub fn size_and_sha256(path: &Path) -> Result<(u64, String), IoError> {
-    let mut f = std::fs::File::open(path).io_context(cannot("read", path))?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).io_context(cannot("read", path))?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    let digest = hasher.finalize();
-    Ok((size, digest.iter().map(|b| format!("{b:02x}")).collect()))
 }

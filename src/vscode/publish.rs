@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::manifest::Manifest;
 use super::npm::{self, NodeTools};
-use super::package::{check_manifest, size_and_sha256, vsix_path};
+use super::package::{check_manifest, vsix_path};
 use super::{
     Auth, FailureContext, MARKETPLACE, VsceError, auth, base_child, explain, marketplace_url,
     setting,
@@ -155,7 +155,7 @@ pub fn plan(
 impl PublishPlan {
     /// The plan, for printing.
     pub fn view(&self) -> Result<PlanView, IoError> {
-        let (size, sha256) = size_and_sha256(&self.vsix)?;
+        let (size, sha256) = crate::digest::file_sha256(&self.vsix)?;
         Ok(PlanView {
             extension: self.manifest.id(),
             version: self.manifest.version.clone().unwrap_or_default(),
