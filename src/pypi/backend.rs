@@ -32,11 +32,11 @@ impl Backend {
     }
 
     /// The native tool it runs, installed on demand; `None` for `build`.
-    pub fn tool(self) -> Option<super::venv::NativeTool> {
+    pub fn tool(self) -> Option<NativeTool> {
         match self {
             Backend::Build => None,
-            Backend::Maturin => Some(super::venv::NativeTool::Maturin),
-            Backend::Cibuildwheel => Some(super::venv::NativeTool::Cibuildwheel),
+            Backend::Maturin => Some(NativeTool::Maturin),
+            Backend::Cibuildwheel => Some(NativeTool::Cibuildwheel),
         }
     }
 
@@ -47,6 +47,39 @@ impl Backend {
             Backend::Maturin => "maturin",
             Backend::Cibuildwheel => "cibuildwheel",
         }
+    }
+}
+
+/// The native build tools, installed into the managed environment the
+/// first time a package's backend needs one.
+pub const NATIVE_PINS: &[&str] = &["maturin==1.16.0", "cibuildwheel==4.3.5"];
+
+/// A build tool installed on demand (see [`NATIVE_PINS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NativeTool {
+    /// `maturin` (PyO3 / cffi / uniffi extensions).
+    Maturin,
+    /// `cibuildwheel` (C extensions, in manylinux containers on Linux).
+    Cibuildwheel,
+}
+
+impl NativeTool {
+    /// The command's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            NativeTool::Maturin => "maturin",
+            NativeTool::Cibuildwheel => "cibuildwheel",
+        }
+    }
+
+    /// Its pin, from [`NATIVE_PINS`].
+    pub fn pin(self) -> &'static str {
+        let prefix = format!("{}==", self.name());
+        NATIVE_PINS
+            .iter()
+            .find(|p| p.starts_with(&prefix))
+            .copied()
+            .expect("every native tool is pinned")
     }
 }
 

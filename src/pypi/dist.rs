@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::build::{BuildError, DistFile, Kind, Package};
-use super::token::normalize;
-use super::wheel::{WheelName, platform_problem};
-use crate::error::{IoContext as _, IoError, cannot};
+use super::package::{
+    DistFile, FileError, Kind, Package, WheelName, describe_file, normalize_version, package_files,
+    platform_problem,
+};
 use crate::preflight::Preflight;
 
 /// The fix for files of `dist/`: `cargo xtask build` cleans stale files.
@@ -30,72 +30,13 @@ pub struct Release {
     pub files: Vec<DistFile>,
 }
 
-/// Splits a distribution file name into (normalized project, version, kind).
-pub fn parse_filename(name: &str) -> Option<(String, String, Kind)> {
-    if let Some(stem) = name.strip_suffix(".whl") {
-        let mut parts = stem.split('-');
-        let project = parts.next()?;
-        let version = parts.next()?;
-        return (parts.count() >= 3).then(|| (normalize(project), version.to_owned(), Kind::Wheel));
-    }
-    let stem = name.strip_suffix(".tar.gz")?;
-    let (project, version) = stem.rsplit_once('-')?;
-    Some((normalize(project), version.to_owned(), Kind::Sdist))
-}
-
-/// Reads a file's size and sha256.
-pub fn describe_file(path: &Path) -> Result<DistFile, BuildError> {
-    let name = file_name(path);
-    let (_, version, kind) =
-        parse_filename(&name).ok_or_else(|| BuildError::NotADistribution(name.clone()))?;
-    let (size, sha256) = crate::digest::file_sha256(path)?;
-    Ok(DistFile {
-        path: path.to_owned(),
-        name,
-        kind,
-        version,
-        size,
-        sha256,
-    })
-}
-
-/// The file name of `path`, lossily.
-pub fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// Whether `path` names a distribution file of `package` (any version).
-pub fn is_package_file(path: &Path, package: &str) -> bool {
-    parse_filename(&file_name(path)).is_some_and(|(p, _, _)| p == normalize(package))
-}
-
-/// The files of `package` in `dir` (any version), sorted by name.
-pub fn package_files(dir: &Path, package: &str) -> Result<Vec<PathBuf>, IoError> {
-    let mut out = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e).io_context(cannot("read", dir)),
-    };
-    for entry in entries {
-        let entry = entry.io_context(cannot("read", dir))?;
-        if is_package_file(&entry.path(), package) {
-            out.push(entry.path());
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 /// Checks `dir` holds a release of `package` (see [`check_release`]);
 /// returns its files, sdist first.
 pub fn release_files(
     dir: &Path,
     package: &Package,
     pre: &mut Preflight,
-) -> Result<Vec<DistFile>, BuildError> {
+) -> Result<Vec<DistFile>, FileError> {
     let paths = package_files(dir, &package.name)?;
     check_release(&paths, package, &dir.display().to_string(), BUILD_HINT, pre)
 }
@@ -111,7 +52,7 @@ pub fn check_release(
     place: &str,
     fix: &str,
     pre: &mut Preflight,
-) -> Result<Vec<DistFile>, BuildError> {
+) -> Result<Vec<DistFile>, FileError> {
     let version = &package.version.version;
     if paths.is_empty() {
         pre.problem(format!(
@@ -212,11 +153,6 @@ fn check_wheels(
     }
 }
 
-/// Versions compare as file names write them (`1.0.0rc1`, `1.0.0_rc1`).
-pub fn normalize_version(v: &str) -> String {
-    v.to_ascii_lowercase().replace(['_', '-'], ".")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,20 +181,6 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         (files, e)
-    }
-
-    #[test]
-    fn filenames() {
-        assert_eq!(
-            parse_filename("mult_agentes-0.1.0-py3-none-any.whl"),
-            Some(("mult-agentes".into(), "0.1.0".into(), Kind::Wheel))
-        );
-        assert_eq!(
-            parse_filename("mult_agentes-0.1.0.tar.gz"),
-            Some(("mult-agentes".into(), "0.1.0".into(), Kind::Sdist))
-        );
-        assert_eq!(parse_filename("notes.txt"), None);
-        assert_eq!(parse_filename("x-1.whl"), None);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::token::normalize;
+use super::package::normalize;
 use crate::net::{Blocking, Failure, Full, Request, RetryPolicy};
 use crate::secret::Secret;
 

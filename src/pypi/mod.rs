@@ -10,13 +10,15 @@ pub mod backend;
 pub mod build;
 pub mod dist;
 pub mod index;
+pub mod native;
 pub mod oidc;
+pub mod package;
 pub mod publish;
 pub mod step;
 pub mod token;
+pub mod twine_check;
 pub mod upload;
 pub mod venv;
-pub mod wheel;
 pub mod wheelhouse;
 
 pub use venv::doctor_tools;

@@ -18,11 +18,12 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::Target;
-use super::build::{self, DistFile, Package};
 use super::dist::{self, Release};
 use super::index::{self, Candidate, IndexQuery, Source};
 use super::oidc::{self, GithubIdTokenSource, PublisherContext};
+use super::package::{self, DistFile, Package};
 use super::token::{self, Finding, Severity};
+use super::twine_check;
 use super::upload::{Login, Upload, UploadError};
 use super::venv;
 use crate::ci::Actions;
@@ -172,7 +173,7 @@ pub fn prepare(
         ));
     }
 
-    let packages = build::selected(project, opts.package.as_deref(), &mut pre);
+    let packages = package::selected(project, opts.package.as_deref(), &mut pre);
     let mut releases = Vec::new();
     for package in packages {
         let files = if opts.dist_pending {
@@ -335,7 +336,7 @@ fn release_files(
             let mine: Vec<PathBuf> = l
                 .paths
                 .iter()
-                .filter(|p| dist::is_package_file(p, &package.name))
+                .filter(|p| package::is_package_file(p, &package.name))
                 .cloned()
                 .collect();
             dist::check_release(
@@ -864,7 +865,7 @@ fn twine_check(
     redactor: &Redactor,
     echo: Echo,
 ) -> Result<(), PublishError> {
-    let passed = checked(tools);
+    let passed = twine_check::checked(tools);
     let unchecked: Vec<&DistFile> = prepared
         .releases
         .iter()
@@ -885,46 +886,9 @@ fn twine_check(
             output: crate::tools::tail(&out.combined(), 20),
         });
     }
-    remember_checked(tools, unchecked.iter().map(|f| f.sha256.as_str()));
+    twine_check::remember_checked(tools, unchecked.iter().map(|f| f.sha256.as_str()));
     Ok(())
 }
-
-/// Where the sha256 of files that passed the managed twine's check are kept.
-fn checked_record(tools: &venv::Tools) -> Option<std::path::PathBuf> {
-    match &tools.source {
-        venv::Source::Managed(dir) => Some(dir.join("twine-checked")),
-        venv::Source::Path => None,
-    }
-}
-
-/// The sha256 of files that passed `twine check --strict` before.
-pub(crate) fn checked(tools: &venv::Tools) -> Vec<String> {
-    checked_record(tools)
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .map(|t| t.lines().map(str::to_owned).collect())
-        .unwrap_or_default()
-}
-
-/// Records that files of these sha256 passed `twine check --strict` (also
-/// `build`'s check), so that publish does not check them again.
-pub fn remember_checked<'a>(tools: &venv::Tools, sha256: impl IntoIterator<Item = &'a str>) {
-    let Some(path) = checked_record(tools) else {
-        return;
-    };
-    // The newest few hundred; only a cache: a failed write means checking
-    // again next time.
-    let mut all = checked(tools);
-    for h in sha256 {
-        if !all.iter().any(|a| a == h) {
-            all.push(h.to_owned());
-        }
-    }
-    let keep = &all[all.len().saturating_sub(CHECKED_KEPT)..];
-    let _ = std::fs::write(&path, keep.join("\n") + "\n");
-}
-
-/// How many checked files' hashes are remembered.
-const CHECKED_KEPT: usize = 500;
 
 fn sleep(d: Duration) {
     std::thread::sleep(d);

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use super::backend::Backend;
-use super::build::{self, BuildReport, Package, Platform};
+use super::build::{self, BuildReport};
+use super::native::Platform;
+use super::package::Package;
 use super::publish::{self, Action, Prepared, PublishOptions, PublishReport};
 use super::venv;
 use crate::preflight::Preflight;

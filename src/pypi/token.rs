@@ -11,6 +11,8 @@
 use base64::Engine as _;
 use serde::Serialize;
 
+use super::package::normalize;
+
 /// What an index token was made for, as far as the token itself says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
@@ -427,24 +429,6 @@ fn ago(secs: u64) -> String {
     }
 }
 
-/// PEP 503 name normalisation: lower case, runs of `-_.` become `-`.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
-
 /// Builds a v2 macaroon token, for tests and stand-ins: never for real use
 /// (the signature is not a real HMAC chain).
 #[doc(hidden)]
@@ -611,10 +595,5 @@ mod tests {
         let t = tok("pypi.org", &[]);
         assert_eq!(inspect(&t[..t.len() - 8]), Err(TokenError::NotAMacaroon));
         assert!(settings_view("pypi-AAAAAAAAAAAAAAAAAAAA", "pypi.org", None).is_none());
-    }
-
-    #[test]
-    fn normalizes_names() {
-        assert_eq!(normalize("Mult__Agentes.x"), "mult-agentes-x");
     }
 }

@@ -2,7 +2,7 @@
 //! never prompting, output redacted, and its failures mapped to causes the
 //! caller can act on (retry, or explain).
 
-use super::build::DistFile;
+use super::package::DistFile;
 use super::venv::Tools;
 use crate::secret::{Redactor, Secret};
 use crate::tools::{Child, Echo, tail};
@@ -225,7 +225,7 @@ mod tests {
 
     #[test]
     fn password_never_in_argv() {
-        use super::super::build::Kind;
+        use super::super::package::Kind;
         use super::super::venv::{Source, Tools};
         let tools = Tools {
             python: "/usr/bin/python3".into(),

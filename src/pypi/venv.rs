@@ -8,13 +8,14 @@
 //! `[python] use-path-tools = true` in release-kit.toml (or
 //! `RELEASE_KIT_USE_PATH_TOOLS=1`) the tools on PATH are used instead.
 //!
-//! The native build tools ([`NATIVE_PINS`]: maturin, cibuildwheel) join the
+//! The native build tools ([`NATIVE_PINS`](super::backend::NATIVE_PINS): maturin, cibuildwheel) join the
 //! same environment only when a package needs them ([`ensure_native`]), each
 //! with its own stamp, so a project of pure-Python packages never waits for
 //! them.
 
 use std::path::{Path, PathBuf};
 
+use super::backend::NativeTool;
 use crate::config::Project;
 use crate::secret::Redactor;
 use crate::tools::ToolReport;
@@ -27,39 +28,6 @@ pub const PINS: &[&str] = &[
     "pypiserver==2.4.2",
     "passlib==1.7.4",
 ];
-
-/// The native build tools, installed into the managed environment the
-/// first time a package's backend needs one.
-pub const NATIVE_PINS: &[&str] = &["maturin==1.16.0", "cibuildwheel==4.3.5"];
-
-/// A build tool installed on demand (see [`NATIVE_PINS`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NativeTool {
-    /// `maturin` (PyO3 / cffi / uniffi extensions).
-    Maturin,
-    /// `cibuildwheel` (C extensions, in manylinux containers on Linux).
-    Cibuildwheel,
-}
-
-impl NativeTool {
-    /// The command's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            NativeTool::Maturin => "maturin",
-            NativeTool::Cibuildwheel => "cibuildwheel",
-        }
-    }
-
-    /// Its pin, from [`NATIVE_PINS`].
-    pub fn pin(self) -> &'static str {
-        let prefix = format!("{}==", self.name());
-        NATIVE_PINS
-            .iter()
-            .find(|p| p.starts_with(&prefix))
-            .copied()
-            .expect("every native tool is pinned")
-    }
-}
 
 /// Set to `1`/`true` to use `python3 -m build` and `twine` from PATH.
 pub const USE_PATH_TOOLS_ENV: &str = "RELEASE_KIT_USE_PATH_TOOLS";

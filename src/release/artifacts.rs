@@ -15,10 +15,7 @@ use std::path::{Path, PathBuf};
 use super::matrix::{Entry, Matrix};
 use crate::error::describe;
 use crate::preflight::{Preflight, Problem};
-use crate::pypi::build::{Kind, Package};
-use crate::pypi::dist::{self, file_name, parse_filename};
-use crate::pypi::token::normalize;
-use crate::pypi::wheel::WheelName;
+use crate::pypi::package::{self, Kind, Package, WheelName, file_name, normalize, parse_filename};
 
 /// The files the artifacts hold for the release.
 #[derive(Clone, Debug, Default)]
@@ -144,7 +141,10 @@ fn take_package(
     pre: &mut Preflight,
 ) {
     let mut has_platform_wheel = false;
-    for path in files.iter().filter(|p| dist::is_package_file(p, &pkg.name)) {
+    for path in files
+        .iter()
+        .filter(|p| package::is_package_file(p, &pkg.name))
+    {
         let name = file_name(path);
         match parse_filename(&name).map(|(_, _, k)| k) {
             Some(Kind::Wheel) => {
@@ -176,7 +176,7 @@ fn take_package(
 /// Takes `path` unless a file of its name was taken: the same bytes are
 /// one file; other bytes under one name are a problem.
 fn add(path: &Path, taken: &mut Vec<(String, String, PathBuf)>, pre: &mut Preflight) {
-    let file = match dist::describe_file(path) {
+    let file = match package::describe_file(path) {
         Ok(f) => f,
         Err(e) => {
             pre.problem(describe(&e));

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::pypi::build::Package;
+use crate::pypi::package::Package;
 
 /// One platform build: a job of the matrix.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,7 +33,7 @@ use crate::ci::{self, Actions};
 use crate::config::Project;
 use crate::preflight::{Preflight, PreflightError};
 use crate::pypi::publish::{ListedFiles, PublishOptions};
-use crate::pypi::{Target, build};
+use crate::pypi::{Target, package};
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::step::{Context, Reporter, Step};
@@ -89,7 +89,7 @@ pub fn plan_matrix(
     package: Option<&str>,
 ) -> Result<matrix::Matrix, PreflightError> {
     let mut pre = Preflight::new();
-    let packages = build::selected(project, package, &mut pre);
+    let packages = package::selected(project, package, &mut pre);
     pre.finish()?;
     Ok(matrix::plan(&packages))
 }
@@ -103,7 +103,7 @@ pub fn collect_artifacts(
     reporter: &dyn Reporter,
     pre: &mut Preflight,
 ) -> ListedFiles {
-    let packages = build::selected(project, package, pre);
+    let packages = package::selected(project, package, pre);
     let plan = match &from.plan {
         Some(file) => pre.check(artifacts::read_plan(file)).unwrap_or_default(),
         None => matrix::plan(&packages),
@@ -242,7 +242,7 @@ pub fn preflight(
             None
         }
     };
-    let names: Vec<String> = build::selected(cx.project, package, &mut pre)
+    let names: Vec<String> = package::selected(cx.project, package, &mut pre)
         .into_iter()
         .map(|p| p.name)
         .collect();

@@ -10,8 +10,8 @@ use super::cleanup::{self, Guard};
 use super::matrix::{self, Matrix};
 use crate::error::{IoContext as _, IoError, cannot};
 use crate::preflight::Preflight;
-use crate::pypi::build::{self, Package};
-use crate::pypi::token::normalize;
+use crate::pypi::native;
+use crate::pypi::package::{self, Package, normalize};
 use crate::pypi::venv::{self, Tools};
 use crate::secret::{Redactor, Secret};
 use crate::step::{Context as StepContext, Outcome, Status, Step, StepError};
@@ -442,7 +442,7 @@ impl Step for InstallCheck {
     }
 
     fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
-        self.packages = build::selected(cx.project, self.only.as_deref(), pre)
+        self.packages = package::selected(cx.project, self.only.as_deref(), pre)
             .into_iter()
             .map(|p: Package| Installed {
                 check: cx.project.rehearse_check(&p.dir).map(str::to_owned),
@@ -548,14 +548,14 @@ impl Step for FanIn {
     }
 
     fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
-        self.packages = build::selected(cx.project, self.only.as_deref(), pre);
+        self.packages = package::selected(cx.project, self.only.as_deref(), pre);
         // The toolchain a native package builds with decides the host.
         let dir = self
             .packages
             .iter()
             .find(|p| p.backend.is_native())
             .map_or(cx.project.root.as_path(), |p| p.dir.as_path());
-        self.host = build::host_triple(dir);
+        self.host = native::host_triple(dir);
         self.plan = host_plan(matrix::plan(&self.packages), self.host.as_deref());
     }
 
@@ -587,7 +587,7 @@ impl Step for FanIn {
                     .package_names()
                     .any(|n| normalize(n) == normalize(&p.name))
             }) {
-                for file in crate::pypi::dist::package_files(&dist, &pkg.name)? {
+                for file in package::package_files(&dist, &pkg.name)? {
                     let to = folder.join(file.file_name().unwrap_or_default());
                     // A link where the filesystem allows: nothing is copied.
                     if std::fs::hard_link(&file, &to).is_err() {
@@ -623,7 +623,7 @@ impl Step for FanIn {
 mod tests {
     use super::*;
     use crate::pypi::backend::Backend;
-    use crate::pypi::build::test_package as pkg;
+    use crate::pypi::package::test_package as pkg;
 
     #[test]
     fn the_host_plan_is_the_pure_job_and_the_host_platform() {

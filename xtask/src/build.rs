@@ -1,7 +1,7 @@
 //! `cargo xtask build`
 
 use clap::Args;
-use release_kit::pypi::build::Platform;
+use release_kit::pypi::native::Platform;
 use release_kit::pypi::step::Build;
 
 use crate::ctx::Ctx;

@@ -97,7 +97,7 @@ impl Ctx {
         // need it.
         if let Ok(project) = self.project() {
             let mut ignored = release_kit::preflight::Preflight::new();
-            for package in release_kit::pypi::build::packages(&project, &mut ignored) {
+            for package in release_kit::pypi::package::packages(&project, &mut ignored) {
                 loaded.set_project(package.name);
             }
         }

@@ -1,8 +1,55 @@
-//! Wheel file names (PEP 427) and their compatibility tags (PEP 425), the
-//! facts a release of many wheels is checked against: one wheel per tag
-//! set, and only platform tags an index accepts.
+//! Distribution file names: sdists (`name-version.tar.gz`, PEP 625) and
+//! wheels (PEP 427 and the binary distribution format), their
+//! compatibility tags (PEP 425), and project names compared as PEP 503
+//! normalizes them.
 
 use serde::Serialize;
+
+/// PEP 503 name normalisation: lower case, runs of `-_.` become `-`.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Splits a distribution file name into (normalized project, version, kind).
+pub fn parse_filename(name: &str) -> Option<(String, String, Kind)> {
+    if let Some(stem) = name.strip_suffix(".whl") {
+        let mut parts = stem.split('-');
+        let project = parts.next()?;
+        let version = parts.next()?;
+        return (parts.count() >= 3).then(|| (normalize(project), version.to_owned(), Kind::Wheel));
+    }
+    let stem = name.strip_suffix(".tar.gz")?;
+    let (project, version) = stem.rsplit_once('-')?;
+    Some((normalize(project), version.to_owned(), Kind::Sdist))
+}
+
+/// sdist or wheel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// `.tar.gz`
+    Sdist,
+    /// `.whl`
+    Wheel,
+}
+
+/// Versions compare as file names write them (`1.0.0rc1`, `1.0.0_rc1`).
+pub fn normalize_version(v: &str) -> String {
+    v.to_ascii_lowercase().replace(['_', '-'], ".")
+}
 
 /// A wheel's file name, split.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -113,6 +160,25 @@ pub fn platform_problem(tag: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filenames() {
+        assert_eq!(
+            parse_filename("mult_agentes-0.1.0-py3-none-any.whl"),
+            Some(("mult-agentes".into(), "0.1.0".into(), Kind::Wheel))
+        );
+        assert_eq!(
+            parse_filename("mult_agentes-0.1.0.tar.gz"),
+            Some(("mult-agentes".into(), "0.1.0".into(), Kind::Sdist))
+        );
+        assert_eq!(parse_filename("notes.txt"), None);
+        assert_eq!(parse_filename("x-1.whl"), None);
+    }
+
+    #[test]
+    fn normalizes_names() {
+        assert_eq!(normalize("Mult__Agentes.x"), "mult-agentes-x");
+    }
 
     #[test]
     fn parses_names() {
