@@ -31,6 +31,13 @@ impl std::fmt::Display for VersionAt {
 /// `[project] version` of `dir/pyproject.toml` (PEP 621, static). A file
 /// that cannot be read, or holds no static version, is a [`Problem`].
 pub fn pyproject(dir: &Path) -> Result<VersionAt, Problem> {
+    let (file, text, doc) = read_pyproject(dir)?;
+    from_pyproject(&file, &text, &doc)
+}
+
+/// `dir/pyproject.toml`: its path, its text and its table. A file that
+/// cannot be read or parsed is a [`Problem`].
+pub fn read_pyproject(dir: &Path) -> Result<(PathBuf, String, toml::Table), Problem> {
     let file = dir.join("pyproject.toml");
     let text = std::fs::read_to_string(&file).map_err(|e| {
         Problem::new(format!(
@@ -40,6 +47,12 @@ pub fn pyproject(dir: &Path) -> Result<VersionAt, Problem> {
     })?;
     let doc: toml::Table = toml::from_str(&text)
         .map_err(|e| Problem::new(format!("{}: {}", file.display(), e.to_string().trim())))?;
+    Ok((file, text, doc))
+}
+
+/// `[project] version` of a `pyproject.toml` read already (`file`, its
+/// `text` for the line, its table `doc`).
+pub fn from_pyproject(file: &Path, text: &str, doc: &toml::Table) -> Result<VersionAt, Problem> {
     let Some(project) = doc.get("project").and_then(|p| p.as_table()) else {
         return Err(Problem::new(format!(
             "{}: no [project] table (PEP 621 metadata is required)",
@@ -52,13 +65,13 @@ pub fn pyproject(dir: &Path) -> Result<VersionAt, Problem> {
             file.display()
         )));
     };
-    let line = line_of(&text, |l| {
+    let line = line_of(text, |l| {
         let l = l.trim_start();
         l.starts_with("version") && l["version".len()..].trim_start().starts_with('=')
     });
     Ok(VersionAt {
         version: version.to_owned(),
-        file,
+        file: file.to_owned(),
         line,
     })
 }

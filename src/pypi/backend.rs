@@ -5,12 +5,9 @@
 //! whose backend alone does not say the wheels are native) means
 //! cibuildwheel; anything else is built by `python -m build`.
 
-use std::path::Path;
-
 use serde::Serialize;
 
 use crate::config::BackendChoice;
-use crate::preflight::Problem;
 
 /// The tool that builds a package's sdist and wheels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -93,27 +90,18 @@ impl From<BackendChoice> for Backend {
     }
 }
 
-/// The backend of the package in `dir`: the configured one, else the one
-/// its `pyproject.toml` names.
-pub fn detect(dir: &Path, configured: Option<BackendChoice>) -> Result<Backend, Problem> {
+/// The backend of a package: the configured one, else the one its
+/// `pyproject.toml` (the table `doc`) names.
+pub fn detect(doc: &toml::Table, configured: Option<BackendChoice>) -> Backend {
     if let Some(c) = configured {
-        return Ok(c.into());
+        return c.into();
     }
-    let file = dir.join("pyproject.toml");
-    let text = std::fs::read_to_string(&file).map_err(|e| {
-        Problem::new(format!(
-            "cannot read {}; is the package's `path` in release-kit.toml right?: {e}",
-            file.display()
-        ))
-    })?;
-    let doc: toml::Table = toml::from_str(&text)
-        .map_err(|e| Problem::new(format!("{}: {}", file.display(), e.to_string().trim())))?;
     let named = doc
         .get("build-system")
         .and_then(|b| b.get("build-backend"))
         .and_then(|b| b.as_str())
         .unwrap_or("");
-    Ok(from_build_backend(named))
+    from_build_backend(named)
 }
 
 /// `[build-system] build-backend` → the tool that drives it.
@@ -131,29 +119,20 @@ mod tests {
 
     #[test]
     fn backend_from_pyproject_or_config() {
-        let tmp = tempfile::tempdir().unwrap();
-        let write = |backend: &str| {
-            std::fs::write(
-                tmp.path().join("pyproject.toml"),
-                format!("[build-system]\nrequires = []\nbuild-backend = \"{backend}\"\n[project]\nname = \"x\"\n"),
-            )
+        let doc = |backend: &str| -> toml::Table {
+            toml::from_str(&format!(
+                "[build-system]\nrequires = []\nbuild-backend = \"{backend}\"\n[project]\nname = \"x\"\n"
+            ))
             .unwrap()
         };
-        write("maturin");
-        assert_eq!(detect(tmp.path(), None).unwrap(), Backend::Maturin);
-        write("setuptools.build_meta");
-        assert_eq!(detect(tmp.path(), None).unwrap(), Backend::Build);
+        assert_eq!(detect(&doc("maturin"), None), Backend::Maturin);
+        assert_eq!(detect(&doc("maturin:x"), None), Backend::Maturin);
+        assert_eq!(detect(&doc("setuptools.build_meta"), None), Backend::Build);
         assert_eq!(
-            detect(tmp.path(), Some(BackendChoice::Cibuildwheel)).unwrap(),
+            detect(&doc("maturin"), Some(BackendChoice::Cibuildwheel)),
             Backend::Cibuildwheel
         );
-        std::fs::write(
-            tmp.path().join("pyproject.toml"),
-            "[project]\nname = \"x\"\n",
-        )
-        .unwrap();
-        assert_eq!(detect(tmp.path(), None).unwrap(), Backend::Build);
-        let missing = detect(&tmp.path().join("nope"), None).unwrap_err();
-        assert!(missing.to_string().contains("path"), "{missing}");
+        let none: toml::Table = toml::from_str("[project]\nname = \"x\"\n").unwrap();
+        assert_eq!(detect(&none, None), Backend::Build);
     }
 }

@@ -14,7 +14,7 @@ use super::package::{
     self, DistFile, FileError, Kind, Package, WheelName, describe_file, normalize_version,
     package_files, parse_filename,
 };
-use super::twine_check::{self, EarlyCheck};
+use super::twine_check::{self, EarlyCheck, Verdict};
 use super::venv::Tools;
 use crate::config::Project;
 use crate::error::{IoContext as _, IoError, cannot};
@@ -280,7 +280,7 @@ pub fn build(
     // twine's import is most of `twine check`'s time: it happens while
     // the build runs. Unless a rebuild will most likely give the bytes
     // twine already passed (reproducible builds): then it waits to see.
-    let passed = twine_check::checked(tools);
+    let passed = twine_check::passed(tools);
     let mut early = if rebuild_of_checked(&dist, package, &passed) {
         EarlyCheck::none()
     } else {
@@ -379,14 +379,10 @@ pub fn build(
         .iter()
         .map(|p| describe_file(p))
         .collect::<Result<Vec<DistFile>, _>>()?;
-    // Bytes twine passed before need no second look (the check reads
-    // nothing but the file).
-    let unchecked: Vec<PathBuf> = files
-        .iter()
-        .filter(|f| !passed.contains(&f.sha256))
-        .map(|f| f.path.clone())
-        .collect();
-    if let Err(output) = early.check(tools, &unchecked, redactor, echo)? {
+    // Bytes twine passed before need no second look; those it passes now
+    // publish need not check again.
+    let to_check: Vec<&DistFile> = files.iter().collect();
+    if let Verdict::Refused(output) = early.check(tools, &to_check, redactor, echo)? {
         return Err(BuildError::TwineCheck {
             output,
             file: package.version.file.clone(),
@@ -400,8 +396,6 @@ pub fn build(
         f.path = dst;
     }
     files.sort_by_key(|f| (f.kind == Kind::Wheel, f.name.clone()));
-    // twine passed these bytes: publish need not check them again.
-    twine_check::remember_checked(tools, files.iter().map(|f| f.sha256.as_str()));
     Ok(BuildReport {
         package: package.name.clone(),
         version: package.version.version.clone(),
@@ -423,8 +417,8 @@ fn build_with_build(
     redactor: &Redactor,
     echo: Echo,
 ) -> Result<(), BuildError> {
-    let requires = super::wheelhouse::build_requires(&package.dir);
-    let wheelhouse = super::wheelhouse::ensure(project, tools, &requires, redactor, echo);
+    let requires = &package.build_requires;
+    let wheelhouse = super::wheelhouse::ensure(project, tools, requires, redactor, echo);
     let command = || {
         with_epoch(
             tools

@@ -157,19 +157,12 @@ fn check_wheels(
 mod tests {
     use super::*;
     use crate::pypi::backend::Backend;
-    use crate::version::VersionAt;
 
     fn pkg(dir: &Path) -> Package {
-        Package {
-            name: "mult-agentes".into(),
-            version: VersionAt {
-                version: "0.2.0".into(),
-                file: "p".into(),
-                line: 1,
-            },
-            dir: dir.to_owned(),
-            backend: Backend::Build,
-        }
+        let mut pkg = crate::pypi::package::test_package("mult-agentes", Backend::Build);
+        pkg.version.version = "0.2.0".into();
+        pkg.dir = dir.to_owned();
+        pkg
     }
 
     fn problems(dir: &Path) -> (Vec<DistFile>, String) {

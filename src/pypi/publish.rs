@@ -23,7 +23,7 @@ use super::index::{self, Candidate, IndexQuery, Source};
 use super::oidc::{self, GithubIdTokenSource, PublisherContext};
 use super::package::{self, DistFile, Package};
 use super::token::{self, Finding, Severity};
-use super::twine_check;
+use super::twine_check::{self, Verdict};
 use super::upload::{Login, Upload, UploadError};
 use super::venv;
 use crate::ci::Actions;
@@ -865,29 +865,15 @@ fn twine_check(
     redactor: &Redactor,
     echo: Echo,
 ) -> Result<(), PublishError> {
-    let passed = twine_check::checked(tools);
-    let unchecked: Vec<&DistFile> = prepared
+    let files: Vec<&DistFile> = prepared
         .releases
         .iter()
         .flat_map(|r| r.files.iter())
-        .filter(|f| !passed.contains(&f.sha256))
         .collect();
-    if unchecked.is_empty() {
-        return Ok(());
+    match twine_check::check(tools, &files, redactor, echo)? {
+        Verdict::Passed => Ok(()),
+        Verdict::Refused(output) => Err(PublishError::TwineCheck { output }),
     }
-    let out = tools
-        .twine()
-        .args(["--no-color", "check", "--strict"])
-        .args(unchecked.iter().map(|f| f.path.as_os_str()))
-        .echo(echo)
-        .run(redactor)?;
-    if !out.status.success() {
-        return Err(PublishError::TwineCheck {
-            output: crate::tools::tail(&out.combined(), 20),
-        });
-    }
-    twine_check::remember_checked(tools, unchecked.iter().map(|f| f.sha256.as_str()));
-    Ok(())
 }
 
 fn sleep(d: Duration) {

@@ -507,7 +507,7 @@ pub fn doctor_tools(project: &Project) -> Vec<ToolReport> {
 pub fn native_tools_used(project: &Project) -> Vec<NativeTool> {
     let mut used: Vec<NativeTool> = Vec::new();
     for (dir, choice) in project.python_packages() {
-        if let Some(tool) = super::backend::detect(&dir, choice)
+        if let Some(tool) = super::package::backend_at(&dir, choice)
             .ok()
             .and_then(|b| b.tool())
             && !used.contains(&tool)

@@ -14,23 +14,6 @@ use crate::digest::hex;
 use crate::secret::Redactor;
 use crate::tools::{Child, Echo};
 
-/// `[build-system] requires` of the package (PEP 518's default when absent).
-pub fn build_requires(python_dir: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(python_dir.join("pyproject.toml")).unwrap_or_default();
-    let doc: toml::Table = toml::from_str(&text).unwrap_or_default();
-    match doc
-        .get("build-system")
-        .and_then(|b| b.get("requires"))
-        .and_then(|r| r.as_array())
-    {
-        Some(reqs) => reqs
-            .iter()
-            .filter_map(|r| r.as_str().map(str::to_owned))
-            .collect(),
-        None => vec!["setuptools>=40.8.0".into()],
-    }
-}
-
 /// The folder for a set of requirements (one per distinct set).
 pub fn dir_for(project: &Project, requires: &[String]) -> PathBuf {
     let digest = sha2::Sha256::digest(requires.join("\n").as_bytes());
@@ -89,21 +72,4 @@ pub fn apply(child: Child, dir: &Path) -> Child {
     child
         .env("PIP_NO_INDEX", "1")
         .env("PIP_FIND_LINKS", dir.as_os_str())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requires_from_pyproject_or_default() {
-        let tmp = tempfile::tempdir().unwrap();
-        assert_eq!(build_requires(tmp.path()), ["setuptools>=40.8.0"]);
-        std::fs::write(
-            tmp.path().join("pyproject.toml"),
-            "[build-system]\nrequires = [\"hatchling>=1.27\", \"x\"]\n",
-        )
-        .unwrap();
-        assert_eq!(build_requires(tmp.path()), ["hatchling>=1.27", "x"]);
-    }
 }

@@ -178,16 +178,7 @@ fn glob(pattern: &str, text: &str) -> bool {
 /// A package named `name` at version 1.0, built by `backend` (tests).
 #[cfg(test)]
 pub(crate) fn test_package(name: &str, backend: crate::pypi::backend::Backend) -> Package {
-    Package {
-        name: name.into(),
-        version: crate::version::VersionAt {
-            version: "1.0".into(),
-            file: "p".into(),
-            line: 1,
-        },
-        dir: ".".into(),
-        backend,
-    }
+    crate::pypi::package::test_package(name, backend)
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@ pub struct Package {
     pub dir: PathBuf,
     /// What builds it.
     pub backend: Backend,
+    /// `[build-system] requires` (PEP 518's default when absent).
+    pub build_requires: Vec<String>,
 }
 
 /// The first Python package of the project (`[python] path`).
@@ -102,19 +104,11 @@ pub fn select(packages: Vec<Package>, name: Option<&str>) -> Result<Vec<Package>
     Ok(chosen)
 }
 
-/// Reads `[project] name` and `version` of the package in `dir`, and which
-/// tool builds it.
+/// Reads the package in `dir` from its `pyproject.toml`, once: `[project]
+/// name` and `version`, which tool builds it, and its build requirements.
 pub fn package_at(dir: &Path, backend: Option<BackendChoice>) -> Result<Package, Problem> {
-    let version = version::pyproject(dir)?;
-    let text = std::fs::read_to_string(&version.file)
-        .map_err(|e| Problem::new(format!("cannot read {}: {e}", version.file.display())))?;
-    let doc: toml::Table = toml::from_str(&text).map_err(|e| {
-        Problem::new(format!(
-            "{}: {}",
-            version.file.display(),
-            e.to_string().trim()
-        ))
-    })?;
+    let (file, text, doc) = version::read_pyproject(dir)?;
+    let version = version::from_pyproject(&file, &text, &doc)?;
     let Some(name) = doc
         .get("project")
         .and_then(|p| p.get("name"))
@@ -129,8 +123,42 @@ pub fn package_at(dir: &Path, backend: Option<BackendChoice>) -> Result<Package,
         name: name.to_owned(),
         version,
         dir: dir.to_owned(),
-        backend: super::backend::detect(dir, backend)?,
+        backend: super::backend::detect(&doc, backend),
+        build_requires: build_requires(&file, &doc)?,
     })
+}
+
+/// Which tool builds the package in `dir`: the configured one, else the
+/// one its `pyproject.toml` names (read only then).
+pub fn backend_at(dir: &Path, configured: Option<BackendChoice>) -> Result<Backend, Problem> {
+    if let Some(c) = configured {
+        return Ok(c.into());
+    }
+    let (_, _, doc) = version::read_pyproject(dir)?;
+    Ok(super::backend::detect(&doc, None))
+}
+
+/// `[build-system] requires` of `doc` (PEP 518's default when absent); a
+/// value that is not a list of strings is a problem in `file`, not a
+/// silent default.
+fn build_requires(file: &Path, doc: &toml::Table) -> Result<Vec<String>, Problem> {
+    let Some(requires) = doc.get("build-system").and_then(|b| b.get("requires")) else {
+        return Ok(vec!["setuptools>=40.8.0".into()]);
+    };
+    requires
+        .as_array()
+        .and_then(|reqs| {
+            reqs.iter()
+                .map(|r| r.as_str().map(str::to_owned))
+                .collect::<Option<Vec<String>>>()
+        })
+        .ok_or_else(|| {
+            Problem::new(format!(
+                "{}: [build-system] requires must be a list of requirement strings (PEP 518), \
+                 like requires = [\"hatchling>=1.27\"]",
+                file.display()
+            ))
+        })
 }
 
 /// A package of version 1.0 read from nowhere, for tests.
@@ -145,6 +173,7 @@ pub(crate) fn test_package(name: &str, backend: Backend) -> Package {
         },
         dir: ".".into(),
         backend,
+        build_requires: Vec::new(),
     }
 }
 
@@ -237,5 +266,46 @@ mod tests {
                 && e.contains(crate::config::FILE_NAME),
             "{e}"
         );
+    }
+
+    #[test]
+    fn build_requires_from_pyproject_or_default() {
+        let tmp = tempfile::tempdir().unwrap();
+        let write = |extra: &str| {
+            std::fs::write(
+                tmp.path().join("pyproject.toml"),
+                format!("{extra}\n[project]\nname = \"x\"\nversion = \"1.0\"\n"),
+            )
+            .unwrap()
+        };
+        write("");
+        let pkg = package_at(tmp.path(), None).unwrap();
+        assert_eq!(pkg.build_requires, ["setuptools>=40.8.0"]);
+        write(
+            "[build-system]\nrequires = [\"hatchling>=1.27\", \"x\"]\nbuild-backend = \"maturin\"",
+        );
+        let pkg = package_at(tmp.path(), None).unwrap();
+        assert_eq!(pkg.build_requires, ["hatchling>=1.27", "x"]);
+        assert_eq!(pkg.backend, Backend::Maturin);
+        assert_eq!(backend_at(tmp.path(), None).unwrap(), Backend::Maturin);
+    }
+
+    #[test]
+    fn build_requires_that_are_no_list_of_strings_are_a_problem() {
+        let tmp = tempfile::tempdir().unwrap();
+        for bad in ["\"hatchling\"", "[\"hatchling\", 3]"] {
+            std::fs::write(
+                tmp.path().join("pyproject.toml"),
+                format!(
+                    "[build-system]\nrequires = {bad}\n[project]\nname = \"x\"\nversion = \"1.0\"\n"
+                ),
+            )
+            .unwrap();
+            let e = package_at(tmp.path(), None).unwrap_err().to_string();
+            assert!(
+                e.contains("pyproject.toml") && e.contains("requires must be a list"),
+                "{bad}: {e}"
+            );
+        }
     }
 }
