@@ -228,4 +228,24 @@ mod tests {
         let (_, e) = problems(tmp.path());
         assert!(e.contains("no sdist"), "{e}");
     }
+
+    #[test]
+    fn a_malformed_name_of_the_package_is_refused_with_the_rule() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("mult_agentes-0.2.0.tar.gz"), "a").unwrap();
+        std::fs::write(
+            tmp.path().join("mult_agentes-0.2.0-b-py3-none-any.whl"),
+            "b",
+        )
+        .unwrap();
+        let mut pre = Preflight::new();
+        let e = release_files(tmp.path(), &pkg(tmp.path()), &mut pre)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("mult_agentes-0.2.0-b-py3-none-any.whl is not a distribution file name")
+                && e.contains("PEP 625"),
+            "{e}"
+        );
+    }
 }

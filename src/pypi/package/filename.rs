@@ -23,17 +23,55 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
-/// Splits a distribution file name into (normalized project, version, kind).
+/// Splits a distribution file name into (normalized project, version,
+/// kind): a wheel's by [`WheelName::parse`], an sdist's as PEP 625 writes
+/// it (`name-version.tar.gz`, the name with `_` for `-`). `None` for any
+/// other name, a pre-PEP 625 `my-pkg-1.0.tar.gz` too (PyPI deprecates them).
 pub fn parse_filename(name: &str) -> Option<(String, String, Kind)> {
-    if let Some(stem) = name.strip_suffix(".whl") {
-        let mut parts = stem.split('-');
-        let project = parts.next()?;
-        let version = parts.next()?;
-        return (parts.count() >= 3).then(|| (normalize(project), version.to_owned(), Kind::Wheel));
+    if name.ends_with(".whl") {
+        let w = WheelName::parse(name)?;
+        return Some((normalize(&w.distribution), w.version, Kind::Wheel));
     }
-    let stem = name.strip_suffix(".tar.gz")?;
-    let (project, version) = stem.rsplit_once('-')?;
-    Some((normalize(project), version.to_owned(), Kind::Sdist))
+    let (project, version) = name.strip_suffix(".tar.gz")?.split_once('-')?;
+    (is_distribution(project) && is_version(version))
+        .then(|| (normalize(project), version.to_owned(), Kind::Sdist))
+}
+
+/// The name of a file that claims to be `package`'s, whether or not the
+/// rest of it is well-formed: the name field of a `.whl`, or of a
+/// `.tar.gz` as older tools wrote it (`my-pkg-1.0.tar.gz`). Such a file
+/// is the package's to describe (and to refuse with a reason), never
+/// silently passed over.
+pub fn claims(name: &str, package: &str) -> bool {
+    let field = if let Some(stem) = name.strip_suffix(".whl") {
+        stem.split('-').next()
+    } else if let Some(stem) = name.strip_suffix(".tar.gz") {
+        stem.rsplit_once('-').map(|(p, _)| p)
+    } else {
+        None
+    };
+    field.is_some_and(|p| normalize(p) == normalize(package))
+}
+
+/// A distribution field of a file name: letters, digits, `_` and `.`
+/// (the binary distribution format normalizes `-` to `_`).
+fn is_distribution(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+}
+
+/// A version field: PEP 440's characters (`1!2.0rc1.post1+local.7`), no `-`.
+fn is_version(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'!'))
+}
+
+/// A compressed tag set (`py2.py3`, `manylinux_2_17_x86_64.manylinux2014_x86_64`).
+fn is_tag_set(s: &str) -> bool {
+    s.split('.')
+        .all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
 }
 
 /// sdist or wheel.
@@ -70,7 +108,9 @@ pub struct WheelName {
 
 impl WheelName {
     /// Parses `name` (`dist-1.0(-build)?-py-abi-plat.whl`); `None` when it
-    /// is not a wheel's name.
+    /// is not a wheel's name: a field empty or of characters the binary
+    /// distribution format does not allow, or a build tag not starting
+    /// with a digit.
     pub fn parse(name: &str) -> Option<WheelName> {
         let stem = name.strip_suffix(".whl")?;
         let parts: Vec<&str> = stem.split('-').collect();
@@ -81,7 +121,14 @@ impl WheelName {
             }
             _ => return None,
         };
-        if [distribution, version].iter().any(|s| s.is_empty()) || tags.iter().any(|t| t.is_empty())
+        let build_ok = build.as_deref().is_none_or(|b| {
+            b.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+        });
+        if !is_distribution(distribution)
+            || !is_version(version)
+            || !build_ok
+            || !tags.iter().all(|t| is_tag_set(t))
         {
             return None;
         }
@@ -227,5 +274,56 @@ mod tests {
         let e = platform_problem("linux_x86_64").unwrap();
         assert!(e.contains("manylinux") && e.contains("refused"), "{e}");
         assert!(platform_problem("solaris_2_11").is_some());
+    }
+
+    #[test]
+    fn one_parser_refuses_what_only_the_looser_one_took() {
+        for (name, parsed) in [
+            (
+                "mult_agentes-0.1.0-py3-none-any.whl",
+                Some(("mult-agentes", "0.1.0", Kind::Wheel)),
+            ),
+            (
+                "Mult.Agentes-1!2.0rc1+local.7-1-cp39-abi3-win_amd64.whl",
+                Some(("mult-agentes", "1!2.0rc1+local.7", Kind::Wheel)),
+            ),
+            (
+                "mult_agentes-0.1.0.tar.gz",
+                Some(("mult-agentes", "0.1.0", Kind::Sdist)),
+            ),
+            (
+                "Mult.Agentes-1.0.post1.tar.gz",
+                Some(("mult-agentes", "1.0.post1", Kind::Sdist)),
+            ),
+            // Wheels: seven fields, a build tag not starting with a digit,
+            // an empty tag or tag of a compressed set, a space.
+            ("x-1.0-a-b-py3-none-any.whl", None),
+            ("x-1.0-b-py3-none-any.whl", None),
+            ("x-1.0--none-any.whl", None),
+            ("x-1.0-py3.-none-any.whl", None),
+            ("x y-1.0-py3-none-any.whl", None),
+            // sdists: a name with `-` (before PEP 625), an empty name or
+            // version, a version with a space, another archive.
+            ("mult-agentes-0.1.0.tar.gz", None),
+            ("-1.0.tar.gz", None),
+            ("x-.tar.gz", None),
+            ("x-1 0.tar.gz", None),
+            ("x-1.0.zip", None),
+        ] {
+            let want = parsed.map(|(p, v, k)| (p.to_owned(), v.to_owned(), k));
+            assert_eq!(parse_filename(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_name_still_claims_its_package() {
+        assert!(claims("mult-agentes-0.1.0.tar.gz", "Mult_Agentes"));
+        assert!(claims("x-1.0-b-py3-none-any.whl", "x"));
+        assert!(claims(
+            "mult_agentes-0.1.0-py3-none-any.whl",
+            "mult-agentes"
+        ));
+        assert!(!claims("mult_agentes_extra-0.1.0.tar.gz", "mult-agentes"));
+        assert!(!claims("mult_agentes-0.1.0.zip", "mult-agentes"));
     }
 }

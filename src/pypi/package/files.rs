@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::filename::{Kind, normalize, parse_filename};
+use super::filename::{Kind, claims, parse_filename};
 use crate::error::{IoContext as _, IoError, cannot};
 
 /// A built file.
@@ -33,7 +33,10 @@ pub enum FileError {
     #[error(transparent)]
     Io(#[from] IoError),
     /// A file whose name is not a distribution's.
-    #[error("{0} is not a distribution file name")]
+    #[error(
+        "{0} is not a distribution file name: an sdist is NAME-VERSION.tar.gz with `_` for `-` in NAME (PEP 625), \
+         a wheel NAME-VERSION(-BUILD)-PYTHON-ABI-PLATFORM.whl; rebuild it with current build tools"
+    )]
     NotADistribution(String),
 }
 
@@ -60,9 +63,11 @@ pub fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Whether `path` names a distribution file of `package` (any version).
+/// Whether `path` is a file of `package` (any version), by its name; a
+/// malformed name that claims the package counts, so that describing it
+/// says what is wrong instead of passing over it.
 pub fn is_package_file(path: &Path, package: &str) -> bool {
-    parse_filename(&file_name(path)).is_some_and(|(p, _, _)| p == normalize(package))
+    claims(&file_name(path), package)
 }
 
 /// The files of `package` in `dir` (any version), sorted by name.
