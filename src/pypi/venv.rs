@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Project;
+use crate::platform::Os;
 use crate::secret::Redactor;
 use crate::tools::ToolReport;
 use crate::tools::{Child, Echo, find_on_path, tail, version_of};
@@ -215,15 +216,17 @@ pub fn venv_dir(project: &Project) -> PathBuf {
 }
 
 fn venv_bin(venv: &Path) -> PathBuf {
-    venv.join(if cfg!(windows) { "Scripts" } else { "bin" })
+    Os::HOST.venv_bin(venv)
 }
 
 fn exe(name: &str) -> String {
-    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+    Os::HOST.exe(name)
 }
 
-fn venv_python(venv: &Path) -> PathBuf {
-    venv_bin(venv).join(exe("python"))
+/// The interpreter of a virtual environment made by `python -m venv`
+/// (`bin/python`, or `Scripts\python.exe` on Windows).
+pub fn venv_python(venv: &Path) -> PathBuf {
+    Os::HOST.venv_program(venv, "python")
 }
 
 fn stamp_text() -> String {
