@@ -55,6 +55,17 @@ impl Os {
         }
     }
 
+    /// The names a Python 3 interpreter goes by on PATH, best first. On
+    /// Windows `python` comes first: the python.org installer and winget
+    /// put `python.exe` on PATH, while a `python3.exe` is often the
+    /// Microsoft Store's alias, a stub that opens the Store.
+    pub fn python_names(self) -> &'static [&'static str] {
+        match self {
+            Os::Unix => &["python3", "python"],
+            Os::Windows => &["python", "python3"],
+        }
+    }
+
     /// Whether `c` separates path components: `/` everywhere, and `\` on
     /// Windows too.
     pub fn is_separator(self, c: char) -> bool {
@@ -99,6 +110,8 @@ mod tests {
         assert_eq!(Os::Windows.exe("maturin"), "maturin.exe");
         assert_eq!(Os::Unix.npm_shim("vsce"), "vsce");
         assert_eq!(Os::Windows.npm_shim("npm"), "npm.cmd");
+        assert_eq!(Os::Unix.python_names()[0], "python3");
+        assert_eq!(Os::Windows.python_names()[0], "python");
     }
 
     #[test]

@@ -239,9 +239,9 @@ pub fn is_provisioned(venv: &Path) -> bool {
         && std::fs::read_to_string(venv.join(".pins")).ok().as_deref() == Some(&stamp_text())
 }
 
-/// The base interpreter that makes the environment.
+/// The base interpreter that makes the environment ([`Os::python_names`]).
 pub fn base_python() -> Option<PathBuf> {
-    find_on_path("python3").or_else(|| find_on_path("python"))
+    Os::HOST.python_names().iter().find_map(|n| find_on_path(n))
 }
 
 /// What would stop [`ensure`], found without side effects (for preflight).
