@@ -172,6 +172,18 @@ mod tests {
     }
 
     #[test]
+    fn crlf_changelog_reads_as_lf() {
+        // A CHANGELOG saved on Windows (git autocrlf, an editor's default).
+        let (_t, p) = file(&TEXT.replace('\n', "\r\n"));
+        let r = newest(&p).unwrap();
+        assert_eq!(r.version, "1.2.0");
+        assert_eq!(r.date.as_deref(), Some("2026-02-01"));
+        assert_eq!(r.line, 9);
+        assert_eq!(r.notes, "### Added\n\n- two");
+        assert_eq!(notes_for(&p, "1.1.0").unwrap().notes, "### Fixed\n\n- one");
+    }
+
+    #[test]
     fn only_unreleased() {
         let (_t, p) = file("# Changelog\n\n## [Unreleased]\n\n- x\n");
         assert!(matches!(newest(&p), Err(ChangelogError::NoRelease { .. })));

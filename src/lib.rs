@@ -13,6 +13,7 @@ pub mod error;
 pub mod hf;
 pub mod hooks;
 pub mod net;
+pub mod platform;
 pub mod preflight;
 pub mod pypi;
 pub mod release;

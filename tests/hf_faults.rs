@@ -25,6 +25,7 @@ fn options(hub: &Hub, cache: &Path) -> Options {
         token_source: None,
         cache_root: cache.to_owned(),
         offline: false,
+        no_symlinks_warning: false,
     });
     o.retry = RetryPolicy {
         attempts: 5,

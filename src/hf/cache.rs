@@ -11,12 +11,18 @@
 //! ```
 //!
 //! The etag is the LFS sha256 for LFS files and the git blob sha1 otherwise.
+//!
+//! Where symlinks cannot be made (Windows without Developer Mode or
+//! administrator rights, some network or FAT drives) a snapshot file is a
+//! real file instead, as huggingface_hub does: see [`symlinks_supported`].
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::platform::Os;
 
 /// What `CACHEDIR.TAG` holds (huggingface_hub's text, byte for byte).
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
@@ -247,8 +253,16 @@ impl RepoCache {
     }
 
     /// Makes `snapshots/{commit}/{path}` a relative symlink to its blob,
-    /// replacing any other entry atomically.
+    /// replacing any other entry atomically; where the cache root cannot
+    /// hold symlinks ([`symlinks_supported`]), a real file instead.
     pub fn link(&self, commit: &str, file: &RepoFile) -> std::io::Result<()> {
+        self.place(commit, file, symlinks_supported(&self.root))
+    }
+
+    /// [`link`](Self::link) with the choice made: a symlink, or a file of
+    /// the blob's content (a hard link where the drive has them, so no
+    /// space is spent twice, else a copy; huggingface_hub moves or copies).
+    fn place(&self, commit: &str, file: &RepoFile, symlinks: bool) -> std::io::Result<()> {
         let pointer = self.pointer(commit, &file.path);
         let parent = pointer.parent().expect("pointer has a parent");
         std::fs::create_dir_all(parent)?;
@@ -259,14 +273,23 @@ impl RepoCache {
         }
         target.push("blobs");
         target.push(file.etag());
-        if std::fs::read_link(&pointer).is_ok_and(|t| t == target) {
+        if symlinks && std::fs::read_link(&pointer).is_ok_and(|t| t == target) {
             return Ok(());
         }
         let tmp = parent.join(format!(".{}.{}.tmp", file_name(&pointer), random_hex()));
-        symlink(&target, &tmp)?;
-        std::fs::rename(&tmp, &pointer).inspect_err(|_| {
+        if symlinks {
+            symlink(&target, &tmp)?;
+        } else {
+            let blob = self.blob(file.etag());
+            std::fs::hard_link(&blob, &tmp).or_else(|_| std::fs::copy(&blob, &tmp).map(|_| ()))?;
+        }
+        let renamed = std::fs::rename(&tmp, &pointer);
+        if renamed.is_err() || !symlinks {
+            // Renaming a hard link over another link to the same blob
+            // does nothing (POSIX) and leaves the temporary name behind.
             let _ = std::fs::remove_file(&tmp);
-        })
+        }
+        renamed
     }
 
     /// Writes `CACHEDIR.TAG` at the root when missing.
@@ -289,11 +312,55 @@ fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
     std::os::unix::fs::symlink(target, link)
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
 fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
-    // Without symlinks huggingface_hub copies the blob; do the same.
-    let blob = link.parent().unwrap().join(target);
-    std::fs::copy(blob, link).map(|_| ())
+    // Fails with "a required privilege is not held" (os error 1314)
+    // without Developer Mode or administrator rights.
+    std::os::windows::fs::symlink_file(target, link)
+}
+
+/// Whether a relative symlink can be made under `root`, probed once per
+/// root per process as huggingface_hub's `are_symlinks_supported` does
+/// (two files in a temporary folder of the root). A root that cannot be
+/// probed counts as supporting them: the real write then says why.
+pub fn symlinks_supported(root: &Path) -> bool {
+    static SEEN: std::sync::Mutex<BTreeMap<PathBuf, bool>> = std::sync::Mutex::new(BTreeMap::new());
+    let key = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    *seen.entry(key).or_insert_with(|| probe_symlinks(root))
+}
+
+fn probe_symlinks(root: &Path) -> bool {
+    let Ok(dir) = std::fs::create_dir_all(root).and_then(|()| {
+        tempfile::Builder::new()
+            .prefix(".symlink-probe")
+            .tempdir_in(root)
+    }) else {
+        return true;
+    };
+    if std::fs::write(dir.path().join("src"), b"").is_err() {
+        return true;
+    }
+    symlink(Path::new("src"), &dir.path().join("dst")).is_ok()
+}
+
+/// The warning when [`symlinks_supported`] says no, with huggingface_hub's
+/// advice: its `HF_HUB_DISABLE_SYMLINKS_WARNING` silences both.
+pub fn no_symlinks_warning(root: &Path, os: Os) -> String {
+    let mut text = format!(
+        "{}: symbolic links cannot be made here, so each snapshot file is a hard link to its blob, \
+         or a copy where the drive has no hard links (huggingface_hub copies and warns likewise); \
+         the cache works, a copy takes its space twice. Set HF_HUB_DISABLE_SYMLINKS_WARNING=1 to \
+         hide this warning",
+        root.display()
+    );
+    if os == Os::Windows {
+        text.push_str(
+            ". Windows makes symbolic links with Developer Mode on (Settings > System > For \
+             developers) or from an administrator shell",
+        );
+    }
+    text
 }
 
 /// Eight random hex digits for temporary names.
@@ -422,5 +489,81 @@ mod tests {
         let mut back = c.read_tree("c0ffee").unwrap();
         back.sort_by(|a, b| a.path.cmp(&b.path));
         assert_eq!(back, vec![f, lfs]);
+    }
+
+    #[test]
+    fn without_symlinks_the_snapshot_holds_the_content() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = RepoCache::new(tmp.path(), "org/name");
+        let f = RepoFile {
+            path: "sub/w.bin".into(),
+            size: 5,
+            blob_id: "4444".into(),
+            lfs_sha256: None,
+        };
+        std::fs::create_dir_all(c.dir().join("blobs")).unwrap();
+        std::fs::write(c.blob("4444"), b"hello").unwrap();
+        c.place("c0ffee", &f, false).unwrap();
+        c.place("c0ffee", &f, false).unwrap();
+        let p = c.pointer("c0ffee", "sub/w.bin");
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        assert!(meta.is_file(), "a real file, not a link: {meta:?}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"hello");
+        assert!(c.is_in_place("c0ffee", &f));
+        assert!(
+            c.blob("4444").is_file(),
+            "the blob stays for other snapshots"
+        );
+        // No temporary file is left beside it.
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("w.bin")]);
+        // A stale copy (another blob) is replaced, as a stale link is.
+        let other = RepoFile {
+            blob_id: "5555".into(),
+            size: 3,
+            ..f.clone()
+        };
+        assert!(!c.is_in_place("c0ffee", &other));
+        std::fs::write(c.blob("5555"), b"new").unwrap();
+        c.place("c0ffee", &other, false).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"new");
+        assert_eq!(std::fs::read(c.blob("4444")).unwrap(), b"hello");
+        // And a link replaces a copy when symlinks are back.
+        c.place("c0ffee", &other, true).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&p)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    #[test]
+    fn symlink_support_is_probed_in_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("hub");
+        // Unix makes symlinks (Windows may not); the probe leaves nothing
+        // behind either way.
+        let supported = symlinks_supported(&root);
+        assert!(supported || cfg!(windows));
+        assert!(root.is_dir());
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn no_symlinks_warning_says_what_and_how() {
+        let root = Path::new("hub");
+        let unix = no_symlinks_warning(root, Os::Unix);
+        assert!(
+            unix.starts_with("hub: symbolic links cannot be made"),
+            "{unix}"
+        );
+        assert!(unix.contains("HF_HUB_DISABLE_SYMLINKS_WARNING"), "{unix}");
+        assert!(!unix.contains("Developer Mode"), "{unix}");
+        let windows = no_symlinks_warning(root, Os::Windows);
+        assert!(windows.contains("Developer Mode"), "{windows}");
     }
 }

@@ -587,6 +587,32 @@ where
         .collect()
 }
 
+/// Writes `buf` at byte `at` of `file` without moving a shared cursor, so
+/// ranges fetched in parallel write into one file.
+#[cfg(unix)]
+fn write_all_at(file: &std::fs::File, buf: &[u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, at)
+}
+
+/// Windows has no `pwrite`: `seek_write` writes at an offset (it moves the
+/// handle's cursor, which no caller here relies on) and may write less.
+#[cfg(windows)]
+fn write_all_at(file: &std::fs::File, mut buf: &[u8], mut at: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt as _;
+    while !buf.is_empty() {
+        match file.seek_write(buf, at) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                buf = &buf[n..];
+                at += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 async fn fetch_segment(
     shared: &Shared,
     job: &FileJob,
@@ -594,7 +620,6 @@ async fn fetch_segment(
     i: usize,
     ready: Option<tokio::sync::watch::Sender<bool>>,
 ) -> Result<(), HfError> {
-    use std::os::unix::fs::FileExt as _;
     // Whatever happens to this range, release the ones waiting for it.
     struct Release(Option<tokio::sync::watch::Sender<bool>>);
     impl Drop for Release {
@@ -641,9 +666,7 @@ async fn fetch_segment(
                     if at + chunk.len() as u64 > end {
                         return Err(too_long(job));
                     }
-                    state
-                        .file
-                        .write_all_at(&chunk, at)
+                    write_all_at(&state.file, &chunk, at)
                         .map_err(|e| HfError::io(&state.parts_path, e))?;
                     done += chunk.len() as u64;
                     state.parts.lock().expect("parts lock").segments[i].2 = done;

@@ -182,6 +182,9 @@ pub struct HfEnvironment {
     pub cache_root: PathBuf,
     /// HF_HUB_OFFLINE.
     pub offline: bool,
+    /// HF_HUB_DISABLE_SYMLINKS_WARNING: no warning when the cache holds
+    /// copies for want of symlinks ([`cache::no_symlinks_warning`]).
+    pub no_symlinks_warning: bool,
 }
 
 impl HfEnvironment {
@@ -222,6 +225,8 @@ impl HfEnvironment {
             }
         }
         let offline = get("HF_HUB_OFFLINE").is_some_and(|v| is_true(&v));
+        let no_symlinks_warning =
+            get("HF_HUB_DISABLE_SYMLINKS_WARNING").is_some_and(|v| is_true(&v));
         let cache_root = cache_root(|k| get(k));
         if problems.is_empty() {
             Ok(HfEnvironment {
@@ -230,6 +235,7 @@ impl HfEnvironment {
                 token_source,
                 cache_root,
                 offline,
+                no_symlinks_warning,
             })
         } else {
             Err(PreflightError { problems })
@@ -404,6 +410,17 @@ async fn plan_model(
     })
 }
 
+/// The cache's fallback to copies, said once per run unless silenced.
+fn symlink_warning(env: &HfEnvironment) -> Vec<String> {
+    if env.no_symlinks_warning || cache::symlinks_supported(&env.cache_root) {
+        return Vec::new();
+    }
+    vec![cache::no_symlinks_warning(
+        &env.cache_root,
+        crate::platform::Os::HOST,
+    )]
+}
+
 async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, HfError> {
     let client = api::HubClient::new(
         &opts.env.endpoint,
@@ -540,7 +557,7 @@ async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, Hf
         offline: false,
         requests: shared.client.requests(),
         models: reports,
-        warnings: Vec::new(),
+        warnings: symlink_warning(&opts.env),
         seconds: 0.0,
     })
 }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use super::backend::NativeTool;
 use crate::config::Project;
+use crate::platform::Os;
 use crate::secret::Redactor;
 use crate::tools::ToolReport;
 use crate::tools::{Child, Echo, find_on_path, tail, version_of};
@@ -183,15 +184,17 @@ pub fn venv_dir(project: &Project) -> PathBuf {
 }
 
 fn venv_bin(venv: &Path) -> PathBuf {
-    venv.join(if cfg!(windows) { "Scripts" } else { "bin" })
+    Os::HOST.venv_bin(venv)
 }
 
 fn exe(name: &str) -> String {
-    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+    Os::HOST.exe(name)
 }
 
-fn venv_python(venv: &Path) -> PathBuf {
-    venv_bin(venv).join(exe("python"))
+/// The interpreter of a virtual environment made by `python -m venv`
+/// (`bin/python`, or `Scripts\python.exe` on Windows).
+pub fn venv_python(venv: &Path) -> PathBuf {
+    Os::HOST.venv_program(venv, "python")
 }
 
 fn stamp_text() -> String {
@@ -204,9 +207,9 @@ pub fn is_provisioned(venv: &Path) -> bool {
         && std::fs::read_to_string(venv.join(".pins")).ok().as_deref() == Some(&stamp_text())
 }
 
-/// The base interpreter that makes the environment.
+/// The base interpreter that makes the environment ([`Os::python_names`]).
 pub fn base_python() -> Option<PathBuf> {
-    find_on_path("python3").or_else(|| find_on_path("python"))
+    Os::HOST.python_names().iter().find_map(|n| find_on_path(n))
 }
 
 /// What would stop [`ensure`], found without side effects (for preflight).

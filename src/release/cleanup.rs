@@ -2,9 +2,14 @@
 //! temporary folders go away however the run ends.
 //!
 //! Each resource registers a closure and keeps a [`Guard`]; dropping the
-//! guard runs the closure (the normal path). On SIGINT or SIGTERM a
-//! watcher thread runs every closure still registered, then exits with 130.
-//! Each closure runs at most once.
+//! guard runs the closure (the normal path). On an interrupt a watcher
+//! thread runs every closure still registered, then exits with 130. Each
+//! closure runs at most once.
+//!
+//! What counts as an interrupt is the platform's: SIGINT and SIGTERM on
+//! Unix; Ctrl-C, Ctrl-Break and closing the console window on Windows,
+//! which has no Unix signals (a `taskkill /F` or a CI cancel that kills
+//! the process tree cannot be caught on either side).
 
 use std::sync::{Mutex, Once};
 
@@ -26,7 +31,7 @@ impl Drop for Guard {
     }
 }
 
-/// Catches SIGINT and SIGTERM from now on (idempotent). Returns once the
+/// Catches interrupts (see the module docs) from now on (idempotent). Returns once the
 /// handler is in place: call it before creating anything that needs
 /// cleaning up, or a Ctrl-C in between kills the process without cleanup.
 pub fn install() {
@@ -76,24 +81,13 @@ fn install_handler() {
                     return;
                 };
                 rt.block_on(async {
-                    use tokio::signal::unix::{SignalKind, signal};
-                    let (Ok(mut int), Ok(mut term)) = (
-                        signal(SignalKind::interrupt()),
-                        signal(SignalKind::terminate()),
-                    ) else {
-                        return;
-                    };
-                    // The OS handlers are in place once `signal` returned.
-                    let _ = ready.send(());
-                    tokio::select! {
-                        _ = int.recv() => {}
-                        _ = term.recv() => {}
+                    if interrupted(ready).await {
+                        eprintln!(
+                            "\ninterrupted: cleaning up the rehearsal (local index, temporary folders)"
+                        );
+                        run_all();
+                        std::process::exit(130);
                     }
-                    eprintln!(
-                        "\ninterrupted: cleaning up the rehearsal (local index, temporary folders)"
-                    );
-                    run_all();
-                    std::process::exit(130);
                 });
             });
         if spawned.is_ok() {
@@ -102,6 +96,46 @@ fn install_handler() {
             let _ = is_ready.recv_timeout(std::time::Duration::from_secs(5));
         }
     });
+}
+
+/// Waits for SIGINT or SIGTERM. Sends on `ready` once the OS handlers are
+/// in place; returns false (nothing to wait for) if they cannot be.
+#[cfg(unix)]
+async fn interrupted(ready: std::sync::mpsc::Sender<()>) -> bool {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return false;
+    };
+    // The OS handlers are in place once `signal` returned.
+    let _ = ready.send(());
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+    true
+}
+
+/// Waits for Ctrl-C, Ctrl-Break or the console window closing (Windows
+/// gives a closing console a few seconds, enough for the cleanup). Sends on
+/// `ready` once the console handlers are in place; returns false if they
+/// cannot be.
+#[cfg(windows)]
+async fn interrupted(ready: std::sync::mpsc::Sender<()>) -> bool {
+    use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close};
+    let (Ok(mut c), Ok(mut brk), Ok(mut close)) = (ctrl_c(), ctrl_break(), ctrl_close()) else {
+        return false;
+    };
+    // The handlers are registered once the constructors returned.
+    let _ = ready.send(());
+    tokio::select! {
+        _ = c.recv() => {}
+        _ = brk.recv() => {}
+        _ = close.recv() => {}
+    }
+    true
 }
 
 #[cfg(test)]

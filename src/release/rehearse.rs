@@ -196,7 +196,7 @@ pub fn install_check(
     echo: Echo,
 ) -> Result<Vec<String>, RehearsalError> {
     let venv = index.scratch.join("install-venv");
-    let python = venv.join("bin/python");
+    let python = crate::pypi::venv::venv_python(&venv);
     let wanted: Vec<String> = packages
         .iter()
         .map(|p| format!("{}=={}", p.name, p.version))

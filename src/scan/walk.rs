@@ -110,16 +110,32 @@ impl Drop for Worker<'_> {
     }
 }
 
-/// `path` relative to `root` when under it, with `/` separators.
+/// `path` relative to `root` when under it, with `/` separators, as git
+/// names it (on Unix a `\\` is part of a file name and stays).
 pub fn display(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    let s = rel.to_string_lossy().replace('\\', "/");
+    let s = crate::platform::Os::HOST.slash_path(&rel.to_string_lossy());
     if s.is_empty() { ".".into() } else { s }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_uses_slashes_as_git_does() {
+        let root = Path::new("repo");
+        assert_eq!(display(root, &root.join("docs").join("a.md")), "docs/a.md");
+        assert_eq!(display(root, root), ".");
+        // A backslash separates only on Windows; elsewhere it is a name.
+        let odd = root.join(r"odd\name.txt");
+        let shown = display(root, &odd);
+        if cfg!(windows) {
+            assert_eq!(shown, "odd/name.txt");
+        } else {
+            assert_eq!(shown, r"odd\name.txt");
+        }
+    }
     use crate::scan::LiveValue;
     use crate::secret::Secret;
 

@@ -216,10 +216,20 @@ pub fn set_value(path: &Path, key: &str, value: &str) -> anyhow::Result<()> {
         }
     }
     if !done {
+        // A file saved with Windows line ends gets one more such line.
+        let eol = if text.contains("\r\n")
+            && !text
+                .split_inclusive('\n')
+                .any(|l| l.ends_with('\n') && !l.ends_with("\r\n"))
+        {
+            "\r\n"
+        } else {
+            "\n"
+        };
         if !out.is_empty() && !out.ends_with('\n') {
-            out.push('\n');
+            out.push_str(eol);
         }
-        out.push_str(&format!("{key}={value}\n"));
+        out.push_str(&format!("{key}={value}{eol}"));
     }
     write_atomic(path, &out, mode)
 }
@@ -261,6 +271,39 @@ mod tests {
             std::fs::write(&path, format!("{}{}{}", &readme[..a], want, &readme[b..])).unwrap();
             panic!("README.md's variable table was stale and has been updated: commit it");
         }
+    }
+
+    #[test]
+    fn set_value_keeps_windows_line_ends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join(".env");
+        std::fs::write(&p, "A=1\r\nB=2\r\n").unwrap();
+        set_value(&p, "B", "x").unwrap();
+        set_value(&p, "C", "y").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "A=1\r\nB=x\r\nC=y\r\n"
+        );
+        // No line end at the end of the file: the one the file uses.
+        std::fs::write(&p, "A=1\r\nB=2").unwrap();
+        set_value(&p, "C", "y").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "A=1\r\nB=2\r\nC=y\r\n"
+        );
+        // The reader reads it back, without a stray CR in any value.
+        let back = crate::settings::dotenv::parse_str(
+            &p,
+            &std::fs::read_to_string(&p).unwrap(),
+            &Default::default(),
+        )
+        .unwrap();
+        let vals: Vec<_> = back
+            .entries
+            .iter()
+            .map(|e| e.value.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(vals, ["1", "2", "y"]);
     }
 
     #[test]

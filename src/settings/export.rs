@@ -462,6 +462,10 @@ pub fn check_destination(path: &Path, force: bool) -> Result<Option<LooseMode>, 
             )));
         }
     }
+    // Windows has ACLs, not modes: the file written replaces the old one
+    // and inherits its folder's ACL (see `doctor` and docs/secrets.md).
+    #[cfg(not(unix))]
+    let _ = force;
     Ok(None)
 }
 

@@ -364,9 +364,19 @@ mod tests {
     use super::*;
 
     fn output(stdout: &str, stderr: &str) -> Output {
-        use std::os::unix::process::ExitStatusExt as _;
+        // Exit code 1: a wait status on Unix, the code itself on Windows.
+        #[cfg(unix)]
+        let status = {
+            use std::os::unix::process::ExitStatusExt as _;
+            std::process::ExitStatus::from_raw(256)
+        };
+        #[cfg(windows)]
+        let status = {
+            use std::os::windows::process::ExitStatusExt as _;
+            std::process::ExitStatus::from_raw(1)
+        };
         Output {
-            status: std::process::ExitStatus::from_raw(256),
+            status,
             stdout: stdout.into(),
             stderr: stderr.into(),
         }

@@ -1,12 +1,19 @@
 //! vsce and ovsx: pinned versions installed with npm into
 //! `target/node-tools/` on first use (under a file lock, so parallel runs
 //! wait for one install), or taken from PATH with `[vscode] use-path-tools`.
+//!
+//! On Windows npm, npx and a globally installed vsce or ovsx are `.cmd`
+//! batch shims ([`Os::npm_shim`]): they are found on PATH through
+//! `PATHEXT` and run by their full path (Rust starts a `.cmd` through
+//! `cmd.exe`, quoting its arguments: paths and flags, never a secret). The
+//! managed tools are JavaScript files `node` runs, the same everywhere.
 
 use std::path::{Path, PathBuf};
 
 use super::VsceError;
 use crate::config::Project;
 use crate::error::{IoContext as _, cannot};
+use crate::platform::Os;
 use crate::preflight::Preflight;
 use crate::secret::Redactor;
 use crate::tools::ToolReport;
@@ -153,11 +160,17 @@ fn stamp_text() -> String {
 }
 
 fn vsce_script(dir: &Path) -> PathBuf {
-    dir.join("node_modules/@vscode/vsce/vsce")
+    dir.join("node_modules")
+        .join("@vscode")
+        .join("vsce")
+        .join("vsce")
 }
 
 fn ovsx_script(dir: &Path) -> PathBuf {
-    dir.join("node_modules/ovsx/bin/ovsx")
+    dir.join("node_modules")
+        .join("ovsx")
+        .join("bin")
+        .join("ovsx")
 }
 
 /// True when the pinned tools are installed in `target/node-tools/`.
@@ -200,7 +213,7 @@ pub fn ensure(project: &Project, log: &dyn Fn(&str)) -> Result<NodeTools, VsceEr
         return Ok(NodeTools {
             vsce: from_path("vsce")?,
             ovsx: from_path("ovsx").unwrap_or_else(|_| Tool {
-                program: "ovsx".into(),
+                program: Os::HOST.npm_shim("ovsx").into(),
                 script: None,
                 version: None,
             }),
@@ -368,6 +381,23 @@ pub fn doctor_tools(project: &Project) -> Vec<ToolReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Windows only (the CI's windows-latest job): npm is its `.cmd` shim
+    /// and runs by its full path.
+    #[cfg(windows)]
+    #[test]
+    fn npm_runs_as_its_cmd_shim() {
+        let Some(npm) = find_on_path("npm") else {
+            return; // no Node.js here (windows-latest has it)
+        };
+        let name = npm.file_name().unwrap().to_string_lossy().to_lowercase();
+        assert_eq!(name, Os::Windows.npm_shim("npm"), "{}", npm.display());
+        assert!(
+            version_of(&npm, &["--version"]).is_some(),
+            "{}",
+            npm.display()
+        );
+    }
 
     #[test]
     fn node_versions() {

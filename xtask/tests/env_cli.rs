@@ -1,6 +1,10 @@
 //! The settings commands as a user runs them: `env status|check|init|example|gen-key`
 //! and `doctor`, with canary secrets that must never come out.
 
+// Unix only (it checks the `.env` file's Unix mode); the
+// Windows behaviour is covered by the library's unit tests.
+#![cfg(unix)]
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

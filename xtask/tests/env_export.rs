@@ -4,6 +4,10 @@
 //! parser); GitHub secrets reach a (fake) `gh` on standard input only; a
 //! canary in every variable never reaches stdout, stderr or an argv.
 
+// Unix only (it checks the files' Unix modes and its `gh` stand-in is an sh script); the
+// Windows behaviour is covered by the library's unit tests.
+#![cfg(unix)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;

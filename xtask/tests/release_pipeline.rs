@@ -11,6 +11,10 @@
 //! (a copy of examples/mult-agentes) and its own target folder, whose tool
 //! folders link to the workspace's provisioned ones.
 
+// Unix only (its tool stand-ins are sh scripts, shared tool folders are symlinks and the interrupt is a SIGINT); the
+// Windows behaviour is covered by the library's unit tests.
+#![cfg(unix)]
+
 mod pypi_common;
 
 use std::io::Read as _;

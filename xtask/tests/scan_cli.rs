@@ -2,6 +2,10 @@
 //! repositories, with canary secrets that must never come out: not on
 //! stdout or stderr, not in any file we write (the ignore file, the hook).
 
+// Unix only (its hook and tool stand-ins are sh scripts and it checks file modes); the
+// Windows behaviour is covered by the library's unit tests.
+#![cfg(unix)]
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

@@ -4,6 +4,10 @@
 //! vsce and ovsx are installed by the command itself into the workspace's
 //! `target/node-tools/` on first use (npm must reach the registry once).
 
+// Unix only (its vsce and ovsx stand-ins are sh scripts); the
+// Windows behaviour is covered by the library's unit tests.
+#![cfg(unix)]
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
