@@ -366,7 +366,7 @@ fn python_dotenv_shapes_expansion_and_dollar_secrets() {
         t.contains(".env:9: docker compose reads VSCE_PAT differently: it substitutes `$NAME`"),
         "{t}"
     );
-    assert!(t.contains(".env:4: BARE_NAME_ONLY has no `=`"), "{t}");
+    assert!(t.contains(".env:4: this line holds only a name, no `=`"), "{t}");
     assert!(
         t.contains(".env:8: the value of OTEL_EXPORTER_OTLP_ENDPOINT refers with `${…}` to a variable set neither"),
         "{t}"
@@ -637,4 +637,70 @@ fn token_scope_is_checked_wherever_the_token_is() {
             assert!(!text(&out).contains(token.as_str()), "{args:?}");
         }
     }
+}
+
+/// [`xtask`] that fails the test instead of hanging when the command has
+/// not ended within 20 s.
+fn xtask_timed(cwd: &Path, args: &[&str]) -> Output {
+    use std::process::Stdio;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("xtask runs");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`xtask {}` hung", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_device_env_never_hangs_any_command() {
+    let tmp = project_dir();
+    let fifo = tmp.path().join(".env");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // A usage error reads .env too (for the values to hide): it must not block.
+    let out = xtask_timed(tmp.path(), &["env", "status", "--bogus-flag"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    for args in [&["env", "status"][..], &["doctor"], &["scan", "."]] {
+        let out = xtask_timed(tmp.path(), args);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {t}");
+        assert!(t.contains(".env: is a named pipe (FIFO), not a regular file"), "{t}");
+    }
+    let dev = tmp.path().join("dev.env");
+    std::os::unix::fs::symlink("/dev/zero", &dev).unwrap();
+    let out = xtask_timed(tmp.path(), &["--env-file", "dev.env", "env", "status"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    assert!(t.contains("dev.env: is a device, not a regular file"), "{t}");
+}
+
+#[test]
+fn a_token_pasted_alone_in_env_is_never_echoed() {
+    let tmp = project_dir();
+    let token = "hf_CNRYpastedAlone0123456789abcdefgh";
+    std::fs::write(tmp.path().join(".env"), format!("TWINE_USERNAME=__token__\n{token}\n")).unwrap();
+    let out = xtask(tmp.path(), &[("GITHUB_ACTIONS", "true")], &["env", "status"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains(".env:2: this line holds only a name, no `=`"), "{t}");
+    assert!(!t.contains("CNRY"), "{t}");
 }
