@@ -704,3 +704,41 @@ fn a_token_pasted_alone_in_env_is_never_echoed() {
     assert!(t.contains(".env:2: this line holds only a name, no `=`"), "{t}");
     assert!(!t.contains("CNRY"), "{t}");
 }
+
+/// A one-connection Redis stand-in on 127.0.0.1 that reads the first
+/// command and answers `reply` with that command's words appended (a server
+/// that echoes `AUTH user password` back).
+fn hostile_redis(reply: &'static str) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((mut conn, _)) = listener.accept() else {
+            return;
+        };
+        let mut buf = [0u8; 4096];
+        let n = conn.read(&mut buf).unwrap_or(0);
+        let echoed = String::from_utf8_lossy(&buf[..n]).replace("\r\n", " ");
+        let _ = conn.write_all(format!("{reply}{echoed}\r\n").as_bytes());
+        let _ = conn.read(&mut buf);
+    });
+    port
+}
+
+#[test]
+fn a_hostile_redis_neither_panics_nor_prints_the_password() {
+    let tmp = project_dir();
+    for reply in ["\u{e9}", "\u{1F600}ERR ", "-ERR unknown command ", "+"] {
+        let port = hostile_redis(reply);
+        let url = format!("redis://app:CNRYredisPw42@127.0.0.1:{port}/0");
+        let out = xtask(
+            tmp.path(),
+            &[("REDIS_URL", &url)],
+            &["--no-env-file", "env", "verify", "--json", "redis"],
+        );
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{reply:?}: {t}");
+        assert!(!t.contains("panicked") && !t.contains("internal error"), "{t}");
+        assert!(!t.contains("CNRY"), "{reply:?}: {t}");
+    }
+}
