@@ -742,3 +742,26 @@ fn a_hostile_redis_neither_panics_nor_prints_the_password() {
         assert!(!t.contains("CNRY"), "{reply:?}: {t}");
     }
 }
+
+#[test]
+fn token_shaped_arguments_are_masked_in_every_error() {
+    let tmp = project_dir();
+    // An hf-token by the scanner's rule: hf_ and 34 letters, mixed case.
+    let token = format!("hf_{}", "CnRyArgumentTokenabcdefghijklmnopq");
+    let runs: [Vec<String>; 5] = [
+        vec!["hf-prefetch".into(), "--offline".into(), "--model".into(), token.clone()],
+        vec!["hf-prefetch".into(), "--offline".into(), format!("--model=org/x@{token}")],
+        vec!["build".into(), "--package".into(), token.clone()],
+        vec!["publish".into(), "--package".into(), token.clone()],
+        vec!["env".into(), "rotate".into(), token.clone()],
+    ];
+    for args in runs {
+        let mut all = vec!["--no-env-file"];
+        all.extend(args.iter().map(String::as_str));
+        let out = xtask(tmp.path(), &[], &all);
+        let t = text(&out);
+        assert!(!out.status.success(), "{args:?}: {t}");
+        assert!(!t.contains("CnRy"), "{args:?}: {t}");
+        assert!(t.contains("********"), "{args:?}: {t}");
+    }
+}
