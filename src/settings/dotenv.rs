@@ -762,7 +762,12 @@ impl Resolver<'_> {
             .index
             .get(r.name)
             .map(|&i| self.entries[i].value.as_deref().unwrap_or(""));
-        match self.environment.get(r.name).map(String::as_str).or(from_file) {
+        match self
+            .environment
+            .get(r.name)
+            .map(String::as_str)
+            .or(from_file)
+        {
             Some(v) => {
                 if v.is_empty() && r.default.is_some() {
                     compose.push(
@@ -862,9 +867,8 @@ fn expansion_compose(
         return;
     }
     if operator {
-        compose.push(
-            "it applies `${…}` forms python-dotenv does not know (`-`, `?`, `+`, nesting)",
-        );
+        compose
+            .push("it applies `${…}` forms python-dotenv does not know (`-`, `?`, `+`, nesting)");
     }
     if dollar_outside {
         compose.push("it substitutes `$NAME` and `$$` where python-dotenv keeps `$` as written");
@@ -1066,7 +1070,10 @@ mod tests {
     fn nested(lines: usize, copies: usize) -> String {
         let mut text = format!("A0={}\n", "s".repeat(16));
         for i in 1..=lines {
-            text.push_str(&format!("A{i}={}\n", format!("${{A{}}}", i - 1).repeat(copies)));
+            text.push_str(&format!(
+                "A{i}={}\n",
+                format!("${{A{}}}", i - 1).repeat(copies)
+            ));
         }
         text
     }
@@ -1083,7 +1090,10 @@ mod tests {
             "{err:?}"
         );
         let msg = err.to_string();
-        assert!(msg.starts_with("/p/.env:18: the value of A17 grows beyond"), "{msg}");
+        assert!(
+            msg.starts_with("/p/.env:18: the value of A17 grows beyond"),
+            "{msg}"
+        );
         assert!(!msg.contains("sss"), "{msg}");
     }
 
@@ -1126,10 +1136,16 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success());
-        let err = parse_file_timed(&fifo).expect("returns").err().expect("refused");
+        let err = parse_file_timed(&fifo)
+            .expect("returns")
+            .err()
+            .expect("refused");
         assert!(matches!(err, EnvFileError::NotAFile { .. }), "{err:?}");
         let msg = err.to_string();
-        assert!(msg.contains(".env: is a named pipe (FIFO), not a regular file"), "{msg}");
+        assert!(
+            msg.contains(".env: is a named pipe (FIFO), not a regular file"),
+            "{msg}"
+        );
     }
 
     #[cfg(unix)]
@@ -1138,7 +1154,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let link = tmp.path().join(".env");
         std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
-        let err = parse_file_timed(&link).expect("returns").err().expect("refused");
+        let err = parse_file_timed(&link)
+            .expect("returns")
+            .err()
+            .expect("refused");
         assert!(err.to_string().contains(".env: is a device"), "{err}");
     }
 
@@ -1152,6 +1171,9 @@ mod tests {
         std::fs::write(&path, line + "B=2\n").unwrap();
         let err = parse_file(&path, &HashMap::new()).err().expect("refused");
         let msg = err.to_string();
-        assert!(msg.contains(".env: larger than the 1048576-byte limit"), "{msg}");
+        assert!(
+            msg.contains(".env: larger than the 1048576-byte limit"),
+            "{msg}"
+        );
     }
 }

@@ -415,7 +415,9 @@ mod tests {
                 Ok(_) => panic!("{bad:?} was taken"),
             }
         }
-        assert!(matches!(answer("-ERR é\r\n".as_bytes()).await, Ok(Reply::Error(e)) if e == "ERR é"));
+        assert!(
+            matches!(answer("-ERR é\r\n".as_bytes()).await, Ok(Reply::Error(e)) if e == "ERR é")
+        );
     }
 
     /// A small deterministic generator (xorshift64), for the fuzz loop.

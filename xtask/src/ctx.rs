@@ -164,10 +164,7 @@ impl Ctx {
     /// The redactor of the loaded settings and the secret-shaped arguments
     /// (only the latter before settings load).
     pub fn redactor(&self) -> Redactor {
-        self.redactor
-            .get()
-            .unwrap_or(&self.arguments)
-            .clone()
+        self.redactor.get().unwrap_or(&self.arguments).clone()
     }
 
     /// How child tools' output is shown: streamed with `--verbose`.
@@ -451,9 +448,15 @@ mod tests {
             &format!("reply `AUTH app CNRY-loaded-password` and {token}"),
             " at src/x.rs:1",
         );
-        assert!(report.starts_with("error: internal error at src/x.rs:1: reply `AUTH app "), "{report}");
+        assert!(
+            report.starts_with("error: internal error at src/x.rs:1: reply `AUTH app "),
+            "{report}"
+        );
         assert!(report.contains("This is a bug in release-kit"), "{report}");
-        assert!(!report.contains("CNRY") && !report.contains("CnRy"), "{report}");
+        assert!(
+            !report.contains("CNRY") && !report.contains("CnRy"),
+            "{report}"
+        );
     }
 
     #[test]
@@ -467,11 +470,19 @@ mod tests {
             "redis://:CNRYpassword@host:6379".to_owned(),
         ];
         let r = argument_secrets(args.iter().map(Into::into));
-        let text = format!("--package {token}: no such package; model org/name@{token}; mult-agentes; CNRYpassword");
+        let text = format!(
+            "--package {token}: no such package; model org/name@{token}; mult-agentes; CNRYpassword"
+        );
         let masked = r.redact(&text);
-        assert!(!masked.contains("CnRy") && !masked.contains("CNRY"), "{masked}");
+        assert!(
+            !masked.contains("CnRy") && !masked.contains("CNRY"),
+            "{masked}"
+        );
         assert!(masked.contains("mult-agentes"), "{masked}");
         assert!(!secret_shaped("mult-agentes-native", &Redactor::new()));
-        assert!(!secret_shaped("0123456789abcdef0123456789abcdef01234567", &Redactor::new()));
+        assert!(!secret_shaped(
+            "0123456789abcdef0123456789abcdef01234567",
+            &Redactor::new()
+        ));
     }
 }
