@@ -51,7 +51,7 @@ pub fn paths(dir: &Path) -> anyhow::Result<HookPaths> {
     sh.change_dir(dir);
     let hook = crate::tools::captured(xshell::cmd!(
         sh,
-        "git rev-parse --path-format=absolute --git-path hooks/pre-commit"
+        "git rev-parse --git-path hooks/pre-commit"
     ))
     .ignore_stderr()
     .read()
@@ -61,13 +61,35 @@ pub fn paths(dir: &Path) -> anyhow::Result<HookPaths> {
             dir.display()
         )
     })?;
-    let hook = PathBuf::from(hook.trim());
+    // Not `--path-format=absolute`: git resolves links in it, and a link
+    // at the hook's place is what `install` must see.
+    let hook = lexical_join(dir, Path::new(hook.trim()));
     let mut saved = hook.clone().into_os_string();
     saved.push(SAVED_SUFFIX);
     Ok(HookPaths {
         hook,
         saved: saved.into(),
     })
+}
+
+/// `base` joined with `rel` (kept when absolute), `.` and `..` folded
+/// without following links.
+fn lexical_join(base: &Path, rel: &Path) -> PathBuf {
+    use std::path::Component;
+    let base = std::path::absolute(base).unwrap_or_else(|_| base.to_owned());
+    let mut out = PathBuf::new();
+    for c in base.join(rel).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The hook script: runs the hook it replaced (if any), then `command`
@@ -96,6 +118,16 @@ fn is_ours(path: &Path) -> bool {
 /// Installs the hook running `command` (e.g. `cargo xtask`).
 pub fn install(paths: &HookPaths, command: &str) -> anyhow::Result<Installed> {
     let HookPaths { hook, saved } = paths;
+    if let Some(folder) = hook.parent()
+        && let Ok(target) = std::fs::read_link(folder)
+    {
+        bail!(
+            "{}: is a symbolic link to {}; the hook is not written through it. Point \
+             core.hooksPath at the folder itself, or replace the link by a folder",
+            folder.display(),
+            target.display()
+        );
+    }
     let outcome = if !hook.exists() {
         Installed::Fresh
     } else if is_ours(hook) {
@@ -111,19 +143,28 @@ pub fn install(paths: &HookPaths, command: &str) -> anyhow::Result<Installed> {
         }
         // Kept under the saved name first; the user's hook is replaced only
         // by the atomic write below, so a failed write leaves it in place.
-        std::fs::hard_link(hook, saved)
-            .or_else(|_| std::fs::copy(hook, saved).map(|_| ()))
+        // A link's target is what gets replaced: keep a copy of its text.
+        let link = std::fs::symlink_metadata(hook).is_ok_and(|m| m.file_type().is_symlink());
+        let kept = if link {
+            Err(std::io::ErrorKind::Unsupported.into())
+        } else {
+            std::fs::hard_link(hook, saved)
+        };
+        kept.or_else(|_| std::fs::copy(hook, saved).map(|_| ()))
             .with_context(|| format!("cannot copy {} to {}", hook.display(), saved.display()))?;
         Installed::Chained(saved.clone())
     };
     if let Some(dir) = hook.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    if let Err(e) = crate::settings::envfile::write_atomic(hook, &script(command), 0o755) {
+    // Through a link, only a target inside the hooks folder is written.
+    let folder = hook.parent().unwrap_or(Path::new("."));
+    let mode = crate::settings::userfile::Mode::Set(0o755);
+    if let Err(e) = crate::settings::userfile::write(hook, &script(command), mode, Some(folder)) {
         if matches!(outcome, Installed::Chained(_)) {
             let _ = std::fs::remove_file(saved);
         }
-        return Err(e);
+        return Err(e.into());
     }
     Ok(outcome)
 }

@@ -158,6 +158,19 @@ impl Redactor {
         out
     }
 
+    /// Adds every form `other` masks (already expanded: no new forms).
+    pub fn merge(&mut self, other: &Redactor) {
+        self.needles.extend(other.needles.iter().cloned());
+        self.prefixes.extend(other.prefixes.iter().copied());
+        self.short_prefixes
+            .extend(other.short_prefixes.iter().copied());
+        self.needles.sort_by(|a, b| {
+            let (a, b) = (a.expose(), b.expose());
+            b.len().cmp(&a.len()).then_with(|| a.cmp(b))
+        });
+        self.needles.dedup_by(|a, b| a.expose() == b.expose());
+    }
+
     /// Like [`Redactor::redact`] for bytes that may not be UTF-8.
     pub fn redact_bytes(&self, bytes: &[u8]) -> String {
         self.redact(&String::from_utf8_lossy(bytes))
@@ -271,6 +284,32 @@ pub fn percent_encode_keeping(value: &str, keep: &[u8]) -> String {
         }
     }
     out
+}
+
+/// The process-wide redactor, for output that cannot reach the loaded
+/// settings (a panic message): the CLI registers its redactor here once
+/// settings load, and again when it learns more secrets.
+static PROCESS: std::sync::Mutex<Option<Redactor>> = std::sync::Mutex::new(None);
+
+/// Adds `redactor`'s forms to the process-wide redactor.
+pub fn register_process_redactor(redactor: &Redactor) {
+    let mut guard = PROCESS.lock().unwrap_or_else(|p| p.into_inner());
+    guard.get_or_insert_with(Redactor::new).merge(redactor);
+}
+
+/// `text` redacted with the process-wide redactor; `None` when it cannot be
+/// had without waiting (a panic while it is being registered), so that the
+/// caller withholds the text rather than print it unredacted or block.
+pub fn redact_with_process(text: &str) -> Option<String> {
+    let guard = match PROCESS.try_lock() {
+        Ok(g) => g,
+        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return None,
+    };
+    Some(match guard.as_ref() {
+        Some(r) => r.redact(text),
+        None => text.to_owned(),
+    })
 }
 
 #[cfg(test)]

@@ -69,6 +69,34 @@ pub enum EnvFileError {
         /// The path.
         path: PathBuf,
     },
+    /// A FIFO, device or socket where a file was expected.
+    #[error("{path}: is {kind}, not a regular file; point --env-file at a file, or use --no-env-file", path = .path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// Larger than [`MAX_FILE_BYTES`].
+    #[error("{path}: larger than the {limit}-byte limit for a .env file; is it the right file?", path = .path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// `${…}` expansion would build a value beyond the limits.
+    #[error("{path}:{line}: the value of {key} grows beyond {limit} bytes through `${{…}}` expansion; nested references repeat values, so write the value out or reference fewer times", path = .path.display())]
+    ExpansionTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The line of the name.
+        line: usize,
+        /// The name (never its value).
+        key: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// Bytes that are not UTF-8.
     #[error("{path}:{line}: not valid UTF-8; save the file as UTF-8", path = .path.display())]
     NotUtf8 {
@@ -89,20 +117,26 @@ pub enum EnvFileError {
     },
 }
 
+/// The largest `.env` read: far above any real one, far below what would
+/// strain memory (`.env` → `/dev/zero` or a huge file fails here).
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The largest value `${…}` expansion may build, and the most it may build
+/// over the whole file: nested references double a value per line, so a
+/// few hundred bytes could otherwise ask for gigabytes.
+pub const MAX_EXPANDED_BYTES: usize = 1024 * 1024;
+
+/// [`MAX_EXPANDED_BYTES`] for the sum of a file's expanded values.
+pub const MAX_EXPANDED_TOTAL: usize = 8 * MAX_EXPANDED_BYTES;
+
 /// Reads and parses `path`, expanding `${…}` from `environment` first.
+/// Only a regular file under [`MAX_FILE_BYTES`] is read; a FIFO, device or
+/// folder is an error that names it, and never blocks.
 pub fn parse_file(
     path: &Path,
     environment: &HashMap<String, String>,
 ) -> Result<ParsedFile, EnvFileError> {
-    if path.is_dir() {
-        return Err(EnvFileError::IsDir {
-            path: path.to_owned(),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|e| EnvFileError::Unreadable {
-        path: path.to_owned(),
-        reason: e.kind().to_string(),
-    })?;
+    let bytes = read_bounded(path)?;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -115,6 +149,81 @@ pub fn parse_file(
         }
     };
     parse_str(path, &text, environment)
+}
+
+/// The bytes of `path` when it is a regular file of at most
+/// [`MAX_FILE_BYTES`]. Checked before opening (so a FIFO is never opened),
+/// opened without blocking, and checked again on the opened file (the path
+/// may have changed in between).
+fn read_bounded(path: &Path) -> Result<Vec<u8>, EnvFileError> {
+    use std::io::Read as _;
+    let unreadable = |e: std::io::Error| EnvFileError::Unreadable {
+        path: path.to_owned(),
+        reason: e.kind().to_string(),
+    };
+    check_kind(path, &std::fs::metadata(path).map_err(unreadable)?)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(unreadable)?;
+    check_kind(path, &file.metadata().map_err(unreadable)?)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(EnvFileError::TooLarge {
+            path: path.to_owned(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    Ok(bytes)
+}
+
+/// A regular file under the size limit, or the error naming what it is.
+fn check_kind(path: &Path, meta: &std::fs::Metadata) -> Result<(), EnvFileError> {
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return Err(EnvFileError::IsDir {
+            path: path.to_owned(),
+        });
+    }
+    if !ft.is_file() {
+        return Err(EnvFileError::NotAFile {
+            path: path.to_owned(),
+            kind: file_kind(&ft),
+        });
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(EnvFileError::TooLarge {
+            path: path.to_owned(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if ft.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if ft.is_char_device() || ft.is_block_device() {
+            return "a device";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = ft;
+    "not a regular file"
 }
 
 /// Parses the contents of a `.env` file named `path` (used in messages).
@@ -142,7 +251,7 @@ pub fn parse_str(
             e.what
         ),
     })?;
-    Ok(resolve(path, bindings, environment, had_cr))
+    resolve(path, bindings, environment, had_cr)
 }
 
 /// How a value was written.
@@ -514,161 +623,255 @@ fn references(value: &str) -> Vec<Reference<'_>> {
 }
 
 /// python-dotenv's `resolve_variables` with override off, duplicates folded
-/// (last wins), and the warnings.
+/// (last wins), and the warnings. Expansion is bounded by
+/// [`MAX_EXPANDED_BYTES`] per value and [`MAX_EXPANDED_TOTAL`] per file.
 fn resolve(
     path: &Path,
     bindings: Vec<Binding>,
     environment: &HashMap<String, String>,
     had_cr: bool,
-) -> ParsedFile {
-    let p = path.display();
-    let mut warnings = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(bindings.len());
-    let mut entries: Vec<FileEntry> = Vec::new();
-    // The last line of each name, for "set further down".
+) -> Result<ParsedFile, EnvFileError> {
     let mut last_line: HashMap<&str, usize> = HashMap::with_capacity(bindings.len());
     for b in &bindings {
         last_line.insert(&b.key, b.line);
     }
+    let mut r = Resolver {
+        path,
+        environment,
+        last_line,
+        index: HashMap::with_capacity(bindings.len()),
+        entries: Vec::new(),
+        warnings: Vec::new(),
+        expanded_total: 0,
+    };
     for b in &bindings {
-        let key = b.key.as_str();
-        let line = b.line;
         let mut compose = b.compose.clone();
         let mut notes = Vec::new();
-        let value = b.value.as_ref().map(|raw| {
-            let refs = references(raw);
-            if refs.is_empty() {
-                if b.quote != Quote::Single && raw.contains('$') {
-                    compose.push(
-                        "it substitutes `$NAME` and `$$` where python-dotenv keeps `$` as written (single quotes keep it in both)",
-                    );
-                }
-                return raw.clone();
-            }
-            let mut out = String::with_capacity(raw.len());
-            let mut cursor = 0;
-            let mut dollar_outside = false;
-            let mut operator = false;
-            for r in &refs {
-                let literal = &raw[cursor..r.start];
-                dollar_outside |= literal.contains('$');
-                operator |= literal.contains("${");
-                out.push_str(literal);
-                cursor = r.end;
-                if !r
-                    .name
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
-                {
-                    operator = true;
-                }
-                if r.default.is_some_and(|d| d.contains('$')) {
-                    compose.push(
-                        "it expands variables inside a `${…:-default}`, which python-dotenv uses as written",
-                    );
-                }
-                let from_file = index
-                    .get(r.name)
-                    .map(|&i| entries[i].value.as_deref().unwrap_or(""));
-                match environment.get(r.name).map(String::as_str).or(from_file) {
-                    Some(v) => {
-                        if v.is_empty() && r.default.is_some() {
-                            compose.push(
-                                "it uses the default of `${…:-default}` when the variable is set but empty; python-dotenv uses the empty value",
-                            );
-                        }
-                        out.push_str(v);
-                    }
-                    None => match r.default {
-                        Some(d) => out.push_str(d),
-                        None if last_line.get(r.name).is_some_and(|&l| l >= line) => notes.push(
-                            "refers with `${…}` to a variable set only on this line or further down, which python-dotenv replaces with an empty string; move the line below the one it refers to",
-                        ),
-                        None => notes.push(
-                            "refers with `${…}` to a variable set neither in the environment nor on an earlier line, which python-dotenv replaces with an empty string",
-                        ),
-                    },
-                }
-            }
-            let tail = &raw[cursor..];
-            dollar_outside |= tail.contains('$');
-            operator |= tail.contains("${");
-            out.push_str(tail);
-            if b.quote == Quote::Single {
-                compose.push("it keeps `${…}` inside single quotes as written; python-dotenv expands it");
-            } else {
-                if operator {
-                    compose.push(
-                        "it applies `${…}` forms python-dotenv does not know (`-`, `?`, `+`, nesting)",
-                    );
-                }
-                if dollar_outside {
-                    compose.push(
-                        "it substitutes `$NAME` and `$$` where python-dotenv keeps `$` as written",
-                    );
-                }
-            }
-            out
-        });
+        let value = match &b.value {
+            Some(raw) => Some(r.expand(b, raw, &mut compose, &mut notes)?),
+            None => None,
+        };
         if had_cr && b.multiline {
             compose.push(
                 "it keeps the carriage returns (Windows line ends) inside this multi-line value",
             );
         }
         compose.dedup();
+        r.warn(b, &notes, &compose);
+        let expanded = matches!((&value, &b.value), (Some(v), Some(raw)) if v != raw);
+        r.insert(FileEntry {
+            key: b.key.clone(),
+            value,
+            line: b.line,
+            expanded,
+        });
+    }
+    Ok(ParsedFile {
+        path: path.to_owned(),
+        entries: r.entries,
+        warnings: r.warnings,
+    })
+}
+
+/// The state of [`resolve`]: the names read so far and the warnings.
+struct Resolver<'a> {
+    path: &'a Path,
+    environment: &'a HashMap<String, String>,
+    /// The last line of each name, for "set further down".
+    last_line: HashMap<&'a str, usize>,
+    index: HashMap<String, usize>,
+    entries: Vec<FileEntry>,
+    warnings: Vec<String>,
+    /// Bytes built by expansion so far, against [`MAX_EXPANDED_TOTAL`].
+    expanded_total: usize,
+}
+
+impl Resolver<'_> {
+    /// The value of `raw` after `${…}` expansion, within the limits.
+    fn expand(
+        &mut self,
+        b: &Binding,
+        raw: &str,
+        compose: &mut Vec<&'static str>,
+        notes: &mut Vec<&'static str>,
+    ) -> Result<String, EnvFileError> {
+        let refs = references(raw);
+        if refs.is_empty() {
+            if b.quote != Quote::Single && raw.contains('$') {
+                compose.push(
+                    "it substitutes `$NAME` and `$$` where python-dotenv keeps `$` as written (single quotes keep it in both)",
+                );
+            }
+            return Ok(raw.to_owned());
+        }
+        let too_large = |limit| EnvFileError::ExpansionTooLarge {
+            path: self.path.to_owned(),
+            line: b.line,
+            key: b.key.clone(),
+            limit,
+        };
+        let mut out = String::with_capacity(raw.len());
+        let push = |out: &mut String, s: &str| {
+            if out.len() + s.len() > MAX_EXPANDED_BYTES {
+                return Err(too_large(MAX_EXPANDED_BYTES));
+            }
+            out.push_str(s);
+            Ok(())
+        };
+        let mut cursor = 0;
+        let (mut dollar_outside, mut operator) = (false, false);
+        for r in &refs {
+            let literal = &raw[cursor..r.start];
+            dollar_outside |= literal.contains('$');
+            operator |= literal.contains("${");
+            push(&mut out, literal)?;
+            cursor = r.end;
+            operator |= !r
+                .name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.');
+            if r.default.is_some_and(|d| d.contains('$')) {
+                compose.push(
+                    "it expands variables inside a `${…:-default}`, which python-dotenv uses as written",
+                );
+            }
+            push(&mut out, self.lookup(r, b.line, compose, notes))?;
+        }
+        let tail = &raw[cursor..];
+        dollar_outside |= tail.contains('$');
+        operator |= tail.contains("${");
+        push(&mut out, tail)?;
+        self.expanded_total += out.len();
+        if self.expanded_total > MAX_EXPANDED_TOTAL {
+            return Err(too_large(MAX_EXPANDED_TOTAL));
+        }
+        expansion_compose(b.quote, operator, dollar_outside, compose);
+        Ok(out)
+    }
+
+    /// What one reference stands for: the environment, then the lines
+    /// above, then its default; else empty, with a note why.
+    fn lookup<'v>(
+        &'v self,
+        r: &Reference<'v>,
+        line: usize,
+        compose: &mut Vec<&'static str>,
+        notes: &mut Vec<&'static str>,
+    ) -> &'v str {
+        let from_file = self
+            .index
+            .get(r.name)
+            .map(|&i| self.entries[i].value.as_deref().unwrap_or(""));
+        match self
+            .environment
+            .get(r.name)
+            .map(String::as_str)
+            .or(from_file)
+        {
+            Some(v) => {
+                if v.is_empty() && r.default.is_some() {
+                    compose.push(
+                        "it uses the default of `${…:-default}` when the variable is set but empty; python-dotenv uses the empty value",
+                    );
+                }
+                v
+            }
+            None => match r.default {
+                Some(d) => d,
+                None => {
+                    notes.push(if self.last_line.get(r.name).is_some_and(|&l| l >= line) {
+                        "refers with `${…}` to a variable set only on this line or further down, which python-dotenv replaces with an empty string; move the line below the one it refers to"
+                    } else {
+                        "refers with `${…}` to a variable set neither in the environment nor on an earlier line, which python-dotenv replaces with an empty string"
+                    });
+                    ""
+                }
+            },
+        }
+    }
+
+    /// The warnings of one line. A line holding only a name (no `=`) may be
+    /// a pasted token: such a name is never quoted.
+    fn warn(&mut self, b: &Binding, notes: &[&str], compose: &[&str]) {
+        let p = self.path.display();
+        let line = b.line;
+        let key = if b.value.is_some() {
+            b.key.as_str()
+        } else {
+            "the name on this line"
+        };
         for n in notes {
-            warnings.push(format!("{p}:{line}: the value of {key} {n}"));
+            self.warnings
+                .push(format!("{p}:{line}: the value of {key} {n}"));
         }
         if b.padded {
-            warnings.push(format!(
+            self.warnings.push(format!(
                 "{p}:{line}: the value of {key} has spaces around it, which are dropped; quote the value if they belong to it"
             ));
         }
         if !compose.is_empty() {
-            warnings.push(format!(
+            self.warnings.push(format!(
                 "{p}:{line}: docker compose reads {key} differently: {}; release-kit reads it as python-dotenv (the app) does",
                 compose.join("; ")
             ));
         }
-        let expanded = match (&value, &b.value) {
-            (Some(v), Some(raw)) => v != raw,
-            _ => false,
-        };
-        let entry = FileEntry {
-            key: b.key.clone(),
-            value,
-            line,
-            expanded,
-        };
-        match index.get(key) {
+    }
+
+    /// Records an entry (the last line of a name wins), warning about
+    /// repeated names and names without `=`.
+    fn insert(&mut self, entry: FileEntry) {
+        let p = self.path.display();
+        let line = entry.line;
+        match self.index.get(&entry.key) {
             Some(&i) => {
-                let first = entries[i].line;
-                if entry.value.is_none() && entries[i].value.is_some() {
-                    warnings.push(format!(
+                let first = self.entries[i].line;
+                if entry.value.is_none() && self.entries[i].value.is_some() {
+                    let key = &entry.key;
+                    self.warnings.push(format!(
                         "{p}:{line}: {key} is named again without `=` (also at line {first}): python-dotenv drops the earlier value and leaves {key} unset, docker compose keeps the earlier value; remove one of them"
                     ));
+                } else if entry.value.is_none() {
+                    self.warnings.push(format!(
+                        "{p}:{line}: this line holds only a name, no `=` (as line {first} does): python-dotenv leaves it unset; write NAME=value, or remove the line"
+                    ));
                 } else {
-                    warnings.push(format!(
+                    let key = &entry.key;
+                    self.warnings.push(format!(
                         "{p}:{line}: {key} is set again (also at line {first}); the last value is used, as python-dotenv and docker compose do; remove the others"
                     ));
                 }
-                entries[i] = entry;
+                self.entries[i] = entry;
             }
             None => {
                 if entry.value.is_none() {
-                    warnings.push(format!(
-                        "{p}:{line}: {key} has no `=`: python-dotenv leaves it unset (the app sees only the environment's value); write `{key}=` for an empty value"
+                    self.warnings.push(format!(
+                        "{p}:{line}: this line holds only a name, no `=`: python-dotenv leaves it unset (the app sees only the environment's value); write NAME= for an empty value, or remove the line if it is a pasted value"
                     ));
                 }
-                index.insert(b.key.clone(), entries.len());
-                entries.push(entry);
+                self.index.insert(entry.key.clone(), self.entries.len());
+                self.entries.push(entry);
             }
         }
     }
-    ParsedFile {
-        path: path.to_owned(),
-        entries,
-        warnings,
+}
+
+/// How docker compose's reading of an expanded value differs.
+fn expansion_compose(
+    quote: Quote,
+    operator: bool,
+    dollar_outside: bool,
+    compose: &mut Vec<&'static str>,
+) {
+    if quote == Quote::Single {
+        compose.push("it keeps `${…}` inside single quotes as written; python-dotenv expands it");
+        return;
+    }
+    if operator {
+        compose
+            .push("it applies `${…}` forms python-dotenv does not know (`-`, `?`, `+`, nesting)");
+    }
+    if dollar_outside {
+        compose.push("it substitutes `$NAME` and `$$` where python-dotenv keeps `$` as written");
     }
 }
 
@@ -737,7 +940,7 @@ mod tests {
         let f = parse("A\nB=1\nB # gone\n").unwrap();
         assert_eq!(values(&f), [("A", None, 1), ("B", None, 3)]);
         assert!(
-            f.warnings[0].contains(":1: A has no `=`"),
+            f.warnings[0].contains(":1: this line holds only a name, no `=`"),
             "{:?}",
             f.warnings
         );
@@ -848,5 +1051,129 @@ mod tests {
         assert!(padded[0].contains(":1: the value of A has spaces"));
         assert!(padded[1].contains(":6: the value of F has spaces"));
         assert!(!padded[0].contains("padded"));
+    }
+
+    #[test]
+    fn a_token_alone_on_a_line_is_never_quoted() {
+        let token = "hf_CANARYbareLine0123456789abcdef";
+        let f = parse(&format!("{token}\nA=1\n{token}\n'{token}/x'\n")).unwrap();
+        assert!(f.warnings.len() >= 3, "{:?}", f.warnings);
+        for w in &f.warnings {
+            assert!(!w.contains("CANARY"), "{w}");
+        }
+        assert!(f.warnings[0].starts_with("/p/.env:1: this line holds only a name"));
+        assert!(f.warnings.iter().any(|w| w.starts_with("/p/.env:3: ")));
+    }
+
+    /// `A0` of 16 bytes, then `lines` lines each holding the line above
+    /// `copies` times.
+    fn nested(lines: usize, copies: usize) -> String {
+        let mut text = format!("A0={}\n", "s".repeat(16));
+        for i in 1..=lines {
+            text.push_str(&format!(
+                "A{i}={}\n",
+                format!("${{A{}}}", i - 1).repeat(copies)
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn nested_expansion_is_bounded_per_value() {
+        // 16 * 2^22 = 64 MiB before the limit existed.
+        let text = nested(22, 2);
+        assert!(text.len() < 600, "{}", text.len());
+        let err = parse(&text).err().expect("refused");
+        assert!(
+            matches!(&err, EnvFileError::ExpansionTooLarge { line: 18, key, limit, .. }
+                if key == "A17" && *limit == MAX_EXPANDED_BYTES),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("/p/.env:18: the value of A17 grows beyond"),
+            "{msg}"
+        );
+        assert!(!msg.contains("sss"), "{msg}");
+    }
+
+    #[test]
+    fn nested_expansion_is_bounded_per_file() {
+        // A16 is 512 KiB; twenty copies of it are 10 MiB.
+        let mut text = nested(15, 2);
+        for i in 0..20 {
+            text.push_str(&format!("C{i}=${{A15}}\n"));
+        }
+        let err = parse(&text).err().expect("refused");
+        assert!(
+            matches!(&err, EnvFileError::ExpansionTooLarge { limit, key, .. }
+                if *limit == MAX_EXPANDED_TOTAL && key.starts_with('C')),
+            "{err:?}"
+        );
+        // Just under the limits still reads.
+        let f = parse(&nested(15, 2)).unwrap();
+        assert_eq!(f.entries[15].value.as_ref().unwrap().len(), 16 << 15);
+    }
+
+    /// `parse_file` on another thread; `None` when it has not returned
+    /// within 10 s (it hangs).
+    fn parse_file_timed(path: &Path) -> Option<Result<ParsedFile, EnvFileError>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = path.to_owned();
+        std::thread::spawn(move || {
+            let _ = tx.send(parse_file(&path, &HashMap::new()));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10)).ok()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = tmp.path().join(".env");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let err = parse_file_timed(&fifo)
+            .expect("returns")
+            .err()
+            .expect("refused");
+        assert!(matches!(err, EnvFileError::NotAFile { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(".env: is a named pipe (FIFO), not a regular file"),
+            "{msg}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_behind_a_link_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let link = tmp.path().join(".env");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let err = parse_file_timed(&link)
+            .expect("returns")
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains(".env: is a device"), "{err}");
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(".env");
+        let line = "A=1\n".repeat((MAX_FILE_BYTES / 4) as usize);
+        std::fs::write(&path, &line).unwrap();
+        assert!(parse_file(&path, &HashMap::new()).is_ok());
+        std::fs::write(&path, line + "B=2\n").unwrap();
+        let err = parse_file(&path, &HashMap::new()).err().expect("refused");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(".env: larger than the 1048576-byte limit"),
+            "{msg}"
+        );
     }
 }

@@ -1,7 +1,6 @@
 //! Writing env files: `.env.example` from the registry, a fresh `.env`, and
 //! random keys.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
@@ -123,30 +122,10 @@ pub fn write_private(path: &Path, text: &str, force: bool) -> anyhow::Result<()>
     write_atomic(path, text, 0o600)
 }
 
-/// Writes `text` to `path` with `mode` (on Unix): written beside, synced,
-/// then renamed into place, so a reader sees the old file or the new one
-/// and a failure leaves the old one untouched.
+/// Writes `text` to `path` with `mode` (on Unix), atomically, through a
+/// link to its target: [`super::userfile::write`].
 pub fn write_atomic(path: &Path, text: &str, mode: u32) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".env.tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    super::userfile::write(path, text, super::userfile::Mode::Set(mode), None)?;
     Ok(())
 }
 
@@ -168,13 +147,6 @@ pub fn set_value(path: &Path, key: &str, value: &str) -> anyhow::Result<()> {
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    #[cfg(unix)]
-    let mode = {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::metadata(path)?.permissions().mode() & 0o7777
-    };
-    #[cfg(not(unix))]
-    let mode = 0o600;
     // The line the app reads the key from: the last one (python-dotenv),
     // found by the same reader.
     let parsed = super::dotenv::parse_str(path, &text, &Default::default())
@@ -231,7 +203,9 @@ pub fn set_value(path: &Path, key: &str, value: &str) -> anyhow::Result<()> {
         }
         out.push_str(&format!("{key}={value}{eol}"));
     }
-    write_atomic(path, &out, mode)
+    // Through a link, the file it points to is written and keeps its mode.
+    super::userfile::write(path, &out, super::userfile::Mode::Keep(0o600), None)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -473,7 +473,9 @@ pub fn check_destination(path: &Path, force: bool) -> Result<Option<LooseMode>, 
 /// same folder, synced, then renamed over any old file, so no reader ever
 /// sees a partial or a group-readable file.
 pub fn write(path: &Path, text: &Secret) -> anyhow::Result<()> {
-    super::envfile::write_atomic(path, text.expose(), 0o600)
+    let mode = super::userfile::Mode::Set(0o600);
+    super::userfile::write(path, text.expose(), mode, None)?;
+    Ok(())
 }
 
 /// The `gh` command line that sets secret `name` (its value goes on

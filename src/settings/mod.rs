@@ -15,6 +15,7 @@ pub mod format;
 pub mod registry;
 pub mod rotate;
 pub mod status;
+pub mod userfile;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

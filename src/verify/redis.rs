@@ -11,7 +11,7 @@ use tokio::io::{
 
 use super::{Inputs, Outcome};
 use crate::net::Url;
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 
 /// What REDIS_URL says, the password kept secret.
 #[derive(Debug)]
@@ -60,6 +60,15 @@ impl Target {
             password: password.map(Secret::new),
             db,
         })
+    }
+
+    /// Masks the URL's password (and its encodings) in a server's words.
+    fn redactor(&self) -> Redactor {
+        let mut r = Redactor::new();
+        if let Some(p) = &self.password {
+            r.add(p);
+        }
+        r
     }
 
     fn address(&self) -> String {
@@ -159,7 +168,9 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
             },
             if target.tls { ", TLS" } else { "" }
         )),
-        Err(e) => Outcome::fail(format!("{addr}: {e}")),
+        // A server may echo what it was sent (`AUTH user password`): its
+        // words never carry the URL's credentials out.
+        Err(e) => Outcome::fail(target.redactor().redact(&format!("{addr}: {e}"))),
     }
 }
 
@@ -257,26 +268,52 @@ async fn command<S: AsyncRead + AsyncWrite + Unpin>(
     conn.get_mut().write_all(&out).await.map_err(io)?;
     conn.get_mut().flush().await.map_err(io)?;
     let line = read_line(conn).await?;
-    let (kind, rest) = line.split_at(1.min(line.len()));
-    match kind {
-        "+" | ":" => Ok(Reply::Ok(rest.to_owned())),
-        "-" => Ok(Reply::Error(rest.to_owned())),
-        "$" => {
-            // A length from the wire: -1 is nil; anything else must be a
-            // size these three commands could get back, so a server that
-            // is not Redis cannot make us allocate what it claims.
-            let n: i64 = rest.parse().map_err(|_| not_redis())?;
-            if n == -1 {
-                return Ok(Reply::Ok(String::new()));
-            }
-            let n = usize::try_from(n)
-                .ok()
-                .filter(|n| *n <= MAX_BULK)
-                .ok_or_else(not_redis)?;
+    match head(&line)? {
+        Head::Reply(reply) => Ok(reply),
+        Head::Bulk(None) => Ok(Reply::Ok(String::new())),
+        Head::Bulk(Some(n)) => {
             let mut data = vec![0; n + 2];
             conn.read_exact(&mut data).await.map_err(io)?;
             data.truncate(n);
             Ok(Reply::Ok(String::from_utf8_lossy(&data).into_owned()))
+        }
+    }
+}
+
+/// A reply's first line, read.
+enum Head {
+    /// A whole reply: `+…`, `:…` or `-…`.
+    Reply(Reply),
+    /// A bulk string of this many bytes to come (`None`: nil).
+    Bulk(Option<usize>),
+}
+
+/// Reads a reply's first line (without its CRLF). Any bytes at all are
+/// read without panicking: the type is the first byte, not the first char.
+fn head(line: &[u8]) -> Result<Head, String> {
+    let Some((&kind, rest)) = line.split_first() else {
+        return Err(not_redis());
+    };
+    let text = || String::from_utf8_lossy(rest).into_owned();
+    match kind {
+        b'+' | b':' => Ok(Head::Reply(Reply::Ok(text()))),
+        b'-' => Ok(Head::Reply(Reply::Error(text()))),
+        b'$' => {
+            // A length from the wire: -1 is nil; anything else must be a
+            // size these three commands could get back, so a server that
+            // is not Redis cannot make us allocate what it claims.
+            let n: i64 = std::str::from_utf8(rest)
+                .ok()
+                .and_then(|r| r.parse().ok())
+                .ok_or_else(not_redis)?;
+            if n == -1 {
+                return Ok(Head::Bulk(None));
+            }
+            usize::try_from(n)
+                .ok()
+                .filter(|n| *n <= MAX_BULK)
+                .map(|n| Head::Bulk(Some(n)))
+                .ok_or_else(not_redis)
         }
         _ => Err(not_redis()),
     }
@@ -295,7 +332,7 @@ fn broken(e: std::io::Error) -> String {
     format!("the connection failed ({e}); {PORT_HINT}")
 }
 
-async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> Result<String, String> {
+async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> Result<Vec<u8>, String> {
     let mut line = Vec::new();
     let n = (&mut *conn)
         .take(64 * 1024)
@@ -311,7 +348,7 @@ async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> Result<Stri
         return Err(not_redis());
     }
     line.truncate(line.len() - 2);
-    Ok(String::from_utf8_lossy(&line).into_owned())
+    Ok(line)
 }
 
 #[cfg(test)]
@@ -319,7 +356,7 @@ mod tests {
     use super::*;
 
     /// `command` against a fake server that answers `reply`.
-    async fn answer(reply: &'static [u8]) -> Result<Reply, String> {
+    async fn answer(reply: &[u8]) -> Result<Reply, String> {
         let fake = tokio::io::join(reply, tokio::io::sink());
         command(&mut BufReader::new(fake), &["PING"]).await
     }
@@ -368,5 +405,58 @@ mod tests {
         );
         assert!(Target::parse("http://x").is_err());
         assert_eq!(url_credentials("https://u:p@x"), None);
+    }
+
+    #[tokio::test]
+    async fn a_multi_byte_first_char_is_not_redis() {
+        for bad in ["é\r\n", "€OK\r\n", "\u{1F600}\r\n", "$é\r\n", "\r\n"] {
+            match answer(bad.as_bytes()).await {
+                Err(e) => assert!(e.contains("not Redis's protocol"), "{e}"),
+                Ok(_) => panic!("{bad:?} was taken"),
+            }
+        }
+        assert!(
+            matches!(answer("-ERR é\r\n".as_bytes()).await, Ok(Reply::Error(e)) if e == "ERR é")
+        );
+    }
+
+    /// A small deterministic generator (xorshift64), for the fuzz loop.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    #[tokio::test]
+    async fn any_bytes_are_read_without_panic() {
+        let seeds: [&[u8]; 6] = [
+            b"+PONG\r\n",
+            b"-WRONGPASS invalid\r\n",
+            b"$4\r\nPONG\r\n",
+            b":1\r\n",
+            "+\u{e9}\u{20ac}\r\n".as_bytes(),
+            b"$-1\r\n",
+        ];
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for round in 0..20_000 {
+            let mut bytes = seeds[round % seeds.len()].to_vec();
+            for _ in 0..=(rng.next() % 4) {
+                let at = (rng.next() as usize) % (bytes.len() + 1);
+                match rng.next() % 3 {
+                    0 => bytes.insert(at, rng.next() as u8),
+                    1 if at < bytes.len() => bytes[at] = rng.next() as u8,
+                    _ if at < bytes.len() => {
+                        bytes.remove(at);
+                    }
+                    _ => bytes.push(0x80 | rng.next() as u8),
+                }
+            }
+            let _ = answer(&bytes).await;
+            let _ = head(&bytes);
+        }
     }
 }

@@ -48,6 +48,10 @@ pub struct Ctx {
     pub global: GlobalArgs,
     pub cwd: PathBuf,
     settings: OnceCell<Settings>,
+    /// The secret-shaped command-line arguments ([`argument_secrets`]).
+    arguments: Redactor,
+    /// `arguments` plus the loaded secrets, once settings load.
+    redactor: OnceCell<Redactor>,
 }
 
 /// Failures already explained to the user (exit code only).
@@ -65,10 +69,14 @@ impl std::error::Error for Exit {}
 impl Ctx {
     pub fn new(global: GlobalArgs) -> Ctx {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let arguments = argument_secrets(std::env::args_os().skip(1));
+        release_kit::secret::register_process_redactor(&arguments);
         Ctx {
             global,
             cwd,
             settings: OnceCell::new(),
+            arguments,
+            redactor: OnceCell::new(),
         }
     }
 
@@ -101,8 +109,18 @@ impl Ctx {
                 loaded.set_project(package.name);
             }
         }
+        // Before anything is printed: the panic hook and every message
+        // mask the loaded secrets, a URL's password alone and the
+        // secret-shaped arguments.
+        let mut redactor = self.arguments.clone();
+        redactor.merge(loaded.redactor());
+        for live in release_kit::scan::live::from_settings(&loaded) {
+            redactor.add(&live.value);
+        }
+        release_kit::secret::register_process_redactor(&redactor);
+        let redactor = self.redactor.get_or_init(|| redactor);
         for w in loaded.warnings() {
-            eprintln!("warning: {}", loaded.redactor().redact(w));
+            eprintln!("warning: {}", redactor.redact(w));
         }
         // Masks go out before anything could print a secret, whatever the
         // command.
@@ -143,12 +161,10 @@ impl Ctx {
         }
     }
 
-    /// The redactor of the loaded settings (empty if none are loaded).
+    /// The redactor of the loaded settings and the secret-shaped arguments
+    /// (only the latter before settings load).
     pub fn redactor(&self) -> Redactor {
-        self.settings
-            .get()
-            .map(|s| s.redactor().clone())
-            .unwrap_or_default()
+        self.redactor.get().unwrap_or(&self.arguments).clone()
     }
 
     /// How child tools' output is shown: streamed with `--verbose`.
@@ -287,7 +303,7 @@ pub fn usage_error(err: clap::Error) -> ExitCode {
     // plainly not a credential (a typo in a step name stays visible).
     if let Some(clap::error::ContextValue::String(value)) =
         err.get(clap::error::ContextKind::InvalidValue)
-        && (value.len() > 16 || looks_like_token(value))
+        && (value.len() > 16 || secret_shaped(value, &Redactor::new()))
     {
         text = text.replace(value.as_str(), "<hidden value>");
     }
@@ -296,33 +312,114 @@ pub fn usage_error(err: clap::Error) -> ExitCode {
     ))
     .map(|s| s.redactor().clone())
     .unwrap_or_default();
-    for word in text.split(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '=') {
-        if looks_like_token(word) {
-            redactor.add(&word.into());
-        }
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '=')
+        .filter(|w| secret_shaped(w, &redactor))
+        .collect();
+    for word in words {
+        redactor.add(&word.into());
     }
     eprint!("{}", redactor.redact(&text));
     ExitCode::from(release_kit::EXIT_USAGE as u8)
 }
 
-/// A word shaped like a credential of the services we talk to.
-fn looks_like_token(word: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "pypi-",
-        "hf_",
-        "sk-ant-",
-        "ghp_",
-        "gho_",
-        "ghs_",
-        "github_pat_",
-        "AKIA",
-        "ASIA",
-    ];
-    word.len() >= 12 && PREFIXES.iter().any(|p| word.contains(p))
-        || (word.len() >= 32
-            && word
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_+/=".contains(&b)))
+/// The one judgement of whether a word (an argument, or a word of a
+/// message) may be a secret: it holds a loaded secret, or one of the
+/// scanner's credential formats (`release_kit::scan::RULES`) finds a token
+/// in it. Anything it accepts is masked before a message can quote it.
+pub fn secret_shaped(word: &str, loaded: &Redactor) -> bool {
+    use release_kit::scan::{Origin, Scanner};
+    static RULES: std::sync::OnceLock<Option<Scanner>> = std::sync::OnceLock::new();
+    if loaded.redact(word) != word {
+        return true;
+    }
+    // The shortest credential the rules know is 20 bytes (AKIA + 16).
+    if word.len() < 12 {
+        return false;
+    }
+    let Some(rules) = RULES.get_or_init(|| Scanner::new(true, &[]).ok()) else {
+        // The rules are compiled in and tested; should they ever fail,
+        // hide what is long rather than print it.
+        return true;
+    };
+    let mut found = Vec::new();
+    rules.scan_block(word.as_bytes(), 1, &Origin::file("argument"), &mut found);
+    !found.is_empty()
+}
+
+/// A redactor for the command-line arguments [`secret_shaped`] judges
+/// secret (whole, and each part between `=`, `@`, `,`, `:` and `/`, so
+/// that `--model=hf_…@main` hides the token however a message quotes it);
+/// for a URL with a password, the password too.
+pub fn argument_secrets(args: impl Iterator<Item = std::ffi::OsString>) -> Redactor {
+    let none = Redactor::new();
+    let mut redactor = Redactor::new();
+    for arg in args {
+        let arg = arg.to_string_lossy();
+        let parts = arg.split(['=', '@', ',', ':', '/']);
+        for word in std::iter::once(arg.as_ref()).chain(parts) {
+            if secret_shaped(word, &none) {
+                let secret = release_kit::secret::Secret::new(word);
+                redactor.add(&secret);
+                if let Some(live) = release_kit::scan::live::live_value("argument", &secret) {
+                    redactor.add(&live.value);
+                }
+            }
+        }
+    }
+    redactor
+}
+
+/// Installs the panic hook, first thing: a panic is a bug, said so, with
+/// its message redacted by the process-wide redactor (the loaded secrets,
+/// once loaded; the environment's before) and the secret-shaped words
+/// masked. Rust then exits with code 101.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("{}", panic_report(&message, &at));
+    }));
+}
+
+/// What the panic hook prints for a panic `message` raised `at`.
+fn panic_report(message: &str, at: &str) -> String {
+    let message = match release_kit::secret::redact_with_process(message) {
+        Some(m) => mask_secret_words(&m),
+        None => "(withheld: it could not be checked for secrets)".to_owned(),
+    };
+    format!(
+        "error: internal error{at}: {message}\n  This is a bug in release-kit, not a problem with your settings or files. \
+         Please report it to the release-kit maintainers (the project's issue tracker) with the command you ran \
+         and this message; secret values are masked in it."
+    )
+}
+
+/// `text` with the environment's secrets and every secret-shaped word masked.
+fn mask_secret_words(text: &str) -> String {
+    let env = Settings::load(&LoadOptions {
+        start_dir: PathBuf::from("/"),
+        env_file: EnvFileChoice::None,
+        environment: None,
+    })
+    .map(|s| s.redactor().clone())
+    .unwrap_or_default();
+    let mut redactor = Redactor::new();
+    for word in text.split(|c: char| c.is_whitespace() || "'\"`=,;()[]{}".contains(c)) {
+        if secret_shaped(word, &env) {
+            redactor.add(&word.into());
+        }
+    }
+    redactor.merge(&env);
+    redactor.redact(text)
 }
 
 impl release_kit::step::Reporter for Ctx {
@@ -334,5 +431,58 @@ impl release_kit::step::Reporter for Ctx {
     }
     fn workflow_command(&self, line: &str) {
         Ctx::workflow_command(self, line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_report_masks_registered_and_token_shaped_secrets() {
+        let mut loaded = Redactor::new();
+        loaded.add(&"CNRY-loaded-password".into());
+        release_kit::secret::register_process_redactor(&loaded);
+        let token = format!("hf_{}", "CnRyTokenShapedabcdefghijklmnopqrs");
+        let report = panic_report(
+            &format!("reply `AUTH app CNRY-loaded-password` and {token}"),
+            " at src/x.rs:1",
+        );
+        assert!(
+            report.starts_with("error: internal error at src/x.rs:1: reply `AUTH app "),
+            "{report}"
+        );
+        assert!(report.contains("This is a bug in release-kit"), "{report}");
+        assert!(
+            !report.contains("CNRY") && !report.contains("CnRy"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn arguments_are_judged_by_the_scanner_rules() {
+        let token = format!("hf_{}", "CnRyTokenShapedabcdefghijklmnopqrs");
+        let args = [
+            "--model".to_owned(),
+            format!("org/name@{token}"),
+            format!("--package={token}"),
+            "mult-agentes".to_owned(),
+            "redis://:CNRYpassword@host:6379".to_owned(),
+        ];
+        let r = argument_secrets(args.iter().map(Into::into));
+        let text = format!(
+            "--package {token}: no such package; model org/name@{token}; mult-agentes; CNRYpassword"
+        );
+        let masked = r.redact(&text);
+        assert!(
+            !masked.contains("CnRy") && !masked.contains("CNRY"),
+            "{masked}"
+        );
+        assert!(masked.contains("mult-agentes"), "{masked}");
+        assert!(!secret_shaped("mult-agentes-native", &Redactor::new()));
+        assert!(!secret_shaped(
+            "0123456789abcdef0123456789abcdef01234567",
+            &Redactor::new()
+        ));
     }
 }

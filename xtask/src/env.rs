@@ -1,6 +1,5 @@
 //! `cargo xtask env …`
 
-use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use release_kit::preflight::PreflightError;
 use release_kit::scan::git;
@@ -271,7 +270,9 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
         ));
         return Err(Exit(release_kit::EXIT_FAILED as u8).into());
     }
-    std::fs::write(&path, want).with_context(|| format!("cannot write {}", path.display()))?;
+    // Through a link, its target is written atomically and keeps its mode.
+    let mode = release_kit::settings::userfile::Mode::Keep(0o644);
+    release_kit::settings::userfile::write(&path, &want, mode, None)?;
     ctx.info(format!("wrote {}", path.display()));
     Ok(())
 }

@@ -90,6 +90,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    ctx::install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return ctx::usage_error(err),

@@ -370,7 +370,10 @@ fn python_dotenv_shapes_expansion_and_dollar_secrets() {
         t.contains(".env:9: docker compose reads VSCE_PAT differently: it substitutes `$NAME`"),
         "{t}"
     );
-    assert!(t.contains(".env:4: BARE_NAME_ONLY has no `=`"), "{t}");
+    assert!(
+        t.contains(".env:4: this line holds only a name, no `=`"),
+        "{t}"
+    );
     assert!(
         t.contains(".env:8: the value of OTEL_EXPORTER_OTLP_ENDPOINT refers with `${…}` to a variable set neither"),
         "{t}"
@@ -641,4 +644,309 @@ fn token_scope_is_checked_wherever_the_token_is() {
             assert!(!text(&out).contains(token.as_str()), "{args:?}");
         }
     }
+}
+
+/// [`xtask`] that fails the test instead of hanging when the command has
+/// not ended within 20 s.
+fn xtask_timed(cwd: &Path, args: &[&str]) -> Output {
+    use std::process::Stdio;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("xtask runs");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`xtask {}` hung", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_device_env_never_hangs_any_command() {
+    let tmp = project_dir();
+    let fifo = tmp.path().join(".env");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // A usage error reads .env too (for the values to hide): it must not block.
+    let out = xtask_timed(tmp.path(), &["env", "status", "--bogus-flag"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    for args in [&["env", "status"][..], &["doctor"], &["scan", "."]] {
+        let out = xtask_timed(tmp.path(), args);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {t}");
+        assert!(
+            t.contains(".env: is a named pipe (FIFO), not a regular file"),
+            "{t}"
+        );
+    }
+    let dev = tmp.path().join("dev.env");
+    std::os::unix::fs::symlink("/dev/zero", &dev).unwrap();
+    let out = xtask_timed(tmp.path(), &["--env-file", "dev.env", "env", "status"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    assert!(
+        t.contains("dev.env: is a device, not a regular file"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_token_pasted_alone_in_env_is_never_echoed() {
+    let tmp = project_dir();
+    let token = "hf_CNRYpastedAlone0123456789abcdefgh";
+    std::fs::write(
+        tmp.path().join(".env"),
+        format!("TWINE_USERNAME=__token__\n{token}\n"),
+    )
+    .unwrap();
+    let out = xtask(
+        tmp.path(),
+        &[("GITHUB_ACTIONS", "true")],
+        &["env", "status"],
+    );
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains(".env:2: this line holds only a name, no `=`"),
+        "{t}"
+    );
+    assert!(!t.contains("CNRY"), "{t}");
+}
+
+/// A one-connection Redis stand-in on 127.0.0.1 that reads the first
+/// command and answers `reply` with that command's words appended (a server
+/// that echoes `AUTH user password` back).
+fn hostile_redis(reply: &'static str) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((mut conn, _)) = listener.accept() else {
+            return;
+        };
+        let mut buf = [0u8; 4096];
+        let n = conn.read(&mut buf).unwrap_or(0);
+        let echoed = String::from_utf8_lossy(&buf[..n]).replace("\r\n", " ");
+        let _ = conn.write_all(format!("{reply}{echoed}\r\n").as_bytes());
+        let _ = conn.read(&mut buf);
+    });
+    port
+}
+
+#[test]
+fn a_hostile_redis_neither_panics_nor_prints_the_password() {
+    let tmp = project_dir();
+    for reply in ["\u{e9}", "\u{1F600}ERR ", "-ERR unknown command ", "+"] {
+        let port = hostile_redis(reply);
+        let url = format!("redis://app:CNRYredisPw42@127.0.0.1:{port}/0");
+        let out = xtask(
+            tmp.path(),
+            &[("REDIS_URL", &url)],
+            &["--no-env-file", "env", "verify", "--json", "redis"],
+        );
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{reply:?}: {t}");
+        assert!(
+            !t.contains("panicked") && !t.contains("internal error"),
+            "{t}"
+        );
+        assert!(!t.contains("CNRY"), "{reply:?}: {t}");
+    }
+}
+
+#[test]
+fn token_shaped_arguments_are_masked_in_every_error() {
+    let tmp = project_dir();
+    // An hf-token by the scanner's rule: hf_ and 34 letters, mixed case.
+    let token = format!("hf_{}", "CnRyArgumentTokenabcdefghijklmnopq");
+    let runs: [Vec<String>; 5] = [
+        vec![
+            "hf-prefetch".into(),
+            "--offline".into(),
+            "--model".into(),
+            token.clone(),
+        ],
+        vec![
+            "hf-prefetch".into(),
+            "--offline".into(),
+            format!("--model=org/x@{token}"),
+        ],
+        vec!["build".into(), "--package".into(), token.clone()],
+        vec!["publish".into(), "--package".into(), token.clone()],
+        vec!["env".into(), "rotate".into(), token.clone()],
+    ];
+    for args in runs {
+        let mut all = vec!["--no-env-file"];
+        all.extend(args.iter().map(String::as_str));
+        let out = xtask(tmp.path(), &[], &all);
+        let t = text(&out);
+        assert!(!out.status.success(), "{args:?}: {t}");
+        assert!(!t.contains("CnRy"), "{args:?}: {t}");
+        assert!(t.contains("********"), "{args:?}: {t}");
+    }
+}
+
+#[cfg(unix)]
+fn mode_of(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+fn is_link(p: &Path) -> bool {
+    std::fs::symlink_metadata(p)
+        .unwrap()
+        .file_type()
+        .is_symlink()
+}
+
+#[cfg(unix)]
+#[test]
+fn rotate_and_init_write_through_a_symlinked_env() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = project_dir();
+    let secrets = tmp.path().join("secrets");
+    std::fs::create_dir(&secrets).unwrap();
+    let real = secrets.join("real.env");
+    let old = "CNRY".to_owned() + &"ab12".repeat(15);
+    std::fs::write(&real, format!("DASHBOARD_API_KEY={old}\n")).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = tmp.path().join(".env");
+    std::os::unix::fs::symlink("secrets/real.env", &link).unwrap();
+    let out = xtask(tmp.path(), &[], &["env", "rotate", "DASHBOARD_API_KEY"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(is_link(&link), "the link was replaced");
+    let now = std::fs::read_to_string(&real).unwrap();
+    assert!(
+        now.starts_with("DASHBOARD_API_KEY=") && !now.contains(&old),
+        "the real file kept the old key"
+    );
+    assert_eq!(mode_of(&real), 0o640);
+    assert!(!t.contains(&old), "{t}");
+    // `env init --force` writes the target too, private.
+    let out = xtask(tmp.path(), &[], &["env", "init", "--force"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(is_link(&link), "init replaced the link");
+    assert!(
+        std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("DASHBOARD_API_KEY=")
+    );
+    assert_eq!(mode_of(&real), 0o600);
+}
+
+#[cfg(unix)]
+#[test]
+fn example_writes_a_linked_target_atomically_or_refuses() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = project_dir();
+    let shared = tmp.path().join("shared.example");
+    std::fs::write(&shared, "stale\n").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let link = tmp.path().join(".env.example");
+    std::os::unix::fs::symlink("shared.example", &link).unwrap();
+    let out = xtask_timed(tmp.path(), &["--root", ".", "env", "example"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(is_link(&link));
+    assert!(
+        std::fs::read_to_string(&shared)
+            .unwrap()
+            .contains("TWINE_PASSWORD=")
+    );
+    assert_eq!(mode_of(&shared), 0o664);
+    // A link to a pipe is refused, never opened (which would block).
+    std::fs::remove_file(&link).unwrap();
+    let fifo = tmp.path().join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("pipe", &link).unwrap();
+    let out = xtask_timed(tmp.path(), &["--root", ".", "env", "example"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("pipe: is not a regular file; nothing was written"),
+        "{t}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn hooks_install_never_writes_outside_the_hooks_folder_through_a_link() {
+    let tmp = project_dir();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .current_dir(tmp.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    let victim = tmp.path().join("victim.sh");
+    std::fs::write(&victim, "#!/bin/sh\necho mine\n").unwrap();
+    let hooks = tmp.path().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook = hooks.join("pre-commit");
+    std::os::unix::fs::symlink(&victim, &hook).unwrap();
+    let out = xtask(tmp.path(), &[], &["hooks", "install"]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains("pre-commit: is a symbolic link to") && t.contains("victim.sh"),
+        "{t}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    assert_eq!(
+        mode_of(&victim) & 0o111,
+        0,
+        "the target was made executable"
+    );
+    assert!(is_link(&hook));
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .chain(std::fs::read_dir(&hooks).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("saved"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A hooks folder that is itself a link is refused too.
+    std::fs::remove_file(&hook).unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::remove_dir_all(&hooks).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &hooks).unwrap();
+    let out = xtask(tmp.path(), &[], &["hooks", "install"]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("hooks: is a symbolic link to"), "{t}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
