@@ -59,75 +59,85 @@ pub fn preflight(
         pre.problem(e.to_string());
     }
     match backend {
-        Backend::Maturin => {
-            let mut found: Vec<String> = Vec::new();
-            for dir in dirs {
-                for p in rust_problems(dir, platform.target.as_deref()) {
-                    if !found.contains(&p) {
-                        found.push(p);
-                    }
-                }
-            }
-            for p in found {
-                pre.problem(p);
-            }
-            if platform.zig && !zig_found(project) {
-                pre.problem(format!(
-                    "--zig: zig was not found; put zig on PATH, or install it next to the build tools: \
-                     {} -m pip install {ZIGLANG_PIN}",
-                    super::venv::tools_python(project)
-                        .unwrap_or_else(|| "python3".into())
-                        .display()
-                ));
-            }
-            if let Some(m) = &platform.manylinux
-                && m != "off"
-                && manylinux_tag(m).is_none()
-            {
-                pre.problem(format!(
-                    "--manylinux {m}: not a manylinux or musllinux tag; use e.g. 2014, 2_28, manylinux_2_28, musllinux_1_2 or off"
-                ));
-            }
-        }
-        Backend::Cibuildwheel => {
-            if platform.zig {
-                pre.problem("--zig is maturin's: cibuildwheel builds in manylinux containers instead; drop --zig");
-            }
-            if platform.manylinux.as_deref() == Some("off") {
-                pre.problem("--manylinux off: cibuildwheel always repairs wheels to a manylinux tag; drop it, or name an image (2014, 2_28)");
-            }
-            let spec = match &platform.target {
-                Some(t) => pre.check(cibuildwheel_platform(t).map_err(Problem::new)),
-                None => Some(host_cibuildwheel_platform()),
-            };
-            if let (Some(t), Some((os, _))) = (&platform.target, &spec)
-                && let Some(p) = cibuildwheel_os_problem(t, os, host_cibuildwheel_platform().0)
-            {
-                pre.problem(p);
-            }
-            if let (Some(m), Some((os, archs))) = (&platform.manylinux, &spec)
-                && m != "off"
-            {
-                if *os != "linux" {
-                    pre.problem(format!(
-                        "--manylinux {m}: the images are for Linux builds, and this one is for {os}; drop --manylinux"
-                    ));
-                } else if let Err(p) = cibuildwheel_image(m, archs) {
-                    pre.problem(p);
-                }
-            }
-            if let Some((os, _)) = spec
-                && os == "linux"
-                && let Some(p) = container_problem(
-                    std::env::var("CIBW_CONTAINER_ENGINE").ok().as_deref(),
-                    &crate::tools::find_on_path,
-                    &engine_answers,
-                )
-            {
-                pre.problem(p);
-            }
-        }
+        Backend::Maturin => maturin_preflight(project, dirs, platform, pre),
+        Backend::Cibuildwheel => cibuildwheel_preflight(platform, pre),
         Backend::Build => {}
+    }
+}
+
+/// maturin's needs: cargo and rustc, the Rust target in each of `dirs`,
+/// zig for `--zig`, a known `--manylinux` tag.
+fn maturin_preflight(project: &Project, dirs: &[&Path], platform: &Platform, pre: &mut Preflight) {
+    let mut found: Vec<String> = Vec::new();
+    for dir in dirs {
+        for p in rust_problems(dir, platform.target.as_deref()) {
+            if !found.contains(&p) {
+                found.push(p);
+            }
+        }
+    }
+    for p in found {
+        pre.problem(p);
+    }
+    if platform.zig && !zig_found(project) {
+        pre.problem(format!(
+            "--zig: zig was not found; put zig on PATH, or install it next to the build tools: \
+             {} -m pip install {ZIGLANG_PIN}",
+            super::venv::tools_python(project)
+                .unwrap_or_else(|| "python3".into())
+                .display()
+        ));
+    }
+    if let Some(m) = &platform.manylinux
+        && m != "off"
+        && manylinux_tag(m).is_none()
+    {
+        pre.problem(format!(
+            "--manylinux {m}: not a manylinux or musllinux tag; use e.g. 2014, 2_28, manylinux_2_28, musllinux_1_2 or off"
+        ));
+    }
+}
+
+/// cibuildwheel's needs: a platform it builds on this host, a known
+/// image, a container engine that answers for Linux builds.
+fn cibuildwheel_preflight(platform: &Platform, pre: &mut Preflight) {
+    if platform.zig {
+        pre.problem(
+            "--zig is maturin's: cibuildwheel builds in manylinux containers instead; drop --zig",
+        );
+    }
+    if platform.manylinux.as_deref() == Some("off") {
+        pre.problem("--manylinux off: cibuildwheel always repairs wheels to a manylinux tag; drop it, or name an image (2014, 2_28)");
+    }
+    let spec = match &platform.target {
+        Some(t) => pre.check(cibuildwheel_platform(t).map_err(Problem::new)),
+        None => Some(host_cibuildwheel_platform()),
+    };
+    if let (Some(t), Some((os, _))) = (&platform.target, &spec)
+        && let Some(p) = cibuildwheel_os_problem(t, os, host_cibuildwheel_platform().0)
+    {
+        pre.problem(p);
+    }
+    if let (Some(m), Some((os, archs))) = (&platform.manylinux, &spec)
+        && m != "off"
+    {
+        if *os != "linux" {
+            pre.problem(format!(
+                "--manylinux {m}: the images are for Linux builds, and this one is for {os}; drop --manylinux"
+            ));
+        } else if let Err(p) = cibuildwheel_image(m, archs) {
+            pre.problem(p);
+        }
+    }
+    if let Some((os, _)) = spec
+        && os == "linux"
+        && let Some(p) = container_problem(
+            std::env::var("CIBW_CONTAINER_ENGINE").ok().as_deref(),
+            &crate::tools::find_on_path,
+            &engine_answers,
+        )
+    {
+        pre.problem(p);
     }
 }
 
