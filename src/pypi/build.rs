@@ -20,7 +20,7 @@ use crate::config::Project;
 use crate::error::{IoContext as _, IoError, cannot};
 use crate::preflight::Preflight;
 use crate::secret::Redactor;
-use crate::tools::{ChildError, Echo, tail};
+use crate::tools::{Child, ChildError, Echo, tail};
 
 /// Why a build, or reading `dist/`, failed.
 #[derive(Debug, thiserror::Error)]
@@ -287,108 +287,27 @@ pub fn build(
         EarlyCheck::start(tools, redactor)
     };
     let epoch = source_date_epoch(&package.dir);
-    let with_epoch = |child: crate::tools::Child| match &epoch {
+    let with_epoch = |child: Child| match &epoch {
         Some(e) => child.env("SOURCE_DATE_EPOCH", e),
         None => child,
     };
+    let out = staging.path();
     if package.backend == Backend::Build {
-        build_with_build(
-            package,
-            tools,
-            project,
-            staging.path(),
-            &with_epoch,
+        build_with_build(package, tools, project, out, &with_epoch, redactor, echo)?;
+    } else {
+        let run = Run {
+            with_epoch: &with_epoch,
             redactor,
             echo,
-        )?;
-    } else {
-        // maturin looks for `python3 -m ziglang` (--zig) on PATH: the
-        // managed environment's first.
-        let path = tools.bin_dir().map(|bin| {
-            let rest = std::env::var_os("PATH").unwrap_or_default();
-            std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&rest)))
-                .unwrap_or(rest)
-        });
-        // maturin stages files in the cargo folder (`maturin/`) outside
-        // cargo's own lock: two builds of one package wait for each other.
-        let _lock = if package.backend == Backend::Maturin {
-            let cargo_dir = native::cargo_target_dir(project, package);
-            std::fs::create_dir_all(&cargo_dir).io_context(cannot("create", &cargo_dir))?;
-            let lock_path = cargo_dir.with_extension("lock");
-            let lock =
-                std::fs::File::create(&lock_path).io_context(cannot("create", &lock_path))?;
-            lock.lock().io_context(cannot("lock", &lock_path))?;
-            Some(lock)
-        } else {
-            None
         };
-        let commands = native::native_commands(project, package, tools, platform, staging.path());
-        let children: Vec<crate::tools::Child> = commands
-            .steps
-            .into_iter()
-            .map(|child| {
-                let child = with_epoch(child).current_dir(&package.dir).echo(echo);
-                match &path {
-                    Some(p) => child.env("PATH", p),
-                    None => child,
-                }
-            })
-            .collect();
-        let run = |child: &crate::tools::Child| {
-            run_backend(child, package.backend.name(), package, redactor)
-        };
-        if commands.parallel {
-            // maturin's wheels and sdist do not depend on each other: built
-            // at once, the sdist costs no wall time.
-            let results: Vec<Result<(), BuildError>> = std::thread::scope(|scope| {
-                let running: Vec<_> = children
-                    .iter()
-                    .map(|child| scope.spawn(move || run(child)))
-                    .collect();
-                running
-                    .into_iter()
-                    .map(|r| r.join().expect("a build thread panicked"))
-                    .collect()
-            });
-            for r in results {
-                r?;
-            }
-        } else {
-            for child in &children {
-                run(child)?;
-            }
-        }
+        build_native(project, package, tools, platform, out, &run)?;
     }
-    let built = package_files(staging.path(), &package.name)?;
-    if built.is_empty() {
-        return Err(BuildError::NoFiles {
-            tool: package.backend.name().to_owned(),
-            package: package.name.clone(),
-            dir: staging.path().to_owned(),
-        });
-    }
-    let mut wheels = Vec::new();
-    for p in built
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
-    {
-        wheels.push(wheel_tags(p)?);
-    }
-    // Described once: the hash decides the check and goes in the report.
-    let mut files = built
-        .iter()
-        .map(|p| describe_file(p))
-        .collect::<Result<Vec<DistFile>, _>>()?;
-    // Bytes twine passed before need no second look; those it passes now
-    // publish need not check again.
-    let to_check: Vec<&DistFile> = files.iter().collect();
-    if let Verdict::Refused(output) = early.check(tools, &to_check, redactor, echo)? {
-        return Err(BuildError::TwineCheck {
-            output,
-            file: package.version.file.clone(),
-        });
-    }
-    let removed = remove_stale(&dist, package, &built)?;
+    let Built {
+        paths,
+        mut files,
+        wheels,
+    } = check_built(out, package, tools, &mut early, redactor, echo)?;
+    let removed = remove_stale(&dist, package, &paths)?;
     for f in &mut files {
         let dst = dist.join(&f.name);
         std::fs::rename(&f.path, &dst)
@@ -403,6 +322,131 @@ pub fn build(
         files,
         wheels,
         removed,
+    })
+}
+
+/// How the build's commands run: with the build's timestamp, redacted,
+/// echoed or not.
+struct Run<'a> {
+    with_epoch: &'a dyn Fn(Child) -> Child,
+    redactor: &'a Redactor,
+    echo: Echo,
+}
+
+/// Builds a native `package` into `out` by its backend's commands
+/// ([`native::native_commands`]), at once where they allow it.
+fn build_native(
+    project: &Project,
+    package: &Package,
+    tools: &Tools,
+    platform: &Platform,
+    out: &Path,
+    run: &Run,
+) -> Result<(), BuildError> {
+    // maturin looks for `python3 -m ziglang` (--zig) on PATH: the
+    // managed environment's first.
+    let path = tools.bin_dir().map(|bin| {
+        let rest = std::env::var_os("PATH").unwrap_or_default();
+        std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&rest)))
+            .unwrap_or(rest)
+    });
+    // maturin stages files in the cargo folder (`maturin/`) outside
+    // cargo's own lock: two builds of one package wait for each other.
+    let _lock = if package.backend == Backend::Maturin {
+        let cargo_dir = native::cargo_target_dir(project, package);
+        std::fs::create_dir_all(&cargo_dir).io_context(cannot("create", &cargo_dir))?;
+        let lock_path = cargo_dir.with_extension("lock");
+        let lock = std::fs::File::create(&lock_path).io_context(cannot("create", &lock_path))?;
+        lock.lock().io_context(cannot("lock", &lock_path))?;
+        Some(lock)
+    } else {
+        None
+    };
+    let commands = native::native_commands(project, package, tools, platform, out);
+    let children: Vec<Child> = commands
+        .steps
+        .into_iter()
+        .map(|child| {
+            let child = (run.with_epoch)(child)
+                .current_dir(&package.dir)
+                .echo(run.echo);
+            match &path {
+                Some(p) => child.env("PATH", p),
+                None => child,
+            }
+        })
+        .collect();
+    let run_one = |child: &Child| run_backend(child, package.backend.name(), package, run.redactor);
+    if commands.parallel {
+        // maturin's wheels and sdist do not depend on each other: built
+        // at once, the sdist costs no wall time.
+        let results: Vec<Result<(), BuildError>> = std::thread::scope(|scope| {
+            let running: Vec<_> = children
+                .iter()
+                .map(|child| scope.spawn(move || run_one(child)))
+                .collect();
+            running
+                .into_iter()
+                .map(|r| r.join().expect("a build thread panicked"))
+                .collect()
+        });
+        results.into_iter().collect()
+    } else {
+        children.iter().try_for_each(run_one)
+    }
+}
+
+/// The checked files of one build.
+struct Built {
+    /// Where they are.
+    paths: Vec<PathBuf>,
+    /// Each described.
+    files: Vec<DistFile>,
+    /// The wheels' tags.
+    wheels: Vec<WheelTags>,
+}
+
+/// The files built into `out`: there (some), wheels whose name and
+/// metadata agree, passed by twine.
+fn check_built(
+    out: &Path,
+    package: &Package,
+    tools: &Tools,
+    early: &mut EarlyCheck,
+    redactor: &Redactor,
+    echo: Echo,
+) -> Result<Built, BuildError> {
+    let built = package_files(out, &package.name)?;
+    if built.is_empty() {
+        return Err(BuildError::NoFiles {
+            tool: package.backend.name().to_owned(),
+            package: package.name.clone(),
+            dir: out.to_owned(),
+        });
+    }
+    let wheels = built
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+        .map(|p| wheel_tags(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Described once: the hash decides the check and goes in the report.
+    let files = built
+        .iter()
+        .map(|p| describe_file(p))
+        .collect::<Result<Vec<DistFile>, _>>()?;
+    // Bytes twine passed before need no second look; those it passes now
+    // publish need not check again.
+    let to_check: Vec<&DistFile> = files.iter().collect();
+    if let Verdict::Refused(output) = early.check(tools, &to_check, redactor, echo)? {
+        return Err(BuildError::TwineCheck {
+            output,
+            file: package.version.file.clone(),
+        });
+    }
+    Ok(Built {
+        paths: built,
+        files,
+        wheels,
     })
 }
 

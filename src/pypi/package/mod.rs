@@ -1,7 +1,7 @@
 //! A Python package of the project: read once from its `pyproject.toml`,
 //! and the distribution files it is built into.
 
-mod filename;
+pub mod filename;
 mod files;
 
 use std::path::{Path, PathBuf};

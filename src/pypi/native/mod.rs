@@ -6,11 +6,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::backend::Backend;
-use super::package::{Package, normalize};
-use super::venv::Tools;
+mod rust;
+
+use rust::zig_found;
+pub use rust::{ZIGLANG_PIN, host_triple, rust_problems};
+
 use crate::config::Project;
 use crate::preflight::{Preflight, Problem};
+use crate::pypi::backend::Backend;
+use crate::pypi::package::{Package, normalize};
+use crate::pypi::venv::Tools;
 
 /// The platform a native build is for: `cargo xtask build --target …
 /// --manylinux … --zig`. Pure-Python packages ignore it (their wheel
@@ -55,195 +60,90 @@ pub fn preflight(
     pre: &mut Preflight,
 ) {
     let Some(tool) = backend.tool() else { return };
-    if let Some(e) = super::venv::check_native(project, tool) {
+    if let Some(e) = crate::pypi::venv::check_native(project, tool) {
         pre.problem(e.to_string());
     }
     match backend {
-        Backend::Maturin => {
-            let mut found: Vec<String> = Vec::new();
-            for dir in dirs {
-                for p in rust_problems(dir, platform.target.as_deref()) {
-                    if !found.contains(&p) {
-                        found.push(p);
-                    }
-                }
-            }
-            for p in found {
-                pre.problem(p);
-            }
-            if platform.zig && !zig_found(project) {
-                pre.problem(format!(
-                    "--zig: zig was not found; put zig on PATH, or install it next to the build tools: \
-                     {} -m pip install {ZIGLANG_PIN}",
-                    super::venv::tools_python(project)
-                        .unwrap_or_else(|| "python3".into())
-                        .display()
-                ));
-            }
-            if let Some(m) = &platform.manylinux
-                && m != "off"
-                && manylinux_tag(m).is_none()
-            {
-                pre.problem(format!(
-                    "--manylinux {m}: not a manylinux or musllinux tag; use e.g. 2014, 2_28, manylinux_2_28, musllinux_1_2 or off"
-                ));
-            }
-        }
-        Backend::Cibuildwheel => {
-            if platform.zig {
-                pre.problem("--zig is maturin's: cibuildwheel builds in manylinux containers instead; drop --zig");
-            }
-            if platform.manylinux.as_deref() == Some("off") {
-                pre.problem("--manylinux off: cibuildwheel always repairs wheels to a manylinux tag; drop it, or name an image (2014, 2_28)");
-            }
-            let spec = match &platform.target {
-                Some(t) => pre.check(cibuildwheel_platform(t).map_err(Problem::new)),
-                None => Some(host_cibuildwheel_platform()),
-            };
-            if let (Some(t), Some((os, _))) = (&platform.target, &spec)
-                && let Some(p) = cibuildwheel_os_problem(t, os, host_cibuildwheel_platform().0)
-            {
-                pre.problem(p);
-            }
-            if let (Some(m), Some((os, archs))) = (&platform.manylinux, &spec)
-                && m != "off"
-            {
-                if *os != "linux" {
-                    pre.problem(format!(
-                        "--manylinux {m}: the images are for Linux builds, and this one is for {os}; drop --manylinux"
-                    ));
-                } else if let Err(p) = cibuildwheel_image(m, archs) {
-                    pre.problem(p);
-                }
-            }
-            if let Some((os, _)) = spec
-                && os == "linux"
-                && let Some(p) = container_problem(
-                    std::env::var("CIBW_CONTAINER_ENGINE").ok().as_deref(),
-                    &crate::tools::find_on_path,
-                    &engine_answers,
-                )
-            {
-                pre.problem(p);
-            }
-        }
+        Backend::Maturin => maturin_preflight(project, dirs, platform, pre),
+        Backend::Cibuildwheel => cibuildwheel_preflight(platform, pre),
         Backend::Build => {}
     }
 }
 
-/// The ziglang pin suggested for `--zig` (from PyPI: the zig toolchain as
-/// a Python package, which maturin runs as `python3 -m ziglang`).
-pub const ZIGLANG_PIN: &str = "ziglang==0.17.0";
-
-fn zig_found(project: &Project) -> bool {
-    crate::tools::find_on_path("zig").is_some()
-        || super::venv::tools_python(project)
-            .is_some_and(|python| python.exists() && super::venv::has_module(&python, "ziglang"))
-}
-
-/// A shell for asking rustc and rustup about the toolchain that builds in
-/// `dir`: run there (its `rust-toolchain.toml` picks the toolchain, as it
-/// does for maturin's cargo), and with `RUSTUP_AUTO_INSTALL=0`: a check
-/// must not download a toolchain.
-fn rust_shell(dir: &Path) -> Option<xshell::Shell> {
-    let sh = crate::tools::shell()?;
-    sh.change_dir(dir);
-    sh.set_var("RUSTUP_AUTO_INSTALL", "0");
-    Some(sh)
-}
-
-/// What stops cargo from building the package in `dir` for `target` (the
-/// host when `None`): no cargo or rustc, a toolchain not installed, a
-/// triple rustc does not know, a target not installed.
-pub fn rust_problems(dir: &Path, target: Option<&str>) -> Vec<String> {
-    let install = "install Rust with rustup (https://rustup.rs), then run again";
-    let mut out = Vec::new();
-    for tool in ["cargo", "rustc"] {
-        if crate::tools::find_on_path(tool).is_none() {
-            out.push(format!(
-                "{tool} was not found on PATH: maturin compiles the extension with it; {install}"
-            ));
+/// maturin's needs: cargo and rustc, the Rust target in each of `dirs`,
+/// zig for `--zig`, a known `--manylinux` tag.
+fn maturin_preflight(project: &Project, dirs: &[&Path], platform: &Platform, pre: &mut Preflight) {
+    let mut found: Vec<String> = Vec::new();
+    for dir in dirs {
+        for p in rust_problems(dir, platform.target.as_deref()) {
+            if !found.contains(&p) {
+                found.push(p);
+            }
         }
     }
-    if !out.is_empty() {
-        return out;
+    for p in found {
+        pre.problem(p);
     }
-    // A rustup proxy with no toolchain behind it is no compiler.
-    let Some(host) = host_triple(dir) else {
-        out.push(format!(
-            "rustc does not run in {} (`rustc -vV` failed: with rustup, no default toolchain, \
-             or the toolchain a rust-toolchain.toml there names is not installed); \
-             run `rustup default stable` or `rustup toolchain install` there, or check RUSTUP_HOME and CARGO_HOME",
-            dir.display()
+    if platform.zig && !zig_found(project) {
+        pre.problem(format!(
+            "--zig: zig was not found; put zig on PATH, or install it next to the build tools: \
+             {} -m pip install {ZIGLANG_PIN}",
+            crate::pypi::venv::tools_python(project)
+                .unwrap_or_else(|| "python3".into())
+                .display()
         ));
-        return out;
-    };
-    let Some(target) = target else { return out };
-    let installed = crate::tools::find_on_path("rustup").and_then(|rustup| {
-        let sh = rust_shell(dir)?;
-        crate::tools::captured(xshell::cmd!(sh, "{rustup} target list --installed"))
-            .ignore_stderr()
-            .read()
-            .ok()
-    });
-    let known = rust_shell(dir).and_then(|sh| {
-        crate::tools::captured(xshell::cmd!(sh, "rustc --print target-list"))
-            .ignore_stderr()
-            .read()
-            .ok()
-    });
-    out.extend(target_problem(
-        target,
-        installed.as_deref(),
-        Some(&host),
-        known.as_deref(),
-    ));
-    out
-}
-
-/// This machine's Rust target triple (`rustc -vV`'s `host:`), when rustc
-/// runs in `dir` (the toolchain building there).
-pub fn host_triple(dir: &Path) -> Option<String> {
-    let sh = rust_shell(dir)?;
-    let out = crate::tools::captured(xshell::cmd!(sh, "rustc -vV"))
-        .ignore_stderr()
-        .read()
-        .ok()?;
-    out.lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .map(|h| h.trim().to_owned())
-}
-
-/// Whether `target` can be built: known to rustc (`known`: its target
-/// list), and installed (`installed`: `rustup target list --installed`, or
-/// `None` without rustup, when only the host is).
-fn target_problem(
-    target: &str,
-    installed: Option<&str>,
-    host: Option<&str>,
-    known: Option<&str>,
-) -> Option<String> {
-    if let Some(known) = known
-        && !known.lines().any(|l| l.trim() == target)
+    }
+    if let Some(m) = &platform.manylinux
+        && m != "off"
+        && manylinux_tag(m).is_none()
     {
-        return Some(format!(
-            "--target {target}: not a target rustc knows (rustc --print target-list); check the triple, e.g. aarch64-unknown-linux-gnu"
+        pre.problem(format!(
+            "--manylinux {m}: not a manylinux or musllinux tag; use e.g. 2014, 2_28, manylinux_2_28, musllinux_1_2 or off"
         ));
     }
-    let present = match installed {
-        Some(list) => list.lines().any(|l| l.trim() == target),
-        None => host == Some(target),
+}
+
+/// cibuildwheel's needs: a platform it builds on this host, a known
+/// image, a container engine that answers for Linux builds.
+fn cibuildwheel_preflight(platform: &Platform, pre: &mut Preflight) {
+    if platform.zig {
+        pre.problem(
+            "--zig is maturin's: cibuildwheel builds in manylinux containers instead; drop --zig",
+        );
+    }
+    if platform.manylinux.as_deref() == Some("off") {
+        pre.problem("--manylinux off: cibuildwheel always repairs wheels to a manylinux tag; drop it, or name an image (2014, 2_28)");
+    }
+    let spec = match &platform.target {
+        Some(t) => pre.check(cibuildwheel_platform(t).map_err(Problem::new)),
+        None => Some(host_cibuildwheel_platform()),
     };
-    (!present).then(|| {
-        format!(
-            "the Rust target {target} is not installed: run `rustup target add {target}`{}",
-            if installed.is_none() {
-                " (rustup was not found: install Rust with rustup, https://rustup.rs)"
-            } else {
-                ""
-            }
+    if let (Some(t), Some((os, _))) = (&platform.target, &spec)
+        && let Some(p) = cibuildwheel_os_problem(t, os, host_cibuildwheel_platform().0)
+    {
+        pre.problem(p);
+    }
+    if let (Some(m), Some((os, archs))) = (&platform.manylinux, &spec)
+        && m != "off"
+    {
+        if *os != "linux" {
+            pre.problem(format!(
+                "--manylinux {m}: the images are for Linux builds, and this one is for {os}; drop --manylinux"
+            ));
+        } else if let Err(p) = cibuildwheel_image(m, archs) {
+            pre.problem(p);
+        }
+    }
+    if let Some((os, _)) = spec
+        && os == "linux"
+        && let Some(p) = container_problem(
+            std::env::var("CIBW_CONTAINER_ENGINE").ok().as_deref(),
+            &crate::tools::find_on_path,
+            &engine_answers,
         )
-    })
+    {
+        pre.problem(p);
+    }
 }
 
 /// `--manylinux` as maturin's compatibility tag: `2014` → `manylinux2014`,
@@ -554,92 +454,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rust_targets() {
-        let known = "x86_64-unknown-linux-gnu\naarch64-unknown-linux-gnu\n";
-        let installed = "x86_64-unknown-linux-gnu\n";
-        let host = Some("x86_64-unknown-linux-gnu");
-        assert_eq!(
-            target_problem(
-                "x86_64-unknown-linux-gnu",
-                Some(installed),
-                host,
-                Some(known)
-            ),
-            None
-        );
-        let e = target_problem(
-            "aarch64-unknown-linux-gnu",
-            Some(installed),
-            host,
-            Some(known),
-        )
-        .unwrap();
-        assert!(
-            e.contains("rustup target add aarch64-unknown-linux-gnu"),
-            "{e}"
-        );
-        let e = target_problem("nonsense", Some(installed), host, Some(known)).unwrap();
-        assert!(e.contains("not a target rustc knows"), "{e}");
-        // Without rustup only the host's target is there.
-        assert_eq!(
-            target_problem("x86_64-unknown-linux-gnu", None, host, Some(known)),
-            None
-        );
-        let e = target_problem("aarch64-unknown-linux-gnu", None, host, Some(known)).unwrap();
-        assert!(e.contains("rustup was not found"), "{e}");
-    }
-
-    #[test]
-    fn rust_is_asked_in_the_package_folder_without_installing() {
-        // cargo run through rustup sets RUSTUP_TOOLCHAIN, which outranks a
-        // rust-toolchain.toml: the test runs again in a child without it
-        // (and without a RUSTUP_AUTO_INSTALL of this machine's).
-        const INNER: &str = "RELEASE_KIT_TEST_RUST_DIR";
-        if std::env::var_os(INNER).is_none() {
-            let name =
-                "pypi::native::tests::rust_is_asked_in_the_package_folder_without_installing";
-            let out = std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", name, "--test-threads=1"])
-                .env(INNER, "1")
-                .env_remove("RUSTUP_TOOLCHAIN")
-                .env_remove("RUSTUP_AUTO_INSTALL")
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                out.status.success() && stdout.contains("1 passed"),
-                "{stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            return;
-        }
-        let tmp = tempfile::tempdir().unwrap();
-        assert!(
-            host_triple(tmp.path()).is_some(),
-            "rustc runs (this test needs it)"
-        );
-        let sh = rust_shell(tmp.path()).unwrap();
-        assert_eq!(sh.current_dir(), tmp.path());
-        assert_eq!(sh.var("RUSTUP_AUTO_INSTALL").unwrap(), "0");
-        if crate::tools::find_on_path("rustup").is_none() {
-            return; // A rustc without rustup reads no rust-toolchain.toml.
-        }
-        // A toolchain nobody has: rustup must neither use another one nor
-        // download it.
-        std::fs::write(
-            tmp.path().join("rust-toolchain.toml"),
-            "[toolchain]\nchannel = \"1.0.0\"\n",
-        )
-        .unwrap();
-        assert_eq!(host_triple(tmp.path()), None);
-        let problems = rust_problems(tmp.path(), None);
-        assert!(
-            problems.len() == 1 && problems[0].contains("rustup toolchain install"),
-            "{problems:?}"
-        );
-    }
-
-    #[test]
     fn manylinux_tags() {
         assert_eq!(manylinux_tag("2014").as_deref(), Some("manylinux2014"));
         assert_eq!(manylinux_tag("2_28").as_deref(), Some("manylinux_2_28"));
@@ -811,7 +625,7 @@ mod tests {
         let tools = Tools {
             python: "/venv/bin/python".into(),
             twine_exe: None,
-            source: super::super::venv::Source::Managed("/venv".into()),
+            source: crate::pypi::venv::Source::Managed("/venv".into()),
         };
         let out = Path::new("/out");
         let (_t, project, pkg) = native_package(Backend::Maturin);
