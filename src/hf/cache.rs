@@ -290,6 +290,10 @@ impl RepoCache {
             // does nothing (POSIX) and leaves the temporary name behind.
             let _ = std::fs::remove_file(&tmp);
         }
+        if renamed.is_err() && linked {
+            // A link that cannot be put in place: a file then.
+            return self.place(commit, file, false);
+        }
         renamed
     }
 
