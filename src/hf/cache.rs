@@ -277,17 +277,22 @@ impl RepoCache {
             return Ok(());
         }
         let tmp = parent.join(format!(".{}.{}.tmp", file_name(&pointer), random_hex()));
-        if symlinks {
-            symlink(&target, &tmp)?;
-        } else {
+        // A link the probe allowed may still be refused here (another
+        // volume, a policy): a file then, as huggingface_hub falls back.
+        let linked = symlinks && symlink(&target, &tmp).is_ok();
+        if !linked {
             let blob = self.blob(file.etag());
             std::fs::hard_link(&blob, &tmp).or_else(|_| std::fs::copy(&blob, &tmp).map(|_| ()))?;
         }
         let renamed = std::fs::rename(&tmp, &pointer);
-        if renamed.is_err() || !symlinks {
+        if renamed.is_err() || !linked {
             // Renaming a hard link over another link to the same blob
             // does nothing (POSIX) and leaves the temporary name behind.
             let _ = std::fs::remove_file(&tmp);
+        }
+        if renamed.is_err() && linked {
+            // A link that cannot be put in place: a file then.
+            return self.place(commit, file, false);
         }
         renamed
     }

@@ -637,16 +637,23 @@ mod tests {
         let maturin = native_commands(&project, &pkg, &tools, &platform, out);
         assert!(maturin.parallel, "maturin's sdist only reads the tree");
         let argv: Vec<Vec<String>> = maturin.steps.iter().map(|c| c.argv()).collect();
-        let target_dir = cargo_target_dir(&project, &pkg).display().to_string();
+        let target_dir = cargo_target_dir(&project, &pkg);
         assert!(
-            target_dir.ends_with("release-kit/cargo/native-pkg"),
-            "{target_dir}"
+            target_dir.ends_with(Path::new("release-kit").join("cargo").join("native-pkg")),
+            "{}",
+            target_dir.display()
         );
+        let target_dir = target_dir.display().to_string();
+        // `Scripts\maturin.exe` on Windows.
+        let maturin_exe = crate::platform::Os::HOST
+            .venv_program(Path::new("/venv"), "maturin")
+            .display()
+            .to_string();
         assert_eq!(
             argv,
             [
                 vec![
-                    "/venv/bin/maturin",
+                    &maturin_exe,
                     "build",
                     "--release",
                     "--out",
@@ -659,7 +666,7 @@ mod tests {
                     "manylinux_2_28",
                     "--zig",
                 ],
-                vec!["/venv/bin/maturin", "sdist", "--out", "/out"],
+                vec![&maturin_exe, "sdist", "--out", "/out"],
             ]
         );
         let host = native_commands(&project, &pkg, &tools, &Platform::default(), out).steps;
