@@ -359,29 +359,7 @@ fn read_bindings(text: &str) -> Result<Vec<Binding>, SyntaxError> {
             }
         }
         let fail = |what| SyntaxError { line, what };
-        // The name: `#` starts a comment line (no name).
-        let key = match r.peek() {
-            Some('#') => None,
-            Some('\'') => {
-                let body = &r.rest()[1..];
-                match body.find('\'') {
-                    Some(n) if n > 0 => {
-                        r.pos += n + 2;
-                        Some((body[..n].to_owned(), true))
-                    }
-                    _ => return Err(fail("a quoted name is empty or never closed")),
-                }
-            }
-            _ => {
-                let end = r.skip(r.pos, |c| c != '=' && c != '#' && !is_space(c));
-                if end == r.pos {
-                    return Err(fail("missing the variable's name before `=`"));
-                }
-                let k = text[r.pos..end].to_owned();
-                r.pos = end;
-                Some((k, false))
-            }
-        };
+        let key = read_key(&mut r).map_err(fail)?;
         let key_end = r.pos;
         r.pos = r.skip(r.pos, is_hspace);
         let spaced_eq = r.pos > key_end;
@@ -399,39 +377,79 @@ fn read_bindings(text: &str) -> Result<Vec<Binding>, SyntaxError> {
             r.pos = r.skip(after_eq, is_hspace);
             read_value(&mut r, after_eq, spaced_eq, &mut binding).map_err(fail)?;
         }
-        // An optional comment, then the end of the line.
-        let spaces = r.skip(r.pos, is_hspace);
-        if text[spaces..].starts_with('#') {
-            r.pos = r.line_end(spaces);
-        }
-        let spaces = r.skip(r.pos, is_hspace);
-        match text[spaces..].chars().next() {
-            None => r.pos = spaces,
-            Some('\n') => r.pos = spaces + 1,
-            Some(_) => {
-                return Err(fail(match binding.value {
-                    None => {
-                        "more text after the name without `=` (names hold no spaces; expected KEY=value)"
-                    }
-                    Some(_) => {
-                        "text after the closing quote; put `#` before a comment or quote the whole value"
-                    }
-                }));
-            }
-        }
+        end_of_line(&mut r, binding.value.is_some()).map_err(fail)?;
         if let Some((key, quoted)) = key {
-            if quoted || !key.chars().all(compose_name_char) {
-                binding.compose.push(
-                    "it refuses this name (it accepts letters, digits, `_`, `.`, `-`, `[` and `]`, unquoted)",
-                );
-            } else if key.starts_with(|c: char| c.is_ascii_digit()) {
-                binding
-                    .compose
-                    .push("it ignores a name that starts with a digit");
+            if let Some(note) = compose_name_note(&key, quoted) {
+                binding.compose.push(note);
             }
             binding.key = key;
             out.push(binding);
         }
+    }
+}
+
+/// The name at `r.pos`, and whether it was quoted; `None` for a comment
+/// line (`#`).
+fn read_key(r: &mut Reader) -> Result<Option<(String, bool)>, &'static str> {
+    match r.peek() {
+        Some('#') => Ok(None),
+        Some('\'') => {
+            let body = &r.rest()[1..];
+            match body.find('\'') {
+                Some(n) if n > 0 => {
+                    r.pos += n + 2;
+                    Ok(Some((body[..n].to_owned(), true)))
+                }
+                _ => Err("a quoted name is empty or never closed"),
+            }
+        }
+        _ => {
+            let end = r.skip(r.pos, |c| c != '=' && c != '#' && !is_space(c));
+            if end == r.pos {
+                return Err("missing the variable's name before `=`");
+            }
+            let k = r.text[r.pos..end].to_owned();
+            r.pos = end;
+            Ok(Some((k, false)))
+        }
+    }
+}
+
+/// An optional comment, then the end of the line (or of the text).
+fn end_of_line(r: &mut Reader, has_value: bool) -> Result<(), &'static str> {
+    let text = r.text;
+    let spaces = r.skip(r.pos, is_hspace);
+    if text[spaces..].starts_with('#') {
+        r.pos = r.line_end(spaces);
+    }
+    let spaces = r.skip(r.pos, is_hspace);
+    match text[spaces..].chars().next() {
+        None => r.pos = spaces,
+        Some('\n') => r.pos = spaces + 1,
+        Some(_) if has_value => {
+            return Err(
+                "text after the closing quote; put `#` before a comment or quote the whole value",
+            );
+        }
+        Some(_) => {
+            return Err(
+                "more text after the name without `=` (names hold no spaces; expected KEY=value)",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// How docker compose reads a name differently, if it does.
+fn compose_name_note(key: &str, quoted: bool) -> Option<&'static str> {
+    if quoted || !key.chars().all(compose_name_char) {
+        Some(
+            "it refuses this name (it accepts letters, digits, `_`, `.`, `-`, `[` and `]`, unquoted)",
+        )
+    } else if key.starts_with(|c: char| c.is_ascii_digit()) {
+        Some("it ignores a name that starts with a digit")
+    } else {
+        None
     }
 }
 
@@ -449,41 +467,7 @@ fn read_value(
 ) -> Result<(), &'static str> {
     let text = r.text;
     match r.peek() {
-        Some(q @ ('\'' | '"')) => {
-            let start = r.pos + 1;
-            let mut escaped = false;
-            let mut close = None;
-            for (i, c) in text[start..].char_indices() {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    close = Some(start + i);
-                    break;
-                }
-            }
-            let close = close.ok_or("a quote opened here is never closed")?;
-            let raw = &text[start..close];
-            r.pos = close + 1;
-            b.multiline = raw.contains('\n');
-            if q == '\'' {
-                b.quote = Quote::Single;
-                b.value = Some(unescape(raw, b"\\'"));
-                if raw.contains("\\\\") {
-                    b.compose
-                        .push("it keeps both backslashes of `\\\\` inside single quotes");
-                }
-            } else {
-                b.quote = Quote::Double;
-                b.value = Some(unescape(raw, b"\\'\"abfnrtv"));
-                if raw.contains("\\'") || raw.contains("\\$") || raw.contains("\\0") {
-                    b.compose.push(
-                        "inside double quotes it reads `\\'` as backslash and quote, `\\$` as `$` and `\\0…` as an octal character",
-                    );
-                }
-            }
-        }
+        Some(q @ ('\'' | '"')) => read_quoted(r, q, b)?,
         None | Some('\n') => b.value = Some(String::new()),
         Some('#') if r.pos > after_eq => {
             // python-dotenv 1.2.4: `KEY= # comment` is an empty value.
@@ -528,6 +512,45 @@ fn read_value(
             }
             b.value = Some(value.to_owned());
             r.pos = end;
+        }
+    }
+    Ok(())
+}
+
+/// A quoted value: `q` at `r.pos`, escapes as python-dotenv reads them.
+fn read_quoted(r: &mut Reader, q: char, b: &mut Binding) -> Result<(), &'static str> {
+    let text = r.text;
+    let start = r.pos + 1;
+    let mut escaped = false;
+    let mut close = None;
+    for (i, c) in text[start..].char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == q {
+            close = Some(start + i);
+            break;
+        }
+    }
+    let close = close.ok_or("a quote opened here is never closed")?;
+    let raw = &text[start..close];
+    r.pos = close + 1;
+    b.multiline = raw.contains('\n');
+    if q == '\'' {
+        b.quote = Quote::Single;
+        b.value = Some(unescape(raw, b"\\'"));
+        if raw.contains("\\\\") {
+            b.compose
+                .push("it keeps both backslashes of `\\\\` inside single quotes");
+        }
+    } else {
+        b.quote = Quote::Double;
+        b.value = Some(unescape(raw, b"\\'\"abfnrtv"));
+        if raw.contains("\\'") || raw.contains("\\$") || raw.contains("\\0") {
+            b.compose.push(
+                    "inside double quotes it reads `\\'` as backslash and quote, `\\$` as `$` and `\\0…` as an octal character",
+                );
         }
     }
     Ok(())
