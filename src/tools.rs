@@ -492,7 +492,9 @@ mod tests {
             .arg("read x || echo eof")
             .run(&Redactor::new())
             .unwrap();
-        assert_eq!(out.stdout.trim(), "eof");
+        // The status and stderr say why, should the output ever be wrong.
+        assert_eq!(out.stdout.trim(), "eof", "{:?}: {}", out.status, out.stderr);
+        assert!(out.status.success(), "{:?}: {}", out.status, out.stderr);
     }
 
     #[test]
