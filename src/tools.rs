@@ -75,6 +75,15 @@ pub enum ChildError {
         /// The last lines of its stderr, redacted.
         tail: String,
     },
+    /// Its output could not be read whole: what it printed is not known.
+    #[error("cannot read the output of `{command}`")]
+    Output {
+        /// The command line, redacted.
+        command: String,
+        /// Why (a read error, or the reader stopping).
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What a finished child left behind, already redacted.
@@ -211,8 +220,12 @@ impl Child {
         let t_out = std::thread::spawn(move || pump(out, &r1, echo));
         let t_err = std::thread::spawn(move || pump(err, &r2, echo));
         let status = child.wait().map_err(ChildError::Wait)?;
-        let stdout = t_out.join().unwrap_or_default();
-        let stderr = t_err.join().unwrap_or_default();
+        let output_error = |source| ChildError::Output {
+            command: self.display(redactor),
+            source,
+        };
+        let stdout = joined(t_out).map_err(output_error)?;
+        let stderr = joined(t_err).map_err(output_error)?;
         IN_CHILDREN.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         Ok(Output {
             status,
@@ -248,7 +261,7 @@ pub struct Streaming {
     pub stdin: Option<std::process::ChildStdin>,
     /// The child's stdout.
     pub stdout: BufReader<std::process::ChildStdout>,
-    stderr: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<std::io::Result<String>>,
     display: String,
 }
 
@@ -292,7 +305,10 @@ impl Streaming {
         // on a full pipe while we wait for it.
         let _ = std::io::copy(&mut self.stdout, &mut std::io::sink());
         let status = self.child.wait().map_err(ChildError::Wait)?;
-        let stderr = self.stderr.join().unwrap_or_default();
+        let stderr = joined(self.stderr).map_err(|source| ChildError::Output {
+            command: self.display.clone(),
+            source,
+        })?;
         if status.success() {
             return Ok(());
         }
@@ -317,28 +333,36 @@ pub fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Reads a stream line by line, redacting each line.
-fn pump(stream: impl Read, redactor: &Redactor, echo: Echo) -> String {
+/// Reads a stream line by line, redacting each line. A read error is
+/// returned, never taken for the end of the output.
+fn pump(stream: impl Read, redactor: &Redactor, echo: Echo) -> std::io::Result<String> {
     let mut reader = BufReader::new(stream);
     let mut all = String::new();
     let mut buf = Vec::new();
     loop {
         buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let line = redactor.redact_bytes(&buf);
-                if echo == Echo::Stderr {
-                    eprint!("  | {line}");
-                    if !line.ends_with('\n') {
-                        eprintln!();
-                    }
-                }
-                all.push_str(&line);
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(all);
+        }
+        let line = redactor.redact_bytes(&buf);
+        if echo == Echo::Stderr {
+            eprint!("  | {line}");
+            if !line.ends_with('\n') {
+                eprintln!();
             }
         }
+        all.push_str(&line);
     }
-    all
+}
+
+/// What a [`pump`] thread read; a thread that panicked is an error (its
+/// output is lost), not an empty output.
+fn joined(handle: std::thread::JoinHandle<std::io::Result<String>>) -> std::io::Result<String> {
+    handle.join().unwrap_or_else(|_| {
+        Err(std::io::Error::other(
+            "the thread reading it stopped (panicked)",
+        ))
+    })
 }
 
 /// An external tool.
@@ -468,7 +492,9 @@ mod tests {
             .arg("read x || echo eof")
             .run(&Redactor::new())
             .unwrap();
-        assert_eq!(out.stdout.trim(), "eof");
+        // The status and stderr say why, should the output ever be wrong.
+        assert_eq!(out.stdout.trim(), "eof", "{:?}: {}", out.status, out.stderr);
+        assert!(out.status.success(), "{:?}: {}", out.status, out.stderr);
     }
 
     #[test]
@@ -477,5 +503,28 @@ mod tests {
             .run(&Redactor::new())
             .unwrap_err();
         assert!(format!("{err:#}").contains("cargo xtask doctor"));
+    }
+
+    /// A reader that fails after its first line.
+    struct Failing(bool);
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if std::mem::replace(&mut self.0, true) {
+                return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+            }
+            buf[..5].copy_from_slice(b"one\nt");
+            Ok(5)
+        }
+    }
+
+    #[test]
+    fn a_read_error_or_a_stopped_reader_is_an_error_not_empty_output() {
+        let err = pump(Failing(false), &Redactor::new(), Echo::Quiet).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+        let stopped = std::thread::spawn(|| -> std::io::Result<String> { panic!("reader bug") });
+        let err = joined(stopped).unwrap_err();
+        assert!(err.to_string().contains("panicked"), "{err}");
+        let ok = std::thread::spawn(|| pump(&b"a\nb"[..], &Redactor::new(), Echo::Quiet));
+        assert_eq!(joined(ok).unwrap(), "a\nb");
     }
 }

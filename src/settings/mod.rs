@@ -134,6 +134,13 @@ pub struct Entry {
 }
 
 impl Entry {
+    fn from_environment(value: &str) -> Entry {
+        Entry {
+            value: Secret::new(value),
+            source: Source::Environment,
+        }
+    }
+
     /// True when the value is non-blank.
     pub fn is_set(&self) -> bool {
         !self.value.is_blank()
@@ -158,47 +165,20 @@ impl Settings {
     /// the environment does not set (read as python-dotenv's `load_dotenv()`
     /// reads it, see [`dotenv`]), then registry defaults.
     pub fn load(opts: &LoadOptions) -> Result<Settings, EnvFileError> {
-        let environment: Vec<(String, String)> = match &opts.environment {
-            Some(env) => env.clone(),
+        let environment: HashMap<String, String> = match &opts.environment {
+            Some(env) => env.iter().cloned().collect(),
             None => std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect(),
         };
-        let env_file = match &opts.env_file {
-            EnvFileChoice::Discover => find_env_file(&opts.start_dir),
-            EnvFileChoice::Path(p) => {
-                let p = if p.is_absolute() {
-                    p.clone()
-                } else {
-                    opts.start_dir.join(p)
-                };
-                if !p.exists() {
-                    return Err(EnvFileError::Unreadable {
-                        path: p,
-                        reason:
-                            "no such file; create it with `cargo xtask env init` or drop --env-file"
-                                .into(),
-                    });
-                }
-                Some(p)
-            }
-            EnvFileChoice::None => None,
-        };
-        let mut values = BTreeMap::new();
+        let env_file = choose_env_file(opts)?;
         let interesting =
             |k: &str| registry::var(k).is_some() || looks_secret(k) || k.starts_with("HF_");
-        let environment: HashMap<String, String> = environment.into_iter().collect();
-        for (k, v) in &environment {
-            if interesting(k) {
-                values.insert(
-                    k.clone(),
-                    Entry {
-                        value: Secret::new(v.clone()),
-                        source: Source::Environment,
-                    },
-                );
-            }
-        }
+        let mut values: BTreeMap<String, Entry> = environment
+            .iter()
+            .filter(|(k, _)| interesting(k))
+            .map(|(k, v)| (k.clone(), Entry::from_environment(v)))
+            .collect();
         let mut warnings = Vec::new();
         let mut expanded = BTreeSet::new();
         if let Some(path) = &env_file {
@@ -208,20 +188,15 @@ impl Settings {
                 // As `load_dotenv()` without override: the environment wins,
                 // and a name without a value sets nothing.
                 let entry = match (environment.get(&e.key), e.value) {
-                    (Some(v), _) => Entry {
-                        value: Secret::new(v.clone()),
-                        source: Source::Environment,
-                    },
+                    (Some(v), _) => Entry::from_environment(v),
                     (None, Some(v)) => {
                         if e.expanded {
                             expanded.insert(e.key.clone());
                         }
+                        let (path, line) = (path.clone(), e.line);
                         Entry {
                             value: Secret::new(v),
-                            source: Source::EnvFile {
-                                path: path.clone(),
-                                line: e.line,
-                            },
+                            source: Source::EnvFile { path, line },
                         }
                     }
                     (None, None) => continue,
@@ -229,30 +204,7 @@ impl Settings {
                 values.insert(e.key, entry);
             }
         }
-        for var in VARS {
-            let unset = values.get(var.name).is_none_or(|e| !e.is_set());
-            if unset {
-                if let Some(d) = var.default {
-                    values.insert(
-                        var.name.into(),
-                        Entry {
-                            value: Secret::new(d),
-                            source: Source::Default,
-                        },
-                    );
-                } else if let Some(d) = var.dev_default
-                    && !values.contains_key(var.name)
-                {
-                    values.insert(
-                        var.name.into(),
-                        Entry {
-                            value: Secret::new(d),
-                            source: Source::DevDefault,
-                        },
-                    );
-                }
-            }
-        }
+        add_defaults(&mut values);
         let mut settings = Settings {
             values,
             env_file,
@@ -355,6 +307,57 @@ impl Settings {
     /// The redactor masking every loaded secret.
     pub fn redactor(&self) -> &Redactor {
         &self.redactor
+    }
+}
+
+/// The `.env` file `opts` asks for; an explicit one must exist.
+fn choose_env_file(opts: &LoadOptions) -> Result<Option<PathBuf>, EnvFileError> {
+    Ok(match &opts.env_file {
+        EnvFileChoice::Discover => find_env_file(&opts.start_dir),
+        EnvFileChoice::Path(p) => {
+            let p = if p.is_absolute() {
+                p.clone()
+            } else {
+                opts.start_dir.join(p)
+            };
+            if !p.exists() {
+                return Err(EnvFileError::Unreadable {
+                    path: p,
+                    reason:
+                        "no such file; create it with `cargo xtask env init` or drop --env-file"
+                            .into(),
+                });
+            }
+            Some(p)
+        }
+        EnvFileChoice::None => None,
+    })
+}
+
+/// The registry's defaults for what nothing set: the default for a blank
+/// or missing value, the development default only for a missing one.
+fn add_defaults(values: &mut BTreeMap<String, Entry>) {
+    for var in VARS {
+        let unset = values.get(var.name).is_none_or(|e| !e.is_set());
+        if !unset {
+            continue;
+        }
+        let entry = if let Some(d) = var.default {
+            Entry {
+                value: Secret::new(d),
+                source: Source::Default,
+            }
+        } else if let Some(d) = var.dev_default
+            && !values.contains_key(var.name)
+        {
+            Entry {
+                value: Secret::new(d),
+                source: Source::DevDefault,
+            }
+        } else {
+            continue;
+        };
+        values.insert(var.name.into(), entry);
     }
 }
 

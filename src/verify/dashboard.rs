@@ -61,63 +61,12 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
             with_key.status
         ));
     }
-    let accepted = match with_key.status {
-        401 | 403 => {
-            return Outcome::fail(format!(
-                "{at} refused DASHBOARD_API_KEY (HTTP {}{}): the dashboard runs with another key; set the same DASHBOARD_API_KEY in both places (cargo xtask env rotate DASHBOARD_API_KEY prints where)",
-                with_key.status,
-                said(&with_key)
-            ));
-        }
-        404 | 405 => {
-            return Outcome::fail(format!(
-                "{at} answered HTTP {}: not the chat endpoint (it takes POST); set DASHBOARD_URL to it",
-                with_key.status
-            ));
-        }
-        s @ 500..=599 => {
-            return Outcome::fail(format!(
-                "{at} answered HTTP {s}: the dashboard is failing; see its logs"
-            ));
-        }
-        429 => {
-            return Outcome::fail(format!(
-                "{at} answered HTTP 429 (rate-limited{}): nothing can be told about the key; retry in a while",
-                said(&with_key)
-            ));
-        }
-        s @ 300..=399 => {
-            return Outcome::fail(format!(
-                "{at} answered HTTP {s} (a redirect, to {}): nothing can be told about the key; set DASHBOARD_URL to the chat API endpoint itself, not a page behind a login",
-                with_key.header("location").unwrap_or("nowhere")
-            ));
-        }
-        s => s,
+    let accepted = match accepted_status(&at, &with_key) {
+        Ok(s) => s,
+        Err(fail) => return fail,
     };
-    let wrong = match wrong_key() {
-        Ok(w) => w,
-        Err(e) => return Outcome::fail(format!("cannot make a wrong key to compare: {e}")),
-    };
-    match inputs.fetch(&probe().bearer(&wrong)).await {
-        Ok(f) if matches!(f.status, 401 | 403) => {}
-        Ok(f) if f.status == accepted => {
-            return Outcome::fail(format!(
-                "the dashboard does not check the key: {at} answered HTTP {accepted} with DASHBOARD_API_KEY and HTTP {} with a wrong key too (a wrong key must get 401/403; a dashboard that validates the body before the key answers the same). Make it check the key first, on every route",
-                f.status
-            ));
-        }
-        Ok(f) => {
-            return Outcome::fail(format!(
-                "cannot tell whether {at} checks the key: HTTP {accepted} with DASHBOARD_API_KEY, HTTP {}{} with a wrong key (expected 401/403); retry, and check DASHBOARD_URL is the chat endpoint",
-                f.status,
-                said(&f)
-            ));
-        }
-        Err(e) => {
-            return Outcome::fail(format!(
-                "{at} answered HTTP {accepted} with DASHBOARD_API_KEY, then no answer with a wrong key: {e}"
-            ));
-        }
+    if let Err(fail) = wrong_key_refused(inputs, &url, &at, accepted).await {
+        return fail;
     }
     let loopback = match parsed.host_str() {
         Some(h) => is_loopback(h).await,
@@ -125,6 +74,63 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
     };
     let without = inputs.fetch(&probe()).await.map(|f| f.status);
     keyless(&at, accepted, without, loopback)
+}
+
+/// The status the real key got, or the failure it means: refused, not
+/// the endpoint, failing, rate-limited, or redirected.
+fn accepted_status(at: &str, with_key: &Full) -> Result<u16, Outcome> {
+    let fail = |m: String| Err(Outcome::fail(m));
+    match with_key.status {
+        401 | 403 => fail(format!(
+            "{at} refused DASHBOARD_API_KEY (HTTP {}{}): the dashboard runs with another key; set the same DASHBOARD_API_KEY in both places (cargo xtask env rotate DASHBOARD_API_KEY prints where)",
+            with_key.status,
+            said(with_key)
+        )),
+        404 | 405 => fail(format!(
+            "{at} answered HTTP {}: not the chat endpoint (it takes POST); set DASHBOARD_URL to it",
+            with_key.status
+        )),
+        s @ 500..=599 => fail(format!(
+            "{at} answered HTTP {s}: the dashboard is failing; see its logs"
+        )),
+        429 => fail(format!(
+            "{at} answered HTTP 429 (rate-limited{}): nothing can be told about the key; retry in a while",
+            said(with_key)
+        )),
+        s @ 300..=399 => fail(format!(
+            "{at} answered HTTP {s} (a redirect, to {}): nothing can be told about the key; set DASHBOARD_URL to the chat API endpoint itself, not a page behind a login",
+            with_key.header("location").unwrap_or("nowhere")
+        )),
+        s => Ok(s),
+    }
+}
+
+/// A random wrong key must be refused (401/403) where the real one got
+/// `accepted`; else the failure saying why nothing can be trusted.
+async fn wrong_key_refused(
+    inputs: &Inputs,
+    url: &str,
+    at: &str,
+    accepted: u16,
+) -> Result<(), Outcome> {
+    let wrong = wrong_key()
+        .map_err(|e| Outcome::fail(format!("cannot make a wrong key to compare: {e}")))?;
+    let probe = Request::post_json(url, "{}".into()).bearer(&wrong);
+    match inputs.fetch(&probe).await {
+        Ok(f) if matches!(f.status, 401 | 403) => Ok(()),
+        Ok(f) if f.status == accepted => Err(Outcome::fail(format!(
+            "the dashboard does not check the key: {at} answered HTTP {accepted} with DASHBOARD_API_KEY and HTTP {} with a wrong key too (a wrong key must get 401/403; a dashboard that validates the body before the key answers the same). Make it check the key first, on every route",
+            f.status
+        ))),
+        Ok(f) => Err(Outcome::fail(format!(
+            "cannot tell whether {at} checks the key: HTTP {accepted} with DASHBOARD_API_KEY, HTTP {}{} with a wrong key (expected 401/403); retry, and check DASHBOARD_URL is the chat endpoint",
+            f.status,
+            said(&f)
+        ))),
+        Err(e) => Err(Outcome::fail(format!(
+            "{at} answered HTTP {accepted} with DASHBOARD_API_KEY, then no answer with a wrong key: {e}"
+        ))),
+    }
 }
 
 /// What the answer to the request without any key means, after the real

@@ -20,30 +20,9 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
         });
     };
     let bucket = bucket.expose().trim().to_owned();
-    let mut problems = Vec::new();
-    for name in ["S3_AUDIT_BUCKET", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"] {
-        if let Some(v) = inputs.plain(name)
-            && let Some(p) = super::format_problem(name, &v)
-        {
-            problems.push(p);
-        }
-    }
-    let (Some(id), Some(secret)) = (
-        inputs.explicit("AWS_ACCESS_KEY_ID"),
-        inputs.explicit("AWS_SECRET_ACCESS_KEY"),
-    ) else {
-        problems.push(
-            "S3_AUDIT_BUCKET is set but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set; create an access key (AWS console -> IAM -> Users -> Security credentials)".into(),
-        );
-        return Outcome::fail(problems.join("; "));
-    };
-    if !problems.is_empty() {
-        return Outcome::fail(problems.join("; "));
-    }
-    let creds = Credentials {
-        access_key_id: id.clone(),
-        secret_access_key: secret.clone(),
-        session_token: inputs.explicit("AWS_SESSION_TOKEN").cloned(),
+    let creds = match credentials(inputs) {
+        Ok(c) => c,
+        Err(fail) => return fail,
     };
     let region = inputs
         .plain("AWS_DEFAULT_REGION")
@@ -60,40 +39,14 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
     };
     let where_ = format!("bucket {bucket} at {}", crate::net::describe(&base));
 
-    let head = match send(inputs, Method::HEAD, &base, &creds, &region).await {
-        Ok(f) => f,
-        Err(e) => return Outcome::fail(format!("no answer from {e}")),
+    let bucket_at = BucketAt {
+        bucket: &bucket,
+        base: &base,
+        region: &region,
+        where_: &where_,
     };
-    match head.status {
-        200 => {}
-        404 => {
-            return Outcome::fail(format!(
-                "{where_} does not exist; create it with Object Lock: aws s3api create-bucket --bucket {bucket} --object-lock-enabled-for-bucket, or fix S3_AUDIT_BUCKET"
-            ));
-        }
-        301 | 400
-            if head
-                .header("x-amz-bucket-region")
-                .is_some_and(|r| r != region) =>
-        {
-            let actual = head.header("x-amz-bucket-region").unwrap_or_default();
-            return Outcome::fail(format!(
-                "{where_}: the bucket is in region {actual}, not {region}; set AWS_DEFAULT_REGION={actual}"
-            ));
-        }
-        403 => {
-            // HEAD answers carry no body: ask again with GET for the reason.
-            let why = match send(inputs, Method::GET, &lock_url(&base), &creds, &region).await {
-                Ok(f) => denial(&f, &bucket),
-                Err(e) => format!("access denied (HTTP 403), and then no answer from {e}"),
-            };
-            return Outcome::fail(format!("{where_}: {why}"));
-        }
-        s => {
-            return Outcome::fail(format!(
-                "{where_}: HEAD answered HTTP {s}; check AWS_ENDPOINT_URL and AWS_DEFAULT_REGION"
-            ));
-        }
+    if let Err(fail) = head_bucket(inputs, &creds, &bucket_at).await {
+        return fail;
     }
     let lock = match send(inputs, Method::GET, &lock_url(&base), &creds, &region).await {
         Ok(f) => f,
@@ -116,6 +69,90 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
             xml_text(&body, "Code").unwrap_or_default()
         )),
     }
+}
+
+/// The bucket being checked, for messages and requests.
+struct BucketAt<'a> {
+    bucket: &'a str,
+    base: &'a Url,
+    region: &'a str,
+    where_: &'a str,
+}
+
+/// The signing keys, once the plain settings read well and both keys are
+/// set; else the failure listing every problem.
+fn credentials(inputs: &Inputs) -> Result<Credentials, Outcome> {
+    let mut problems = Vec::new();
+    for name in ["S3_AUDIT_BUCKET", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"] {
+        if let Some(v) = inputs.plain(name)
+            && let Some(p) = super::format_problem(name, &v)
+        {
+            problems.push(p);
+        }
+    }
+    let (Some(id), Some(secret)) = (
+        inputs.explicit("AWS_ACCESS_KEY_ID"),
+        inputs.explicit("AWS_SECRET_ACCESS_KEY"),
+    ) else {
+        problems.push(
+            "S3_AUDIT_BUCKET is set but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set; create an access key (AWS console -> IAM -> Users -> Security credentials)".into(),
+        );
+        return Err(Outcome::fail(problems.join("; ")));
+    };
+    if !problems.is_empty() {
+        return Err(Outcome::fail(problems.join("; ")));
+    }
+    Ok(Credentials {
+        access_key_id: id.clone(),
+        secret_access_key: secret.clone(),
+        session_token: inputs.explicit("AWS_SESSION_TOKEN").cloned(),
+    })
+}
+
+/// `HEAD /{bucket}`: the bucket exists, in this region, and the keys may
+/// read it; else the failure saying which.
+async fn head_bucket(
+    inputs: &Inputs,
+    creds: &Credentials,
+    b: &BucketAt<'_>,
+) -> Result<(), Outcome> {
+    let BucketAt {
+        bucket,
+        base,
+        region,
+        where_,
+    } = *b;
+    let head = send(inputs, Method::HEAD, base, creds, region)
+        .await
+        .map_err(|e| Outcome::fail(format!("no answer from {e}")))?;
+    let message = match head.status {
+        200 => return Ok(()),
+        404 => format!(
+            "{where_} does not exist; create it with Object Lock: aws s3api create-bucket --bucket {bucket} --object-lock-enabled-for-bucket, or fix S3_AUDIT_BUCKET"
+        ),
+        301 | 400
+            if head
+                .header("x-amz-bucket-region")
+                .is_some_and(|r| r != region) =>
+        {
+            let actual = head.header("x-amz-bucket-region").unwrap_or_default();
+            format!(
+                "{where_}: the bucket is in region {actual}, not {region}; set AWS_DEFAULT_REGION={actual}"
+            )
+        }
+        403 => {
+            // HEAD answers carry no body: ask again with GET for the reason.
+            let why = match send(inputs, Method::GET, &lock_url(base), creds, region).await {
+                Ok(f) => denial(&f, bucket),
+                Err(e) => format!("access denied (HTTP 403), and then no answer from {e}"),
+            };
+            format!("{where_}: {why}")
+        }
+        s => format!(
+            "{where_}: HEAD answered HTTP {s}; check AWS_ENDPOINT_URL and AWS_DEFAULT_REGION"
+        ),
+    };
+    Err(Outcome::fail(message))
 }
 
 /// The bucket's URL: virtual-hosted on AWS (path-style for names with

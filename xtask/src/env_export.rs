@@ -167,17 +167,15 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
         (None, None) => None,
     };
     let loose = match &out {
-        Some(path) if !args.dry_run => match export::check_destination(path, args.force) {
-            Ok(loose) => loose,
-            Err(p) => {
+        Some(path) if !args.dry_run => {
+            export::check_destination(path, args.force).unwrap_or_else(|p| {
                 problems.push(p);
                 None
-            }
-        },
+            })
+        }
         _ => None,
     };
-    let plan = export::prepare(settings, args.to, &groups, args.production);
-    let plan = match plan {
+    let plan = match export::prepare(settings, args.to, &groups, args.production) {
         Ok(plan) if problems.is_empty() => plan,
         Ok(_) => return Err(PreflightError { problems }.into()),
         Err(mut e) => {
@@ -189,42 +187,10 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
         ctx.warn(w);
     }
     let values: Vec<(&str, &Secret)> = plan.values.iter().map(|(n, v)| (*n, v)).collect();
-    let text = match args.to {
-        Target::Docker => Some(export::render_docker(&values)?),
-        Target::Systemd => Some(export::render_systemd(&values)),
-        Target::K8s => Some(export::render_k8s(
-            &values,
-            &K8sMeta {
-                name: args.name.clone().unwrap_or_else(|| default_name(ctx)),
-                namespace: args.namespace.clone(),
-            },
-        )),
-        Target::Github => None,
-    };
     let names: Vec<&str> = values.iter().map(|(n, _)| *n).collect();
-    match (text, &out, gh) {
-        (Some(text), Some(path), _) => {
-            if args.dry_run {
-                return report(ctx, &plan, Some(path), true, &names);
-            }
-            export::write(path, &text).map_err(|e| {
-                anyhow::anyhow!("{e:#}; nothing was exported (an old file is left as it was)")
-            })?;
-            if let Some(export::LooseMode(mode)) = loose {
-                ctx.warn(format!(
-                    "{} was mode {mode:04o} before (others may have read the values it held); it is now 0600",
-                    path.display()
-                ));
-            }
-            report(ctx, &plan, Some(path), false, &names)?;
-            if release_kit::doctor::is_git_ignored(path) == Some(false) {
-                ctx.warn(format!(
-                    "{} is inside a git work tree and not ignored: add it to .gitignore (or move it out) before committing anything",
-                    path.display()
-                ));
-            }
-            Ok(())
-        }
+    match (render(ctx, &args, &values)?, &out, gh) {
+        (Some(_), Some(path), _) if args.dry_run => report(ctx, &plan, Some(path), true, &names),
+        (Some(text), Some(path), _) => write_file(ctx, &plan, path, &text, loose, &names),
         (None, _, None) => {
             // --to github --dry-run: the commands, no value.
             for name in names.iter().filter(|_| !ctx.global.json) {
@@ -252,6 +218,54 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
         }
         (Some(_), None, _) => unreachable!("every file target has a default --out"),
     }
+}
+
+/// The file's text for a file target (`None` for GitHub).
+fn render(
+    ctx: &Ctx,
+    args: &ExportArgs,
+    values: &[(&str, &Secret)],
+) -> anyhow::Result<Option<Secret>> {
+    Ok(match args.to {
+        Target::Docker => Some(export::render_docker(values)?),
+        Target::Systemd => Some(export::render_systemd(values)),
+        Target::K8s => Some(export::render_k8s(
+            values,
+            &K8sMeta {
+                name: args.name.clone().unwrap_or_else(|| default_name(ctx)),
+                namespace: args.namespace.clone(),
+            },
+        )),
+        Target::Github => None,
+    })
+}
+
+/// Writes the export file (mode 0600, atomically) and reports it.
+fn write_file(
+    ctx: &Ctx,
+    plan: &Export,
+    path: &std::path::Path,
+    text: &Secret,
+    loose: Option<export::LooseMode>,
+    names: &[&str],
+) -> anyhow::Result<()> {
+    export::write(path, text).map_err(|e| {
+        anyhow::anyhow!("{e:#}; nothing was exported (an old file is left as it was)")
+    })?;
+    if let Some(export::LooseMode(mode)) = loose {
+        ctx.warn(format!(
+            "{} was mode {mode:04o} before (others may have read the values it held); it is now 0600",
+            path.display()
+        ));
+    }
+    report(ctx, plan, Some(path), false, names)?;
+    if release_kit::doctor::is_git_ignored(path) == Some(false) {
+        ctx.warn(format!(
+            "{} is inside a git work tree and not ignored: add it to .gitignore (or move it out) before committing anything",
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// The Secret's default name: the first Python package's, as a Kubernetes name.

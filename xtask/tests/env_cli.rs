@@ -775,7 +775,7 @@ fn token_shaped_arguments_are_masked_in_every_error() {
     let tmp = project_dir();
     // An hf-token by the scanner's rule: hf_ and 34 letters, mixed case.
     let token = format!("hf_{}", "CnRyArgumentTokenabcdefghijklmnopq");
-    let runs: [Vec<String>; 5] = [
+    let runs: [Vec<String>; 6] = [
         vec![
             "hf-prefetch".into(),
             "--offline".into(),
@@ -790,6 +790,13 @@ fn token_shaped_arguments_are_masked_in_every_error() {
         vec!["build".into(), "--package".into(), token.clone()],
         vec!["publish".into(), "--package".into(), token.clone()],
         vec!["env".into(), "rotate".into(), token.clone()],
+        vec![
+            "env".into(),
+            "export".into(),
+            "--to=docker".into(),
+            "--dry-run".into(),
+            format!("--group={token},pypi"),
+        ],
     ];
     for args in runs {
         let mut all = vec!["--no-env-file"];
