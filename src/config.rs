@@ -124,7 +124,7 @@ pub struct VscodeConfig {
     #[serde(default)]
     pub ovsx_registry_url: Option<String>,
     /// Run `vsce`/`ovsx` found on PATH instead of the pinned copies that
-    /// release-kit installs into `target/node-tools/`.
+    /// release-kit installs into its per-user cache.
     #[serde(default)]
     pub use_path_tools: bool,
 }
@@ -279,20 +279,6 @@ impl Project {
     /// Where built artifacts go.
     pub fn dist_dir(&self) -> PathBuf {
         self.root.join(&self.config.python.dist)
-    }
-
-    /// `target/` of the project, where managed tools live.
-    pub fn target_dir(&self) -> PathBuf {
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .map(|p| {
-                if p.is_absolute() {
-                    p
-                } else {
-                    self.root.join(p)
-                }
-            })
-            .unwrap_or_else(|| self.root.join("target"))
     }
 
     /// The changelog file.

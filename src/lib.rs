@@ -4,6 +4,7 @@
 //! The library holds the logic; the `xtask` crate only parses arguments and
 //! prints. Each step is a plain function over explicit inputs.
 
+pub mod cache_dir;
 pub mod changelog;
 pub mod ci;
 pub mod config;

@@ -793,12 +793,12 @@ fn source_date_epoch(python_dir: &Path) -> Option<String> {
     (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.to_owned())
 }
 
-/// Where maturin's cargo builds a package: under the project's target
-/// folder, one per package, reused from build to build.
-pub fn cargo_target_dir(project: &Project, package: &Package) -> PathBuf {
-    project
-        .target_dir()
-        .join("release-kit/cargo")
+/// Where maturin's cargo builds a package: in the per-user cache (never in
+/// the project), one per package name, reused from build to build and by
+/// every checkout (cargo keeps sources of other paths apart).
+pub fn cargo_target_dir(_project: &Project, package: &Package) -> PathBuf {
+    crate::cache_dir::root()
+        .join("cargo")
         .join(normalize(&package.name))
 }
 
@@ -1685,11 +1685,10 @@ mod tests {
         let maturin = native_commands(&project, &pkg, &tools, &platform, out);
         assert!(maturin.parallel, "maturin's sdist only reads the tree");
         let argv: Vec<Vec<String>> = maturin.steps.iter().map(|c| c.argv()).collect();
-        let target_dir = cargo_target_dir(&project, &pkg).display().to_string();
-        assert!(
-            target_dir.ends_with("release-kit/cargo/native-pkg"),
-            "{target_dir}"
-        );
+        let target_dir = cargo_target_dir(&project, &pkg);
+        assert!(target_dir.ends_with("native-pkg"), "{}", target_dir.display());
+        assert!(!target_dir.starts_with(&project.root), "never in the project");
+        let target_dir = target_dir.display().to_string();
         assert_eq!(
             argv,
             [

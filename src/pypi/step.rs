@@ -100,7 +100,7 @@ impl Step for Build {
             cx.reporter
                 .info("provisioning the pinned Python tools (first use)…");
         }
-        // Provisioning may already have changed target/: a failure is a
+        // Provisioning may already have changed the cache: a failure is a
         // failed step (exit 1), not a preflight problem.
         let tools = venv::ensure(project, cx.echo).map_err(StepError::cause)?;
         let mut outcome = Outcome::new(Status::Done, String::new());

@@ -50,7 +50,7 @@ enum Command {
     Env(env::EnvCommand),
     /// Check the machine: .env hygiene and the external tools the steps use.
     Doctor(doctor::DoctorArgs),
-    /// Provision the pinned external tools (Python and Node) into target/.
+    /// Provision the pinned external tools (Python and Node) into the per-user cache.
     Setup(setup::SetupArgs),
     /// Build the Python packages (sdist + wheels) into dist/ and check them.
     ///
