@@ -140,6 +140,10 @@ impl Step for Build {
                 .extend(report.files.iter().map(|f| f.path.clone()));
             self.reports.push(report);
         }
+        // No secret, earlier dist/ or tool of ours may ship (exit 3).
+        let mut pre = Preflight::new();
+        crate::members::check(outcome.artifacts.iter().map(PathBuf::as_path), &mut pre);
+        pre.finish()?;
         outcome.detail = names.join(", ");
         Ok(outcome)
     }
@@ -183,6 +187,9 @@ impl Step for Publish {
             &self.opts,
             cx.env,
         ));
+        if let Some(p) = &self.prepared {
+            check_members(p, pre);
+        }
     }
 
     fn plan(&self) -> String {
@@ -219,12 +226,11 @@ impl Step for Publish {
             // check them now.
             self.opts.dist_pending = false;
             self.opts.index_pending = false;
-            self.prepared = Some(publish::prepare(
-                cx.project,
-                cx.settings,
-                &self.opts,
-                cx.env,
-            )?);
+            let prepared = publish::prepare(cx.project, cx.settings, &self.opts, cx.env)?;
+            let mut pre = Preflight::new();
+            check_members(&prepared, &mut pre);
+            pre.finish()?;
+            self.prepared = Some(prepared);
         }
         let prepared = self
             .prepared
@@ -263,4 +269,11 @@ impl Step for Publish {
     fn summary(&self) -> Option<String> {
         self.report.as_ref().map(publish::summary_markdown)
     }
+}
+
+/// The members of every file about to be uploaded: nothing that must not
+/// ship ([`crate::members`]).
+fn check_members(prepared: &Prepared, pre: &mut Preflight) {
+    let files = prepared.releases.iter().flat_map(|r| &r.files);
+    crate::members::check(files.map(|f| f.path.as_path()), pre);
 }
