@@ -10,6 +10,7 @@ pub mod backend;
 pub mod build;
 pub mod dist;
 pub mod index;
+pub mod maturin_dist;
 pub mod oidc;
 pub mod publish;
 pub mod step;
