@@ -120,7 +120,9 @@ pub fn forbidden(kind: Packaging, member: &str) -> Option<&'static str> {
     if pair("target", "release-kit")
         || pair("target", "node-tools")
         || parts.iter().any(|p| {
-            p.starts_with("pypi-tools-") || p.starts_with("node-tools-") || *p == "release-kit-cache"
+            p.starts_with("pypi-tools-")
+                || p.starts_with("node-tools-")
+                || *p == "release-kit-cache"
         })
     {
         return Some("release-kit's own tools or cache");
@@ -166,11 +168,7 @@ pub fn problems(path: &Path) -> Vec<Problem> {
                 _ => String::new(),
             };
             Problem::at(
-                format!(
-                    "holds {reason}: {}{more}; {}",
-                    shown.join(", "),
-                    kind.fix()
-                ),
+                format!("holds {reason}: {}{more}; {}", shown.join(", "), kind.fix()),
                 path,
                 None,
             )
@@ -193,7 +191,10 @@ mod tests {
 
     #[test]
     fn kinds_by_name() {
-        assert_eq!(Packaging::of(Path::new("a-1.0.tar.gz")), Some(Packaging::Sdist));
+        assert_eq!(
+            Packaging::of(Path::new("a-1.0.tar.gz")),
+            Some(Packaging::Sdist)
+        );
         assert_eq!(
             Packaging::of(Path::new("a-1.0-py3-none-any.whl")),
             Some(Packaging::Wheel)
@@ -211,20 +212,35 @@ mod tests {
         assert!(bad(Sdist, "pkg-1.0/.env/bin/python"), "a venv named .env");
         assert!(!bad(Sdist, "pkg-1.0/.env.example"));
         assert!(bad(Sdist, "pkg-1.0/dist/pkg-0.9.tar.gz"));
-        assert!(!bad(Sdist, "pkg-1.0/src/pkg/dist/x.py"), "only the top dist/");
+        assert!(
+            !bad(Sdist, "pkg-1.0/src/pkg/dist/x.py"),
+            "only the top dist/"
+        );
         assert!(bad(Sdist, "pkg-1.0/.git/config"));
         assert!(bad(Sdist, "pkg-1.0/.hg/store/x"));
-        assert!(bad(Sdist, "pkg-1.0/target/release-kit/pypi-tools/bin/python"));
+        assert!(bad(
+            Sdist,
+            "pkg-1.0/target/release-kit/pypi-tools/bin/python"
+        ));
         assert!(bad(Sdist, "pkg-1.0/target/node-tools/node_modules/x.js"));
-        assert!(bad(Sdist, "pkg-1.0/cache/pypi-tools-0123456789ab/pyvenv.cfg"));
+        assert!(bad(
+            Sdist,
+            "pkg-1.0/cache/pypi-tools-0123456789ab/pyvenv.cfg"
+        ));
         assert!(bad(Sdist, "pkg-1.0/venv/pyvenv.cfg"));
-        assert!(!bad(Sdist, "pkg-1.0/target/debug/x"), "a plain cargo target/");
+        assert!(
+            !bad(Sdist, "pkg-1.0/target/debug/x"),
+            "a plain cargo target/"
+        );
         assert!(!bad(Sdist, "pkg-1.0/PKG-INFO"));
         assert!(bad(Wheel, "dist/x.whl"));
         assert!(bad(Wheel, "pkg/.env"));
         assert!(!bad(Wheel, "pkg/__init__.py"));
         assert!(!bad(Wheel, "pkg-1.0.dist-info/METADATA"));
-        assert!(!bad(Vsix, "extension/dist/extension.js"), "bundlers write dist/");
+        assert!(
+            !bad(Vsix, "extension/dist/extension.js"),
+            "bundlers write dist/"
+        );
         assert!(bad(Vsix, "extension/node_modules/.cache/x"));
         assert!(bad(Vsix, "extension/.env"));
         assert!(!bad(Vsix, "extension.vsixmanifest"));
@@ -270,7 +286,10 @@ mod tests {
         assert!(dist.starts_with(&path.display().to_string()), "{dist}");
         assert!(dist.contains("pkg-1.0/dist/pkg-0.9.tar.gz") && dist.contains("and 1 more"));
         assert!(dist.contains(".gitignore") && dist.contains("[tool.maturin] exclude"));
-        assert!(text.iter().any(|t| t.contains("pkg-1.0/.env") && t.contains("secrets")));
+        assert!(
+            text.iter()
+                .any(|t| t.contains("pkg-1.0/.env") && t.contains("secrets"))
+        );
         let clean = tmp.path().join("clean");
         std::fs::create_dir(&clean).unwrap();
         assert!(super::problems(&sdist(&clean, &["pkg-1.0/PKG-INFO", &long])).is_empty());
@@ -291,7 +310,11 @@ mod tests {
         let problems = problems(&vsix);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].message.contains(".vscodeignore"));
-        assert!(problems[0].message.contains("extension/node_modules/.cache/babel/x"));
+        assert!(
+            problems[0]
+                .message
+                .contains("extension/node_modules/.cache/babel/x")
+        );
         let whl = tmp.path().join("pkg-1.0-py3-none-any.whl");
         crate::zip::write_by_python(&whl, &["z.writestr('pkg/__init__.py', '')"]);
         assert!(super::problems(&whl).is_empty());

@@ -79,7 +79,10 @@ fn central_directory(zip: &[u8]) -> Result<Vec<(String, usize)>, ZipError> {
 
 /// The names of every entry of `zip`, in the central directory's order.
 pub fn entry_names(zip: &[u8]) -> Result<Vec<String>, ZipError> {
-    Ok(central_directory(zip)?.into_iter().map(|(n, _)| n).collect())
+    Ok(central_directory(zip)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect())
 }
 
 /// The first entry whose name `pick` accepts: its name and content;

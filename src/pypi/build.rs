@@ -847,7 +847,12 @@ fn native_commands(
             if platform.zig {
                 wheel = wheel.arg("--zig");
             }
-            let sdist = tools.maturin().args(["sdist", "--out"]).arg(out);
+            // Its cargo runs make a target/ in the package unless told.
+            let sdist = tools
+                .maturin()
+                .args(["sdist", "--out"])
+                .arg(out)
+                .env("CARGO_TARGET_DIR", cargo_target_dir(project, package));
             vec![wheel, sdist]
         }
         Backend::Cibuildwheel => {
@@ -1689,8 +1694,15 @@ mod tests {
         assert!(maturin.parallel, "maturin's sdist only reads the tree");
         let argv: Vec<Vec<String>> = maturin.steps.iter().map(|c| c.argv()).collect();
         let target_dir = cargo_target_dir(&project, &pkg);
-        assert!(target_dir.ends_with("native-pkg"), "{}", target_dir.display());
-        assert!(!target_dir.starts_with(&project.root), "never in the project");
+        assert!(
+            target_dir.ends_with("native-pkg"),
+            "{}",
+            target_dir.display()
+        );
+        assert!(
+            !target_dir.starts_with(&project.root),
+            "never in the project"
+        );
         let target_dir = target_dir.display().to_string();
         assert_eq!(
             argv,

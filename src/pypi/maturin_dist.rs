@@ -11,7 +11,10 @@ use crate::preflight::Problem;
 /// A pattern of an exclude list, reduced to the folder it excludes whole
 /// (`dist`, `/dist/`, `dist/**`, `dist/**/*`, `dist/*` all give `dist`).
 fn excluded_folder(pattern: &str) -> &str {
-    let mut p = pattern.trim().trim_start_matches("./").trim_start_matches('/');
+    let mut p = pattern
+        .trim()
+        .trim_start_matches("./")
+        .trim_start_matches('/');
     for suffix in ["/**/*", "/**", "/*", "/"] {
         p = p.strip_suffix(suffix).unwrap_or(p);
     }
@@ -113,7 +116,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(
             tmp.path().join("pyproject.toml"),
-            format!("[project]\nname = \"x\"\n[tool.maturin]\nbindings = \"bin\"\n{pyproject_extra}"),
+            format!(
+                "[project]\nname = \"x\"\n[tool.maturin]\nbindings = \"bin\"\n{pyproject_extra}"
+            ),
         )
         .unwrap();
         std::fs::write(
@@ -129,7 +134,10 @@ mod tests {
         let p = package("", "");
         let err = check(p.path(), &p.path().join("dist")).unwrap_err();
         assert!(err.message.contains("path = \"dist/**\""), "{err}");
-        assert_eq!(err.file.as_deref(), Some(p.path().join("pyproject.toml").as_path()));
+        assert_eq!(
+            err.file.as_deref(),
+            Some(p.path().join("pyproject.toml").as_path())
+        );
         // Outside the package, or in cargo's target/: nothing to say.
         let parent = p.path().parent().unwrap();
         assert!(check(&parent.join("elsewhere"), &p.path().join("dist")).is_ok());
@@ -150,7 +158,10 @@ mod tests {
         assert!(check(wheel_only.path(), &wheel_only.path().join("dist")).is_err());
         let other = package("exclude = [\"docs/**\"]", "");
         assert!(check(other.path(), &other.path().join("dist")).is_err());
-        for cargo in ["exclude = [\"/dist\"]", "include = [\"src/**\", \"Cargo.toml\"]"] {
+        for cargo in [
+            "exclude = [\"/dist\"]",
+            "include = [\"src/**\", \"Cargo.toml\"]",
+        ] {
             let p = package("", cargo);
             assert!(check(p.path(), &p.path().join("dist")).is_ok(), "{cargo}");
         }
