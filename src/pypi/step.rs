@@ -52,6 +52,9 @@ impl Step for Build {
     }
 
     fn check(&mut self, cx: &Context<'_>, pre: &mut Preflight) {
+        if !cx.project.config.python.enabled {
+            return;
+        }
         self.packages = build::preflight(
             cx.project,
             self.only.as_deref(),
@@ -96,6 +99,9 @@ impl Step for Build {
 
     fn run(&mut self, cx: &Context<'_>) -> Result<Outcome, StepError> {
         let project = cx.project;
+        if !project.config.python.enabled {
+            return Ok(python_off());
+        }
         if !venv::prefer_path(project) && !venv::is_provisioned(&venv::venv_dir(project)) {
             cx.reporter
                 .info("provisioning the pinned Python tools (first use)…");
@@ -181,6 +187,9 @@ impl Step for Publish {
     }
 
     fn check(&mut self, cx: &Context<'_>, pre: &mut Preflight) {
+        if !cx.project.config.python.enabled {
+            return;
+        }
         self.prepared = pre.absorb(publish::prepare(
             cx.project,
             cx.settings,
@@ -221,6 +230,9 @@ impl Step for Publish {
     }
 
     fn run(&mut self, cx: &Context<'_>) -> Result<Outcome, StepError> {
+        if !cx.project.config.python.enabled {
+            return Ok(python_off());
+        }
         if self.opts.dist_pending || self.opts.index_pending {
             // dist/ was built, or the index started, after the check:
             // check them now.
@@ -276,4 +288,12 @@ impl Step for Publish {
 fn check_members(prepared: &Prepared, pre: &mut Preflight) {
     let files = prepared.releases.iter().flat_map(|r| &r.files);
     crate::members::check(files.map(|f| f.path.as_path()), pre);
+}
+
+/// The outcome of a Python step in a project without Python packages.
+fn python_off() -> Outcome {
+    Outcome::new(
+        Status::Skipped,
+        "no Python package ([python] enabled = false in release-kit.toml)".to_owned(),
+    )
 }
