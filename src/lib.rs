@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod error;
 pub mod hf;
 pub mod hooks;
+pub mod init;
 pub mod members;
 pub mod net;
 pub mod preflight;
