@@ -37,6 +37,9 @@ const CHANGELOGS: &[&str] = &[
 /// files stay out of git and out of packages (backends skip what git
 /// ignores).
 pub const GITIGNORE_LINES: &[&str] = &[".env", "dist/"];
+/// The `.vscodeignore` lines of an extension: vsce refuses to pack a
+/// `.env`, and nothing secret may ship.
+pub const VSCODEIGNORE_LINES: &[&str] = &[".env", ".env.*"];
 
 /// A Python package found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -184,7 +187,12 @@ fn render_python(found: &Detected, out: &mut String) {
         out.push_str("[python]\n# No pyproject.toml was found: nothing to build for PyPI.\nenabled = false\n");
         return;
     };
-    let backend = |p: &PythonPackage| p.backend.as_deref().unwrap_or("setuptools (legacy)").to_owned();
+    let backend = |p: &PythonPackage| {
+        p.backend
+            .as_deref()
+            .unwrap_or("setuptools (legacy)")
+            .to_owned()
+    };
     out.push_str(&format!(
         "[python]\n# {} (build backend: {})\npath = {}\n",
         first.name.as_deref().unwrap_or("?"),
@@ -194,7 +202,9 @@ fn render_python(found: &Detected, out: &mut String) {
     if first.is_maturin() && first.dir == Path::new(".") {
         // maturin packs every file of its folder cargo lists: dist/ at
         // the root would go into each sdist. cargo never lists target/.
-        out.push_str("# maturin packs the package's folder: built files go under cargo's target/.\n");
+        out.push_str(
+            "# maturin packs the package's folder: built files go under cargo's target/.\n",
+        );
         out.push_str("dist = \"target/wheels\"\n");
     } else {
         out.push_str("dist = \"dist\"\n");
@@ -273,14 +283,25 @@ pub struct InitReport {
     pub kept: Vec<PathBuf>,
     /// Lines added to `.gitignore`.
     pub gitignore_added: Vec<String>,
+    /// Lines added to the extension's `.vscodeignore`.
+    pub vscodeignore_added: Vec<String>,
 }
 
 /// The lines of [`GITIGNORE_LINES`] that `text` does not hold yet
 /// (`dist`, `/dist`, `dist/` and `/dist/` are the same line).
 pub fn missing_ignores(text: &str) -> Vec<String> {
-    let norm = |l: &str| l.trim().trim_start_matches('/').trim_end_matches('/').to_owned();
+    missing_lines(text, GITIGNORE_LINES)
+}
+
+fn missing_lines(text: &str, lines: &[&str]) -> Vec<String> {
+    let norm = |l: &str| {
+        l.trim()
+            .trim_start_matches('/')
+            .trim_end_matches('/')
+            .to_owned()
+    };
     let have: Vec<String> = text.lines().map(norm).collect();
-    GITIGNORE_LINES
+    lines
         .iter()
         .filter(|l| !have.contains(&norm(l)))
         .map(|l| (*l).to_owned())
@@ -315,6 +336,22 @@ fn write_new(path: &Path, text: &str, force: bool, report: &mut InitReport) -> R
     Ok(())
 }
 
+/// Adds to the ignore file at `path` the `lines` it lacks (appending is
+/// not replacing: what is there stays); returns them.
+fn append_lines(path: &Path, lines: &[&str]) -> Result<Vec<String>, IoError> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let missing = missing_lines(&text, lines);
+    if !missing.is_empty() {
+        let mut new = text;
+        if !new.is_empty() && !new.ends_with('\n') {
+            new.push('\n');
+        }
+        new.push_str(&(missing.join("\n") + "\n"));
+        std::fs::write(path, new).io_context(cannot("write", path))?;
+    }
+    Ok(missing)
+}
+
 /// Why `init` stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -329,25 +366,32 @@ pub enum InitError {
 /// Detects and writes the project's files at `root`. With `cargo_alias`
 /// (the path of a release-kit checkout) also `.cargo/config.toml` with the
 /// `cargo xtask` alias running it.
-pub fn write(root: &Path, force: bool, cargo_alias: Option<&Path>) -> Result<InitReport, InitError> {
+pub fn write(
+    root: &Path,
+    force: bool,
+    cargo_alias: Option<&Path>,
+) -> Result<InitReport, InitError> {
     let mut pre = Preflight::new();
     check(root, force, &mut pre);
     pre.finish()?;
     let detected = detect(root);
     let mut report = InitReport::default();
-    write_new(&root.join(FILE_NAME), &render(&detected), force, &mut report)?;
-    write_new(&root.join(".env.example"), &env_example(&detected), force, &mut report)?;
-    let gitignore = root.join(".gitignore");
-    let text = std::fs::read_to_string(&gitignore).unwrap_or_default();
-    let missing = missing_ignores(&text);
-    if !missing.is_empty() {
-        let mut new = text.clone();
-        if !new.is_empty() && !new.ends_with('\n') {
-            new.push('\n');
-        }
-        new.push_str(&(missing.join("\n") + "\n"));
-        std::fs::write(&gitignore, new).io_context(cannot("write", &gitignore))?;
-        report.gitignore_added = missing;
+    write_new(
+        &root.join(FILE_NAME),
+        &render(&detected),
+        force,
+        &mut report,
+    )?;
+    write_new(
+        &root.join(".env.example"),
+        &env_example(&detected),
+        force,
+        &mut report,
+    )?;
+    report.gitignore_added = append_lines(&root.join(".gitignore"), GITIGNORE_LINES)?;
+    if let Some(e) = &detected.extension {
+        let file = root.join(&e.dir).join(".vscodeignore");
+        report.vscodeignore_added = append_lines(&file, VSCODEIGNORE_LINES)?;
     }
     if let Some(kit) = cargo_alias {
         let text = alias_config(kit);

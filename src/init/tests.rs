@@ -19,24 +19,36 @@ fn detects_packages_extension_and_changelog_skipping_tool_folders() {
     let t = tree(&[
         ("pyproject.toml", SETUPTOOLS),
         ("libs/hatched/pyproject.toml", HATCH),
-        ("ruff-only/pyproject.toml", "[tool.ruff]\nline-length = 100\n"),
+        (
+            "ruff-only/pyproject.toml",
+            "[tool.ruff]\nline-length = 100\n",
+        ),
         ("node_modules/x/pyproject.toml", HATCH),
         ("target/release-kit/pypi-tools/pyproject.toml", HATCH),
         ("venv/pyvenv.cfg", "home = /usr\n"),
         ("venv/lib/pkg/pyproject.toml", HATCH),
         (".git/x/pyproject.toml", HATCH),
         ("dist/x/pyproject.toml", HATCH),
-        ("editor/package.json", "{\"name\": \"ed\", \"engines\": {\"vscode\": \"^1.85.0\"}}"),
+        (
+            "editor/package.json",
+            "{\"name\": \"ed\", \"engines\": {\"vscode\": \"^1.85.0\"}}",
+        ),
         ("web/package.json", "{\"name\": \"web\"}"),
         ("CHANGES.rst", "Changes\n=======\n"),
     ]);
     let found = detect(t.path());
     let dirs: Vec<&Path> = found.python.iter().map(|p| p.dir.as_path()).collect();
     assert_eq!(dirs, [Path::new("."), Path::new("libs/hatched")]);
-    assert_eq!(found.python[0].backend.as_deref(), Some("setuptools.build_meta"));
+    assert_eq!(
+        found.python[0].backend.as_deref(),
+        Some("setuptools.build_meta")
+    );
     assert_eq!(found.python[1].name.as_deref(), Some("hatched"));
     let ext = found.extension.as_ref().unwrap();
-    assert_eq!((ext.dir.as_path(), ext.name.as_deref()), (Path::new("editor"), Some("ed")));
+    assert_eq!(
+        (ext.dir.as_path(), ext.name.as_deref()),
+        (Path::new("editor"), Some("ed"))
+    );
     assert_eq!(found.changelog.as_deref(), Some(Path::new("CHANGES.rst")));
     assert!(!found.changelog_is_markdown());
 }
@@ -64,8 +76,12 @@ fn written_configuration_loads_as_detected() {
 
 #[test]
 fn extension_only_and_maturin_at_the_root() {
-    let t = tree(&[("package.json", "{\"name\": \"e\", \"version\": \"1.0.0\", \"engines\": {\"vscode\": \"^1.85.0\"}}")]);
-    write(t.path(), false, None).unwrap();
+    let t = tree(&[(
+        "package.json",
+        "{\"name\": \"e\", \"version\": \"1.0.0\", \"engines\": {\"vscode\": \"^1.85.0\"}}",
+    )]);
+    let report = write(t.path(), false, None).unwrap();
+    assert_eq!(report.vscodeignore_added, [".env", ".env.*"]);
     let p = Project::load(t.path()).unwrap();
     assert!(!p.config.python.enabled && p.config.vscode.enabled);
     assert!(!p.has_changelog());
@@ -96,14 +112,23 @@ fn never_overwrites_without_force() {
     std::fs::write(t.path().join(FILE_NAME), "# mine\n").unwrap();
     let err = write(t.path(), false, None).unwrap_err();
     assert!(err.to_string().contains("--force"), "{err}");
-    assert_eq!(std::fs::read_to_string(t.path().join(FILE_NAME)).unwrap(), "# mine\n");
+    assert_eq!(
+        std::fs::read_to_string(t.path().join(FILE_NAME)).unwrap(),
+        "# mine\n"
+    );
     let again = write(t.path(), true, Some(Path::new("/opt/release-kit"))).unwrap();
     assert!(again.gitignore_added.is_empty(), "re-running adds nothing");
-    assert_ne!(std::fs::read_to_string(t.path().join(FILE_NAME)).unwrap(), "# mine\n");
+    assert_ne!(
+        std::fs::read_to_string(t.path().join(FILE_NAME)).unwrap(),
+        "# mine\n"
+    );
     let alias = std::fs::read_to_string(t.path().join(".cargo/config.toml")).unwrap();
     let doc: toml::Table = toml::from_str(&alias).unwrap();
     let args = doc["alias"]["xtask"].as_array().unwrap();
-    assert!(args.iter().any(|a| a.as_str() == Some("/opt/release-kit/Cargo.toml")));
+    assert!(
+        args.iter()
+            .any(|a| a.as_str() == Some("/opt/release-kit/Cargo.toml"))
+    );
 }
 
 #[test]
