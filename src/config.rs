@@ -1,8 +1,10 @@
 //! `release-kit.toml`: where the project's parts live and how they ship.
 //!
 //! The file sits at the project root; every path in it is relative to that
-//! root. A missing file or section means the defaults below, which point at
-//! the example project in `examples/mult-agentes/`.
+//! root, and finding it is how a command finds the project (`cargo xtask
+//! init` writes it). A missing section means the defaults below: a Python
+//! package at the root, an extension when the root has a `package.json`,
+//! `CHANGELOG.md`, no models.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +38,10 @@ pub struct Config {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PythonConfig {
+    /// Whether the project ships Python packages (`false`: an
+    /// extension-only project; build and publish skip Python).
+    #[serde(default = "yes")]
+    pub enabled: bool,
     /// Folder holding `pyproject.toml`.
     #[serde(default = "default_python_path")]
     pub path: PathBuf,
@@ -66,6 +72,7 @@ pub struct PythonConfig {
 impl Default for PythonConfig {
     fn default() -> Self {
         PythonConfig {
+            enabled: true,
             path: default_python_path(),
             backend: None,
             packages: Vec::new(),
@@ -110,7 +117,8 @@ pub struct VscodeConfig {
     /// Folder holding the extension's `package.json`; `enabled = false` to skip.
     #[serde(default = "default_vscode_path")]
     pub path: PathBuf,
-    /// Whether the project ships an extension.
+    /// Whether the project ships an extension; when release-kit.toml does
+    /// not say, whether `path` holds a `package.json` ([`Project::load`]).
     #[serde(default = "yes")]
     pub enabled: bool,
     /// The extension's version must equal the Python package's.
@@ -124,7 +132,7 @@ pub struct VscodeConfig {
     #[serde(default)]
     pub ovsx_registry_url: Option<String>,
     /// Run `vsce`/`ovsx` found on PATH instead of the pinned copies that
-    /// release-kit installs into `target/node-tools/`.
+    /// release-kit installs into its per-user cache.
     #[serde(default)]
     pub use_path_tools: bool,
 }
@@ -147,15 +155,13 @@ impl Default for VscodeConfig {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HfConfig {
     /// Models to pre-fetch.
-    #[serde(default = "default_models")]
+    #[serde(default)]
     pub models: Vec<ModelConfig>,
 }
 
 impl Default for HfConfig {
     fn default() -> Self {
-        HfConfig {
-            models: default_models(),
-        }
+        HfConfig { models: Vec::new() }
     }
 }
 
@@ -183,30 +189,33 @@ pub struct ReleaseConfig {
     /// Pre-fetch models as part of `cargo xtask release`.
     #[serde(default)]
     pub prefetch_models: bool,
-    /// The changelog, relative to the root.
+    /// The changelog, relative to the root (default `CHANGELOG.md`), or
+    /// `false` for a project without one.
     #[serde(default)]
-    pub changelog: Option<PathBuf>,
+    pub changelog: Option<ChangelogSetting>,
+}
+
+/// `changelog = "path"` or `changelog = false`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ChangelogSetting {
+    /// `false`: no changelog is read or required; `true`: the default file.
+    Enabled(bool),
+    /// The file, relative to the root.
+    Path(PathBuf),
 }
 
 fn default_python_path() -> PathBuf {
-    "examples/mult-agentes".into()
+    ".".into()
 }
 fn default_vscode_path() -> PathBuf {
-    "examples/mult-agentes/vscode-extension".into()
+    ".".into()
 }
 fn default_dist() -> PathBuf {
     "dist".into()
 }
 fn yes() -> bool {
     true
-}
-fn default_models() -> Vec<ModelConfig> {
-    vec![ModelConfig {
-        repo: "sentence-transformers/all-MiniLM-L6-v2".into(),
-        revision: None,
-        include: Vec::new(),
-        exclude: Vec::new(),
-    }]
 }
 
 /// The project: its root folder and configuration.
@@ -219,25 +228,36 @@ pub struct Project {
 }
 
 impl Project {
-    /// Loads the project rooted at `root` (its `release-kit.toml` is optional).
-    /// A file that cannot be read or parsed is a preflight [`Problem`].
+    /// Loads the project rooted at `root` (without a `release-kit.toml`
+    /// there, the defaults: the CLI finds the root by the file, see
+    /// [`find_root`]). A file that cannot be read or parsed is a preflight
+    /// [`Problem`].
     pub fn load(root: &Path) -> Result<Project, Problem> {
         let root = std::path::absolute(root).unwrap_or_else(|_| root.to_owned());
         let file = root.join(FILE_NAME);
-        let config = match std::fs::read_to_string(&file) {
-            Ok(text) => toml::from_str(&text).map_err(|e| {
-                Problem::new(format!(
-                    "fix the configuration file (see README, \"Configuration\"): {}: {}",
-                    file.display(),
-                    e.to_string().trim()
-                ))
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => {
                 return Err(Problem::new(format!("cannot read {}: {e}", file.display())));
             }
         };
-        Ok(Project { root, config })
+        let invalid = |e: toml::de::Error| {
+            Problem::new(format!(
+                "fix the configuration file (see README, \"Configuration\"): {}: {}",
+                file.display(),
+                e.to_string().trim()
+            ))
+        };
+        let config: Config = toml::from_str(&text).map_err(invalid)?;
+        let mut project = Project { root, config };
+        // An extension is shipped where there is one, unless told.
+        let table: toml::Table = toml::from_str(&text).map_err(invalid)?;
+        let said = table.get("vscode").and_then(|v| v.get("enabled")).is_some();
+        if !said {
+            project.config.vscode.enabled = project.vscode_dir().join("package.json").is_file();
+        }
+        Ok(project)
     }
 
     /// The folder of the first Python package (`[python] path`), whose
@@ -247,9 +267,12 @@ impl Project {
     }
 
     /// Every Python package's folder and configured backend, the first
-    /// package first.
+    /// package first; none with `[python] enabled = false`.
     pub fn python_packages(&self) -> Vec<(PathBuf, Option<BackendChoice>)> {
         let py = &self.config.python;
+        if !py.enabled {
+            return Vec::new();
+        }
         std::iter::once((self.python_dir(), py.backend))
             .chain(
                 py.packages
@@ -281,42 +304,40 @@ impl Project {
         self.root.join(&self.config.python.dist)
     }
 
-    /// `target/` of the project, where managed tools live.
-    pub fn target_dir(&self) -> PathBuf {
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .map(|p| {
-                if p.is_absolute() {
-                    p
-                } else {
-                    self.root.join(p)
-                }
-            })
-            .unwrap_or_else(|| self.root.join("target"))
+    /// The changelog file (`CHANGELOG.md` unless configured).
+    pub fn changelog(&self) -> PathBuf {
+        match &self.config.release.changelog {
+            Some(ChangelogSetting::Path(p)) => self.root.join(p),
+            _ => self.root.join("CHANGELOG.md"),
+        }
     }
 
-    /// The changelog file.
-    pub fn changelog(&self) -> PathBuf {
-        self.root.join(
-            self.config
-                .release
-                .changelog
-                .as_deref()
-                .unwrap_or(Path::new("CHANGELOG.md")),
-        )
+    /// Whether the project keeps a changelog the release checks
+    /// (`[release] changelog = false` says it does not).
+    pub fn has_changelog(&self) -> bool {
+        self.config.release.changelog != Some(ChangelogSetting::Enabled(false))
     }
 }
 
 /// The project root: the nearest folder at or above `start` holding
-/// `release-kit.toml`, else `fallback` (the repository release-kit was
-/// built from).
-pub fn find_root(start: &Path, fallback: &Path) -> PathBuf {
+/// `release-kit.toml`; `None` when there is none (never release-kit's own
+/// tree: [`not_found`] says to run `init`).
+pub fn find_root(start: &Path) -> Option<PathBuf> {
     let start = std::path::absolute(start).unwrap_or_else(|_| start.to_owned());
     start
         .ancestors()
         .find(|d| d.join(FILE_NAME).is_file())
         .map(Path::to_owned)
-        .unwrap_or_else(|| fallback.to_owned())
+}
+
+/// The problem of a command that needs a project run where there is none.
+pub fn not_found(start: &Path) -> Problem {
+    Problem::new(format!(
+        "no {FILE_NAME} in {} or any folder above it: run `cargo xtask init` at the project's \
+         root to write one (it detects the Python packages, the extension and the changelog), \
+         or pass --root DIR",
+        start.display()
+    ))
 }
 
 #[cfg(test)]
@@ -324,15 +345,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_without_file() {
+    fn defaults_name_nothing_of_the_example() {
         let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join(FILE_NAME), "").unwrap();
         let p = Project::load(tmp.path()).unwrap();
-        assert_eq!(p.python_dir(), tmp.path().join("examples/mult-agentes"));
+        assert_eq!(p.python_dir(), tmp.path().join("."));
+        assert!(p.config.python.enabled);
         assert!(p.config.vscode.lockstep);
-        assert_eq!(
-            p.config.hf.models[0].repo,
-            "sentence-transformers/all-MiniLM-L6-v2"
-        );
+        assert!(!p.config.vscode.enabled, "no package.json at the root");
+        assert!(p.config.hf.models.is_empty());
+        assert_eq!(p.changelog(), tmp.path().join("CHANGELOG.md"));
+        assert!(p.has_changelog());
+        // An extension at the root is shipped unless told otherwise.
+        std::fs::write(tmp.path().join("package.json"), "{}").unwrap();
+        assert!(Project::load(tmp.path()).unwrap().config.vscode.enabled);
+        std::fs::write(tmp.path().join(FILE_NAME), "[vscode]\nenabled = false\n").unwrap();
+        assert!(!Project::load(tmp.path()).unwrap().config.vscode.enabled);
+    }
+
+    #[test]
+    fn python_and_changelog_can_be_off() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[python]\nenabled = false\n[release]\nchangelog = false\n",
+        )
+        .unwrap();
+        let p = Project::load(tmp.path()).unwrap();
+        assert!(p.python_packages().is_empty());
+        assert!(!p.has_changelog());
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[release]\nchangelog = \"CHANGES.rst\"\n",
+        )
+        .unwrap();
+        let p = Project::load(tmp.path()).unwrap();
+        assert!(p.has_changelog());
+        assert_eq!(p.changelog(), tmp.path().join("CHANGES.rst"));
     }
 
     #[test]
@@ -386,11 +435,15 @@ mod tests {
         std::fs::write(tmp.path().join(FILE_NAME), "").unwrap();
         let nested = tmp.path().join("x/y");
         std::fs::create_dir_all(&nested).unwrap();
-        assert_eq!(find_root(&nested, Path::new("/fallback")), tmp.path());
+        assert_eq!(find_root(&nested).as_deref(), Some(tmp.path()));
+        // No silent fallback: nothing found is None, and the problem says
+        // what to run.
         let other = tempfile::tempdir().unwrap();
-        assert_eq!(
-            find_root(other.path(), Path::new("/fallback")),
-            Path::new("/fallback")
-        );
+        let lone = other.path().join("a");
+        std::fs::create_dir(&lone).unwrap();
+        assert_eq!(find_root(&lone), None);
+        let p = not_found(&lone);
+        assert!(p.message.contains("cargo xtask init"), "{p}");
+        assert!(p.message.contains(&lone.display().to_string()), "{p}");
     }
 }

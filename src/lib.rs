@@ -4,6 +4,7 @@
 //! The library holds the logic; the `xtask` crate only parses arguments and
 //! prints. Each step is a plain function over explicit inputs.
 
+pub mod cache_dir;
 pub mod changelog;
 pub mod ci;
 pub mod config;
@@ -12,6 +13,8 @@ pub mod doctor;
 pub mod error;
 pub mod hf;
 pub mod hooks;
+pub mod init;
+pub mod members;
 pub mod net;
 pub mod platform;
 pub mod preflight;

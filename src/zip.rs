@@ -77,6 +77,14 @@ fn central_directory(zip: &[u8]) -> Result<Vec<(String, usize)>, ZipError> {
     Ok(out)
 }
 
+/// The names of every entry of `zip`, in the central directory's order.
+pub fn entry_names(zip: &[u8]) -> Result<Vec<String>, ZipError> {
+    Ok(central_directory(zip)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect())
+}
+
 /// The first entry whose name `pick` accepts: its name and content;
 /// `None` when no entry matches.
 pub fn find_entry(

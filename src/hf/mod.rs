@@ -699,6 +699,11 @@ mod tests {
     #[test]
     fn cli_overrides_config() {
         let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(crate::config::FILE_NAME),
+            "[[hf.models]]\nrepo = \"sentence-transformers/all-MiniLM-L6-v2\"\n",
+        )
+        .unwrap();
         let project = Project::load(tmp.path()).unwrap();
         let m = select_models(&project, &[], &["*.json".into()], &[]).unwrap();
         assert_eq!(m[0].repo, "sentence-transformers/all-MiniLM-L6-v2");

@@ -179,6 +179,9 @@ pub fn preflight(
             dist.display()
         ));
     }
+    for pkg in chosen.iter().filter(|p| p.backend == Backend::Maturin) {
+        pre.check(super::maturin_dist::check(&pkg.dir, &dist));
+    }
     chosen
 }
 

@@ -54,6 +54,9 @@ impl Step for Build {
     }
 
     fn check(&mut self, cx: &Context<'_>, pre: &mut Preflight) {
+        if !cx.project.config.python.enabled {
+            return;
+        }
         self.packages = build::preflight(
             cx.project,
             self.only.as_deref(),
@@ -98,11 +101,14 @@ impl Step for Build {
 
     fn run(&mut self, cx: &Context<'_>) -> Result<Outcome, StepError> {
         let project = cx.project;
+        if !project.config.python.enabled {
+            return Ok(python_off());
+        }
         if !venv::prefer_path(project) && !venv::is_provisioned(&venv::venv_dir(project)) {
             cx.reporter
                 .info("provisioning the pinned Python tools (first use)…");
         }
-        // Provisioning may already have changed target/: a failure is a
+        // Provisioning may already have changed the cache: a failure is a
         // failed step (exit 1), not a preflight problem.
         let tools = venv::ensure(project, cx.echo).map_err(StepError::cause)?;
         let mut outcome = Outcome::new(Status::Done, String::new());
@@ -142,6 +148,10 @@ impl Step for Build {
                 .extend(report.files.iter().map(|f| f.path.clone()));
             self.reports.push(report);
         }
+        // No secret, earlier dist/ or tool of ours may ship (exit 3).
+        let mut pre = Preflight::new();
+        crate::members::check(outcome.artifacts.iter().map(PathBuf::as_path), &mut pre);
+        pre.finish()?;
         outcome.detail = names.join(", ");
         Ok(outcome)
     }
@@ -179,12 +189,18 @@ impl Step for Publish {
     }
 
     fn check(&mut self, cx: &Context<'_>, pre: &mut Preflight) {
+        if !cx.project.config.python.enabled {
+            return;
+        }
         self.prepared = pre.absorb(publish::prepare(
             cx.project,
             cx.settings,
             &self.opts,
             cx.env,
         ));
+        if let Some(p) = &self.prepared {
+            check_members(p, pre);
+        }
     }
 
     fn plan(&self) -> String {
@@ -216,17 +232,19 @@ impl Step for Publish {
     }
 
     fn run(&mut self, cx: &Context<'_>) -> Result<Outcome, StepError> {
+        if !cx.project.config.python.enabled {
+            return Ok(python_off());
+        }
         if self.opts.dist_pending || self.opts.index_pending {
             // dist/ was built, or the index started, after the check:
             // check them now.
             self.opts.dist_pending = false;
             self.opts.index_pending = false;
-            self.prepared = Some(publish::prepare(
-                cx.project,
-                cx.settings,
-                &self.opts,
-                cx.env,
-            )?);
+            let prepared = publish::prepare(cx.project, cx.settings, &self.opts, cx.env)?;
+            let mut pre = Preflight::new();
+            check_members(&prepared, &mut pre);
+            pre.finish()?;
+            self.prepared = Some(prepared);
         }
         let prepared = self
             .prepared
@@ -265,4 +283,19 @@ impl Step for Publish {
     fn summary(&self) -> Option<String> {
         self.report.as_ref().map(publish::summary_markdown)
     }
+}
+
+/// The members of every file about to be uploaded: nothing that must not
+/// ship ([`crate::members`]).
+fn check_members(prepared: &Prepared, pre: &mut Preflight) {
+    let files = prepared.releases.iter().flat_map(|r| &r.files);
+    crate::members::check(files.map(|f| f.path.as_path()), pre);
+}
+
+/// The outcome of a Python step in a project without Python packages.
+fn python_off() -> Outcome {
+    Outcome::new(
+        Status::Skipped,
+        "no Python package ([python] enabled = false in release-kit.toml)".to_owned(),
+    )
 }

@@ -1,4 +1,5 @@
-//! The managed tool environment: a virtual environment under `target/` with
+//! The managed tool environment: a virtual environment in the per-user
+//! cache ([`crate::cache_dir`]) with
 //! pinned `build`, `twine`, `pypiserver` and `passlib`, made on first use
 //! (or by `cargo xtask setup`) and reused afterwards.
 //!
@@ -178,9 +179,10 @@ pub fn prefer_path(project: &Project) -> bool {
             .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }
 
-/// The managed environment's folder.
-pub fn venv_dir(project: &Project) -> PathBuf {
-    project.target_dir().join("release-kit").join("pypi-tools")
+/// The managed environment's folder: in the per-user cache, keyed by the
+/// pins (never inside the project, whose packages would take it in).
+pub fn venv_dir(_project: &Project) -> PathBuf {
+    crate::cache_dir::pinned("pypi-tools", PINS)
 }
 
 fn venv_bin(venv: &Path) -> PathBuf {
@@ -609,7 +611,7 @@ mod tests {
             names,
             ["build (managed)", "twine (managed)", "pypiserver (managed)"]
         );
-        // CARGO_TARGET_DIR, when set, may point at a provisioned target/.
+        // RELEASE_KIT_CACHE_DIR, when set, may point at a provisioned cache.
         let ready = is_provisioned(&venv_dir(&project));
         assert!(
             reports

@@ -1,5 +1,5 @@
-//! The build requirements (`[build-system] requires`) kept as wheels under
-//! `target/`, so that `python -m build` needs no network after the first
+//! The build requirements (`[build-system] requires`) kept as wheels in
+//! the per-user cache ([`crate::cache_dir`]), so that `python -m build` needs no network after the first
 //! build: its isolated environment installs from this folder
 //! (`PIP_NO_INDEX=1`, `PIP_FIND_LINKS`). Faster, and it is what lets a
 //! rehearsal run offline.
@@ -17,9 +17,9 @@ use crate::tools::{Child, Echo};
 /// The folder for a set of requirements (one per distinct set).
 pub fn dir_for(project: &Project, requires: &[String]) -> PathBuf {
     let digest = sha2::Sha256::digest(requires.join("\n").as_bytes());
-    project
-        .target_dir()
-        .join("release-kit/wheelhouse")
+    let _ = project;
+    crate::cache_dir::root()
+        .join("wheelhouse")
         .join(&hex(&digest)[..16])
 }
 

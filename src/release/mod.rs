@@ -167,6 +167,9 @@ pub fn compose(
 ) -> Vec<Box<dyn Step>> {
     let ext = project.config.vscode.enabled;
     let mut steps: Vec<Box<dyn Step>> = Vec::new();
+    if !project.config.python.enabled {
+        return extension_only(project, opts, ext);
+    }
     if listed.is_none() {
         // The release checks the tag itself (`versions`), for every part.
         steps.push(Box::new(
@@ -208,6 +211,22 @@ pub fn compose(
         if project.config.release.prefetch_models {
             steps.push(Box::new(hf::step::Prefetch::default()));
         }
+    }
+    steps
+}
+
+/// The steps of a project without Python packages: the extension's (and
+/// the models', in a real release).
+fn extension_only(project: &Project, opts: &ReleaseOptions, ext: bool) -> Vec<Box<dyn Step>> {
+    let mut steps: Vec<Box<dyn Step>> = Vec::new();
+    if ext {
+        steps.push(Box::new(vscode::step::Package::new(false)));
+        if opts.mode != Mode::Rehearse {
+            steps.push(Box::new(vscode::step::Publish::new(false, true)));
+        }
+    }
+    if opts.mode != Mode::Rehearse && project.config.release.prefetch_models {
+        steps.push(Box::new(hf::step::Prefetch::default()));
     }
     steps
 }
@@ -645,7 +664,7 @@ mod tests {
 
     #[test]
     fn plan_follows_configuration() {
-        let (_t, p) = project("");
+        let (_t, p) = project("[vscode]\nenabled = true\n");
         assert_eq!(
             steps(&p, Mode::Release),
             ["build", "vsce-package", "publish", "vsce-publish"]
@@ -680,6 +699,10 @@ mod tests {
             steps(&p, Mode::Rehearse),
             ["build", "fan-in", "local-index", "publish", "install-check"]
         );
+        // An extension-only project: no Python step at all.
+        let (_t, p) = project("[python]\nenabled = false\n[vscode]\nenabled = true\n");
+        assert_eq!(steps(&p, Mode::Release), ["vsce-package", "vsce-publish"]);
+        assert_eq!(steps(&p, Mode::Rehearse), ["vsce-package"]);
     }
 
     #[test]

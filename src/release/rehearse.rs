@@ -397,7 +397,7 @@ impl Step for StartIndex {
             .ok_or_else(|| StepError::failed("the rehearsal's throwaway password is not set"))?;
         let index = LocalIndex::start(
             &tools,
-            &cx.project.target_dir().join("release-kit"),
+            &crate::cache_dir::scratch(),
             self.port,
             &password,
             cx.redactor(),
@@ -572,7 +572,7 @@ impl Step for FanIn {
     }
 
     fn run(&mut self, cx: &StepContext<'_>) -> Result<Outcome, StepError> {
-        let parent = cx.project.target_dir().join("release-kit");
+        let parent = crate::cache_dir::scratch();
         std::fs::create_dir_all(&parent).io_context(cannot("create", &parent))?;
         let dir = tempfile::Builder::new()
             .prefix("fan-in-")

@@ -11,7 +11,9 @@ use crate::vscode::manifest::Manifest;
 /// disagreement at once. `tag` is the git tag being released (CI), if any.
 pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightError> {
     let mut problems = Vec::new();
-    let python = match version::pyproject(&project.python_dir()) {
+    // The first Python package names the version; an extension-only
+    // project's package.json does.
+    let python = match reference(project) {
         Ok(v) => v,
         Err(e) => {
             return Err(PreflightError::one(Problem {
@@ -47,7 +49,8 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
             }),
         }
     }
-    if project.config.vscode.enabled && project.config.vscode.lockstep {
+    let python_on = project.config.python.enabled;
+    if python_on && project.config.vscode.enabled && project.config.vscode.lockstep {
         match Manifest::read(&project.vscode_dir()).and_then(|m| m.version_at()) {
             Ok(js) if js.version != want => problems.push(mismatch(
                 "package.json",
@@ -58,8 +61,13 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
             Err(e) => problems.push(Problem { message: format!("{e:#}"), file: None, line: None }),
         }
     }
-    match crate::changelog::newest(&project.changelog()) {
-        Ok(rel) if rel.version != want => problems.push(Problem {
+    match project
+        .has_changelog()
+        .then(|| crate::changelog::newest(&project.changelog()))
+        .transpose()
+    {
+        Ok(None) => {}
+        Ok(Some(rel)) if rel.version != want => problems.push(Problem {
             message: format!(
                 "the newest released entry is {} but {} says {want}; add `## [{want}] - YYYY-MM-DD` with the release notes",
                 rel.version,
@@ -68,7 +76,7 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
             file: Some(rel.file),
             line: Some(rel.line),
         }),
-        Ok(_) => {}
+        Ok(Some(_)) => {}
         Err(e) => problems.push(Problem {
             message: e.to_string(),
             file: Some(project.changelog()),
@@ -91,6 +99,16 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
         Ok(want)
     } else {
         Err(PreflightError { problems })
+    }
+}
+
+/// The version every other place must name: the first Python package's,
+/// or without Python the extension's.
+fn reference(project: &Project) -> Result<VersionAt, Problem> {
+    if project.config.python.enabled {
+        version::pyproject(&project.python_dir())
+    } else {
+        Manifest::read(&project.vscode_dir()).and_then(|m| m.version_at())
     }
 }
 
@@ -125,6 +143,23 @@ mod tests {
         .unwrap();
         let p = Project::load(root).unwrap();
         (tmp, p)
+    }
+
+    #[test]
+    fn without_python_or_changelog() {
+        let (t, _) = project("1.2.3", "2.0.0", "0.1.0");
+        let root = t.path();
+        // An extension-only project: package.json names the version, and
+        // no changelog is asked for.
+        std::fs::write(
+            root.join("release-kit.toml"),
+            "[python]\nenabled = false\n[vscode]\npath = \"ext\"\n[release]\nchangelog = false\n",
+        )
+        .unwrap();
+        let p = Project::load(root).unwrap();
+        assert_eq!(check(&p, Some("v2.0.0")).unwrap(), "2.0.0");
+        let err = check(&p, Some("v1.2.3")).unwrap_err();
+        assert!(err.problems[0].message.contains("v1.2.3"), "{err:?}");
     }
 
     #[test]

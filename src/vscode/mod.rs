@@ -25,7 +25,7 @@ use crate::step::StepError;
 use crate::tools::{Child, ChildError, Output};
 
 /// `cargo xtask setup`: checks Node and installs the pinned vsce and ovsx
-/// into `target/node-tools/` (a no-op when they are there, or when
+/// into the per-user cache (a no-op when they are there, or when
 /// `[vscode] use-path-tools = true` and vsce is on PATH).
 pub fn setup(project: &Project, log: &dyn Fn(&str)) -> Result<npm::NodeTools, StepError> {
     let mut pre = Preflight::new();

@@ -1,5 +1,5 @@
-//! vsce and ovsx: pinned versions installed with npm into
-//! `target/node-tools/` on first use (under a file lock, so parallel runs
+//! vsce and ovsx: pinned versions installed with npm into the per-user
+//! cache ([`crate::cache_dir`]) on first use (under a file lock, so parallel runs
 //! wait for one install), or taken from PATH with `[vscode] use-path-tools`.
 //!
 //! On Windows npm, npx and a globally installed vsce or ovsx are `.cmd`
@@ -24,14 +24,16 @@ use crate::tools::{Child, find_on_path, tail, version_of};
 pub const VSCE_VERSION: &str = "3.9.2";
 /// The pinned `ovsx`: 1.1.x is the last line that runs on Node 20.
 pub const OVSX_VERSION: &str = "1.1.1";
+/// Both pins: the key of their folder in the cache.
+pub const PINS: [&str; 2] = [VSCE_VERSION, OVSX_VERSION];
 /// The oldest Node both pinned tools run on.
 pub const MIN_NODE_MAJOR: u64 = 20;
 /// The Node that vsce 4 and ovsx 1.2 need.
 pub const NODE_FOR_VSCE4: u64 = 22;
 
-/// Where the managed tools live.
-pub fn tools_dir(project: &Project) -> PathBuf {
-    project.target_dir().join("node-tools")
+/// Where the managed tools live: in the per-user cache, keyed by the pins.
+pub fn tools_dir(_project: &Project) -> PathBuf {
+    crate::cache_dir::pinned("node-tools", &PINS)
 }
 
 /// How a tool is started.
@@ -121,7 +123,7 @@ pub fn check(project: &Project, need_ovsx: bool, pre: &mut Preflight) {
             match find_on_path(name) {
                 None => pre.problem(format!(
                     "{name}: not found on PATH, and [vscode] use-path-tools = true says to take it from there: \
-                     `npm install -g {}` or drop use-path-tools to let release-kit provision it into target/",
+                     `npm install -g {}` or drop use-path-tools to let release-kit provision it into its cache",
                     pin(name)
                 )),
                 Some(p) => {
@@ -173,7 +175,7 @@ fn ovsx_script(dir: &Path) -> PathBuf {
         .join("ovsx")
 }
 
-/// True when the pinned tools are installed in `target/node-tools/`.
+/// True when the pinned tools are installed in the cache (`tools_dir`).
 pub fn is_provisioned(project: &Project) -> bool {
     let dir = tools_dir(project);
     std::fs::read_to_string(dir.join(".pins")).ok().as_deref() == Some(stamp_text().as_str())
@@ -235,7 +237,7 @@ pub fn ensure(project: &Project, log: &dyn Fn(&str)) -> Result<NodeTools, VsceEr
     })
 }
 
-/// Installs the pinned vsce and ovsx into `target/node-tools/` unless they
+/// Installs the pinned vsce and ovsx into the cache (`tools_dir`) unless they
 /// are there already. Returns the folder.
 pub fn provision(project: &Project, log: &dyn Fn(&str)) -> Result<PathBuf, VsceError> {
     let dir = tools_dir(project);

@@ -68,6 +68,10 @@ impl Step for Package {
             tools.vsce.version.as_deref().unwrap_or("(version unknown)")
         ));
         let p = package::run(plan, &tools, cx.settings, cx.echo)?;
+        // No secret or cache of the extension's folder may ship (exit 3).
+        let mut pre = Preflight::new();
+        crate::members::check([p.path.as_path()], &mut pre);
+        pre.finish()?;
         let outcome = Outcome {
             status: Status::Done,
             detail: format!(
@@ -136,6 +140,9 @@ impl Step for Publish {
             self.vsix_pending,
             pre,
         );
+        if let Some(plan) = self.plan.as_ref().filter(|p| p.vsix.is_file()) {
+            crate::members::check([plan.vsix.as_path()], pre);
+        }
     }
 
     fn plan(&self) -> String {
@@ -148,6 +155,9 @@ impl Step for Publish {
             self.vsix_pending = false;
             let mut pre = Preflight::new();
             self.plan = publish::plan(cx.project, cx.settings, self.pre_release, false, &mut pre);
+            if let Some(plan) = &self.plan {
+                crate::members::check([plan.vsix.as_path()], &mut pre);
+            }
             pre.finish()?;
         }
         let plan = self

@@ -30,6 +30,13 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
+/// The release-kit cache tests share (`RELEASE_KIT_CACHE_DIR` of the CLI
+/// runs): its pinned tools are provisioned once for the whole suite, and
+/// nothing lands in the developer's own `~/.cache`.
+pub fn tool_cache() -> PathBuf {
+    target_dir().join("release-kit-cache")
+}
+
 /// The Python interpreter of the test environment, creating it if needed.
 pub fn test_python() -> anyhow::Result<PathBuf> {
     let requirements = workspace_root().join("testkit/requirements.txt");

@@ -34,6 +34,13 @@ pub struct BuildArgs {
 
 pub fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
+    if !project.config.python.enabled {
+        ctx.info(
+            "no Python package to build: [python] enabled = false in release-kit.toml \
+             (`cargo xtask vsce-package` packages the extension)",
+        );
+        return Ok(());
+    }
     let tag = ctx.actions().and_then(|a| a.tag().map(str::to_owned));
     let platform = Platform {
         target: args.target,

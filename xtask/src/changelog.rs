@@ -15,6 +15,13 @@ pub struct ChangelogArgs {
 
 pub fn run(ctx: &Ctx, args: ChangelogArgs) -> anyhow::Result<()> {
     let project = ctx.project()?;
+    if !project.has_changelog() {
+        return Err(PreflightError::one(
+            "no changelog to read: release-kit.toml says [release] changelog = false; \
+             set it to the project's Keep a Changelog file",
+        )
+        .into());
+    }
     let file = project.changelog();
     let release = match &args.version {
         Some(v) => changelog::notes_for(&file, v.trim_start_matches('v')),

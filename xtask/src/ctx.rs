@@ -37,8 +37,9 @@ pub struct GlobalArgs {
     /// Do not read any `.env` file: only the process environment.
     #[arg(long, global = true)]
     pub no_env_file: bool,
-    /// The project root (default: the nearest folder holding
-    /// release-kit.toml, else this repository).
+    /// The project root (default: the nearest folder at or above the
+    /// working directory holding release-kit.toml; `cargo xtask init`
+    /// writes one).
     #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
 }
@@ -128,17 +129,28 @@ impl Ctx {
         Ok(self.settings.get_or_init(|| loaded))
     }
 
-    /// The project root.
-    pub fn root(&self) -> PathBuf {
+    /// The project root: `--root`, else the nearest folder at or above the
+    /// working directory holding release-kit.toml; `None` when there is
+    /// none (never release-kit's own tree).
+    pub fn root(&self) -> Option<PathBuf> {
         match &self.global.root {
-            Some(r) => std::path::absolute(r).unwrap_or_else(|_| r.clone()),
-            None => config::find_root(&self.cwd, &fallback_root()),
+            Some(r) => Some(std::path::absolute(r).unwrap_or_else(|_| r.clone())),
+            None => config::find_root(&self.cwd),
         }
     }
 
-    /// The project and its configuration.
+    /// The project root, or the working directory outside any project
+    /// (where `.env` commands work on their own).
+    pub fn root_or_cwd(&self) -> PathBuf {
+        self.root().unwrap_or_else(|| self.cwd.clone())
+    }
+
+    /// The project and its configuration; none found is exit 3, saying to
+    /// run `cargo xtask init`.
     pub fn project(&self) -> Result<Project, PreflightError> {
-        let root = self.root();
+        let root = self
+            .root()
+            .ok_or_else(|| PreflightError::one(config::not_found(&self.cwd)))?;
         if !root.is_dir() {
             return Err(PreflightError::one(format!(
                 "--root {}: no such folder",
@@ -277,14 +289,6 @@ impl Ctx {
         }
         ExitCode::from(release_kit::EXIT_FAILED as u8)
     }
-}
-
-/// The repository this xtask was built from.
-pub fn fallback_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default()
 }
 
 /// Prints a clap error with anything that may be a secret masked: clap

@@ -224,7 +224,7 @@ fn check(ctx: &Ctx, args: CheckArgs) -> anyhow::Result<()> {
 fn init(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
     let path = match &ctx.global.env_file {
         Some(p) => std::path::absolute(p)?,
-        None => ctx.root().join(".env"),
+        None => ctx.root_or_cwd().join(".env"),
     };
     let text = envfile::initial(|name| {
         registry::var(name)
@@ -250,7 +250,7 @@ fn init(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
 }
 
 fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
-    let path = ctx.root().join(".env.example");
+    let path = ctx.root_or_cwd().join(".env.example");
     let want = envfile::example();
     if args.check {
         let Ok(have) = std::fs::read_to_string(&path) else {
@@ -303,7 +303,7 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
     }
     let repo = match &ctx.global.root {
         Some(r) => std::path::absolute(r)?,
-        None => git::toplevel(&ctx.cwd).unwrap_or_else(|| ctx.root()),
+        None => git::toplevel(&ctx.cwd).unwrap_or_else(|| ctx.root_or_cwd()),
     };
     // The value in .env, or else in the environment: what is searched for.
     let old = settings.explicit(var.name);

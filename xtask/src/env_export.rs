@@ -275,7 +275,7 @@ fn default_name(ctx: &Ctx) -> String {
         .ok()
         .and_then(|s| s.projects().first().cloned())
         .or_else(|| {
-            ctx.root()
+            ctx.root_or_cwd()
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
         })

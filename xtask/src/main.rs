@@ -10,6 +10,7 @@ mod env_export;
 mod env_verify;
 mod hf;
 mod hooks;
+mod init;
 mod publish;
 mod release;
 mod scan;
@@ -45,12 +46,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Adopt release-kit: detect the project's packages, extension and
+    /// changelog; write release-kit.toml, .env.example and .gitignore lines.
+    Init(init::InitArgs),
     /// Settings: status, checks, .env and .env.example, keys.
     #[command(subcommand)]
     Env(env::EnvCommand),
     /// Check the machine: .env hygiene and the external tools the steps use.
     Doctor(doctor::DoctorArgs),
-    /// Provision the pinned external tools (Python and Node) into target/.
+    /// Provision the pinned external tools (Python and Node) into the per-user cache.
     Setup(setup::SetupArgs),
     /// Build the Python packages (sdist + wheels) into dist/ and check them.
     ///
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
     };
     let ctx = Ctx::new(cli.global);
     let result = match cli.command {
+        Command::Init(args) => init::run(&ctx, args),
         Command::Env(cmd) => env::run(&ctx, cmd),
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Setup(args) => setup::run(&ctx, args),

@@ -6,7 +6,8 @@ use release_kit::step::StepError;
 
 use crate::ctx::Ctx;
 
-/// Provision the pinned external tools into target/: build, twine,
+/// Provision the pinned external tools into the per-user cache
+/// (`RELEASE_KIT_CACHE_DIR` overrides it): build, twine,
 /// pypiserver and passlib (and maturin / cibuildwheel when a package needs
 /// them) in a managed Python venv; @vscode/vsce and ovsx
 /// with npm. Steps do this on first use; `setup` does it up front (for a CI

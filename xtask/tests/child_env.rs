@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use testkit::python::{target_dir, workspace_root};
+use testkit::python::workspace_root;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -72,7 +72,7 @@ fn the_package_import_sees_no_inherited_secret() {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", std::env::var_os("HOME").unwrap_or_default())
-        .env("CARGO_TARGET_DIR", target_dir())
+        .env("RELEASE_KIT_CACHE_DIR", testkit::python::tool_cache())
         .envs(canaries)
         .output()
         .unwrap();

@@ -36,7 +36,7 @@ fn verify_in(root: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
             cmd.env(k, v);
         }
     }
-    cmd.env("CARGO_TARGET_DIR", testkit::python::target_dir());
+    cmd.env("RELEASE_KIT_CACHE_DIR", testkit::python::tool_cache());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -1058,7 +1058,7 @@ fn vscode_runs_vsce_verify_pat() {
         .args(["--no-env-file", "--root"])
         .arg(project.path())
         .args(["env", "verify", "--json", "vscode"])
-        .env("CARGO_TARGET_DIR", empty_target.path())
+        .env("RELEASE_KIT_CACHE_DIR", empty_target.path())
         .env("VSCE_PAT", pat)
         .output()
         .unwrap();
@@ -1069,12 +1069,12 @@ fn vscode_runs_vsce_verify_pat() {
         .to_owned();
     assert!(message.contains("vsce is not installed"), "{message}");
     assert!(message.contains("run `cargo xtask setup`"), "{message}");
-    // Installed once into the shared target/ (as `cargo xtask setup` does).
+    // Installed once into the shared cache (as `cargo xtask setup` does).
     let setup = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("--root")
         .arg(project.path())
         .arg("setup")
-        .env("CARGO_TARGET_DIR", testkit::python::target_dir())
+        .env("RELEASE_KIT_CACHE_DIR", testkit::python::tool_cache())
         .output()
         .unwrap();
     assert!(setup.status.success(), "{}", text(&setup));

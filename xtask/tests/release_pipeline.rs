@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 use release_kit::pypi::token::build_test_token;
 use testkit::marketplace::Marketplace;
 use testkit::pypi_index::PypiServer;
-use testkit::python::{target_dir, workspace_root};
+use testkit::python::{tool_cache, workspace_root};
 
 const PUBLISHER: &str = "mult-agentes";
 const EXTENSION: &str = "mult-agentes";
@@ -47,18 +47,18 @@ fn canary(tag: &str) -> String {
     format!("CANARY{tag}{}x{nanos}", std::process::id())
 }
 
-/// The workspace's target folder with the managed tools provisioned
+/// The suite's release-kit cache with the managed tools provisioned
 /// (`cargo xtask setup`: a no-op when they are there), once per test binary.
 fn shared_target() -> &'static Path {
     static SHARED: OnceLock<PathBuf> = OnceLock::new();
     SHARED.get_or_init(|| {
-        let shared = target_dir();
+        let shared = tool_cache();
         let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
             .arg("--no-env-file")
             .arg("--root")
             .arg(workspace_root())
             .arg("setup")
-            .env("CARGO_TARGET_DIR", &shared)
+            .env("RELEASE_KIT_CACHE_DIR", &shared)
             .output()
             .unwrap();
         assert!(
@@ -67,33 +67,44 @@ fn shared_target() -> &'static Path {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        std::fs::create_dir_all(shared.join("release-kit/wheelhouse")).unwrap();
+        std::fs::create_dir_all(shared.join("wheelhouse")).unwrap();
+        // The native example's cargo folder too: pyo3 compiles once.
+        std::fs::create_dir_all(shared.join("cargo")).unwrap();
         shared
     })
 }
 
-/// A target folder of its own (a rehearsal's scratch folder lands in its
-/// `release-kit/`) whose tool folders link to the shared, provisioned ones.
+/// A release-kit cache of its own (a rehearsal's scratch folder lands in
+/// its `scratch/`) whose tool folders link to the shared, provisioned ones.
 fn own_target() -> tempfile::TempDir {
     let shared = shared_target();
     let t = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(t.path().join("release-kit")).unwrap();
-    // The native example's cargo folder too: pyo3 compiles once.
-    std::fs::create_dir_all(shared.join("release-kit/cargo")).unwrap();
-    for rel in [
-        "release-kit/pypi-tools",
-        "release-kit/wheelhouse",
-        "release-kit/cargo",
-        "node-tools",
-    ] {
-        std::os::unix::fs::symlink(shared.join(rel), t.path().join(rel)).unwrap();
+    std::fs::create_dir_all(t.path().join("scratch")).unwrap();
+    for entry in std::fs::read_dir(shared).unwrap() {
+        let name = entry.unwrap().file_name();
+        if name != "scratch" {
+            std::os::unix::fs::symlink(shared.join(&name), t.path().join(&name)).unwrap();
+        }
     }
     t
 }
 
+/// The managed Python tools' folder in the cache `shared`.
+fn managed_tools(shared: &Path) -> PathBuf {
+    std::fs::read_dir(shared)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("pypi-tools-"))
+        })
+        .expect("`cargo xtask setup` provisioned the Python tools")
+}
+
 /// The `rehearsal-*` folders under `target`.
 fn rehearsal_dirs(target: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(target.join("release-kit"))
+    std::fs::read_dir(target.join("scratch"))
         .map(|d| {
             d.filter_map(|e| e.ok())
                 .filter(|e| e.file_name().to_string_lossy().starts_with("rehearsal-"))
@@ -153,7 +164,7 @@ impl Project {
         cmd.env_clear()
             .env("PATH", real_path())
             .env("HOME", self.root().join("home"))
-            .env("CARGO_TARGET_DIR", self.target.path())
+            .env("RELEASE_KIT_CACHE_DIR", self.target.path())
             .env("VSCE_STORE", "file")
             .arg("--root")
             .arg(self.root())
@@ -386,7 +397,7 @@ fn rehearsal_from_a_fresh_clone() {
         // The Rust toolchain maturin builds the native example with.
         .env("RUSTUP_HOME", rust_home("RUSTUP_HOME", ".rustup"))
         .env("CARGO_HOME", rust_home("CARGO_HOME", ".cargo"))
-        .env("CARGO_TARGET_DIR", target.path())
+        .env("RELEASE_KIT_CACHE_DIR", target.path())
         .output()
         .unwrap())
     .expect(0);
@@ -524,8 +535,8 @@ fn every_missing_variable_and_tool_stops_before_anything_is_sent() {
     // Tools: PATHs of wrapper scripts holding exactly what each case keeps.
     let bins = tempfile::tempdir().unwrap();
     let shared = shared_target();
-    let managed_python = shared.join("release-kit/pypi-tools/bin/python");
-    let managed_twine = shared.join("release-kit/pypi-tools/bin/twine");
+    let managed_python = managed_tools(shared).join("bin/python");
+    let managed_twine = managed_tools(shared).join("bin/twine");
     let node = which("node");
     let npm = which("npm");
     // An interpreter with no `build` module: a bare venv.

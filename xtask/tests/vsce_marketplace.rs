@@ -85,7 +85,7 @@ impl Project {
         }
         cmd.args(args)
             .current_dir(self.root())
-            .env("CARGO_TARGET_DIR", testkit::python::target_dir())
+            .env("RELEASE_KIT_CACHE_DIR", testkit::python::tool_cache())
             .env("HOME", self.root().join("home"))
             .env("VSCE_STORE", "file")
             .env_remove("VSCE_PAT")
@@ -423,7 +423,12 @@ fn pre_release_flag_needs_engine_1_63() {
 /// A PATH with `vsce` and `ovsx` shims that record their argv, then run
 /// the provisioned tools.
 fn shims(dir: &Path, log: &Path) -> String {
-    let tools = testkit::python::target_dir().join("node-tools/node_modules");
+    let tools = release_kit::cache_dir::pinned_in(
+        &testkit::python::tool_cache(),
+        "node-tools",
+        &release_kit::vscode::npm::PINS,
+    )
+    .join("node_modules");
     for (name, script) in [("vsce", "@vscode/vsce/vsce"), ("ovsx", "ovsx/bin/ovsx")] {
         let shim = dir.join(name);
         std::fs::write(

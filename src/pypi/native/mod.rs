@@ -339,10 +339,9 @@ fn engine_answers(engine: &Path) -> bool {
 
 /// Where maturin's cargo builds a package: under the project's target
 /// folder, one per package, reused from build to build.
-pub fn cargo_target_dir(project: &Project, package: &Package) -> PathBuf {
-    project
-        .target_dir()
-        .join("release-kit/cargo")
+pub fn cargo_target_dir(_project: &Project, package: &Package) -> PathBuf {
+    crate::cache_dir::root()
+        .join("cargo")
         .join(normalize(&package.name))
 }
 
@@ -388,7 +387,12 @@ pub fn native_commands(
             if platform.zig {
                 wheel = wheel.arg("--zig");
             }
-            let sdist = tools.maturin().args(["sdist", "--out"]).arg(out);
+            // Its cargo runs make a target/ in the package unless told.
+            let sdist = tools
+                .maturin()
+                .args(["sdist", "--out"])
+                .arg(out)
+                .env("CARGO_TARGET_DIR", cargo_target_dir(project, package));
             vec![wheel, sdist]
         }
         Backend::Cibuildwheel => {
@@ -639,9 +643,13 @@ mod tests {
         let argv: Vec<Vec<String>> = maturin.steps.iter().map(|c| c.argv()).collect();
         let target_dir = cargo_target_dir(&project, &pkg);
         assert!(
-            target_dir.ends_with(Path::new("release-kit").join("cargo").join("native-pkg")),
+            target_dir.ends_with("native-pkg"),
             "{}",
             target_dir.display()
+        );
+        assert!(
+            !target_dir.starts_with(&project.root),
+            "never in the project"
         );
         let target_dir = target_dir.display().to_string();
         // `Scripts\maturin.exe` on Windows.

@@ -84,7 +84,7 @@ impl Project {
             .args(args)
             .current_dir(self.root())
             // Share the managed tool venv with every test: provisioned once.
-            .env("CARGO_TARGET_DIR", testkit::python::target_dir());
+            .env("RELEASE_KIT_CACHE_DIR", testkit::python::tool_cache());
         for k in SCRUB {
             cmd.env_remove(k);
         }
