@@ -337,8 +337,9 @@ fn engine_answers(engine: &Path) -> bool {
     })
 }
 
-/// Where maturin's cargo builds a package: under the project's target
-/// folder, one per package, reused from build to build.
+/// Where maturin's cargo builds a package: in the per-user cache (never in
+/// the project), one per package name, reused from build to build and by
+/// every checkout (cargo keeps sources of other paths apart).
 pub fn cargo_target_dir(_project: &Project, package: &Package) -> PathBuf {
     crate::cache_dir::root()
         .join("cargo")
