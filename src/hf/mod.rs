@@ -18,6 +18,7 @@ pub mod cache;
 mod download;
 pub mod error;
 pub mod filter;
+pub mod names;
 pub mod progress;
 pub mod step;
 
@@ -64,12 +65,20 @@ impl ModelSpec {
             Some((r, rev)) => (r, rev),
             None => (spec, "main"),
         };
-        check_repo_id(repo).map_err(|e| Problem::new(format!("--model {spec}: {e}")))?;
+        check_repo_id(repo)
+            .map_err(|e| Problem::new(format!("--model {}: {e}", shown_arg(spec))))?;
         if revision.trim().is_empty() {
             return Err(Problem::new(format!(
-                "--model {spec}: empty revision after @; write ORG/NAME@REV (a branch, tag or commit) or drop the @"
+                "--model {}: empty revision after @; write ORG/NAME@REV (a branch, tag or commit) or drop the @",
+                shown_arg(spec)
             )));
         }
+        names::check_revision(revision).map_err(|why| {
+            Problem::new(format!(
+                "--model {}: the revision after @ is not usable: {why}; write ORG/NAME@REV with a branch, tag or commit (e.g. main, v1.0, refs/pr/1)",
+                shown_arg(spec)
+            ))
+        })?;
         Ok(ModelSpec {
             repo: repo.to_owned(),
             revision: revision.to_owned(),
@@ -86,13 +95,21 @@ impl ModelSpec {
                 m.repo
             ))
         })?;
+        let revision = m
+            .revision
+            .clone()
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| "main".into());
+        names::check_revision(&revision).map_err(|why| {
+            Problem::new(format!(
+                "release-kit.toml [[hf.models]] repo = \"{}\": revision {} is not usable: {why}; use a branch, tag or commit (e.g. main, v1.0, refs/pr/1)",
+                m.repo,
+                names::shown(&revision)
+            ))
+        })?;
         Ok(ModelSpec {
             repo: m.repo.clone(),
-            revision: m
-                .revision
-                .clone()
-                .filter(|r| !r.trim().is_empty())
-                .unwrap_or_else(|| "main".into()),
+            revision,
             include: m.include.clone(),
             exclude: m.exclude.clone(),
         })
@@ -100,6 +117,25 @@ impl ModelSpec {
 
     fn filter(&self) -> Filter {
         Filter::new(&self.include, &self.exclude)
+    }
+}
+
+/// A `--model` value as an error may quote it: only when it is shaped like
+/// `ORG/NAME[@REV]` and not like a token (a token pasted in the wrong
+/// place must not be printed), escaped.
+fn shown_arg(spec: &str) -> String {
+    const TOKEN_PREFIXES: [&str; 6] = ["hf_", "pypi-", "ghp_", "github_pat_", "sk-", "gho_"];
+    let repo = spec.split('@').next().unwrap_or_default();
+    let shaped = repo.matches('/').count() == 1
+        && spec.len() <= 200
+        && spec
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\\\"'`$".contains(&b))
+        && !TOKEN_PREFIXES.iter().any(|p| spec.starts_with(p));
+    if shaped {
+        names::shown(spec)
+    } else {
+        "(value not shown: it could be a token)".to_owned()
     }
 }
 
@@ -362,7 +398,7 @@ async fn plan_model(
     } else {
         client.revision(&spec.repo, &spec.revision).await?
     };
-    let files = match cache.read_tree(&commit) {
+    let files = match cache.read_tree(&commit)? {
         Some(files) => files,
         None => {
             let files = client.tree(&spec.repo, &commit).await?;
@@ -548,6 +584,7 @@ async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, Hf
 /// Offline: no request at all; every selected file must be in the cache.
 fn check_offline(models: &[ModelSpec], env: &HfEnvironment) -> Result<Report, HfError> {
     let mut missing = Vec::new();
+    let mut bad = Vec::new();
     let mut warnings = Vec::new();
     let mut reports = Vec::new();
     for spec in models {
@@ -556,7 +593,13 @@ fn check_offline(models: &[ModelSpec], env: &HfEnvironment) -> Result<Report, Hf
         let commit = if api::is_commit(&spec.revision) {
             Some(spec.revision.to_ascii_lowercase())
         } else {
-            cache.read_ref(&spec.revision)
+            match cache.read_commit_ref(&spec.revision) {
+                Ok(c) => c,
+                Err(e) => {
+                    bad.push(e);
+                    continue;
+                }
+            }
         };
         let Some(commit) = commit else {
             missing.push(format!(
@@ -579,7 +622,8 @@ fn check_offline(models: &[ModelSpec], env: &HfEnvironment) -> Result<Report, Hf
             bytes_total: 0,
         };
         match cache.read_tree(&commit) {
-            Some(files) => {
+            Err(e) => bad.push(e),
+            Ok(Some(files)) => {
                 let filter = spec.filter();
                 for f in files.iter().filter(|f| filter.keeps(&f.path)) {
                     r.files += 1;
@@ -591,16 +635,23 @@ fn check_offline(models: &[ModelSpec], env: &HfEnvironment) -> Result<Report, Hf
                     }
                 }
             }
-            None if snapshot.is_dir() => warnings.push(format!(
+            Ok(None) if snapshot.is_dir() => warnings.push(format!(
                 "{at}: no file listing cached for commit {commit} ({}): the snapshot exists but its completeness cannot be checked offline",
                 cache.tree_path(&commit).display()
             )),
-            None => missing.push(format!("{at}: snapshot {commit} is not in the cache")),
+            Ok(None) => missing.push(format!("{at}: snapshot {commit} is not in the cache")),
         }
         reports.push(r);
     }
     if !missing.is_empty() {
-        return Err(HfError::OfflineMissing { missing });
+        bad.push(HfError::OfflineMissing { missing });
+    }
+    if !bad.is_empty() {
+        return Err(if bad.len() == 1 {
+            bad.remove(0)
+        } else {
+            HfError::Many { errors: bad }
+        });
     }
     Ok(Report {
         cache: env.cache_root.clone(),

@@ -75,7 +75,7 @@ pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
                 "{}@{} -> {}: {} file{} ({}), {} in place",
                 m.repo,
                 m.revision,
-                &commit[..commit.len().min(12)],
+                release_kit::hf::names::prefix(commit, 12),
                 m.files,
                 if m.files == 1 { "" } else { "s" },
                 human(m.bytes_total),
