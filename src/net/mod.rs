@@ -482,6 +482,11 @@ pub fn tls_config() -> Result<rustls::ClientConfig, NetError> {
 /// A URL as shown in messages: no query string (pre-signed URLs carry
 /// signatures there), no fragment, no user info.
 pub fn describe(url: &Url) -> String {
+    if url.cannot_be_a_base() {
+        // `user:pass@host/x` parses with the scheme `user`: no authority
+        // to clear, so the text rule applies.
+        return describe_text(url.as_str());
+    }
     let mut u = url.clone();
     u.set_query(None);
     u.set_fragment(None);
@@ -490,13 +495,28 @@ pub fn describe(url: &Url) -> String {
     u.to_string()
 }
 
-/// [`describe`] for a URL in text; text that is not a URL loses everything
-/// from the first `?`, `#` or `@` on.
+/// [`describe`] for a URL in text; text that is not a URL (no scheme, a
+/// bad port…) loses everything from the first `?` or `#` on and whatever
+/// stands before an `@` in its authority (`user:pass@`).
 pub fn describe_str(url: &str) -> String {
     match Url::parse(url) {
         Ok(u) => describe(&u),
-        Err(_) => url.split(['?', '#', '@']).next().unwrap_or("").to_owned(),
+        Err(_) => describe_text(url),
     }
+}
+
+fn describe_text(url: &str) -> String {
+    let cut = url.split(['?', '#']).next().unwrap_or("");
+    let (scheme, rest) = match cut.find("://") {
+        Some(i) => cut.split_at(i + 3),
+        None => ("", cut),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let rest = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    format!("{scheme}{rest}")
 }
 
 /// True when `url` carries a user name, password or query: places where a
