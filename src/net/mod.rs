@@ -50,6 +50,11 @@ use crate::secret::Secret;
 /// answer can cost; file downloads stream to disk and do not use it.
 pub const DEFAULT_BODY_LIMIT: u64 = 32 << 20;
 
+/// The most read into memory for a whole file (a listed wheel hashed to
+/// compare it with ours): 1 GiB, above PyPI's default upload limit (100
+/// MB) and the raised limits large native wheels get.
+pub const FILE_BODY_LIMIT: u64 = 1 << 30;
+
 /// How many redirects one request follows.
 pub const MAX_REDIRECTS: usize = 10;
 
