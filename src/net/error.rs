@@ -91,18 +91,19 @@ impl NetError {
     /// A body larger than the request reads: `length` when the server
     /// announced it, else it grew past `limit` while being read.
     pub(crate) fn too_large(url: &super::Url, limit: u64, length: Option<u64>) -> NetError {
-        let size = match length {
-            Some(n) => format!("announces {n} bytes (Content-Length)"),
-            None => format!("went on past {limit} bytes"),
+        let limit = human_limit(limit);
+        let what = match length {
+            Some(n) => format!(
+                "announces {n} bytes (Content-Length), more than the {limit} this request reads; nothing was read"
+            ),
+            None => format!("went on past {limit}, the most this request reads; stopped reading"),
         };
         NetError {
             kind: Kind::TooLarge,
             message: format!(
-                "the answer from {} {size}, more than the {} this request reads; \
-                 stopped reading. The server is not answering as expected: check the URL \
-                 (or the proxy in between) points at the right service",
-                super::describe(url),
-                human_limit(limit)
+                "the answer from {} {what}. The server is not answering as expected: check that \
+                 the URL (and any proxy in between) points at the right service",
+                super::describe(url)
             ),
         }
     }

@@ -155,6 +155,9 @@ fn stderr(out: &Output) -> String {
 
 fn fails_with(out: &Output, code: i32, words: &[&str]) {
     let err = stderr(out);
+    if std::env::var_os("SHOW_STDERR").is_some() {
+        eprintln!("---- exit {:?}\n{err}", out.status.code());
+    }
     assert_eq!(out.status.code(), Some(code), "{err}");
     for w in words {
         assert!(err.contains(w), "no {w:?} in:\n{err}");
@@ -320,7 +323,9 @@ fn peak_rss_kb(scene: &Scene, endpoint: &str) -> Option<(Output, u64)> {
         };
     }
     let (out, _) = run(&mut cmd, QUICK);
-    let kb = std::fs::read_to_string(&report).ok()?.trim().parse().ok()?;
+    // GNU time puts "Command exited with non-zero status 1" first.
+    let text = std::fs::read_to_string(&report).ok()?;
+    let kb = text.lines().last()?.trim().parse().ok()?;
     Some((out, kb))
 }
 
@@ -337,6 +342,9 @@ fn endless_hub_answers_stop_at_the_size_limit_with_bounded_memory() {
         assert!(took < Duration::from_secs(20), "{attack:?} took {took:?}");
         if let Some((out, kb)) = peak_rss_kb(&scene, &hub.url()) {
             assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+            if std::env::var_os("SHOW_STDERR").is_some() {
+                eprintln!("{attack:?}: peak RSS {kb} kB");
+            }
             assert!(kb < 256 * 1024, "{attack:?}: peak RSS {kb} kB");
         }
         scene.assert_nothing_outside();
@@ -344,7 +352,7 @@ fn endless_hub_answers_stop_at_the_size_limit_with_bounded_memory() {
 }
 
 #[test]
-fn a_tree_cut_short_fails_after_the_retries_without_hanging() {
+fn a_tree_cut_short_fails_at_once_without_hanging() {
     let scene = Scene::new();
     let hub = Hostile::hub(HubAttack::ShortTree);
     let (out, _) = run(
