@@ -13,8 +13,15 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A valid git blob id, for entries whose other names are the attack.
-pub const BLOB: &str = "0123456789abcdef0123456789abcdef01234567";
+/// The git blob id of [`FILE_BYTES`]: the file is served whole at any
+/// path, so that only the attack can stop a download.
+pub fn blob_id() -> String {
+    use sha1::Digest as _;
+    let mut h = sha1::Sha1::new();
+    h.update(format!("blob {}\0", FILE_BYTES.len()).as_bytes());
+    h.update(FILE_BYTES);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
 /// The commit every hostile Hub resolves to (unless told otherwise).
 pub const COMMIT: &str = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
 
@@ -284,10 +291,11 @@ fn hub_route(attack: &HubAttack, head: &Head) -> Reply {
             _ => Reply::json(&serde_json::json!([entry])),
         };
     }
-    if path.contains("/resolve/") {
+    if !path.starts_with("/api/") {
+        // `resolve/`, and any path a traversing name makes of it.
         let etag = match attack {
             HubAttack::Etag(e) => e.clone(),
-            _ => BLOB.to_owned(),
+            _ => blob_id(),
         };
         return Reply::Whole {
             status: 200,
@@ -306,10 +314,11 @@ fn hub_route(attack: &HubAttack, head: &Head) -> Reply {
 }
 
 fn tree_entry(attack: &HubAttack) -> serde_json::Value {
+    let blob = blob_id();
     let (path, oid) = match attack {
-        HubAttack::Path(p) => (p.as_str(), BLOB),
+        HubAttack::Path(p) => (p.as_str(), blob.as_str()),
         HubAttack::BlobId(b) => ("config.json", b.as_str()),
-        _ => ("config.json", BLOB),
+        _ => ("config.json", blob.as_str()),
     };
     let mut e = serde_json::json!({
         "type": "file",

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use testkit::hostile::{BLOB, COMMIT, Hostile, HubAttack};
+use testkit::hostile::{COMMIT, Hostile, HubAttack, blob_id};
 
 const CANARY: &str = "hf_canaryHostileNeverPrinted5Vz";
 const VICTIM: &[u8] = b"the victim's own content\n";
@@ -216,8 +216,8 @@ fn traversing_blob_ids_write_no_lock_or_partial_file_outside_the_cache() {
             &mut scene.xtask(&hub.url(), &["--model", "evil/repo"]),
             QUICK,
         );
-        fails_with(&out, 1, &["evil/repo: the Hub gave an unusable", "blob id"]);
         scene.assert_nothing_outside();
+        fails_with(&out, 1, &["evil/repo: the Hub gave an unusable", "blob id"]);
         assert!(
             !hub.requests().iter().any(|r| r.path.contains("/resolve/")),
             "{attack:?}: a file was requested"
@@ -409,8 +409,28 @@ fn check_url_fragments_and_credentials_are_never_shown() {
 }
 
 #[test]
-fn blob_and_commit_constants_are_valid_names() {
-    // The stand-in's valid names are valid: only the attack is refused.
-    assert!(release_kit::hf::names::check_blob_id(BLOB).is_ok());
+fn the_same_stand_in_without_an_attack_is_fetched() {
+    // The stand-in's own names are valid and its file downloads: only the
+    // attack is refused.
+    assert!(release_kit::hf::names::check_blob_id(&blob_id()).is_ok());
     assert!(release_kit::hf::names::check_commit(COMMIT).is_ok());
+    let scene = Scene::new();
+    let hub = Hostile::hub(HubAttack::Path("sub/config.json".into()));
+    let (out, _) = run(
+        &mut scene.xtask(&hub.url(), &["--model", "fine/repo"]),
+        QUICK,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let file = scene
+        .cache()
+        .join("models--fine--repo/snapshots")
+        .join(COMMIT)
+        .join("sub/config.json");
+    assert_eq!(
+        std::fs::read(file).unwrap(),
+        testkit::hostile::FILE_BYTES,
+        "{}",
+        stderr(&out)
+    );
+    scene.assert_nothing_outside();
 }
