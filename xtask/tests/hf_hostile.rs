@@ -63,6 +63,14 @@ impl Scene {
     /// release-kit's own files appeared in the project folder; no symlink
     /// anywhere points out of the cache.
     fn assert_nothing_outside(&self) {
+        if std::env::var_os("SHOW_TREE").is_some() {
+            let o = Command::new("find")
+                .arg(self.root())
+                .arg("-ls")
+                .output()
+                .unwrap();
+            eprintln!("{}", String::from_utf8_lossy(&o.stdout));
+        }
         let victim = self.root().join("victim");
         let meta = std::fs::symlink_metadata(&victim).unwrap();
         assert!(meta.is_file(), "the victim was replaced by a link");
@@ -180,6 +188,7 @@ fn traversing_file_paths_from_the_hub_write_nothing_outside_the_cache() {
             &mut scene.xtask(&hub.url(), &["--model", "evil/repo"]),
             QUICK,
         );
+        scene.assert_nothing_outside();
         fails_with(
             &out,
             1,
@@ -188,7 +197,6 @@ fn traversing_file_paths_from_the_hub_write_nothing_outside_the_cache() {
                 "Nothing was written",
             ],
         );
-        scene.assert_nothing_outside();
     }
     // An absolute path naming the victim itself.
     let scene = Scene::new();
@@ -198,8 +206,8 @@ fn traversing_file_paths_from_the_hub_write_nothing_outside_the_cache() {
         &mut scene.xtask(&hub.url(), &["--model", "evil/repo"]),
         QUICK,
     );
-    fails_with(&out, 1, &["unusable file path", "it is an absolute path"]);
     scene.assert_nothing_outside();
+    fails_with(&out, 1, &["unusable file path", "it is an absolute path"]);
 }
 
 #[test]
