@@ -182,7 +182,12 @@ pub fn select_models(
     } else {
         cli_models
             .iter()
-            .filter_map(|m| ModelSpec::parse(m).map_err(|e| problems.push(e)).ok())
+            .filter_map(|m| {
+                ModelSpec::parse(m)
+                    .map(|spec| with_configured(project, spec, m.contains('@')))
+                    .map_err(|e| problems.push(e))
+                    .ok()
+            })
             .collect()
     };
     for m in &mut models {
@@ -203,6 +208,26 @@ pub fn select_models(
     } else {
         Err(PreflightError { problems })
     }
+}
+
+/// A `--model` that names a configured repository keeps that entry's
+/// include/exclude, and its revision unless `has_revision` (an `@REV`).
+fn with_configured(project: &Project, mut spec: ModelSpec, has_revision: bool) -> ModelSpec {
+    let configured = project
+        .config
+        .hf
+        .models
+        .iter()
+        .find(|m| m.repo.eq_ignore_ascii_case(&spec.repo))
+        .and_then(|m| ModelSpec::from_config(m).ok());
+    if let Some(c) = configured {
+        spec.include = c.include;
+        spec.exclude = c.exclude;
+        if !has_revision {
+            spec.revision = c.revision;
+        }
+    }
+    spec
 }
 
 /// Where to fetch from, with what credentials, into which cache.
@@ -728,6 +753,43 @@ mod tests {
             assert!(is_true(t));
         }
         assert!(!is_true("0") && !is_true("no") && !is_true(""));
+    }
+
+    #[test]
+    fn a_configured_model_named_by_model_keeps_its_settings() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("release-kit.toml"),
+            "[[hf.models]]\nrepo = \"org/pinned\"\nrevision = \"v2\"\ninclude = [\"*.json\"]\nexclude = [\"big/*\"]\n",
+        )
+        .unwrap();
+        let project = Project::load(tmp.path()).unwrap();
+        let m = select_models(&project, &["org/pinned".into()], &[], &[]).unwrap();
+        assert_eq!(m[0].include, vec!["*.json"]);
+        assert_eq!(m[0].exclude, vec!["big/*"]);
+        assert_eq!(m[0].revision, "v2");
+        // An @REV wins over the configured revision, not over the patterns.
+        let m = select_models(&project, &["org/pinned@main".into()], &[], &[]).unwrap();
+        assert_eq!((m[0].revision.as_str(), m[0].include.len()), ("main", 1));
+        // --include/--exclude still replace them for the run.
+        let m = select_models(&project, &["org/pinned".into()], &["*.bin".into()], &[]).unwrap();
+        assert_eq!(
+            (m[0].include.clone(), m[0].exclude.clone()),
+            (vec!["*.bin".to_owned()], vec!["big/*".to_owned()])
+        );
+        // A model that is not configured has none, and a bad one beside a
+        // good one does not shift their settings.
+        let m = select_models(
+            &project,
+            &["bad".into(), "other/x".into(), "org/pinned".into()],
+            &[],
+            &[],
+        );
+        assert_eq!(m.unwrap_err().problems.len(), 1);
+        let m =
+            select_models(&project, &["other/x".into(), "org/pinned".into()], &[], &[]).unwrap();
+        assert!(m[0].include.is_empty() && m[0].revision == "main");
+        assert_eq!(m[1].include, vec!["*.json"]);
     }
 
     #[test]
