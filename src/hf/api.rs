@@ -489,9 +489,10 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, String> {
             "HF_ENDPOINT must be an http(s) URL with a host, like https://huggingface.co".into(),
         );
     }
-    if net::has_credentials(&url) {
+    if net::has_credentials(&url) || url.fragment().is_some() {
         return Err(
-            "HF_ENDPOINT must not carry credentials or a query string; put the token in HF_TOKEN"
+            "HF_ENDPOINT must not carry credentials, a query string or a #fragment; give the bare URL \
+             (like https://huggingface.co) and put the token in HF_TOKEN"
                 .into(),
         );
     }
@@ -540,7 +541,47 @@ mod tests {
         assert!(is_commit(&"a".repeat(40)) && !is_commit("main"));
         assert!(check_endpoint("ftp://x").is_err());
         assert!(check_endpoint("https://user:pw@h").is_err());
+        assert!(check_endpoint("https://h/#x").is_err());
         assert!(check_endpoint("http://127.0.0.1:9/").is_ok());
+    }
+
+    #[test]
+    fn tree_entries_and_resolve_headers_are_checked() {
+        let blob = "a".repeat(40);
+        let sha = "b".repeat(64);
+        let e = serde_json::json!({"type": "file", "path": "x/y.json", "size": 3, "oid": blob.to_uppercase()});
+        let f = tree_entry("o/n", "w", &e).unwrap().unwrap();
+        assert_eq!(
+            (f.path.as_str(), f.blob_id.as_str()),
+            ("x/y.json", blob.as_str())
+        );
+        let dir = serde_json::json!({"type": "directory", "path": "../x", "oid": "zz"});
+        assert!(tree_entry("o/n", "w", &dir).unwrap().is_none());
+        let lfs = serde_json::json!({"type": "file", "path": "m.bin", "size": 130, "oid": blob,
+            "lfs": {"oid": sha, "size": 9}});
+        let f = tree_entry("o/n", "w", &lfs).unwrap().unwrap();
+        assert_eq!((f.etag(), f.size), (sha.as_str(), 9));
+        for bad in [
+            serde_json::json!({"type": "file", "path": "../../v", "size": 1, "oid": blob}),
+            serde_json::json!({"type": "file", "path": "ok", "size": 1, "oid": "../../v"}),
+            serde_json::json!({"type": "file", "path": "ok", "size": 1, "oid": blob, "lfs": {"oid": blob}}),
+            serde_json::json!({"type": "file", "path": "ok", "size": 1, "oid": blob, "lfs": {"size": 1}}),
+        ] {
+            let err = tree_entry("o/n", "w", &bad).unwrap_err().to_string();
+            assert!(err.starts_with("o/n: ") || err.starts_with("w: "), "{err}");
+        }
+        let mut h = FileHeaders {
+            etag: Some("short-cdn-etag".into()),
+            commit: Some("c".repeat(40)),
+            size: None,
+        };
+        check_headers("o/n", &mut h).unwrap();
+        assert!(h.etag.is_none(), "a CDN's own short ETag is not a blob id");
+        h.etag = Some(format!("../../{}", "a".repeat(40)));
+        assert!(check_headers("o/n", &mut h).is_err());
+        h.etag = Some(sha.clone());
+        h.commit = Some("main".into());
+        assert!(check_headers("o/n", &mut h).is_err());
     }
 
     #[test]
