@@ -606,6 +606,16 @@ async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, Hf
     })
 }
 
+/// The commit a spec names offline: its revision when that is a commit,
+/// else what the cached ref says (checked: a ref that is not a commit is
+/// an error, not a path).
+fn offline_commit(cache: &RepoCache, spec: &ModelSpec) -> Result<Option<String>, HfError> {
+    if api::is_commit(&spec.revision) {
+        return Ok(Some(spec.revision.to_ascii_lowercase()));
+    }
+    cache.read_commit_ref(&spec.revision)
+}
+
 /// Offline: no request at all; every selected file must be in the cache.
 fn check_offline(models: &[ModelSpec], env: &HfEnvironment) -> Result<Report, HfError> {
     let mut missing = Vec::new();
@@ -615,15 +625,11 @@ fn check_offline(models: &[ModelSpec], env: &HfEnvironment) -> Result<Report, Hf
     for spec in models {
         let cache = RepoCache::new(&env.cache_root, &spec.repo);
         let at = format!("{}@{}", spec.repo, spec.revision);
-        let commit = if api::is_commit(&spec.revision) {
-            Some(spec.revision.to_ascii_lowercase())
-        } else {
-            match cache.read_commit_ref(&spec.revision) {
-                Ok(c) => c,
-                Err(e) => {
-                    bad.push(e);
-                    continue;
-                }
+        let commit = match offline_commit(&cache, spec) {
+            Ok(c) => c,
+            Err(e) => {
+                bad.push(e);
+                continue;
             }
         };
         let Some(commit) = commit else {
