@@ -559,7 +559,7 @@ mod tests {
                 blob_id: blob.into(),
                 lfs_sha256: None,
             };
-            c.write_tree(C0, &[f.clone()]).unwrap();
+            c.write_tree(C0, std::slice::from_ref(&f)).unwrap();
             let err = c.read_tree(C0).unwrap_err().to_string();
             assert!(err.contains("the cache gave an unusable"), "{err}");
             // And the link is refused even if a caller skipped the check.
