@@ -120,19 +120,23 @@ impl ModelSpec {
     }
 }
 
-/// A `--model` value as an error may quote it: only when it is shaped like
-/// `ORG/NAME[@REV]` and not like a token (a token pasted in the wrong
-/// place must not be printed), escaped.
+/// A `--model` value as an error may quote it: only when it cannot be a
+/// token pasted in the wrong place (no token prefix, only the characters
+/// of `ORG/NAME@REV`, no long random-looking run), escaped.
 fn shown_arg(spec: &str) -> String {
-    const TOKEN_PREFIXES: [&str; 6] = ["hf_", "pypi-", "ghp_", "github_pat_", "sk-", "gho_"];
-    let repo = spec.split('@').next().unwrap_or_default();
-    let shaped = repo.matches('/').count() == 1
-        && spec.len() <= 200
+    const TOKEN_PREFIXES: [&str; 7] =
+        ["hf_", "pypi-", "ghp_", "gho_", "github_pat_", "sk-", "AKIA"];
+    let plain = spec.len() <= 200
         && spec
             .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"\\\"'`$".contains(&b))
-        && !TOKEN_PREFIXES.iter().any(|p| spec.starts_with(p));
-    if shaped {
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./@".contains(&b));
+    let random_run = spec.split(|c: char| !c.is_ascii_alphanumeric()).any(|run| {
+        run.len() >= 20
+            && run.bytes().any(|b| b.is_ascii_digit())
+            && run.bytes().any(|b| b.is_ascii_uppercase())
+            && run.bytes().any(|b| b.is_ascii_lowercase())
+    });
+    if plain && !random_run && !TOKEN_PREFIXES.iter().any(|p| spec.starts_with(p)) {
         names::shown(spec)
     } else {
         "(value not shown: it could be a token)".to_owned()
@@ -759,6 +763,28 @@ mod tests {
             assert!(is_true(t));
         }
         assert!(!is_true("0") && !is_true("no") && !is_true(""));
+    }
+
+    #[test]
+    fn model_arguments_that_could_be_tokens_are_not_quoted() {
+        for shown in ["not-a-repo", "org/na me@x", "a/b/c", "org/x--y"] {
+            let err = ModelSpec::parse(shown).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("{:?}", shown)) || shown.contains(' '),
+                "{err}"
+            );
+        }
+        for token in [
+            "hf_abcdefghijklmnopqrstuvwxyz0123456789",
+            "pypi-AgEIcHlwaS5vcmcCJGFiY2Q",
+            "xK9mQ2vL8nR4tY6wZ1aB3cD5eF7gH0jJ",
+            "o/n@sk-live secret",
+            "o/n@+secret+ x",
+        ] {
+            let err = ModelSpec::parse(token).unwrap_err().to_string();
+            assert!(!err.contains(token), "{err}");
+            assert!(err.contains("value not shown"), "{err}");
+        }
     }
 
     #[test]
