@@ -154,8 +154,8 @@ impl IndexQuery {
 impl std::fmt::Display for IndexQuery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            IndexQuery::JsonApi { base } => {
-                write!(f, "{}/pypi/ (JSON API)", crate::net::describe_str(base))
+            IndexQuery::JsonApi { .. } => {
+                write!(f, "{} (JSON API)", crate::net::describe_str(&self.root()))
             }
             IndexQuery::Simple { url } => {
                 write!(f, "{} (simple API)", crate::net::describe_str(url))
