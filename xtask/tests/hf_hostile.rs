@@ -313,17 +313,19 @@ fn offline_refs_that_are_not_commits_are_errors_not_panics() {
     scene.assert_nothing_outside();
 }
 
-/// Peak RSS of the CLI (kB) by `/usr/bin/time`, when it is installed.
-fn peak_rss_kb(scene: &Scene, endpoint: &str) -> Option<(Output, u64)> {
+/// Runs `inner` under `/usr/bin/time` (when installed): its output and
+/// peak RSS in kB.
+fn peak_rss_kb(inner: &Command, report: &Path) -> Option<(Output, u64)> {
     let time = Path::new("/usr/bin/time");
     if !time.exists() {
         return None;
     }
-    let report = scene.root().join("hub-cache/time.txt");
-    let inner = scene.xtask(endpoint, &["--model", "evil/repo"]);
     let mut cmd = Command::new(time);
-    cmd.arg("-f").arg("%M").arg("-o").arg(&report);
+    cmd.arg("-f").arg("%M").arg("-o").arg(report);
     cmd.arg(inner.get_program()).args(inner.get_args());
+    if let Some(dir) = inner.get_current_dir() {
+        cmd.current_dir(dir);
+    }
     for (k, v) in inner.get_envs() {
         match v {
             Some(v) => cmd.env(k, v),
@@ -332,8 +334,14 @@ fn peak_rss_kb(scene: &Scene, endpoint: &str) -> Option<(Output, u64)> {
     }
     let (out, _) = run(&mut cmd, QUICK);
     // GNU time puts "Command exited with non-zero status 1" first.
-    let text = std::fs::read_to_string(&report).ok()?;
+    let text = std::fs::read_to_string(report).ok()?;
     let kb = text.lines().last()?.trim().parse().ok()?;
+    if std::env::var_os("SHOW_STDERR").is_some() {
+        eprintln!(
+            "{:?}: peak RSS {kb} kB",
+            inner.get_args().collect::<Vec<_>>()
+        );
+    }
     Some((out, kb))
 }
 
@@ -348,11 +356,9 @@ fn endless_hub_answers_stop_at_the_size_limit_with_bounded_memory() {
         );
         fails_with(&out, 1, &["went on past", "32 MiB", &hub.url()]);
         assert!(took < Duration::from_secs(20), "{attack:?} took {took:?}");
-        if let Some((out, kb)) = peak_rss_kb(&scene, &hub.url()) {
+        let cmd = scene.xtask(&hub.url(), &["--model", "evil/repo"]);
+        if let Some((out, kb)) = peak_rss_kb(&cmd, &scene.cache().join("time.txt")) {
             assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-            if std::env::var_os("SHOW_STDERR").is_some() {
-                eprintln!("{attack:?}: peak RSS {kb} kB");
-            }
             assert!(kb < 256 * 1024, "{attack:?}: peak RSS {kb} kB");
         }
         scene.assert_nothing_outside();
@@ -441,4 +447,38 @@ fn the_same_stand_in_without_an_attack_is_fetched() {
         stderr(&out)
     );
     scene.assert_nothing_outside();
+}
+
+#[test]
+fn env_verify_s3_against_an_endless_reply_fails_with_the_size_limit() {
+    let s3 = Hostile::endless_s3();
+    let root = tempfile::tempdir().unwrap();
+    let secret = "CNRYsecretKeyNeverPrinted0123456789abcdEF";
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.current_dir(root.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("S3_AUDIT_BUCKET", "audit-bucket")
+        .env("AWS_ACCESS_KEY_ID", "AKIACNRY000000000000")
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_ENDPOINT_URL", s3.url())
+        .args(["--no-env-file", "--root"])
+        .arg(root.path())
+        .args(["env", "verify", "--json", "s3"]);
+    let (out, took) = run(&mut cmd, QUICK);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains(secret), "{all}");
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("went on past 32 MiB"), "{all}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert!(!s3.requests().is_empty());
+    let report = tempfile::NamedTempFile::new().unwrap();
+    if let Some((out, kb)) = peak_rss_kb(&cmd, report.path()) {
+        assert_eq!(out.status.code(), Some(1));
+        assert!(kb < 256 * 1024, "peak RSS {kb} kB");
+    }
 }
