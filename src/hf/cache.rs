@@ -199,10 +199,12 @@ impl RepoCache {
         };
         let text = String::from_utf8_lossy(&bytes);
         let commit = text.trim();
+        // Named, not quoted: a ref planted as a link to another file must
+        // not print that file.
         names::check_commit(commit).map_err(|why| HfError::BadName {
             repo: self.repo.clone(),
             what: "ref",
-            name: format!("refs/{revision} = {commit}"),
+            name: format!("refs/{revision}"),
             why,
             from_cache: true,
         })?;
@@ -527,6 +529,7 @@ mod tests {
         ] {
             std::fs::write(c.ref_path("main"), bad).unwrap();
             let err = c.read_commit_ref("main").unwrap_err().to_string();
+            assert!(!err.contains(bad), "the content is not quoted: {err}");
             assert!(
                 err.starts_with("org/name: the cache gave an unusable ref"),
                 "{err}"
