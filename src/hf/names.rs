@@ -81,6 +81,8 @@ pub fn check_repo_path(path: &str) -> Result<(), Bad> {
         match segment {
             ".." => return Err(Bad::Parent),
             "" | "." => return Err(Bad::EmptySegment),
+            // On Windows a later `C:x` segment replaces the whole path.
+            s if is_drive(s) => return Err(Bad::Absolute),
             _ => {}
         }
     }
@@ -178,6 +180,7 @@ mod tests {
             ("/etc/passwd", Bad::Absolute),
             ("C:/x", Bad::Absolute),
             ("c:x", Bad::Absolute),
+            ("a/D:/x", Bad::Absolute),
             ("a\\..\\b", Bad::Backslash),
             ("a//b", Bad::EmptySegment),
             ("a/", Bad::EmptySegment),
@@ -262,5 +265,40 @@ mod tests {
         let s = "0123456789aé€€€";
         assert_eq!(prefix(s, 12), "0123456789aé");
         assert_eq!(prefix("", 12), "");
+    }
+
+    /// Random names over the characters that matter: whatever passes
+    /// stays inside the folder it is joined to, and nothing panics.
+    #[test]
+    fn accepted_paths_never_leave_their_folder() {
+        use std::path::{Component, Path};
+        let alphabet = ['a', '.', '/', '\\', '\0', 'é', '€', ':', 'C', '~', ' '];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let base = Path::new("/cache/snapshots/c");
+        for _ in 0..50_000 {
+            let len = (next() % 10) as usize;
+            let name: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let _ = (check_blob_id(&name), check_commit(&name), shown(&name));
+            let _ = prefix(&name, (next() % 12) as usize);
+            let rev = check_revision(&name);
+            if check_repo_path(&name).is_err() {
+                assert!(rev.is_err(), "{name:?}: a revision is a path first");
+                continue;
+            }
+            let mut p = base.to_path_buf();
+            p.extend(name.split('/'));
+            assert!(p.starts_with(base) && p != base, "{name:?}");
+            for c in p.strip_prefix(base).unwrap().components() {
+                assert!(matches!(c, Component::Normal(_)), "{name:?}: {c:?}");
+            }
+        }
     }
 }
