@@ -25,7 +25,7 @@ use super::names;
 const MAX_REF_BYTES: u64 = 4096;
 /// The largest `trees/{commit}.json` read (a listing of 100 000 files is
 /// about 20 MB).
-const MAX_TREE_BYTES: u64 = 256 << 20;
+const MAX_TREE_BYTES: u64 = 64 << 20;
 
 /// What `CACHEDIR.TAG` holds (huggingface_hub's text, byte for byte).
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
