@@ -336,7 +336,7 @@ impl RepoCache {
 /// Reads `path` when it is a regular file of at most `max` bytes; `None`
 /// when it does not exist. A FIFO, device or folder, or a larger file, is
 /// an error (never read: a FIFO would block, a device never end).
-fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read as _;
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,

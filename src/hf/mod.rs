@@ -279,11 +279,22 @@ impl HfEnvironment {
                     .map(|p| p.join("token"))
                     .unwrap_or_default()
             });
-            if let Ok(text) = std::fs::read_to_string(&file)
-                && !text.trim().is_empty()
-            {
-                token = Some(Secret::new(text.trim()));
-                token_source = Some(file.display().to_string());
+            // Read only when it is a small regular file: a FIFO would
+            // block, a device never end.
+            match cache::read_regular(&file, 64 << 10) {
+                Ok(Some(bytes)) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    if !text.trim().is_empty() {
+                        token = Some(Secret::new(text.trim()));
+                        token_source = Some(file.display().to_string());
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => problems.push(Problem::new(format!(
+                    "the Hugging Face token file {} cannot be read ({e}); it must be a regular file \
+                     holding the token: fix or remove it, or set HF_TOKEN instead",
+                    file.display()
+                ))),
             }
         }
         let offline = get("HF_HUB_OFFLINE").is_some_and(|v| is_true(&v));
@@ -822,6 +833,35 @@ mod tests {
             select_models(&project, &["other/x".into(), "org/pinned".into()], &[], &[]).unwrap();
         assert!(m[0].include.is_empty() && m[0].revision == "main");
         assert_eq!(m[1].include, vec!["*.json"]);
+    }
+
+    #[test]
+    fn a_token_file_that_is_a_fifo_or_folder_is_a_problem_not_a_hang() {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = tmp.path().join("token-dir");
+        std::fs::create_dir(&folder).unwrap();
+        let fifo = tmp.path().join("token-fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        let mut paths = vec![folder];
+        if made.is_ok_and(|s| s.success()) {
+            paths.push(fifo);
+        }
+        for path in paths {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let p = path.display().to_string();
+            std::thread::spawn(move || {
+                let r = HfEnvironment::from_lookup(|k| (k == "HF_TOKEN_PATH").then(|| p.clone()));
+                let _ = tx.send(r.map(|_| ()).map_err(|e| e.to_string()));
+            });
+            let r = rx
+                .recv_timeout(std::time::Duration::from_secs(5))
+                .expect("reading the token file hung");
+            let err = r.unwrap_err();
+            assert!(
+                err.contains("token file") && err.contains("regular file"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
