@@ -13,6 +13,7 @@ pub use crate::net::{RetryPolicy, Timeouts};
 
 use super::cache::RepoFile;
 use super::error::HfError;
+use super::names;
 use crate::secret::Secret;
 
 /// What a request is about, for error messages.
@@ -121,14 +122,20 @@ impl HubClient {
         let resp = self.send(&url, None, &target).await?.0;
         let what = format!("revision {revision} of {repo}");
         let body: serde_json::Value = read_json(resp, &what).await?;
-        let sha = body["sha"].as_str().unwrap_or_default();
-        if !is_commit(sha) {
+        let Some(sha) = body["sha"].as_str() else {
             return Err(HfError::Protocol {
                 what,
-                detail: "no 40-hex `sha` in the revision answer".into(),
+                detail: "no `sha` in the revision answer".into(),
             });
-        }
-        Ok(sha.to_owned())
+        };
+        names::check_commit(sha).map_err(|why| HfError::BadName {
+            repo: repo.to_owned(),
+            what: "commit",
+            name: sha.to_owned(),
+            why,
+            from_cache: false,
+        })?;
+        Ok(sha.to_ascii_lowercase())
     }
 
     /// Every file of `repo` at `commit`, following `Link: rel="next"`.
@@ -155,25 +162,9 @@ impl HubClient {
                 });
             };
             for e in entries {
-                if e["type"] != "file" {
-                    continue;
+                if let Some(file) = tree_entry(repo, &what, e)? {
+                    files.push(file);
                 }
-                let (Some(path), Some(size), Some(oid)) =
-                    (e["path"].as_str(), e["size"].as_u64(), e["oid"].as_str())
-                else {
-                    return Err(HfError::Protocol {
-                        what,
-                        detail: "a file entry lacks path, size or oid".into(),
-                    });
-                };
-                let lfs = e["lfs"]["oid"].as_str().map(|s| s.to_ascii_lowercase());
-                let size = e["lfs"]["size"].as_u64().unwrap_or(size);
-                files.push(RepoFile {
-                    path: path.to_owned(),
-                    size,
-                    blob_id: oid.to_ascii_lowercase(),
-                    lfs_sha256: lfs,
-                });
             }
             match next {
                 Some(Ok(n)) => url = n,
@@ -259,6 +250,7 @@ impl HubClient {
                     merge_headers(&mut headers, hop);
                 }
                 merge_headers(&mut headers, resp.headers());
+                check_headers(target.repo, &mut headers)?;
                 let final_url = resp.url().clone();
                 Ok((resp, final_url, headers))
             }
@@ -345,6 +337,88 @@ impl HubClient {
     }
 }
 
+/// One entry of a tree listing: a file (its names checked, see
+/// [`names`]), `None` for a folder, an error for anything unusable.
+fn tree_entry(repo: &str, what: &str, e: &serde_json::Value) -> Result<Option<RepoFile>, HfError> {
+    if e["type"] != "file" {
+        return Ok(None);
+    }
+    let (Some(path), Some(size), Some(oid)) =
+        (e["path"].as_str(), e["size"].as_u64(), e["oid"].as_str())
+    else {
+        return Err(HfError::Protocol {
+            what: what.to_owned(),
+            detail: "a file entry lacks path, size or oid".into(),
+        });
+    };
+    let lfs = match &e["lfs"] {
+        serde_json::Value::Null => None,
+        l => match l["oid"].as_str() {
+            Some(oid) => Some(oid),
+            None => {
+                return Err(HfError::Protocol {
+                    what: what.to_owned(),
+                    detail: "an LFS entry lacks its oid".into(),
+                });
+            }
+        },
+    };
+    let file = RepoFile {
+        path: path.to_owned(),
+        size: e["lfs"]["size"].as_u64().unwrap_or(size),
+        blob_id: oid.to_ascii_lowercase(),
+        lfs_sha256: lfs.map(str::to_ascii_lowercase),
+    };
+    check_file(repo, &file, false)?;
+    Ok(Some(file))
+}
+
+/// Checks every name of `file` that becomes a file name in the cache: its
+/// path, its blob id and its LFS sha256 (`from_cache`: read from a cached
+/// listing rather than received).
+pub fn check_file(repo: &str, file: &RepoFile, from_cache: bool) -> Result<(), HfError> {
+    let bad = |what, name: &str, why| HfError::BadName {
+        repo: repo.to_owned(),
+        what,
+        name: name.to_owned(),
+        why,
+        from_cache,
+    };
+    names::check_repo_path(&file.path).map_err(|why| bad("file path", &file.path, why))?;
+    names::check_blob_id(&file.blob_id).map_err(|why| bad("blob id", &file.blob_id, why))?;
+    if let Some(sha) = &file.lfs_sha256 {
+        if sha.len() != 64 {
+            return Err(bad("LFS sha256", sha, names::Bad::NotABlobId));
+        }
+        names::check_blob_id(sha).map_err(|why| bad("LFS sha256", sha, why))?;
+    }
+    Ok(())
+}
+
+/// A resolve answer's names: an ETag that claims to be a blob id (40
+/// characters or more; a CDN's own short ETag is ignored) must be one, and
+/// `X-Repo-Commit` must be a commit.
+fn check_headers(repo: &str, headers: &mut FileHeaders) -> Result<(), HfError> {
+    let bad = |what, name: &str, why| HfError::BadName {
+        repo: repo.to_owned(),
+        what,
+        name: name.to_owned(),
+        why,
+        from_cache: false,
+    };
+    if let Some(etag) = &headers.etag {
+        if etag.len() < 40 {
+            headers.etag = None;
+        } else {
+            names::check_blob_id(etag).map_err(|why| bad("ETag", etag, why))?;
+        }
+    }
+    if let Some(commit) = &headers.commit {
+        names::check_commit(commit).map_err(|why| bad("X-Repo-Commit", commit, why))?;
+    }
+    Ok(())
+}
+
 fn merge_headers(into: &mut FileHeaders, h: &HeaderMap) {
     if into.commit.is_none() {
         into.commit = header_str(h, "x-repo-commit");
@@ -415,9 +489,10 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, String> {
             "HF_ENDPOINT must be an http(s) URL with a host, like https://huggingface.co".into(),
         );
     }
-    if net::has_credentials(&url) {
+    if net::has_credentials(&url) || url.fragment().is_some() {
         return Err(
-            "HF_ENDPOINT must not carry credentials or a query string; put the token in HF_TOKEN"
+            "HF_ENDPOINT must not carry credentials, a query string or a #fragment; give the bare URL \
+             (like https://huggingface.co) and put the token in HF_TOKEN"
                 .into(),
         );
     }
@@ -429,10 +504,7 @@ pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
     parse_endpoint(endpoint).map(|_| ())
 }
 
-/// True for a full 40-hex commit id.
-pub fn is_commit(s: &str) -> bool {
-    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
+pub use super::names::is_commit;
 
 /// Python's `urllib.parse.quote(s, safe)`.
 pub fn quote(s: &str, safe: &str) -> String {
@@ -469,7 +541,47 @@ mod tests {
         assert!(is_commit(&"a".repeat(40)) && !is_commit("main"));
         assert!(check_endpoint("ftp://x").is_err());
         assert!(check_endpoint("https://user:pw@h").is_err());
+        assert!(check_endpoint("https://h/#x").is_err());
         assert!(check_endpoint("http://127.0.0.1:9/").is_ok());
+    }
+
+    #[test]
+    fn tree_entries_and_resolve_headers_are_checked() {
+        let blob = "a".repeat(40);
+        let sha = "b".repeat(64);
+        let e = serde_json::json!({"type": "file", "path": "x/y.json", "size": 3, "oid": blob.to_uppercase()});
+        let f = tree_entry("o/n", "w", &e).unwrap().unwrap();
+        assert_eq!(
+            (f.path.as_str(), f.blob_id.as_str()),
+            ("x/y.json", blob.as_str())
+        );
+        let dir = serde_json::json!({"type": "directory", "path": "../x", "oid": "zz"});
+        assert!(tree_entry("o/n", "w", &dir).unwrap().is_none());
+        let lfs = serde_json::json!({"type": "file", "path": "m.bin", "size": 130, "oid": blob,
+            "lfs": {"oid": sha, "size": 9}});
+        let f = tree_entry("o/n", "w", &lfs).unwrap().unwrap();
+        assert_eq!((f.etag(), f.size), (sha.as_str(), 9));
+        for bad in [
+            serde_json::json!({"type": "file", "path": "../../v", "size": 1, "oid": blob}),
+            serde_json::json!({"type": "file", "path": "ok", "size": 1, "oid": "../../v"}),
+            serde_json::json!({"type": "file", "path": "ok", "size": 1, "oid": blob, "lfs": {"oid": blob}}),
+            serde_json::json!({"type": "file", "path": "ok", "size": 1, "oid": blob, "lfs": {"size": 1}}),
+        ] {
+            let err = tree_entry("o/n", "w", &bad).unwrap_err().to_string();
+            assert!(err.starts_with("o/n: ") || err.starts_with("w: "), "{err}");
+        }
+        let mut h = FileHeaders {
+            etag: Some("short-cdn-etag".into()),
+            commit: Some("c".repeat(40)),
+            size: None,
+        };
+        check_headers("o/n", &mut h).unwrap();
+        assert!(h.etag.is_none(), "a CDN's own short ETag is not a blob id");
+        h.etag = Some(format!("../../{}", "a".repeat(40)));
+        assert!(check_headers("o/n", &mut h).is_err());
+        h.etag = Some(sha.clone());
+        h.commit = Some("main".into());
+        assert!(check_headers("o/n", &mut h).is_err());
     }
 
     #[test]

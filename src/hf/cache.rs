@@ -23,6 +23,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::platform::Os;
+use super::error::HfError;
+use super::names;
+
+/// The largest `refs/{revision}` read (a commit id is 40 bytes).
+const MAX_REF_BYTES: u64 = 4096;
+/// The largest `trees/{commit}.json` read (a listing of 100 000 files is
+/// about 20 MB).
+const MAX_TREE_BYTES: u64 = 64 << 20;
 
 /// What `CACHEDIR.TAG` holds (huggingface_hub's text, byte for byte).
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
@@ -105,6 +113,7 @@ struct TreeEntryJson {
 pub struct RepoCache {
     root: PathBuf,
     folder: String,
+    repo: String,
 }
 
 impl RepoCache {
@@ -113,6 +122,7 @@ impl RepoCache {
         RepoCache {
             root: root.to_owned(),
             folder: format!("models--{}", repo_id.replace('/', "--")),
+            repo: repo_id.to_owned(),
         }
     }
 
@@ -173,12 +183,37 @@ impl RepoCache {
         self.dir().join("trees").join(format!("{commit}.json"))
     }
 
-    /// The commit `refs/{revision}` names, if any.
+    /// What `refs/{revision}` holds, trimmed, if it is a small regular
+    /// file (never a FIFO or device: reading one would hang), unchecked.
     pub fn read_ref(&self, revision: &str) -> Option<String> {
-        std::fs::read_to_string(self.ref_path(revision))
+        read_regular(&self.ref_path(revision), MAX_REF_BYTES)
             .ok()
-            .map(|s| s.trim().to_owned())
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
             .filter(|s| !s.is_empty())
+    }
+
+    /// The commit `refs/{revision}` names, if any; a ref that holds
+    /// anything but a commit id is an error naming the repository.
+    pub fn read_commit_ref(&self, revision: &str) -> Result<Option<String>, HfError> {
+        let path = self.ref_path(revision);
+        let bytes = match read_regular(&path, MAX_REF_BYTES) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(HfError::io(path, e)),
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let commit = text.trim();
+        // Named, not quoted: a ref planted as a link to another file must
+        // not print that file.
+        names::check_commit(commit).map_err(|why| HfError::BadName {
+            repo: self.repo.clone(),
+            what: "ref",
+            name: format!("refs/{revision}"),
+            why,
+            from_cache: true,
+        })?;
+        Ok(Some(commit.to_ascii_lowercase()))
     }
 
     /// Points `refs/{revision}` at `commit`, atomically, unless it already
@@ -190,25 +225,33 @@ impl RepoCache {
         atomic_write(&self.ref_path(revision), commit.as_bytes())
     }
 
-    /// The whole file listing of `commit`, when cached.
-    pub fn read_tree(&self, commit: &str) -> Option<Vec<RepoFile>> {
-        let text = std::fs::read_to_string(self.tree_path(commit)).ok()?;
-        let parsed: TreeFileJson = serde_json::from_str(&text).ok()?;
+    /// The whole file listing of `commit`, when cached (an unreadable or
+    /// unparsable one counts as absent: it is fetched again). Its names
+    /// become file names, so each is checked: a bad one is an error.
+    pub fn read_tree(&self, commit: &str) -> Result<Option<Vec<RepoFile>>, HfError> {
+        let Ok(Some(bytes)) = read_regular(&self.tree_path(commit), MAX_TREE_BYTES) else {
+            return Ok(None);
+        };
+        let Ok(parsed) = serde_json::from_slice::<TreeFileJson>(&bytes) else {
+            return Ok(None);
+        };
         if parsed.format_version != 1 {
-            return None;
+            return Ok(None);
         }
-        Some(
-            parsed
-                .files
-                .into_iter()
-                .map(|(path, e)| RepoFile {
-                    path,
-                    size: e.size,
-                    blob_id: e.blob_id,
-                    lfs_sha256: e.lfs_sha256,
-                })
-                .collect(),
-        )
+        let files: Vec<RepoFile> = parsed
+            .files
+            .into_iter()
+            .map(|(path, e)| RepoFile {
+                path,
+                size: e.size,
+                blob_id: e.blob_id.to_ascii_lowercase(),
+                lfs_sha256: e.lfs_sha256.map(|s| s.to_ascii_lowercase()),
+            })
+            .collect();
+        for f in &files {
+            super::api::check_file(&self.repo, f, true)?;
+        }
+        Ok(Some(files))
     }
 
     /// Writes the whole file listing of `commit` (never a filtered one:
@@ -256,6 +299,17 @@ impl RepoCache {
     /// replacing any other entry atomically; where the cache root cannot
     /// hold symlinks ([`symlinks_supported`]), a real file instead.
     pub fn link(&self, commit: &str, file: &RepoFile) -> std::io::Result<()> {
+        // Checked where names enter (api, read_tree); checked again here,
+        // the one place a server's name becomes a link.
+        if names::check_repo_path(&file.path).is_err()
+            || names::check_blob_id(file.etag()).is_err()
+            || names::check_commit(commit).is_err()
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "refusing a file name that would leave the cache",
+            ));
+        }
         self.place(commit, file, symlinks_supported(&self.root))
     }
 
@@ -304,6 +358,35 @@ impl RepoCache {
             let _ = atomic_write(&tag, CACHEDIR_TAG.as_bytes());
         }
     }
+}
+
+/// Reads `path` when it is a regular file of at most `max` bytes; `None`
+/// when it does not exist. A FIFO, device or folder, or a larger file, is
+/// an error (never read: a FIFO would block, a device never end).
+pub(crate) fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not a regular file",
+        ));
+    }
+    if meta.len() > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes"),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
 }
 
 fn file_name(p: &Path) -> String {
@@ -434,19 +517,26 @@ mod tests {
         );
     }
 
+    const C0: &str = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
+    const B1: &str = "1111111111111111111111111111111111111111";
+    const B2: &str = "2222222222222222222222222222222222222222";
+    const B3: &str = "3333333333333333333333333333333333333333";
+    const L1: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+
     #[test]
     fn layout_refs_links_and_trees() {
         let tmp = tempfile::tempdir().unwrap();
         let c = RepoCache::new(tmp.path(), "org/name");
         assert_eq!(c.dir(), tmp.path().join("models--org--name"));
         assert_eq!(
-            c.lock_path("abc"),
-            tmp.path().join(".locks/models--org--name/abc.lock")
+            c.lock_path(B1),
+            tmp.path()
+                .join(format!(".locks/models--org--name/{B1}.lock"))
         );
-        c.write_ref("main", "c0ffee").unwrap();
+        c.write_ref("main", C0).unwrap();
         assert_eq!(
             std::fs::read_to_string(c.dir().join("refs/main")).unwrap(),
-            "c0ffee",
+            C0,
             "no trailing newline"
         );
         c.write_ref("refs/pr/1", "c1").unwrap();
@@ -457,41 +547,41 @@ mod tests {
         let f = RepoFile {
             path: "a/b/c.json".into(),
             size: 3,
-            blob_id: "1111".into(),
+            blob_id: B1.into(),
             lfs_sha256: None,
         };
-        assert!(!c.is_in_place("c0ffee", &f));
+        assert!(!c.is_in_place(C0, &f));
         std::fs::create_dir_all(c.dir().join("blobs")).unwrap();
-        std::fs::write(c.blob("1111"), b"abc").unwrap();
-        c.link("c0ffee", &f).unwrap();
-        c.link("c0ffee", &f).unwrap();
-        let p = c.pointer("c0ffee", "a/b/c.json");
+        std::fs::write(c.blob(B1), b"abc").unwrap();
+        c.link(C0, &f).unwrap();
+        c.link(C0, &f).unwrap();
+        let p = c.pointer(C0, "a/b/c.json");
         assert_eq!(
             std::fs::read_link(&p).unwrap(),
-            PathBuf::from("../../../../blobs/1111")
+            PathBuf::from(format!("../../../../blobs/{B1}"))
         );
         assert_eq!(std::fs::read(&p).unwrap(), b"abc");
-        assert!(c.is_in_place("c0ffee", &f));
+        assert!(c.is_in_place(C0, &f));
         let other = RepoFile {
-            blob_id: "2222".into(),
+            blob_id: B2.into(),
             ..f.clone()
         };
-        assert!(!c.is_in_place("c0ffee", &other), "stale link");
+        assert!(!c.is_in_place(C0, &other), "stale link");
 
         let lfs = RepoFile {
             path: "m.bin".into(),
             size: 9,
-            blob_id: "3333".into(),
-            lfs_sha256: Some("ffff".into()),
+            blob_id: B3.into(),
+            lfs_sha256: Some(L1.into()),
         };
-        c.write_tree("c0ffee", &[f.clone(), lfs.clone()]).unwrap();
-        let text = std::fs::read_to_string(c.tree_path("c0ffee")).unwrap();
+        c.write_tree(C0, &[f.clone(), lfs.clone()]).unwrap();
+        let text = std::fs::read_to_string(c.tree_path(C0)).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["format_version"], 1);
-        assert_eq!(v["files"]["m.bin"]["lfs_sha256"], "ffff");
+        assert_eq!(v["files"]["m.bin"]["lfs_sha256"], L1);
         assert_eq!(v["files"]["m.bin"]["lfs_size"], 9);
         assert!(v["files"]["a/b/c.json"].get("lfs_sha256").is_none());
-        let mut back = c.read_tree("c0ffee").unwrap();
+        let mut back = c.read_tree(C0).unwrap().unwrap();
         back.sort_by(|a, b| a.path.cmp(&b.path));
         assert_eq!(back, vec![f, lfs]);
     }
@@ -570,5 +660,61 @@ mod tests {
         assert!(!unix.contains("Developer Mode"), "{unix}");
         let windows = no_symlinks_warning(root, Os::Windows);
         assert!(windows.contains("Developer Mode"), "{windows}");
+    }
+
+    #[test]
+    fn refs_from_the_cache_are_commits_or_errors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = RepoCache::new(tmp.path(), "org/name");
+        assert!(c.read_commit_ref("main").unwrap().is_none());
+        c.write_ref("main", &C0.to_uppercase()).unwrap();
+        assert_eq!(c.read_commit_ref("main").unwrap().as_deref(), Some(C0));
+        for bad in [
+            "not-a-commit",
+            "../../../etc",
+            "0123456789aé€€€€€€€€€€€€€€€€€€€€€€€€€",
+        ] {
+            std::fs::write(c.ref_path("main"), bad).unwrap();
+            let err = c.read_commit_ref("main").unwrap_err().to_string();
+            assert!(!err.contains(bad), "the content is not quoted: {err}");
+            assert!(
+                err.starts_with("org/name: the cache gave an unusable ref"),
+                "{err}"
+            );
+            assert!(err.contains("not a commit id"), "{err}");
+        }
+        // A FIFO or a folder is never read (a FIFO would block forever).
+        std::fs::remove_file(c.ref_path("main")).unwrap();
+        std::fs::create_dir(c.ref_path("main")).unwrap();
+        assert!(c.read_commit_ref("main").is_err());
+        assert!(c.read_ref("main").is_none());
+        #[cfg(unix)]
+        {
+            let fifo = c.ref_path("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                assert!(c.read_commit_ref("fifo").is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn a_cached_listing_with_a_traversing_name_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = RepoCache::new(tmp.path(), "org/name");
+        for (path, blob) in [("../../victim", B1), ("ok.json", "../../../../victim")] {
+            let f = RepoFile {
+                path: path.into(),
+                size: 1,
+                blob_id: blob.into(),
+                lfs_sha256: None,
+            };
+            c.write_tree(C0, std::slice::from_ref(&f)).unwrap();
+            let err = c.read_tree(C0).unwrap_err().to_string();
+            assert!(err.contains("the cache gave an unusable"), "{err}");
+            // And the link is refused even if a caller skipped the check.
+            assert!(c.link(C0, &f).is_err());
+        }
+        assert!(!tmp.path().join("victim").exists());
     }
 }

@@ -131,6 +131,31 @@ pub enum HfError {
         /// What was wrong.
         detail: String,
     },
+    /// The Hub (or the cache) gave a name that cannot be a file name in
+    /// the cache: a path leaving its folder, a blob id or commit that is
+    /// not hex. Nothing was written for it.
+    #[error(
+        "{repo}: {source_} gave an unusable {what} {shown}: {why}. Nothing was written for it; {fix}",
+        shown = super::names::shown(name),
+        fix = if *from_cache {
+            "delete that model's folder in the Hugging Face cache (HF_HUB_CACHE / HF_HOME) and fetch it again"
+        } else {
+            "check that HF_ENDPOINT is the Hub (or a faithful mirror); the repository's listing is not usable as it is"
+        },
+        source_ = if *from_cache { "the cache" } else { "the Hub" }
+    )]
+    BadName {
+        /// The repository.
+        repo: String,
+        /// What the name is (`file path`, `blob id`, `commit`, …).
+        what: &'static str,
+        /// The name as received.
+        name: String,
+        /// What is wrong with it.
+        why: super::names::Bad,
+        /// Read from the local cache, not the Hub.
+        from_cache: bool,
+    },
     /// A file system operation failed.
     #[error("{}: {source}. Check that the Hugging Face cache folder is writable (HF_HUB_CACHE / HF_HOME)", path.display())]
     Io {

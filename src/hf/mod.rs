@@ -18,6 +18,7 @@ pub mod cache;
 mod download;
 pub mod error;
 pub mod filter;
+pub mod names;
 pub mod progress;
 pub mod step;
 
@@ -64,12 +65,20 @@ impl ModelSpec {
             Some((r, rev)) => (r, rev),
             None => (spec, "main"),
         };
-        check_repo_id(repo).map_err(|e| Problem::new(format!("--model {spec}: {e}")))?;
+        check_repo_id(repo)
+            .map_err(|e| Problem::new(format!("--model {}: {e}", shown_arg(spec))))?;
         if revision.trim().is_empty() {
             return Err(Problem::new(format!(
-                "--model {spec}: empty revision after @; write ORG/NAME@REV (a branch, tag or commit) or drop the @"
+                "--model {}: empty revision after @; write ORG/NAME@REV (a branch, tag or commit) or drop the @",
+                shown_arg(spec)
             )));
         }
+        names::check_revision(revision).map_err(|why| {
+            Problem::new(format!(
+                "--model {}: the revision after @ is not usable: {why}; write ORG/NAME@REV with a branch, tag or commit (e.g. main, v1.0, refs/pr/1)",
+                shown_arg(spec)
+            ))
+        })?;
         Ok(ModelSpec {
             repo: repo.to_owned(),
             revision: revision.to_owned(),
@@ -86,13 +95,21 @@ impl ModelSpec {
                 m.repo
             ))
         })?;
+        let revision = m
+            .revision
+            .clone()
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| "main".into());
+        names::check_revision(&revision).map_err(|why| {
+            Problem::new(format!(
+                "release-kit.toml [[hf.models]] repo = \"{}\": revision {} is not usable: {why}; use a branch, tag or commit (e.g. main, v1.0, refs/pr/1)",
+                m.repo,
+                names::shown(&revision)
+            ))
+        })?;
         Ok(ModelSpec {
             repo: m.repo.clone(),
-            revision: m
-                .revision
-                .clone()
-                .filter(|r| !r.trim().is_empty())
-                .unwrap_or_else(|| "main".into()),
+            revision,
             include: m.include.clone(),
             exclude: m.exclude.clone(),
         })
@@ -100,6 +117,29 @@ impl ModelSpec {
 
     fn filter(&self) -> Filter {
         Filter::new(&self.include, &self.exclude)
+    }
+}
+
+/// A `--model` value as an error may quote it: only when it cannot be a
+/// token pasted in the wrong place (no token prefix, only the characters
+/// of `ORG/NAME@REV`, no long random-looking run), escaped.
+fn shown_arg(spec: &str) -> String {
+    const TOKEN_PREFIXES: [&str; 7] =
+        ["hf_", "pypi-", "ghp_", "gho_", "github_pat_", "sk-", "AKIA"];
+    let plain = spec.len() <= 200
+        && spec
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./@".contains(&b));
+    let random_run = spec.split(|c: char| !c.is_ascii_alphanumeric()).any(|run| {
+        run.len() >= 20
+            && run.bytes().any(|b| b.is_ascii_digit())
+            && run.bytes().any(|b| b.is_ascii_uppercase())
+            && run.bytes().any(|b| b.is_ascii_lowercase())
+    });
+    if plain && !random_run && !TOKEN_PREFIXES.iter().any(|p| spec.starts_with(p)) {
+        names::shown(spec)
+    } else {
+        "(value not shown: it could be a token)".to_owned()
     }
 }
 
@@ -146,7 +186,12 @@ pub fn select_models(
     } else {
         cli_models
             .iter()
-            .filter_map(|m| ModelSpec::parse(m).map_err(|e| problems.push(e)).ok())
+            .filter_map(|m| {
+                ModelSpec::parse(m)
+                    .map(|spec| with_configured(project, spec, m.contains('@')))
+                    .map_err(|e| problems.push(e))
+                    .ok()
+            })
             .collect()
     };
     for m in &mut models {
@@ -167,6 +212,26 @@ pub fn select_models(
     } else {
         Err(PreflightError { problems })
     }
+}
+
+/// A `--model` that names a configured repository keeps that entry's
+/// include/exclude, and its revision unless `has_revision` (an `@REV`).
+fn with_configured(project: &Project, mut spec: ModelSpec, has_revision: bool) -> ModelSpec {
+    let configured = project
+        .config
+        .hf
+        .models
+        .iter()
+        .find(|m| m.repo.eq_ignore_ascii_case(&spec.repo))
+        .and_then(|m| ModelSpec::from_config(m).ok());
+    if let Some(c) = configured {
+        spec.include = c.include;
+        spec.exclude = c.exclude;
+        if !has_revision {
+            spec.revision = c.revision;
+        }
+    }
+    spec
 }
 
 /// Where to fetch from, with what credentials, into which cache.
@@ -217,11 +282,22 @@ impl HfEnvironment {
                     .map(|p| p.join("token"))
                     .unwrap_or_default()
             });
-            if let Ok(text) = std::fs::read_to_string(&file)
-                && !text.trim().is_empty()
-            {
-                token = Some(Secret::new(text.trim()));
-                token_source = Some(file.display().to_string());
+            // Read only when it is a small regular file: a FIFO would
+            // block, a device never end.
+            match cache::read_regular(&file, 64 << 10) {
+                Ok(Some(bytes)) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    if !text.trim().is_empty() {
+                        token = Some(Secret::new(text.trim()));
+                        token_source = Some(file.display().to_string());
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => problems.push(Problem::new(format!(
+                    "the Hugging Face token file {} cannot be read ({e}); it must be a regular file \
+                     holding the token: fix or remove it, or set HF_TOKEN instead",
+                    file.display()
+                ))),
             }
         }
         let offline = get("HF_HUB_OFFLINE").is_some_and(|v| is_true(&v));
@@ -368,7 +444,7 @@ async fn plan_model(
     } else {
         client.revision(&spec.repo, &spec.revision).await?
     };
-    let files = match cache.read_tree(&commit) {
+    let files = match cache.read_tree(&commit)? {
         Some(files) => files,
         None => {
             let files = client.tree(&spec.repo, &commit).await?;
@@ -562,18 +638,31 @@ async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, Hf
     })
 }
 
+/// The commit a spec names offline: its revision when that is a commit,
+/// else what the cached ref says (checked: a ref that is not a commit is
+/// an error, not a path).
+fn offline_commit(cache: &RepoCache, spec: &ModelSpec) -> Result<Option<String>, HfError> {
+    if api::is_commit(&spec.revision) {
+        return Ok(Some(spec.revision.to_ascii_lowercase()));
+    }
+    cache.read_commit_ref(&spec.revision)
+}
+
 /// Offline: no request at all; every selected file must be in the cache.
 fn check_offline(models: &[ModelSpec], env: &HfEnvironment) -> Result<Report, HfError> {
     let mut missing = Vec::new();
+    let mut bad = Vec::new();
     let mut warnings = Vec::new();
     let mut reports = Vec::new();
     for spec in models {
         let cache = RepoCache::new(&env.cache_root, &spec.repo);
         let at = format!("{}@{}", spec.repo, spec.revision);
-        let commit = if api::is_commit(&spec.revision) {
-            Some(spec.revision.to_ascii_lowercase())
-        } else {
-            cache.read_ref(&spec.revision)
+        let commit = match offline_commit(&cache, spec) {
+            Ok(c) => c,
+            Err(e) => {
+                bad.push(e);
+                continue;
+            }
         };
         let Some(commit) = commit else {
             missing.push(format!(
@@ -596,7 +685,8 @@ fn check_offline(models: &[ModelSpec], env: &HfEnvironment) -> Result<Report, Hf
             bytes_total: 0,
         };
         match cache.read_tree(&commit) {
-            Some(files) => {
+            Err(e) => bad.push(e),
+            Ok(Some(files)) => {
                 let filter = spec.filter();
                 for f in files.iter().filter(|f| filter.keeps(&f.path)) {
                     r.files += 1;
@@ -608,16 +698,23 @@ fn check_offline(models: &[ModelSpec], env: &HfEnvironment) -> Result<Report, Hf
                     }
                 }
             }
-            None if snapshot.is_dir() => warnings.push(format!(
+            Ok(None) if snapshot.is_dir() => warnings.push(format!(
                 "{at}: no file listing cached for commit {commit} ({}): the snapshot exists but its completeness cannot be checked offline",
                 cache.tree_path(&commit).display()
             )),
-            None => missing.push(format!("{at}: snapshot {commit} is not in the cache")),
+            Ok(None) => missing.push(format!("{at}: snapshot {commit} is not in the cache")),
         }
         reports.push(r);
     }
     if !missing.is_empty() {
-        return Err(HfError::OfflineMissing { missing });
+        bad.push(HfError::OfflineMissing { missing });
+    }
+    if !bad.is_empty() {
+        return Err(if bad.len() == 1 {
+            bad.remove(0)
+        } else {
+            HfError::Many { errors: bad }
+        });
     }
     Ok(Report {
         cache: env.cache_root.clone(),
@@ -694,6 +791,94 @@ mod tests {
             assert!(is_true(t));
         }
         assert!(!is_true("0") && !is_true("no") && !is_true(""));
+    }
+
+    #[test]
+    fn model_arguments_that_could_be_tokens_are_not_quoted() {
+        for shown in ["not-a-repo", "org/na me@x", "a/b/c", "org/x--y"] {
+            let err = ModelSpec::parse(shown).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("{:?}", shown)) || shown.contains(' '),
+                "{err}"
+            );
+        }
+        for token in [
+            "hf_abcdefghijklmnopqrstuvwxyz0123456789",
+            "pypi-AgEIcHlwaS5vcmcCJGFiY2Q",
+            "xK9mQ2vL8nR4tY6wZ1aB3cD5eF7gH0jJ",
+            "o/n@sk-live secret",
+            "o/n@+secret+ x",
+        ] {
+            let err = ModelSpec::parse(token).unwrap_err().to_string();
+            assert!(!err.contains(token), "{err}");
+            assert!(err.contains("value not shown"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_configured_model_named_by_model_keeps_its_settings() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("release-kit.toml"),
+            "[[hf.models]]\nrepo = \"org/pinned\"\nrevision = \"v2\"\ninclude = [\"*.json\"]\nexclude = [\"big/*\"]\n",
+        )
+        .unwrap();
+        let project = Project::load(tmp.path()).unwrap();
+        let m = select_models(&project, &["org/pinned".into()], &[], &[]).unwrap();
+        assert_eq!(m[0].include, vec!["*.json"]);
+        assert_eq!(m[0].exclude, vec!["big/*"]);
+        assert_eq!(m[0].revision, "v2");
+        // An @REV wins over the configured revision, not over the patterns.
+        let m = select_models(&project, &["org/pinned@main".into()], &[], &[]).unwrap();
+        assert_eq!((m[0].revision.as_str(), m[0].include.len()), ("main", 1));
+        // --include/--exclude still replace them for the run.
+        let m = select_models(&project, &["org/pinned".into()], &["*.bin".into()], &[]).unwrap();
+        assert_eq!(
+            (m[0].include.clone(), m[0].exclude.clone()),
+            (vec!["*.bin".to_owned()], vec!["big/*".to_owned()])
+        );
+        // A model that is not configured has none, and a bad one beside a
+        // good one does not shift their settings.
+        let m = select_models(
+            &project,
+            &["bad".into(), "other/x".into(), "org/pinned".into()],
+            &[],
+            &[],
+        );
+        assert_eq!(m.unwrap_err().problems.len(), 1);
+        let m =
+            select_models(&project, &["other/x".into(), "org/pinned".into()], &[], &[]).unwrap();
+        assert!(m[0].include.is_empty() && m[0].revision == "main");
+        assert_eq!(m[1].include, vec!["*.json"]);
+    }
+
+    #[test]
+    fn a_token_file_that_is_a_fifo_or_folder_is_a_problem_not_a_hang() {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = tmp.path().join("token-dir");
+        std::fs::create_dir(&folder).unwrap();
+        let fifo = tmp.path().join("token-fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        let mut paths = vec![folder];
+        if made.is_ok_and(|s| s.success()) {
+            paths.push(fifo);
+        }
+        for path in paths {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let p = path.display().to_string();
+            std::thread::spawn(move || {
+                let r = HfEnvironment::from_lookup(|k| (k == "HF_TOKEN_PATH").then(|| p.clone()));
+                let _ = tx.send(r.map(|_| ()).map_err(|e| e.to_string()));
+            });
+            let r = rx
+                .recv_timeout(std::time::Duration::from_secs(5))
+                .expect("reading the token file hung");
+            let err = r.unwrap_err();
+            assert!(
+                err.contains("token file") && err.contains("regular file"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

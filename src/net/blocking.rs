@@ -31,11 +31,22 @@ impl Blocking {
         &self.client
     }
 
-    /// [`Client::send`], reading the whole body.
+    /// [`Client::send`], reading the whole body (at most
+    /// [`super::DEFAULT_BODY_LIMIT`] bytes).
     pub fn send(&self, req: &Request, policy: &RetryPolicy) -> Result<Full, Failure> {
+        self.send_within(req, policy, super::DEFAULT_BODY_LIMIT)
+    }
+
+    /// [`Client::send`], reading the whole body, at most `limit` bytes.
+    pub fn send_within(
+        &self,
+        req: &Request,
+        policy: &RetryPolicy,
+        limit: u64,
+    ) -> Result<Full, Failure> {
         self.block_on(async {
             let resp = self.client.send(req, policy).await?;
-            resp.full()
+            resp.full_within(limit)
                 .await
                 .map_err(|error| Failure::Network { error, attempts: 1 })
         })?

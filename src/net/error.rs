@@ -20,6 +20,7 @@ enum Kind {
     Broken,
     Redirect,
     Setup,
+    TooLarge,
 }
 
 impl std::fmt::Display for NetError {
@@ -87,6 +88,26 @@ impl NetError {
         }
     }
 
+    /// A body larger than the request reads: `length` when the server
+    /// announced it, else it grew past `limit` while being read.
+    pub(crate) fn too_large(url: &super::Url, limit: u64, length: Option<u64>) -> NetError {
+        let limit = human_limit(limit);
+        let what = match length {
+            Some(n) => format!(
+                "announces {n} bytes (Content-Length), more than the {limit} this request reads; nothing was read"
+            ),
+            None => format!("went on past {limit}, the most this request reads; stopped reading"),
+        };
+        NetError {
+            kind: Kind::TooLarge,
+            message: format!(
+                "the answer from {} {what}. The server is not answering as expected: check that \
+                 the URL (and any proxy in between) points at the right service",
+                super::describe(url)
+            ),
+        }
+    }
+
     pub(crate) fn redirect(message: String) -> NetError {
         NetError {
             kind: Kind::Redirect,
@@ -100,9 +121,25 @@ impl NetError {
         matches!(self.kind, Kind::Connect | Kind::Timeout | Kind::Broken)
     }
 
+    /// The answer was larger than the request's size limit.
+    pub fn is_too_large(&self) -> bool {
+        self.kind == Kind::TooLarge
+    }
+
     /// No connection could be made (refused, DNS, TLS handshake).
     pub fn is_connect(&self) -> bool {
         self.kind == Kind::Connect
+    }
+}
+
+/// `32 MiB`, `512 KiB`, `100 bytes`.
+fn human_limit(n: u64) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
     }
 }
 

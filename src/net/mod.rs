@@ -42,6 +42,19 @@ pub use retry::{RetryPolicy, retry_wait};
 
 use crate::secret::Secret;
 
+/// The most [`Response::full`] reads: 32 MiB. The largest whole answers
+/// read are JSON and listings: a Hub tree page (1000 entries, about 0.3
+/// MB), a package index's simple page or JSON (a few MB for projects with
+/// thousands of files), OIDC and credential checks (kilobytes). 32 MiB is
+/// several times the largest of those and still bounds what an endless
+/// answer can cost; file downloads stream to disk and do not use it.
+pub const DEFAULT_BODY_LIMIT: u64 = 32 << 20;
+
+/// The most read into memory for a whole file (a listed wheel hashed to
+/// compare it with ours): 1 GiB, above PyPI's default upload limit (100
+/// MB) and the raised limits large native wheels get.
+pub const FILE_BODY_LIMIT: u64 = 1 << 30;
+
 /// How many redirects one request follows.
 pub const MAX_REDIRECTS: usize = 10;
 
@@ -215,10 +228,27 @@ impl Response {
         self.inner.chunk().await.map_err(NetError::from_reqwest)
     }
 
-    /// Reads the whole body.
-    pub async fn full(mut self) -> Result<Full, NetError> {
-        let mut body = Vec::new();
+    /// Reads the body to its end, at most [`DEFAULT_BODY_LIMIT`] bytes.
+    pub async fn full(self) -> Result<Full, NetError> {
+        self.full_within(DEFAULT_BODY_LIMIT).await
+    }
+
+    /// Reads the body to its end, at most `limit` bytes: a `Content-Length`
+    /// above it fails before anything is read, and a body that grows past
+    /// it (no length, or a server that lies) fails as soon as it does, so
+    /// a fast endless answer costs `limit` bytes of memory, never more.
+    pub async fn full_within(mut self, limit: u64) -> Result<Full, NetError> {
+        if let Some(len) = self.inner.content_length()
+            && len > limit
+        {
+            return Err(NetError::too_large(&self.url, limit, Some(len)));
+        }
+        let hint = self.inner.content_length().unwrap_or(0).min(1 << 20);
+        let mut body = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
         while let Some(c) = self.chunk().await? {
+            if (body.len() as u64).saturating_add(c.len() as u64) > limit {
+                return Err(NetError::too_large(&self.url, limit, None));
+            }
             body.extend_from_slice(&c);
         }
         Ok(Full {
@@ -457,6 +487,11 @@ pub fn tls_config() -> Result<rustls::ClientConfig, NetError> {
 /// A URL as shown in messages: no query string (pre-signed URLs carry
 /// signatures there), no fragment, no user info.
 pub fn describe(url: &Url) -> String {
+    if url.cannot_be_a_base() {
+        // `user:pass@host/x` parses with the scheme `user`: no authority
+        // to clear, so the text rule applies.
+        return describe_text(url.as_str());
+    }
     let mut u = url.clone();
     u.set_query(None);
     u.set_fragment(None);
@@ -465,13 +500,28 @@ pub fn describe(url: &Url) -> String {
     u.to_string()
 }
 
-/// [`describe`] for a URL in text; text that is not a URL loses everything
-/// from the first `?`, `#` or `@` on.
+/// [`describe`] for a URL in text; text that is not a URL (no scheme, a
+/// bad port…) loses everything from the first `?` or `#` on and whatever
+/// stands before an `@` in its authority (`user:pass@`).
 pub fn describe_str(url: &str) -> String {
     match Url::parse(url) {
         Ok(u) => describe(&u),
-        Err(_) => url.split(['?', '#', '@']).next().unwrap_or("").to_owned(),
+        Err(_) => describe_text(url),
     }
+}
+
+fn describe_text(url: &str) -> String {
+    let cut = url.split(['?', '#']).next().unwrap_or("");
+    let (scheme, rest) = match cut.find("://") {
+        Some(i) => cut.split_at(i + 3),
+        None => ("", cut),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let rest = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    format!("{scheme}{rest}")
 }
 
 /// True when `url` carries a user name, password or query: places where a

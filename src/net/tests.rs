@@ -271,3 +271,126 @@ fn plain_http_never_sets_up_tls() {
     assert!(http.client().plain.get().is_some());
     server.join().unwrap();
 }
+
+#[test]
+fn describe_drops_user_info_query_and_fragment_even_from_text_that_is_no_url() {
+    for (text, shown) in [
+        (
+            "https://u:CANARY@h.example/simple/?t=CANARY#CANARY",
+            "https://h.example/simple/",
+        ),
+        (
+            "http://127.0.0.1:8080/simple/#CANARY",
+            "http://127.0.0.1:8080/simple/",
+        ),
+        (
+            "redis://:CANARY@127.0.0.1:6379/0",
+            "redis://127.0.0.1:6379/0",
+        ),
+        // Not URLs (no scheme, a bad port): still no user info.
+        ("user:CANARY@index.example/simple/", "index.example/simple/"),
+        (
+            "http://u:CANARY@h.example:99999/x?q",
+            "http://h.example:99999/x",
+        ),
+        ("http://u:CANARY@[::1/x#f", "http://[::1/x"),
+        ("just-a-name", "just-a-name"),
+    ] {
+        let got = describe_str(text);
+        assert_eq!(got, shown, "{text}");
+        assert!(!got.contains("CANARY"));
+    }
+}
+
+/// A server that answers every request with `head` and then, when
+/// `endless`, chunk after chunk of `{"a":[` as fast as it can, until the
+/// client goes away.
+fn hostile(head: &'static str, endless: bool) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                if s.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let chunk = format!(
+                    "10000\r\n{}\r\n",
+                    "{\"a\":[".repeat(65536 / 6 + 1)[..65536].to_owned()
+                );
+                while endless && s.write_all(chunk.as_bytes()).is_ok() {}
+                // Otherwise hold the connection open, sending nothing.
+                std::thread::sleep(Duration::from_secs(30));
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn a_content_length_above_the_limit_fails_before_reading() {
+    let base = hostile(
+        "HTTP/1.1 200 OK\r\ncontent-length: 68719476736\r\n\r\n",
+        false,
+    );
+    let started = std::time::Instant::now();
+    let err = Blocking::new()
+        .unwrap()
+        .send(&Request::get(format!("{base}/x?token=CANARY")), &quick())
+        .unwrap_err();
+    let Failure::Network { error, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(error.is_too_large(), "{error}");
+    let text = error.to_string();
+    assert!(text.contains("announces 68719476736 bytes"), "{text}");
+    assert!(text.contains("32 MiB"), "{text}");
+    assert!(
+        text.contains(&format!("{base}/x")) && !text.contains("CANARY"),
+        "{text}"
+    );
+    // Nothing was awaited: the server sends no byte of the body.
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn an_endless_body_stops_at_the_limit_fast() {
+    let base = hostile(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+        true,
+    );
+    let started = std::time::Instant::now();
+    let err = Blocking::new()
+        .unwrap()
+        .send_within(&Request::get(format!("{base}/x")), &quick(), 1 << 20)
+        .unwrap_err();
+    let Failure::Network { error, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(error.is_too_large(), "{error}");
+    assert!(
+        error.to_string().contains("went on past 1 MiB, the most"),
+        "{error}"
+    );
+    assert!(!error.is_transient(), "a body too large is not retried");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The default limit, on the async client, the same way.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = rt
+        .block_on(async {
+            let c = Client::new().unwrap();
+            let r = c
+                .send(&Request::get(format!("{base}/y")), &quick())
+                .await
+                .unwrap();
+            r.full().await
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("went on past 32 MiB"), "{err}");
+}

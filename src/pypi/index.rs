@@ -154,8 +154,12 @@ impl IndexQuery {
 impl std::fmt::Display for IndexQuery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            IndexQuery::JsonApi { base } => write!(f, "{base}/pypi/ (JSON API)"),
-            IndexQuery::Simple { url } => write!(f, "{url} (simple API)"),
+            IndexQuery::JsonApi { .. } => {
+                write!(f, "{} (JSON API)", crate::net::describe_str(&self.root()))
+            }
+            IndexQuery::Simple { url } => {
+                write!(f, "{} (simple API)", crate::net::describe_str(url))
+            }
         }
     }
 }
@@ -186,7 +190,8 @@ pub enum IndexError {
     },
     /// Another error status, or an answer we cannot read.
     #[error(
-        "the index at {url} gave an unexpected answer: {detail}; is --check-url / --repository-url right?"
+        "the index at {} gave an unexpected answer: {detail}; is --check-url / --repository-url right?",
+        crate::net::describe_str(url)
     )]
     Unexpected {
         /// What was asked.
@@ -197,8 +202,9 @@ pub enum IndexError {
     /// The project's page is missing and the root is not a simple index:
     /// this is not where the index lists its files.
     #[error(
-        "{url} is not a package listing: {detail}; pass --check-url with the index's simple-API root \
-         (the URL pip's --index-url takes), or set `check-url` under [python] in release-kit.toml"
+        "{} is not a package listing: {detail}; pass --check-url with the index's simple-API root \
+         (the URL pip's --index-url takes), or set `check-url` under [python] in release-kit.toml",
+        crate::net::describe_str(url)
     )]
     NotAListing {
         /// The root asked.
@@ -284,7 +290,10 @@ impl Candidate {
     pub fn given(url: &str, source: Source) -> Candidate {
         Candidate {
             query: IndexQuery::Simple {
-                url: format!("{}/", url.trim_end_matches('/')),
+                url: format!(
+                    "{}/",
+                    url.split('#').next().unwrap_or(url).trim_end_matches('/')
+                ),
             },
             source,
         }
@@ -677,7 +686,11 @@ fn failure(url: &str, f: Failure) -> IndexError {
 fn download_sha256(reader: &Reader<'_>, url: &str) -> Result<String, IndexError> {
     let resp = reader
         .http
-        .send(&reader.request(url), &reader.policy)
+        .send_within(
+            &reader.request(url),
+            &reader.policy,
+            crate::net::FILE_BODY_LIMIT,
+        )
         .map_err(|f| failure(url, f))?;
     if !resp.is_success() {
         return Err(IndexError::Unexpected {

@@ -13,9 +13,26 @@ use crate::ctx::Ctx;
 /// in parallel) into the standard huggingface_hub layout, so that they
 /// later load offline.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Environment (from the environment or .env):
+  HF_TOKEN                 read token for private or gated models (else HUGGING_FACE_HUB_TOKEN,
+                           else the file HF_TOKEN_PATH names, else $HF_HOME/token); sent to
+                           HF_ENDPOINT only, never printed
+  HF_ENDPOINT              the Hub or a mirror (default https://huggingface.co)
+  HF_HUB_CACHE             the cache folder (else HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub,
+                           else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub)
+  HF_HOME                  huggingface_hub's home (cache in hub/, token file in token)
+  HF_HUB_OFFLINE=1         as --offline
+
+Examples:
+  cargo xtask hf-prefetch                     the [[hf.models]] of release-kit.toml
+  cargo xtask hf-prefetch --model sentence-transformers/all-MiniLM-L6-v2@main --include '*.json'
+  HF_HUB_OFFLINE=1 cargo xtask hf-prefetch    check that the cache holds every file")]
 pub struct HfArgs {
     /// A model to fetch instead of release-kit.toml's [[hf.models]]:
-    /// ORG/NAME or ORG/NAME@REV (branch, tag or commit). Repeatable.
+    /// ORG/NAME or ORG/NAME@REV (branch, tag or commit). Repeatable. A
+    /// configured model keeps its include/exclude (and its revision when
+    /// no @REV is given).
     #[arg(long = "model", value_name = "ORG/NAME[@REV]")]
     pub models: Vec<String>,
     /// Fetch only files matching this glob (case-sensitive fnmatch, `*`
@@ -75,7 +92,7 @@ pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
                 "{}@{} -> {}: {} file{} ({}), {} in place",
                 m.repo,
                 m.revision,
-                &commit[..commit.len().min(12)],
+                release_kit::hf::names::prefix(commit, 12),
                 m.files,
                 if m.files == 1 { "" } else { "s" },
                 human(m.bytes_total),
@@ -107,4 +124,30 @@ pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args as _, Command};
+
+    #[test]
+    fn help_names_the_environment_and_has_an_example() {
+        let mut cmd = super::HfArgs::augment_args(Command::new("hf-prefetch"));
+        let help = cmd.render_help().to_string();
+        for var in [
+            "HF_TOKEN",
+            "HUGGING_FACE_HUB_TOKEN",
+            "HF_TOKEN_PATH",
+            "HF_ENDPOINT",
+            "HF_HUB_CACHE",
+            "HUGGINGFACE_HUB_CACHE",
+            "HF_HOME",
+            "XDG_CACHE_HOME",
+            "HF_HUB_OFFLINE",
+            "Examples:",
+            "cargo xtask hf-prefetch --model ",
+        ] {
+            assert!(help.contains(var), "no {var} in:\n{help}");
+        }
+    }
 }
