@@ -259,3 +259,35 @@ fn large_files_use_parallel_ranges_on_the_cdn_without_the_token() {
         "{records:#?}"
     );
 }
+
+#[test]
+fn a_server_ignoring_range_with_short_bodies_fails_instead_of_looping() {
+    // Every body stops half-way and every Range is ignored: each retry
+    // re-reads the same first half. That is no progress, so the download
+    // must give up after the retry budget instead of looping forever.
+    let hub = Hub::start(HubConfig {
+        repos: vec![HubRepo::new(REPO).file("tokenizer.json", testkit::hub::noise(200_000, 9))],
+        ..HubConfig::default()
+    })
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    hub.drop_next_bodies(1_000_000);
+    hub.ignore_range_next(1_000_000);
+    let opts = options(&hub, tmp.path());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(hf::prefetch(&models(), &opts).map(|_| ()));
+    });
+    let result = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("hf-prefetch never ended against a server ignoring Range");
+    let err = result.unwrap_err();
+    assert!(matches!(err, HfError::Network { .. }), "{err}");
+    let files = hub
+        .records()
+        .iter()
+        .filter(|r| r.uri.contains("tokenizer.json"))
+        .count();
+    assert!(files <= 12, "{files} file requests");
+    assert_no_partial_at_final_paths(tmp.path());
+}

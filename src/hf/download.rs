@@ -322,6 +322,7 @@ async fn download_stream(
     let _permit = shared.permits.acquire().await.expect("semaphore open");
     let policy = *shared.client.retry_policy();
     let mut failures = 0;
+    let mut furthest = have;
     let mut direct: Option<Url> = None;
     while have < size {
         let range = (have > 0).then_some((have, None));
@@ -345,7 +346,6 @@ async fn download_stream(
             have = 0;
             hasher = Hasher::for_file(&job.file);
         }
-        let mut progressed = false;
         let broke = loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
@@ -357,13 +357,16 @@ async fn download_stream(
                     hasher.update(&chunk);
                     have += chunk.len() as u64;
                     shared.progress.add(chunk.len() as u64);
-                    progressed = true;
                 }
                 Ok(None) => break None,
                 Err(e) => break Some(e),
             }
         };
         file.flush().map_err(|e| HfError::io(incomplete, e))?;
+        // Progress is only what goes beyond the furthest point reached:
+        // re-reading bytes already had (a server ignoring Range) is not.
+        let progressed = have > furthest;
+        furthest = furthest.max(have);
         if have < size {
             short_read(shared, job, &policy, &mut failures, progressed, broke).await?;
         }

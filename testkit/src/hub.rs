@@ -260,6 +260,8 @@ pub struct Faults {
     pub stall_ms: AtomicU64,
     /// Added before every answer (a slow server).
     pub delay_ms: AtomicU64,
+    /// File requests whose `Range` is ignored (the whole file, 200).
+    pub ignore_range: AtomicU32,
 }
 
 fn take(counter: &AtomicU32) -> bool {
@@ -393,6 +395,11 @@ impl Hub {
             .stall_ms
             .store(pause.as_millis() as u64, Ordering::SeqCst);
         self.faults().stalls.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` file requests ignore `Range` (answer 200, whole file).
+    pub fn ignore_range_next(&self, n: u32) {
+        self.faults().ignore_range.store(n, Ordering::SeqCst);
     }
 
     /// Every answer waits `delay` first.
@@ -917,6 +924,7 @@ fn serve_bytes(
     conn: &Conn,
 ) -> Resp {
     let size = file.data.len() as u64;
+    let range = range.filter(|_| head || !take(&state.faults.ignore_range));
     let (status, start, end) = match range.map(|r| parse_range(r, size)) {
         None => (StatusCode::OK, 0, size),
         Some(Some((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e),
