@@ -561,6 +561,30 @@ async fn download_ranges(
     })
 }
 
+/// Writes all of `buf` at `offset` without moving a shared cursor, so
+/// that several ranges write to one file at once.
+#[cfg(unix)]
+fn write_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+}
+
+/// Writes all of `buf` at `offset` (`seek_write` may write less than asked).
+#[cfg(windows)]
+fn write_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_write(file, buf, offset) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                buf = &buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Runs futures concurrently on this task; results in input order.
 pub(crate) async fn join_all<F, T>(futs: impl Iterator<Item = F>) -> Vec<T>
 where
@@ -597,7 +621,6 @@ async fn fetch_segment(
     i: usize,
     ready: Option<tokio::sync::watch::Sender<bool>>,
 ) -> Result<(), HfError> {
-    use std::os::unix::fs::FileExt as _;
     // Whatever happens to this range, release the ones waiting for it.
     struct Release(Option<tokio::sync::watch::Sender<bool>>);
     impl Drop for Release {
@@ -644,9 +667,7 @@ async fn fetch_segment(
                     if at + chunk.len() as u64 > end {
                         return Err(too_long(job));
                     }
-                    state
-                        .file
-                        .write_all_at(&chunk, at)
+                    write_at(&state.file, &chunk, at)
                         .map_err(|e| HfError::io(&state.parts_path, e))?;
                     done += chunk.len() as u64;
                     state.parts.lock().expect("parts lock").segments[i].2 = done;
