@@ -155,25 +155,9 @@ impl HubClient {
                 });
             };
             for e in entries {
-                if e["type"] != "file" {
-                    continue;
+                if let Some(file) = tree_entry(repo, &what, e)? {
+                    files.push(file);
                 }
-                let (Some(path), Some(size), Some(oid)) =
-                    (e["path"].as_str(), e["size"].as_u64(), e["oid"].as_str())
-                else {
-                    return Err(HfError::Protocol {
-                        what,
-                        detail: "a file entry lacks path, size or oid".into(),
-                    });
-                };
-                let lfs = e["lfs"]["oid"].as_str().map(|s| s.to_ascii_lowercase());
-                let size = e["lfs"]["size"].as_u64().unwrap_or(size);
-                files.push(RepoFile {
-                    path: path.to_owned(),
-                    size,
-                    blob_id: oid.to_ascii_lowercase(),
-                    lfs_sha256: lfs,
-                });
             }
             match next {
                 Some(Ok(n)) => url = n,
@@ -345,6 +329,28 @@ impl HubClient {
     }
 }
 
+/// One entry of a tree listing: a file, `None` for a folder, an error for
+/// anything unusable.
+fn tree_entry(_repo: &str, what: &str, e: &serde_json::Value) -> Result<Option<RepoFile>, HfError> {
+    if e["type"] != "file" {
+        return Ok(None);
+    }
+    let (Some(path), Some(size), Some(oid)) =
+        (e["path"].as_str(), e["size"].as_u64(), e["oid"].as_str())
+    else {
+        return Err(HfError::Protocol {
+            what: what.to_owned(),
+            detail: "a file entry lacks path, size or oid".into(),
+        });
+    };
+    Ok(Some(RepoFile {
+        path: path.to_owned(),
+        size: e["lfs"]["size"].as_u64().unwrap_or(size),
+        blob_id: oid.to_ascii_lowercase(),
+        lfs_sha256: e["lfs"]["oid"].as_str().map(str::to_ascii_lowercase),
+    }))
+}
+
 fn merge_headers(into: &mut FileHeaders, h: &HeaderMap) {
     if into.commit.is_none() {
         into.commit = header_str(h, "x-repo-commit");
@@ -438,6 +444,129 @@ pub fn is_commit(s: &str) -> bool {
 pub fn quote(s: &str, safe: &str) -> String {
     let keep: Vec<u8> = b"_.-~".iter().chain(safe.as_bytes()).copied().collect();
     crate::secret::percent_encode_keeping(s, &keep)
+}
+
+/// Where a file's bytes are, as the first request for them found out.
+pub enum Located {
+    /// The Hub redirected to another origin (the CDN): the signed URL and
+    /// the metadata of the redirect answer; nothing was asked of the CDN.
+    Elsewhere {
+        /// The URL to ask for ranges, without the token.
+        url: Url,
+        /// The redirect answer's metadata.
+        headers: FileHeaders,
+    },
+    /// The Hub (or a same-origin redirect) answered with the bytes.
+    Here(Opened),
+}
+
+impl HubClient {
+    /// `GET /api/models/{repo}/revision/{rev}?blobs=true` → the commit and,
+    /// when the Hub lists them with blob ids and sizes, every file (so the
+    /// tree listing is not needed). Each sibling goes through the one
+    /// tree-entry parser; `None` when a sibling lacks those fields (a
+    /// mirror that ignores `blobs=true`).
+    pub async fn revision_files(
+        &self,
+        repo: &str,
+        revision: &str,
+    ) -> Result<(String, Option<Vec<RepoFile>>), HfError> {
+        let url = self.url(&format!(
+            "/api/models/{repo}/revision/{}?blobs=true",
+            quote(revision, "")
+        ));
+        let target = Target {
+            repo,
+            revision,
+            path: None,
+        };
+        let resp = self.send(&url, None, &target).await?.0;
+        let what = format!("revision {revision} of {repo}");
+        let body: serde_json::Value = read_json(resp, &what).await?;
+        let sha = body["sha"].as_str().unwrap_or_default();
+        if !is_commit(sha) {
+            return Err(HfError::Protocol {
+                what,
+                detail: "no 40-hex `sha` in the revision answer".into(),
+            });
+        }
+        let commit = sha.to_ascii_lowercase();
+        let Some(siblings) = body["siblings"].as_array() else {
+            return Ok((commit, None));
+        };
+        let what = format!("file list of {repo}@{commit}");
+        let mut files = Vec::with_capacity(siblings.len());
+        for s in siblings {
+            let Some(entry) = sibling_as_tree_entry(s) else {
+                return Ok((commit, None));
+            };
+            if let Some(file) = tree_entry(repo, &what, &entry)? {
+                files.push(file);
+            }
+        }
+        Ok((commit, Some(files)))
+    }
+
+    /// Asks the Hub for a file (a byte range) following redirects within
+    /// its origin only: a redirect to the CDN is returned at once, so that
+    /// every range can go there without waiting for the first one's bytes.
+    /// An answer that is neither goes through [`HubClient::open`] for its
+    /// error.
+    pub async fn locate(
+        &self,
+        target: &Target<'_>,
+        range: Option<(u64, Option<u64>)>,
+    ) -> Result<Located, HfError> {
+        let path = target.path.expect("locate() needs a file path");
+        let url = self.resolve_url(target.repo, target.revision, path);
+        let mut req = Request::get(url.as_str())
+            .header("Accept-Encoding", "identity")
+            .same_origin_redirects_only();
+        if let Some((start, end)) = range {
+            let end = end.map(|e| e.to_string()).unwrap_or_default();
+            req = req.header("Range", &format!("bytes={start}-{end}"));
+        }
+        if let Some(token) = &self.token {
+            req = req.bearer(token);
+        }
+        if let Ok(resp) = self.client.send(&req, &self.retry).await {
+            let mut headers = FileHeaders::default();
+            for hop in resp.redirect_headers() {
+                merge_headers(&mut headers, hop);
+            }
+            merge_headers(&mut headers, resp.headers());
+            let location = resp
+                .header("location")
+                .and_then(|l| resp.url().join(l).ok());
+            if resp.status().is_success() {
+                let final_url = resp.url().clone();
+                return Ok(Located::Here(Opened {
+                    response: resp,
+                    final_url,
+                    headers,
+                }));
+            }
+            if resp.status().is_redirection()
+                && let Some(url) = location.filter(|u| matches!(u.scheme(), "http" | "https"))
+            {
+                return Ok(Located::Elsewhere { url, headers });
+            }
+        }
+        self.open(target, None, range).await.map(Located::Here)
+    }
+}
+
+/// A sibling of `revision?blobs=true` (`rfilename`, `size`, `blobId`,
+/// `lfs: {sha256, size}`) in the shape of a tree entry.
+fn sibling_as_tree_entry(s: &serde_json::Value) -> Option<serde_json::Value> {
+    let path = s["rfilename"].as_str()?;
+    let size = s["size"].as_u64()?;
+    let oid = s["blobId"].as_str()?;
+    let mut entry = serde_json::json!({"type": "file", "path": path, "size": size, "oid": oid});
+    if !s["lfs"].is_null() {
+        entry["lfs"] = serde_json::json!({"oid": s["lfs"]["sha256"], "size": s["lfs"]["size"]});
+    }
+    Some(entry)
 }
 
 #[cfg(test)]
