@@ -499,7 +499,8 @@ struct Big {
 
 /// The hash of the contiguous start of the file.
 struct Hashing {
-    hasher: Hasher,
+    /// `None` once taken for the verification.
+    hasher: Option<Hasher>,
     /// The first chunk not hashed yet.
     next: usize,
     reader: Option<File>,
@@ -565,7 +566,7 @@ async fn prepare(shared: &Shared, job: &FileJob, idx: usize) -> Result<Option<Bi
 impl Hashing {
     fn new(file: &super::cache::RepoFile) -> Hashing {
         Hashing {
-            hasher: Hasher::for_file(file),
+            hasher: Some(Hasher::for_file(file)),
             next: 0,
             reader: None,
         }
@@ -620,6 +621,9 @@ impl Big {
     fn hash_ready(&self, h: &mut Hashing) -> Result<(), HfError> {
         use std::io::Read as _;
         let io = |e| HfError::io(&self.incomplete, e);
+        if h.hasher.is_none() {
+            return Ok(());
+        }
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let (s, e) = {
@@ -638,7 +642,9 @@ impl Big {
             while left > 0 {
                 let want = buf.len().min(left as usize);
                 reader.read_exact(&mut buf[..want]).map_err(io)?;
-                h.hasher.update(&buf[..want]);
+                if let Some(hasher) = h.hasher.as_mut() {
+                    hasher.update(&buf[..want]);
+                }
                 left -= want as u64;
             }
             h.next += 1;
@@ -651,11 +657,12 @@ impl Big {
         let hasher = tokio::task::spawn_blocking(move || {
             let mut h = big.hash.lock().expect("hash");
             big.hash_ready(&mut h)?;
-            let fresh = Hashing::new(&big.job.file);
-            Ok::<_, HfError>(std::mem::replace(&mut *h, fresh).hasher)
+            h.reader = None;
+            Ok::<_, HfError>(h.hasher.take())
         })
         .await
-        .expect("hashing thread")?;
+        .expect("hashing thread")?
+        .expect("one verification per attempt");
         download::verify(&self.job, hasher)?;
         let blob = self.job.cache.blob(self.job.file.etag());
         *self.file.write().expect("file") = None;

@@ -491,6 +491,9 @@ pub enum Body {
     Logged {
         /// The body.
         inner: Box<Body>,
+        /// Bytes still to send (hyper stops asking once it has the
+        /// `Content-Length`).
+        left: u64,
         /// Called once, at its end (or error).
         on_end: Option<Box<dyn FnOnce() + Send + Sync>>,
     },
@@ -507,11 +510,22 @@ impl hyper::body::Body for Body {
         match self.get_mut() {
             Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             Body::Chan(rx) => rx.poll_recv(cx).map(|o| o.map(|r| r.map(Frame::data))),
-            Body::Logged { inner, on_end } => {
+            Body::Logged {
+                inner,
+                left,
+                on_end,
+            } => {
                 let polled = Pin::new(inner.as_mut()).poll_frame(cx);
-                if let Poll::Ready(None | Some(Err(_))) = &polled
-                    && let Some(f) = on_end.take()
-                {
+                let ended = match &polled {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+                        *left = left.saturating_sub(n);
+                        *left == 0
+                    }
+                    Poll::Ready(_) => true,
+                    Poll::Pending => false,
+                };
+                if ended && let Some(f) = on_end.take() {
                     f();
                 }
                 polled
@@ -651,8 +665,14 @@ async fn handle(
     drop(records);
     // The end of the body is noted in the record (for timelines).
     let state = state.clone();
+    let left = resp
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(0);
     resp.map(move |body| Body::Logged {
         inner: Box::new(body),
+        left,
         on_end: Some(Box::new(move || {
             let ended = state.started.elapsed();
             if let Some(r) = state.records.lock().unwrap().get_mut(index)
