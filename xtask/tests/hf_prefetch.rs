@@ -165,7 +165,7 @@ fn cold_download_loads_offline_in_huggingface_hub_and_token_stays_on_the_hub() {
     // are the fallback, tests/hf_faults.rs).
     let api: Vec<&str> = records
         .iter()
-        .filter(|r| r.uri.starts_with("/api/"))
+        .filter(|r| r.uri.starts_with("/api/models/"))
         .map(|r| r.uri.as_str())
         .collect();
     assert_eq!(api, ["/api/models/acme/tiny/revision/main?blobs=true"]);
