@@ -457,7 +457,7 @@ pub enum Located {
         headers: FileHeaders,
     },
     /// The Hub (or a same-origin redirect) answered with the bytes.
-    Here(Opened),
+    Here(Box<Opened>),
 }
 
 impl HubClient {
@@ -540,11 +540,11 @@ impl HubClient {
                 .and_then(|l| resp.url().join(l).ok());
             if resp.status().is_success() {
                 let final_url = resp.url().clone();
-                return Ok(Located::Here(Opened {
+                return Ok(Located::Here(Box::new(Opened {
                     response: resp,
                     final_url,
                     headers,
-                }));
+                })));
             }
             if resp.status().is_redirection()
                 && let Some(url) = location.filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -552,7 +552,9 @@ impl HubClient {
                 return Ok(Located::Elsewhere { url, headers });
             }
         }
-        self.open(target, None, range).await.map(Located::Here)
+        self.open(target, None, range)
+            .await
+            .map(|o| Located::Here(Box::new(o)))
     }
 }
 

@@ -202,7 +202,7 @@ async fn drive(ctx: &Arc<Ctx>) {
         let idle = ctx.idle.load(Ordering::SeqCst);
         let streaming = ctx.streaming.load(Ordering::SeqCst);
         let full = link.full(ctx.shared.progress.done(), streaming);
-        if workers.len() < max && left > idle && !(full && !workers.is_empty()) {
+        if workers.len() < max && left > idle && (!full || workers.is_empty()) {
             for _ in 0..WAVE.min(max - workers.len()).min(left - idle) {
                 let ctx = ctx.clone();
                 workers.spawn(async move { worker(&ctx).await });
@@ -334,6 +334,7 @@ async fn locate_and_fetch(ctx: &Ctx, fi: usize, big: &Big, c: usize) -> Result<(
             None
         }
         Located::Here(opened) => {
+            let opened = *opened;
             check_headers(job, &opened.headers)?;
             expect_partial(job, &opened.response)?;
             *big.url.lock().expect("url") = Some(opened.final_url);
