@@ -34,8 +34,8 @@ pub struct Tuning {
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
-            connections: 32,
-            connections_per_file: 32,
+            connections: 16,
+            connections_per_file: 16,
             split_threshold: 4 << 20,
             min_segment: 512 << 10,
             max_chunk: 8 << 20,
