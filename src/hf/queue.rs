@@ -242,7 +242,11 @@ impl LinkMeter {
     }
 
     fn full(&mut self, bytes: u64, streaming: usize) -> bool {
-        let dt = self.at.elapsed();
+        self.full_at(bytes, streaming, Instant::now())
+    }
+
+    fn full_at(&mut self, bytes: u64, streaming: usize, now: Instant) -> bool {
+        let dt = now.saturating_duration_since(self.at);
         if dt < WINDOW {
             return self.full;
         }
@@ -252,7 +256,7 @@ impl LinkMeter {
             self.best = self.best.max(per_conn);
             self.full = streaming >= WAVE && per_conn < 0.7 * self.best;
         }
-        self.at = Instant::now();
+        self.at = now;
         self.bytes = bytes;
         self.full
     }
@@ -692,5 +696,101 @@ impl Big {
 
     fn link(&self) -> Result<(), HfError> {
         download::link(&self.job)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hf::cache::{RepoCache, RepoFile};
+
+    fn big(dir: &std::path::Path, size: u64) -> Big {
+        let file = |name: &str| File::create(dir.join(name)).unwrap();
+        let job = FileJob {
+            repo: "o/n".into(),
+            commit: "c".repeat(40),
+            file: RepoFile {
+                path: "model.bin".into(),
+                size,
+                blob_id: "b".repeat(40),
+                lfs_sha256: Some("a".repeat(64)),
+            },
+            cache: RepoCache::new(dir, "o/n"),
+        };
+        Big {
+            idx: 0,
+            hash: Mutex::new(Hashing::new(&job.file)),
+            job,
+            incomplete: dir.join("x.incomplete"),
+            parts_path: dir.join("x.parts"),
+            file: RwLock::new(Some(file("x.incomplete"))),
+            _lock: file("x.lock"),
+            parts: Mutex::new(Parts::chunked(size, 4, 1 << 20, 1 << 20)),
+            save_lock: Mutex::new(()),
+            url: Mutex::new(None),
+            resumed_from: 0,
+        }
+    }
+
+    #[test]
+    fn big_chunks_first_small_files_while_the_cdn_is_unknown() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut q = Queue {
+            files: vec![FileQ::new(big(tmp.path(), 3 << 20))],
+            small: VecDeque::from([7, 8]),
+        };
+        assert_eq!(q.left(), 5);
+        // The first request locates the file; while its answer is awaited
+        // the small files fill the free connections, then the others wait.
+        assert!(matches!(q.next(), Ok(Work::Locate(0, 0))));
+        assert!(matches!(q.next(), Ok(Work::Small(7))));
+        assert!(matches!(q.next(), Ok(Work::Small(8))));
+        assert!(matches!(q.next(), Err(true)));
+        // Located: the waiting chunks go, in file order.
+        q.files[0].loc = Loc::Known;
+        assert!(matches!(q.next(), Ok(Work::Chunk(0, 1))));
+        assert!(matches!(q.next(), Ok(Work::Chunk(0, 2))));
+        assert!(matches!(q.next(), Err(true)), "chunks still running");
+        q.files[0].running = 0;
+        assert!(matches!(q.next(), Ok(Work::Finalize(0))));
+        assert!(matches!(q.next(), Err(true)), "being finalized");
+        q.files[0].finished = true;
+        assert!(matches!(q.next(), Err(false)));
+    }
+
+    #[test]
+    fn a_failed_file_is_finalized_once_its_chunks_stop() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut q = Queue {
+            files: vec![FileQ::new(big(tmp.path(), 3 << 20))],
+            small: VecDeque::new(),
+        };
+        assert!(matches!(q.next(), Ok(Work::Locate(0, 0))));
+        q.files[0].loc = Loc::Known;
+        assert!(matches!(q.next(), Ok(Work::Chunk(0, 1))));
+        // Chunk 1 fails: no more chunks are handed out; the file is
+        // finalized (its error recorded) once chunk 0 is back too.
+        q.files[0].failed = Some(HfError::Protocol {
+            what: "x".into(),
+            detail: "y".into(),
+        });
+        q.files[0].running -= 1;
+        assert!(matches!(q.next(), Err(true)));
+        q.files[0].running -= 1;
+        assert!(matches!(q.next(), Ok(Work::Finalize(0))));
+    }
+
+    #[test]
+    fn the_link_is_full_when_connections_get_less_each() {
+        let mut m = LinkMeter::new(0);
+        let t0 = m.at;
+        // Within a window nothing changes.
+        assert!(!m.full_at(1_000_000, 4, t0 + WINDOW / 2));
+        // 4 connections at 20 MB/s each.
+        assert!(!m.full_at(3_200_000, 4, t0 + WINDOW));
+        // 8 connections at 19 MB/s each: the link still gives.
+        assert!(!m.full_at(9_280_000, 8, t0 + WINDOW * 2));
+        // 12 connections sharing 160 MB/s: each gets much less.
+        assert!(m.full_at(15_680_000, 12, t0 + WINDOW * 3));
     }
 }
