@@ -512,6 +512,133 @@ pub fn quote(s: &str, safe: &str) -> String {
     crate::secret::percent_encode_keeping(s, &keep)
 }
 
+/// Where a file's bytes are, as the first request for them found out.
+pub enum Located {
+    /// The Hub redirected to another origin (the CDN): the signed URL and
+    /// the metadata of the redirect answer; nothing was asked of the CDN.
+    Elsewhere {
+        /// The URL to ask for ranges, without the token.
+        url: Url,
+        /// The redirect answer's metadata.
+        headers: FileHeaders,
+    },
+    /// The Hub (or a same-origin redirect) answered with the bytes.
+    Here(Box<Opened>),
+}
+
+impl HubClient {
+    /// `GET /api/models/{repo}/revision/{rev}?blobs=true` → the commit and,
+    /// when the Hub lists them with blob ids and sizes, every file (so the
+    /// tree listing is not needed). Each sibling goes through the one
+    /// tree-entry parser; `None` when a sibling lacks those fields (a
+    /// mirror that ignores `blobs=true`).
+    pub async fn revision_files(
+        &self,
+        repo: &str,
+        revision: &str,
+    ) -> Result<(String, Option<Vec<RepoFile>>), HfError> {
+        let url = self.url(&format!(
+            "/api/models/{repo}/revision/{}?blobs=true",
+            quote(revision, "")
+        ));
+        let target = Target {
+            repo,
+            revision,
+            path: None,
+        };
+        let resp = self.send(&url, None, &target).await?.0;
+        let what = format!("revision {revision} of {repo}");
+        let body: serde_json::Value = read_json(resp, &what).await?;
+        let sha = body["sha"].as_str().unwrap_or_default();
+        if !is_commit(sha) {
+            return Err(HfError::Protocol {
+                what,
+                detail: "no 40-hex `sha` in the revision answer".into(),
+            });
+        }
+        let commit = sha.to_ascii_lowercase();
+        let Some(siblings) = body["siblings"].as_array() else {
+            return Ok((commit, None));
+        };
+        let what = format!("file list of {repo}@{commit}");
+        let mut files = Vec::with_capacity(siblings.len());
+        for s in siblings {
+            let Some(entry) = sibling_as_tree_entry(s) else {
+                return Ok((commit, None));
+            };
+            if let Some(file) = tree_entry(repo, &what, &entry)? {
+                files.push(file);
+            }
+        }
+        Ok((commit, Some(files)))
+    }
+
+    /// Asks the Hub for a file (a byte range) following redirects within
+    /// its origin only: a redirect to the CDN is returned at once, so that
+    /// every range can go there without waiting for the first one's bytes.
+    /// An answer that is neither goes through [`HubClient::open`] for its
+    /// error.
+    pub async fn locate(
+        &self,
+        target: &Target<'_>,
+        range: Option<(u64, Option<u64>)>,
+    ) -> Result<Located, HfError> {
+        let path = target.path.expect("locate() needs a file path");
+        let url = self.resolve_url(target.repo, target.revision, path);
+        let mut req = Request::get(url.as_str())
+            .header("Accept-Encoding", "identity")
+            .same_origin_redirects_only();
+        if let Some((start, end)) = range {
+            let end = end.map(|e| e.to_string()).unwrap_or_default();
+            req = req.header("Range", &format!("bytes={start}-{end}"));
+        }
+        if let Some(token) = &self.token {
+            req = req.bearer(token);
+        }
+        if let Ok(resp) = self.client.send(&req, &self.retry).await {
+            let mut headers = FileHeaders::default();
+            for hop in resp.redirect_headers() {
+                merge_headers(&mut headers, hop);
+            }
+            merge_headers(&mut headers, resp.headers());
+            // The same checks as every other answer: names are data.
+            check_headers(target.repo, &mut headers)?;
+            let location = resp
+                .header("location")
+                .and_then(|l| resp.url().join(l).ok());
+            if resp.status().is_success() {
+                let final_url = resp.url().clone();
+                return Ok(Located::Here(Box::new(Opened {
+                    response: resp,
+                    final_url,
+                    headers,
+                })));
+            }
+            if resp.status().is_redirection()
+                && let Some(url) = location.filter(|u| matches!(u.scheme(), "http" | "https"))
+            {
+                return Ok(Located::Elsewhere { url, headers });
+            }
+        }
+        self.open(target, None, range)
+            .await
+            .map(|o| Located::Here(Box::new(o)))
+    }
+}
+
+/// A sibling of `revision?blobs=true` (`rfilename`, `size`, `blobId`,
+/// `lfs: {sha256, size}`) in the shape of a tree entry.
+fn sibling_as_tree_entry(s: &serde_json::Value) -> Option<serde_json::Value> {
+    let path = s["rfilename"].as_str()?;
+    let size = s["size"].as_u64()?;
+    let oid = s["blobId"].as_str()?;
+    let mut entry = serde_json::json!({"type": "file", "path": path, "size": size, "oid": oid});
+    if !s["lfs"].is_null() {
+        entry["lfs"] = serde_json::json!({"oid": s["lfs"]["sha256"], "size": s["lfs"]["size"]});
+    }
+    Some(entry)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,33 +1,34 @@
-//! Downloading one blob: streamed to `blobs/{etag}.incomplete`, in parallel
-//! byte ranges for large files, resumed across runs, verified, renamed into
-//! place under a per-blob lock.
+//! Downloading one blob: streamed to `blobs/{etag}.incomplete` (large
+//! files in chunks, see [`super::queue`]), resumed across runs, verified,
+//! renamed into place under a per-blob lock.
 
 use std::fs::File;
 use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 use std::time::Duration;
 
-use crate::net::{StatusCode, Url};
+use crate::net::{Response, StatusCode, Url};
 use sha1::Digest as _;
-use tokio::sync::Semaphore;
 
 use super::api::{HubClient, Target};
-use super::cache::{RepoCache, RepoFile, atomic_write};
+use super::cache::{RepoCache, RepoFile};
 use super::error::HfError;
 use super::progress::Progress;
 
 /// How downloads are spread over connections.
 #[derive(Clone, Debug)]
 pub struct Tuning {
-    /// Connections open at once, all files together.
+    /// The most connections open at once, all files together (fewer are
+    /// opened when adding one no longer adds throughput).
     pub connections: usize,
-    /// Byte ranges fetched at once for one large file.
+    /// The most connections one file's chunks are sized for.
     pub connections_per_file: usize,
-    /// Files at least this big are fetched in parallel ranges.
+    /// Files at least this big are fetched in chunks.
     pub split_threshold: u64,
-    /// The smallest range worth its own connection.
+    /// The smallest chunk (the last ones of a file).
     pub min_segment: u64,
+    /// The largest chunk (the first ones of a big file).
+    pub max_chunk: u64,
 }
 
 impl Default for Tuning {
@@ -36,7 +37,8 @@ impl Default for Tuning {
             connections: 16,
             connections_per_file: 16,
             split_threshold: 4 << 20,
-            min_segment: 1 << 20,
+            min_segment: 512 << 10,
+            max_chunk: 8 << 20,
         }
     }
 }
@@ -44,12 +46,12 @@ impl Default for Tuning {
 /// What the download layer shares.
 pub(crate) struct Shared {
     pub client: HubClient,
-    pub permits: Semaphore,
     pub tuning: Tuning,
     pub progress: Progress,
 }
 
 /// One file to put in place.
+#[derive(Clone)]
 pub(crate) struct FileJob {
     pub repo: String,
     pub commit: String,
@@ -66,65 +68,59 @@ pub(crate) enum Fetched {
     Downloaded { bytes: u64, resumed_from: u64 },
 }
 
-/// Puts one file in place: blob (downloaded if needed) and snapshot link.
+/// Puts one file in place over one connection: blob (downloaded if
+/// needed) and snapshot link.
 pub(crate) async fn fetch_file(shared: &Shared, job: &FileJob) -> Result<Fetched, HfError> {
     let etag = job.file.etag().to_owned();
     let blob = job.cache.blob(&etag);
-    let link = |r: Fetched| {
-        job.cache
-            .link(&job.commit, &job.file)
-            .map_err(|e| HfError::io(job.cache.pointer(&job.commit, &job.file.path), e))
-            .map(|()| r)
-    };
     if blob_ok(&blob, job.file.size) {
         shared.progress.file_skipped(job.file.size);
-        return link(Fetched::Present);
+        return link(job).map(|()| Fetched::Present);
     }
-    let lock_path = job.cache.lock_path(&etag);
-    let _lock = lock(&lock_path).await?;
+    let _lock = lock(&job.cache.lock_path(&etag)).await?;
     if blob_ok(&blob, job.file.size) {
         // Another run finished it while we waited.
         shared.progress.file_skipped(job.file.size);
-        return link(Fetched::Present);
+        return link(job).map(|()| Fetched::Present);
     }
     let incomplete = job.cache.incomplete(&etag);
     if let Some(dir) = incomplete.parent() {
         std::fs::create_dir_all(dir).map_err(|e| HfError::io(dir, e))?;
     }
-    let parts = job.cache.parts_path(&etag);
-    let mut result = download(shared, job, &incomplete, &parts, true).await;
+    let mut result = download_stream(shared, job, &incomplete, true).await;
     if let Err(HfError::Verify { .. }) = &result {
         // Bytes can be damaged in transit; one clean attempt from zero.
-        discard(&incomplete, &parts);
-        result = download(shared, job, &incomplete, &parts, false).await;
+        let _ = std::fs::remove_file(&incomplete);
+        result = download_stream(shared, job, &incomplete, false).await;
     }
     let fetched = match result {
         Ok(f) => f,
         Err(e) => {
             if matches!(e, HfError::Verify { .. }) {
-                discard(&incomplete, &parts);
+                let _ = std::fs::remove_file(&incomplete);
             }
             return Err(e);
         }
     };
     std::fs::rename(&incomplete, &blob).map_err(|e| HfError::io(&blob, e))?;
-    let _ = std::fs::remove_file(&parts);
     shared.progress.file_done();
-    link(fetched)
+    link(job).map(|()| fetched)
 }
 
-fn blob_ok(blob: &Path, size: u64) -> bool {
+/// The snapshot's pointer to the blob.
+pub(crate) fn link(job: &FileJob) -> Result<(), HfError> {
+    job.cache
+        .link(&job.commit, &job.file)
+        .map_err(|e| HfError::io(job.cache.pointer(&job.commit, &job.file.path), e))
+}
+
+pub(crate) fn blob_ok(blob: &Path, size: u64) -> bool {
     std::fs::metadata(blob).is_ok_and(|m| m.is_file() && m.len() == size)
-}
-
-fn discard(incomplete: &Path, parts: &Path) {
-    let _ = std::fs::remove_file(incomplete);
-    let _ = std::fs::remove_file(parts);
 }
 
 /// Takes the per-blob lock (the file huggingface_hub's `filelock` uses),
 /// waiting for another process that holds it.
-async fn lock(path: &Path) -> Result<File, HfError> {
+pub(crate) async fn lock(path: &Path) -> Result<File, HfError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| HfError::io(dir, e))?;
     }
@@ -145,35 +141,14 @@ async fn lock(path: &Path) -> Result<File, HfError> {
     }
 }
 
-async fn download(
-    shared: &Shared,
-    job: &FileJob,
-    incomplete: &Path,
-    parts: &Path,
-    resume: bool,
-) -> Result<Fetched, HfError> {
-    let size = job.file.size;
-    let t = &shared.tuning;
-    let segments = if size >= t.split_threshold && t.connections_per_file > 1 {
-        (size.div_ceil(t.min_segment.max(1)) as usize).clamp(1, t.connections_per_file)
-    } else {
-        1
-    };
-    if segments > 1 {
-        download_ranges(shared, job, incomplete, parts, segments, resume).await
-    } else {
-        download_stream(shared, job, incomplete, resume).await
-    }
-}
-
 /// The hasher a file is verified with.
-enum Hasher {
+pub(crate) enum Hasher {
     Sha256(sha2::Sha256),
     GitSha1(sha1::Sha1),
 }
 
 impl Hasher {
-    fn for_file(file: &RepoFile) -> Hasher {
+    pub fn for_file(file: &RepoFile) -> Hasher {
         if file.lfs_sha256.is_some() {
             Hasher::Sha256(sha2::Sha256::new())
         } else {
@@ -183,7 +158,7 @@ impl Hasher {
         }
     }
 
-    fn update(&mut self, bytes: &[u8]) {
+    pub fn update(&mut self, bytes: &[u8]) {
         match self {
             Hasher::Sha256(h) => h.update(bytes),
             Hasher::GitSha1(h) => h.update(bytes),
@@ -206,7 +181,7 @@ impl Hasher {
     }
 }
 
-fn verify(job: &FileJob, hasher: Hasher) -> Result<(), HfError> {
+pub(crate) fn verify(job: &FileJob, hasher: Hasher) -> Result<(), HfError> {
     let algo = hasher.algo();
     let actual = hasher.finish();
     let expected = job.file.etag();
@@ -252,7 +227,7 @@ async fn hash_prefix(path: &Path, len: u64, mut hasher: Hasher) -> Result<Hasher
     .expect("hashing thread")
 }
 
-fn target(job: &FileJob) -> Target<'_> {
+pub(crate) fn target(job: &FileJob) -> Target<'_> {
     Target {
         repo: &job.repo,
         revision: &job.commit,
@@ -260,7 +235,10 @@ fn target(job: &FileJob) -> Target<'_> {
     }
 }
 
-fn check_headers(job: &FileJob, headers: &super::api::FileHeaders) -> Result<(), HfError> {
+pub(crate) fn check_headers(
+    job: &FileJob,
+    headers: &super::api::FileHeaders,
+) -> Result<(), HfError> {
     if let Some(etag) = &headers.etag
         && etag.len() >= 40
         && etag != job.file.etag()
@@ -276,6 +254,66 @@ fn check_headers(job: &FileJob, headers: &super::api::FileHeaders) -> Result<(),
     Ok(())
 }
 
+/// A file written front to back, with the hash of what is in it.
+struct Sink {
+    file: std::io::BufWriter<File>,
+    path: std::path::PathBuf,
+    have: u64,
+    hasher: Hasher,
+}
+
+impl Sink {
+    /// Opens `path`, keeping (and hashing) what an earlier run left when
+    /// `resume` and it is not longer than the file.
+    async fn open(path: &Path, job: &FileJob, resume: bool) -> Result<Sink, HfError> {
+        let size = job.file.size;
+        let on_disk = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let have = if resume && on_disk <= size {
+            on_disk
+        } else {
+            0
+        };
+        let mut hasher = Hasher::for_file(&job.file);
+        if have > 0 {
+            hasher = hash_prefix(path, have, hasher).await?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| HfError::io(path, e))?;
+        let mut sink = Sink {
+            file: std::io::BufWriter::with_capacity(256 << 10, file),
+            path: path.to_owned(),
+            have: 0,
+            hasher,
+        };
+        sink.truncate(have)?;
+        Ok(sink)
+    }
+
+    /// Keeps the first `len` bytes only, the write position after them.
+    fn truncate(&mut self, len: u64) -> Result<(), HfError> {
+        use std::io::Seek as _;
+        let io = |e| HfError::io(&self.path, e);
+        self.file.flush().map_err(io)?;
+        self.file.get_ref().set_len(len).map_err(io)?;
+        self.file.seek(std::io::SeekFrom::Start(len)).map_err(io)?;
+        self.have = len;
+        Ok(())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), HfError> {
+        self.file
+            .write_all(bytes)
+            .map_err(|e| HfError::io(&self.path, e))?;
+        self.hasher.update(bytes);
+        self.have += bytes.len() as u64;
+        Ok(())
+    }
+}
+
 /// One connection, start to end (resuming from what is on disk).
 async fn download_stream(
     shared: &Shared,
@@ -284,47 +322,15 @@ async fn download_stream(
     resume: bool,
 ) -> Result<Fetched, HfError> {
     let size = job.file.size;
-    if size == 0 {
-        File::create(incomplete).map_err(|e| HfError::io(incomplete, e))?;
-        verify(job, Hasher::for_file(&job.file))?;
-        return Ok(Fetched::Downloaded {
-            bytes: 0,
-            resumed_from: 0,
-        });
-    }
-    let mut have = if resume {
-        std::fs::metadata(incomplete).map(|m| m.len()).unwrap_or(0)
-    } else {
-        0
-    };
-    if have > size {
-        have = 0;
-    }
-    let resumed_from = have;
-    let mut hasher = Hasher::for_file(&job.file);
-    if have > 0 {
-        hasher = hash_prefix(incomplete, have, hasher).await?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .open(incomplete)
-        .map_err(|e| HfError::io(incomplete, e))?;
-    file.set_len(have).map_err(|e| HfError::io(incomplete, e))?;
-    let mut file = std::io::BufWriter::with_capacity(256 << 10, {
-        use std::io::Seek as _;
-        file.seek(std::io::SeekFrom::End(0))
-            .map_err(|e| HfError::io(incomplete, e))?;
-        file
-    });
-    shared.progress.file_started(size, have);
-    let _permit = shared.permits.acquire().await.expect("semaphore open");
+    let mut sink = Sink::open(incomplete, job, resume).await?;
+    let resumed_from = sink.have;
+    shared.progress.file_started(size, resumed_from);
     let policy = *shared.client.retry_policy();
     let mut failures = 0;
+    let mut furthest = sink.have;
     let mut direct: Option<Url> = None;
-    while have < size {
-        let range = (have > 0).then_some((have, None));
+    while sink.have < size {
+        let range = (sink.have > 0).then_some((sink.have, None));
         let opened = shared
             .client
             .open(&target(job), direct.as_ref(), range)
@@ -332,54 +338,56 @@ async fn download_stream(
         check_headers(job, &opened.headers)?;
         direct = Some(opened.final_url.clone());
         let mut resp = opened.response;
-        if have > 0 && resp.status() != StatusCode::PARTIAL_CONTENT {
+        if sink.have > 0 && resp.status() != StatusCode::PARTIAL_CONTENT {
             // The server ignored Range: start over.
-            file.flush().map_err(|e| HfError::io(incomplete, e))?;
-            file.get_ref()
-                .set_len(0)
-                .map_err(|e| HfError::io(incomplete, e))?;
-            use std::io::Seek as _;
-            file.seek(std::io::SeekFrom::Start(0))
-                .map_err(|e| HfError::io(incomplete, e))?;
-            shared.progress.rewind(have);
-            have = 0;
-            hasher = Hasher::for_file(&job.file);
+            shared.progress.rewind(sink.have);
+            sink.truncate(0)?;
+            sink.hasher = Hasher::for_file(&job.file);
         }
-        let mut progressed = false;
-        let broke = loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    if have + chunk.len() as u64 > size {
-                        return Err(too_long(job));
-                    }
-                    file.write_all(&chunk)
-                        .map_err(|e| HfError::io(incomplete, e))?;
-                    hasher.update(&chunk);
-                    have += chunk.len() as u64;
-                    shared.progress.add(chunk.len() as u64);
-                    progressed = true;
-                }
-                Ok(None) => break None,
-                Err(e) => break Some(e),
-            }
-        };
-        file.flush().map_err(|e| HfError::io(incomplete, e))?;
-        if have < size {
+        let broke = read_body(shared, job, &mut sink, &mut resp).await?;
+        sink.file.flush().map_err(|e| HfError::io(incomplete, e))?;
+        // Progress is only what goes beyond the furthest point reached:
+        // re-reading bytes already had (a server ignoring Range) is not.
+        let progressed = sink.have > furthest;
+        furthest = furthest.max(sink.have);
+        if sink.have < size {
             short_read(shared, job, &policy, &mut failures, progressed, broke).await?;
         }
     }
-    drop(file);
-    verify(job, hasher)?;
+    sink.file.flush().map_err(|e| HfError::io(incomplete, e))?;
+    verify(job, sink.hasher)?;
     Ok(Fetched::Downloaded {
         bytes: size - resumed_from,
         resumed_from,
     })
 }
 
+/// Reads one answer into `sink`; `Ok(Some(e))` when it broke off.
+async fn read_body(
+    shared: &Shared,
+    job: &FileJob,
+    sink: &mut Sink,
+    resp: &mut Response,
+) -> Result<Option<crate::net::NetError>, HfError> {
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if sink.have + chunk.len() as u64 > job.file.size {
+                    return Err(too_long(job));
+                }
+                sink.write(&chunk)?;
+                shared.progress.add(chunk.len() as u64);
+            }
+            Ok(None) => return Ok(None),
+            Err(e) => return Ok(Some(e)),
+        }
+    }
+}
+
 /// A body that ended before its last byte: a body that made progress
 /// resets the count of failures in a row; after `policy.attempts` of them
 /// the download fails, otherwise it backs off before asking again.
-async fn short_read(
+pub(crate) async fn short_read(
     shared: &Shared,
     job: &FileJob,
     policy: &super::api::RetryPolicy,
@@ -405,157 +413,35 @@ async fn short_read(
     Ok(())
 }
 
-fn too_long(job: &FileJob) -> HfError {
+pub(crate) fn too_long(job: &FileJob) -> HfError {
     HfError::Protocol {
         what: format!("{}: {}", job.repo, job.file.path),
         detail: format!("more than the {} bytes the tree listed", job.file.size),
     }
 }
 
-/// Progress of a parallel download: `[start, end)` ranges and how much of
-/// each is on disk, saved so that a later run resumes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Parts {
-    size: u64,
-    segments: Vec<(u64, u64, u64)>, // start, end, done
+/// Writes all of `buf` at `offset` without moving a shared cursor, so
+/// that several ranges write to one file at once.
+#[cfg(unix)]
+pub(crate) fn write_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
 }
 
-impl Parts {
-    fn new(size: u64, n: usize) -> Parts {
-        let len = size.div_ceil(n as u64);
-        let segments = (0..n as u64)
-            .map(|i| (i * len, ((i + 1) * len).min(size), 0))
-            .filter(|(s, e, _)| s < e)
-            .collect();
-        Parts { size, segments }
-    }
-
-    fn parse(text: &str, size: u64) -> Option<Parts> {
-        let mut lines = text.lines();
-        let header = lines.next()?;
-        if header
-            .strip_prefix("release-kit parts v1 size=")?
-            .parse::<u64>()
-            .ok()?
-            != size
-        {
-            return None;
-        }
-        let mut segments = Vec::new();
-        for l in lines {
-            let mut it = l.split_whitespace().map(|x| x.parse::<u64>());
-            let (Some(Ok(s)), Some(Ok(e)), Some(Ok(d))) = (it.next(), it.next(), it.next()) else {
-                return None;
-            };
-            if s >= e || d > e - s {
-                return None;
+/// Writes all of `buf` at `offset` (`seek_write` may write less than asked).
+#[cfg(windows)]
+pub(crate) fn write_at(file: &File, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_write(file, buf, offset) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                buf = &buf[n..];
+                offset += n as u64;
             }
-            segments.push((s, e, d));
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        // The segments must tile the file exactly.
-        let mut at = 0;
-        for (s, e, _) in &segments {
-            if *s != at {
-                return None;
-            }
-            at = *e;
-        }
-        (at == size).then_some(Parts { size, segments })
     }
-
-    fn render(&self) -> String {
-        let mut out = format!("release-kit parts v1 size={}\n", self.size);
-        for (s, e, d) in &self.segments {
-            out.push_str(&format!("{s} {e} {d}\n"));
-        }
-        out
-    }
-
-    fn done(&self) -> u64 {
-        self.segments.iter().map(|(_, _, d)| d).sum()
-    }
-}
-
-struct RangeState {
-    parts: Mutex<Parts>,
-    parts_path: PathBuf,
-    file: File,
-    direct: Mutex<Option<Url>>,
-}
-
-impl RangeState {
-    fn save(&self) {
-        let text = self.parts.lock().expect("parts lock").render();
-        // Best effort: losing it only costs re-downloading some bytes.
-        let _ = atomic_write(&self.parts_path, text.as_bytes());
-    }
-}
-
-async fn download_ranges(
-    shared: &Shared,
-    job: &FileJob,
-    incomplete: &Path,
-    parts_path: &Path,
-    n: usize,
-    resume: bool,
-) -> Result<Fetched, HfError> {
-    let size = job.file.size;
-    let on_disk = std::fs::metadata(incomplete).map(|m| m.len()).ok();
-    let saved = if resume && on_disk == Some(size) {
-        std::fs::read_to_string(parts_path)
-            .ok()
-            .and_then(|t| Parts::parse(&t, size))
-    } else {
-        None
-    };
-    let parts = saved.unwrap_or_else(|| Parts::new(size, n));
-    let resumed_from = parts.done();
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .open(incomplete)
-        .map_err(|e| HfError::io(incomplete, e))?;
-    file.set_len(size).map_err(|e| HfError::io(incomplete, e))?;
-    let state = Arc::new(RangeState {
-        parts: Mutex::new(parts.clone()),
-        parts_path: parts_path.to_owned(),
-        file,
-        direct: Mutex::new(None),
-    });
-    state.save();
-    shared.progress.file_started(size, resumed_from);
-    let todo: Vec<usize> = (0..parts.segments.len())
-        .filter(|&i| {
-            let (s, e, d) = parts.segments[i];
-            s + d < e
-        })
-        .collect();
-    // The first range goes through resolve; its answer tells the CDN URL
-    // the other ranges then use directly (saving a redirect each), so they
-    // start once it has answered.
-    let (ready_tx, ready_rx) = tokio::sync::watch::channel(false);
-    let first = todo.first().copied();
-    let state = &state;
-    let results = join_all(todo.iter().map(|&i| {
-        let ready_tx = (Some(i) == first).then(|| ready_tx.clone());
-        let mut ready_rx = ready_rx.clone();
-        async move {
-            if ready_tx.is_none() {
-                let _ = ready_rx.wait_for(|r| *r).await;
-            }
-            fetch_segment(shared, job, state, i, ready_tx).await
-        }
-    }))
-    .await;
-    state.save();
-    results.into_iter().collect::<Result<Vec<()>, HfError>>()?;
-    let hasher = hash_prefix(incomplete, size, Hasher::for_file(&job.file)).await?;
-    verify(job, hasher)?;
-    Ok(Fetched::Downloaded {
-        bytes: size - resumed_from,
-        resumed_from,
-    })
+    Ok(())
 }
 
 /// Runs futures concurrently on this task; results in input order.
@@ -587,129 +473,9 @@ where
         .collect()
 }
 
-/// Writes `buf` at byte `at` of `file` without moving a shared cursor, so
-/// ranges fetched in parallel write into one file.
-#[cfg(unix)]
-fn write_all_at(file: &std::fs::File, buf: &[u8], at: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::write_all_at(file, buf, at)
-}
-
-/// Windows has no `pwrite`: `seek_write` writes at an offset (it moves the
-/// handle's cursor, which no caller here relies on) and may write less.
-#[cfg(windows)]
-fn write_all_at(file: &std::fs::File, mut buf: &[u8], mut at: u64) -> std::io::Result<()> {
-    use std::os::windows::fs::FileExt as _;
-    while !buf.is_empty() {
-        match file.seek_write(buf, at) {
-            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
-            Ok(n) => {
-                buf = &buf[n..];
-                at += n as u64;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-async fn fetch_segment(
-    shared: &Shared,
-    job: &FileJob,
-    state: &RangeState,
-    i: usize,
-    ready: Option<tokio::sync::watch::Sender<bool>>,
-) -> Result<(), HfError> {
-    // Whatever happens to this range, release the ones waiting for it.
-    struct Release(Option<tokio::sync::watch::Sender<bool>>);
-    impl Drop for Release {
-        fn drop(&mut self) {
-            if let Some(tx) = self.0.take() {
-                let _ = tx.send(true);
-            }
-        }
-    }
-    let mut release = Release(ready);
-    let _permit = shared.permits.acquire().await.expect("semaphore open");
-    let policy = *shared.client.retry_policy();
-    let (start, end, mut done) = state.parts.lock().expect("parts lock").segments[i];
-    let mut failures = 0;
-    let mut since_save = 0u64;
-    let mut saved_at = std::time::Instant::now();
-    while start + done < end {
-        let direct = state.direct.lock().expect("direct lock").clone();
-        let range = (start + done, Some(end - 1));
-        let opened = shared
-            .client
-            .open(&target(job), direct.as_ref(), Some(range))
-            .await?;
-        check_headers(job, &opened.headers)?;
-        let mut resp = opened.response;
-        if resp.status() != StatusCode::PARTIAL_CONTENT {
-            return Err(HfError::Protocol {
-                what: format!("{}: {}", job.repo, job.file.path),
-                detail: format!(
-                    "asked for a byte range, got HTTP {} (the server must support Range)",
-                    resp.status().as_u16()
-                ),
-            });
-        }
-        *state.direct.lock().expect("direct lock") = Some(opened.final_url);
-        if let Some(tx) = release.0.take() {
-            let _ = tx.send(true);
-        }
-        let mut progressed = false;
-        let broke = loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    let at = start + done;
-                    if at + chunk.len() as u64 > end {
-                        return Err(too_long(job));
-                    }
-                    write_all_at(&state.file, &chunk, at)
-                        .map_err(|e| HfError::io(&state.parts_path, e))?;
-                    done += chunk.len() as u64;
-                    state.parts.lock().expect("parts lock").segments[i].2 = done;
-                    shared.progress.add(chunk.len() as u64);
-                    progressed = true;
-                    since_save += chunk.len() as u64;
-                    // Saved often enough that a killed run loses little,
-                    // rarely enough to cost nothing at full speed.
-                    if since_save >= 4 << 20 || saved_at.elapsed() >= Duration::from_millis(500) {
-                        since_save = 0;
-                        saved_at = std::time::Instant::now();
-                        state.save();
-                    }
-                }
-                Ok(None) => break None,
-                Err(e) => break Some(e),
-            }
-        };
-        if start + done < end {
-            state.save();
-            short_read(shared, job, &policy, &mut failures, progressed, broke).await?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parts_tile_and_round_trip() {
-        let p = Parts::new(10, 3);
-        assert_eq!(p.segments, vec![(0, 4, 0), (4, 8, 0), (8, 10, 0)]);
-        let mut q = p.clone();
-        q.segments[1].2 = 2;
-        let back = Parts::parse(&q.render(), 10).unwrap();
-        assert_eq!(back, q);
-        assert_eq!(back.done(), 2);
-        assert!(Parts::parse(&q.render(), 11).is_none(), "other size");
-        assert!(Parts::parse("release-kit parts v1 size=10\n0 4 0\n5 10 0\n", 10).is_none());
-        assert!(Parts::parse("release-kit parts v1 size=10\n0 4 9\n4 10 0\n", 10).is_none());
-    }
 
     #[test]
     fn git_blob_sha1() {

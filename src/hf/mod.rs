@@ -19,7 +19,9 @@ mod download;
 pub mod error;
 pub mod filter;
 pub mod names;
+mod parts;
 pub mod progress;
+mod queue;
 pub mod step;
 
 use std::path::PathBuf;
@@ -439,15 +441,24 @@ async fn plan_model(
     spec: &ModelSpec,
 ) -> Result<Plan, HfError> {
     let cache = RepoCache::new(root, &spec.repo);
-    let commit = if api::is_commit(&spec.revision) {
-        spec.revision.to_ascii_lowercase()
+    let (commit, listed) = if api::is_commit(&spec.revision) {
+        let commit = spec.revision.to_ascii_lowercase();
+        if cache.read_tree(&commit)?.is_some() {
+            (commit, None)
+        } else {
+            client.revision_files(&spec.repo, &commit).await?
+        }
     } else {
-        client.revision(&spec.repo, &spec.revision).await?
+        client.revision_files(&spec.repo, &spec.revision).await?
     };
     let files = match cache.read_tree(&commit)? {
         Some(files) => files,
         None => {
-            let files = client.tree(&spec.repo, &commit).await?;
+            let files = match listed {
+                Some(files) => files,
+                // A Hub that does not list blobs with the revision.
+                None => client.tree(&spec.repo, &commit).await?,
+            };
             cache
                 .write_tree(&commit, &files)
                 .map_err(|e| HfError::io(cache.tree_path(&commit), e))?;
@@ -519,106 +530,30 @@ async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, Hf
             Err(e) => errors.push(e),
         }
     }
-    let mut progress = Progress::new(opts.progress);
-    let jobs: Vec<(usize, FileJob)> = plans
+    let (owners, jobs): (Vec<usize>, Vec<FileJob>) = plans
         .iter()
         .enumerate()
-        .flat_map(|(i, p)| {
-            p.missing.iter().map(move |f| {
-                (
-                    i,
-                    FileJob {
-                        repo: p.spec.repo.clone(),
-                        commit: p.commit.clone(),
-                        file: f.clone(),
-                        cache: p.cache.clone(),
-                    },
-                )
-            })
-        })
-        .collect();
-    progress.start(
-        jobs.iter().map(|(_, j)| j.file.size).sum(),
-        jobs.len() as u64,
-    );
+        .flat_map(|(i, p)| p.missing.iter().map(move |f| (i, p.job(f))))
+        .unzip();
+    let mut progress = Progress::new(opts.progress);
+    progress.start(jobs.iter().map(|j| j.file.size).sum(), jobs.len() as u64);
     let shared = Arc::new(Shared {
         client,
-        permits: tokio::sync::Semaphore::new(opts.tuning.connections.max(1)),
         tuning: opts.tuning.clone(),
         progress,
     });
-    let ticker = shared
-        .progress
-        .line_interval()
-        .filter(|_| !jobs.is_empty())
-        .map(|every| {
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                tick.tick().await;
-                loop {
-                    tick.tick().await;
-                    eprintln!("{}", shared.progress.line());
-                }
-            })
-        });
-    // Largest first: the long transfer starts while small files fill gaps.
-    let mut jobs = jobs;
-    jobs.sort_by_key(|(_, j)| std::cmp::Reverse(j.file.size));
-    let mut set = tokio::task::JoinSet::new();
-    for (i, job) in jobs {
-        let shared = shared.clone();
-        set.spawn(async move {
-            let r = download::fetch_file(&shared, &job).await;
-            (i, job.file.size, r)
-        });
-    }
-    let mut outcomes: Vec<Vec<(u64, Fetched)>> = plans.iter().map(|_| Vec::new()).collect();
-    while let Some(joined) = set.join_next().await {
-        let (i, _size, r) = joined.expect("download task panicked");
+    let outcomes = download_all(&shared, jobs).await;
+    let mut per_model: Vec<Vec<Fetched>> = plans.iter().map(|_| Vec::new()).collect();
+    for (i, r) in owners.into_iter().zip(outcomes) {
         match r {
-            Ok(f) => outcomes[i].push((_size, f)),
+            Ok(f) => per_model[i].push(f),
             Err(e) => errors.push(e),
         }
     }
-    if let Some(t) = ticker {
-        t.abort();
-        eprintln!("{}", shared.progress.line());
-    }
-    shared.progress.finish();
     let reports = plans
         .iter()
-        .zip(&outcomes)
-        .map(|(p, out)| {
-            let mut r = ModelReport {
-                repo: p.spec.repo.clone(),
-                revision: p.spec.revision.clone(),
-                commit: Some(p.commit.clone()),
-                snapshot: Some(p.cache.snapshot_dir(&p.commit)),
-                files: p.selected.len(),
-                present: p.selected.len() - p.missing.len(),
-                downloaded: 0,
-                resumed: 0,
-                bytes_downloaded: 0,
-                bytes_total: p.selected.iter().map(|f| f.size).sum(),
-            };
-            for (_, f) in out {
-                match f {
-                    Fetched::Present => r.present += 1,
-                    Fetched::Downloaded {
-                        bytes,
-                        resumed_from,
-                    } => {
-                        r.downloaded += 1;
-                        r.bytes_downloaded += bytes;
-                        if *resumed_from > 0 {
-                            r.resumed += 1;
-                        }
-                    }
-                }
-            }
-            r
-        })
+        .zip(&per_model)
+        .map(|(p, out)| p.report(out))
         .collect();
     if !errors.is_empty() {
         return Err(if errors.len() == 1 {
@@ -646,6 +581,75 @@ fn offline_commit(cache: &RepoCache, spec: &ModelSpec) -> Result<Option<String>,
         return Ok(Some(spec.revision.to_ascii_lowercase()));
     }
     cache.read_commit_ref(&spec.revision)
+}
+
+/// Runs every download through the queue, with a progress line every few
+/// seconds when that is the mode.
+async fn download_all(shared: &Arc<Shared>, jobs: Vec<FileJob>) -> Vec<Result<Fetched, HfError>> {
+    let ticker = shared
+        .progress
+        .line_interval()
+        .filter(|_| !jobs.is_empty())
+        .map(|every| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    eprintln!("{}", shared.progress.line());
+                }
+            })
+        });
+    let outcomes = queue::run(shared.clone(), jobs).await;
+    if let Some(t) = ticker {
+        t.abort();
+        eprintln!("{}", shared.progress.line());
+    }
+    shared.progress.finish();
+    outcomes
+}
+
+impl Plan {
+    fn job(&self, file: &RepoFile) -> FileJob {
+        FileJob {
+            repo: self.spec.repo.clone(),
+            commit: self.commit.clone(),
+            file: file.clone(),
+            cache: self.cache.clone(),
+        }
+    }
+
+    fn report(&self, fetched: &[Fetched]) -> ModelReport {
+        let mut r = ModelReport {
+            repo: self.spec.repo.clone(),
+            revision: self.spec.revision.clone(),
+            commit: Some(self.commit.clone()),
+            snapshot: Some(self.cache.snapshot_dir(&self.commit)),
+            files: self.selected.len(),
+            present: self.selected.len() - self.missing.len(),
+            downloaded: 0,
+            resumed: 0,
+            bytes_downloaded: 0,
+            bytes_total: self.selected.iter().map(|f| f.size).sum(),
+        };
+        for f in fetched {
+            match f {
+                Fetched::Present => r.present += 1,
+                Fetched::Downloaded {
+                    bytes,
+                    resumed_from,
+                } => {
+                    r.downloaded += 1;
+                    r.bytes_downloaded += bytes;
+                    if *resumed_from > 0 {
+                        r.resumed += 1;
+                    }
+                }
+            }
+        }
+        r
+    }
 }
 
 /// Offline: no request at all; every selected file must be in the cache.

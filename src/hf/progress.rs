@@ -89,6 +89,11 @@ impl Progress {
         }
     }
 
+    /// Bytes counted so far.
+    pub fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+
     pub fn rewind(&self, n: u64) {
         self.done.fetch_sub(n, Ordering::Relaxed);
         if let Some(b) = &self.bar {

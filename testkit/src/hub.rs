@@ -196,6 +196,11 @@ pub struct HubConfig {
     /// Each token's role as whoami-v2 states it (`read`, `write`,
     /// `fineGrained`); a token not listed is `read`.
     pub roles: BTreeMap<String, String>,
+    /// `revision?blobs=true` lists each file's blob id, size and LFS
+    /// sha256, as the Hub does (off: a mirror that ignores `blobs`).
+    pub blobs_listing: bool,
+    /// The listen queue of both listeners (a CDN's is deep).
+    pub backlog: u32,
 }
 
 impl Default for HubConfig {
@@ -209,6 +214,8 @@ impl Default for HubConfig {
             ports: (0, 0),
             user: "stand-in-user".into(),
             roles: BTreeMap::new(),
+            blobs_listing: true,
+            backlog: 1024,
         }
     }
 }
@@ -237,6 +244,12 @@ pub struct Record {
     pub range: Option<String>,
     /// The status answered.
     pub status: u16,
+    /// The connection it came on (numbered from 1 per origin, in order).
+    pub conn: u64,
+    /// When it arrived, from the stand-in's start.
+    pub at: Duration,
+    /// When its answer's body was all sent (or broke off).
+    pub ended: Option<Duration>,
 }
 
 /// Switchable faults; each counter applies to that many next occasions.
@@ -260,6 +273,8 @@ pub struct Faults {
     pub stall_ms: AtomicU64,
     /// Added before every answer (a slow server).
     pub delay_ms: AtomicU64,
+    /// File requests whose `Range` is ignored (the whole file, 200).
+    pub ignore_range: AtomicU32,
 }
 
 fn take(counter: &AtomicU32) -> bool {
@@ -302,6 +317,8 @@ struct State {
     faults: Faults,
     records: Mutex<Vec<Record>>,
     link: Arc<Pace>,
+    started: Instant,
+    conns: [AtomicU64; 2],
 }
 
 /// A running stand-in; stops when dropped.
@@ -324,9 +341,13 @@ impl Hub {
             .enable_all()
             .build()?;
         let (hub_l, cdn_l) = runtime.block_on(async {
-            let hub = tokio::net::TcpListener::bind(("127.0.0.1", config.ports.0)).await?;
-            let cdn = tokio::net::TcpListener::bind(("127.0.0.1", config.ports.1)).await?;
-            anyhow::Ok((hub, cdn))
+            let listen = |port: u16| {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.set_reuseaddr(true)?;
+                socket.bind(([127, 0, 0, 1], port).into())?;
+                socket.listen(config.backlog)
+            };
+            anyhow::Ok((listen(config.ports.0)?, listen(config.ports.1)?))
         })?;
         let endpoint = format!("http://{}", hub_l.local_addr()?);
         let cdn = format!("http://{}", cdn_l.local_addr()?);
@@ -337,6 +358,8 @@ impl Hub {
             cdn,
             faults: Faults::default(),
             records: Mutex::new(Vec::new()),
+            started: Instant::now(),
+            conns: [AtomicU64::new(0), AtomicU64::new(0)],
         });
         for (listener, origin) in [(hub_l, Origin::Hub), (cdn_l, Origin::Cdn)] {
             let state = state.clone();
@@ -395,6 +418,11 @@ impl Hub {
         self.faults().stalls.store(n, Ordering::SeqCst);
     }
 
+    /// The next `n` file requests ignore `Range` (answer 200, whole file).
+    pub fn ignore_range_next(&self, n: u32) {
+        self.faults().ignore_range.store(n, Ordering::SeqCst);
+    }
+
     /// Every answer waits `delay` first.
     pub fn set_delay(&self, delay: Duration) {
         self.faults()
@@ -422,6 +450,7 @@ impl Drop for Hub {
 }
 
 struct Conn {
+    id: u64,
     pace: Arc<Pace>,
     fresh: std::sync::atomic::AtomicBool,
 }
@@ -434,6 +463,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, origin: Origin, state: A
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         let conn = Arc::new(Conn {
+            id: state.conns[origin as usize].fetch_add(1, Ordering::SeqCst) + 1,
             pace: Arc::new(Pace::new(state.config.shaping.per_connection)),
             fresh: std::sync::atomic::AtomicBool::new(true),
         });
@@ -442,7 +472,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, origin: Origin, state: A
             let service = hyper::service::service_fn(move |req| {
                 let state = state.clone();
                 let conn = conn.clone();
-                async move { Ok::<_, Infallible>(handle(req, origin, &state, &conn).await) }
+                async move { Ok::<_, Infallible>(handle(req, origin, state, &conn).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(io, service)
@@ -457,6 +487,16 @@ pub enum Body {
     Full(Option<Bytes>),
     /// From a producer task.
     Chan(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>),
+    /// Another body, with something to do when it ends.
+    Logged {
+        /// The body.
+        inner: Box<Body>,
+        /// Bytes still to send (hyper stops asking once it has the
+        /// `Content-Length`).
+        left: u64,
+        /// Called once, at its end (or error).
+        on_end: Option<Box<dyn FnOnce() + Send + Sync>>,
+    },
 }
 
 impl hyper::body::Body for Body {
@@ -470,6 +510,26 @@ impl hyper::body::Body for Body {
         match self.get_mut() {
             Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             Body::Chan(rx) => rx.poll_recv(cx).map(|o| o.map(|r| r.map(Frame::data))),
+            Body::Logged {
+                inner,
+                left,
+                on_end,
+            } => {
+                let polled = Pin::new(inner.as_mut()).poll_frame(cx);
+                let ended = match &polled {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+                        *left = left.saturating_sub(n);
+                        *left == 0
+                    }
+                    Poll::Ready(_) => true,
+                    Poll::Pending => false,
+                };
+                if ended && let Some(f) = on_end.take() {
+                    f();
+                }
+                polled
+            }
         }
     }
 }
@@ -549,9 +609,12 @@ fn error(status: u16, code: Option<&str>, message: &str, extra: &[(&str, String)
 async fn handle(
     req: Request<hyper::body::Incoming>,
     origin: Origin,
-    state: &State,
+    state: Arc<State>,
     conn: &Conn,
 ) -> Resp {
+    let at = state.started.elapsed();
+    let conn_id = conn.id;
+    let state = &state;
     let method = req.method().as_str().to_owned();
     let uri = req
         .uri()
@@ -586,15 +649,55 @@ async fn handle(
         state,
         conn,
     );
-    state.records.lock().unwrap().push(Record {
+    let mut records = state.records.lock().unwrap();
+    let index = records.len();
+    records.push(Record {
         origin,
         method,
         uri,
         authorization,
         range,
         status: resp.status().as_u16(),
+        conn: conn.id,
+        at,
+        ended: None,
     });
-    resp
+    drop(records);
+    // The end of the body is noted in the record (for timelines).
+    let state = state.clone();
+    let left = resp
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(0);
+    resp.map(move |body| Body::Logged {
+        inner: Box::new(body),
+        left,
+        on_end: Some(Box::new(move || {
+            let ended = state.started.elapsed();
+            if let Some(r) = state.records.lock().unwrap().get_mut(index)
+                && r.at == at
+                && r.conn == conn_id
+            {
+                r.ended = Some(ended);
+            }
+        })),
+    })
+}
+
+/// What a request asks, as the routes need it.
+struct Ask<'a> {
+    method: &'a str,
+    path: String,
+    query: &'a str,
+    auth: Option<&'a str>,
+    range: Option<&'a str>,
+}
+
+impl Ask<'_> {
+    fn head(&self) -> bool {
+        self.method == "HEAD"
+    }
 }
 
 fn route(
@@ -606,55 +709,19 @@ fn route(
     state: &State,
     conn: &Conn,
 ) -> Resp {
-    let f = &state.faults;
-    if take(&f.rate_limited) {
-        let t = f.rate_limit_secs.load(Ordering::SeqCst);
-        return error(
-            429,
-            None,
-            "You have been rate-limited; you can retry this action later.",
-            &[
-                ("ratelimit", format!("\"api\";r=0;t={t}")),
-                (
-                    "ratelimit-policy",
-                    "\"fixed window\";\"api\";q=500;w=300".into(),
-                ),
-            ],
-        );
-    }
-    if take(&f.error_burst) {
-        let status = f.error_status.load(Ordering::SeqCst) as u16;
-        return error(
-            status,
-            None,
-            "Internal Error - We're working hard to fix this as soon as possible!",
-            &[],
-        );
+    if let Some(resp) = fault(&state.faults) {
+        return resp;
     }
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let path = percent_decode(path);
-    let head = method == "HEAD";
+    let ask = Ask {
+        method,
+        path: percent_decode(path),
+        query,
+        auth,
+        range,
+    };
     if origin == Origin::Cdn {
-        if auth.is_some() {
-            // S3 refuses a pre-signed URL plus an Authorization header.
-            return error(400, None, "Only one auth mechanism allowed", &[]);
-        }
-        let Some(sha) = path.strip_prefix("/blobs/") else {
-            return error(404, None, "Not Found", &[]);
-        };
-        if !query.contains("X-Amz-Signature=") {
-            return error(403, None, "AccessDenied", &[]);
-        }
-        let file = state
-            .config
-            .repos
-            .iter()
-            .flat_map(|r| r.files.iter())
-            .find(|f| f.lfs && f.sha256() == sha);
-        return match file {
-            Some(file) => serve_bytes(file, range, head, &[], state, conn),
-            None => error(404, None, "NoSuchKey", &[]),
-        };
+        return cdn(&ask, state, conn);
     }
     // The Hub: the token, when sent, must be one it knows.
     let token_ok = match auth {
@@ -671,6 +738,7 @@ fn route(
             }
         },
     };
+    let path = ask.path.as_str();
     if path == "/api/whoami-v2" {
         return match auth.and_then(|a| a.strip_prefix("Bearer ")) {
             Some(token) if token_ok => whoami(token, state),
@@ -686,33 +754,102 @@ fn route(
         return api(rest, query, token_ok, state);
     }
     if let Some(rest) = path.strip_prefix("/api/resolve-cache/models/") {
-        // org/name/commit/path
-        let mut it = rest.splitn(4, '/');
-        let (Some(org), Some(name), Some(commit), Some(file)) =
-            (it.next(), it.next(), it.next(), it.next())
-        else {
-            return error(404, None, "Not Found", &[]);
-        };
-        let id = format!("{org}/{name}");
-        let repo = match find_repo(state, &id, token_ok) {
-            Ok(r) => r,
-            Err(resp) => return *resp,
-        };
-        if commit != repo.commit() {
-            return error(404, Some("RevisionNotFound"), "Invalid rev id", &[]);
-        }
-        return match repo.get(file) {
-            Some(f) => serve_bytes(f, range, head, &file_headers(repo, f), state, conn),
-            None => error(
-                404,
-                Some("EntryNotFound"),
-                "Entry not found",
-                &[("x-repo-commit", repo.commit())],
-            ),
-        };
+        return resolve_cache(rest, &ask, token_ok, state, conn);
     }
-    // /{org}/{name}/resolve/{rev}/{path}
-    let mut it = path.trim_start_matches('/').splitn(5, '/');
+    resolve(&ask, token_ok, state, conn)
+}
+
+/// The switched-on faults that answer before any route: 429, 5xx.
+fn fault(f: &Faults) -> Option<Resp> {
+    if take(&f.rate_limited) {
+        let t = f.rate_limit_secs.load(Ordering::SeqCst);
+        return Some(error(
+            429,
+            None,
+            "You have been rate-limited; you can retry this action later.",
+            &[
+                ("ratelimit", format!("\"api\";r=0;t={t}")),
+                (
+                    "ratelimit-policy",
+                    "\"fixed window\";\"api\";q=500;w=300".into(),
+                ),
+            ],
+        ));
+    }
+    if take(&f.error_burst) {
+        let status = f.error_status.load(Ordering::SeqCst) as u16;
+        return Some(error(
+            status,
+            None,
+            "Internal Error - We're working hard to fix this as soon as possible!",
+            &[],
+        ));
+    }
+    None
+}
+
+/// The CDN: `/blobs/{sha256}` with a signature, never with a token.
+fn cdn(ask: &Ask<'_>, state: &State, conn: &Conn) -> Resp {
+    if ask.auth.is_some() {
+        // S3 refuses a pre-signed URL plus an Authorization header.
+        return error(400, None, "Only one auth mechanism allowed", &[]);
+    }
+    let Some(sha) = ask.path.strip_prefix("/blobs/") else {
+        return error(404, None, "Not Found", &[]);
+    };
+    if !ask.query.contains("X-Amz-Signature=") {
+        return error(403, None, "AccessDenied", &[]);
+    }
+    let file = state
+        .config
+        .repos
+        .iter()
+        .flat_map(|r| r.files.iter())
+        .find(|f| f.lfs && f.sha256() == sha);
+    match file {
+        Some(file) => serve_bytes(file, ask.range, ask.head(), &[], state, conn),
+        None => error(404, None, "NoSuchKey", &[]),
+    }
+}
+
+/// `/api/resolve-cache/models/{org}/{name}/{commit}/{path}`: where small
+/// files redirect to.
+fn resolve_cache(rest: &str, ask: &Ask<'_>, token_ok: bool, state: &State, conn: &Conn) -> Resp {
+    let mut it = rest.splitn(4, '/');
+    let (Some(org), Some(name), Some(commit), Some(file)) =
+        (it.next(), it.next(), it.next(), it.next())
+    else {
+        return error(404, None, "Not Found", &[]);
+    };
+    let repo = match find_repo(state, &format!("{org}/{name}"), token_ok) {
+        Ok(r) => r,
+        Err(resp) => return *resp,
+    };
+    if commit != repo.commit() {
+        return error(404, Some("RevisionNotFound"), "Invalid rev id", &[]);
+    }
+    match repo.get(file) {
+        Some(f) => serve_bytes(
+            f,
+            ask.range,
+            ask.head(),
+            &file_headers(repo, f),
+            state,
+            conn,
+        ),
+        None => error(
+            404,
+            Some("EntryNotFound"),
+            "Entry not found",
+            &[("x-repo-commit", repo.commit())],
+        ),
+    }
+}
+
+/// `/{org}/{name}/resolve/{rev}/{path}`: LFS files redirect to the CDN,
+/// small ones (by default) to `resolve-cache`.
+fn resolve(ask: &Ask<'_>, token_ok: bool, state: &State, conn: &Conn) -> Resp {
+    let mut it = ask.path.trim_start_matches('/').splitn(5, '/');
     let (Some(org), Some(name), Some("resolve"), Some(rev), Some(file)) =
         (it.next(), it.next(), it.next(), it.next(), it.next())
     else {
@@ -760,7 +897,7 @@ fn route(
         ));
         return respond(StatusCode::TEMPORARY_REDIRECT, &headers, Bytes::new());
     }
-    serve_bytes(f, range, head, &headers, state, conn)
+    serve_bytes(f, ask.range, ask.head(), &headers, state, conn)
 }
 
 fn file_headers(repo: &HubRepo, f: &HubFile) -> Vec<(&'static str, String)> {
@@ -827,84 +964,117 @@ fn api(rest: &str, query: &str, token_ok: bool, state: &State) -> Resp {
             &[],
         );
     }
+    let flag = |name: &str| {
+        query.split('&').any(|kv| {
+            let kv = kv.to_ascii_lowercase();
+            kv == format!("{name}=true") || kv == format!("{name}=1")
+        })
+    };
     match kind {
         "revision" => json(
-            serde_json::json!({
-                "_id": format!("fake{}", &commit[..20]),
-                "id": id,
-                "modelId": id,
-                "author": org,
-                "sha": commit,
-                "lastModified": "2026-01-01T00:00:00.000Z",
-                "createdAt": "2025-01-01T00:00:00.000Z",
-                "private": false,
-                "gated": if repo.gated { serde_json::json!("auto") } else { serde_json::json!(false) },
-                "disabled": false,
-                "downloads": 0,
-                "likes": 0,
-                "tags": [],
-                "siblings": repo.files.iter().map(|f| serde_json::json!({"rfilename": f.path})).collect::<Vec<_>>(),
-            }),
+            revision_json(repo, org, flag("blobs") && state.config.blobs_listing),
             &[],
         ),
-        "tree" => {
-            let recursive = query.split('&').any(|kv| {
-                matches!(
-                    kv.to_ascii_lowercase().as_str(),
-                    "recursive=true" | "recursive=1"
-                )
-            });
-            let mut entries = Vec::new();
-            let mut dirs = std::collections::BTreeSet::new();
-            for f in &repo.files {
-                let parts: Vec<&str> = f.path.split('/').collect();
-                for i in 1..parts.len() {
-                    dirs.insert(parts[..i].join("/"));
-                }
-            }
-            let mut all: BTreeMap<String, serde_json::Value> = BTreeMap::new();
-            for d in dirs {
-                if recursive || !d.contains('/') {
-                    all.insert(d.clone(), serde_json::json!({"type": "directory", "oid": "0".repeat(40), "size": 0, "path": d}));
-                }
-            }
-            for f in &repo.files {
-                if !recursive && f.path.contains('/') {
-                    continue;
-                }
-                let mut e = serde_json::json!({"type": "file", "oid": f.git_sha1(), "size": f.data.len(), "path": f.path});
-                if f.lfs {
-                    e["lfs"] = serde_json::json!({"oid": f.sha256(), "size": f.data.len(), "pointerSize": 134});
-                    // The git blob of an LFS file is its pointer, not the content.
-                    e["oid"] = serde_json::json!(hex(&sha1::Sha1::digest(f.sha256().as_bytes())));
-                }
-                all.insert(f.path.clone(), e);
-            }
-            entries.extend(all.into_values());
-            let cursor: usize = query
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("cursor="))
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            let page = state.config.page_size.max(1);
-            let end = (cursor + page).min(entries.len());
-            let mut extra = Vec::new();
-            if end < entries.len() {
-                extra.push((
-                    "link",
-                    format!(
-                        "<{}/api/models/{id}/tree/{rev}?recursive={recursive}&cursor={end}>; rel=\"next\"",
-                        state.endpoint
-                    ),
-                ));
-            }
-            json(
-                serde_json::Value::Array(entries[cursor.min(end)..end].to_vec()),
-                &extra,
-            )
-        }
+        "tree" => tree(repo, rev, query, flag("recursive"), state),
         _ => error(404, None, "Not Found", &[]),
     }
+}
+
+/// The model info the Hub answers for a revision; with `blobs`, each
+/// sibling also has its `blobId`, `size` and `lfs` (`sha256`, `size`,
+/// `pointerSize`), as `huggingface_hub`'s `files_metadata=True` reads them.
+fn revision_json(repo: &HubRepo, org: &str, blobs: bool) -> serde_json::Value {
+    let commit = repo.commit();
+    let siblings: Vec<serde_json::Value> = repo
+        .files
+        .iter()
+        .map(|f| {
+            let mut s = serde_json::json!({"rfilename": f.path});
+            if blobs {
+                s["blobId"] = serde_json::json!(git_oid(f));
+                s["size"] = serde_json::json!(f.data.len());
+                if f.lfs {
+                    s["lfs"] = serde_json::json!({"sha256": f.sha256(), "size": f.data.len(), "pointerSize": 134});
+                }
+            }
+            s
+        })
+        .collect();
+    serde_json::json!({
+        "_id": format!("fake{}", &commit[..20]),
+        "id": repo.id,
+        "modelId": repo.id,
+        "author": org,
+        "sha": commit,
+        "lastModified": "2026-01-01T00:00:00.000Z",
+        "createdAt": "2025-01-01T00:00:00.000Z",
+        "private": false,
+        "gated": if repo.gated { serde_json::json!("auto") } else { serde_json::json!(false) },
+        "disabled": false,
+        "downloads": 0,
+        "likes": 0,
+        "tags": [],
+        "siblings": siblings,
+    })
+}
+
+/// The git blob id the Hub lists: an LFS file's is its pointer's.
+fn git_oid(f: &HubFile) -> String {
+    if f.lfs {
+        hex(&sha1::Sha1::digest(f.sha256().as_bytes()))
+    } else {
+        f.git_sha1()
+    }
+}
+
+/// `tree/{rev}`: folders and files, a page at a time.
+fn tree(repo: &HubRepo, rev: &str, query: &str, recursive: bool, state: &State) -> Resp {
+    let mut dirs = std::collections::BTreeSet::new();
+    for f in &repo.files {
+        let parts: Vec<&str> = f.path.split('/').collect();
+        for i in 1..parts.len() {
+            dirs.insert(parts[..i].join("/"));
+        }
+    }
+    let mut all: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    for d in dirs {
+        if recursive || !d.contains('/') {
+            all.insert(d.clone(), serde_json::json!({"type": "directory", "oid": "0".repeat(40), "size": 0, "path": d}));
+        }
+    }
+    for f in &repo.files {
+        if !recursive && f.path.contains('/') {
+            continue;
+        }
+        let mut e = serde_json::json!({"type": "file", "oid": git_oid(f), "size": f.data.len(), "path": f.path});
+        if f.lfs {
+            e["lfs"] =
+                serde_json::json!({"oid": f.sha256(), "size": f.data.len(), "pointerSize": 134});
+        }
+        all.insert(f.path.clone(), e);
+    }
+    let entries: Vec<serde_json::Value> = all.into_values().collect();
+    let cursor: usize = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("cursor="))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let page = state.config.page_size.max(1);
+    let end = (cursor + page).min(entries.len());
+    let mut extra = Vec::new();
+    if end < entries.len() {
+        extra.push((
+            "link",
+            format!(
+                "<{}/api/models/{}/tree/{rev}?recursive={recursive}&cursor={end}>; rel=\"next\"",
+                state.endpoint, repo.id
+            ),
+        ));
+    }
+    json(
+        serde_json::Value::Array(entries[cursor.min(end)..end].to_vec()),
+        &extra,
+    )
 }
 
 /// Serves a file's bytes (or a range), paced and with the body faults.
@@ -917,6 +1087,7 @@ fn serve_bytes(
     conn: &Conn,
 ) -> Resp {
     let size = file.data.len() as u64;
+    let range = range.filter(|_| head || !take(&state.faults.ignore_range));
     let (status, start, end) = match range.map(|r| parse_range(r, size)) {
         None => (StatusCode::OK, 0, size),
         Some(Some((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e),
@@ -945,11 +1116,18 @@ fn serve_bytes(
     if head {
         return b.body(Body::Full(None)).unwrap();
     }
+    let data = file.data.slice(start as usize..end as usize);
+    b.body(paced_body(data, state, conn)).unwrap()
+}
+
+/// The body, sent in 64 KiB pieces as the connection's and the link's
+/// bandwidth allow, with this answer's share of the body faults (a cut, a
+/// flipped byte, a stall).
+fn paced_body(mut data: Bytes, state: &State, conn: &Conn) -> Body {
     let f = &state.faults;
     let cut = take(&f.drop_mid_body);
     let corrupt = take(&f.wrong_bytes);
     let stall = take(&f.stalls).then(|| Duration::from_millis(f.stall_ms.load(Ordering::SeqCst)));
-    let mut data = file.data.slice(start as usize..end as usize);
     if corrupt && !data.is_empty() {
         let mut v = data.to_vec();
         let mid = v.len() / 2;
@@ -994,7 +1172,7 @@ fn serve_bytes(
                 .await;
         }
     });
-    b.body(Body::Chan(rx)).unwrap()
+    Body::Chan(rx)
 }
 
 /// `bytes=a-b`, `bytes=a-`, `bytes=-n` → `[start, end)`.
