@@ -35,29 +35,52 @@ const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 /// `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub`.
 /// `get` reads a variable (empty values count as unset).
 pub fn cache_root(get: impl Fn(&str) -> Option<String>) -> PathBuf {
+    cache_root_for(get, Os::HOST)
+}
+
+/// [`cache_root`] as it resolves on `os`: `~` is Python's
+/// `os.path.expanduser`, whose home on Windows is `%USERPROFILE%` (else
+/// `%HOMEDRIVE%%HOMEPATH%`), never `HOME`.
+pub fn cache_root_for(get: impl Fn(&str) -> Option<String>, os: Os) -> PathBuf {
     let get = |k: &str| get(k).filter(|v| !v.is_empty());
     if let Some(v) = get("HF_HUB_CACHE").or_else(|| get("HUGGINGFACE_HUB_CACHE")) {
-        return expand_user(&v, &get);
+        return expand_user(&v, &get, os);
     }
     let home = match get("HF_HOME") {
-        Some(h) => expand_user(&h, &get),
+        Some(h) => expand_user(&h, &get, os),
         None => {
             let xdg = get("XDG_CACHE_HOME")
-                .map(|x| expand_user(&x, &get))
-                .unwrap_or_else(|| expand_user("~/.cache", &get));
+                .map(|x| expand_user(&x, &get, os))
+                .unwrap_or_else(|| expand_user("~/.cache", &get, os));
             xdg.join("huggingface")
         }
     };
     home.join("hub")
 }
 
-fn expand_user(path: &str, get: &impl Fn(&str) -> Option<String>) -> PathBuf {
-    match path.strip_prefix('~') {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
-            let home = get("HOME").unwrap_or_else(|| "/".into());
-            PathBuf::from(format!("{home}{rest}"))
-        }
-        _ => PathBuf::from(path),
+fn expand_user(path: &str, get: &impl Fn(&str) -> Option<String>, os: Os) -> PathBuf {
+    let Some(rest) = path
+        .strip_prefix('~')
+        .filter(|r| r.is_empty() || r.starts_with(|c| os.is_separator(c)))
+    else {
+        return PathBuf::from(path);
+    };
+    let home = match os {
+        Os::Unix => get("HOME").unwrap_or_else(|| "/".into()),
+        Os::Windows => match get("USERPROFILE") {
+            Some(h) => h,
+            None => match get("HOMEPATH") {
+                Some(p) => get("HOMEDRIVE").unwrap_or_default() + &p,
+                // Python leaves the path as it is.
+                None => return PathBuf::from(path),
+            },
+        },
+    };
+    let rest = rest.trim_start_matches(|c| os.is_separator(c));
+    if rest.is_empty() {
+        PathBuf::from(home)
+    } else {
+        PathBuf::from(home).join(rest)
     }
 }
 
@@ -431,6 +454,37 @@ mod tests {
                 ("HOME", "/h")
             ])),
             PathBuf::from("/h/hf/hub")
+        );
+    }
+
+    #[test]
+    fn home_on_windows_is_the_user_profile() {
+        let root = |vars: &[(&str, &str)]| cache_root_for(env(vars), Os::Windows);
+        let profile = PathBuf::from(r"C:\Users\ana");
+        assert_eq!(
+            root(&[("USERPROFILE", r"C:\Users\ana"), ("HOME", "/home/u")]),
+            profile.join(".cache").join("huggingface").join("hub")
+        );
+        assert_eq!(
+            root(&[("HOMEDRIVE", "D:"), ("HOMEPATH", r"\Users\bo")]),
+            PathBuf::from(r"D:\Users\bo")
+                .join(".cache")
+                .join("huggingface")
+                .join("hub")
+        );
+        assert_eq!(
+            root(&[("HF_HOME", r"~\hf"), ("USERPROFILE", r"C:\Users\ana")]),
+            profile.join("hf").join("hub")
+        );
+        // No home known: Python keeps `~` as it is.
+        assert_eq!(
+            root(&[]),
+            PathBuf::from("~/.cache").join("huggingface").join("hub")
+        );
+        // On Unix, `~\x` is a name, not the home.
+        assert_eq!(
+            cache_root_for(env(&[("HF_HOME", r"~\hf"), ("HOME", "/h")]), Os::Unix),
+            PathBuf::from(r"~\hf").join("hub")
         );
     }
 
