@@ -429,6 +429,8 @@ mod tests {
 
     #[test]
     fn root_resolution_order() {
+        // Unix's resolution (HOME), on every platform.
+        let cache_root = |get| cache_root_for(get, Os::Unix);
         let all = [
             ("HF_HUB_CACHE", "/a"),
             ("HUGGINGFACE_HUB_CACHE", "/b"),
