@@ -602,6 +602,68 @@ mod tests {
         );
     }
 
+    /// The oracle: huggingface_hub itself (the test venv's, offline) finds
+    /// and reads a snapshot made of files instead of symlinks.
+    #[cfg(unix)]
+    #[test]
+    fn huggingface_hub_reads_a_snapshot_without_symlinks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = RepoCache::new(tmp.path(), "org/name");
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let files = [
+            (
+                "config.json",
+                &b"{\"a\": 1}"[..],
+                "1111111111111111111111111111111111111111",
+            ),
+            (
+                "sub/w.bin",
+                &b"weights"[..],
+                "2222222222222222222222222222222222222222",
+            ),
+        ];
+        std::fs::create_dir_all(c.dir().join("blobs")).unwrap();
+        let mut listed = Vec::new();
+        for (path, bytes, id) in files {
+            std::fs::write(c.blob(id), bytes).unwrap();
+            let f = RepoFile {
+                path: path.into(),
+                size: bytes.len() as u64,
+                blob_id: id.into(),
+                lfs_sha256: None,
+            };
+            c.place(commit, &f, false).unwrap();
+            listed.push(f);
+        }
+        c.write_tree(commit, &listed).unwrap();
+        c.write_ref("main", commit).unwrap();
+        c.tag_root();
+        let python = testkit::python::test_python().expect("the test venv");
+        let out = std::process::Command::new(python)
+            .arg("-c")
+            .arg(
+                "import os\n\
+                 from huggingface_hub import snapshot_download, hf_hub_download\n\
+                 p = snapshot_download('org/name')\n\
+                 print(open(os.path.join(p, 'sub', 'w.bin')).read())\n\
+                 print(open(hf_hub_download('org/name', 'config.json')).read())\n",
+            )
+            .env("HF_HUB_CACHE", tmp.path())
+            .env("HF_HUB_OFFLINE", "1")
+            .env("HF_HUB_DISABLE_TELEMETRY", "1")
+            .env_remove("HF_TOKEN")
+            .env_remove("HF_ENDPOINT")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(text, "weights\n{\"a\": 1}\n");
+    }
+
     #[test]
     fn symlink_support_is_probed_in_the_root() {
         let tmp = tempfile::tempdir().unwrap();
