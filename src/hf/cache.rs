@@ -43,29 +43,52 @@ const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 /// `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub`.
 /// `get` reads a variable (empty values count as unset).
 pub fn cache_root(get: impl Fn(&str) -> Option<String>) -> PathBuf {
+    cache_root_for(get, Os::HOST)
+}
+
+/// [`cache_root`] as it resolves on `os`: `~` is Python's
+/// `os.path.expanduser`, whose home on Windows is `%USERPROFILE%` (else
+/// `%HOMEDRIVE%%HOMEPATH%`), never `HOME`.
+pub fn cache_root_for(get: impl Fn(&str) -> Option<String>, os: Os) -> PathBuf {
     let get = |k: &str| get(k).filter(|v| !v.is_empty());
     if let Some(v) = get("HF_HUB_CACHE").or_else(|| get("HUGGINGFACE_HUB_CACHE")) {
-        return expand_user(&v, &get);
+        return expand_user(&v, &get, os);
     }
     let home = match get("HF_HOME") {
-        Some(h) => expand_user(&h, &get),
+        Some(h) => expand_user(&h, &get, os),
         None => {
             let xdg = get("XDG_CACHE_HOME")
-                .map(|x| expand_user(&x, &get))
-                .unwrap_or_else(|| expand_user("~/.cache", &get));
+                .map(|x| expand_user(&x, &get, os))
+                .unwrap_or_else(|| expand_user("~/.cache", &get, os));
             xdg.join("huggingface")
         }
     };
     home.join("hub")
 }
 
-fn expand_user(path: &str, get: &impl Fn(&str) -> Option<String>) -> PathBuf {
-    match path.strip_prefix('~') {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
-            let home = get("HOME").unwrap_or_else(|| "/".into());
-            PathBuf::from(format!("{home}{rest}"))
-        }
-        _ => PathBuf::from(path),
+fn expand_user(path: &str, get: &impl Fn(&str) -> Option<String>, os: Os) -> PathBuf {
+    let Some(rest) = path
+        .strip_prefix('~')
+        .filter(|r| r.is_empty() || r.starts_with(|c| os.is_separator(c)))
+    else {
+        return PathBuf::from(path);
+    };
+    let home = match os {
+        Os::Unix => get("HOME").unwrap_or_else(|| "/".into()),
+        Os::Windows => match get("USERPROFILE") {
+            Some(h) => h,
+            None => match get("HOMEPATH") {
+                Some(p) => get("HOMEDRIVE").unwrap_or_default() + &p,
+                // Python leaves the path as it is.
+                None => return PathBuf::from(path),
+            },
+        },
+    };
+    let rest = rest.trim_start_matches(|c| os.is_separator(c));
+    if rest.is_empty() {
+        PathBuf::from(home)
+    } else {
+        PathBuf::from(home).join(rest)
     }
 }
 
@@ -429,7 +452,9 @@ fn probe_symlinks(root: &Path) -> bool {
     if std::fs::write(dir.path().join("src"), b"").is_err() {
         return true;
     }
-    symlink(Path::new("src"), &dir.path().join("dst")).is_ok()
+    // Read back too: Wine reports success and makes nothing.
+    let dst = dir.path().join("dst");
+    symlink(Path::new("src"), &dst).is_ok() && std::fs::read(&dst).is_ok()
 }
 
 /// The warning when [`symlinks_supported`] says no, with huggingface_hub's
@@ -489,6 +514,8 @@ mod tests {
 
     #[test]
     fn root_resolution_order() {
+        // Unix's resolution (HOME), on every platform.
+        let cache_root = |get| cache_root_for(get, Os::Unix);
         let all = [
             ("HF_HUB_CACHE", "/a"),
             ("HUGGINGFACE_HUB_CACHE", "/b"),
@@ -524,6 +551,37 @@ mod tests {
     const L1: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
 
     #[test]
+    fn home_on_windows_is_the_user_profile() {
+        let root = |vars: &[(&str, &str)]| cache_root_for(env(vars), Os::Windows);
+        let profile = PathBuf::from(r"C:\Users\ana");
+        assert_eq!(
+            root(&[("USERPROFILE", r"C:\Users\ana"), ("HOME", "/home/u")]),
+            profile.join(".cache").join("huggingface").join("hub")
+        );
+        assert_eq!(
+            root(&[("HOMEDRIVE", "D:"), ("HOMEPATH", r"\Users\bo")]),
+            PathBuf::from(r"D:\Users\bo")
+                .join(".cache")
+                .join("huggingface")
+                .join("hub")
+        );
+        assert_eq!(
+            root(&[("HF_HOME", r"~\hf"), ("USERPROFILE", r"C:\Users\ana")]),
+            profile.join("hf").join("hub")
+        );
+        // No home known: Python keeps `~` as it is.
+        assert_eq!(
+            root(&[]),
+            PathBuf::from("~/.cache").join("huggingface").join("hub")
+        );
+        // On Unix, `~\x` is a name, not the home.
+        assert_eq!(
+            cache_root_for(env(&[("HF_HOME", r"~\hf"), ("HOME", "/h")]), Os::Unix),
+            PathBuf::from(r"~\hf").join("hub")
+        );
+    }
+
+    #[test]
     fn layout_refs_links_and_trees() {
         let tmp = tempfile::tempdir().unwrap();
         let c = RepoCache::new(tmp.path(), "org/name");
@@ -556,17 +614,23 @@ mod tests {
         c.link(C0, &f).unwrap();
         c.link(C0, &f).unwrap();
         let p = c.pointer(C0, "a/b/c.json");
-        assert_eq!(
-            std::fs::read_link(&p).unwrap(),
-            PathBuf::from(format!("../../../../blobs/{B1}"))
-        );
+        // A relative link where the machine makes them (a file elsewhere).
+        if symlinks_supported(tmp.path()) {
+            let mut target = PathBuf::new();
+            target.extend(["..", "..", "..", "..", "blobs", B1]);
+            assert_eq!(std::fs::read_link(&p).unwrap(), target);
+        }
         assert_eq!(std::fs::read(&p).unwrap(), b"abc");
         assert!(c.is_in_place(C0, &f));
         let other = RepoFile {
             blob_id: B2.into(),
             ..f.clone()
         };
-        assert!(!c.is_in_place(C0, &other), "stale link");
+        // A file (no symlinks) is judged by its size: a commit's path
+        // never changes content, so only a link can point elsewhere.
+        if symlinks_supported(tmp.path()) {
+            assert!(!c.is_in_place(C0, &other), "stale link");
+        }
 
         let lfs = RepoFile {
             path: "m.bin".into(),
@@ -626,14 +690,79 @@ mod tests {
         c.place("c0ffee", &other, false).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"new");
         assert_eq!(std::fs::read(c.blob("4444")).unwrap(), b"hello");
-        // And a link replaces a copy when symlinks are back.
+        // And a link replaces a copy when symlinks are back (where the
+        // machine makes them; a file again elsewhere).
         c.place("c0ffee", &other, true).unwrap();
-        assert!(
+        assert_eq!(
             std::fs::symlink_metadata(&p)
                 .unwrap()
                 .file_type()
-                .is_symlink()
+                .is_symlink(),
+            symlinks_supported(tmp.path())
         );
+        assert_eq!(std::fs::read(&p).unwrap(), b"new");
+    }
+
+    /// The oracle: huggingface_hub itself (the test venv's, offline) finds
+    /// and reads a snapshot made of files instead of symlinks.
+    #[cfg(unix)]
+    #[test]
+    fn huggingface_hub_reads_a_snapshot_without_symlinks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = RepoCache::new(tmp.path(), "org/name");
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let files = [
+            (
+                "config.json",
+                &b"{\"a\": 1}"[..],
+                "1111111111111111111111111111111111111111",
+            ),
+            (
+                "sub/w.bin",
+                &b"weights"[..],
+                "2222222222222222222222222222222222222222",
+            ),
+        ];
+        std::fs::create_dir_all(c.dir().join("blobs")).unwrap();
+        let mut listed = Vec::new();
+        for (path, bytes, id) in files {
+            std::fs::write(c.blob(id), bytes).unwrap();
+            let f = RepoFile {
+                path: path.into(),
+                size: bytes.len() as u64,
+                blob_id: id.into(),
+                lfs_sha256: None,
+            };
+            c.place(commit, &f, false).unwrap();
+            listed.push(f);
+        }
+        c.write_tree(commit, &listed).unwrap();
+        c.write_ref("main", commit).unwrap();
+        c.tag_root();
+        let python = testkit::python::test_python().expect("the test venv");
+        let out = std::process::Command::new(python)
+            .arg("-c")
+            .arg(
+                "import os\n\
+                 from huggingface_hub import snapshot_download, hf_hub_download\n\
+                 p = snapshot_download('org/name')\n\
+                 print(open(os.path.join(p, 'sub', 'w.bin')).read())\n\
+                 print(open(hf_hub_download('org/name', 'config.json')).read())\n",
+            )
+            .env("HF_HUB_CACHE", tmp.path())
+            .env("HF_HUB_OFFLINE", "1")
+            .env("HF_HUB_DISABLE_TELEMETRY", "1")
+            .env_remove("HF_TOKEN")
+            .env_remove("HF_ENDPOINT")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(text, "weights\n{\"a\": 1}\n");
     }
 
     #[test]

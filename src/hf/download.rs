@@ -478,6 +478,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn positioned_writes_land_at_their_offsets_in_any_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("blob.incomplete");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(12).unwrap();
+        write_at(&file, b"world!", 6).unwrap();
+        write_at(&file, b"hello ", 0).unwrap();
+        write_at(&file, b"W", 6).unwrap();
+        drop(file);
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello World!");
+    }
+
+    #[test]
     fn git_blob_sha1() {
         // `git hash-object` of "hello\n".
         let file = RepoFile {
