@@ -108,36 +108,6 @@ impl HubClient {
         Url::parse(&format!("{}{path}", self.endpoint())).expect("endpoint URL plus a quoted path")
     }
 
-    /// `GET /api/models/{repo}/revision/{rev}` → the commit.
-    pub async fn revision(&self, repo: &str, revision: &str) -> Result<String, HfError> {
-        let url = self.url(&format!(
-            "/api/models/{repo}/revision/{}",
-            quote(revision, "")
-        ));
-        let target = Target {
-            repo,
-            revision,
-            path: None,
-        };
-        let resp = self.send(&url, None, &target).await?.0;
-        let what = format!("revision {revision} of {repo}");
-        let body: serde_json::Value = read_json(resp, &what).await?;
-        let Some(sha) = body["sha"].as_str() else {
-            return Err(HfError::Protocol {
-                what,
-                detail: "no `sha` in the revision answer".into(),
-            });
-        };
-        names::check_commit(sha).map_err(|why| HfError::BadName {
-            repo: repo.to_owned(),
-            what: "commit",
-            name: sha.to_owned(),
-            why,
-            from_cache: false,
-        })?;
-        Ok(sha.to_ascii_lowercase())
-    }
-
     /// Every file of `repo` at `commit`, following `Link: rel="next"`.
     pub async fn tree(&self, repo: &str, commit: &str) -> Result<Vec<RepoFile>, HfError> {
         let mut url = self.url(&format!(
@@ -549,13 +519,19 @@ impl HubClient {
         let resp = self.send(&url, None, &target).await?.0;
         let what = format!("revision {revision} of {repo}");
         let body: serde_json::Value = read_json(resp, &what).await?;
-        let sha = body["sha"].as_str().unwrap_or_default();
-        if !is_commit(sha) {
+        let Some(sha) = body["sha"].as_str() else {
             return Err(HfError::Protocol {
                 what,
-                detail: "no 40-hex `sha` in the revision answer".into(),
+                detail: "no `sha` in the revision answer".into(),
             });
-        }
+        };
+        names::check_commit(sha).map_err(|why| HfError::BadName {
+            repo: repo.to_owned(),
+            what: "commit",
+            name: sha.to_owned(),
+            why,
+            from_cache: false,
+        })?;
         let commit = sha.to_ascii_lowercase();
         let Some(siblings) = body["siblings"].as_array() else {
             return Ok((commit, None));
@@ -735,7 +711,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let err = rt.block_on(client.revision("o/r", "main")).unwrap_err();
+        let err = rt.block_on(client.revision_files("o/r", "main")).unwrap_err();
         match err {
             HfError::Network {
                 reason, attempts, ..
