@@ -151,7 +151,7 @@ impl Default for VscodeConfig {
 }
 
 /// `[hf]`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HfConfig {
     /// Models to pre-fetch.
@@ -159,11 +159,6 @@ pub struct HfConfig {
     pub models: Vec<ModelConfig>,
 }
 
-impl Default for HfConfig {
-    fn default() -> Self {
-        HfConfig { models: Vec::new() }
-    }
-}
 
 /// One `[[hf.models]]` entry.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]

@@ -805,6 +805,16 @@ pub fn cargo_target_dir(_project: &Project, package: &Package) -> PathBuf {
         .join(normalize(&package.name))
 }
 
+/// `maturin sdist` into `out`; its cargo runs would make a target/ in the
+/// package unless given `cargo_dir`.
+fn maturin_sdist(tools: &Tools, out: &Path, cargo_dir: &Path) -> crate::tools::Child {
+    tools
+        .maturin()
+        .args(["sdist", "--out"])
+        .arg(out)
+        .env("CARGO_TARGET_DIR", cargo_dir)
+}
+
 /// The commands that build `package` into `out` with a native backend.
 /// `python -m build` is run by [`build`] itself (it has a wheelhouse to
 /// fall back from).
@@ -847,12 +857,7 @@ fn native_commands(
             if platform.zig {
                 wheel = wheel.arg("--zig");
             }
-            // Its cargo runs make a target/ in the package unless told.
-            let sdist = tools
-                .maturin()
-                .args(["sdist", "--out"])
-                .arg(out)
-                .env("CARGO_TARGET_DIR", cargo_target_dir(project, package));
+            let sdist = maturin_sdist(tools, out, &cargo_target_dir(project, package));
             vec![wheel, sdist]
         }
         Backend::Cibuildwheel => {
