@@ -159,7 +159,6 @@ pub struct HfConfig {
     pub models: Vec<ModelConfig>,
 }
 
-
 /// One `[[hf.models]]` entry.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
