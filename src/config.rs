@@ -151,18 +151,12 @@ impl Default for VscodeConfig {
 }
 
 /// `[hf]`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HfConfig {
     /// Models to pre-fetch.
     #[serde(default)]
     pub models: Vec<ModelConfig>,
-}
-
-impl Default for HfConfig {
-    fn default() -> Self {
-        HfConfig { models: Vec::new() }
-    }
 }
 
 /// One `[[hf.models]]` entry.

@@ -16,6 +16,7 @@ pub mod hooks;
 pub mod init;
 pub mod members;
 pub mod net;
+pub mod pep440;
 pub mod platform;
 pub mod preflight;
 pub mod pypi;

@@ -49,8 +49,8 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
             }),
         }
     }
-    let python_on = project.config.python.enabled;
-    if python_on && project.config.vscode.enabled && project.config.vscode.lockstep {
+    let py = project.config.python.enabled;
+    if py && project.config.vscode.enabled && project.config.vscode.lockstep {
         match Manifest::read(&project.vscode_dir()).and_then(|m| m.version_at()) {
             Ok(js) if js.version != want => problems.push(mismatch(
                 "package.json",
@@ -61,28 +61,7 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
             Err(e) => problems.push(Problem { message: format!("{e:#}"), file: None, line: None }),
         }
     }
-    match project
-        .has_changelog()
-        .then(|| crate::changelog::newest(&project.changelog()))
-        .transpose()
-    {
-        Ok(None) => {}
-        Ok(Some(rel)) if rel.version != want => problems.push(Problem {
-            message: format!(
-                "the newest released entry is {} but {} says {want}; add `## [{want}] - YYYY-MM-DD` with the release notes",
-                rel.version,
-                python.file.display()
-            ),
-            file: Some(rel.file),
-            line: Some(rel.line),
-        }),
-        Ok(Some(_)) => {}
-        Err(e) => problems.push(Problem {
-            message: e.to_string(),
-            file: Some(project.changelog()),
-            line: None,
-        }),
-    }
+    problems.extend(changelog_problem(project, &python));
     if let Some(tag) = tag {
         let tagged = tag.strip_prefix('v').unwrap_or(tag);
         if tagged != want {
@@ -99,6 +78,32 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
         Ok(want)
     } else {
         Err(PreflightError { problems })
+    }
+}
+
+/// The changelog's disagreement with `want` (the version at `python`),
+/// if any; none without a changelog (`[release] changelog = false`).
+fn changelog_problem(project: &Project, python: &VersionAt) -> Option<Problem> {
+    if !project.has_changelog() {
+        return None;
+    }
+    let want = &python.version;
+    match crate::changelog::newest(&project.changelog()) {
+        Ok(rel) if &rel.version != want => Some(Problem {
+            message: format!(
+                "the newest released entry is {} but {} says {want}; add `## [{want}] - YYYY-MM-DD` with the release notes",
+                rel.version,
+                python.file.display()
+            ),
+            file: Some(rel.file),
+            line: Some(rel.line),
+        }),
+        Ok(_) => None,
+        Err(e) => Some(Problem {
+            message: e.to_string(),
+            file: Some(project.changelog()),
+            line: None,
+        }),
     }
 }
 

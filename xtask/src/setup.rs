@@ -23,11 +23,15 @@ pub fn run(ctx: &Ctx, _args: SetupArgs) -> anyhow::Result<()> {
     // (exit 3); a failed install is a failed step (exit 1).
     let mut problems = Preflight::new();
     let mut failures = Vec::new();
-    ctx.info("Python tools (build, twine, pypiserver, passlib) ...");
-    match release_kit::pypi::setup(&project, echo) {
-        Ok(tools) => ctx.out(format!("python tools: ready ({})", tools.python.display())),
-        Err(e @ release_kit::pypi::venv::ToolsError::NoPython) => problems.problem(e.to_string()),
-        Err(e) => failures.push(e.to_string()),
+    if project.config.python.enabled {
+        ctx.info("Python tools (build, twine, pypiserver, passlib) ...");
+        match release_kit::pypi::setup(&project, echo) {
+            Ok(tools) => ctx.out(format!("python tools: ready ({})", tools.python.display())),
+            Err(e @ release_kit::pypi::venv::ToolsError::NoPython) => {
+                problems.problem(e.to_string())
+            }
+            Err(e) => failures.push(e.to_string()),
+        }
     }
     if project.config.vscode.enabled {
         ctx.info("Node tools (@vscode/vsce, ovsx) ...");
