@@ -13,6 +13,7 @@
 //! [`BLOCK`] bytes (longer lines excepted), so memory stays flat whatever
 //! the size of a file or a blob.
 
+mod checks;
 pub mod git;
 pub mod ignore_file;
 pub mod live;
@@ -249,6 +250,10 @@ impl Scanner {
     /// Scans a stream (a file, a blob) block by block. Returns the bytes
     /// read, or `None` when the text is binary (a NUL byte near its start);
     /// the stream is read to its end either way. `buf` is reused.
+    ///
+    /// Each byte is read once and searched about once: a line longer than a
+    /// block is searched in blocks that overlap by [`OVERLAP`] bytes, so time
+    /// is linear and memory bounded whatever the length of a line.
     pub fn scan_reader(
         &self,
         reader: &mut dyn Read,
@@ -258,36 +263,36 @@ impl Scanner {
     ) -> std::io::Result<Option<u64>> {
         buf.clear();
         let mut total = 0u64;
-        let mut line = 1usize;
+        let mut place = Place::start();
         let mut first = true;
-        let mut eof = false;
         loop {
-            if !eof {
-                // Up to a block; past it only for a line longer than a block.
-                let want = BLOCK.saturating_sub(buf.len()).max(64 << 10);
-                let n = (&mut *reader).take(want as u64).read_to_end(buf)?;
-                total += n as u64;
-                eof = n < want;
-            }
+            // `buf` holds no newline here: what is left of the last line.
+            let old = buf.len();
+            let want = BLOCK.saturating_sub(old).max(64 << 10);
+            let n = (&mut *reader).take(want as u64).read_to_end(buf)?;
+            total += n as u64;
+            let eof = n < want;
             if std::mem::take(&mut first)
                 && memchr::memchr(0, &buf[..buf.len().min(BINARY_PROBE)]).is_some()
             {
                 std::io::copy(reader, &mut std::io::sink())?;
                 return Ok(None);
             }
-            let end = if eof {
-                buf.len()
-            } else {
-                match memchr::memrchr(b'\n', buf) {
-                    Some(i) => i + 1,
-                    None => continue,
-                }
-            };
-            self.scan_block(&buf[..end], line, origin, out);
-            line += memchr::memchr_iter(b'\n', &buf[..end]).count();
-            buf.drain(..end);
             if eof {
+                self.scan_chunk(buf, place.clone(), buf.len(), origin, out);
                 return Ok(Some(total));
+            }
+            if let Some(i) = memchr::memrchr(b'\n', &buf[old..]) {
+                let end = old + i + 1;
+                self.scan_chunk(&buf[..end], place.clone(), end, origin, out);
+                place.next_lines(memchr::memchr_iter(b'\n', &buf[..end]).count());
+                buf.drain(..end);
+            } else if buf.len() >= BLOCK {
+                // A long line: search it up to here, keep the tail.
+                let cut = buf.len() - OVERLAP;
+                self.scan_chunk(buf, place.clone(), cut + OVERLAP / 2, origin, out);
+                place.continue_line(&buf[..cut]);
+                buf.drain(..cut);
             }
         }
     }
@@ -300,79 +305,72 @@ impl Scanner {
         origin: &Origin,
         out: &mut Vec<Finding>,
     ) {
+        let place = Place {
+            line: first_line,
+            ..Place::start()
+        };
+        self.scan_chunk(block, place, block.len(), origin, out);
+    }
+
+    /// Scans `block`, reporting the secrets that start in `place.from..limit`.
+    fn scan_chunk(
+        &self,
+        block: &[u8],
+        place: Place,
+        limit: usize,
+        origin: &Origin,
+        out: &mut Vec<Finding>,
+    ) {
         let which = self.set.matches(block);
         if !which.matched_any() {
             return;
         }
-        // (start, end, secret start, secret end, label)
-        let mut hits: Vec<(usize, usize, usize, usize, Label)> = Vec::new();
+        let mut hits = Vec::new();
         if let Some(live) = &self.live
             && which.matched(self.rules.len())
         {
-            for m in live.regex.find_iter(block) {
-                if let Some(&(name, encoding)) = live.forms.get(m.as_bytes()) {
-                    hits.push((
-                        m.start(),
-                        m.end(),
-                        m.start(),
-                        m.end(),
-                        Label::Live(name, encoding),
-                    ));
-                }
-            }
+            live.hits(block, &mut hits);
         }
         for (i, c) in self.rules.iter().enumerate() {
-            if !which.matched(i) {
-                continue;
-            }
-            for caps in c.regex.captures_iter(block) {
-                let (Some(all), Some(s)) = (caps.get(0), caps.name("s")) else {
-                    continue;
-                };
-                if !(c.rule.check)(s.as_bytes()) {
-                    continue;
-                }
-                if let Some(near) = &c.near {
-                    let (a, b) = lines_around(block, s.start(), s.end(), c.rule.near_lines);
-                    if !near.is_match(&block[a..b]) {
-                        continue;
-                    }
-                }
-                // Overlapping a live value: the variable's name says more.
-                if hits.iter().any(|h| h.0 < s.end() && s.start() < h.1) {
-                    continue;
-                }
-                hits.push((
-                    all.start(),
-                    all.end(),
-                    s.start(),
-                    s.end(),
-                    Label::Rule(c.rule),
-                ));
+            if which.matched(i) {
+                c.hits(block, &mut hits);
             }
         }
-        hits.sort_by_key(|h| h.2);
-        let (mut line, mut pos) = (first_line, 0usize);
-        for (start, end, s_start, s_end, label) in hits {
-            line += memchr::memchr_iter(b'\n', &block[pos..s_start]).count();
-            pos = s_start;
-            let line_start = memchr::memrchr(b'\n', &block[..s_start]).map_or(0, |i| i + 1);
+        hits.retain(|h| (place.from..limit).contains(&h.s_start));
+        hits.sort_by_key(|h| h.s_start);
+        self.emit(block, place, hits, origin, out);
+    }
+
+    /// Turns hits into findings: line, column, mask, fingerprint; drops
+    /// those on a line with the allow marker.
+    fn emit(
+        &self,
+        block: &[u8],
+        place: Place,
+        hits: Vec<Hit>,
+        origin: &Origin,
+        out: &mut Vec<Finding>,
+    ) {
+        let (mut line, mut pos) = (place.line, 0usize);
+        for h in hits {
+            line += memchr::memchr_iter(b'\n', &block[pos..h.s_start]).count();
+            pos = h.s_start;
+            let line_start = memchr::memrchr(b'\n', &block[..h.s_start]).map_or(0, |i| i + 1);
             let line_end =
-                memchr::memchr(b'\n', &block[s_start..]).map_or(block.len(), |i| s_start + i);
+                memchr::memchr(b'\n', &block[h.s_start..]).map_or(block.len(), |i| h.s_start + i);
             if memchr::memmem::find(&block[line_start..line_end], ALLOW_MARKER.as_bytes()).is_some()
             {
                 continue;
             }
-            let column = 1 + block[line_start..s_start]
-                .iter()
-                .filter(|&&b| b & 0xC0 != 0x80)
-                .count();
-            let secret = &block[s_start..s_end];
-            let (rule, kind, encoding, masked) = match label {
+            let carried = if line_start == 0 { place.column } else { 0 };
+            let column = 1 + carried + chars(&block[line_start..h.s_start]);
+            let secret = &block[h.s_start..h.s_end];
+            let (rule, kind, encoding, masked) = match h.label {
                 Label::Rule(r) => {
-                    let mut shown = String::from_utf8_lossy(&block[start..s_start]).into_owned();
+                    let mut shown =
+                        String::from_utf8_lossy(&block[h.start..h.s_start]).into_owned();
                     shown.push_str(MASK);
-                    shown.push_str(&String::from_utf8_lossy(&block[s_end..end]));
+                    shown.push_str(&String::from_utf8_lossy(&block[h.s_end..h.end]));
                     (r.id.to_owned(), "rule", None, shown.trim().to_owned())
                 }
                 Label::Live(name, encoding) => (
@@ -397,6 +395,95 @@ impl Scanner {
     }
 }
 
+/// How many bytes of a long line two consecutive blocks share: a secret
+/// starting in the shared part is reported by the block that sees it with
+/// half of this on either side.
+const OVERLAP: usize = 64 << 10;
+
+/// Where a block starts in its text.
+#[derive(Clone, Debug)]
+struct Place {
+    /// The 1-based line of its first byte.
+    line: usize,
+    /// Characters of that line before the block (a long line's rest).
+    column: usize,
+    /// Secrets starting before this offset were reported already.
+    from: usize,
+}
+
+impl Place {
+    fn start() -> Place {
+        Place {
+            line: 1,
+            column: 0,
+            from: 0,
+        }
+    }
+
+    fn next_lines(&mut self, n: usize) {
+        *self = Place {
+            line: self.line + n,
+            ..Place::start()
+        };
+    }
+
+    /// The block goes on after `done`, bytes of the same line.
+    fn continue_line(&mut self, done: &[u8]) {
+        self.column += chars(done);
+        self.from = OVERLAP / 2;
+    }
+}
+
+/// UTF-8 characters in `bytes` (continuation bytes not counted).
+fn chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+}
+
+/// One match: its extent, the secret's extent within it, and what it is.
+struct Hit {
+    start: usize,
+    end: usize,
+    s_start: usize,
+    s_end: usize,
+    label: Label,
+}
+
+impl Compiled {
+    /// This rule's matches in `block`, but those overlapping a live value
+    /// already in `hits` (the variable's name says more).
+    fn hits(&self, block: &[u8], hits: &mut Vec<Hit>) {
+        for caps in self.regex.captures_iter(block) {
+            let (Some(all), Some(s)) = (caps.get(0), caps.name("s")) else {
+                continue;
+            };
+            if !(self.rule.check)(s.as_bytes()) {
+                continue;
+            }
+            if let (Some(named), Some(n)) = (self.rule.name, caps.name("n"))
+                && !named(n.as_bytes())
+            {
+                continue;
+            }
+            if let Some(near) = &self.near {
+                let (a, b) = lines_around(block, s.start(), s.end(), self.rule.near_lines);
+                if !near.is_match(&block[a..b]) {
+                    continue;
+                }
+            }
+            if hits.iter().any(|h| h.start < s.end() && s.start() < h.end) {
+                continue;
+            }
+            hits.push(Hit {
+                start: all.start(),
+                end: all.end(),
+                s_start: s.start(),
+                s_end: s.end(),
+                label: Label::Rule(self.rule),
+            });
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Label {
     Rule(&'static Rule),
@@ -404,6 +491,20 @@ enum Label {
 }
 
 impl Live {
+    fn hits(&self, block: &[u8], hits: &mut Vec<Hit>) {
+        for m in self.regex.find_iter(block) {
+            if let Some(&(name, encoding)) = self.forms.get(m.as_bytes()) {
+                hits.push(Hit {
+                    start: m.start(),
+                    end: m.end(),
+                    s_start: m.start(),
+                    s_end: m.end(),
+                    label: Label::Live(name, encoding),
+                });
+            }
+        }
+    }
+
     fn new(values: &[LiveValue]) -> Result<Option<Live>, ScanError> {
         let mut forms: HashMap<Vec<u8>, (usize, Encoding)> = HashMap::new();
         let mut names = Vec::new();
@@ -567,6 +668,31 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].line, BLOCK / 10 + 1);
         assert_eq!(found[0].column, 4);
+    }
+
+    #[test]
+    fn a_long_line_is_read_in_bounded_blocks_and_every_value_found() {
+        // One line of 12 blocks, a value every BLOCK - 4097 bytes so that
+        // some straddle the places where a block is cut.
+        let step = BLOCK - 4097;
+        let mut line = Vec::new();
+        let mut columns = Vec::new();
+        while line.len() < 12 * BLOCK {
+            line.resize(line.len() + step - CANARY.len() - 2, b'a');
+            line.extend_from_slice(format!(" {CANARY} ").as_bytes());
+            columns.push(line.len() - CANARY.len());
+        }
+        line.extend_from_slice(b"\nnext\n");
+        let s = Scanner::new(true, &live()).unwrap();
+        let (mut out, mut buf) = (Vec::new(), Vec::new());
+        let read = s
+            .scan_reader(&mut line.as_slice(), &Origin::file("l"), &mut buf, &mut out)
+            .unwrap();
+        assert_eq!(read, Some(line.len() as u64));
+        assert!(buf.capacity() <= 3 * BLOCK, "{}", buf.capacity());
+        let got: Vec<_> = out.iter().map(|f| (f.line, f.column)).collect();
+        let want: Vec<_> = columns.iter().map(|&c| (1, c)).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -71,9 +71,6 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
     };
     report.finish(&ignored);
     let elapsed = started.elapsed();
-    for e in report.errors.iter().take(20) {
-        ctx.warn(e);
-    }
     if args.add_to_ignore {
         let n = ignore_file::append(&root, &report.findings)
             .with_context(|| format!("updating {}", ignore_file::path(&root).display()))?;
@@ -99,12 +96,24 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
             elapsed.as_secs_f64(),
         ));
     }
+    if !report.findings.is_empty() && !ctx.global.json {
+        ctx.info(hint(&report));
+    }
+    if !report.errors.is_empty() {
+        // What could not be read may hold a secret: never a pass.
+        for e in &report.errors {
+            eprintln!("error: {}", ctx.redactor().redact(e));
+        }
+        eprintln!(
+            "error: {} path(s) could not be read, so the scan does not pass; \
+             give paths that exist, or make them readable, and scan again",
+            report.errors.len()
+        );
+        return Err(Exit(release_kit::EXIT_USAGE as u8).into());
+    }
     if report.findings.is_empty() {
         Ok(())
     } else {
-        if !ctx.global.json {
-            ctx.info(hint(&report));
-        }
         Err(Exit(release_kit::EXIT_FAILED as u8).into())
     }
 }

@@ -440,3 +440,38 @@ fn rotate_writes_a_new_key_keeps_the_mode_and_reports_where_the_old_one_was() {
     let out = repo.xtask(&["env", "rotate", "ORG_DOMAIN"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+#[test]
+fn what_cannot_be_read_fails_with_exit_2_after_what_was_found() {
+    let repo = Repo::new();
+    let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    repo.write("found.env.sample", &format!("AUDIT_HMAC_KEY={key}\n"));
+    let out = repo.xtask(&["scan", "found.env.sample", "does-not-exist.txt"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stdout.contains("found.env.sample:1:16"), "{stdout}");
+    assert!(
+        stderr.contains("error: does-not-exist.txt: cannot be read"),
+        "{stderr}"
+    );
+    // Nothing found, but a folder that cannot be read: still no pass.
+    let out = repo.xtask(&["scan", "nowhere/"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // A file whose read fails (EIO at offset 0), whoever runs the tests.
+    #[cfg(target_os = "linux")]
+    {
+        let out = repo.xtask(&["scan", "--json", "/proc/self/mem"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let errors = &json(&out)["report"]["errors"];
+        assert!(
+            errors[0]
+                .as_str()
+                .unwrap()
+                .contains("/proc/self/mem: cannot be read"),
+            "{errors}"
+        );
+    }
+}
