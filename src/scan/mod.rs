@@ -20,16 +20,15 @@ pub mod live;
 pub mod rules;
 pub mod walk;
 
-use std::collections::HashMap;
 use std::io::Read;
 
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::secret::{Encoding, MASK};
+use crate::secret::MASK;
 
-pub use live::LiveValue;
+pub use live::{Form, LiveValue};
 pub use rules::{RULES, Rule};
 
 /// The inline marker that silences findings on its line.
@@ -79,7 +78,7 @@ impl Finding {
     /// The rule and, for a live value, its encoding (`HF_TOKEN (base64)`).
     pub fn what(&self) -> String {
         match self.encoding {
-            Some(e) if e != Encoding::Plain.name() => format!("{} ({e})", self.rule),
+            Some(e) if e != Form::Plain.name() => format!("{} ({e})", self.rule),
             _ => self.rule.clone(),
         }
     }
@@ -176,10 +175,11 @@ struct Compiled {
     near: Option<Regex>,
 }
 
-/// The live values as one pattern, and what each form stands for.
+/// The live values' forms in one automaton (one pass over a block finds
+/// them all), and what each form stands for.
 struct Live {
-    regex: Regex,
-    forms: HashMap<Vec<u8>, (usize, Encoding)>,
+    automaton: aho_corasick::AhoCorasick,
+    forms: Vec<(usize, Form)>,
     names: Vec<String>,
 }
 
@@ -225,15 +225,11 @@ impl Scanner {
             }
         }
         let live = Live::new(live)?;
-        if let Some(l) = &live {
-            anchors.push(l.regex.as_str().to_owned());
-        }
-        // No error of this builder can quote a live value: the live pattern
-        // compiled above already, alone.
         let set = RegexSetBuilder::new(&anchors)
             .build()
-            .map_err(|e| ScanError::Live {
-                reason: e.to_string().lines().last().unwrap_or_default().to_owned(),
+            .map_err(|e| ScanError::Rule {
+                rule: "(anchors)",
+                reason: e.to_string(),
             })?;
         Ok(Scanner {
             set,
@@ -321,15 +317,13 @@ impl Scanner {
         origin: &Origin,
         out: &mut Vec<Finding>,
     ) {
-        let which = self.set.matches(block);
-        if !which.matched_any() {
-            return;
-        }
         let mut hits = Vec::new();
-        if let Some(live) = &self.live
-            && which.matched(self.rules.len())
-        {
+        if let Some(live) = &self.live {
             live.hits(block, &mut hits);
+        }
+        let which = self.set.matches(block);
+        if !which.matched_any() && hits.is_empty() {
+            return;
         }
         for (i, c) in self.rules.iter().enumerate() {
             if which.matched(i) {
@@ -487,60 +481,51 @@ impl Compiled {
 #[derive(Clone, Copy)]
 enum Label {
     Rule(&'static Rule),
-    Live(usize, Encoding),
+    Live(usize, Form),
 }
 
 impl Live {
     fn hits(&self, block: &[u8], hits: &mut Vec<Hit>) {
-        for m in self.regex.find_iter(block) {
-            if let Some(&(name, encoding)) = self.forms.get(m.as_bytes()) {
-                hits.push(Hit {
-                    start: m.start(),
-                    end: m.end(),
-                    s_start: m.start(),
-                    s_end: m.end(),
-                    label: Label::Live(name, encoding),
-                });
-            }
+        for m in self.automaton.find_iter(block) {
+            let (name, form) = self.forms[m.pattern().as_usize()];
+            hits.push(Hit {
+                start: m.start(),
+                end: m.end(),
+                s_start: m.start(),
+                s_end: m.end(),
+                label: Label::Live(name, form),
+            });
         }
     }
 
     fn new(values: &[LiveValue]) -> Result<Option<Live>, ScanError> {
-        let mut forms: HashMap<Vec<u8>, (usize, Encoding)> = HashMap::new();
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut forms = Vec::new();
         let mut names = Vec::new();
         for v in values {
             let idx = names.len();
             names.push(v.name.clone());
-            for (encoding, form) in crate::secret::forms(&v.value) {
-                let bytes = form.expose().as_bytes();
-                if bytes.len() >= live::MIN_LEN {
-                    forms.entry(bytes.to_vec()).or_insert((idx, encoding));
+            for (form, text) in live::forms(&v.value) {
+                let bytes = text.expose().as_bytes();
+                if bytes.len() >= live::MIN_LEN && !patterns.iter().any(|p| p == bytes) {
+                    patterns.push(bytes.to_vec());
+                    forms.push((idx, form));
                 }
             }
         }
-        if forms.is_empty() {
+        if patterns.is_empty() {
             return Ok(None);
         }
-        // Longest first: leftmost-first alternation then prefers the whole
-        // value over a form that is its prefix.
-        let mut keys: Vec<&Vec<u8>> = forms.keys().collect();
-        keys.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-        let pattern = keys
-            .iter()
-            .map(|k| regex::escape(&String::from_utf8_lossy(k)))
-            .collect::<Vec<_>>()
-            .join("|");
-        let regex = RegexBuilder::new(&pattern)
-            .size_limit(64 << 20)
-            .build()
+        // Leftmost-longest: the whole value wins over a form that is its
+        // prefix.
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&patterns)
             .map_err(|e| ScanError::Live {
-                reason: match e {
-                    regex::Error::CompiledTooBig(n) => format!("more than {n} bytes compiled"),
-                    _ => "invalid pattern".into(),
-                },
+                reason: e.to_string(),
             })?;
         Ok(Some(Live {
-            regex,
+            automaton,
             forms,
             names,
         }))
@@ -657,6 +642,62 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].encoding, Some("url-encoded"));
         assert_eq!(out[0].what(), "REDIS_PASSWORD (url-encoded)");
+    }
+
+    #[test]
+    fn every_encoding_js_and_python_write() {
+        let value = "CNRY p@ss/w+rd!7f3a";
+        let s = Scanner::new(
+            false,
+            &[LiveValue {
+                name: "REDIS_PASSWORD".into(),
+                value: Secret::new(value),
+            }],
+        )
+        .unwrap();
+        let hex: String = value.bytes().map(|b| format!("{b:02x}")).collect();
+        let b64 = |pre: &str, engine: &base64::engine::GeneralPurpose| {
+            engine.encode(format!("{pre}K={value}\n"))
+        };
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let lines = [
+            (
+                "encodeURIComponent",
+                "CNRY%20p%40ss%2Fw%2Brd!7f3a".to_owned(),
+            ),
+            ("quote", "CNRY%20p%40ss/w%2Brd%217f3a".to_owned()),
+            ("quote_plus", "CNRY+p%40ss%2Fw%2Brd%217f3a".to_owned()),
+            (
+                "quote_plus, lower hex",
+                "CNRY+p%40ss%2fw%2brd%217f3a".to_owned(),
+            ),
+            (
+                "quote(safe=''), lower",
+                "cnry".to_owned() + "%20p%40ss%2fw%2brd%217f3a",
+            ),
+            ("hex", hex.clone()),
+            ("HEX", hex.to_ascii_uppercase()),
+            ("base64 at 0", b64("", &STANDARD)),
+            ("base64 at 1", b64("A", &STANDARD)),
+            ("base64url at 2", b64("AB", &URL_SAFE_NO_PAD)),
+        ];
+        let text: String = lines.iter().map(|(w, l)| format!("{w}: x{l}y\n")).collect();
+        let mut out = Vec::new();
+        s.scan_block(text.as_bytes(), 1, &Origin::file("x"), &mut out);
+        let got: Vec<_> = out.iter().map(|f| (f.line, f.encoding.unwrap())).collect();
+        let want = [
+            (1, "url-encoded"),
+            (2, "url-encoded"),
+            (3, "url-encoded"),
+            (4, "url-encoded"),
+            (6, "hex"),
+            (7, "hex"),
+            (8, "base64"),
+            (9, "base64"),
+            (10, "base64"),
+        ];
+        // Line 5 is not a form: `cnry` is not the value's case.
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -452,7 +452,10 @@ mod tests {
             &format!("System.setProperty(\"X_TOKEN\", \"{v}\");"),
         );
         fires("generic-secret", &format!("  github_pat: {v}"));
-        fires("generic-secret", &format!("const API_TOKEN: &str = \"{v}\";"));
+        fires(
+            "generic-secret",
+            &format!("const API_TOKEN: &str = \"{v}\";"),
+        );
         silent("api_key = os.environ[\"API_KEY\"]");
         silent("token_path = \"/etc/app/token_file.txt\"");
         silent("password = \"changeme\"");
