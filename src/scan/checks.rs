@@ -260,18 +260,7 @@ pub(crate) fn generic_value(s: &[u8]) -> bool {
     if starts(b"0x") || starts(b"/") || starts(b"./") || starts(b"../") || starts(b"~/") {
         return false;
     }
-    // Identifiers and paths: words joined by `.`, `_`, `-` or `/`, each a
-    // word (letters, then maybe digits), like `crate::module` or
-    // `tests/data/key_1.pem`.
-    let words: Vec<&[u8]> = s
-        .split(|b| matches!(b, b'.' | b'_' | b'-' | b'/'))
-        .filter(|w| !w.is_empty())
-        .collect();
-    let wordy = |w: &&[u8]| {
-        let letters = w.iter().take_while(|b| b.is_ascii_alphabetic()).count();
-        letters >= 2 && w[letters..].iter().all(u8::is_ascii_digit) && w.len() - letters <= 4
-    };
-    if words.len() >= 2 && words.iter().all(wordy) {
+    if identifier_like(s) || has_extension(s) {
         return false;
     }
     // A long token of its own, or a shorter one mixing cases and digits.
@@ -284,6 +273,52 @@ pub(crate) fn generic_value(s: &[u8]) -> bool {
     .filter(|&&c| c)
     .count();
     classes >= 3 || (s.len() >= 20 && entropy(s) >= 3.8)
+}
+
+/// A file name: ends in `.` and 1 to 4 lower-case letters (`key_1.pem`).
+fn has_extension(s: &[u8]) -> bool {
+    s.iter().rposition(|&b| b == b'.').is_some_and(|dot| {
+        let ext = &s[dot + 1..];
+        (1..=4).contains(&ext.len()) && ext.iter().all(u8::is_ascii_lowercase)
+    })
+}
+
+/// An identifier or a path (`MSV1_0_CREDENTIAL_KEY_TYPE`,
+/// `x25519_generate_private_key`, `pkcs-9-at-pkcs15Token`,
+/// `keys/test_1.pem`): its letters and digits come in long runs of one
+/// kind (lower, upper, `Capitalised`, digits), 3 characters or more on
+/// average, where a random value changes kind every one or two.
+fn identifier_like(s: &[u8]) -> bool {
+    #[derive(PartialEq, Clone, Copy)]
+    enum Kind {
+        Lower,
+        Upper,
+        Digit,
+        Other,
+    }
+    let kind = |b: u8| match b {
+        b'a'..=b'z' => Kind::Lower,
+        b'A'..=b'Z' => Kind::Upper,
+        b'0'..=b'9' => Kind::Digit,
+        _ => Kind::Other,
+    };
+    let (mut runs, mut alnum, mut prev) = (0usize, 0usize, Kind::Other);
+    for (i, &b) in s.iter().enumerate() {
+        let k = kind(b);
+        if k == Kind::Other {
+            prev = k;
+            continue;
+        }
+        alnum += 1;
+        // `Token`: an upper-case letter starting a lower-case word is one run.
+        let capital =
+            k == Kind::Lower && prev == Kind::Upper && (i < 2 || kind(s[i - 2]) != Kind::Upper);
+        if k != prev && !capital {
+            runs += 1;
+        }
+        prev = k;
+    }
+    runs > 0 && alnum >= 3 * runs
 }
 
 #[cfg(test)]
@@ -327,6 +362,11 @@ mod tests {
             "1234567890123456",
             "your_api_key_here1",
             "abcdefabcdefabcdef",
+            "MSV1_0_CREDENTIAL_KEY_TYPE",
+            "x25519_generate_private_key",
+            "pkcs-9-at-pkcs15Token",
+            "MI_UserCredentials_0",
+            "tests/keys/rsa_2048.pem",
         ] {
             assert!(!generic_value(v.as_bytes()), "{v}");
         }
