@@ -18,6 +18,8 @@ pub mod git;
 pub mod ignore_file;
 pub mod live;
 pub mod rules;
+pub mod sarif;
+pub mod since;
 pub mod walk;
 
 use std::io::Read;

@@ -21,7 +21,7 @@ use crate::ctx::{Ctx, Exit};
 /// (`--add-to-ignore` appends what this run finds).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  cargo xtask scan                 the working tree (respects .gitignore)\n  cargo xtask scan docs/ README.md\n  cargo xtask scan --staged        what the next commit holds (the pre-commit hook runs this)\n  cargo xtask scan --history --json"
+    after_help = "Examples:\n  cargo xtask scan                 the working tree (respects .gitignore)\n  cargo xtask scan docs/ README.md\n  cargo xtask scan --staged        what the next commit holds (the pre-commit hook runs this)\n  cargo xtask scan --history --json\n  cargo xtask scan --since origin/main --format sarif > scan.sarif   a pull request's lines, for code scanning"
 )]
 pub struct ScanArgs {
     /// Scan the index (what is about to be committed), not the working
@@ -31,6 +31,14 @@ pub struct ScanArgs {
     /// Scan every blob of every commit reachable from HEAD.
     #[arg(long, conflicts_with = "paths")]
     history: bool,
+    /// Scan only the lines HEAD adds since it forked from REF (a pull
+    /// request's lines: `--since origin/main`).
+    #[arg(long, value_name = "REF", conflicts_with_all = ["staged", "history", "paths"])]
+    since: Option<String>,
+    /// How findings are printed: `text`, `json` (as --json), or `sarif`
+    /// (SARIF 2.1.0, for GitHub code scanning).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Append the fingerprints of this run's findings to .xtask-scan-ignore
     /// (accepting them) instead of failing.
     #[arg(long)]
@@ -42,6 +50,17 @@ pub struct ScanArgs {
     /// Files or folders to scan (default: the whole working tree).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+}
+
+/// How findings are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per finding.
+    Text,
+    /// The whole report.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
 }
 
 pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
@@ -63,6 +82,11 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
         ("index", git::scan_staged(&scanner, &root, redactor)?)
     } else if args.history {
         ("history", git::scan_history(&scanner, &root, redactor)?)
+    } else if let Some(rev) = &args.since {
+        (
+            "lines added",
+            scan::since::scan_since(&scanner, &root, rev, redactor)?,
+        )
     } else {
         (
             "working tree",
@@ -80,7 +104,20 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
         ));
         report.findings.retain(|f| f.kind == "file");
     }
-    if ctx.global.json {
+    let format = if ctx.global.json {
+        Format::Json
+    } else {
+        args.format
+    };
+    if format == Format::Sarif {
+        ctx.json(&scan::sarif::to_sarif(&report, env!("CARGO_PKG_VERSION")))?;
+        ctx.info(summary(
+            source,
+            &report,
+            values.len(),
+            elapsed.as_secs_f64(),
+        ));
+    } else if format == Format::Json {
         ctx.json(&serde_json::json!({
             "root": root.display().to_string(),
             "source": source,
@@ -96,7 +133,7 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
             elapsed.as_secs_f64(),
         ));
     }
-    if !report.findings.is_empty() && !ctx.global.json {
+    if !report.findings.is_empty() && format == Format::Text {
         ctx.info(hint(&report));
     }
     if !report.errors.is_empty() {
