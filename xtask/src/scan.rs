@@ -10,11 +10,13 @@ use release_kit::scan::{self, Report, Scanner, git, ignore_file, live, walk};
 use crate::ctx::{Ctx, Exit};
 
 /// Finds secrets: the credential formats this project handles (PyPI,
-/// Anthropic, Hugging Face, AWS, Azure DevOps, Redis URLs with a password,
-/// hex keys assigned to *_KEY / *_TOKEN / *_SECRET / *_PAT) and every
-/// secret currently loaded from .env and the environment, as itself,
-/// base64-encoded or URL-encoded. A finding names the rule or the variable
-/// and the place, never the secret. Exit 1 when anything is found.
+/// Anthropic, Hugging Face, GitHub, AWS, Azure DevOps, Redis URLs with a
+/// password, hex keys assigned to *_KEY / *_TOKEN / *_SECRET / *_PAT,
+/// random-looking values assigned to a secret's name) and every secret
+/// currently loaded from .env and the environment, as itself, base64-,
+/// URL- or hex-encoded. A finding names the rule or the variable and the
+/// place, never the secret. Exit 1 when anything is found, 2 when a path
+/// could not be read.
 ///
 /// Allow a finding with an inline `xtask:allow` comment on its line, or
 /// list its fingerprint in .xtask-scan-ignore at the repository root
@@ -109,35 +111,34 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
     } else {
         args.format
     };
-    if format == Format::Sarif {
-        ctx.json(&scan::sarif::to_sarif(&report, env!("CARGO_PKG_VERSION")))?;
-        ctx.info(summary(
-            source,
-            &report,
-            values.len(),
-            elapsed.as_secs_f64(),
-        ));
-    } else if format == Format::Json {
-        ctx.json(&serde_json::json!({
+    let live: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
+    let summary = summary(source, &report, live.len(), elapsed.as_secs_f64());
+    match format {
+        Format::Sarif => {
+            ctx.json(&scan::sarif::to_sarif(&report, env!("CARGO_PKG_VERSION")))?;
+            ctx.info(summary);
+        }
+        Format::Json => ctx.json(&serde_json::json!({
             "root": root.display().to_string(),
             "source": source,
-            "live_variables": values.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
+            "live_variables": live,
             "report": &report,
-        }))?;
-    } else {
-        print(ctx, &report);
-        ctx.info(summary(
-            source,
-            &report,
-            values.len(),
-            elapsed.as_secs_f64(),
-        ));
+        }))?,
+        Format::Text => {
+            print(ctx, &report);
+            ctx.info(summary);
+            if !report.findings.is_empty() {
+                ctx.info(hint(&report));
+            }
+        }
     }
-    if !report.findings.is_empty() && format == Format::Text {
-        ctx.info(hint(&report));
-    }
+    outcome(ctx, &report)
+}
+
+/// Exit 2 when a path could not be read (what it holds is unknown: never
+/// a pass), else 1 when anything was found.
+fn outcome(ctx: &Ctx, report: &Report) -> anyhow::Result<()> {
     if !report.errors.is_empty() {
-        // What could not be read may hold a secret: never a pass.
         for e in &report.errors {
             eprintln!("error: {}", ctx.redactor().redact(e));
         }
