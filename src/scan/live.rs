@@ -2,7 +2,7 @@
 //! searched for as themselves and in the encoded forms the
 //! [`Redactor`](crate::secret::Redactor) masks ([`crate::secret::forms`]).
 
-use crate::secret::Secret;
+use crate::secret::{Encoding, Secret, percent_encode_keeping};
 use crate::settings::Settings;
 
 /// Values (and forms) shorter than this are not searched for: an 8-byte
@@ -64,6 +64,99 @@ fn url_password(value: &str) -> Option<Option<&str>> {
             .map(|(_, pw)| pw)
             .filter(|pw| !pw.is_empty()),
     )
+}
+
+/// How a form of a live value is written, as findings name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// The value itself.
+    Plain,
+    /// Base64 or base64url, padded or not, at any offset.
+    Base64,
+    /// Percent-encoded as JavaScript or Python write it.
+    UrlEncoded,
+    /// Hex, lower or upper case.
+    Hex,
+}
+
+impl Form {
+    /// `plain`, `base64`, `url-encoded` or `hex`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Plain => "plain",
+            Form::Base64 => "base64",
+            Form::UrlEncoded => "url-encoded",
+            Form::Hex => "hex",
+        }
+    }
+}
+
+/// Every form of `value` the scanner searches for, at least [`MIN_LEN`]
+/// long, without duplicates: those the redactor masks
+/// ([`crate::secret::forms`]: plain, base64 at any offset,
+/// `encodeURIComponent`), and the percent-encodings of Python's `quote`
+/// (keeps `/`), `quote(safe="")` and `quote_plus` (space as `+`), each with
+/// upper- and lower-case hex digits, and the value in hex.
+pub fn forms(value: &Secret) -> Vec<(Form, Secret)> {
+    let mut out: Vec<(Form, String)> = crate::secret::forms(value)
+        .into_iter()
+        .map(|(e, s)| {
+            let form = match e {
+                Encoding::Plain => Form::Plain,
+                Encoding::Base64 => Form::Base64,
+                Encoding::UrlEncoded => Form::UrlEncoded,
+            };
+            (form, s.expose().to_owned())
+        })
+        .collect();
+    if out.is_empty() {
+        return Vec::new();
+    }
+    let v = value.expose();
+    let mut url = vec![
+        percent_encode_keeping(v, b"-_.!~*'()"),
+        percent_encode_keeping(v, b"_.-~/"),
+        percent_encode_keeping(v, b"_.-~"),
+    ];
+    url.push(
+        v.split(' ')
+            .map(|part| percent_encode_keeping(part, b"_.-~"))
+            .collect::<Vec<_>>()
+            .join("+"),
+    );
+    url.push(url[0].replace("%20", "+"));
+    for u in url.clone() {
+        url.push(lower_escapes(&u));
+    }
+    out.extend(url.into_iter().map(|u| (Form::UrlEncoded, u)));
+    let hex: String = v.bytes().map(|b| format!("{b:02x}")).collect();
+    out.push((Form::Hex, hex.to_ascii_uppercase()));
+    out.push((Form::Hex, hex));
+    let mut unique: Vec<(Form, Secret)> = Vec::new();
+    for (form, s) in out {
+        if s.len() >= MIN_LEN && !unique.iter().any(|(_, u)| u.expose() == s) {
+            unique.push((form, Secret::new(s)));
+        }
+    }
+    unique
+}
+
+/// `%2B` → `%2b`: the escapes' hex digits in lower case.
+fn lower_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut left = 0;
+    for c in s.chars() {
+        if c == '%' {
+            left = 2;
+            out.push(c);
+        } else if left > 0 {
+            left -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -13,22 +13,24 @@
 //! [`BLOCK`] bytes (longer lines excepted), so memory stays flat whatever
 //! the size of a file or a blob.
 
+mod checks;
 pub mod git;
 pub mod ignore_file;
 pub mod live;
 pub mod rules;
+pub mod sarif;
+pub mod since;
 pub mod walk;
 
-use std::collections::HashMap;
 use std::io::Read;
 
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::secret::{Encoding, MASK};
+use crate::secret::MASK;
 
-pub use live::LiveValue;
+pub use live::{Form, LiveValue};
 pub use rules::{RULES, Rule};
 
 /// The inline marker that silences findings on its line.
@@ -78,7 +80,7 @@ impl Finding {
     /// The rule and, for a live value, its encoding (`HF_TOKEN (base64)`).
     pub fn what(&self) -> String {
         match self.encoding {
-            Some(e) if e != Encoding::Plain.name() => format!("{} ({e})", self.rule),
+            Some(e) if e != Form::Plain.name() => format!("{} ({e})", self.rule),
             _ => self.rule.clone(),
         }
     }
@@ -175,10 +177,11 @@ struct Compiled {
     near: Option<Regex>,
 }
 
-/// The live values as one pattern, and what each form stands for.
+/// The live values' forms in one automaton (one pass over a block finds
+/// them all), and what each form stands for.
 struct Live {
-    regex: Regex,
-    forms: HashMap<Vec<u8>, (usize, Encoding)>,
+    automaton: aho_corasick::AhoCorasick,
+    forms: Vec<(usize, Form)>,
     names: Vec<String>,
 }
 
@@ -224,15 +227,11 @@ impl Scanner {
             }
         }
         let live = Live::new(live)?;
-        if let Some(l) = &live {
-            anchors.push(l.regex.as_str().to_owned());
-        }
-        // No error of this builder can quote a live value: the live pattern
-        // compiled above already, alone.
         let set = RegexSetBuilder::new(&anchors)
             .build()
-            .map_err(|e| ScanError::Live {
-                reason: e.to_string().lines().last().unwrap_or_default().to_owned(),
+            .map_err(|e| ScanError::Rule {
+                rule: "(anchors)",
+                reason: e.to_string(),
             })?;
         Ok(Scanner {
             set,
@@ -249,6 +248,10 @@ impl Scanner {
     /// Scans a stream (a file, a blob) block by block. Returns the bytes
     /// read, or `None` when the text is binary (a NUL byte near its start);
     /// the stream is read to its end either way. `buf` is reused.
+    ///
+    /// Each byte is read once and searched about once: a line longer than a
+    /// block is searched in blocks that overlap by [`OVERLAP`] bytes, so time
+    /// is linear and memory bounded whatever the length of a line.
     pub fn scan_reader(
         &self,
         reader: &mut dyn Read,
@@ -258,36 +261,36 @@ impl Scanner {
     ) -> std::io::Result<Option<u64>> {
         buf.clear();
         let mut total = 0u64;
-        let mut line = 1usize;
+        let mut place = Place::start();
         let mut first = true;
-        let mut eof = false;
         loop {
-            if !eof {
-                // Up to a block; past it only for a line longer than a block.
-                let want = BLOCK.saturating_sub(buf.len()).max(64 << 10);
-                let n = (&mut *reader).take(want as u64).read_to_end(buf)?;
-                total += n as u64;
-                eof = n < want;
-            }
+            // `buf` holds no newline here: what is left of the last line.
+            let old = buf.len();
+            let want = BLOCK.saturating_sub(old).max(64 << 10);
+            let n = (&mut *reader).take(want as u64).read_to_end(buf)?;
+            total += n as u64;
+            let eof = n < want;
             if std::mem::take(&mut first)
                 && memchr::memchr(0, &buf[..buf.len().min(BINARY_PROBE)]).is_some()
             {
                 std::io::copy(reader, &mut std::io::sink())?;
                 return Ok(None);
             }
-            let end = if eof {
-                buf.len()
-            } else {
-                match memchr::memrchr(b'\n', buf) {
-                    Some(i) => i + 1,
-                    None => continue,
-                }
-            };
-            self.scan_block(&buf[..end], line, origin, out);
-            line += memchr::memchr_iter(b'\n', &buf[..end]).count();
-            buf.drain(..end);
             if eof {
+                self.scan_chunk(buf, place.clone(), buf.len(), origin, out);
                 return Ok(Some(total));
+            }
+            if let Some(i) = memchr::memrchr(b'\n', &buf[old..]) {
+                let end = old + i + 1;
+                self.scan_chunk(&buf[..end], place.clone(), end, origin, out);
+                place.next_lines(memchr::memchr_iter(b'\n', &buf[..end]).count());
+                buf.drain(..end);
+            } else if buf.len() >= BLOCK {
+                // A long line: search it up to here, keep the tail.
+                let cut = buf.len() - OVERLAP;
+                self.scan_chunk(buf, place.clone(), cut + OVERLAP / 2, origin, out);
+                place.continue_line(&buf[..cut]);
+                buf.drain(..cut);
             }
         }
     }
@@ -300,79 +303,70 @@ impl Scanner {
         origin: &Origin,
         out: &mut Vec<Finding>,
     ) {
+        let place = Place {
+            line: first_line,
+            ..Place::start()
+        };
+        self.scan_chunk(block, place, block.len(), origin, out);
+    }
+
+    /// Scans `block`, reporting the secrets that start in `place.from..limit`.
+    fn scan_chunk(
+        &self,
+        block: &[u8],
+        place: Place,
+        limit: usize,
+        origin: &Origin,
+        out: &mut Vec<Finding>,
+    ) {
+        let mut hits = Vec::new();
+        if let Some(live) = &self.live {
+            live.hits(block, &mut hits);
+        }
         let which = self.set.matches(block);
-        if !which.matched_any() {
+        if !which.matched_any() && hits.is_empty() {
             return;
         }
-        // (start, end, secret start, secret end, label)
-        let mut hits: Vec<(usize, usize, usize, usize, Label)> = Vec::new();
-        if let Some(live) = &self.live
-            && which.matched(self.rules.len())
-        {
-            for m in live.regex.find_iter(block) {
-                if let Some(&(name, encoding)) = live.forms.get(m.as_bytes()) {
-                    hits.push((
-                        m.start(),
-                        m.end(),
-                        m.start(),
-                        m.end(),
-                        Label::Live(name, encoding),
-                    ));
-                }
-            }
-        }
         for (i, c) in self.rules.iter().enumerate() {
-            if !which.matched(i) {
-                continue;
-            }
-            for caps in c.regex.captures_iter(block) {
-                let (Some(all), Some(s)) = (caps.get(0), caps.name("s")) else {
-                    continue;
-                };
-                if !(c.rule.check)(s.as_bytes()) {
-                    continue;
-                }
-                if let Some(near) = &c.near {
-                    let (a, b) = lines_around(block, s.start(), s.end(), c.rule.near_lines);
-                    if !near.is_match(&block[a..b]) {
-                        continue;
-                    }
-                }
-                // Overlapping a live value: the variable's name says more.
-                if hits.iter().any(|h| h.0 < s.end() && s.start() < h.1) {
-                    continue;
-                }
-                hits.push((
-                    all.start(),
-                    all.end(),
-                    s.start(),
-                    s.end(),
-                    Label::Rule(c.rule),
-                ));
+            if which.matched(i) {
+                c.hits(block, &mut hits);
             }
         }
-        hits.sort_by_key(|h| h.2);
-        let (mut line, mut pos) = (first_line, 0usize);
-        for (start, end, s_start, s_end, label) in hits {
-            line += memchr::memchr_iter(b'\n', &block[pos..s_start]).count();
-            pos = s_start;
-            let line_start = memchr::memrchr(b'\n', &block[..s_start]).map_or(0, |i| i + 1);
+        hits.retain(|h| (place.from..limit).contains(&h.s_start));
+        hits.sort_by_key(|h| h.s_start);
+        self.emit(block, place, hits, origin, out);
+    }
+
+    /// Turns hits into findings: line, column, mask, fingerprint; drops
+    /// those on a line with the allow marker.
+    fn emit(
+        &self,
+        block: &[u8],
+        place: Place,
+        hits: Vec<Hit>,
+        origin: &Origin,
+        out: &mut Vec<Finding>,
+    ) {
+        let (mut line, mut pos) = (place.line, 0usize);
+        for h in hits {
+            line += memchr::memchr_iter(b'\n', &block[pos..h.s_start]).count();
+            pos = h.s_start;
+            let line_start = memchr::memrchr(b'\n', &block[..h.s_start]).map_or(0, |i| i + 1);
             let line_end =
-                memchr::memchr(b'\n', &block[s_start..]).map_or(block.len(), |i| s_start + i);
+                memchr::memchr(b'\n', &block[h.s_start..]).map_or(block.len(), |i| h.s_start + i);
             if memchr::memmem::find(&block[line_start..line_end], ALLOW_MARKER.as_bytes()).is_some()
             {
                 continue;
             }
-            let column = 1 + block[line_start..s_start]
-                .iter()
-                .filter(|&&b| b & 0xC0 != 0x80)
-                .count();
-            let secret = &block[s_start..s_end];
-            let (rule, kind, encoding, masked) = match label {
+            let carried = if line_start == 0 { place.column } else { 0 };
+            let column = 1 + carried + chars(&block[line_start..h.s_start]);
+            let secret = &block[h.s_start..h.s_end];
+            let (rule, kind, encoding, masked) = match h.label {
                 Label::Rule(r) => {
-                    let mut shown = String::from_utf8_lossy(&block[start..s_start]).into_owned();
+                    let mut shown =
+                        String::from_utf8_lossy(&block[h.start..h.s_start]).into_owned();
                     shown.push_str(MASK);
-                    shown.push_str(&String::from_utf8_lossy(&block[s_end..end]));
+                    shown.push_str(&String::from_utf8_lossy(&block[h.s_end..h.end]));
                     (r.id.to_owned(), "rule", None, shown.trim().to_owned())
                 }
                 Label::Live(name, encoding) => (
@@ -397,49 +391,143 @@ impl Scanner {
     }
 }
 
+/// How many bytes of a long line two consecutive blocks share: a secret
+/// starting in the shared part is reported by the block that sees it with
+/// half of this on either side.
+const OVERLAP: usize = 64 << 10;
+
+/// Where a block starts in its text.
+#[derive(Clone, Debug)]
+struct Place {
+    /// The 1-based line of its first byte.
+    line: usize,
+    /// Characters of that line before the block (a long line's rest).
+    column: usize,
+    /// Secrets starting before this offset were reported already.
+    from: usize,
+}
+
+impl Place {
+    fn start() -> Place {
+        Place {
+            line: 1,
+            column: 0,
+            from: 0,
+        }
+    }
+
+    fn next_lines(&mut self, n: usize) {
+        *self = Place {
+            line: self.line + n,
+            ..Place::start()
+        };
+    }
+
+    /// The block goes on after `done`, bytes of the same line.
+    fn continue_line(&mut self, done: &[u8]) {
+        self.column += chars(done);
+        self.from = OVERLAP / 2;
+    }
+}
+
+/// UTF-8 characters in `bytes` (continuation bytes not counted).
+fn chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+}
+
+/// One match: its extent, the secret's extent within it, and what it is.
+struct Hit {
+    start: usize,
+    end: usize,
+    s_start: usize,
+    s_end: usize,
+    label: Label,
+}
+
+impl Compiled {
+    /// This rule's matches in `block`, but those overlapping a live value
+    /// already in `hits` (the variable's name says more).
+    fn hits(&self, block: &[u8], hits: &mut Vec<Hit>) {
+        for caps in self.regex.captures_iter(block) {
+            let (Some(all), Some(s)) = (caps.get(0), caps.name("s")) else {
+                continue;
+            };
+            if !(self.rule.check)(s.as_bytes()) {
+                continue;
+            }
+            if let (Some(named), Some(n)) = (self.rule.name, caps.name("n"))
+                && !named(n.as_bytes())
+            {
+                continue;
+            }
+            if let Some(near) = &self.near {
+                let (a, b) = lines_around(block, s.start(), s.end(), self.rule.near_lines);
+                if !near.is_match(&block[a..b]) {
+                    continue;
+                }
+            }
+            if hits.iter().any(|h| h.start < s.end() && s.start() < h.end) {
+                continue;
+            }
+            hits.push(Hit {
+                start: all.start(),
+                end: all.end(),
+                s_start: s.start(),
+                s_end: s.end(),
+                label: Label::Rule(self.rule),
+            });
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Label {
     Rule(&'static Rule),
-    Live(usize, Encoding),
+    Live(usize, Form),
 }
 
 impl Live {
+    fn hits(&self, block: &[u8], hits: &mut Vec<Hit>) {
+        for m in self.automaton.find_iter(block) {
+            let (name, form) = self.forms[m.pattern().as_usize()];
+            hits.push(Hit {
+                start: m.start(),
+                end: m.end(),
+                s_start: m.start(),
+                s_end: m.end(),
+                label: Label::Live(name, form),
+            });
+        }
+    }
+
     fn new(values: &[LiveValue]) -> Result<Option<Live>, ScanError> {
-        let mut forms: HashMap<Vec<u8>, (usize, Encoding)> = HashMap::new();
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut forms = Vec::new();
         let mut names = Vec::new();
         for v in values {
             let idx = names.len();
             names.push(v.name.clone());
-            for (encoding, form) in crate::secret::forms(&v.value) {
-                let bytes = form.expose().as_bytes();
-                if bytes.len() >= live::MIN_LEN {
-                    forms.entry(bytes.to_vec()).or_insert((idx, encoding));
+            for (form, text) in live::forms(&v.value) {
+                let bytes = text.expose().as_bytes();
+                if bytes.len() >= live::MIN_LEN && !patterns.iter().any(|p| p == bytes) {
+                    patterns.push(bytes.to_vec());
+                    forms.push((idx, form));
                 }
             }
         }
-        if forms.is_empty() {
+        if patterns.is_empty() {
             return Ok(None);
         }
-        // Longest first: leftmost-first alternation then prefers the whole
-        // value over a form that is its prefix.
-        let mut keys: Vec<&Vec<u8>> = forms.keys().collect();
-        keys.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-        let pattern = keys
-            .iter()
-            .map(|k| regex::escape(&String::from_utf8_lossy(k)))
-            .collect::<Vec<_>>()
-            .join("|");
-        let regex = RegexBuilder::new(&pattern)
-            .size_limit(64 << 20)
-            .build()
+        // Leftmost-longest: the whole value wins over a form that is its
+        // prefix.
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&patterns)
             .map_err(|e| ScanError::Live {
-                reason: match e {
-                    regex::Error::CompiledTooBig(n) => format!("more than {n} bytes compiled"),
-                    _ => "invalid pattern".into(),
-                },
+                reason: e.to_string(),
             })?;
         Ok(Some(Live {
-            regex,
+            automaton,
             forms,
             names,
         }))
@@ -559,6 +647,62 @@ mod tests {
     }
 
     #[test]
+    fn every_encoding_js_and_python_write() {
+        let value = "CNRY p@ss/w+rd!7f3a";
+        let s = Scanner::new(
+            false,
+            &[LiveValue {
+                name: "REDIS_PASSWORD".into(),
+                value: Secret::new(value),
+            }],
+        )
+        .unwrap();
+        let hex: String = value.bytes().map(|b| format!("{b:02x}")).collect();
+        let b64 = |pre: &str, engine: &base64::engine::GeneralPurpose| {
+            engine.encode(format!("{pre}K={value}\n"))
+        };
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let lines = [
+            (
+                "encodeURIComponent",
+                "CNRY%20p%40ss%2Fw%2Brd!7f3a".to_owned(),
+            ),
+            ("quote", "CNRY%20p%40ss/w%2Brd%217f3a".to_owned()),
+            ("quote_plus", "CNRY+p%40ss%2Fw%2Brd%217f3a".to_owned()),
+            (
+                "quote_plus, lower hex",
+                "CNRY+p%40ss%2fw%2brd%217f3a".to_owned(),
+            ),
+            (
+                "quote(safe=''), lower",
+                "cnry".to_owned() + "%20p%40ss%2fw%2brd%217f3a",
+            ),
+            ("hex", hex.clone()),
+            ("HEX", hex.to_ascii_uppercase()),
+            ("base64 at 0", b64("", &STANDARD)),
+            ("base64 at 1", b64("A", &STANDARD)),
+            ("base64url at 2", b64("AB", &URL_SAFE_NO_PAD)),
+        ];
+        let text: String = lines.iter().map(|(w, l)| format!("{w}: x{l}y\n")).collect();
+        let mut out = Vec::new();
+        s.scan_block(text.as_bytes(), 1, &Origin::file("x"), &mut out);
+        let got: Vec<_> = out.iter().map(|f| (f.line, f.encoding.unwrap())).collect();
+        let want = [
+            (1, "url-encoded"),
+            (2, "url-encoded"),
+            (3, "url-encoded"),
+            (4, "url-encoded"),
+            (6, "hex"),
+            (7, "hex"),
+            (8, "base64"),
+            (9, "base64"),
+            (10, "base64"),
+        ];
+        // Line 5 is not a form: `cnry` is not the value's case.
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn lines_and_columns_across_blocks() {
         // Push the value past the first block: line numbers carry over.
         let filler = "é filler line\n".repeat(BLOCK / 10);
@@ -567,6 +711,31 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].line, BLOCK / 10 + 1);
         assert_eq!(found[0].column, 4);
+    }
+
+    #[test]
+    fn a_long_line_is_read_in_bounded_blocks_and_every_value_found() {
+        // One line of 12 blocks, a value every BLOCK - 4097 bytes so that
+        // some straddle the places where a block is cut.
+        let step = BLOCK - 4097;
+        let mut line = Vec::new();
+        let mut columns = Vec::new();
+        while line.len() < 12 * BLOCK {
+            line.resize(line.len() + step - CANARY.len() - 2, b'a');
+            line.extend_from_slice(format!(" {CANARY} ").as_bytes());
+            columns.push(line.len() - CANARY.len());
+        }
+        line.extend_from_slice(b"\nnext\n");
+        let s = Scanner::new(true, &live()).unwrap();
+        let (mut out, mut buf) = (Vec::new(), Vec::new());
+        let read = s
+            .scan_reader(&mut line.as_slice(), &Origin::file("l"), &mut buf, &mut out)
+            .unwrap();
+        assert_eq!(read, Some(line.len() as u64));
+        assert!(buf.capacity() <= 3 * BLOCK, "{}", buf.capacity());
+        let got: Vec<_> = out.iter().map(|f| (f.line, f.column)).collect();
+        let want: Vec<_> = columns.iter().map(|&c| (1, c)).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! Every pattern runs in ASCII mode (`(?-u)`): the formats are ASCII, and
 //! ASCII classes keep the DFA small and fast.
 
+use super::checks::{
+    distinct, generic_value, github_token, is_placeholder_word, mixed_case, not_placeholder,
+    random_looking,
+};
+
 /// One rule: a credential format.
 #[derive(Debug)]
 pub struct Rule {
@@ -25,6 +30,8 @@ pub struct Rule {
     pub(crate) near_lines: usize,
     /// A last check of the secret's text.
     pub(crate) check: fn(&[u8]) -> bool,
+    /// For a rule that reads a name (group `n`): whether it names a secret.
+    pub(crate) name: Option<fn(&[u8]) -> bool>,
 }
 
 /// Every rule, in reporting order.
@@ -38,6 +45,7 @@ pub static RULES: &[Rule] = &[
         near: None,
         near_lines: 0,
         check: not_placeholder,
+        name: None,
     },
     Rule {
         id: "anthropic-key",
@@ -47,6 +55,7 @@ pub static RULES: &[Rule] = &[
         near: None,
         near_lines: 0,
         check: not_placeholder,
+        name: None,
     },
     Rule {
         id: "hf-token",
@@ -56,22 +65,58 @@ pub static RULES: &[Rule] = &[
         near: None,
         near_lines: 0,
         check: |s| mixed_case(s) && not_placeholder(s),
+        name: None,
+    },
+    Rule {
+        id: "github-token",
+        about: "GitHub token (ghp_, gho_, ghu_, ghs_, ghr_ + 36, CRC-32 checked)",
+        anchor: r"gh[pousr]_",
+        pattern: r"\bgh[pousr]_(?P<s>[A-Za-z0-9]{36})\b",
+        near: None,
+        near_lines: 0,
+        check: github_token,
+        name: None,
+    },
+    Rule {
+        id: "github-fine-grained-pat",
+        about: "GitHub fine-grained personal access token (github_pat_ + 22 + _ + 59)",
+        anchor: r"github_pat_",
+        pattern: r"\bgithub_pat_(?P<s>[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b",
+        near: None,
+        near_lines: 0,
+        check: |s| mixed_case(s) && random_looking(s),
+        name: None,
+    },
+    Rule {
+        id: "hf-org-token",
+        about: "Hugging Face organisation API token (api_org_ + 34 letters)",
+        anchor: r"api_org_",
+        pattern: r"\bapi_org_(?P<s>[A-Za-z]{34})\b",
+        near: None,
+        near_lines: 0,
+        check: |s| mixed_case(s) && not_placeholder(s) && distinct(s) >= 10,
+        name: None,
     },
     Rule {
         id: "aws-access-key-id",
-        about: "AWS access key id (AKIA/ASIA/ABIA/ACCA + 16)",
-        anchor: r"AKIA|ASIA|ABIA|ACCA",
-        pattern: r"\b(?:AKIA|ASIA|ABIA|ACCA)(?P<s>[A-Z2-7]{16})\b",
+        about: "AWS access key or unique id (AKIA, ASIA, A3T…, ABIA, ACCA, AGPA, AIDA, AIPA, ANPA, \
+                ANVA, APKA, AROA, ASCA + 16)",
+        anchor: r"A3T|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA",
+        pattern: r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)(?P<s>[A-Z2-7]{16})\b",
         near: None,
         near_lines: 0,
-        check: not_placeholder,
+        check: |s| not_placeholder(s) && distinct(s) >= 6,
+        name: None,
     },
     Rule {
         id: "aws-secret-access-key",
-        about: "AWS secret access key (40 characters) next to an access key id or aws_secret_access_key",
-        anchor: r"AKIA|ASIA|ABIA|ACCA|(?i)secret_?access_?key",
+        about: "AWS secret access key (40 characters) next to an access key id, or named \
+                aws_secret_access_key, aws_secret_key or secret_key",
+        anchor: r"AKIA|ASIA|ABIA|ACCA|A3T|(?i)secret_?(?:access_?)?key",
         pattern: r"(?m)(?:^|[^A-Za-z0-9/+])(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
-        near: Some(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b|(?i)secret_?access_?key"),
+        near: Some(
+            r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b|(?i)secret_?(?:access_?)?key",
+        ),
         near_lines: 5,
         check: |s| {
             s.iter().any(u8::is_ascii_uppercase)
@@ -79,6 +124,7 @@ pub static RULES: &[Rule] = &[
                 && s.iter().any(u8::is_ascii_digit)
                 && not_placeholder(s)
         },
+        name: None,
     },
     Rule {
         id: "azure-devops-pat",
@@ -88,6 +134,7 @@ pub static RULES: &[Rule] = &[
         near: None,
         near_lines: 0,
         check: not_placeholder,
+        name: None,
     },
     Rule {
         id: "azure-devops-pat-legacy",
@@ -97,6 +144,7 @@ pub static RULES: &[Rule] = &[
         near: Some(r"(?i)vsce|azure|devops|azdo|visualstudio"),
         near_lines: 1,
         check: |s| s.iter().any(u8::is_ascii_digit) && not_placeholder(s),
+        name: None,
     },
     Rule {
         id: "redis-url-password",
@@ -106,6 +154,7 @@ pub static RULES: &[Rule] = &[
         near: None,
         near_lines: 0,
         check: |s| not_placeholder(s) && !is_placeholder_word(s),
+        name: None,
     },
     Rule {
         id: "hex-key",
@@ -116,58 +165,39 @@ pub static RULES: &[Rule] = &[
         near: None,
         near_lines: 0,
         check: |s| distinct(s) >= 8 && not_placeholder(s),
+        name: None,
+    },
+    Rule {
+        id: "generic-secret",
+        about: "a random-looking value assigned to a secret's name (api_key, apiToken, \
+                client-secret, DB_PASSWORD, …) with =, :, :=, ::=, ?=, => or as a call's \
+                (name, value) pair",
+        anchor: r"(?i)key|token|secret|passw|pwd|pat|cred|auth",
+        pattern: r#"(?m)(?P<n>[A-Za-z0-9_.-]{2,60})["'`]?(?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[A-Za-z][A-Za-z0-9_]{0,20}(?:<[A-Za-z0-9_]*>)?)?[ \t]{0,3}(?:(?::{0,3}=|\?=|=>|:)[ \t]{0,5}["'`]?|,[ \t]{0,3}["'`])(?P<s>[A-Za-z0-9_.=+/~-]{12,150})(?:["'`\s;,)\]}]|\\[nrt]|$)"#,
+        near: None,
+        near_lines: 0,
+        check: generic_value,
+        name: Some(super::checks::secret_name),
     },
 ];
 
-/// Text documentation and examples use in place of a credential.
-fn not_placeholder(s: &[u8]) -> bool {
-    if s.len() >= 16 && distinct(s) < 6 {
+/// Whether `value` alone (a command-line argument, say) is a credential by
+/// one of the formats that stand alone (a GitHub, Hugging Face, PyPI,
+/// Anthropic, AWS or Azure DevOps token): for masking it before an error
+/// quotes it. Rules that need a name or a neighbour do not count.
+pub fn looks_like_credential(value: &str) -> bool {
+    static SCANNER: std::sync::OnceLock<Option<super::Scanner>> = std::sync::OnceLock::new();
+    let Some(scanner) = SCANNER.get_or_init(|| super::Scanner::new(true, &[]).ok()) else {
         return false;
-    }
-    let lower = s.to_ascii_lowercase();
-    const MARKERS: &[&str] = &[
-        "...",
-        "\u{2026}",
-        "<",
-        ">",
-        "{",
-        "}",
-        "$",
-        "*",
-        "%(",
-        "example",
-        "xxxx",
-        "placeholder",
-        "your",
-        "dummy",
-        "redacted",
-        "changeme",
-        "sample",
-    ];
-    !MARKERS
-        .iter()
-        .any(|m| memchr::memmem::find(&lower, m.as_bytes()).is_some())
-}
-
-/// Words that stand for a password in documentation.
-fn is_placeholder_word(s: &[u8]) -> bool {
-    const WORDS: &[&str] = &[
-        "password", "passwd", "pass", "pwd", "secret", "pw", "token", "redis", "user", "auth",
-    ];
-    let lower = s.to_ascii_lowercase();
-    WORDS.iter().any(|w| lower == w.as_bytes())
-        || s.iter().all(|b| b.is_ascii_uppercase() || *b == b'_')
-}
-
-fn mixed_case(s: &[u8]) -> bool {
-    s.iter().any(u8::is_ascii_uppercase) && s.iter().any(u8::is_ascii_lowercase)
-}
-
-fn distinct(s: &[u8]) -> usize {
-    let mut seen = [false; 256];
-    s.iter()
-        .filter(|&&b| !std::mem::replace(&mut seen[b as usize], true))
-        .count()
+    };
+    let mut out = Vec::new();
+    let origin = super::Origin::file("");
+    scanner.scan_block(value.trim().as_bytes(), 1, &origin, &mut out);
+    out.iter().any(|f| {
+        RULES
+            .iter()
+            .any(|r| r.id == f.rule && r.near.is_none() && r.name.is_none() && r.id != "hex-key")
+    })
 }
 
 #[cfg(test)]
@@ -333,6 +363,140 @@ mod tests {
         let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         silent(&format!("AUDIT_HMAC_KEY={key}  # test vector, xtask:allow"));
         fires("hex-key", &format!("# xtask:allow\nAUDIT_HMAC_KEY={key}"));
+    }
+
+    #[test]
+    fn github_tokens() {
+        use crate::scan::checks::github_sample;
+        for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
+            let t = github_sample(prefix, "Zq8mLk2PwX9sVb4nRt7yHc3JdF6gAe");
+            fires("github-token", &format!("GH_TOKEN={t}"));
+            // A plain-looking body is a token when its checksum holds.
+            fires("github-token", &github_sample(prefix, "abcdefghij"));
+        }
+        // Random-looking without a valid checksum (gitleaks' samples).
+        fires(
+            "github-token",
+            &format!("token: ghp_{}", "k8ZqT3vLmW9xRp2YsN6bHc4JdF7gAe1QuO5i"),
+        );
+        silent(&format!(
+            "ghp_{}",
+            "abcdefghij".repeat(4).get(..36).unwrap()
+        ));
+        silent("GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        silent("ghp_... is a classic personal access token");
+        silent(&format!("ghx_{}", "k8ZqT3vLmW9xRp2YsN6bHc4JdF7gAe1QuO5i"));
+        let body = format!(
+            "{}_{}",
+            "11AZQ3KXY0aB7cD9eF2gH4", "kL8mN1pQ5rS3tU6vW0xY2zA4bC7dE9fG1hJ3kL5mN7pQ9rS2tU4vW6xY8zA"
+        );
+        fires(
+            "github-fine-grained-pat",
+            &format!("GH_TOKEN=github_pat_{body}"),
+        );
+        silent("github_pat_11AAAAAAA0xxxxxxxxxxxx_yyyy");
+    }
+
+    #[test]
+    fn hf_org_tokens() {
+        fires(
+            "hf-org-token",
+            &format!("HF_TOKEN=api_org_{}", "QmRtLkWpZsXcVbNmAsDfGhJkLqWeRtYuIo"),
+        );
+        silent(&format!("api_org_{}", "x".repeat(34)));
+        silent("api_org_tokens_are_the_old_organisation_tokens_of_the_hub");
+    }
+
+    #[test]
+    fn aws_key_id_prefixes_and_secret_keys_by_name() {
+        for prefix in [
+            "A3TX", "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA",
+        ] {
+            fires(
+                "aws-access-key-id",
+                &format!("id: {prefix}{}", "Z7QWERTY2ASDFGH3"),
+            );
+        }
+        silent("AROAAAAAAAAAAAAAAAAA");
+        silent(&format!("AXYZ{}", "Z7QWERTY2ASDFGH3"));
+        let secret = "k9Lm/2PqRsTu+VwXyZ0aBcDeFgHiJkLmNoPqRsTu"; // xtask:allow
+        fires(
+            "aws-secret-access-key",
+            &format!("aws_secret_key = {secret}"),
+        );
+        fires(
+            "aws-secret-access-key",
+            &format!("secret_key: \"{secret}\""),
+        );
+        fires("aws-secret-access-key", &format!("SecretKey={secret}"));
+        silent(&format!("sha = {secret}"));
+        silent("aws_secret_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    }
+
+    #[test]
+    fn generic_assignments() {
+        let v = "Zq8mLk2PwX9sVb4nRt7y";
+        fires("generic-secret", &format!("apiToken = \"{v}\""));
+        fires(
+            "generic-secret",
+            &format!("const clientSecret: string = '{v}';"),
+        );
+        fires("generic-secret", &format!("API_KEY ::= {v}"));
+        fires("generic-secret", &format!("API_KEY :::= {v}"));
+        fires("generic-secret", &format!("API_KEY ?= {v}"));
+        fires("generic-secret", &format!("token := \"{v}\""));
+        fires("generic-secret", &format!("'db-password' => '{v}',"));
+        fires("generic-secret", &format!("\"auth.token\": \"{v}\""));
+        fires(
+            "generic-secret",
+            &format!("System.setProperty(\"X_TOKEN\", \"{v}\");"),
+        );
+        fires("generic-secret", &format!("  github_pat: {v}"));
+        fires(
+            "generic-secret",
+            &format!("const API_TOKEN: &str = \"{v}\";"),
+        );
+        silent("api_key = os.environ[\"API_KEY\"]");
+        silent("token_path = \"/etc/app/token_file.txt\"");
+        silent("password = \"changeme\"");
+        silent("apiToken = \"your-api-token-here-123\"");
+        silent("secret = get_secret(name)");
+        silent("let key = self.cache_key.clone();");
+        silent("key: String,");
+        silent("token = \"${{ secrets.TOKEN }}\"");
+        silent("auth_url = \"https://auth.example.org/v1/tok\"");
+        silent("key = \"crate.module.Item2\"");
+        silent(&format!("pattern = \"{v}\""));
+        silent("KEY_SIZE = 0x1234567890ABCDEF");
+    }
+
+    #[test]
+    fn url_password_placeholders() {
+        for pw in ["foo", "bar", "baz", "changeme", "xxx", "example"] {
+            silent(&format!("redis://user:{pw}@localhost:6379"));
+        }
+        fires("redis-url-password", "redis://foo:Zq8m-Lk2P@cache:6379"); // xtask:allow
+    }
+
+    #[test]
+    fn a_single_value_looks_like_a_credential() {
+        use super::looks_like_credential;
+        use crate::scan::checks::github_sample;
+        assert!(looks_like_credential(&github_sample(
+            "ghp_",
+            "Zq8mLk2PwX9sV"
+        )));
+        assert!(looks_like_credential(&format!(
+            "hf_{}",
+            "QmRtLkWpZsXcVbNmAsDfGhJkLqWeRtYuIo"
+        )));
+        assert!(looks_like_credential(&format!(
+            "AKIA{}",
+            "Z7QWERTY2ASDFGH3"
+        )));
+        assert!(!looks_like_credential("org/model-name"));
+        assert!(!looks_like_credential("hf_..."));
+        assert!(!looks_like_credential("9f86d081884c7d659a2feaa0c55ad015"));
     }
 
     #[test]

