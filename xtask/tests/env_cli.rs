@@ -805,7 +805,11 @@ fn token_shaped_arguments_are_masked_in_every_error() {
         let t = text(&out);
         assert!(!out.status.success(), "{args:?}: {t}");
         assert!(!t.contains("CnRy"), "{args:?}: {t}");
-        assert!(t.contains("********"), "{args:?}: {t}");
+        // Masked by the CLI, or never quoted by the library at all.
+        assert!(
+            t.contains("********") || t.contains("value not shown"),
+            "{args:?}: {t}"
+        );
     }
 }
 
