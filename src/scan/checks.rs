@@ -230,6 +230,9 @@ pub(crate) fn secret_name(name: &[u8]) -> bool {
         "value", "val", "str", "string", "hex", "b64", "base64", "raw", "base", "plain", "data",
         "key", "token", "secret",
     ];
+    if name.len() > 80 {
+        return false;
+    }
     let words = words(name);
     let Some(at) = words.iter().rposition(|w| {
         EXACT.contains(&w.as_str()) || JOINED.iter().any(|j| w.len() > j.len() && w.ends_with(j))
@@ -252,7 +255,7 @@ pub(crate) fn github_sample(prefix: &str, seed: &str) -> String {
 /// not a path, a URL, a version, a dotted or snake-case identifier, a
 /// number, a hash of a well-known length in hex, or a template.
 pub(crate) fn generic_value(s: &[u8]) -> bool {
-    if s.len() < 12 || !random_looking(s) {
+    if !(12..=150).contains(&s.len()) || !random_looking(s) {
         return false;
     }
     let lower = s.to_ascii_lowercase();

@@ -173,7 +173,9 @@ pub static RULES: &[Rule] = &[
                 client-secret, DB_PASSWORD, …) with =, :, :=, ::=, ?=, => or as a call's \
                 (name, value) pair",
         anchor: r"(?i)key|token|secret|passw|pwd|pat|cred|auth",
-        pattern: r#"(?m)(?P<n>[A-Za-z0-9_.-]{2,60})["'`]?(?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[A-Za-z][A-Za-z0-9_]{0,20}(?:<[A-Za-z0-9_]*>)?)?[ \t]{0,3}(?:(?::{0,3}=|\?=|=>|:)[ \t]{0,5}["'`]?|,[ \t]{0,3}["'`])(?P<s>[A-Za-z0-9_.=+/~-]{12,150})(?:["'`\s;,)\]}]|\\[nrt]|$)"#,
+        // No counted repetition: a DFA with counters blows up on long runs
+        // of name characters (a base64 blob), so lengths are checked after.
+        pattern: r#"(?m)(?P<n>[A-Za-z0-9_.-]+)["'`]?(?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[A-Za-z][A-Za-z0-9_]*(?:<[A-Za-z0-9_]*>)?)?[ \t]*(?:(?::{0,3}=|\?=|=>|:)[ \t]*["'`]?|,[ \t]*["'`])(?P<s>[A-Za-z0-9_.=+/~-]+)(?:["'`\s;,)\]}]|\\[nrt]|$)"#,
         near: None,
         near_lines: 0,
         check: generic_value,
