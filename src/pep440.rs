@@ -113,7 +113,7 @@ impl Version {
         }
     }
 
-    fn cmp_key(&self) -> (u64, Vec<u64>, (i8, u64), (i8, u64), (i8, u64)) {
+    fn cmp_key(&self) -> (u64, Vec<u64>, [(i8, u64); 3]) {
         let mut release = self.release.clone();
         while release.len() > 1 && release.last() == Some(&0) {
             release.pop();
@@ -127,7 +127,7 @@ impl Version {
         };
         let post = self.post.map_or((-1, 0), |n| (0, n));
         let dev = self.dev.map_or((1, 0), |n| (0, n));
-        (self.epoch, release, pre, post, dev)
+        (self.epoch, release, [pre, post, dev])
     }
 }
 
