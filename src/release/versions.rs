@@ -2,8 +2,10 @@
 //! `package.json` (in lockstep), the newest released entry of the
 //! changelog, and the git tag in CI.
 
+use crate::ci;
 use crate::config::Project;
-use crate::preflight::{PreflightError, Problem};
+use crate::preflight::{Preflight, PreflightError, Problem};
+use crate::step::Context;
 use crate::version::{self, VersionAt};
 use crate::vscode::manifest::Manifest;
 
@@ -58,8 +60,43 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
             Err(e) => problems.push(Problem { message: format!("{e:#}"), file: None, line: None }),
         }
     }
+    problems.extend(changelog_and_tag(project, &python, tag));
+    if problems.is_empty() {
+        Ok(want)
+    } else {
+        Err(PreflightError { problems })
+    }
+}
+
+/// [`check`] for a command's preflight: its problems go into `pre` and, in
+/// GitHub Actions, out as `::error file=…,line=…::` annotations.
+pub fn check_annotated(cx: &Context<'_>, tag: Option<&str>, pre: &mut Preflight) -> Option<String> {
+    match check(cx.project, tag) {
+        Ok(v) => Some(v),
+        Err(found) => {
+            if cx.actions().is_some() {
+                for p in &found.problems {
+                    cx.reporter.workflow_command(&ci::error(
+                        p.file.as_deref(),
+                        p.line,
+                        "Release version",
+                        &cx.redactor().redact(&p.message),
+                    ));
+                }
+            }
+            pre.absorb::<()>(Err(found));
+            None
+        }
+    }
+}
+
+/// The changelog's newest released entry and the git tag against the
+/// version of the first Python package.
+fn changelog_and_tag(project: &Project, python: &VersionAt, tag: Option<&str>) -> Vec<Problem> {
+    let want = &python.version;
+    let mut problems = Vec::new();
     match crate::changelog::newest(&project.changelog()) {
-        Ok(rel) if rel.version != want => problems.push(Problem {
+        Ok(rel) if rel.version != *want => problems.push(Problem {
             message: format!(
                 "the newest released entry is {} but {} says {want}; add `## [{want}] - YYYY-MM-DD` with the release notes",
                 rel.version,
@@ -77,7 +114,7 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
     }
     if let Some(tag) = tag {
         let tagged = tag.strip_prefix('v').unwrap_or(tag);
-        if tagged != want {
+        if tagged != want.as_str() {
             problems.push(Problem {
                 message: format!(
                     "the git tag {tag} does not match version {want}; tag v{want} instead, or bump the version to {tagged}"
@@ -87,11 +124,7 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
             });
         }
     }
-    if problems.is_empty() {
-        Ok(want)
-    } else {
-        Err(PreflightError { problems })
-    }
+    problems
 }
 
 #[cfg(test)]

@@ -1146,3 +1146,79 @@ fn an_interrupted_rehearsal_cleans_up() {
         "the local index still listens on {port}"
     );
 }
+
+#[test]
+fn testpypi_is_a_rehearsal_that_never_publishes_the_extension() {
+    let s = Stands::start("testpypi");
+    let p = Project::new("", "");
+    let test_token = build_test_token("test.pypi.org", &canary("tp"), &[]);
+    // No VSCE_PAT: a rehearsal on TestPyPI does not need it.
+    let env = [
+        ("TWINE_PASSWORD_TEST", test_token.as_str()),
+        ("VSCE_MARKETPLACE_URL", s.mp.url()),
+    ];
+    let simple = s.server.simple_url();
+    let args = [
+        "release",
+        "--testpypi",
+        "--check-url",
+        simple.as_str(),
+        "--dry-run",
+    ];
+    let run = p.xtask(&args, &env).expect(0);
+    assert_eq!(run.status("vsce-package").as_deref(), Some("planned"));
+    assert_eq!(
+        run.status("vsce-publish").as_deref(),
+        Some("skipped"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stderr()
+            .contains("4. vsce-publish  skipped: --testpypi is a rehearsal"),
+        "{}",
+        run.all()
+    );
+    s.assert_untouched(&p, &run);
+
+    // --only and --skip: every step still named, the others skipped.
+    let run = p
+        .xtask(
+            &s.args(&["--only", "python", "--dry-run"]),
+            &without(&s.env(), &["VSCE_PAT"]),
+        )
+        .expect(0);
+    for (step, status) in [
+        ("build", "planned"),
+        ("vsce-package", "skipped"),
+        ("publish", "planned"),
+        ("vsce-publish", "skipped"),
+    ] {
+        assert_eq!(
+            run.status(step).as_deref(),
+            Some(status),
+            "{step}\n{}",
+            run.all()
+        );
+    }
+    let run = p
+        .xtask(
+            &s.args(&["--skip", "vsce-publish", "--dry-run"]),
+            &without(&s.env(), &["VSCE_PAT"]),
+        )
+        .expect(0);
+    assert_eq!(run.status("vsce-publish").as_deref(), Some("skipped"));
+    let run = p
+        .xtask(&s.args(&["--skip", "upload", "--dry-run"]), &s.env())
+        .expect(3);
+    assert!(
+        run.stderr()
+            .contains("--skip upload: this release has no such step"),
+        "{}",
+        run.all()
+    );
+
+    // env check agrees: publishing to TestPyPI needs no VSCE_PAT.
+    p.xtask(&["env", "check", "--for", "publish-testpypi"], &env)
+        .expect(0);
+}
