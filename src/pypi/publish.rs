@@ -129,6 +129,37 @@ pub struct Prepared {
     pub listing: Option<Candidate>,
 }
 
+/// The token judged as `env check` judges it ([`token::judge`]): its
+/// errors are problems (each once: the settings check may have reported
+/// it already), the rest notes for the plan.
+fn judge_token(
+    target: &Target,
+    var: &str,
+    password: &Secret,
+    projects: &[String],
+    reported: &[crate::settings::status::Problem],
+    pre: &mut Preflight,
+) -> Vec<Finding> {
+    let judged = token::judge(
+        password.expose(),
+        target.token_index(),
+        projects,
+        token::unix_now(),
+    );
+    let mut notes = Vec::new();
+    for f in judged.findings {
+        if f.severity != Severity::Error {
+            notes.push(f);
+        } else if !reported
+            .iter()
+            .any(|p| p.name == var && p.message.contains(&f.message))
+        {
+            pre.problem(format!("{var}: {}", f.message));
+        }
+    }
+    notes
+}
+
 /// Checks everything `publish` needs, changing nothing: the only requests
 /// are reads of the index's listing, to find it (a listing that cannot be
 /// found is a problem here, not an empty listing later).
@@ -213,40 +244,13 @@ pub fn prepare(
     } else {
         None
     };
-    let mut token_notes: Vec<Finding> = Vec::new();
-    if let Some(pw) = password
-        && username == "__token__"
-        && let Ok(info) = token::inspect(pw.expose())
-    {
-        let mut findings: Vec<Finding> = Vec::new();
-        for r in &releases {
-            for f in token::assess(
-                &info,
-                target.token_index(),
-                Some(&r.package.name),
-                token::unix_now(),
-            ) {
-                if !findings.iter().any(|g| g.message == f.message) {
-                    findings.push(f);
-                }
-            }
+    let names: Vec<String> = releases.iter().map(|r| r.package.name.clone()).collect();
+    let token_notes = match password {
+        Some(pw) if username == "__token__" => {
+            judge_token(target, var, pw, &names, &report.errors, &mut pre)
         }
-        for f in findings {
-            if f.severity == Severity::Error {
-                // The settings check already reports a wrong index / expiry.
-                let line = format!("{var}: {}", f.message);
-                if !report
-                    .errors
-                    .iter()
-                    .any(|p| p.name == var && p.message.contains(&f.message))
-                {
-                    pre.problem(line);
-                }
-            } else {
-                token_notes.push(f);
-            }
-        }
-    }
+        _ => Vec::new(),
+    };
 
     pre.finish()?;
     Ok(Prepared {

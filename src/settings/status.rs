@@ -102,7 +102,7 @@ impl Settings {
             _ => ("unset", None, None),
         };
         let problem = self.format_problem(var, false);
-        let token = self.token_view(var).map(|(words, _)| words);
+        let token = self.token_view(var).and_then(|j| j.words);
         let warnings = self.value_warnings(var);
         let has_value = entry.is_some_and(|e| e.is_set());
         VarStatus {
@@ -149,20 +149,17 @@ impl Settings {
             };
             return Some(format!("is not valid{after}: expected {expected}"));
         }
-        let errors: Vec<String> = self
+        let errors = self
             .token_view(var)
-            .map(|(_, findings)| findings)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|f| f.severity == crate::pypi::token::Severity::Error)
-            .map(|f| f.message)
-            .collect();
+            .map(|j| j.messages(crate::pypi::token::Severity::Error))
+            .unwrap_or_default();
         (!errors.is_empty()).then(|| errors.join("; "))
     }
 
-    /// A PyPI token variable read offline: the token in words and what it
-    /// means for an upload of the configured project to its index.
-    fn token_view(&self, var: &Var) -> Option<(String, Vec<crate::pypi::token::Finding>)> {
+    /// A PyPI token variable judged offline ([`crate::pypi::token::judge`],
+    /// as the publish preflight judges it): the token in words and what it
+    /// means for an upload of the configured projects to its index.
+    fn token_view(&self, var: &Var) -> Option<crate::pypi::token::Judgement> {
         let super::Format::PypiToken { index } = var.format else {
             return None;
         };
@@ -171,18 +168,19 @@ impl Settings {
             return None;
         }
         let value = self.get(var.name).filter(|e| e.is_set())?.value.expose();
-        crate::pypi::token::projects_view(value, index, self.projects())
+        Some(crate::pypi::token::judge(
+            value,
+            Some(index),
+            self.projects(),
+            crate::pypi::token::unix_now(),
+        ))
     }
 
     /// Warnings about a variable's value that stop nothing.
     fn value_warnings(&self, var: &Var) -> Vec<String> {
         self.token_view(var)
-            .map(|(_, findings)| findings)
+            .map(|j| j.messages(crate::pypi::token::Severity::Warning))
             .unwrap_or_default()
-            .into_iter()
-            .filter(|f| f.severity == crate::pypi::token::Severity::Warning)
-            .map(|f| f.message)
-            .collect()
     }
 
     /// The steps whose variables are partly set explicitly (`env check`
@@ -353,7 +351,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_token_scoped_to_one_package_is_reported_for_the_other() {
+    fn a_token_scoped_to_one_package_is_an_error_for_the_other() {
         let token = crate::pypi::token::build_test_token(
             "pypi.org",
             "id",
@@ -362,17 +360,18 @@ pub(crate) mod tests {
         let mut s = with(&[("TWINE_PASSWORD", &token)]);
         s.set_project("mult-agentes");
         assert!(s.check(&[Step::Publish], false).is_ok());
-        // The other package: a warning naming it (publishing that one
-        // refuses the token; publishing mult-agentes alone does not).
+        // The other package: an error naming it, as the publish preflight
+        // refuses it (env check and publish judge with one function).
         s.set_project("mult-agentes-native");
         let r = s.check(&[Step::Publish], false);
-        assert!(r.errors.is_empty(), "{r:?}");
+        assert_eq!(r.errors.len(), 1, "{r:?}");
         assert!(
-            r.warnings.iter().any(|w| w
+            r.errors[0]
                 .message
-                .contains("scoped to mult-agentes and cannot upload mult-agentes-native")),
+                .contains("scoped to mult-agentes and cannot upload mult-agentes-native"),
             "{r:?}"
         );
+        assert!(r.errors[0].message.contains("trusted publishing"), "{r:?}");
         // A token for none of them is an error for each.
         let mut s = with(&[("TWINE_PASSWORD", &token)]);
         s.set_project("other-a");

@@ -308,3 +308,45 @@ fn build_refuses_a_tag_that_does_not_match() {
     );
     assert!(!project.dist().exists());
 }
+
+#[test]
+fn a_truncated_token_is_invalid_everywhere_with_the_reason_never_the_value() {
+    let project = Project::new();
+    let id = canary("cut");
+    let whole = build_test_token("pypi.org", &id, &["[1,[\"mult-agentes\"]]"]);
+    // Pasted short: `pypi-AgEIcHlwaS5vcmc…`.
+    let cut = &whole[..40];
+    let env = [("TWINE_PASSWORD", cut)];
+    let leaked = |text: &str| text.contains(&cut[5..]) || text.contains(&id);
+    for args in [
+        &["publish", "--dry-run"][..],
+        &["env", "check", "--for", "publish"][..],
+    ] {
+        let run = project.xtask(args, &env).expect(3);
+        assert!(
+            run.stderr().contains("damaged or truncated"),
+            "{args:?}\n{}",
+            run.all()
+        );
+        assert!(!leaked(&run.all()), "{args:?}\n{}", run.all());
+    }
+    let run = project.xtask(&["--json", "env", "status"], &env).expect(0);
+    let status: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let var = status["variables"]
+        .as_array()
+        .or_else(|| status.as_array())
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "TWINE_PASSWORD")
+        .unwrap()
+        .clone();
+    assert_eq!(var["valid"], false, "{var}");
+    assert!(
+        var["problem"]
+            .as_str()
+            .unwrap()
+            .contains("damaged or truncated"),
+        "{var}"
+    );
+    assert!(!leaked(&run.all()));
+}
