@@ -150,6 +150,9 @@ pub struct Settings {
     redactor: Redactor,
     /// The Python projects being published, for token scope checks.
     projects: Vec<String>,
+    /// Registry variables set explicitly to an empty value, and where: the
+    /// app reads `""` there, not the default in effect here.
+    empty: BTreeMap<String, Source>,
 }
 
 impl Settings {
@@ -228,8 +231,14 @@ impl Settings {
                 values.insert(e.key, entry);
             }
         }
+        let mut empty = BTreeMap::new();
         for var in VARS {
             let unset = values.get(var.name).is_none_or(|e| !e.is_set());
+            if let Some(e) = values.get(var.name).filter(|e| !e.is_set())
+                && e.source.is_explicit()
+            {
+                empty.insert(var.name.to_owned(), e.source.clone());
+            }
             if unset {
                 if let Some(d) = var.default {
                     values.insert(
@@ -259,6 +268,7 @@ impl Settings {
             expanded,
             redactor: Redactor::new(),
             projects: Vec::new(),
+            empty,
         };
         let mut redactor = Redactor::new();
         redactor.add_all(settings.secrets().map(|(_, e)| &e.value));
@@ -291,6 +301,11 @@ impl Settings {
     /// changed it (the value checked is the expanded one).
     pub fn expanded(&self, name: &str) -> bool {
         self.expanded.contains(name)
+    }
+
+    /// Where `name` was set explicitly to an empty (blank) value, if it was.
+    pub fn set_empty(&self, name: &str) -> Option<&Source> {
+        self.empty.get(name)
     }
 
     /// The entry of `name`, set or defaulted.

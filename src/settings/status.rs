@@ -103,7 +103,8 @@ impl Settings {
         };
         let problem = self.format_problem(var, false);
         let token = self.token_view(var).and_then(|j| j.words);
-        let warnings = self.value_warnings(var);
+        let mut warnings: Vec<String> = self.empty_warning(var).into_iter().collect();
+        warnings.extend(self.value_warnings(var));
         let has_value = entry.is_some_and(|e| e.is_set());
         VarStatus {
             name: var.name,
@@ -176,6 +177,25 @@ impl Settings {
         ))
     }
 
+    /// The one rule for an empty value, for every variable: python-dotenv
+    /// sets it, so the app reads `""` (not its default); release-kit says so
+    /// instead of quietly using the default.
+    fn empty_warning(&self, var: &Var) -> Option<String> {
+        let at = match self.set_empty(var.name)? {
+            Source::EnvFile { path, line } => format!(" ({}:{line})", path.display()),
+            _ => " (in the environment)".to_owned(),
+        };
+        let default = var
+            .default
+            .map(|d| format!(", not the default `{d}`"))
+            .unwrap_or_default();
+        Some(format!(
+            "is set but empty{at}: the app will read an empty string{default}; delete the line or \
+             comment it out (`# {}=`) to leave it unset, or give it a value",
+            var.name
+        ))
+    }
+
     /// Warnings about a variable's value that stop nothing.
     fn value_warnings(&self, var: &Var) -> Vec<String> {
         self.token_view(var)
@@ -233,9 +253,13 @@ impl Settings {
                     .filter(|s| steps.contains(s))
                     .map(|s| s.name())
                     .collect();
+                let what = match self.empty_warning(var) {
+                    Some(empty) => empty,
+                    None => "is not set".to_owned(),
+                };
                 report.errors.push(Problem {
                     name: var.name,
-                    message: format!("is not set; needed by {}", needed_by.join(", ")),
+                    message: format!("{what}; needed by {}", needed_by.join(", ")),
                     fix: var.generate,
                 });
                 continue;
@@ -248,7 +272,11 @@ impl Settings {
                 });
                 continue;
             }
-            for message in self.value_warnings(var) {
+            for message in self
+                .empty_warning(var)
+                .into_iter()
+                .chain(self.value_warnings(var))
+            {
                 report.warnings.push(Problem {
                     name: var.name,
                     message,
@@ -381,6 +409,42 @@ pub(crate) mod tests {
         assert!(
             r.errors[0].message.contains("cannot upload other-a")
                 && r.errors[0].message.contains("cannot upload other-b"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn an_empty_value_is_flagged_for_every_variable_the_same_way() {
+        let s = with(&[("AWS_DEFAULT_REGION", ""), ("DASHBOARD_API_KEY", " ")]);
+        let region = s
+            .status()
+            .into_iter()
+            .find(|v| v.name == "AWS_DEFAULT_REGION")
+            .unwrap();
+        assert_eq!(region.warnings.len(), 1, "{region:?}");
+        assert!(
+            region.warnings[0]
+                .contains("the app will read an empty string, not the default `us-east-1`"),
+            "{region:?}"
+        );
+        let r = s.check(&[Step::S3Audit, Step::Dashboard], false);
+        let flagged: Vec<_> = r
+            .warnings
+            .iter()
+            .chain(&r.errors)
+            .filter(|p| {
+                p.message.contains(
+                    "is set but empty (in the environment): the app will read an empty string",
+                )
+            })
+            .map(|p| p.name)
+            .collect();
+        assert!(flagged.contains(&"AWS_DEFAULT_REGION"), "{r:?}");
+        assert!(flagged.contains(&"DASHBOARD_API_KEY"), "{r:?}");
+        // Unset (not empty) is not flagged.
+        let r = with(&[]).check(&[Step::S3Audit], false);
+        assert!(
+            r.warnings.iter().all(|p| !p.message.contains("empty")),
             "{r:?}"
         );
     }

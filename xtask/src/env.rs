@@ -236,7 +236,7 @@ fn init(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         problems: vec![format!("{e:#}").into()],
     })?;
     ctx.info(format!(
-        "wrote {} (mode 600) with fresh AUDIT_HMAC_KEY and DASHBOARD_API_KEY; fill in what your steps need, then run `cargo xtask env check`",
+        "wrote {} (mode 600) with fresh AUDIT_HMAC_KEY and DASHBOARD_API_KEY; every other variable is commented out (`# KEY=default`: the app reads its default); uncomment and fill in what your steps need, then run `cargo xtask env check`",
         path.display()
     ));
     match release_kit::doctor::is_git_ignored(&path) {

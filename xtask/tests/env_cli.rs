@@ -638,3 +638,56 @@ fn token_scope_is_checked_wherever_the_token_is() {
         }
     }
 }
+
+#[test]
+fn init_leaves_defaults_to_the_app_and_an_empty_value_is_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().display().to_string();
+    let out = xtask(tmp.path(), &[], &["env", "init", "--root", &root]);
+    assert!(out.status.success(), "{}", text(&out));
+    let envf = tmp.path().join(".env");
+    let written = std::fs::read_to_string(&envf).unwrap();
+    // Unset optional variables are commented out, with their default.
+    assert!(
+        written.contains("\n# AWS_DEFAULT_REGION=us-east-1\n"),
+        "{written}"
+    );
+    assert!(
+        !written
+            .lines()
+            .any(|l| l.ends_with('=') && !l.starts_with('#')),
+        "{written}"
+    );
+    let status = |envf_text: &str| {
+        std::fs::write(&envf, envf_text).unwrap();
+        let out = xtask(
+            tmp.path(),
+            &[],
+            &["--json", "env", "status", "--root", &root],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let all = text(&out);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let vars = v["variables"]
+            .as_array()
+            .or_else(|| v.as_array())
+            .cloned()
+            .unwrap();
+        let region = vars
+            .into_iter()
+            .find(|x| x["name"] == "AWS_DEFAULT_REGION")
+            .unwrap();
+        (region, all)
+    };
+    let (region, _) = status(&written);
+    assert_eq!(region["source"], "default");
+    assert!(region.get("warnings").is_none(), "{region}");
+    // `KEY=`: python-dotenv sets "", so the app never sees the default.
+    let (region, _) = status(&format!("{written}AWS_DEFAULT_REGION=\n"));
+    let warning = region["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("is set but empty")
+            && warning.contains("the app will read an empty string, not the default `us-east-1`"),
+        "{region}"
+    );
+}
