@@ -104,7 +104,8 @@ impl Target {
         match self {
             Target::Pypi => "PyPI".into(),
             Target::TestPypi => "TestPyPI".into(),
-            Target::Custom { url } => url.clone(),
+            // Never the user info, query or fragment of a private index's URL.
+            Target::Custom { url } => crate::net::describe_str(url),
         }
     }
 }

@@ -177,31 +177,7 @@ pub fn prepare(
     let in_actions = Actions::from_env(env).is_some();
     let oidc_source = GithubIdTokenSource::from_env(env);
     let trusted = password.is_none() && in_actions && oidc_source.is_some();
-
-    // Every variable of the step, but a missing password is fine when
-    // trusted publishing will mint one.
-    let report = settings.check(&[target.step()], false);
-    for p in &report.errors {
-        if p.name == var && password.is_none() {
-            continue;
-        }
-        pre.problem(p.to_string());
-    }
-    if password.is_none() && !trusted {
-        let hint = if in_actions {
-            "\n    in GitHub Actions: give the job `permissions: id-token: write` and add a trusted \
-             publisher on the index to publish without a token (pull requests from forks never get one)"
-        } else {
-            ""
-        };
-        let fix = crate::settings::registry::var(var)
-            .map(|v| v.generate)
-            .unwrap_or("");
-        pre.problem(format!(
-            "{var}: is not set; needed by publish to {}\n    fix: {fix}{hint}",
-            target.label()
-        ));
-    }
+    let reported = credential_problems(settings, target, trusted, in_actions, &mut pre);
 
     let packages = build::selected(project, opts.package.as_deref(), &mut pre);
     let mut releases = Vec::new();
@@ -217,18 +193,7 @@ pub fn prepare(
         pre.problem(e.to_string());
     }
     let before = pre.problems().len();
-    if let Target::Custom { url } = target {
-        check_index_url("--repository-url", url, &mut pre);
-    }
-    if let Some(url) = &opts.check_url {
-        check_index_url("--check-url", url, &mut pre);
-    }
-    if let Some(url) = project.config.python.check_url.as_deref()
-        && opts.check_url.is_none()
-        && matches!(target, Target::Custom { .. })
-    {
-        check_index_url("[python] check-url", url, &mut pre);
-    }
+    url_problems(project, opts, &mut pre);
     let username = settings
         .value("TWINE_USERNAME")
         .map(|s| s.expose().to_owned())
@@ -244,14 +209,13 @@ pub fn prepare(
     } else {
         None
     };
-    let names: Vec<String> = releases.iter().map(|r| r.package.name.clone()).collect();
+    let names: Vec<String> = names.into_iter().map(str::to_owned).collect();
     let token_notes = match password {
         Some(pw) if username == "__token__" => {
-            judge_token(target, var, pw, &names, &report.errors, &mut pre)
+            judge_token(target, var, pw, &names, &reported, &mut pre)
         }
         _ => Vec::new(),
     };
-
     pre.finish()?;
     Ok(Prepared {
         releases,
@@ -261,14 +225,75 @@ pub fn prepare(
         } else {
             username
         },
-        credential: if trusted {
-            Credential::TrustedPublishing(oidc_source.expect("checked"))
-        } else {
-            Credential::Variable(var)
+        credential: match oidc_source.filter(|_| trusted) {
+            Some(source) => Credential::TrustedPublishing(source),
+            None => Credential::Variable(var),
         },
         token_notes,
         listing,
     })
+}
+
+/// The step's variables into `pre` (a missing password is fine when
+/// trusted publishing will mint one); returns the settings' errors. The
+/// missing-password message names the index only through
+/// [`crate::net::describe_str`], and for a private index does not send the
+/// user to PyPI's token page.
+fn credential_problems(
+    settings: &Settings,
+    target: &Target,
+    trusted: bool,
+    in_actions: bool,
+    pre: &mut Preflight,
+) -> Vec<crate::settings::status::Problem> {
+    let var = target.password_var();
+    let missing = settings.explicit(var).is_none();
+    let report = settings.check(&[target.step()], false);
+    for p in &report.errors {
+        if !(p.name == var && missing) {
+            pre.problem(p.to_string());
+        }
+    }
+    if missing && !trusted {
+        let hint = if in_actions {
+            "\n    in GitHub Actions: give the job `permissions: id-token: write` and add a trusted \
+             publisher on the index to publish without a token (pull requests from forks never get one)"
+        } else {
+            ""
+        };
+        let fix = match target {
+            Target::Custom { url } => format!(
+                "the password or API token of the index at {} (and its user name in \
+                 TWINE_USERNAME, unless it takes `__token__`)",
+                crate::net::describe_str(url)
+            ),
+            _ => crate::settings::registry::var(var)
+                .map(|v| v.generate.to_owned())
+                .unwrap_or_default(),
+        };
+        pre.problem(format!(
+            "{var}: is not set; needed by publish to {}\n    fix: {fix}{hint}",
+            target.label()
+        ));
+    }
+    report.errors
+}
+
+/// The index URLs given (`--repository-url`, `--check-url`, `check-url` of
+/// release-kit.toml) into `pre`.
+fn url_problems(project: &Project, opts: &PublishOptions, pre: &mut Preflight) {
+    if let Target::Custom { url } = &opts.target {
+        check_index_url("--repository-url", url, pre);
+    }
+    if let Some(url) = &opts.check_url {
+        check_index_url("--check-url", url, pre);
+    }
+    if let Some(url) = project.config.python.check_url.as_deref()
+        && opts.check_url.is_none()
+        && matches!(opts.target, Target::Custom { .. })
+    {
+        check_index_url("[python] check-url", url, pre);
+    }
 }
 
 /// The upload credentials for listing reads of a `--repository-url`
@@ -392,6 +417,9 @@ pub enum Action {
     WouldUpload,
     /// Dry run: already there.
     WouldSkip,
+    /// Refused by the index because another run uploaded it meanwhile:
+    /// there now with the same sha256.
+    UploadedMeanwhile,
 }
 
 /// One file's outcome.
@@ -529,7 +557,6 @@ pub fn run(
     reporter: &dyn Reporter,
 ) -> Result<PublishReport, PublishError> {
     let mut redactor: Redactor = settings.redactor().clone();
-    let actions = Actions::from_env(env);
     let target = &opts.target;
     // Provisioning may already have changed target/: a failure here is a
     // failed step (exit 1), not a preflight problem.
@@ -540,102 +567,22 @@ pub fn run(
         Some(venv::ensure(project, opts.echo)?)
     };
     let client = crate::net::Blocking::new()?;
-
-    let (password, origin): (Secret, String) = match &prepared.credential {
-        Credential::Variable(var) => (
-            settings
-                .explicit(var)
-                .cloned()
-                .ok_or(PublishError::Vanished(var))?,
-            (*var).to_owned(),
-        ),
-        Credential::TrustedPublishing(_) if opts.dry_run => {
-            // Minting is a request with an effect (a token exists for 15
-            // minutes): a dry run only says it would.
-            reporter.info(&format!(
-                "dry run: no {} set; a real run mints a short-lived token by trusted publishing",
-                target.password_var()
-            ));
-            (
-                Secret::new(""),
-                "trusted publishing (not minted in a dry run)".to_owned(),
-            )
-        }
-        Credential::TrustedPublishing(source) => {
-            redactor.add(&source.request_token);
-            let base = opts
-                .oidc_url
-                .clone()
-                .unwrap_or_else(|| target.default_oidc_base());
-            reporter.info(&format!(
-                "no {} set: minting a short-lived token by trusted publishing at {base}",
-                target.password_var()
-            ));
-            let context = PublisherContext {
-                repository: env("GITHUB_REPOSITORY"),
-                workflow_ref: env("GITHUB_WORKFLOW_REF"),
-                project: prepared.releases.first().map(|r| r.package.name.clone()),
-            };
-            let mut mask = |jwt: &Secret| {
-                if let Some(a) = &actions {
-                    reporter.workflow_command(&a.add_mask(jwt));
-                }
-                redactor.add(jwt);
-            };
-            let minted = oidc::exchange(&client, &base, source, opts.policy, &context, &mut mask)
-                .map_err(|e| {
-                PublishError::TrustedPublishing(redactor.redact(&e.to_string()))
-            })?;
-            // Masked before anything else can print it.
-            let mut only = Redactor::new();
-            only.add(&minted.token);
-            if let Some(a) = &actions {
-                // The raw value first, then its encodings.
-                let raw = a.add_mask(&minted.token);
-                reporter.workflow_command(&raw);
-                for line in a.mask_lines(&only).into_iter().filter(|l| *l != raw) {
-                    reporter.workflow_command(&line);
-                }
-            }
-            redactor.add(&minted.token);
-            if let Some(exp) = minted.expires {
-                let left = exp.saturating_sub(token::unix_now());
-                reporter.info(&format!(
-                    "minted an upload token valid for {} min",
-                    left / 60
-                ));
-            }
-            (
-                minted.token,
-                "the token minted by trusted publishing".to_owned(),
-            )
-        }
+    let cred = Obtain {
+        settings,
+        prepared,
+        opts,
+        env,
+        reporter,
+        client: &client,
     };
-    for note in &prepared.token_notes {
-        let msg = format!("{origin}: {}", note.message);
-        match note.severity {
-            Severity::Warning => reporter.warn(&msg),
-            _ => reporter.info(&msg),
-        }
-    }
-
+    let (password, origin) = cred.credential(&mut redactor)?;
     if let Some(tools) = &tools {
         twine_check(tools, prepared, &redactor, opts.echo)?;
     }
-
-    let auth = read_auth(
-        target,
-        &prepared.username,
-        &password,
-        &match &prepared.credential {
-            Credential::Variable(v) => format!("TWINE_USERNAME and {v}"),
-            Credential::TrustedPublishing(_) => "the token minted by trusted publishing".into(),
-        },
-    )
-    .filter(|_| !password.expose().is_empty());
+    let auth = read_auth(target, &prepared.username, &password, &origin_of(prepared))
+        .filter(|_| !password.expose().is_empty());
     let reader = index::Reader::new(&client, opts.policy, auth.as_ref());
-    let discovered;
-    let found = match prepared.listing.as_ref() {
+    let found = match prepared.listing.clone() {
         Some(found) => found,
         // Trusted publishing: the index wanted credentials to read.
         None => {
@@ -644,28 +591,162 @@ pub fn run(
                 .iter()
                 .map(|r| r.package.name.as_str())
                 .collect();
-            discovered = index::discover(
+            index::discover(
                 &reader,
                 &opts.candidates(project),
                 &target.upload_url(),
                 &names,
             )
-            .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?;
-            &discovered
+            .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?
         }
     };
     let query = found.query.clone();
-    let version = prepared
-        .releases
-        .first()
-        .map(|r| r.package.version.version.clone())
-        .unwrap_or_default();
-    // Asked once per package, every package before any upload, so a
-    // conflict anywhere stops the run with nothing sent.
+    let mut todos = pending_all(&reader, &query, prepared, &redactor)?;
+    let mut meanwhile = vec![Vec::new(); todos.len()];
+    let mut attempts = 0u32;
+    if let Some(tools) = tools.as_ref().filter(|_| !opts.dry_run) {
+        let upload = Uploader {
+            tools,
+            target,
+            query: &query,
+            found: &found,
+            reader: &reader,
+            username: &prepared.username,
+            password: &password,
+            origin: &origin,
+            redactor: &redactor,
+            opts,
+            reporter,
+        };
+        for ((release, todo), late) in prepared.releases.iter().zip(&mut todos).zip(&mut meanwhile)
+        {
+            attempts += upload.run(release, todo, late)?;
+        }
+    }
+    Ok(report(prepared, opts, &found, attempts, &todos, &meanwhile))
+}
+
+/// Where the upload credential came from, in words.
+fn origin_of(prepared: &Prepared) -> String {
+    match &prepared.credential {
+        Credential::Variable(v) => format!("TWINE_USERNAME and {v}"),
+        Credential::TrustedPublishing(_) => "the token minted by trusted publishing".into(),
+    }
+}
+
+/// What obtaining the upload credential needs.
+struct Obtain<'a> {
+    settings: &'a Settings,
+    prepared: &'a Prepared,
+    opts: &'a PublishOptions,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    reporter: &'a dyn Reporter,
+    client: &'a crate::net::Blocking,
+}
+
+impl Obtain<'_> {
+    /// The password and where it came from: the variable, or a token
+    /// minted by trusted publishing (masked and added to `redactor` before
+    /// anything can print it; a dry run mints nothing).
+    fn credential(&self, redactor: &mut Redactor) -> Result<(Secret, String), PublishError> {
+        let (opts, reporter) = (self.opts, self.reporter);
+        let target = &opts.target;
+        let source = match &self.prepared.credential {
+            Credential::Variable(var) => {
+                let pw = self.settings.explicit(var).cloned();
+                let pw = pw.ok_or(PublishError::Vanished(var))?;
+                for note in &self.prepared.token_notes {
+                    let msg = format!("{var}: {}", note.message);
+                    match note.severity {
+                        Severity::Warning => reporter.warn(&msg),
+                        _ => reporter.info(&msg),
+                    }
+                }
+                return Ok((pw, (*var).to_owned()));
+            }
+            Credential::TrustedPublishing(_) if opts.dry_run => {
+                // Minting is a request with an effect (a token exists for 15
+                // minutes): a dry run only says it would.
+                reporter.info(&format!(
+                    "dry run: no {} set; a real run mints a short-lived token by trusted publishing",
+                    target.password_var()
+                ));
+                let origin = "trusted publishing (not minted in a dry run)";
+                return Ok((Secret::new(""), origin.to_owned()));
+            }
+            Credential::TrustedPublishing(source) => source,
+        };
+        redactor.add(&source.request_token);
+        let base = opts
+            .oidc_url
+            .clone()
+            .unwrap_or_else(|| target.default_oidc_base());
+        reporter.info(&format!(
+            "no {} set: minting a short-lived token by trusted publishing at {}",
+            target.password_var(),
+            crate::net::describe_str(&base)
+        ));
+        let context = PublisherContext {
+            repository: (self.env)("GITHUB_REPOSITORY"),
+            workflow_ref: (self.env)("GITHUB_WORKFLOW_REF"),
+            project: self
+                .prepared
+                .releases
+                .first()
+                .map(|r| r.package.name.clone()),
+        };
+        let actions = Actions::from_env(self.env);
+        let mut mask = |jwt: &Secret| {
+            if let Some(a) = &actions {
+                reporter.workflow_command(&a.add_mask(jwt));
+            }
+            redactor.add(jwt);
+        };
+        let minted =
+            oidc::exchange(self.client, &base, source, opts.policy, &context, &mut mask)
+                .map_err(|e| PublishError::TrustedPublishing(redactor.redact(&e.to_string())))?;
+        // Masked before anything else can print it.
+        mask_minted(actions.as_ref(), reporter, &minted.token);
+        redactor.add(&minted.token);
+        if let Some(exp) = minted.expires {
+            let left = exp.saturating_sub(token::unix_now());
+            reporter.info(&format!(
+                "minted an upload token valid for {} min",
+                left / 60
+            ));
+        }
+        Ok((
+            minted.token,
+            "the token minted by trusted publishing".to_owned(),
+        ))
+    }
+}
+
+/// Masks a minted token in GitHub Actions: the raw value first, then its
+/// encodings.
+fn mask_minted(actions: Option<&Actions>, reporter: &dyn Reporter, token: &Secret) {
+    let Some(a) = actions else { return };
+    let mut only = Redactor::new();
+    only.add(token);
+    let raw = a.add_mask(token);
+    reporter.workflow_command(&raw);
+    for line in a.mask_lines(&only).into_iter().filter(|l| *l != raw) {
+        reporter.workflow_command(&line);
+    }
+}
+
+/// Every package's missing files, all asked before any upload, so a
+/// conflict anywhere stops the run with nothing sent.
+fn pending_all(
+    reader: &index::Reader<'_>,
+    query: &IndexQuery,
+    prepared: &Prepared,
+    redactor: &Redactor,
+) -> Result<Vec<Vec<String>>, PublishError> {
     let mut todos = Vec::new();
     let mut conflicts = Vec::new();
     for release in &prepared.releases {
-        let (todo, found) = pending(&reader, &query, release, &redactor)?;
+        let (todo, found) = pending(reader, query, release, redactor)?;
         conflicts.extend(found);
         todos.push(todo);
     }
@@ -679,63 +760,67 @@ pub fn run(
                 .unwrap_or_default(),
         });
     }
-    let mut attempts = 0u32;
-    if let Some(tools) = tools.as_ref().filter(|_| !opts.dry_run) {
-        for (release, todo) in prepared.releases.iter().zip(todos.iter_mut()) {
-            let upload = Uploader {
-                tools,
-                target,
-                query: &query,
-                found,
-                reader: &reader,
-                username: &prepared.username,
-                password: &password,
-                origin: &origin,
-                redactor: &redactor,
-                opts,
-                reporter,
-            };
-            attempts += upload.run(release, todo)?;
-        }
-    }
-    Ok(PublishReport {
+    Ok(todos)
+}
+
+/// The report: per package, what happened to each file (`todos`: sent,
+/// `meanwhile`: found there after the index refused them).
+fn report(
+    prepared: &Prepared,
+    opts: &PublishOptions,
+    found: &Candidate,
+    attempts: u32,
+    todos: &[Vec<String>],
+    meanwhile: &[Vec<String>],
+) -> PublishReport {
+    let target = &opts.target;
+    let action =
+        |name: &String, todo: &[String], late: &[String]| match (opts.dry_run, todo.contains(name))
+        {
+            _ if late.contains(name) => Action::UploadedMeanwhile,
+            (true, true) => Action::WouldUpload,
+            (true, false) => Action::WouldSkip,
+            (false, true) => Action::Uploaded,
+            (false, false) => Action::Skipped,
+        };
+    let packages = prepared
+        .releases
+        .iter()
+        .zip(todos.iter().zip(meanwhile))
+        .map(|(r, (todo, late))| PackageOutcome {
+            package: r.package.name.clone(),
+            version: r.package.version.version.clone(),
+            listing: found.query.url(&r.package.name, &r.package.version.version),
+            files: r
+                .files
+                .iter()
+                .map(|f| FileOutcome {
+                    name: f.name.clone(),
+                    size: f.size,
+                    sha256: f.sha256.clone(),
+                    action: action(&f.name, todo, late),
+                })
+                .collect(),
+        })
+        .collect();
+    PublishReport {
         target: target.label(),
-        upload_url: target.upload_url(),
-        checked: query.to_string(),
+        upload_url: crate::net::describe_str(&target.upload_url()),
+        checked: found.query.to_string(),
         found_by: found.source.to_string(),
-        version,
+        version: prepared
+            .releases
+            .first()
+            .map(|r| r.package.version.version.clone())
+            .unwrap_or_default(),
         dry_run: opts.dry_run,
         credential: match &prepared.credential {
             Credential::Variable(v) => (*v).to_owned(),
             Credential::TrustedPublishing(_) => "trusted publishing".into(),
         },
         attempts,
-        packages: prepared
-            .releases
-            .iter()
-            .zip(&todos)
-            .map(|(r, todo)| PackageOutcome {
-                package: r.package.name.clone(),
-                version: r.package.version.version.clone(),
-                listing: query.url(&r.package.name, &r.package.version.version),
-                files: r
-                    .files
-                    .iter()
-                    .map(|f| FileOutcome {
-                        name: f.name.clone(),
-                        size: f.size,
-                        sha256: f.sha256.clone(),
-                        action: match (opts.dry_run, todo.contains(&f.name)) {
-                            (true, true) => Action::WouldUpload,
-                            (true, false) => Action::WouldSkip,
-                            (false, true) => Action::Uploaded,
-                            (false, false) => Action::Skipped,
-                        },
-                    })
-                    .collect(),
-            })
-            .collect(),
-    })
+        packages,
+    }
 }
 
 /// The names of `release`'s files the index lacks, and one line per file
@@ -762,10 +847,13 @@ fn pending(
             Some(h) if *h == f.sha256 => {}
             Some(h) => conflicts.push(format!(
                 "{}: the index already has a file of this name with other content \
-                 (index sha256 {}, local {})",
+                 (index sha256 {}, local {}; listed at {})",
                 f.path.display(),
                 short(h),
-                short(&f.sha256)
+                short(&f.sha256),
+                crate::net::describe_str(
+                    &query.url(&release.package.name, &release.package.version.version)
+                )
             )),
             None => todo.push(f.name.clone()),
         }
@@ -791,70 +879,115 @@ struct Uploader<'a> {
 
 impl Uploader<'_> {
     /// Uploads `todo` (names of `release`'s files), updating it to what
-    /// was actually sent; returns the twine runs made.
-    fn run(&self, release: &Release, todo: &mut Vec<String>) -> Result<u32, PublishError> {
+    /// was actually sent and `late` to what another run sent meanwhile;
+    /// returns the twine runs made.
+    fn run(
+        &self,
+        release: &Release,
+        todo: &mut Vec<String>,
+        late: &mut Vec<String>,
+    ) -> Result<u32, PublishError> {
         let (opts, redactor) = (self.opts, self.redactor);
         let mut attempts = 0u32;
         let mut failure = 0u32;
-        loop {
-            if todo.is_empty() {
-                return Ok(attempts);
-            }
-            let files: Vec<&DistFile> = release
-                .files
-                .iter()
-                .filter(|f| todo.contains(&f.name))
-                .collect();
+        while !todo.is_empty() {
             attempts += 1;
-            let url = self.target.upload_url();
-            let upload = Upload {
-                tools: self.tools,
-                url: &url,
-                username: self.username,
-                password: self.password,
-                password_origin: self.origin,
-                files: &files,
-            };
-            self.reporter.info(&format!(
-                "uploading {} to {url}",
-                files
-                    .iter()
-                    .map(|f| f.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-            match upload.run(redactor, opts.echo) {
+            let e = match self.send(release, todo) {
                 // No second listing: PyPI's JSON API is cached and would lag.
-                Ok(_) => return Ok(attempts),
-                Err(e) if e.is_transient() && failure + 1 < opts.policy.attempts => {
-                    let wait = opts.policy.backoff(failure + 1);
-                    failure += 1;
-                    self.reporter.warn(&format!(
-                        "{}; asking the index again and retrying in {:.1} s (attempt {} of {})",
-                        redactor.redact(&e.to_string()),
-                        wait.as_secs_f32(),
-                        failure + 1,
-                        opts.policy.attempts
-                    ));
-                    sleep(wait);
-                    let (left, conflicts) = pending(self.reader, self.query, release, redactor)?;
-                    if !conflicts.is_empty() {
-                        return Err(PublishError::Conflict {
-                            conflicts,
-                            version: release.package.version.to_string(),
-                        });
-                    }
-                    *todo = left;
+                Ok(()) => return Ok(attempts),
+                Err(e) => e,
+            };
+            if e.is_transient() && failure + 1 < opts.policy.attempts {
+                failure += 1;
+                let wait = opts.policy.backoff(failure);
+                self.reporter.warn(&format!(
+                    "{}; asking the index again and retrying in {:.1} s (attempt {} of {})",
+                    redactor.redact(&e.to_string()),
+                    wait.as_secs_f32(),
+                    failure + 1,
+                    opts.policy.attempts
+                ));
+                sleep(wait);
+                *todo = self.still_missing(release)?;
+            } else if matches!(
+                e,
+                UploadError::Rejected {
+                    status: 400 | 409,
+                    ..
                 }
-                Err(e) => {
-                    return Err(PublishError::Upload(redactor.redact(&upload_error(
-                        &e,
-                        self.target,
-                        self.found,
-                    ))));
-                }
+            ) && self.arrived_meanwhile(release, todo, late)?
+            {
+                // Another run uploaded them: the rest (if any) goes again.
+            } else {
+                let msg = upload_error(&e, self.target, self.found);
+                return Err(PublishError::Upload(redactor.redact(&msg)));
             }
         }
+        Ok(attempts)
+    }
+
+    /// One twine run over the files named in `todo`.
+    fn send(&self, release: &Release, todo: &[String]) -> Result<(), UploadError> {
+        let files: Vec<&DistFile> = release
+            .files
+            .iter()
+            .filter(|f| todo.contains(&f.name))
+            .collect();
+        let url = self.target.upload_url();
+        let upload = Upload {
+            tools: self.tools,
+            url: &url,
+            username: self.username,
+            password: self.password,
+            password_origin: self.origin,
+            files: &files,
+        };
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        self.reporter.info(&format!(
+            "uploading {} to {}",
+            names.join(", "),
+            crate::net::describe_str(&url)
+        ));
+        upload.run(self.redactor, self.opts.echo).map(|_| ())
+    }
+
+    /// The files of `release` the index lacks, asked again; a file there
+    /// with other content is the conflict error.
+    fn still_missing(&self, release: &Release) -> Result<Vec<String>, PublishError> {
+        let (left, conflicts) = pending(self.reader, self.query, release, self.redactor)?;
+        if !conflicts.is_empty() {
+            return Err(PublishError::Conflict {
+                conflicts,
+                version: release.package.version.to_string(),
+            });
+        }
+        Ok(left)
+    }
+
+    /// After the index refused the upload (400/409, as when another run
+    /// uploads the same files at the same time): reads the listing again.
+    /// Files now there with the same sha256 move from `todo` to `late`;
+    /// one with another hash is the conflict error naming the listing and
+    /// the file. False when nothing arrived (the refusal stands).
+    fn arrived_meanwhile(
+        &self,
+        release: &Release,
+        todo: &mut Vec<String>,
+        late: &mut Vec<String>,
+    ) -> Result<bool, PublishError> {
+        let left = self.still_missing(release)?;
+        let arrived: Vec<String> = todo.iter().filter(|n| !left.contains(n)).cloned().collect();
+        if arrived.is_empty() {
+            return Ok(false);
+        }
+        self.reporter.info(&format!(
+            "the index refused the upload, and now lists {} with the same sha256: already there \
+             (uploaded meanwhile by another run)",
+            arrived.join(", ")
+        ));
+        late.extend(arrived);
+        todo.retain(|n| left.contains(n));
+        Ok(true)
     }
 }
 

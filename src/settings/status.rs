@@ -203,6 +203,57 @@ impl Settings {
             .unwrap_or_default()
     }
 
+    /// What `check` finds about one variable the steps use: errors (the
+    /// first that applies) and warnings.
+    fn var_problems(
+        &self,
+        var: &'static Var,
+        steps: &[Step],
+        production: bool,
+        required: bool,
+    ) -> (Vec<Problem>, Vec<Problem>) {
+        let problem = |message: String| Problem {
+            name: var.name,
+            message,
+            fix: var.generate,
+        };
+        let explicit = self.explicit(var.name).is_some();
+        if production && var.production == Production::Required && !explicit {
+            let message = if var.dev_default.is_some() {
+                "is required in production and not set (the development default is refused there)"
+            } else {
+                "is required in production and not set"
+            };
+            return (vec![problem(message.into())], Vec::new());
+        }
+        if required && self.value(var.name).is_none() {
+            let needed_by: Vec<_> = var
+                .required_for
+                .iter()
+                .filter(|s| steps.contains(s))
+                .map(|s| s.name())
+                .collect();
+            let what = self
+                .empty_warning(var)
+                .unwrap_or_else(|| "is not set".to_owned());
+            let message = format!("{what}; needed by {}", needed_by.join(", "));
+            return (vec![problem(message)], Vec::new());
+        }
+        if let Some(message) = self.format_problem(var, production) {
+            return (vec![problem(message)], Vec::new());
+        }
+        let mut warnings: Vec<Problem> = self
+            .empty_warning(var)
+            .into_iter()
+            .chain(self.value_warnings(var))
+            .map(problem)
+            .collect();
+        if production && var.production == Production::Recommended && !explicit {
+            warnings.push(problem("is recommended in production and not set".into()));
+        }
+        (Vec::new(), warnings)
+    }
+
     /// The steps whose variables are partly set explicitly (`env check`
     /// without `--for`).
     pub fn configured_steps(&self) -> Vec<Step> {
@@ -232,64 +283,9 @@ impl Settings {
             if !used {
                 continue;
             }
-            let explicit = self.explicit(var.name).is_some();
-            let in_effect = self.value(var.name).is_some();
-            if production && var.production == Production::Required && !explicit {
-                report.errors.push(Problem {
-                    name: var.name,
-                    message: if var.dev_default.is_some() {
-                        "is required in production and not set (the development default is refused there)".into()
-                    } else {
-                        "is required in production and not set".into()
-                    },
-                    fix: var.generate,
-                });
-                continue;
-            }
-            if required && !in_effect {
-                let needed_by: Vec<_> = var
-                    .required_for
-                    .iter()
-                    .filter(|s| steps.contains(s))
-                    .map(|s| s.name())
-                    .collect();
-                let what = match self.empty_warning(var) {
-                    Some(empty) => empty,
-                    None => "is not set".to_owned(),
-                };
-                report.errors.push(Problem {
-                    name: var.name,
-                    message: format!("{what}; needed by {}", needed_by.join(", ")),
-                    fix: var.generate,
-                });
-                continue;
-            }
-            if let Some(problem) = self.format_problem(var, production) {
-                report.errors.push(Problem {
-                    name: var.name,
-                    message: problem,
-                    fix: var.generate,
-                });
-                continue;
-            }
-            for message in self
-                .empty_warning(var)
-                .into_iter()
-                .chain(self.value_warnings(var))
-            {
-                report.warnings.push(Problem {
-                    name: var.name,
-                    message,
-                    fix: var.generate,
-                });
-            }
-            if production && var.production == Production::Recommended && !explicit {
-                report.warnings.push(Problem {
-                    name: var.name,
-                    message: "is recommended in production and not set".into(),
-                    fix: var.generate,
-                });
-            }
+            let (errors, warnings) = self.var_problems(var, steps, production, required);
+            report.errors.extend(errors);
+            report.warnings.extend(warnings);
         }
         if production
             && steps.contains(&Step::Deploy)
