@@ -129,15 +129,14 @@ pub struct Prepared {
     pub listing: Option<Candidate>,
 }
 
-/// The token judged as `env check` judges it ([`token::judge`]): its
-/// errors are problems (each once: the settings check may have reported
-/// it already), the rest notes for the plan.
+/// The token judged as `env check` judges it ([`token::judge`]), for the
+/// packages this run publishes: its errors are problems, the rest notes
+/// for the plan.
 fn judge_token(
     target: &Target,
     var: &str,
     password: &Secret,
     projects: &[String],
-    reported: &[crate::settings::status::Problem],
     pre: &mut Preflight,
 ) -> Vec<Finding> {
     let judged = token::judge(
@@ -148,13 +147,10 @@ fn judge_token(
     );
     let mut notes = Vec::new();
     for f in judged.findings {
-        if f.severity != Severity::Error {
-            notes.push(f);
-        } else if !reported
-            .iter()
-            .any(|p| p.name == var && p.message.contains(&f.message))
-        {
+        if f.severity == Severity::Error {
             pre.problem(format!("{var}: {}", f.message));
+        } else {
+            notes.push(f);
         }
     }
     notes
@@ -177,7 +173,13 @@ pub fn prepare(
     let in_actions = Actions::from_env(env).is_some();
     let oidc_source = GithubIdTokenSource::from_env(env);
     let trusted = password.is_none() && in_actions && oidc_source.is_some();
-    let reported = credential_problems(settings, target, trusted, in_actions, &mut pre);
+    let username = settings
+        .value("TWINE_USERNAME")
+        .map(|s| s.expose().to_owned())
+        .unwrap_or_else(|| "__token__".into());
+    // A token is judged below, for the packages this run publishes.
+    let judged = password.is_some() && username == "__token__";
+    credential_problems(settings, target, trusted, in_actions, judged, &mut pre);
 
     let packages = build::selected(project, opts.package.as_deref(), &mut pre);
     let mut releases = Vec::new();
@@ -194,10 +196,6 @@ pub fn prepare(
     }
     let before = pre.problems().len();
     url_problems(project, opts, &mut pre);
-    let username = settings
-        .value("TWINE_USERNAME")
-        .map(|s| s.expose().to_owned())
-        .unwrap_or_else(|| "__token__".into());
     // One listing serves every package; each one's page is probed. Before
     // trusted publishing mints a token there is none to read with: an
     // index that wants one is asked again after minting.
@@ -210,11 +208,9 @@ pub fn prepare(
         None
     };
     let names: Vec<String> = names.into_iter().map(str::to_owned).collect();
-    let token_notes = match password {
-        Some(pw) if username == "__token__" => {
-            judge_token(target, var, pw, &names, &reported, &mut pre)
-        }
-        _ => Vec::new(),
+    let token_notes = match password.filter(|_| judged) {
+        Some(pw) => judge_token(target, var, pw, &names, &mut pre),
+        None => Vec::new(),
     };
     pre.finish()?;
     Ok(Prepared {
@@ -235,7 +231,7 @@ pub fn prepare(
 }
 
 /// The step's variables into `pre` (a missing password is fine when
-/// trusted publishing will mint one); returns the settings' errors. The
+/// trusted publishing will mint one; a token is `judged` by the caller). The
 /// missing-password message names the index only through
 /// [`crate::net::describe_str`], and for a private index does not send the
 /// user to PyPI's token page.
@@ -244,13 +240,14 @@ fn credential_problems(
     target: &Target,
     trusted: bool,
     in_actions: bool,
+    judged: bool,
     pre: &mut Preflight,
-) -> Vec<crate::settings::status::Problem> {
+) {
     let var = target.password_var();
     let missing = settings.explicit(var).is_none();
     let report = settings.check(&[target.step()], false);
     for p in &report.errors {
-        if !(p.name == var && missing) {
+        if !(p.name == var && (missing || judged)) {
             pre.problem(p.to_string());
         }
     }
@@ -276,7 +273,6 @@ fn credential_problems(
             target.label()
         ));
     }
-    report.errors
 }
 
 /// The index URLs given (`--repository-url`, `--check-url`, `check-url` of

@@ -365,23 +365,31 @@ impl Judgement {
 
 /// Judges `token` for uploads of every one of `projects` to `index`
 /// (`pypi.org`, `test.pypi.org`; `None` for another index) at unix time
-/// `now`. A token that does not decode is an error with the reason; a
+/// `now`. A token that does not decode is an error with the reason (a
+/// note for another index, which may take passwords); a
 /// project it cannot upload is an error (PyPI scopes a token to one
 /// project), whose message says what to do with several packages.
 pub fn judge(token: &str, index: Option<&str>, projects: &[String], now: u64) -> Judgement {
     let info = match inspect(token) {
         Ok(info) => info,
         Err(e) => {
-            let fix = match index {
-                Some(i) => format!("make a new token at https://{i}/manage/account/token/"),
-                None => "make a new token on the index".to_owned(),
+            // Another index may take any password; PyPI takes only tokens.
+            let (severity, message) = match index {
+                Some(i) => (
+                    Severity::Error,
+                    format!(
+                        "{e}; make a new token at https://{i}/manage/account/token/ and paste it whole"
+                    ),
+                ),
+                None => (
+                    Severity::Note,
+                    format!("{e}: fine if this index takes passwords, else paste the token whole"),
+                ),
             };
+            let findings = vec![Finding { severity, message }];
             return Judgement {
                 words: None,
-                findings: vec![Finding {
-                    severity: Severity::Error,
-                    message: format!("{e}; {fix} and paste it whole"),
-                }],
+                findings,
             };
         }
     };

@@ -155,7 +155,8 @@ fn build_publish_install_rerun_and_failures() {
     // A half-finished upload: the wheel is missing. A wrong password is
     // refused with exit 1 naming the variable and the 403; no canary leaks.
     std::fs::remove_file(server.packages.join("mult_agentes-0.1.0-py3-none-any.whl")).unwrap();
-    let wrong = format!("pypi-{}WRONG", canary("wrong"));
+    // (A token that decodes: one that does not is refused before upload.)
+    let wrong = build_test_token("pypi.org", &canary("wrong"), &["[3,\"user-1\"]"]);
     let run = project
         .xtask(
             &["publish", "--repository-url", &url],
