@@ -691,3 +691,144 @@ fn init_leaves_defaults_to_the_app_and_an_empty_value_is_flagged() {
         "{region}"
     );
 }
+
+/// `env rotate` searches for the OLD value: given with `--old-from FILE|-`
+/// when .env already holds the new one; found in history and a log
+/// (base64); `--leaked` revokes first and purges; the live check is `env
+/// verify`; no `gh secret set` for a token trusted publishing replaces.
+/// Neither value is ever printed.
+#[test]
+fn rotate_finds_the_old_value_in_history_and_logs_and_orders_a_leak() {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    git(&["init", "-q", "-b", "main"]);
+    let old = release_kit::pypi::token::build_test_token("pypi.org", "CANARYrotold1", &[]);
+    let new = release_kit::pypi::token::build_test_token("pypi.org", "CANARYrotnew2", &[]);
+    std::fs::write(
+        root.join("deploy.sh"),
+        format!("export TWINE_PASSWORD={old}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(".github/workflows/release.yml"),
+        "jobs:\n  publish:\n    permissions:\n      id-token: write\n",
+    )
+    .unwrap();
+    std::fs::write(root.join(".gitignore"), ".env\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "leak"]);
+    std::fs::remove_file(root.join("deploy.sh")).unwrap();
+    git(&["commit", "-q", "-am", "remove"]);
+    // .env already holds the new token.
+    std::fs::write(root.join(".env"), format!("TWINE_PASSWORD={new}\n")).unwrap();
+    let log = tmp.path().join("run.log");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("TWINE_PASSWORD={old}"));
+    std::fs::write(&log, format!("step\n{b64}\n")).unwrap();
+    let old_file = tmp.path().join("old.txt");
+    std::fs::write(&old_file, format!("{old}\n")).unwrap();
+    let r = root.display().to_string();
+    let l = log.display().to_string();
+    let clean = |out: &Output| {
+        let all = text(out);
+        assert!(
+            !all.contains(&old[5..]) && !all.contains(&new[5..]),
+            "{all}"
+        );
+        assert!(!all.contains(&b64), "{all}");
+        all
+    };
+
+    // The value set now is the new one: nothing found, and it says why.
+    let out = xtask(
+        &root,
+        &[],
+        &[
+            "env",
+            "rotate",
+            "TWINE_PASSWORD",
+            "--root",
+            &r,
+            "--logs",
+            &l,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let all = clean(&out);
+    assert!(
+        all.contains("not found in") && all.contains("--old-from"),
+        "{all}"
+    );
+
+    // The old one from a file, as a leak.
+    let args = [
+        "env",
+        "rotate",
+        "TWINE_PASSWORD",
+        "--root",
+        &r,
+        "--logs",
+        &l,
+        "--leaked",
+        "--old-from",
+        old_file.to_str().unwrap(),
+    ];
+    let out = xtask(&root, &[], &args);
+    assert!(out.status.success(), "{}", text(&out));
+    let all = clean(&out);
+    assert!(
+        all.contains("deploy.sh:1:") && all.contains("run.log:2:"),
+        "{all}"
+    );
+    assert!(all.contains("(base64)"), "{all}");
+    let first = all.find("1. First, revoke the leaked value").expect(&all);
+    let create = all.find("2. Create the new value").expect(&all);
+    assert!(first < create, "{all}");
+    assert!(all.contains("cargo xtask env verify pypi"), "{all}");
+    assert!(all.contains("gh run delete"), "{all}");
+    assert!(all.contains("git filter-repo"), "{all}");
+    assert!(!all.contains("gh secret set TWINE_PASSWORD"), "{all}");
+    assert!(all.contains("trusted publishing"), "{all}");
+
+    // From stdin, scheduled: revoke last.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(&root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .args([
+            "env",
+            "rotate",
+            "TWINE_PASSWORD",
+            "--root",
+            &r,
+            "--old-from",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(old.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let all = clean(&out);
+    assert!(all.contains("deploy.sh:1:"), "{all}");
+    assert!(all.contains("5. Last, revoke the old value"), "{all}");
+}
