@@ -237,7 +237,7 @@ pub fn preflight(
         .as_ref()
         .and_then(|a| a.tag())
         .map(str::to_owned);
-    let version = versions::check_annotated(cx, tag.as_deref(), &mut pre);
+    let version = versions::check_into(cx.project, tag.as_deref(), &mut pre);
     let names: Vec<String> = build::selected(cx.project, opts.package.as_deref(), &mut pre)
         .into_iter()
         .map(|p| p.name)

@@ -2,10 +2,8 @@
 //! `package.json` (in lockstep), the newest released entry of the
 //! changelog, and the git tag in CI.
 
-use crate::ci;
 use crate::config::Project;
 use crate::preflight::{Preflight, PreflightError, Problem};
-use crate::step::Context;
 use crate::version::{self, VersionAt};
 use crate::vscode::manifest::Manifest;
 
@@ -68,26 +66,10 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
     }
 }
 
-/// [`check`] for a command's preflight: its problems go into `pre` and, in
-/// GitHub Actions, out as `::error file=…,line=…::` annotations.
-pub fn check_annotated(cx: &Context<'_>, tag: Option<&str>, pre: &mut Preflight) -> Option<String> {
-    match check(cx.project, tag) {
-        Ok(v) => Some(v),
-        Err(found) => {
-            if cx.actions().is_some() {
-                for p in &found.problems {
-                    cx.reporter.workflow_command(&ci::error(
-                        p.file.as_deref(),
-                        p.line,
-                        "Release version",
-                        &cx.redactor().redact(&p.message),
-                    ));
-                }
-            }
-            pre.absorb::<()>(Err(found));
-            None
-        }
-    }
+/// [`check`] for a command's preflight: its problems (with file and
+/// line, which the CLI annotates in GitHub Actions) go into `pre`.
+pub fn check_into(project: &Project, tag: Option<&str>, pre: &mut Preflight) -> Option<String> {
+    pre.absorb(check(project, tag))
 }
 
 /// The changelog's newest released entry and the git tag against the

@@ -621,15 +621,16 @@ fn every_version_mismatch_is_named_with_file_and_line() {
                 run.all()
             );
             if env.contains(&("GITHUB_ACTIONS", "true")) {
+                // On stderr: stdout may be redirected to a file.
                 let annotation = format!("::error file={},line={line},", file.display());
                 assert!(
-                    out.lines()
+                    err.lines()
                         .any(|l| l.starts_with(&annotation) && l.contains(words)),
                     "{annotation} {words}\n{}",
                     run.all()
                 );
             } else {
-                assert!(!out.contains("::error"), "{}", run.all());
+                assert!(!run.all().contains("::error"), "{}", run.all());
             }
         }
         s.assert_untouched(p, &run);
