@@ -832,3 +832,35 @@ fn rotate_finds_the_old_value_in_history_and_logs_and_orders_a_leak() {
     assert!(all.contains("deploy.sh:1:"), "{all}");
     assert!(all.contains("5. Last, revoke the old value"), "{all}");
 }
+
+/// `--json` prints a JSON result whatever happens, errors included.
+#[test]
+fn json_always_prints_a_json_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("release-kit.toml"),
+        "[vscode]\nenabled = false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("CHANGELOG.md"),
+        "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n\n- x\n",
+    )
+    .unwrap();
+    let root = tmp.path().display().to_string();
+    for (args, code) in [
+        (&["--json", "--root", &root, "changelog", "v9.9.9"][..], 3),
+        (
+            &["--json", "--root", &root, "changelog", "--check", "v0.1.0"][..],
+            3,
+        ),
+    ] {
+        let out = xtask(tmp.path(), &[], args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}\n{}", text(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}\n{}", text(&out)));
+        assert_eq!(v["ok"], false, "{v}");
+        assert_eq!(v["exit"], code, "{v}");
+        assert!(!v["problems"].as_array().unwrap().is_empty(), "{v}");
+    }
+}
