@@ -1,6 +1,7 @@
 //! `cargo xtask env …`
 
 use anyhow::Context as _;
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Subcommand};
 use release_kit::preflight::PreflightError;
 use release_kit::scan::git;
@@ -52,7 +53,9 @@ pub enum EnvCommand {
 pub struct CheckArgs {
     /// Steps to check (repeatable). Default: every step some of whose
     /// variables are set.
-    #[arg(long = "for", value_name = "STEP", value_parser = parse_step, num_args = 1..)]
+    #[arg(long = "for", value_name = "STEP", num_args = 1..,
+          value_parser = clap::builder::PossibleValuesParser::new(Step::ALL.iter().map(|s| s.name()))
+              .map(|s| Step::from_name(&s).expect("a possible value")))]
     steps: Vec<Step>,
     /// Apply production rules: AUDIT_HMAC_KEY must be set and not the
     /// development default; DASHBOARD_API_KEY is recommended.
@@ -113,13 +116,6 @@ pub struct RotateArgs {
     leaked: bool,
 }
 
-fn parse_step(s: &str) -> Result<Step, String> {
-    Step::from_name(s).ok_or_else(|| {
-        let names: Vec<_> = Step::ALL.iter().map(|s| s.name()).collect();
-        format!("unknown step; expected one of: {}", names.join(", "))
-    })
-}
-
 pub fn run(ctx: &Ctx, cmd: EnvCommand) -> anyhow::Result<()> {
     match cmd {
         EnvCommand::Status => status(ctx),
@@ -151,6 +147,10 @@ fn status(ctx: &Ctx) -> anyhow::Result<()> {
         None => ctx.out(".env: none found (only the process environment)"),
     }
     let width = vars.iter().map(|v| v.name.len()).max().unwrap_or(0);
+    ctx.out(format!(
+        "\n  {:width$}  {:5}  {:7}  {:11}  needed by (or optional for)",
+        "variable", "set", "valid", "source"
+    ));
     for group in registry::groups() {
         ctx.out(format!("\n{group}"));
         for v in vars.iter().filter(|v| v.group == group) {

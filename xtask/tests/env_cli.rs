@@ -864,3 +864,30 @@ fn json_always_prints_a_json_result() {
         assert!(!v["problems"].as_array().unwrap().is_empty(), "{v}");
     }
 }
+
+/// Help and tables say what they need: `env check --help` lists every step,
+/// `vsce-publish --help` names VSCE_PAT, `env status` has a column header.
+#[test]
+fn help_texts_name_steps_variables_and_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = xtask(tmp.path(), &[], &["env", "check", "--help"]);
+    let help = text(&out);
+    for step in release_kit::settings::Step::ALL {
+        assert!(help.contains(step.name()), "{step} not in:\n{help}");
+    }
+    let out = xtask(tmp.path(), &[], &["vsce-publish", "--help"]);
+    let help = text(&out);
+    assert!(
+        help.contains("VSCE_PAT") && help.contains("OVSX_PAT"),
+        "{help}"
+    );
+    let out = xtask(tmp.path(), &[], &["--no-env-file", "env", "status"]);
+    let header = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.trim_start().starts_with("variable"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    for column in ["set", "valid", "source", "needed by"] {
+        assert!(header.contains(column), "{column}: {}", text(&out));
+    }
+}
