@@ -526,3 +526,32 @@ fn a_private_index_url_with_credentials_never_appears_whole() {
         assert!(!all.contains("pypi.org/manage"), "{args:?}\n{all}");
     }
 }
+
+/// A port nothing listens on is refused at once: the check fails in well
+/// under the 14.5 s the retries used to take.
+#[test]
+fn a_refused_port_fails_fast() {
+    let project = Project::new();
+    project.xtask(&["build"], &[]).expect(0);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let token = build_test_token("pypi.org", &canary("refused"), &[]);
+    let url = format!("http://127.0.0.1:{port}/");
+    let started = std::time::Instant::now();
+    let run = project
+        .xtask(
+            &["publish", "--repository-url", &url, "--dry-run"],
+            &[("TWINE_PASSWORD", token.as_str())],
+        )
+        .expect(3);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}\n{}",
+        started.elapsed(),
+        run.all()
+    );
+    assert!(run.stderr().contains("connection refused"), "{}", run.all());
+}
