@@ -612,7 +612,7 @@ fn every_version_mismatch_is_named_with_file_and_line() {
     // as an ::error annotation under GitHub Actions.
     let refused = |p: &Project, env: &[(&str, &str)], places: &[(&Path, usize, &str)]| {
         let run = p.xtask(&s.args(&[]), env).expect(3);
-        let (out, err) = (run.stdout(), run.stderr());
+        let err = run.stderr();
         for (file, line, words) in places {
             let at = format!("{}:{line}: ", file.display());
             assert!(
