@@ -1,7 +1,6 @@
 //! `cargo xtask env …`
 
 use anyhow::Context as _;
-use clap::builder::TypedValueParser as _;
 use clap::{Args, Subcommand};
 use release_kit::preflight::PreflightError;
 use release_kit::scan::git;
@@ -51,11 +50,8 @@ pub enum EnvCommand {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Steps to check (repeatable). Default: every step some of whose
-    /// variables are set.
-    #[arg(long = "for", value_name = "STEP", num_args = 1..,
-          value_parser = clap::builder::PossibleValuesParser::new(Step::ALL.iter().map(|s| s.name()))
-              .map(|s| Step::from_name(&s).expect("a possible value")))]
+    #[arg(long = "for", value_name = "STEP", value_parser = parse_step, num_args = 1..,
+          help = steps_help())]
     steps: Vec<Step>,
     /// Apply production rules: AUDIT_HMAC_KEY must be set and not the
     /// development default; DASHBOARD_API_KEY is recommended.
@@ -114,6 +110,22 @@ pub struct RotateArgs {
     /// (delete CI logs, rewrite or note history).
     #[arg(long)]
     leaked: bool,
+}
+
+/// `--for`'s help: every step name, from the registry.
+fn steps_help() -> String {
+    let names: Vec<_> = Step::ALL.iter().map(|s| s.name()).collect();
+    format!(
+        "Steps to check (repeatable): {}. Default: every step some of whose variables are set",
+        names.join(", ")
+    )
+}
+
+fn parse_step(s: &str) -> Result<Step, String> {
+    Step::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = Step::ALL.iter().map(|s| s.name()).collect();
+        format!("unknown step; expected one of: {}", names.join(", "))
+    })
 }
 
 pub fn run(ctx: &Ctx, cmd: EnvCommand) -> anyhow::Result<()> {
