@@ -15,6 +15,7 @@ pub mod publish;
 pub mod step;
 pub mod token;
 pub mod upload;
+mod uploader;
 pub mod venv;
 pub mod wheel;
 pub mod wheelhouse;
