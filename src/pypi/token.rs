@@ -425,8 +425,9 @@ pub fn projects_view(
 /// What to do when one token must upload several packages.
 const SEVERAL_PACKAGES: &str = ". PyPI scopes a token to one project, and this release has several: \
     prefer trusted publishing (no token; one publisher per package and index, created as a pending \
-    publisher before the first upload, docs/github.md), or give each package its own token \
-    variable (`token-var` in release-kit.toml); a project-scoped token cannot exist before the \
+    publisher before the first upload, docs/github.md), or publish each package with its own \
+    token (`publish --package NAME`, TWINE_PASSWORD holding that package's token); a \
+    project-scoped token cannot exist before the \
     project's first upload, so a first upload needs a pending publisher or a one-time \
     account-wide token, revoked after";
 
