@@ -92,9 +92,39 @@ fn lexical_join(base: &Path, rel: &Path) -> PathBuf {
     out
 }
 
-/// The hook script: runs the hook it replaced (if any), then `command`
-/// with `scan --staged`. `command` is shell text (already quoted).
+/// The hook script: runs the hook it replaced (if any), then the scan.
+/// `command` is shell text (already quoted): `cargo xtask` for this
+/// repository, whose hook runs the built binary (`target/debug/xtask` or
+/// `target/release/xtask`, so that no commit compiles anything) and, when
+/// there is none, says how to build it; else the binary's path, with
+/// `xtask` on PATH as the fallback when it moved, and the fix when neither
+/// is there.
 pub fn script(command: &str) -> String {
+    let run = if command == "cargo xtask" {
+        r#"top="$(git rev-parse --show-toplevel)"
+for bin in "$top/target/debug/xtask" "$top/target/release/xtask"; do
+  if [ -x "$bin" ]; then
+    exec "$bin" scan --staged
+  fi
+done
+echo "pre-commit: the secret scan needs the xtask binary, which is not built: run \`cargo build -p xtask\` once, then commit again" >&2
+exit 1
+"#
+        .to_owned()
+    } else {
+        format!(
+            r#"bin={command}
+if [ ! -x "$bin" ]; then
+  bin="$(command -v xtask || true)"
+fi
+if [ -z "$bin" ]; then
+  echo "pre-commit: release-kit's xtask is no longer at "{command}" and not on PATH: put it on PATH, or run \`xtask hooks install\` again from where it is now" >&2
+  exit 1
+fi
+exec "$bin" scan --staged
+"#
+        )
+    };
     format!(
         r#"#!/bin/sh
 {MARKER}: installed by `cargo xtask hooks install`;
@@ -106,8 +136,7 @@ saved="$(dirname "$0")/pre-commit{SAVED_SUFFIX}"
 if [ -x "$saved" ]; then
   "$saved" "$@" || exit $?
 fi
-exec {command} scan --staged
-"#
+{run}"#
     )
 }
 
@@ -206,6 +235,64 @@ pub fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs `script(command)` with `sh` in `dir` (a git repository) with
+    /// this PATH: (exit code, stdout, stderr).
+    fn run_script(command: &str, dir: &Path, path: &str) -> (Option<i32>, String, String) {
+        let hook = dir.join("hook.sh");
+        std::fs::write(&hook, script(command)).unwrap();
+        let out = std::process::Command::new("sh")
+            .arg(&hook)
+            .current_dir(dir)
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), s(&out.stdout), s(&out.stderr))
+    }
+
+    fn fake_xtask(path: &Path) {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "#!/bin/sh\necho \"ran $*\"\n").unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn the_repository_hook_runs_the_built_binary_or_says_how_to_build_it() {
+        let (tmp, _) = repo();
+        let path = std::env::var("PATH").unwrap();
+        let (code, _, err) = run_script("cargo xtask", tmp.path(), &path);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("cargo build -p xtask"), "{err}");
+        fake_xtask(&tmp.path().join("target/debug/xtask"));
+        let (code, out, err) = run_script("cargo xtask", tmp.path(), &path);
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(out, "ran scan --staged\n");
+    }
+
+    #[test]
+    fn another_repositorys_hook_finds_a_moved_binary_on_path_or_says_the_fix() {
+        let (tmp, _) = repo();
+        let system = std::env::var("PATH").unwrap();
+        let gone = shell_quote(&tmp.path().join("moved/xtask").to_string_lossy());
+        let (code, _, err) = run_script(&gone, tmp.path(), &system);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains("not on PATH") && err.contains("hooks install"),
+            "{err}"
+        );
+        let bin = tmp.path().join("bin");
+        fake_xtask(&bin.join("xtask"));
+        let with = format!("{}:{system}", bin.display());
+        let (code, out, err) = run_script(&gone, tmp.path(), &with);
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(out, "ran scan --staged\n");
+        // Where it was installed from, it runs that binary.
+        fake_xtask(&tmp.path().join("moved/xtask"));
+        let (code, out, _) = run_script(&gone, tmp.path(), &system);
+        assert_eq!((code, out.as_str()), (Some(0), "ran scan --staged\n"));
+    }
 
     fn repo() -> (tempfile::TempDir, HookPaths) {
         let tmp = tempfile::tempdir().unwrap();

@@ -225,7 +225,9 @@ impl HubClient {
                 Ok((resp, final_url, headers))
             }
             Ok(resp) => Err(self.status_error(&resp, target, &what)),
-            Err(Failure::Network { error, attempts }) if error.is_transient() => {
+            Err(Failure::Network { error, attempts })
+                if error.is_transient() || error.is_connect() =>
+            {
                 Err(HfError::Network {
                     what,
                     reason: error.to_string(),
@@ -717,10 +719,11 @@ mod tests {
                 reason, attempts, ..
             } => {
                 assert!(reason.starts_with("cannot connect"), "{reason}");
-                assert_eq!(attempts, 2);
+                // A refused connection is final (net): one attempt.
+                assert_eq!(attempts, 1);
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(client.requests(), 2);
+        assert_eq!(client.requests(), 1);
     }
 }

@@ -16,6 +16,8 @@ pub struct NetError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Connect,
+    /// Refused: nothing listens there; another attempt would not change it.
+    Refused,
     Timeout,
     Broken,
     Redirect,
@@ -37,6 +39,11 @@ impl NetError {
         let e = e.without_url();
         let (kind, words) = if e.is_timeout() || chain_timed_out(&e) {
             (Kind::Timeout, "timed out")
+        } else if e.is_connect() && chain_has(&e, std::io::ErrorKind::ConnectionRefused) {
+            (
+                Kind::Refused,
+                "cannot connect (connection refused: is the server running, and on that port?)",
+            )
         } else if e.is_connect() {
             (Kind::Connect, "cannot connect")
         } else if e.is_body() || e.is_decode() {
@@ -128,7 +135,7 @@ impl NetError {
 
     /// No connection could be made (refused, DNS, TLS handshake).
     pub fn is_connect(&self) -> bool {
-        self.kind == Kind::Connect
+        matches!(self.kind, Kind::Connect | Kind::Refused)
     }
 }
 
@@ -159,10 +166,15 @@ fn with_sources(words: &str, mut source: Option<&(dyn std::error::Error + 'stati
 }
 
 fn chain_timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    chain_has(e, std::io::ErrorKind::TimedOut)
+}
+
+/// An I/O error of `kind` somewhere in `e`'s chain.
+fn chain_has(e: &(dyn std::error::Error + 'static), kind: std::io::ErrorKind) -> bool {
     let mut source = Some(e);
     while let Some(s) = source {
         if s.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            .is_some_and(|io| io.kind() == kind)
         {
             return true;
         }

@@ -19,6 +19,7 @@ pub mod step;
 pub mod token;
 pub mod twine_check;
 pub mod upload;
+mod uploader;
 pub mod venv;
 pub mod wheelhouse;
 
@@ -107,7 +108,8 @@ impl Target {
         match self {
             Target::Pypi => "PyPI".into(),
             Target::TestPypi => "TestPyPI".into(),
-            Target::Custom { url } => url.clone(),
+            // Never the user info, query or fragment of a private index's URL.
+            Target::Custom { url } => crate::net::describe_str(url),
         }
     }
 }

@@ -13,18 +13,17 @@
 //! again first, so a file that did land is not sent twice.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use super::Target;
-use super::dist::{self, Release};
-use super::index::{self, Candidate, IndexQuery, Source};
-use super::oidc::{self, GithubIdTokenSource, PublisherContext};
 use super::package::{self, DistFile, Package};
-use super::token::{self, Finding, Severity};
 use super::twine_check::{self, Verdict};
-use super::upload::{Login, Upload, UploadError};
+use super::dist::{self, Release};
+use super::index::{self, Candidate, Source};
+use super::oidc::GithubIdTokenSource;
+use super::token::{self, Finding, Severity};
+use super::uploader::{Obtain, Uploader, origin_of, pending_all, report, short};
 use super::venv;
 use crate::ci::Actions;
 use crate::config::Project;
@@ -130,6 +129,33 @@ pub struct Prepared {
     pub listing: Option<Candidate>,
 }
 
+/// The token judged as `env check` judges it ([`token::judge`]), for the
+/// packages this run publishes: its errors are problems, the rest notes
+/// for the plan.
+fn judge_token(
+    target: &Target,
+    var: &str,
+    password: &Secret,
+    projects: &[String],
+    pre: &mut Preflight,
+) -> Vec<Finding> {
+    let judged = token::judge(
+        password.expose(),
+        target.token_index(),
+        projects,
+        token::unix_now(),
+    );
+    let mut notes = Vec::new();
+    for f in judged.findings {
+        if f.severity == Severity::Error {
+            pre.problem(format!("{var}: {}", f.message));
+        } else {
+            notes.push(f);
+        }
+    }
+    notes
+}
+
 /// Checks everything `publish` needs, changing nothing: the only requests
 /// are reads of the index's listing, to find it (a listing that cannot be
 /// found is a problem here, not an empty listing later).
@@ -147,31 +173,13 @@ pub fn prepare(
     let in_actions = Actions::from_env(env).is_some();
     let oidc_source = GithubIdTokenSource::from_env(env);
     let trusted = password.is_none() && in_actions && oidc_source.is_some();
-
-    // Every variable of the step, but a missing password is fine when
-    // trusted publishing will mint one.
-    let report = settings.check(&[target.step()], false);
-    for p in &report.errors {
-        if p.name == var && password.is_none() {
-            continue;
-        }
-        pre.problem(p.to_string());
-    }
-    if password.is_none() && !trusted {
-        let hint = if in_actions {
-            "\n    in GitHub Actions: give the job `permissions: id-token: write` and add a trusted \
-             publisher on the index to publish without a token (pull requests from forks never get one)"
-        } else {
-            ""
-        };
-        let fix = crate::settings::registry::var(var)
-            .map(|v| v.generate)
-            .unwrap_or("");
-        pre.problem(format!(
-            "{var}: is not set; needed by publish to {}\n    fix: {fix}{hint}",
-            target.label()
-        ));
-    }
+    let username = settings
+        .value("TWINE_USERNAME")
+        .map(|s| s.expose().to_owned())
+        .unwrap_or_else(|| "__token__".into());
+    // A token is judged below, for the packages this run publishes.
+    let judged = password.is_some() && username == "__token__";
+    credential_problems(settings, target, trusted, in_actions, judged, &mut pre);
 
     let packages = package::selected(project, opts.package.as_deref(), &mut pre);
     let mut releases = Vec::new();
@@ -187,22 +195,7 @@ pub fn prepare(
         pre.problem(e.to_string());
     }
     let before = pre.problems().len();
-    if let Target::Custom { url } = target {
-        check_index_url("--repository-url", url, &mut pre);
-    }
-    if let Some(url) = &opts.check_url {
-        check_index_url("--check-url", url, &mut pre);
-    }
-    if let Some(url) = project.config.python.check_url.as_deref()
-        && opts.check_url.is_none()
-        && matches!(target, Target::Custom { .. })
-    {
-        check_index_url("[python] check-url", url, &mut pre);
-    }
-    let username = settings
-        .value("TWINE_USERNAME")
-        .map(|s| s.expose().to_owned())
-        .unwrap_or_else(|| "__token__".into());
+    url_problems(project, opts, &mut pre);
     // One listing serves every package; each one's page is probed. Before
     // trusted publishing mints a token there is none to read with: an
     // index that wants one is asked again after minting.
@@ -214,41 +207,11 @@ pub fn prepare(
     } else {
         None
     };
-    let mut token_notes: Vec<Finding> = Vec::new();
-    if let Some(pw) = password
-        && username == "__token__"
-        && let Ok(info) = token::inspect(pw.expose())
-    {
-        let mut findings: Vec<Finding> = Vec::new();
-        for r in &releases {
-            for f in token::assess(
-                &info,
-                target.token_index(),
-                Some(&r.package.name),
-                token::unix_now(),
-            ) {
-                if !findings.iter().any(|g| g.message == f.message) {
-                    findings.push(f);
-                }
-            }
-        }
-        for f in findings {
-            if f.severity == Severity::Error {
-                // The settings check already reports a wrong index / expiry.
-                let line = format!("{var}: {}", f.message);
-                if !report
-                    .errors
-                    .iter()
-                    .any(|p| p.name == var && p.message.contains(&f.message))
-                {
-                    pre.problem(line);
-                }
-            } else {
-                token_notes.push(f);
-            }
-        }
-    }
-
+    let names: Vec<String> = names.into_iter().map(str::to_owned).collect();
+    let token_notes = match password.filter(|_| judged) {
+        Some(pw) => judge_token(target, var, pw, &names, &mut pre),
+        None => Vec::new(),
+    };
     pre.finish()?;
     Ok(Prepared {
         releases,
@@ -258,14 +221,75 @@ pub fn prepare(
         } else {
             username
         },
-        credential: if trusted {
-            Credential::TrustedPublishing(oidc_source.expect("checked"))
-        } else {
-            Credential::Variable(var)
+        credential: match oidc_source.filter(|_| trusted) {
+            Some(source) => Credential::TrustedPublishing(source),
+            None => Credential::Variable(var),
         },
         token_notes,
         listing,
     })
+}
+
+/// The step's variables into `pre` (a missing password is fine when
+/// trusted publishing will mint one; a token is `judged` by the caller). The
+/// missing-password message names the index only through
+/// [`crate::net::describe_str`], and for a private index does not send the
+/// user to PyPI's token page.
+fn credential_problems(
+    settings: &Settings,
+    target: &Target,
+    trusted: bool,
+    in_actions: bool,
+    judged: bool,
+    pre: &mut Preflight,
+) {
+    let var = target.password_var();
+    let missing = settings.explicit(var).is_none();
+    let report = settings.check(&[target.step()], false);
+    for p in &report.errors {
+        if !(p.name == var && (missing || judged)) {
+            pre.problem(p.to_string());
+        }
+    }
+    if missing && !trusted {
+        let hint = if in_actions {
+            "\n    in GitHub Actions: give the job `permissions: id-token: write` and add a trusted \
+             publisher on the index to publish without a token (pull requests from forks never get one)"
+        } else {
+            ""
+        };
+        let fix = match target {
+            Target::Custom { url } => format!(
+                "the password or API token of the index at {} (and its user name in \
+                 TWINE_USERNAME, unless it takes `__token__`)",
+                crate::net::describe_str(url)
+            ),
+            _ => crate::settings::registry::var(var)
+                .map(|v| v.generate.to_owned())
+                .unwrap_or_default(),
+        };
+        pre.problem(format!(
+            "{var}: is not set; needed by publish to {}\n    fix: {fix}{hint}",
+            target.label()
+        ));
+    }
+}
+
+/// The index URLs given (`--repository-url`, `--check-url`, `check-url` of
+/// release-kit.toml) into `pre`.
+fn url_problems(project: &Project, opts: &PublishOptions, pre: &mut Preflight) {
+    if let Target::Custom { url } = &opts.target {
+        check_index_url("--repository-url", url, pre);
+    }
+    if let Some(url) = &opts.check_url {
+        check_index_url("--check-url", url, pre);
+    }
+    if let Some(url) = project.config.python.check_url.as_deref()
+        && opts.check_url.is_none()
+        && matches!(opts.target, Target::Custom { .. })
+    {
+        check_index_url("[python] check-url", url, pre);
+    }
 }
 
 /// The upload credentials for listing reads of a `--repository-url`
@@ -389,6 +413,9 @@ pub enum Action {
     WouldUpload,
     /// Dry run: already there.
     WouldSkip,
+    /// Refused by the index because another run uploaded it meanwhile:
+    /// there now with the same sha256.
+    UploadedMeanwhile,
 }
 
 /// One file's outcome.
@@ -526,7 +553,6 @@ pub fn run(
     reporter: &dyn Reporter,
 ) -> Result<PublishReport, PublishError> {
     let mut redactor: Redactor = settings.redactor().clone();
-    let actions = Actions::from_env(env);
     let target = &opts.target;
     // Provisioning may already have changed target/: a failure here is a
     // failed step (exit 1), not a preflight problem.
@@ -537,102 +563,22 @@ pub fn run(
         Some(venv::ensure(project, opts.echo)?)
     };
     let client = crate::net::Blocking::new()?;
-
-    let (password, origin): (Secret, String) = match &prepared.credential {
-        Credential::Variable(var) => (
-            settings
-                .explicit(var)
-                .cloned()
-                .ok_or(PublishError::Vanished(var))?,
-            (*var).to_owned(),
-        ),
-        Credential::TrustedPublishing(_) if opts.dry_run => {
-            // Minting is a request with an effect (a token exists for 15
-            // minutes): a dry run only says it would.
-            reporter.info(&format!(
-                "dry run: no {} set; a real run mints a short-lived token by trusted publishing",
-                target.password_var()
-            ));
-            (
-                Secret::new(""),
-                "trusted publishing (not minted in a dry run)".to_owned(),
-            )
-        }
-        Credential::TrustedPublishing(source) => {
-            redactor.add(&source.request_token);
-            let base = opts
-                .oidc_url
-                .clone()
-                .unwrap_or_else(|| target.default_oidc_base());
-            reporter.info(&format!(
-                "no {} set: minting a short-lived token by trusted publishing at {base}",
-                target.password_var()
-            ));
-            let context = PublisherContext {
-                repository: env("GITHUB_REPOSITORY"),
-                workflow_ref: env("GITHUB_WORKFLOW_REF"),
-                project: prepared.releases.first().map(|r| r.package.name.clone()),
-            };
-            let mut mask = |jwt: &Secret| {
-                if let Some(a) = &actions {
-                    reporter.workflow_command(&a.add_mask(jwt));
-                }
-                redactor.add(jwt);
-            };
-            let minted = oidc::exchange(&client, &base, source, opts.policy, &context, &mut mask)
-                .map_err(|e| {
-                PublishError::TrustedPublishing(redactor.redact(&e.to_string()))
-            })?;
-            // Masked before anything else can print it.
-            let mut only = Redactor::new();
-            only.add(&minted.token);
-            if let Some(a) = &actions {
-                // The raw value first, then its encodings.
-                let raw = a.add_mask(&minted.token);
-                reporter.workflow_command(&raw);
-                for line in a.mask_lines(&only).into_iter().filter(|l| *l != raw) {
-                    reporter.workflow_command(&line);
-                }
-            }
-            redactor.add(&minted.token);
-            if let Some(exp) = minted.expires {
-                let left = exp.saturating_sub(token::unix_now());
-                reporter.info(&format!(
-                    "minted an upload token valid for {} min",
-                    left / 60
-                ));
-            }
-            (
-                minted.token,
-                "the token minted by trusted publishing".to_owned(),
-            )
-        }
+    let cred = Obtain {
+        settings,
+        prepared,
+        opts,
+        env,
+        reporter,
+        client: &client,
     };
-    for note in &prepared.token_notes {
-        let msg = format!("{origin}: {}", note.message);
-        match note.severity {
-            Severity::Warning => reporter.warn(&msg),
-            _ => reporter.info(&msg),
-        }
-    }
-
+    let (password, origin) = cred.credential(&mut redactor)?;
     if let Some(tools) = &tools {
         twine_check(tools, prepared, &redactor, opts.echo)?;
     }
-
-    let auth = read_auth(
-        target,
-        &prepared.username,
-        &password,
-        &match &prepared.credential {
-            Credential::Variable(v) => format!("TWINE_USERNAME and {v}"),
-            Credential::TrustedPublishing(_) => "the token minted by trusted publishing".into(),
-        },
-    )
-    .filter(|_| !password.expose().is_empty());
+    let auth = read_auth(target, &prepared.username, &password, &origin_of(prepared))
+        .filter(|_| !password.expose().is_empty());
     let reader = index::Reader::new(&client, opts.policy, auth.as_ref());
-    let discovered;
-    let found = match prepared.listing.as_ref() {
+    let found = match prepared.listing.clone() {
         Some(found) => found,
         // Trusted publishing: the index wanted credentials to read.
         None => {
@@ -641,218 +587,39 @@ pub fn run(
                 .iter()
                 .map(|r| r.package.name.as_str())
                 .collect();
-            discovered = index::discover(
+            index::discover(
                 &reader,
                 &opts.candidates(project),
                 &target.upload_url(),
                 &names,
             )
-            .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?;
-            &discovered
+            .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?
         }
     };
     let query = found.query.clone();
-    let version = prepared
-        .releases
-        .first()
-        .map(|r| r.package.version.version.clone())
-        .unwrap_or_default();
-    // Asked once per package, every package before any upload, so a
-    // conflict anywhere stops the run with nothing sent.
-    let mut todos = Vec::new();
-    let mut conflicts = Vec::new();
-    for release in &prepared.releases {
-        let (todo, found) = pending(&reader, &query, release, &redactor)?;
-        conflicts.extend(found);
-        todos.push(todo);
-    }
-    if !conflicts.is_empty() {
-        return Err(PublishError::Conflict {
-            conflicts,
-            version: prepared
-                .releases
-                .first()
-                .map(|r| r.package.version.to_string())
-                .unwrap_or_default(),
-        });
-    }
+    let mut todos = pending_all(&reader, &query, prepared, &redactor)?;
+    let mut meanwhile = vec![Vec::new(); todos.len()];
     let mut attempts = 0u32;
     if let Some(tools) = tools.as_ref().filter(|_| !opts.dry_run) {
-        for (release, todo) in prepared.releases.iter().zip(todos.iter_mut()) {
-            let upload = Uploader {
-                tools,
-                target,
-                query: &query,
-                found,
-                reader: &reader,
-                username: &prepared.username,
-                password: &password,
-                origin: &origin,
-                redactor: &redactor,
-                opts,
-                reporter,
-            };
-            attempts += upload.run(release, todo)?;
+        let upload = Uploader {
+            tools,
+            target,
+            query: &query,
+            found: &found,
+            reader: &reader,
+            username: &prepared.username,
+            password: &password,
+            origin: &origin,
+            redactor: &redactor,
+            opts,
+            reporter,
+        };
+        for ((release, todo), late) in prepared.releases.iter().zip(&mut todos).zip(&mut meanwhile)
+        {
+            attempts += upload.run(release, todo, late)?;
         }
     }
-    Ok(PublishReport {
-        target: target.label(),
-        upload_url: target.upload_url(),
-        checked: query.to_string(),
-        found_by: found.source.to_string(),
-        version,
-        dry_run: opts.dry_run,
-        credential: match &prepared.credential {
-            Credential::Variable(v) => (*v).to_owned(),
-            Credential::TrustedPublishing(_) => "trusted publishing".into(),
-        },
-        attempts,
-        packages: prepared
-            .releases
-            .iter()
-            .zip(&todos)
-            .map(|(r, todo)| PackageOutcome {
-                package: r.package.name.clone(),
-                version: r.package.version.version.clone(),
-                listing: query.url(&r.package.name, &r.package.version.version),
-                files: r
-                    .files
-                    .iter()
-                    .map(|f| FileOutcome {
-                        name: f.name.clone(),
-                        size: f.size,
-                        sha256: f.sha256.clone(),
-                        action: match (opts.dry_run, todo.contains(&f.name)) {
-                            (true, true) => Action::WouldUpload,
-                            (true, false) => Action::WouldSkip,
-                            (false, true) => Action::Uploaded,
-                            (false, false) => Action::Skipped,
-                        },
-                    })
-                    .collect(),
-            })
-            .collect(),
-    })
-}
-
-/// The names of `release`'s files the index lacks, and one line per file
-/// it holds with other content.
-fn pending(
-    reader: &index::Reader<'_>,
-    query: &IndexQuery,
-    release: &Release,
-    redactor: &Redactor,
-) -> Result<(Vec<String>, Vec<String>), PublishError> {
-    let names: Vec<&str> = release.files.iter().map(|f| f.name.as_str()).collect();
-    let existing = index::existing_files(
-        reader,
-        query,
-        &release.package.name,
-        &release.package.version.version,
-        &names,
-    )
-    .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?;
-    let mut todo = Vec::new();
-    let mut conflicts = Vec::new();
-    for f in &release.files {
-        match existing.get(&f.name) {
-            Some(h) if *h == f.sha256 => {}
-            Some(h) => conflicts.push(format!(
-                "{}: the index already has a file of this name with other content \
-                 (index sha256 {}, local {})",
-                f.path.display(),
-                short(h),
-                short(&f.sha256)
-            )),
-            None => todo.push(f.name.clone()),
-        }
-    }
-    Ok((todo, conflicts))
-}
-
-/// One package's upload: one twine run over its missing files (sdist
-/// first), retried on a transient failure after asking the index again.
-struct Uploader<'a> {
-    tools: &'a venv::Tools,
-    target: &'a Target,
-    query: &'a IndexQuery,
-    found: &'a Candidate,
-    reader: &'a index::Reader<'a>,
-    username: &'a str,
-    password: &'a Secret,
-    origin: &'a str,
-    redactor: &'a Redactor,
-    opts: &'a PublishOptions,
-    reporter: &'a dyn Reporter,
-}
-
-impl Uploader<'_> {
-    /// Uploads `todo` (names of `release`'s files), updating it to what
-    /// was actually sent; returns the twine runs made.
-    fn run(&self, release: &Release, todo: &mut Vec<String>) -> Result<u32, PublishError> {
-        let (opts, redactor) = (self.opts, self.redactor);
-        let mut attempts = 0u32;
-        let mut failure = 0u32;
-        loop {
-            if todo.is_empty() {
-                return Ok(attempts);
-            }
-            let files: Vec<&DistFile> = release
-                .files
-                .iter()
-                .filter(|f| todo.contains(&f.name))
-                .collect();
-            attempts += 1;
-            let url = self.target.upload_url();
-            let upload = Upload {
-                tools: self.tools,
-                url: &url,
-                username: self.username,
-                password: self.password,
-                password_origin: self.origin,
-                files: &files,
-            };
-            self.reporter.info(&format!(
-                "uploading {} to {url}",
-                files
-                    .iter()
-                    .map(|f| f.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-            match upload.run(redactor, opts.echo) {
-                // No second listing: PyPI's JSON API is cached and would lag.
-                Ok(_) => return Ok(attempts),
-                Err(e) if e.is_transient() && failure + 1 < opts.policy.attempts => {
-                    let wait = opts.policy.backoff(failure + 1);
-                    failure += 1;
-                    self.reporter.warn(&format!(
-                        "{}; asking the index again and retrying in {:.1} s (attempt {} of {})",
-                        redactor.redact(&e.to_string()),
-                        wait.as_secs_f32(),
-                        failure + 1,
-                        opts.policy.attempts
-                    ));
-                    sleep(wait);
-                    let (left, conflicts) = pending(self.reader, self.query, release, redactor)?;
-                    if !conflicts.is_empty() {
-                        return Err(PublishError::Conflict {
-                            conflicts,
-                            version: release.package.version.to_string(),
-                        });
-                    }
-                    *todo = left;
-                }
-                Err(e) => {
-                    return Err(PublishError::Upload(redactor.redact(&upload_error(
-                        &e,
-                        self.target,
-                        self.found,
-                    ))));
-                }
-            }
-        }
-    }
+    Ok(report(prepared, opts, &found, attempts, &todos, &meanwhile))
 }
 
 /// `twine check --strict` over every file of every package, in one run.
@@ -874,43 +641,6 @@ fn twine_check(
         Verdict::Passed => Ok(()),
         Verdict::Refused(output) => Err(PublishError::TwineCheck { output }),
     }
-}
-
-fn sleep(d: Duration) {
-    std::thread::sleep(d);
-}
-
-fn upload_error(e: &UploadError, target: &Target, found: &Candidate) -> String {
-    match e {
-        UploadError::Refused {
-            login: Login::Account(user),
-            ..
-        } => match index::permission_hint(found, &target.upload_url(), user) {
-            Some(hint) => format!("{e}\n{hint}"),
-            None => e.to_string(),
-        },
-        UploadError::Rejected {
-            status: 400 | 409,
-            reason,
-        } if reason.contains("exist") => format!(
-            "{e}\nthe index holds a file of this name that the listing checked, {} (found by {}), \
-             does not show. First make sure that listing is this index's: if not, pass \
-             --check-url with the simple-API root of the index you upload to and run again, \
-             and files already there are skipped. Only if it is (a deleted file stays reserved \
-             on PyPI) bump the version and run `cargo xtask build` again",
-            found.query.root(),
-            found.source
-        ),
-        UploadError::Transient { .. } => format!(
-            "{e}\ngave up after retries; run `cargo xtask publish` again later: files already on {} are skipped",
-            target.label()
-        ),
-        _ => e.to_string(),
-    }
-}
-
-fn short(h: &str) -> &str {
-    &h[..h.len().min(12)]
 }
 
 /// The markdown table of a report, for `$GITHUB_STEP_SUMMARY`.
@@ -937,6 +667,8 @@ pub fn summary_markdown(r: &PublishReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pypi::upload::UploadError;
+    use crate::pypi::uploader::upload_error;
 
     #[test]
     fn a_refused_existing_file_points_at_the_listing_before_the_version() {

@@ -85,7 +85,15 @@ pub fn inspect(token: &str) -> Result<TokenInfo, TokenError> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(body)
         .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(body))
-        .map_err(|_| TokenError::NotAToken)?;
+        .map_err(|_| {
+            // Only base64 letters but no whole base64: cut short.
+            let letters = |c: char| c.is_ascii_alphanumeric() || "-_+/".contains(c);
+            if !body.is_empty() && body.chars().all(letters) {
+                TokenError::NotAMacaroon
+            } else {
+                TokenError::NotAToken
+            }
+        })?;
     let macaroon = parse_v2(&bytes).ok_or(TokenError::NotAMacaroon)?;
     let mut info = TokenInfo {
         location: macaroon.location,
@@ -243,20 +251,10 @@ fn varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
     None
 }
 
-/// What the token means for an upload to `index` (`pypi.org` or
-/// `test.pypi.org`; `None` for another index) of `project` (when known), at
-/// unix time `now`.
-pub fn assess(
-    info: &TokenInfo,
-    expected: Option<&str>,
-    project: Option<&str>,
-    now: u64,
-) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let mut push = |severity, message: String| out.push(Finding { severity, message });
-    let index = expected.or(info.location.as_deref()).unwrap_or("pypi.org");
-    match info.location.as_deref() {
-        Some(loc) if expected.is_some() && !same_index(loc, index) => push(
+/// Whether the token names the index it is used for.
+fn index_finding(info: &TokenInfo, expected: Option<&str>, index: &str) -> Option<Finding> {
+    let (severity, message) = match info.location.as_deref() {
+        Some(loc) if expected.is_some() && !same_index(loc, index) => (
             Severity::Error,
             format!(
                 "is a token for {loc}, not {index}: {}",
@@ -267,12 +265,27 @@ pub fn assess(
                 }
             ),
         ),
-        None => push(
+        None => (
             Severity::Note,
             "names no index (no location in the macaroon)".into(),
         ),
-        Some(_) => {}
-    }
+        Some(_) => return None,
+    };
+    Some(Finding { severity, message })
+}
+
+/// What the token means for an upload to `index` (`pypi.org` or
+/// `test.pypi.org`; `None` for another index) of `project` (when known), at
+/// unix time `now`.
+pub fn assess(
+    info: &TokenInfo,
+    expected: Option<&str>,
+    project: Option<&str>,
+    now: u64,
+) -> Vec<Finding> {
+    let index = expected.or(info.location.as_deref()).unwrap_or("pypi.org");
+    let mut out: Vec<Finding> = index_finding(info, expected, index).into_iter().collect();
+    let mut push = |severity, message: String| out.push(Finding { severity, message });
     if let Some(exp) = info.expires_at
         && exp <= now
     {
@@ -331,60 +344,95 @@ pub fn assess(
     out
 }
 
-/// What `env status` / `env check` say of a token variable meant for
-/// `index`, uploading `project` when known: the token in words (index,
-/// scope, expiry; never the token), and the findings (a token for the other
-/// index, an expired one or one scoped to other projects are errors; an
-/// account-wide one a warning). `None` when the token cannot be read (the
-/// format check covers that).
-pub fn settings_view(
-    token: &str,
-    index: &str,
-    project: Option<&str>,
-) -> Option<(String, Vec<Finding>)> {
-    let info = inspect(token).ok()?;
-    let now = unix_now();
-    Some((
-        describe(&info, now),
-        assess(&info, Some(index), project, now),
-    ))
+/// The one judgement of a token, shared by `env status`, `env check`,
+/// `env verify` and the publish preflight so that they cannot disagree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    /// The token in words (index, scope, expiry; never its text), when it
+    /// decodes.
+    pub words: Option<String>,
+    /// What it means for the uploads: errors stop, warnings and notes do not.
+    pub findings: Vec<Finding>,
 }
 
-/// [`settings_view`] for a token that uploads every one of `projects` (the
-/// packages of release-kit.toml): a project it cannot upload is an error
-/// when it can upload none of them, else a warning naming that project
-/// (publishing that one refuses it then).
+impl Judgement {
+    /// The messages of one severity.
+    pub fn messages(&self, severity: Severity) -> Vec<String> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .map(|f| f.message.clone())
+            .collect()
+    }
+}
+
+/// Judges `token` for uploads of every one of `projects` to `index`
+/// (`pypi.org`, `test.pypi.org`; `None` for another index) at unix time
+/// `now`. A token that does not decode is an error with the reason (a
+/// note for another index, which may take passwords); a
+/// project it cannot upload is an error (PyPI scopes a token to one
+/// project), whose message says what to do with several packages.
+pub fn judge(token: &str, index: Option<&str>, projects: &[String], now: u64) -> Judgement {
+    let info = match inspect(token) {
+        Ok(info) => info,
+        Err(e) => {
+            // Another index may take any password; PyPI takes only tokens.
+            let (severity, message) = match index {
+                Some(i) => (
+                    Severity::Error,
+                    format!(
+                        "{e}; make a new token at https://{i}/manage/account/token/ and paste it whole"
+                    ),
+                ),
+                None => (
+                    Severity::Note,
+                    format!("{e}: fine if this index takes passwords, else paste the token whole"),
+                ),
+            };
+            let findings = vec![Finding { severity, message }];
+            return Judgement {
+                words: None,
+                findings,
+            };
+        }
+    };
+    let mut findings = assess(&info, index, None, now);
+    for project in projects {
+        for mut f in assess(&info, index, Some(project), now) {
+            if findings.contains(&f) {
+                continue;
+            }
+            if f.severity == Severity::Error && projects.len() > 1 {
+                f.message.push_str(SEVERAL_PACKAGES);
+            }
+            findings.push(f);
+        }
+    }
+    Judgement {
+        words: Some(describe(&info, now)),
+        findings,
+    }
+}
+
+/// [`judge`] at `index` now, for `env verify`: `None` when the token does
+/// not decode (the caller says why, from [`inspect`]).
 pub fn projects_view(
     token: &str,
     index: &str,
     projects: &[String],
 ) -> Option<(String, Vec<Finding>)> {
-    let (words, base) = settings_view(token, index, None)?;
-    // What each project adds: its scope finding.
-    let mut extra = Vec::new();
-    for project in projects {
-        let (_, found) = settings_view(token, index, Some(project))?;
-        extra.push(
-            found
-                .into_iter()
-                .filter(|f| !base.contains(f))
-                .collect::<Vec<_>>(),
-        );
-    }
-    let uploads_some = extra
-        .iter()
-        .any(|found| found.iter().all(|f| f.severity != Severity::Error));
-    let mut findings = base;
-    for mut f in extra.into_iter().flatten() {
-        if uploads_some && f.severity == Severity::Error {
-            f.severity = Severity::Warning;
-        }
-        if !findings.contains(&f) {
-            findings.push(f);
-        }
-    }
-    Some((words, findings))
+    let j = judge(token, Some(index), projects, unix_now());
+    Some((j.words?, j.findings))
 }
+
+/// What to do when one token must upload several packages.
+const SEVERAL_PACKAGES: &str = ". PyPI scopes a token to one project, and this release has several: \
+    prefer trusted publishing (no token; one publisher per package and index, created as a pending \
+    publisher before the first upload, docs/github.md), or publish each package with its own \
+    token (`publish --package NAME`, TWINE_PASSWORD holding that package's token); a \
+    project-scoped token cannot exist before the \
+    project's first upload, so a first upload needs a pending publisher or a one-time \
+    account-wide token, revoked after";
 
 /// A token's index, scope and expiry in words.
 pub fn describe(info: &TokenInfo, now: u64) -> String {
@@ -529,14 +577,15 @@ mod tests {
                 .any(|f| f.severity == Severity::Warning && f.message.contains("account-wide"))
         );
         let prod = tok("pypi.org", &[]);
-        let (words, f) = settings_view(&prod, "test.pypi.org", None).unwrap();
+        let j = judge(&prod, Some("test.pypi.org"), &[], NOW);
+        let (words, f) = (j.words.unwrap(), j.findings);
         assert_eq!(words, "pypi.org, scope unknown, no expiry");
         assert!(
             f.iter().any(|f| f.severity == Severity::Error
                 && f.message.contains("TWINE_PASSWORD_TEST")),
             "{f:?}"
         );
-        let (_, f) = settings_view(&prod, "pypi.org", None).unwrap();
+        let f = judge(&prod, Some("pypi.org"), &[], NOW).findings;
         assert!(f.iter().all(|f| f.severity == Severity::Note), "{f:?}");
     }
 
@@ -595,6 +644,33 @@ mod tests {
         // Truncated: the signature is cut off.
         let t = tok("pypi.org", &[]);
         assert_eq!(inspect(&t[..t.len() - 8]), Err(TokenError::NotAMacaroon));
-        assert!(settings_view("pypi-AAAAAAAAAAAAAAAAAAAA", "pypi.org", None).is_none());
+    }
+
+    #[test]
+    fn a_token_that_does_not_decode_is_an_error_with_the_reason_never_the_value() {
+        let t = tok("pypi.org", &[r#"[1,["mult-agentes"]]"#]);
+        // Pasted short, the way `pypi-AgEIcHlwaS5vcmc…` ends up in a file.
+        let cut = &t[..30];
+        let j = judge(cut, Some("pypi.org"), &["mult-agentes".into()], NOW);
+        assert_eq!(j.words, None);
+        let errors = j.messages(Severity::Error);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("damaged or truncated"), "{errors:?}");
+        assert!(errors[0].contains("https://pypi.org/manage/account/token/"));
+        assert!(!errors[0].contains(&cut[5..]), "{errors:?}");
+    }
+
+    #[test]
+    fn a_token_must_upload_every_package_it_is_used_for() {
+        let t = tok("pypi.org", &[r#"[1,["mult-agentes"]]"#]);
+        let both = ["mult-agentes".to_owned(), "mult-agentes-native".to_owned()];
+        let errors = judge(&t, Some("pypi.org"), &both, NOW).messages(Severity::Error);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("cannot upload mult-agentes-native"));
+        assert!(errors[0].contains("trusted publishing"), "{errors:?}");
+        assert!(errors[0].contains("pending publisher"), "{errors:?}");
+        assert!(errors[0].contains("account-wide token"), "{errors:?}");
+        let one = judge(&t, Some("pypi.org"), &both[..1], NOW);
+        assert!(one.messages(Severity::Error).is_empty());
     }
 }

@@ -21,6 +21,7 @@ pub mod artifacts;
 pub mod cleanup;
 pub mod matrix;
 pub mod rehearse;
+pub mod select;
 pub mod summary;
 pub mod versions;
 
@@ -39,6 +40,7 @@ use crate::settings::Settings;
 use crate::step::{Context, Reporter, Step};
 use crate::tools::{Echo, time_in_tools};
 use crate::{hf, pypi, vscode};
+pub use select::{Part, Planned};
 pub use summary::{Status, StepReport};
 
 /// How the release runs.
@@ -71,6 +73,10 @@ pub struct ReleaseOptions {
     /// `--from-artifacts DIR`: publish a build matrix's artifacts instead
     /// of building.
     pub from_artifacts: Option<FromArtifacts>,
+    /// `--only python|vscode`: the other part's steps are skipped.
+    pub only: Option<Part>,
+    /// `--skip STEP`: these steps are skipped.
+    pub skip: Vec<String>,
 }
 
 /// Where a build matrix's artifacts are, and the plan they were built from.
@@ -164,11 +170,14 @@ pub fn compose(
     opts: &ReleaseOptions,
     rehearsal_port: u16,
     listed: Option<ListedFiles>,
-) -> Vec<Box<dyn Step>> {
+) -> Vec<Planned> {
     let ext = project.config.vscode.enabled;
     let mut steps: Vec<Box<dyn Step>> = Vec::new();
     if !project.config.python.enabled {
-        return extension_only(project, opts, ext);
+        return extension_only(project, opts, ext)
+            .into_iter()
+            .map(Planned::run)
+            .collect();
     }
     if listed.is_none() {
         // The release checks the tag itself (`versions`), for every part.
@@ -212,7 +221,7 @@ pub fn compose(
             steps.push(Box::new(hf::step::Prefetch::default()));
         }
     }
-    steps
+    steps.into_iter().map(Planned::run).collect()
 }
 
 /// The steps of a project without Python packages: the extension's (and
@@ -231,43 +240,34 @@ fn extension_only(project: &Project, opts: &ReleaseOptions, ext: bool) -> Vec<Bo
     steps
 }
 
-/// Checks everything every step needs, and that every place names one
-/// version; returns the released Python packages' names (those `package`
-/// selects, joined) and the version. Version problems are
-/// also emitted as `::error file=…,line=…::` annotations in GitHub Actions.
-/// `pre` holds what was found before (the artifacts' completeness).
+/// Checks everything every step that runs needs, and that every place
+/// names one version; returns the released Python packages' names (those
+/// `opts.package` selects, joined) and the version. Steps `--only`,
+/// `--skip` or a rehearsal target leave out are marked skipped first and
+/// not checked. Version problems are also emitted as
+/// `::error file=…,line=…::` annotations in GitHub Actions. `pre` holds
+/// what was found before (the artifacts' completeness).
 pub fn preflight(
     cx: &Context<'_>,
-    steps: &mut [Box<dyn Step>],
-    package: Option<&str>,
+    steps: &mut [Planned],
+    opts: &ReleaseOptions,
     mut pre: Preflight,
 ) -> Result<(String, String), PreflightError> {
-    let actions = cx.actions();
-    let tag = actions.as_ref().and_then(|a| a.tag()).map(str::to_owned);
-    let version = match versions::check(cx.project, tag.as_deref()) {
-        Ok(v) => Some(v),
-        Err(found) => {
-            if actions.is_some() {
-                for p in &found.problems {
-                    cx.reporter.workflow_command(&ci::error(
-                        p.file.as_deref(),
-                        p.line,
-                        "Release version",
-                        &cx.redactor().redact(&p.message),
-                    ));
-                }
-            }
-            pre.absorb::<()>(Err(found));
-            None
-        }
-    };
-    let names: Vec<String> = package::selected(cx.project, package, &mut pre)
+    select::apply(steps, opts.only, &opts.skip, &opts.target, &mut pre);
+    let tag = cx
+        .actions()
+        .as_ref()
+        .and_then(|a| a.tag())
+        .map(str::to_owned);
+    let version = versions::check_into(cx.project, tag.as_deref(), &mut pre);
+    let names: Vec<String> = package::selected(cx.project, opts.package.as_deref(), &mut pre)
         .into_iter()
         .map(|p| p.name)
         .collect();
     let mut all: Vec<&mut dyn Step> = steps
         .iter_mut()
-        .map(|s| &mut **s as &mut dyn Step)
+        .filter(|p| p.skip.is_none())
+        .map(|p| &mut *p.step as &mut dyn Step)
         .collect();
     crate::step::check(&mut all, cx, pre)?;
     Ok((
@@ -325,18 +325,74 @@ pub fn run(
 fn pipeline(
     cx: &Context<'_>,
     opts: &ReleaseOptions,
-    mut steps: Vec<Box<dyn Step>>,
+    mut steps: Vec<Planned>,
     early: Preflight,
     started: Instant,
     tools_before: Duration,
 ) -> Result<ReleaseReport, ReleaseError> {
-    let reporter = cx.reporter;
+    let (name, version) = preflight(cx, &mut steps, opts, early)?;
+    let planned = print_plan(cx.reporter, opts.mode, &name, &version, &steps);
+    let mut report = ReleaseReport {
+        version,
+        mode: opts.mode,
+        target: opts.target.label(),
+        steps: Vec::new(),
+        artifacts: Vec::new(),
+        seconds: 0.0,
+        tool_seconds: 0.0,
+        ok: true,
+    };
     let actions = cx.actions();
-    let (name, version) = preflight(cx, &mut steps, opts.package.as_deref(), early)?;
-    let planned: Vec<String> = steps.iter().map(|s| s.plan()).collect();
+    if opts.mode == Mode::DryRun {
+        for (p, what) in steps.iter().zip(planned) {
+            let status = if p.skip.is_some() {
+                Status::Skipped
+            } else {
+                Status::Planned
+            };
+            report.steps.push(StepReport::new(
+                p.name(),
+                status,
+                what,
+                Duration::ZERO,
+                Duration::ZERO,
+            ));
+        }
+        cx.reporter
+            .info("dry run: everything checked, nothing built or uploaded");
+        finish(&mut report, started, tools_before, actions.as_ref());
+        return Ok(report);
+    }
+    let failure = run_steps(cx, &mut steps, &planned, &mut report);
+    // The steps hold what must be cleaned up (the rehearsal's index).
+    drop(steps);
+    finish(&mut report, started, tools_before, actions.as_ref());
+    match failure {
+        Some((step, msg)) => {
+            report.ok = false;
+            let message = stopped_message(&report, step, &msg);
+            Err(ReleaseError::Failed {
+                report: Box::new(report),
+                message,
+            })
+        }
+        None => Ok(report),
+    }
+}
+
+/// Prints every step of the release, the skipped ones with their reason,
+/// before the first runs; returns the plan lines.
+fn print_plan(
+    reporter: &dyn Reporter,
+    mode: Mode,
+    name: &str,
+    version: &str,
+    steps: &[Planned],
+) -> Vec<String> {
+    let planned: Vec<String> = steps.iter().map(Planned::plan).collect();
     reporter.info(&format!(
         "release {name} {version}{}: {} step{}",
-        match opts.mode {
+        match mode {
             Mode::Release => "",
             Mode::DryRun => " (dry run)",
             Mode::Rehearse => " (rehearsal)",
@@ -347,56 +403,45 @@ fn pipeline(
     for (i, (s, what)) in steps.iter().zip(&planned).enumerate() {
         reporter.info(&format!("  {}. {:13} {what}", i + 1, s.name()));
     }
-    let mut report = ReleaseReport {
-        version: version.clone(),
-        mode: opts.mode,
-        target: opts.target.label(),
-        steps: Vec::new(),
-        artifacts: Vec::new(),
-        seconds: 0.0,
-        tool_seconds: 0.0,
-        ok: true,
-    };
-    if opts.mode == Mode::DryRun {
-        for (s, what) in steps.iter().zip(&planned) {
-            report.steps.push(StepReport::new(
-                s.name(),
-                Status::Planned,
-                what.clone(),
-                Duration::ZERO,
-                Duration::ZERO,
-            ));
-        }
-        reporter.info("dry run: everything checked, nothing built or uploaded");
-        finish(&mut report, started, tools_before, actions.as_ref());
-        return Ok(report);
-    }
+    planned
+}
 
+/// Runs the steps in order into `report`; after a failure the rest are
+/// "not run". Returns the failed step and its message.
+fn run_steps(
+    cx: &Context<'_>,
+    steps: &mut [Planned],
+    planned: &[String],
+    report: &mut ReleaseReport,
+) -> Option<(&'static str, String)> {
+    let (reporter, actions) = (cx.reporter, cx.actions());
     let mut failure = None;
-    for (step, what) in steps.iter_mut().zip(&planned) {
+    for (p, what) in steps.iter_mut().zip(planned) {
+        let name = p.name();
+        let row = |status, detail: String| {
+            StepReport::new(name, status, detail, Duration::ZERO, Duration::ZERO)
+        };
         if failure.is_some() {
-            report.steps.push(StepReport::new(
-                step.name(),
-                Status::NotRun,
-                "",
-                Duration::ZERO,
-                Duration::ZERO,
-            ));
+            report.steps.push(row(Status::NotRun, String::new()));
+            continue;
+        }
+        if let Some(why) = &p.skip {
+            reporter.info(&format!("==> {name}: skipped: {why}"));
+            report.steps.push(row(Status::Skipped, why.clone()));
             continue;
         }
         if actions.is_some() {
-            reporter.workflow_command(&ci::group(&format!("{}: {what}", step.name())));
+            reporter.workflow_command(&ci::group(&format!("{name}: {what}")));
         } else {
-            reporter.info(&format!("==> {}", step.name()));
+            reporter.info(&format!("==> {name}"));
         }
-        let t0 = Instant::now();
-        let tools0 = time_in_tools();
-        let result = step.run(cx);
+        let (t0, tools0) = (Instant::now(), time_in_tools());
+        let result = p.step.run(cx);
         let (took, in_tools) = (t0.elapsed(), time_in_tools().saturating_sub(tools0));
         if actions.is_some() {
             reporter.workflow_command(ci::endgroup());
         }
-        match result {
+        let (status, detail) = match result {
             Ok(outcome) => {
                 reporter.info(&format!(
                     "    {}: {}",
@@ -404,63 +449,47 @@ fn pipeline(
                     outcome.detail
                 ));
                 report.artifacts.extend(outcome.artifacts);
-                report.steps.push(StepReport::new(
-                    step.name(),
-                    outcome.status,
-                    outcome.detail,
-                    took,
-                    in_tools,
-                ));
+                (outcome.status, outcome.detail)
             }
             Err(e) => {
                 let msg = cx.redactor().redact(&e.describe());
-                report.steps.push(StepReport::new(
-                    step.name(),
-                    Status::Failed,
-                    first_line(&msg),
-                    took,
-                    in_tools,
-                ));
-                failure = Some((step.name(), msg));
+                let first = first_line(&msg);
+                failure = Some((name, msg));
+                (Status::Failed, first)
             }
-        }
+        };
+        report
+            .steps
+            .push(StepReport::new(name, status, detail, took, in_tools));
     }
-    // The steps hold what must be cleaned up (the rehearsal's index).
-    drop(steps);
-    finish(&mut report, started, tools_before, actions.as_ref());
-    if let Some((step, msg)) = failure {
-        report.ok = false;
-        let done: Vec<_> = report
+    failure
+}
+
+/// What a stopped release did and did not do, and that re-running is safe.
+fn stopped_message(report: &ReleaseReport, step: &str, msg: &str) -> String {
+    let names = |keep: fn(Status) -> bool| -> Vec<&str> {
+        report
             .steps
             .iter()
-            .filter(|s| matches!(s.status, Status::Done | Status::Skipped))
+            .filter(|s| keep(s.status))
             .map(|s| s.step.as_str())
-            .collect();
-        let not_done: Vec<_> = report
-            .steps
-            .iter()
-            .filter(|s| matches!(s.status, Status::Failed | Status::NotRun))
-            .map(|s| s.step.as_str())
-            .collect();
-        let message = format!(
-            "the release stopped at {step}: {msg}\n\
-             done: {}\n\
-             not done: {}\n\
-             Running the same command again is safe: files already on the index with the same sha256 are skipped, \
-             and an extension version already published is skipped.",
-            if done.is_empty() {
-                "nothing".to_string()
-            } else {
-                done.join(", ")
-            },
-            not_done.join(", "),
-        );
-        return Err(ReleaseError::Failed {
-            report: Box::new(report),
-            message,
-        });
-    }
-    Ok(report)
+            .collect()
+    };
+    let done = names(|s| matches!(s, Status::Done | Status::Skipped));
+    let not_done = names(|s| matches!(s, Status::Failed | Status::NotRun));
+    format!(
+        "the release stopped at {step}: {msg}\n\
+         done: {}\n\
+         not done: {}\n\
+         Running the same command again is safe: files already on the index with the same sha256 are skipped, \
+         and an extension version already published is skipped.",
+        if done.is_empty() {
+            "nothing".to_string()
+        } else {
+            done.join(", ")
+        },
+        not_done.join(", "),
+    )
 }
 
 fn first_line(s: &str) -> String {
@@ -539,6 +568,8 @@ mod tests {
             check_url: None,
             package: None,
             from_artifacts: None,
+            only: None,
+            skip: Vec::new(),
         }
     }
 
@@ -622,17 +653,17 @@ mod tests {
         (t, p)
     }
 
-    fn fakes(spec: &[(&'static str, &[&'static str], bool)]) -> (Vec<Box<dyn Step>>, Journal) {
+    fn fakes(spec: &[(&'static str, &[&'static str], bool)]) -> (Vec<Planned>, Journal) {
         let journal = Rc::new(RefCell::new(Vec::new()));
         let steps = spec
             .iter()
             .map(|(name, problems, fails)| {
-                Box::new(Fake {
+                Planned::run(Box::new(Fake {
                     name,
                     problems: problems.to_vec(),
                     fails: *fails,
                     journal: journal.clone(),
-                }) as Box<dyn Step>
+                }))
             })
             .collect();
         (steps, journal)
@@ -641,7 +672,7 @@ mod tests {
     fn drive(
         p: &Project,
         mode: Mode,
-        steps: Vec<Box<dyn Step>>,
+        steps: Vec<Planned>,
         log: &Log,
     ) -> Result<ReleaseReport, ReleaseError> {
         let settings = Settings::empty();
@@ -720,7 +751,7 @@ mod tests {
             echo: Echo::Quiet,
         };
         let mut steps = compose(&p, &options(Mode::DryRun), 0, None);
-        let err = preflight(&cx, &mut steps, None, Preflight::new()).unwrap_err();
+        let err = preflight(&cx, &mut steps, &options(Mode::DryRun), Preflight::new()).unwrap_err();
         assert!(
             err.problems
                 .iter()
@@ -819,6 +850,41 @@ mod tests {
         let planned = lines.iter().position(|l| l.contains("3. three")).unwrap();
         let ran = lines.iter().position(|l| l == "==> one").unwrap();
         assert!(planned < ran, "{lines:?}");
+    }
+
+    #[test]
+    fn a_rehearsal_target_never_checks_or_runs_the_extension_publish() {
+        let (_t, p) = consistent_project();
+        // options() targets TestPyPI: the extension's publish is left out,
+        // so its check (VSCE_PAT) is not made and it does not run.
+        let (steps, journal) = fakes(&[
+            ("one", &[], false),
+            ("vsce-publish", &["VSCE_PAT: is not set"], false),
+        ]);
+        let log = Log::default();
+        let report = drive(&p, Mode::Release, steps, &log).unwrap();
+        assert_eq!(*journal.borrow(), ["check one", "run one"]);
+        let rows: Vec<_> = report
+            .steps
+            .iter()
+            .map(|s| (s.step.as_str(), s.status))
+            .collect();
+        assert_eq!(
+            rows,
+            [("one", Status::Done), ("vsce-publish", Status::Skipped)]
+        );
+        assert!(report.steps[1].detail.contains("--testpypi is a rehearsal"));
+        let lines = log.0.borrow();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("  2. vsce-publish  skipped: --testpypi is a rehearsal")),
+            "{lines:?}"
+        );
+        // A dry run shows it skipped too.
+        let (steps, _) = fakes(&[("vsce-publish", &[], false)]);
+        let report = drive(&p, Mode::DryRun, steps, &Log::default()).unwrap();
+        assert_eq!(report.steps[0].status, Status::Skipped);
     }
 
     #[test]

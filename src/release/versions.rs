@@ -3,7 +3,7 @@
 //! changelog, and the git tag in CI.
 
 use crate::config::Project;
-use crate::preflight::{PreflightError, Problem};
+use crate::preflight::{Preflight, PreflightError, Problem};
 use crate::version::{self, VersionAt};
 use crate::vscode::manifest::Manifest;
 
@@ -61,10 +61,50 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
             Err(e) => problems.push(Problem { message: format!("{e:#}"), file: None, line: None }),
         }
     }
-    problems.extend(changelog_problem(project, &python));
+    problems.extend(changelog_and_tag(project, &python, tag));
+    if problems.is_empty() {
+        Ok(want)
+    } else {
+        Err(PreflightError { problems })
+    }
+}
+
+/// [`check`] for a command's preflight: its problems (with file and
+/// line, which the CLI annotates in GitHub Actions) go into `pre`.
+pub fn check_into(project: &Project, tag: Option<&str>, pre: &mut Preflight) -> Option<String> {
+    pre.absorb(check(project, tag))
+}
+
+/// The changelog's newest released entry and the git tag against the
+/// version of the first Python package.
+fn changelog_and_tag(project: &Project, python: &VersionAt, tag: Option<&str>) -> Vec<Problem> {
+    let want = &python.version;
+    let mut problems = Vec::new();
+    // None without a changelog (`[release] changelog = false`).
+    let newest = project
+        .has_changelog()
+        .then(|| crate::changelog::newest(&project.changelog()));
+    match newest {
+        None => {}
+        Some(Ok(rel)) if rel.version != *want => problems.push(Problem {
+            message: format!(
+                "the newest released entry is {} but {} says {want}; add `## [{want}] - YYYY-MM-DD` with the release notes",
+                rel.version,
+                python.file.display()
+            ),
+            file: Some(rel.file),
+            line: Some(rel.line),
+        }),
+        Some(Ok(_)) => {}
+        Some(Err(e)) => problems.push(Problem {
+            message: e.to_string(),
+            file: Some(project.changelog()),
+            line: None,
+        }),
+    }
     if let Some(tag) = tag {
         let tagged = tag.strip_prefix('v').unwrap_or(tag);
-        if tagged != want {
+        if tagged != want.as_str() {
             problems.push(Problem {
                 message: format!(
                     "the git tag {tag} does not match version {want}; tag v{want} instead, or bump the version to {tagged}"
@@ -74,37 +114,7 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
             });
         }
     }
-    if problems.is_empty() {
-        Ok(want)
-    } else {
-        Err(PreflightError { problems })
-    }
-}
-
-/// The changelog's disagreement with `want` (the version at `python`),
-/// if any; none without a changelog (`[release] changelog = false`).
-fn changelog_problem(project: &Project, python: &VersionAt) -> Option<Problem> {
-    if !project.has_changelog() {
-        return None;
-    }
-    let want = &python.version;
-    match crate::changelog::newest(&project.changelog()) {
-        Ok(rel) if &rel.version != want => Some(Problem {
-            message: format!(
-                "the newest released entry is {} but {} says {want}; add `## [{want}] - YYYY-MM-DD` with the release notes",
-                rel.version,
-                python.file.display()
-            ),
-            file: Some(rel.file),
-            line: Some(rel.line),
-        }),
-        Ok(_) => None,
-        Err(e) => Some(Problem {
-            message: e.to_string(),
-            file: Some(project.changelog()),
-            line: None,
-        }),
-    }
+    problems
 }
 
 /// The version every other place must name: the first Python package's,

@@ -525,6 +525,8 @@ pub struct Gh<'a> {
     pub program: &'a Path,
     /// `--repo` to pass on.
     pub repo: Option<&'a str>,
+    /// `--env` to pass on: the secrets of this GitHub environment.
+    pub environment: Option<&'a str>,
     /// gh's own credentials from our environment (see [`GH_AUTH_VARS`]).
     pub auth: Vec<(&'static str, Secret)>,
     /// Where gh runs (it finds the repository from there).
@@ -558,8 +560,12 @@ pub fn push_github(
 ) -> Result<Vec<String>, GhError> {
     let mut set = Vec::new();
     for (name, value) in values {
+        let mut args = gh_args(name, gh.repo);
+        if let Some(env) = gh.environment {
+            args.extend(["--env".to_owned(), env.to_owned()]);
+        }
         let mut child = Child::new(gh.program)
-            .args(gh_args(name, gh.repo))
+            .args(args)
             .current_dir(&gh.cwd)
             .env("GH_NO_UPDATE_NOTIFIER", "1")
             .env("GH_PROMPT_DISABLED", "1");

@@ -158,6 +158,9 @@ pub struct Settings {
     redactor: Redactor,
     /// The Python projects being published, for token scope checks.
     projects: Vec<String>,
+    /// Registry variables set explicitly to an empty value, and where: the
+    /// app reads `""` there, not the default in effect here.
+    empty: BTreeMap<String, Source>,
 }
 
 impl Settings {
@@ -204,6 +207,7 @@ impl Settings {
                 values.insert(e.key, entry);
             }
         }
+        let empty = explicit_empties(&values);
         add_defaults(&mut values);
         let mut settings = Settings {
             values,
@@ -212,6 +216,7 @@ impl Settings {
             expanded,
             redactor: Redactor::new(),
             projects: Vec::new(),
+            empty,
         };
         let mut redactor = Redactor::new();
         redactor.add_all(settings.secrets().map(|(_, e)| &e.value));
@@ -244,6 +249,11 @@ impl Settings {
     /// changed it (the value checked is the expanded one).
     pub fn expanded(&self, name: &str) -> bool {
         self.expanded.contains(name)
+    }
+
+    /// Where `name` was set explicitly to an empty (blank) value, if it was.
+    pub fn set_empty(&self, name: &str) -> Option<&Source> {
+        self.empty.get(name)
     }
 
     /// The entry of `name`, set or defaulted.
@@ -336,6 +346,18 @@ fn choose_env_file(opts: &LoadOptions) -> Result<Option<PathBuf>, EnvFileError> 
 
 /// The registry's defaults for what nothing set: the default for a blank
 /// or missing value, the development default only for a missing one.
+/// Registry variables set explicitly (not by a default) to an empty
+/// value, and where: the app reads `""` there, not the default.
+fn explicit_empties(values: &BTreeMap<String, Entry>) -> BTreeMap<String, Source> {
+    VARS.iter()
+        .filter_map(|var| {
+            let e = values.get(var.name)?;
+            (!e.is_set() && e.source.is_explicit())
+                .then(|| (var.name.to_owned(), e.source.clone()))
+        })
+        .collect()
+}
+
 fn add_defaults(values: &mut BTreeMap<String, Entry>) {
     for var in VARS {
         let unset = values.get(var.name).is_none_or(|e| !e.is_set());

@@ -95,7 +95,9 @@ pub enum Production {
 /// runbook lists each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Place {
-    /// A GitHub Actions secret of the repository (the release workflow).
+    /// A GitHub Actions secret that a workflow reads (release.yml: VSCE_PAT,
+    /// OVSX_PAT); PyPI publishes by trusted publishing, so no token is
+    /// stored (docs/github.md).
     GithubActions,
     /// The production deployment: a systemd EnvironmentFile, a docker
     /// env-file, a Kubernetes secret.
@@ -260,7 +262,7 @@ pub static VARS: &[Var] = &[
         used_by: "twine (cargo xtask publish)",
         revoke: "https://pypi.org/manage/account/ -> API tokens -> Options -> Remove token",
         keygen_bytes: None,
-        places: &[Place::GithubActions],
+        places: &[],
         rotate_guard: None,
     },
     Var {
@@ -281,7 +283,7 @@ pub static VARS: &[Var] = &[
         used_by: "twine (cargo xtask publish --testpypi)",
         revoke: "https://test.pypi.org/manage/account/ -> API tokens -> Options -> Remove token",
         keygen_bytes: None,
-        places: &[Place::GithubActions],
+        places: &[],
         rotate_guard: None,
     },
     Var {
@@ -303,7 +305,7 @@ pub static VARS: &[Var] = &[
         used_by: "the framework's headless runner",
         revoke: "https://console.anthropic.com/settings/keys -> the old key -> Delete (or Disable)",
         keygen_bytes: None,
-        places: &[Place::GithubActions, Place::Production],
+        places: &[Place::Production],
         rotate_guard: None,
     },
     Var {
@@ -497,7 +499,7 @@ pub static VARS: &[Var] = &[
         used_by: "the S3 audit backend (boto3)",
         revoke: "AWS console -> IAM -> Users -> Security credentials -> the old access key -> Deactivate, then Delete (aws iam update-access-key --status Inactive; aws iam delete-access-key)",
         keygen_bytes: None,
-        places: &[Place::GithubActions, Place::Production],
+        places: &[Place::Production],
         rotate_guard: None,
     },
     Var {
@@ -516,7 +518,7 @@ pub static VARS: &[Var] = &[
         used_by: "the S3 audit backend (boto3)",
         revoke: "deactivate and delete its access key (see AWS_ACCESS_KEY_ID): the secret goes with it",
         keygen_bytes: None,
-        places: &[Place::GithubActions, Place::Production],
+        places: &[Place::Production],
         rotate_guard: None,
     },
     Var {
@@ -635,7 +637,7 @@ pub static VARS: &[Var] = &[
         used_by: "cargo xtask hf-prefetch, huggingface_hub",
         revoke: "https://huggingface.co/settings/tokens -> the old token -> Invalidate and refresh, or Delete",
         keygen_bytes: None,
-        places: &[Place::GithubActions],
+        places: &[],
         rotate_guard: None,
     },
     Var {

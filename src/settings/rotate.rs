@@ -170,35 +170,89 @@ pub struct RunbookStep {
     pub items: Vec<String>,
 }
 
-/// The runbook of `var`: generate, replace everywhere, test, clean up
-/// where the old value was found, revoke last. `generated` is the `.env`
-/// the new key was written into (keys we generate), `search` where the
-/// old value was found.
-pub fn runbook(
-    var: &Var,
-    settings: &Settings,
-    generated: Option<(&Path, usize)>,
-    search: &Search,
-) -> Vec<RunbookStep> {
-    let mut steps = Vec::new();
-    let generate = var
-        .generate
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    steps.push(RunbookStep {
-        title: "Create the new value (the old one keeps working meanwhile)".into(),
-        items: vec![match generated {
+/// What the runbook is made from, besides the variable and the settings.
+#[derive(Clone, Debug, Default)]
+pub struct Rotation<'a> {
+    /// The `.env` a generated key was written into, and its size in bytes.
+    pub generated: Option<(&'a Path, usize)>,
+    /// Where the old value was found.
+    pub search: Search,
+    /// `--leaked`: revoke first, then replace, then purge.
+    pub leaked: bool,
+    /// The live check of the new value (`cargo xtask env verify GROUP`).
+    pub verify: String,
+    /// The release workflow publishes by trusted publishing: no PyPI
+    /// token secret belongs in GitHub.
+    pub trusted_publishing: bool,
+    /// The old value came from `--old-from` (not the current setting).
+    pub old_given: bool,
+}
+
+/// The runbook of `var`. Scheduled: create, put everywhere, check it
+/// works for real, remove the old value where it was found, revoke it
+/// last. Leaked (`r.leaked`): revoke first (the leaked value must stop
+/// working now), then create, put everywhere, check, and purge (CI logs,
+/// history).
+pub fn runbook(var: &Var, settings: &Settings, r: &Rotation<'_>) -> Vec<RunbookStep> {
+    let step = |title: &str, items: Vec<String>| RunbookStep {
+        title: title.into(),
+        items,
+    };
+    let create = step(
+        if r.leaked {
+            "Create the new value"
+        } else {
+            "Create the new value (the old one keeps working meanwhile)"
+        },
+        vec![match r.generated {
             Some((path, bytes)) => format!(
                 "done: a new key of {bytes} random bytes was written to {} (its mode kept)",
                 path.display()
             ),
-            None => generate,
+            None => var
+                .generate
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
         }],
-    });
+    );
+    let deploy = step(
+        "Put the new value everywhere the old one lives",
+        places(var, settings, r),
+    );
+    let check = step(
+        "Check the new value works (a live check)",
+        vec![r.verify.clone()],
+    );
+    let purge = step(
+        "Remove the old value from where it was found",
+        found_items(&r.search, r.old_given, r.leaked),
+    );
+    let revoke = vec![var.revoke.to_string()];
+    if r.leaked {
+        let first = step(
+            "First, revoke the leaked value now: it stops working everywhere",
+            revoke,
+        );
+        vec![first, create, deploy, check, purge]
+    } else {
+        vec![
+            create,
+            deploy,
+            check,
+            purge,
+            step("Last, revoke the old value", revoke),
+        ]
+    }
+}
+
+/// Where the new value goes: `.env` (or the shell that exports it) and
+/// the registry's places; no GitHub secret for a PyPI token where the
+/// release workflow uses trusted publishing.
+fn places(var: &Var, settings: &Settings, r: &Rotation<'_>) -> Vec<String> {
     let mut places = Vec::new();
     let source = settings.get(var.name).map(|e| &e.source);
-    match (source, generated) {
+    match (source, r.generated) {
         (_, Some(_)) => {}
         (Some(Source::EnvFile { path, line }), None) => places.push(format!(
             "{}:{line}: replace the value of {}",
@@ -221,11 +275,18 @@ pub fn runbook(
             var.name
         ));
     }
+    let pypi_token = var.name.starts_with("TWINE_PASSWORD");
     for place in var.places {
         places.push(match place {
+            Place::GithubActions if pypi_token && r.trusted_publishing => format!(
+                "GitHub Actions: nothing to set: .github/workflows/release.yml publishes by trusted \
+                 publishing (`id-token: write`), not with {0}; if an old {0} secret is left, \
+                 delete it (`gh secret delete {0}`)",
+                var.name
+            ),
             Place::GithubActions => format!(
                 "GitHub Actions: `gh secret set {}` (or Settings -> Secrets and variables -> Actions), \
-                 for each environment that holds it",
+                 for each environment that holds it (`--env NAME`)",
                 var.name
             ),
             Place::Production => format!(
@@ -236,14 +297,12 @@ pub fn runbook(
             ),
         });
     }
-    steps.push(RunbookStep {
-        title: "Put the new value everywhere the old one lives".into(),
-        items: places,
-    });
-    steps.push(RunbookStep {
-        title: "Check the new value works".into(),
-        items: vec![var.test.into()],
-    });
+    places
+}
+
+/// Where the old value was found (never the value), or what was searched;
+/// with `leaked`, how to purge CI logs and history.
+fn found_items(search: &Search, old_given: bool, leaked: bool) -> Vec<String> {
     let mut found: Vec<String> = search
         .found
         .iter()
@@ -251,21 +310,30 @@ pub fn runbook(
         .collect();
     if found.is_empty() {
         found.push(format!("not found in: {}", search.searched.join(", ")));
+        if !old_given {
+            found.push(
+                "searched for the value set now: if .env already holds the new one, run again \
+                 with the old value from a file or stdin (`--old-from FILE`, `--old-from -`)"
+                    .into(),
+            );
+        }
     } else if search.found.iter().any(|f| f.commit.is_some()) {
         found.push(
-            "in git history: rewriting history does not make it secret again; revoking it does"
+            "in git history: rewrite it (`git filter-repo --replace-text FILE`, then force-push and \
+             ask every clone to re-clone) or note in the incident that it stays there; rewriting \
+             does not make it secret again, revoking it does"
                 .into(),
         );
     }
-    steps.push(RunbookStep {
-        title: "Remove the old value from where it was found".into(),
-        items: found,
-    });
-    steps.push(RunbookStep {
-        title: "Last, revoke the old value".into(),
-        items: vec![var.revoke.into()],
-    });
-    steps
+    if leaked {
+        found.push(
+            "CI logs that printed it: delete them (`gh run delete RUN_ID`, or the run's \
+             \"Delete all logs\" in the Actions UI); search a downloaded log first with \
+             `--logs` (`gh run view RUN_ID --log > run.log`)"
+                .into(),
+        );
+    }
+    found
 }
 
 #[cfg(test)]

@@ -102,8 +102,9 @@ impl Settings {
             _ => ("unset", None, None),
         };
         let problem = self.format_problem(var, false);
-        let token = self.token_view(var).map(|(words, _)| words);
-        let warnings = self.value_warnings(var);
+        let token = self.token_view(var).and_then(|j| j.words);
+        let mut warnings: Vec<String> = self.empty_warning(var).into_iter().collect();
+        warnings.extend(self.value_warnings(var));
         let has_value = entry.is_some_and(|e| e.is_set());
         VarStatus {
             name: var.name,
@@ -149,20 +150,17 @@ impl Settings {
             };
             return Some(format!("is not valid{after}: expected {expected}"));
         }
-        let errors: Vec<String> = self
+        let errors = self
             .token_view(var)
-            .map(|(_, findings)| findings)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|f| f.severity == crate::pypi::token::Severity::Error)
-            .map(|f| f.message)
-            .collect();
+            .map(|j| j.messages(crate::pypi::token::Severity::Error))
+            .unwrap_or_default();
         (!errors.is_empty()).then(|| errors.join("; "))
     }
 
-    /// A PyPI token variable read offline: the token in words and what it
-    /// means for an upload of the configured project to its index.
-    fn token_view(&self, var: &Var) -> Option<(String, Vec<crate::pypi::token::Finding>)> {
+    /// A PyPI token variable judged offline ([`crate::pypi::token::judge`],
+    /// as the publish preflight judges it): the token in words and what it
+    /// means for an upload of the configured projects to its index.
+    fn token_view(&self, var: &Var) -> Option<crate::pypi::token::Judgement> {
         let super::Format::PypiToken { index } = var.format else {
             return None;
         };
@@ -171,18 +169,89 @@ impl Settings {
             return None;
         }
         let value = self.get(var.name).filter(|e| e.is_set())?.value.expose();
-        crate::pypi::token::projects_view(value, index, self.projects())
+        Some(crate::pypi::token::judge(
+            value,
+            Some(index),
+            self.projects(),
+            crate::pypi::token::unix_now(),
+        ))
+    }
+
+    /// The one rule for an empty value, for every variable: python-dotenv
+    /// sets it, so the app reads `""` (not its default); release-kit says so
+    /// instead of quietly using the default.
+    fn empty_warning(&self, var: &Var) -> Option<String> {
+        let at = match self.set_empty(var.name)? {
+            Source::EnvFile { path, line } => format!(" ({}:{line})", path.display()),
+            _ => " (in the environment)".to_owned(),
+        };
+        let default = var
+            .default
+            .map(|d| format!(", not the default `{d}`"))
+            .unwrap_or_default();
+        Some(format!(
+            "is set but empty{at}: the app will read an empty string{default}; delete the line or \
+             comment it out (`# {}=`) to leave it unset, or give it a value",
+            var.name
+        ))
     }
 
     /// Warnings about a variable's value that stop nothing.
     fn value_warnings(&self, var: &Var) -> Vec<String> {
         self.token_view(var)
-            .map(|(_, findings)| findings)
+            .map(|j| j.messages(crate::pypi::token::Severity::Warning))
             .unwrap_or_default()
+    }
+
+    /// What `check` finds about one variable the steps use: errors (the
+    /// first that applies) and warnings.
+    fn var_problems(
+        &self,
+        var: &'static Var,
+        steps: &[Step],
+        production: bool,
+        required: bool,
+    ) -> (Vec<Problem>, Vec<Problem>) {
+        let problem = |message: String| Problem {
+            name: var.name,
+            message,
+            fix: var.generate,
+        };
+        let explicit = self.explicit(var.name).is_some();
+        if production && var.production == Production::Required && !explicit {
+            let message = if var.dev_default.is_some() {
+                "is required in production and not set (the development default is refused there)"
+            } else {
+                "is required in production and not set"
+            };
+            return (vec![problem(message.into())], Vec::new());
+        }
+        if required && self.value(var.name).is_none() {
+            let needed_by: Vec<_> = var
+                .required_for
+                .iter()
+                .filter(|s| steps.contains(s))
+                .map(|s| s.name())
+                .collect();
+            let what = self
+                .empty_warning(var)
+                .unwrap_or_else(|| "is not set".to_owned());
+            let message = format!("{what}; needed by {}", needed_by.join(", "));
+            return (vec![problem(message)], Vec::new());
+        }
+        if let Some(message) = self.format_problem(var, production) {
+            return (vec![problem(message)], Vec::new());
+        }
+        let mut warnings: Vec<Problem> = self
+            .empty_warning(var)
             .into_iter()
-            .filter(|f| f.severity == crate::pypi::token::Severity::Warning)
-            .map(|f| f.message)
-            .collect()
+            .chain(self.value_warnings(var))
+            .map(problem)
+            .collect();
+        if production && var.production == Production::Recommended && !explicit {
+            warnings.push(problem("is recommended in production and not set".into()));
+        }
+        (Vec::new(), warnings)
     }
 
     /// The steps whose variables are partly set explicitly (`env check`
@@ -214,56 +283,9 @@ impl Settings {
             if !used {
                 continue;
             }
-            let explicit = self.explicit(var.name).is_some();
-            let in_effect = self.value(var.name).is_some();
-            if production && var.production == Production::Required && !explicit {
-                report.errors.push(Problem {
-                    name: var.name,
-                    message: if var.dev_default.is_some() {
-                        "is required in production and not set (the development default is refused there)".into()
-                    } else {
-                        "is required in production and not set".into()
-                    },
-                    fix: var.generate,
-                });
-                continue;
-            }
-            if required && !in_effect {
-                let needed_by: Vec<_> = var
-                    .required_for
-                    .iter()
-                    .filter(|s| steps.contains(s))
-                    .map(|s| s.name())
-                    .collect();
-                report.errors.push(Problem {
-                    name: var.name,
-                    message: format!("is not set; needed by {}", needed_by.join(", ")),
-                    fix: var.generate,
-                });
-                continue;
-            }
-            if let Some(problem) = self.format_problem(var, production) {
-                report.errors.push(Problem {
-                    name: var.name,
-                    message: problem,
-                    fix: var.generate,
-                });
-                continue;
-            }
-            for message in self.value_warnings(var) {
-                report.warnings.push(Problem {
-                    name: var.name,
-                    message,
-                    fix: var.generate,
-                });
-            }
-            if production && var.production == Production::Recommended && !explicit {
-                report.warnings.push(Problem {
-                    name: var.name,
-                    message: "is recommended in production and not set".into(),
-                    fix: var.generate,
-                });
-            }
+            let (errors, warnings) = self.var_problems(var, steps, production, required);
+            report.errors.extend(errors);
+            report.warnings.extend(warnings);
         }
         if production
             && steps.contains(&Step::Deploy)
@@ -353,7 +375,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_token_scoped_to_one_package_is_reported_for_the_other() {
+    fn a_token_scoped_to_one_package_is_an_error_for_the_other() {
         let token = crate::pypi::token::build_test_token(
             "pypi.org",
             "id",
@@ -362,17 +384,18 @@ pub(crate) mod tests {
         let mut s = with(&[("TWINE_PASSWORD", &token)]);
         s.set_project("mult-agentes");
         assert!(s.check(&[Step::Publish], false).is_ok());
-        // The other package: a warning naming it (publishing that one
-        // refuses the token; publishing mult-agentes alone does not).
+        // The other package: an error naming it, as the publish preflight
+        // refuses it (env check and publish judge with one function).
         s.set_project("mult-agentes-native");
         let r = s.check(&[Step::Publish], false);
-        assert!(r.errors.is_empty(), "{r:?}");
+        assert_eq!(r.errors.len(), 1, "{r:?}");
         assert!(
-            r.warnings.iter().any(|w| w
+            r.errors[0]
                 .message
-                .contains("scoped to mult-agentes and cannot upload mult-agentes-native")),
+                .contains("scoped to mult-agentes and cannot upload mult-agentes-native"),
             "{r:?}"
         );
+        assert!(r.errors[0].message.contains("trusted publishing"), "{r:?}");
         // A token for none of them is an error for each.
         let mut s = with(&[("TWINE_PASSWORD", &token)]);
         s.set_project("other-a");
@@ -382,6 +405,42 @@ pub(crate) mod tests {
         assert!(
             r.errors[0].message.contains("cannot upload other-a")
                 && r.errors[0].message.contains("cannot upload other-b"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn an_empty_value_is_flagged_for_every_variable_the_same_way() {
+        let s = with(&[("AWS_DEFAULT_REGION", ""), ("DASHBOARD_API_KEY", " ")]);
+        let region = s
+            .status()
+            .into_iter()
+            .find(|v| v.name == "AWS_DEFAULT_REGION")
+            .unwrap();
+        assert_eq!(region.warnings.len(), 1, "{region:?}");
+        assert!(
+            region.warnings[0]
+                .contains("the app will read an empty string, not the default `us-east-1`"),
+            "{region:?}"
+        );
+        let r = s.check(&[Step::S3Audit, Step::Dashboard], false);
+        let flagged: Vec<_> = r
+            .warnings
+            .iter()
+            .chain(&r.errors)
+            .filter(|p| {
+                p.message.contains(
+                    "is set but empty (in the environment): the app will read an empty string",
+                )
+            })
+            .map(|p| p.name)
+            .collect();
+        assert!(flagged.contains(&"AWS_DEFAULT_REGION"), "{r:?}");
+        assert!(flagged.contains(&"DASHBOARD_API_KEY"), "{r:?}");
+        // Unset (not empty) is not flagged.
+        let r = with(&[]).check(&[Step::S3Audit], false);
+        assert!(
+            r.warnings.iter().all(|p| !p.message.contains("empty")),
             "{r:?}"
         );
     }

@@ -1,8 +1,8 @@
 //! `cargo xtask changelog [VERSION]`
 
 use clap::Args;
-use release_kit::changelog;
 use release_kit::preflight::PreflightError;
+use release_kit::{changelog, release};
 
 use crate::ctx::Ctx;
 
@@ -11,6 +11,12 @@ pub struct ChangelogArgs {
     /// The version whose notes to print (default: the newest released one,
     /// never [Unreleased]). Prints only the notes, for a GitHub release body.
     version: Option<String>,
+    /// Also check that every place names VERSION, as `release` does: the
+    /// pyproject.toml of every package, package.json (in lockstep), the
+    /// newest released entry, and the git tag in GitHub Actions (exit 3,
+    /// each mismatch with its file and line).
+    #[arg(long, requires = "version")]
+    check: bool,
 }
 
 pub fn run(ctx: &Ctx, args: ChangelogArgs) -> anyhow::Result<()> {
@@ -23,6 +29,15 @@ pub fn run(ctx: &Ctx, args: ChangelogArgs) -> anyhow::Result<()> {
         .into());
     }
     let file = project.changelog();
+    if args.check {
+        let tag = ctx.actions().and_then(|a| a.tag().map(str::to_owned));
+        let mut pre = release_kit::preflight::Preflight::new();
+        let given = args.version.clone();
+        for t in tag.iter().chain(&given) {
+            release::versions::check_into(&project, Some(t), &mut pre);
+        }
+        pre.finish()?;
+    }
     let release = match &args.version {
         Some(v) => changelog::notes_for(&file, v.trim_start_matches('v')),
         None => changelog::newest(&file),

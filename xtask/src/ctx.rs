@@ -256,7 +256,9 @@ impl Ctx {
     }
 
     /// Maps a command's result to an exit code, printing the error once,
-    /// redacted.
+    /// redacted; in GitHub Actions also as `::error` annotations (file and
+    /// line when the problem has them), and with `--json` also as a JSON
+    /// result on stdout (`{"ok": false, "exit", "error", "problems"}`).
     pub fn finish(&self, result: anyhow::Result<()>) -> ExitCode {
         let Err(err) = result else {
             return ExitCode::SUCCESS;
@@ -267,27 +269,67 @@ impl Ctx {
         }
         // The one place a preflight failure becomes exit code 3, whether a
         // command returned it directly or a step did.
-        let preflight = err.downcast_ref::<PreflightError>().or_else(|| {
-            match err.downcast_ref::<StepError>() {
-                Some(StepError::Preflight(pre)) => Some(pre),
-                _ => None,
-            }
+        let step = err.downcast_ref::<StepError>();
+        let preflight = err.downcast_ref::<PreflightError>().or(match step {
+            Some(StepError::Preflight(pre)) => Some(pre),
+            _ => None,
         });
         if let Some(pre) = preflight {
-            eprint!("error: {}", redactor.redact(&pre.to_string()));
+            let text = redactor.redact(&pre.to_string());
+            eprint!("error: {text}");
+            for p in &pre.problems {
+                self.annotate(p.file.as_deref(), p.line, &p.message);
+            }
+            let problems: Vec<String> = pre
+                .problems
+                .iter()
+                .map(|p| redactor.redact(&p.to_string()))
+                .collect();
+            self.json_error(release_kit::EXIT_PREFLIGHT, text.trim_end(), &problems);
             return ExitCode::from(release_kit::EXIT_PREFLIGHT as u8);
         }
-        let mut chain = err.chain();
-        if let Some(top) = chain.next() {
-            eprintln!("error: {}", redactor.redact(&top.to_string()).trim_end());
+        let lines: Vec<String> = err
+            .chain()
+            .map(|e| redactor.redact(&e.to_string()).trim_end().to_owned())
+            .collect();
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                eprintln!("error: {line}");
+            } else {
+                eprintln!("  caused by: {line}");
+            }
         }
-        for cause in chain {
+        // A step's failure was annotated by `step::execute`.
+        if step.is_none() {
+            self.annotate(None, None, &lines.join(": "));
+        }
+        self.json_error(release_kit::EXIT_FAILED, &lines.join(": "), &[]);
+        ExitCode::from(release_kit::EXIT_FAILED as u8)
+    }
+
+    /// An `::error` annotation in GitHub Actions, redacted; on stderr (the
+    /// runner reads both), so that stdout redirected to a file (`changelog
+    /// > notes.md`) stays clean and the annotation is not lost.
+    fn annotate(&self, file: Option<&std::path::Path>, line: Option<usize>, message: &str) {
+        if self.actions().is_some() {
+            let message = self.redactor().redact(message);
             eprintln!(
-                "  caused by: {}",
-                redactor.redact(&cause.to_string()).trim_end()
+                "{}",
+                release_kit::ci::error(file, line, "cargo xtask", &message)
             );
         }
-        ExitCode::from(release_kit::EXIT_FAILED as u8)
+    }
+
+    /// With `--json`, the error as the command's JSON result.
+    fn json_error(&self, code: i32, error: &str, problems: &[String]) {
+        if self.global.json {
+            let _ = self.json(&serde_json::json!({
+                "ok": false,
+                "exit": code,
+                "error": error,
+                "problems": problems,
+            }));
+        }
     }
 }
 

@@ -49,9 +49,8 @@ pub enum EnvCommand {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Steps to check (repeatable). Default: every step some of whose
-    /// variables are set.
-    #[arg(long = "for", value_name = "STEP", value_parser = parse_step, num_args = 1..)]
+    #[arg(long = "for", value_name = "STEP", value_parser = parse_step, num_args = 1..,
+          help = steps_help())]
     steps: Vec<Step>,
     /// Apply production rules: AUDIT_HMAC_KEY must be set and not the
     /// development default; DASHBOARD_API_KEY is recommended.
@@ -80,9 +79,15 @@ pub struct GenKeyArgs {
     bytes: u16,
 }
 
+/// Rotate a secret: searches the repository, its history and the logs
+/// given for the OLD value (plain and in every encoding the scanner knows:
+/// base64, URL-encoded, …), writes a new key for the keys we generate, and
+/// prints the runbook. The old value is read before anything changes: the
+/// current setting, or `--old-from FILE|-` when .env already holds the new
+/// one (never as an argument: argv is visible to every process).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  cargo xtask env rotate HF_TOKEN --logs ~/.bash_history ci-log.txt\n  cargo xtask env rotate DASHBOARD_API_KEY\n  cargo xtask env rotate AUDIT_HMAC_KEY --force   (after storing the old key offline)"
+    after_help = "Examples:\n  cargo xtask env rotate HF_TOKEN --logs ~/.bash_history ci-log.txt\n  cargo xtask env rotate TWINE_PASSWORD --leaked --old-from old-token.txt --logs run.log\n  pass show pypi/old | cargo xtask env rotate TWINE_PASSWORD --old-from -\n  cargo xtask env rotate DASHBOARD_API_KEY\n  cargo xtask env rotate AUDIT_HMAC_KEY --force   (after storing the old key offline)"
 )]
 pub struct RotateArgs {
     /// The variable to rotate (a secret of the registry).
@@ -92,9 +97,27 @@ pub struct RotateArgs {
     /// (AUDIT_HMAC_KEY: existing audit chains no longer verify).
     #[arg(long)]
     force: bool,
-    /// Also search these files for the old value (shell history, CI logs).
+    /// Also search these files for the old value (shell history, CI logs:
+    /// `gh run view RUN_ID --log > run.log`).
     #[arg(long, value_name = "PATH", num_args = 1..)]
     logs: Vec<std::path::PathBuf>,
+    /// Read the old value from FILE (its first line), or from stdin with
+    /// `-`: when .env already holds the new value.
+    #[arg(long, value_name = "FILE|-")]
+    old_from: Option<std::path::PathBuf>,
+    /// The old value leaked: revoke it first, then replace, then purge
+    /// (delete CI logs, rewrite or note history).
+    #[arg(long)]
+    leaked: bool,
+}
+
+/// `--for`'s help: every step name, from the registry.
+fn steps_help() -> String {
+    let names: Vec<_> = Step::ALL.iter().map(|s| s.name()).collect();
+    format!(
+        "Steps to check (repeatable): {}. Default: every step some of whose variables are set",
+        names.join(", ")
+    )
 }
 
 fn parse_step(s: &str) -> Result<Step, String> {
@@ -135,6 +158,10 @@ fn status(ctx: &Ctx) -> anyhow::Result<()> {
         None => ctx.out(".env: none found (only the process environment)"),
     }
     let width = vars.iter().map(|v| v.name.len()).max().unwrap_or(0);
+    ctx.out(format!(
+        "\n  {:width$}  {:5}  {:7}  {:11}  needed by (or optional for)",
+        "variable", "set", "valid", "source"
+    ));
     for group in registry::groups() {
         ctx.out(format!("\n{group}"));
         for v in vars.iter().filter(|v| v.group == group) {
@@ -235,7 +262,7 @@ fn init(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         problems: vec![format!("{e:#}").into()],
     })?;
     ctx.info(format!(
-        "wrote {} (mode 600) with fresh AUDIT_HMAC_KEY and DASHBOARD_API_KEY; fill in what your steps need, then run `cargo xtask env check`",
+        "wrote {} (mode 600) with fresh AUDIT_HMAC_KEY and DASHBOARD_API_KEY; every other variable is commented out (`# KEY=default`: the app reads its default); uncomment and fill in what your steps need, then run `cargo xtask env check`",
         path.display()
     ));
     match release_kit::doctor::is_git_ignored(&path) {
@@ -289,36 +316,28 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
         .into(),
     })?;
     let settings = ctx.settings()?;
-    let missing: Vec<String> = args
-        .logs
-        .iter()
-        .filter(|p| !p.is_file())
-        .map(|p| format!("--logs {}: no such file", p.display()))
-        .collect();
-    if !missing.is_empty() {
-        return Err(PreflightError {
-            problems: missing.into_iter().map(Into::into).collect(),
-        }
-        .into());
-    }
+    let given = read_old(&args)?;
     let repo = match &ctx.global.root {
         Some(r) => std::path::absolute(r)?,
         None => git::toplevel(&ctx.cwd).unwrap_or_else(|| ctx.root_or_cwd()),
     };
-    // The value in .env, or else in the environment: what is searched for.
-    let old = settings.explicit(var.name);
-    let search = match old {
+    // The old value, read before anything changes: given, or the current.
+    let mut redactor = settings.redactor().clone();
+    if let Some(old) = &given {
+        redactor.add(old);
+    }
+    let search = match given.as_ref().or(settings.explicit(var.name)) {
         Some(old) => rotate::find_old(
             var.name,
             old,
             &repo,
             settings.env_file(),
             &args.logs,
-            settings.redactor(),
+            &redactor,
         )?,
         None => rotate::Search {
             errors: vec![format!(
-                "{} is not set: no old value to search for",
+                "{} is not set: no old value to search for (give it with --old-from FILE|-)",
                 var.name
             )],
             ..Default::default()
@@ -330,22 +349,98 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
             let bytes = rotate::write_new_key(var, path).map_err(|e| match e
                 .downcast::<rotate::RotateError>()
             {
-                Ok(r) => PreflightError {
-                    problems: vec![r.to_string().into()],
-                }
-                .into(),
+                Ok(r) => PreflightError::one(r.to_string()).into(),
                 Err(e) => e,
             })?;
             path.map(|p| (p, bytes))
         }
         None => None,
     };
-    let steps = rotate::runbook(var, settings, generated, &search);
+    let rotation = rotate::Rotation {
+        generated,
+        search,
+        leaked: args.leaked,
+        verify: verify_command(var),
+        trusted_publishing: trusted_publishing(&repo),
+        old_given: given.is_some(),
+    };
+    print_rotation(ctx, var, settings, &rotation)
+}
+
+/// `--old-from FILE|-` (its first line) and the `--logs` files, checked;
+/// nothing has changed yet.
+fn read_old(args: &RotateArgs) -> anyhow::Result<Option<release_kit::secret::Secret>> {
+    let mut problems: Vec<String> = args
+        .logs
+        .iter()
+        .filter(|p| !p.is_file())
+        .map(|p| format!("--logs {}: no such file", p.display()))
+        .collect();
+    let old = match args.old_from.as_deref() {
+        None => None,
+        Some(p) => {
+            let text = if p == std::path::Path::new("-") {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(p)
+            };
+            match text {
+                Ok(t) if !t.trim().is_empty() => Some(release_kit::secret::Secret::new(
+                    t.lines().next().unwrap_or("").trim(),
+                )),
+                Ok(_) => {
+                    problems.push(format!("--old-from {}: empty", p.display()));
+                    None
+                }
+                Err(e) => {
+                    problems.push(format!(
+                        "--old-from {}: cannot be read ({})",
+                        p.display(),
+                        e.kind()
+                    ));
+                    None
+                }
+            }
+        }
+    };
+    if !problems.is_empty() {
+        return Err(PreflightError {
+            problems: problems.into_iter().map(Into::into).collect(),
+        }
+        .into());
+    }
+    Ok(old)
+}
+
+/// The live check of `var`'s group: `cargo xtask env verify GROUP`.
+fn verify_command(var: &registry::Var) -> String {
+    match release_kit::verify::Group::parse(var.group) {
+        Some(g) => format!("cargo xtask env verify {}", g.slug()),
+        None => var.test.to_owned(),
+    }
+}
+
+/// Whether the repository's release workflow publishes by trusted
+/// publishing (`id-token: write`).
+fn trusted_publishing(repo: &std::path::Path) -> bool {
+    std::fs::read_to_string(repo.join(".github/workflows/release.yml"))
+        .is_ok_and(|t| t.contains("id-token: write"))
+}
+
+fn print_rotation(
+    ctx: &Ctx,
+    var: &registry::Var,
+    settings: &release_kit::settings::Settings,
+    r: &rotate::Rotation<'_>,
+) -> anyhow::Result<()> {
+    let steps = rotate::runbook(var, settings, r);
+    let search = &r.search;
     if ctx.global.json {
         return ctx.json(&serde_json::json!({
             "variable": var.name,
-            "generated": generated.is_some(),
-            "env_file": generated.map(|(p, _)| p.display().to_string()),
+            "leaked": r.leaked,
+            "generated": r.generated.is_some(),
+            "env_file": r.generated.map(|(p, _)| p.display().to_string()),
             "steps": steps,
             "search": search,
         }));
@@ -362,7 +457,7 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
     }
     if !search.found.is_empty() {
         ctx.warn(format!(
-            "the old value of {} was found in {} place(s): see step 4",
+            "the old value of {} was found in {} place(s): see the step \"Remove the old value\"",
             var.name,
             search.found.len()
         ));

@@ -42,7 +42,8 @@ Examples:
   cargo xtask env export --to systemd --out /etc/mult-agentes/env --production
   cargo xtask env export --to k8s --name agents-env --namespace prod
   cargo xtask env export --to github --dry-run
-  cargo xtask env export --to github --repo octo-org/octo-repo")]
+  cargo xtask env export --to github --repo octo-org/octo-repo
+  cargo xtask env export --to github --env pypi   (secrets of the `pypi` environment)")]
 pub struct ExportArgs {
     /// Where the values go: docker (an --env-file), systemd (an
     /// EnvironmentFile), k8s (a Secret manifest with stringData), github
@@ -82,6 +83,25 @@ pub struct ExportArgs {
     /// gh finds from the current folder).
     #[arg(long, value_name = "[HOST/]OWNER/REPO")]
     repo: Option<String>,
+    /// github: set the secrets of this GitHub environment (`gh secret set
+    /// --env NAME`, e.g. `pypi`) instead of repository secrets
+    /// (docs/github.md).
+    #[arg(long = "env", value_name = "NAME", value_parser = environment_name)]
+    environment: Option<String>,
+}
+
+/// A GitHub environment's name: letters, digits, `-`, `_`, `.`; nothing gh
+/// could take for a flag.
+fn environment_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && !s.starts_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("a GitHub environment name: letters, digits, `-`, `_`, `.`".into())
+    }
 }
 
 fn parse_target(s: &str) -> Result<Target, String> {
@@ -116,6 +136,9 @@ fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<Vec<&'static str>
     }
     if args.to != Target::K8s && (args.name.is_some() || args.namespace.is_some()) {
         wrong.push("--name/--namespace: only for --to k8s".into());
+    }
+    if args.to != Target::Github && args.environment.is_some() {
+        wrong.push("--env: only for --to github".into());
     }
     if args.to != Target::Github && args.repo.is_some() {
         wrong.push("--repo: only for --to github".into());
@@ -198,6 +221,9 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
                     "gh {}",
                     export::gh_args(name, args.repo.as_deref()).join(" ")
                 );
+                if let Some(env) = &args.environment {
+                    line.push_str(&format!(" --env {env}"));
+                }
                 line.push_str(&format!("   # value of {name} on standard input"));
                 ctx.out(line);
             }
@@ -207,6 +233,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
             let gh = Gh {
                 program: &program,
                 repo: args.repo.as_deref(),
+                environment: args.environment.as_deref(),
                 auth: export::GH_AUTH_VARS
                     .iter()
                     .filter_map(|k| Ctx::env(k).map(|v| (*k, Secret::new(v))))

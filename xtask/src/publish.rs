@@ -151,6 +151,9 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
             Action::Skipped => "skipped (already on the index, same sha256)",
             Action::WouldUpload => "would upload",
             Action::WouldSkip => "would skip (already on the index, same sha256)",
+            Action::UploadedMeanwhile => {
+                "already there (uploaded meanwhile by another run, same sha256)"
+            }
         };
         ctx.out(format!("{:width$}  {what}", f.name));
     }

@@ -1,12 +1,17 @@
 //! `cargo xtask release`
 
 use clap::Args;
-use release_kit::release::{self, Mode, ReleaseError, ReleaseOptions};
+use release_kit::release::{self, Mode, Part, ReleaseError, ReleaseOptions};
 
 use crate::ctx::{Ctx, Exit};
 
 /// Release everything in order: build the sdist and wheel, package the
 /// extension, publish to (Test)PyPI, publish the extension.
+///
+/// `--testpypi` is a rehearsal: the extension is packaged and checked but
+/// never published to the Marketplace or Open VSX (a version there cannot
+/// be published twice); the plan shows its publish as skipped. `--only`
+/// and `--skip` leave steps out; the plan names every step either way.
 ///
 /// In CI with native wheels the build is a matrix: `--plan-matrix` prints
 /// the platforms to build on (JSON for `fromJSON`), each job runs
@@ -40,6 +45,14 @@ pub struct ReleaseArgs {
     /// packages, sdist, wheel}]}) and stop.
     #[arg(long, conflicts_with_all = ["rehearse", "dry_run", "from_artifacts"])]
     plan_matrix: bool,
+    /// Release only one part: `python` (build, publish) or `vscode`
+    /// (vsce-package, vsce-publish); the other steps are shown as skipped.
+    #[arg(long, value_name = "PART", value_parser = ["python", "vscode"])]
+    only: Option<String>,
+    /// Leave out this step (repeatable): build, fan-in, vsce-package,
+    /// publish, vsce-publish, hf-prefetch; shown as skipped in the plan.
+    #[arg(long, value_name = "STEP")]
+    skip: Vec<String>,
 }
 
 pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
@@ -65,6 +78,11 @@ pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
         check_url: args.target.check_url(),
         package: args.select.package(),
         from_artifacts: args.select.artifacts(),
+        only: args.only.as_deref().map(|p| match p {
+            "vscode" => Part::Vscode,
+            _ => Part::Python,
+        }),
+        skip: args.skip,
     };
     let env = |k: &str| std::env::var(k).ok();
     match release::run(&project, settings, &opts, &env, ctx) {

@@ -19,6 +19,9 @@ pub struct PackageArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Environment:\n  VSCE_PAT   Azure DevOps personal access token, scope Marketplace: Manage (or azure-credential = true in release-kit.toml for Microsoft Entra ID)\n  OVSX_PAT   when set, also publishes to Open VSX\n  VSCE_MARKETPLACE_URL, OVSX_REGISTRY_URL   other registries (tests, private galleries)\n\nExamples:\n  cargo xtask vsce-publish --dry-run\n  VSCE_PAT=... cargo xtask vsce-publish   (better: put it in .env)"
+)]
 pub struct PublishArgs {
     /// Publish as a pre-release (package with --pre-release first).
     #[arg(long)]

@@ -961,3 +961,256 @@ fn hooks_install_never_writes_outside_the_hooks_folder_through_a_link() {
     assert!(t.contains("hooks: is a symbolic link to"), "{t}");
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
+
+#[test]
+fn init_leaves_defaults_to_the_app_and_an_empty_value_is_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().display().to_string();
+    let out = xtask(tmp.path(), &[], &["env", "init", "--root", &root]);
+    assert!(out.status.success(), "{}", text(&out));
+    let envf = tmp.path().join(".env");
+    let written = std::fs::read_to_string(&envf).unwrap();
+    // Unset optional variables are commented out, with their default.
+    assert!(
+        written.contains("\n# AWS_DEFAULT_REGION=us-east-1\n"),
+        "{written}"
+    );
+    assert!(
+        !written
+            .lines()
+            .any(|l| l.ends_with('=') && !l.starts_with('#')),
+        "{written}"
+    );
+    let status = |envf_text: &str| {
+        std::fs::write(&envf, envf_text).unwrap();
+        let out = xtask(
+            tmp.path(),
+            &[],
+            &["--json", "env", "status", "--root", &root],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let all = text(&out);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let vars = v["variables"]
+            .as_array()
+            .or_else(|| v.as_array())
+            .cloned()
+            .unwrap();
+        let region = vars
+            .into_iter()
+            .find(|x| x["name"] == "AWS_DEFAULT_REGION")
+            .unwrap();
+        (region, all)
+    };
+    let (region, _) = status(&written);
+    assert_eq!(region["source"], "default");
+    assert!(region.get("warnings").is_none(), "{region}");
+    // `KEY=`: python-dotenv sets "", so the app never sees the default.
+    let (region, _) = status(&format!("{written}AWS_DEFAULT_REGION=\n"));
+    let warning = region["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("is set but empty")
+            && warning.contains("the app will read an empty string, not the default `us-east-1`"),
+        "{region}"
+    );
+}
+
+/// `env rotate` searches for the OLD value: given with `--old-from FILE|-`
+/// when .env already holds the new one; found in history and a log
+/// (base64); `--leaked` revokes first and purges; the live check is `env
+/// verify`; no `gh secret set` for a token trusted publishing replaces.
+/// Neither value is ever printed.
+#[test]
+fn rotate_finds_the_old_value_in_history_and_logs_and_orders_a_leak() {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    git(&["init", "-q", "-b", "main"]);
+    let old = release_kit::pypi::token::build_test_token("pypi.org", "CANARYrotold1", &[]);
+    let new = release_kit::pypi::token::build_test_token("pypi.org", "CANARYrotnew2", &[]);
+    std::fs::write(
+        root.join("deploy.sh"),
+        format!("export TWINE_PASSWORD={old}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(".github/workflows/release.yml"),
+        "jobs:\n  publish:\n    permissions:\n      id-token: write\n",
+    )
+    .unwrap();
+    std::fs::write(root.join(".gitignore"), ".env\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "leak"]);
+    std::fs::remove_file(root.join("deploy.sh")).unwrap();
+    git(&["commit", "-q", "-am", "remove"]);
+    // .env already holds the new token.
+    std::fs::write(root.join(".env"), format!("TWINE_PASSWORD={new}\n")).unwrap();
+    let log = tmp.path().join("run.log");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("TWINE_PASSWORD={old}"));
+    std::fs::write(&log, format!("step\n{b64}\n")).unwrap();
+    let old_file = tmp.path().join("old.txt");
+    std::fs::write(&old_file, format!("{old}\n")).unwrap();
+    let r = root.display().to_string();
+    let l = log.display().to_string();
+    let clean = |out: &Output| {
+        let all = text(out);
+        assert!(
+            !all.contains(&old[5..]) && !all.contains(&new[5..]),
+            "{all}"
+        );
+        assert!(!all.contains(&b64), "{all}");
+        all
+    };
+
+    // The value set now is the new one: nothing found, and it says why.
+    let out = xtask(
+        &root,
+        &[],
+        &[
+            "env",
+            "rotate",
+            "TWINE_PASSWORD",
+            "--root",
+            &r,
+            "--logs",
+            &l,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let all = clean(&out);
+    assert!(
+        all.contains("not found in") && all.contains("--old-from"),
+        "{all}"
+    );
+
+    // The old one from a file, as a leak.
+    let args = [
+        "env",
+        "rotate",
+        "TWINE_PASSWORD",
+        "--root",
+        &r,
+        "--logs",
+        &l,
+        "--leaked",
+        "--old-from",
+        old_file.to_str().unwrap(),
+    ];
+    let out = xtask(&root, &[], &args);
+    assert!(out.status.success(), "{}", text(&out));
+    let all = clean(&out);
+    assert!(
+        all.contains("deploy.sh:1:") && all.contains("run.log:2:"),
+        "{all}"
+    );
+    assert!(all.contains("(base64)"), "{all}");
+    let first = all.find("1. First, revoke the leaked value").expect(&all);
+    let create = all.find("2. Create the new value").expect(&all);
+    assert!(first < create, "{all}");
+    assert!(all.contains("cargo xtask env verify pypi"), "{all}");
+    assert!(all.contains("gh run delete"), "{all}");
+    assert!(all.contains("git filter-repo"), "{all}");
+    assert!(!all.contains("gh secret set TWINE_PASSWORD"), "{all}");
+    assert!(all.contains("trusted publishing"), "{all}");
+
+    // From stdin, scheduled: revoke last.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(&root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .args([
+            "env",
+            "rotate",
+            "TWINE_PASSWORD",
+            "--root",
+            &r,
+            "--old-from",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(old.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let all = clean(&out);
+    assert!(all.contains("deploy.sh:1:"), "{all}");
+    assert!(all.contains("5. Last, revoke the old value"), "{all}");
+}
+
+/// `--json` prints a JSON result whatever happens, errors included.
+#[test]
+fn json_always_prints_a_json_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("release-kit.toml"),
+        "[vscode]\nenabled = false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("CHANGELOG.md"),
+        "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n\n- x\n",
+    )
+    .unwrap();
+    let root = tmp.path().display().to_string();
+    for (args, code) in [
+        (&["--json", "--root", &root, "changelog", "v9.9.9"][..], 3),
+        (
+            &["--json", "--root", &root, "changelog", "--check", "v0.1.0"][..],
+            3,
+        ),
+    ] {
+        let out = xtask(tmp.path(), &[], args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}\n{}", text(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}\n{}", text(&out)));
+        assert_eq!(v["ok"], false, "{v}");
+        assert_eq!(v["exit"], code, "{v}");
+        assert!(!v["problems"].as_array().unwrap().is_empty(), "{v}");
+    }
+}
+
+/// Help and tables say what they need: `env check --help` lists every step,
+/// `vsce-publish --help` names VSCE_PAT, `env status` has a column header.
+#[test]
+fn help_texts_name_steps_variables_and_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = xtask(tmp.path(), &[], &["env", "check", "--help"]);
+    let help = text(&out);
+    for step in release_kit::settings::Step::ALL {
+        assert!(help.contains(step.name()), "{step} not in:\n{help}");
+    }
+    let out = xtask(tmp.path(), &[], &["vsce-publish", "--help"]);
+    let help = text(&out);
+    assert!(
+        help.contains("VSCE_PAT") && help.contains("OVSX_PAT"),
+        "{help}"
+    );
+    let out = xtask(tmp.path(), &[], &["--no-env-file", "env", "status"]);
+    let header = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.trim_start().starts_with("variable"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    for column in ["set", "valid", "source", "needed by"] {
+        assert!(header.contains(column), "{column}: {}", text(&out));
+    }
+}

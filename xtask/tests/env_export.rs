@@ -706,7 +706,9 @@ fn github_values_reach_gh_on_stdin_only() {
         assert!(environ.contains("GH_TOKEN=gho_CNRYghtoken0000"));
     }
     assert_eq!(got, want);
-    assert!(want.contains_key("TWINE_PASSWORD") && !want.contains_key("AUDIT_HMAC_KEY"));
+    // Only what a workflow reads (docs/github.md).
+    assert!(want.contains_key("VSCE_PAT") && !want.contains_key("AUDIT_HMAC_KEY"));
+    assert!(!want.contains_key("TWINE_PASSWORD") && !want.contains_key("HF_TOKEN"));
 }
 
 #[test]
@@ -719,7 +721,7 @@ fn github_dry_run_prints_commands_without_values_and_runs_nothing() {
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_no_canary("dry run", &text(&out));
-    assert!(stdout.contains("gh secret set TWINE_PASSWORD"), "{stdout}");
+    assert!(!stdout.contains("gh secret set TWINE_PASSWORD"), "{stdout}");
     assert!(stdout.contains("gh secret set VSCE_PAT"), "{stdout}");
     assert!(!stdout.contains("AUDIT_HMAC_KEY"), "{stdout}");
     assert!(gh_calls(tmp.path()).is_empty(), "--dry-run ran gh");
@@ -730,18 +732,18 @@ fn github_failures_name_the_secret_and_a_missing_gh_says_how_to_install() {
     let tmp = tempfile::tempdir().unwrap();
     let bin = fake_gh(tmp.path());
     let values = vec![
-        ("TWINE_PASSWORD", "pypi-CNRYtwine".to_string()),
         ("VSCE_PAT", "CNRYvscepat".to_string()),
+        ("OVSX_PAT", "CNRYovsxpat".to_string()),
         ("HF_TOKEN", "hf_CNRYhftoken".to_string()),
     ];
     let mut env = gh_env(tmp.path(), &bin, &values);
-    env.push(("FAKE_GH_FAIL", "VSCE_PAT".into()));
+    env.push(("FAKE_GH_FAIL", "OVSX_PAT".into()));
     let out = export(tmp.path(), &env, &["--to", "github"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let msg = text(&out);
     assert_no_canary("gh failure", &msg);
     assert!(
-        msg.contains("gh secret set VSCE_PAT` failed after TWINE_PASSWORD were set"),
+        msg.contains("gh secret set OVSX_PAT` failed after VSCE_PAT were set"),
         "{msg}"
     );
     assert!(msg.contains("Bad credentials"), "{msg}");
@@ -785,5 +787,36 @@ fn usage_errors_and_help() {
         "format: raw",
     ] {
         assert!(help.contains(want), "help lacks {want}:\n{help}");
+    }
+}
+
+/// `--env NAME` sets the secrets of a GitHub environment (docs/github.md).
+#[test]
+fn github_env_sets_environment_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = fake_gh(tmp.path());
+    let values = vec![("VSCE_PAT", "CNRYvscepatenv".to_string())];
+    let env = gh_env(tmp.path(), &bin, &values);
+    let out = export(tmp.path(), &env, &["--to", "github", "--env", "pypi"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let calls = gh_calls(tmp.path());
+    assert_eq!(calls.len(), 1, "{}", text(&out));
+    assert_eq!(calls[0].0, ["secret", "set", "VSCE_PAT", "--env", "pypi"]);
+    let out = export(
+        tmp.path(),
+        &env,
+        &["--to", "github", "--env", "pypi", "--dry-run"],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("gh secret set VSCE_PAT --env pypi"),
+        "{}",
+        text(&out)
+    );
+    for args in [
+        &["--to", "github", "--env", "--evil"][..],
+        &["--to", "docker", "--env", "pypi"],
+    ] {
+        let out = export(tmp.path(), &env, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
     }
 }

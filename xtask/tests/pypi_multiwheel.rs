@@ -93,7 +93,8 @@ fn release_project(native: bool) -> Project {
 
 #[test]
 fn an_sdist_and_wheels_of_two_platforms_publish_once() {
-    let password = format!("pypi-{}", canary("multi"));
+    // A token that decodes: one that does not is refused for PyPI.
+    let password = release_kit::pypi::token::build_test_token("pypi.org", &canary("multi"), &[]);
     let server = PypiServer::start(&password).unwrap();
     let project = Project::new();
     let dist = project.dist();
@@ -163,7 +164,8 @@ fn an_sdist_and_wheels_of_two_platforms_publish_once() {
 
 #[test]
 fn a_malformed_release_is_refused_with_nothing_uploaded() {
-    let password = format!("pypi-{}", canary("bad"));
+    // A token that decodes: one that does not is refused for PyPI.
+    let password = release_kit::pypi::token::build_test_token("pypi.org", &canary("bad"), &[]);
     let server = PypiServer::start(&password).unwrap();
     let env = [("TWINE_PASSWORD", password.as_str())];
     let url = server.url.clone();
@@ -346,7 +348,8 @@ fn from_artifacts_checks_the_set_is_complete_then_publishes_it() {
     std::fs::rename(&macos, &kept).unwrap();
 
     // One platform missing: exit 3 naming it and its artifact.
-    let password = format!("pypi-{}", canary("fanin"));
+    // A token that decodes: one that does not is refused for PyPI.
+    let password = release_kit::pypi::token::build_test_token("pypi.org", &canary("fanin"), &[]);
     let server = PypiServer::start(&password).unwrap();
     let env = [("TWINE_PASSWORD", password.as_str())];
     let url = server.url.clone();
@@ -496,7 +499,8 @@ fn every_package_s_listing_is_checked_before_anything_runs() {
     let project = release_project(true);
     let plan = plan(&project);
     artifacts(&project.root().join("artifacts"), &plan);
-    let password = format!("pypi-{}", canary("probe"));
+    // A token that decodes: one that does not is refused for PyPI.
+    let password = release_kit::pypi::token::build_test_token("pypi.org", &canary("probe"), &[]);
     let run = project
         .xtask(
             &[

@@ -155,7 +155,8 @@ fn build_publish_install_rerun_and_failures() {
     // A half-finished upload: the wheel is missing. A wrong password is
     // refused with exit 1 naming the variable and the 403; no canary leaks.
     std::fs::remove_file(server.packages.join("mult_agentes-0.1.0-py3-none-any.whl")).unwrap();
-    let wrong = format!("pypi-{}WRONG", canary("wrong"));
+    // (A token that decodes: one that does not is refused before upload.)
+    let wrong = build_test_token("pypi.org", &canary("wrong"), &["[3,\"user-1\"]"]);
     let run = project
         .xtask(
             &["publish", "--repository-url", &url],
@@ -307,4 +308,250 @@ fn build_refuses_a_tag_that_does_not_match() {
         run.all()
     );
     assert!(!project.dist().exists());
+}
+
+#[test]
+fn a_truncated_token_is_invalid_everywhere_with_the_reason_never_the_value() {
+    let project = Project::new();
+    let id = canary("cut");
+    let whole = build_test_token("pypi.org", &id, &["[1,[\"mult-agentes\"]]"]);
+    // Pasted short: `pypi-AgEIcHlwaS5vcmc…`.
+    let cut = &whole[..40];
+    let env = [("TWINE_PASSWORD", cut)];
+    let leaked = |text: &str| text.contains(&cut[5..]) || text.contains(&id);
+    for args in [
+        &["publish", "--dry-run"][..],
+        &["env", "check", "--for", "publish"][..],
+    ] {
+        let run = project.xtask(args, &env).expect(3);
+        assert!(
+            run.stderr().contains("damaged or truncated"),
+            "{args:?}\n{}",
+            run.all()
+        );
+        assert!(!leaked(&run.all()), "{args:?}\n{}", run.all());
+    }
+    let run = project.xtask(&["--json", "env", "status"], &env).expect(0);
+    let status: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let var = status["variables"]
+        .as_array()
+        .or_else(|| status.as_array())
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "TWINE_PASSWORD")
+        .unwrap()
+        .clone();
+    assert_eq!(var["valid"], false, "{var}");
+    assert!(
+        var["problem"]
+            .as_str()
+            .unwrap()
+            .contains("damaged or truncated"),
+        "{var}"
+    );
+    assert!(!leaked(&run.all()));
+}
+
+/// A TCP forwarder to `upstream` that holds every connection opening with
+/// a POST (an upload) until `open` is set; `held` says one is waiting.
+struct UploadGate {
+    url: String,
+    held: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl UploadGate {
+    fn start(upstream_port: u16) -> UploadGate {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let held = Arc::new(AtomicBool::new(false));
+        let open = Arc::new(AtomicBool::new(false));
+        let (h, o) = (held.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let (h, o) = (h.clone(), o.clone());
+                std::thread::spawn(move || {
+                    let mut first = [0u8; 4];
+                    let _ = client.peek(&mut first);
+                    if &first == b"POST" {
+                        h.store(true, Ordering::SeqCst);
+                        while !o.load(Ordering::SeqCst) {
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                        }
+                    }
+                    let server =
+                        std::net::TcpStream::connect(("127.0.0.1", upstream_port)).unwrap();
+                    let (mut c_in, mut s_out) =
+                        (client.try_clone().unwrap(), server.try_clone().unwrap());
+                    let up = std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut c_in, &mut s_out);
+                        let _ = s_out.shutdown(std::net::Shutdown::Write);
+                    });
+                    let (mut s_in, mut c_out) = (server, client);
+                    let _ = std::io::copy(&mut s_in, &mut c_out);
+                    let _ = c_out.shutdown(std::net::Shutdown::Both);
+                    let _ = up.join();
+                });
+            }
+        });
+        UploadGate {
+            url: format!("http://127.0.0.1:{port}/"),
+            held,
+            open,
+        }
+    }
+
+    /// Waits until an upload is held (at most two minutes); false when
+    /// `done` says the run ended first.
+    fn wait_held(&self, done: impl Fn() -> bool) -> bool {
+        let start = std::time::Instant::now();
+        while !self.held.load(std::sync::atomic::Ordering::SeqCst) {
+            if done() {
+                return false;
+            }
+            assert!(
+                start.elapsed().as_secs() < 120,
+                "no upload reached the gate"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        true
+    }
+
+    fn open(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Two publishes at once (a CI re-run while the first still uploads): the
+/// one whose upload is refused reads the listing again and goes on when
+/// the files there are its own (same sha256); with other bytes it is the
+/// conflict that names the listing and the file.
+#[test]
+fn two_publishes_racing_against_one_index() {
+    let id = canary("race");
+    let password = build_test_token("pypi.org", &id, &["[1,[\"mult-agentes\"]]"]);
+    let env = [("TWINE_PASSWORD", password.as_str())];
+    let project = Project::new();
+    project.xtask(&["build"], &[]).expect(0);
+
+    for other_bytes in [false, true] {
+        let server = PypiServer::start(&password).unwrap();
+        let check = server.simple_url();
+        let gate = UploadGate::start(server.port);
+        // The second run, from the same files or from a rebuild.
+        let second = Project::new();
+        second.xtask(&["build"], &[]).expect(0);
+        if other_bytes {
+            second.rebuild_with_other_bytes();
+        }
+        std::thread::scope(|s| {
+            let late = s.spawn(|| {
+                second.xtask(
+                    &[
+                        "publish",
+                        "--repository-url",
+                        &gate.url,
+                        "--check-url",
+                        &check,
+                    ],
+                    &env,
+                )
+            });
+            if !gate.wait_held(|| late.is_finished()) {
+                panic!("ended before uploading:\n{}", late.join().unwrap().all());
+            }
+            // Meanwhile the first run uploads everything.
+            project
+                .xtask(&["publish", "--repository-url", &server.url], &env)
+                .expect(0);
+            gate.open();
+            let run = late.join().unwrap();
+            let run = if other_bytes {
+                let run = run.expect(1);
+                let err = run.stderr();
+                assert!(
+                    err.contains("already has a file of this name with other content"),
+                    "{}",
+                    run.all()
+                );
+                assert!(err.contains("listed at http://127.0.0.1:"), "{}", run.all());
+                assert!(err.contains("mult_agentes-0.1.0"), "{}", run.all());
+                run
+            } else {
+                let run = run.expect(0);
+                assert!(
+                    run.all().contains("already there (uploaded meanwhile"),
+                    "{}",
+                    run.all()
+                );
+                run
+            };
+            assert!(!run.all().contains(&id), "{}", run.all());
+        });
+        assert_eq!(server.files().len(), 2, "{:?}", server.files());
+    }
+}
+
+/// The missing-password message names a private index only through
+/// `net::describe` (no user info, query or fragment) and does not send the
+/// user to PyPI's token page; under `publish`, `release` and `--json`.
+#[test]
+fn a_private_index_url_with_credentials_never_appears_whole() {
+    let project = Project::new();
+    let secret = canary("url");
+    let url = format!("http://user:{secret}@127.0.0.1:9/?token={secret}q#{secret}f");
+    for args in [
+        &["publish", "--repository-url", url.as_str()][..],
+        &["--json", "publish", "--repository-url", url.as_str()][..],
+        &[
+            "release",
+            "--repository-url",
+            url.as_str(),
+            "--skip",
+            "vsce-publish",
+        ][..],
+        &["--json", "release", "--repository-url", url.as_str()][..],
+    ] {
+        let run = project.xtask(args, &[]).expect(3);
+        let all = run.all();
+        assert!(!all.contains(&secret), "{args:?}\n{all}");
+        assert!(
+            all.contains("TWINE_PASSWORD: is not set"),
+            "{args:?}\n{all}"
+        );
+        assert!(all.contains("http://127.0.0.1:9/"), "{args:?}\n{all}");
+        assert!(!all.contains("pypi.org/manage"), "{args:?}\n{all}");
+    }
+}
+
+/// A port nothing listens on is refused at once: the check fails in well
+/// under the 14.5 s the retries used to take.
+#[test]
+fn a_refused_port_fails_fast() {
+    let project = Project::new();
+    project.xtask(&["build"], &[]).expect(0);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let token = build_test_token("pypi.org", &canary("refused"), &[]);
+    let url = format!("http://127.0.0.1:{port}/");
+    let started = std::time::Instant::now();
+    let run = project
+        .xtask(
+            &["publish", "--repository-url", &url, "--dry-run"],
+            &[("TWINE_PASSWORD", token.as_str())],
+        )
+        .expect(3);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}\n{}",
+        started.elapsed(),
+        run.all()
+    );
+    assert!(run.stderr().contains("connection refused"), "{}", run.all());
 }

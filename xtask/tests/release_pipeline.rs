@@ -627,7 +627,7 @@ fn every_version_mismatch_is_named_with_file_and_line() {
     // as an ::error annotation under GitHub Actions.
     let refused = |p: &Project, env: &[(&str, &str)], places: &[(&Path, usize, &str)]| {
         let run = p.xtask(&s.args(&[]), env).expect(3);
-        let (out, err) = (run.stdout(), run.stderr());
+        let err = run.stderr();
         for (file, line, words) in places {
             let at = format!("{}:{line}: ", file.display());
             assert!(
@@ -636,15 +636,16 @@ fn every_version_mismatch_is_named_with_file_and_line() {
                 run.all()
             );
             if env.contains(&("GITHUB_ACTIONS", "true")) {
+                // On stderr: stdout may be redirected to a file.
                 let annotation = format!("::error file={},line={line},", file.display());
                 assert!(
-                    out.lines()
+                    err.lines()
                         .any(|l| l.starts_with(&annotation) && l.contains(words)),
                     "{annotation} {words}\n{}",
                     run.all()
                 );
             } else {
-                assert!(!out.contains("::error"), "{}", run.all());
+                assert!(!run.all().contains("::error"), "{}", run.all());
             }
         }
         s.assert_untouched(p, &run);
@@ -1160,4 +1161,80 @@ fn an_interrupted_rehearsal_cleans_up() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the local index still listens on {port}"
     );
+}
+
+#[test]
+fn testpypi_is_a_rehearsal_that_never_publishes_the_extension() {
+    let s = Stands::start("testpypi");
+    let p = Project::new("", "");
+    let test_token = build_test_token("test.pypi.org", &canary("tp"), &[]);
+    // No VSCE_PAT: a rehearsal on TestPyPI does not need it.
+    let env = [
+        ("TWINE_PASSWORD_TEST", test_token.as_str()),
+        ("VSCE_MARKETPLACE_URL", s.mp.url()),
+    ];
+    let simple = s.server.simple_url();
+    let args = [
+        "release",
+        "--testpypi",
+        "--check-url",
+        simple.as_str(),
+        "--dry-run",
+    ];
+    let run = p.xtask(&args, &env).expect(0);
+    assert_eq!(run.status("vsce-package").as_deref(), Some("planned"));
+    assert_eq!(
+        run.status("vsce-publish").as_deref(),
+        Some("skipped"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stderr()
+            .contains("4. vsce-publish  skipped: --testpypi is a rehearsal"),
+        "{}",
+        run.all()
+    );
+    s.assert_untouched(&p, &run);
+
+    // --only and --skip: every step still named, the others skipped.
+    let run = p
+        .xtask(
+            &s.args(&["--only", "python", "--dry-run"]),
+            &without(&s.env(), &["VSCE_PAT"]),
+        )
+        .expect(0);
+    for (step, status) in [
+        ("build", "planned"),
+        ("vsce-package", "skipped"),
+        ("publish", "planned"),
+        ("vsce-publish", "skipped"),
+    ] {
+        assert_eq!(
+            run.status(step).as_deref(),
+            Some(status),
+            "{step}\n{}",
+            run.all()
+        );
+    }
+    let run = p
+        .xtask(
+            &s.args(&["--skip", "vsce-publish", "--dry-run"]),
+            &without(&s.env(), &["VSCE_PAT"]),
+        )
+        .expect(0);
+    assert_eq!(run.status("vsce-publish").as_deref(), Some("skipped"));
+    let run = p
+        .xtask(&s.args(&["--skip", "upload", "--dry-run"]), &s.env())
+        .expect(3);
+    assert!(
+        run.stderr()
+            .contains("--skip upload: this release has no such step"),
+        "{}",
+        run.all()
+    );
+
+    // env check agrees: publishing to TestPyPI needs no VSCE_PAT.
+    p.xtask(&["env", "check", "--for", "publish-testpypi"], &env)
+        .expect(0);
 }

@@ -433,7 +433,8 @@ fn rotate_writes_a_new_key_keeps_the_mode_and_reports_where_the_old_one_was() {
     assert_eq!(v["generated"], false);
     let all = v["steps"].to_string();
     assert!(
-        all.contains("huggingface.co/settings/tokens") && all.contains("gh secret set HF_TOKEN"),
+        // No workflow reads HF_TOKEN: no GitHub secret to set (docs/github.md).
+        all.contains("huggingface.co/settings/tokens") && !all.contains("gh secret set HF_TOKEN"),
         "{all}"
     );
     assert_eq!(

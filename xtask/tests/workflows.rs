@@ -225,3 +225,83 @@ fn workflows_keep_least_privilege() {
         );
     }
 }
+
+/// The plan job runs the same version-everywhere check as `release`: a tag
+/// v0.2.0 with a 0.2.0 changelog entry but pyproject.toml at 0.1.0 fails
+/// there (not in every build job later), annotated with file and line, as
+/// are `build`'s errors; the release job hands OVSX_PAT to Open VSX.
+#[test]
+fn the_plan_job_checks_the_version_and_every_command_annotates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/workflows");
+    let text = std::fs::read_to_string(dir.join("release.yml")).unwrap();
+    assert!(
+        text.contains("OVSX_PAT: ${{ secrets.OVSX_PAT }}"),
+        "release.yml"
+    );
+    let line = text
+        .lines()
+        .find(|l| l.contains("cargo xtask changelog"))
+        .expect("the plan job prints the notes");
+    let command = line
+        .trim()
+        .trim_start_matches("run:")
+        .trim()
+        .replace("cargo xtask", env!("CARGO_BIN_EXE_xtask"));
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("py/src/pkg")).unwrap();
+    std::fs::write(
+        root.join("release-kit.toml"),
+        "[python]\npath = \"py\"\n[vscode]\nenabled = false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("py/pyproject.toml"),
+        "[project]\nname = \"pkg\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("py/src/pkg/__init__.py"), "").unwrap();
+    std::fs::write(
+        root.join("CHANGELOG.md"),
+        "# Changelog\n\n## [Unreleased]\n\n## [0.2.0] - 2026-01-01\n\n- x\n",
+    )
+    .unwrap();
+    let run = |cmd: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", cmd])
+            .current_dir(root)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("HOME", root)
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_REF_TYPE", "tag")
+            .env("GITHUB_REF_NAME", "v0.2.0")
+            .output()
+            .unwrap()
+    };
+    let pyproject = root.join("py/pyproject.toml").display().to_string();
+    for cmd in [
+        command.clone(),
+        format!("{} build", env!("CARGO_BIN_EXE_xtask")),
+    ] {
+        let out = run(&cmd);
+        let all = format!(
+            "{cmd}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(3), "{all}");
+        // The version check names the file and line as properties; build's
+        // tag problem (pypi::build) names them in its words.
+        let at = if cmd.ends_with(" build") {
+            "::error ".to_owned()
+        } else {
+            format!("::error file={pyproject},line=")
+        };
+        assert!(
+            all.lines()
+                .any(|l| l.starts_with(&at) && l.contains("0.2.0")),
+            "{all}"
+        );
+    }
+}
