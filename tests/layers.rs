@@ -496,3 +496,19 @@ fn a_cycle_is_reported_with_its_path() {
             .to_vec()]
     );
 }
+
+#[test]
+fn zz_dump() {
+    let g = module_graph(&src(), &src());
+    for (m, deps) in &g {
+        let top = m.split("::").next().unwrap();
+        let tops: BTreeSet<&str> = deps
+            .iter()
+            .map(|d| d.split("::").next().unwrap())
+            .filter(|d| *d != top && !d.is_empty())
+            .collect();
+        if !tops.is_empty() {
+            println!("{m} -> {tops:?}");
+        }
+    }
+}

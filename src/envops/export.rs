@@ -34,10 +34,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::Settings;
-use super::registry::{Place, Step, VARS, Var};
 use crate::preflight::{PreflightError, Problem};
 use crate::secret::{Redactor, Secret};
+use crate::settings::Settings;
+use crate::settings::registry::{Place, Step, VARS, Var};
 use crate::tools::{Child, ChildError};
 
 /// Where exported values go.
@@ -473,8 +473,8 @@ pub fn check_destination(path: &Path, force: bool) -> Result<Option<LooseMode>, 
 /// same folder, synced, then renamed over any old file, so no reader ever
 /// sees a partial or a group-readable file.
 pub fn write(path: &Path, text: &Secret) -> anyhow::Result<()> {
-    let mode = super::userfile::Mode::Set(0o600);
-    super::userfile::write(path, text.expose(), mode, None)?;
+    let mode = crate::settings::userfile::Mode::Set(0o600);
+    crate::settings::userfile::write(path, text.expose(), mode, None)?;
     Ok(())
 }
 

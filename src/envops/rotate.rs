@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::registry::{self, Place, VARS, Var};
-use super::{Settings, Source, envfile};
 use crate::scan::{self, Finding, Report, Scanner, live};
 use crate::secret::{Redactor, Secret};
+use crate::settings::registry::{self, Place, VARS, Var};
+use crate::settings::{Settings, Source, envfile};
 
 /// Why a rotation does not start.
 #[derive(Debug, thiserror::Error)]

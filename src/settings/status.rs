@@ -154,7 +154,7 @@ impl Settings {
             .map(|(_, findings)| findings)
             .unwrap_or_default()
             .into_iter()
-            .filter(|f| f.severity == crate::pypi::token::Severity::Error)
+            .filter(|f| f.severity == crate::decode::pypi_token::Severity::Error)
             .map(|f| f.message)
             .collect();
         (!errors.is_empty()).then(|| errors.join("; "))
@@ -162,7 +162,7 @@ impl Settings {
 
     /// A PyPI token variable read offline: the token in words and what it
     /// means for an upload of the configured project to its index.
-    fn token_view(&self, var: &Var) -> Option<(String, Vec<crate::pypi::token::Finding>)> {
+    fn token_view(&self, var: &Var) -> Option<(String, Vec<crate::decode::pypi_token::Finding>)> {
         let super::Format::PypiToken { index } = var.format else {
             return None;
         };
@@ -171,7 +171,7 @@ impl Settings {
             return None;
         }
         let value = self.get(var.name).filter(|e| e.is_set())?.value.expose();
-        crate::pypi::token::projects_view(value, index, self.projects())
+        crate::decode::pypi_token::projects_view(value, index, self.projects())
     }
 
     /// Warnings about a variable's value that stop nothing.
@@ -180,7 +180,7 @@ impl Settings {
             .map(|(_, findings)| findings)
             .unwrap_or_default()
             .into_iter()
-            .filter(|f| f.severity == crate::pypi::token::Severity::Warning)
+            .filter(|f| f.severity == crate::decode::pypi_token::Severity::Warning)
             .map(|f| f.message)
             .collect()
     }
@@ -354,7 +354,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_token_scoped_to_one_package_is_reported_for_the_other() {
-        let token = crate::pypi::token::build_test_token(
+        let token = crate::decode::pypi_token::build_test_token(
             "pypi.org",
             "id",
             &[r#"{"version": 1, "permissions": {"projects": ["mult-agentes"]}}"#],

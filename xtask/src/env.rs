@@ -1,9 +1,10 @@
 //! `cargo xtask env …`
 
 use clap::{Args, Subcommand};
+use release_kit::envops::rotate;
 use release_kit::preflight::PreflightError;
 use release_kit::scan::git;
-use release_kit::settings::{Step, envfile, registry, rotate};
+use release_kit::settings::{Step, envfile, registry};
 
 use crate::ctx::{Ctx, Exit};
 

@@ -1,12 +1,12 @@
 //! `cargo xtask env export`: arguments and printing; the work is in
-//! `release_kit::settings::export`.
+//! `release_kit::envops::export`.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use release_kit::envops::export::{self, Export, Gh, K8sMeta, Target};
 use release_kit::preflight::PreflightError;
 use release_kit::secret::Secret;
-use release_kit::settings::export::{self, Export, Gh, K8sMeta, Target};
 use release_kit::settings::registry;
 
 use crate::ctx::{Ctx, Exit};

@@ -590,7 +590,7 @@ fn project_dir() -> tempfile::TempDir {
 
 #[test]
 fn token_scope_is_checked_wherever_the_token_is() {
-    use release_kit::pypi::token::build_test_token;
+    use release_kit::decode::pypi_token::build_test_token;
     let tmp = project_dir();
     // Scoped to another project: refused by check (exit 3) and status.
     let other = build_test_token("pypi.org", "CANARY-id-1", &["[1,[\"someone-else\"]]"]);
