@@ -1,9 +1,14 @@
-//! The import graph of the library's modules, read from the source: a
-//! module that imports another (by `use` or by a path in the code) depends
-//! on it, and no two modules may depend on each other, even through others.
+//! The layers of the library, enforced: the import graph of its modules,
+//! read from the source (a module that imports another by `use` or by a
+//! path in the code depends on it), checked against the layer table
+//! [`LAYERS`] (the same table as ARCHITECTURE.md's Layers section): no
+//! import points to a higher layer, and no two modules depend on each
+//! other, even through others, neither files nor top-level modules.
 //!
-//! [`module_graph`] and [`cycles`] take any folder of the crate, so further
-//! layers get the same check by one more test.
+//! A tidy test rather than one crate per layer: the xtask compiles in
+//! every CI run, and one crate compiles faster than eight.
+//!
+//! [`module_graph`] and [`cycles`] take any folder of the crate.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -434,11 +439,7 @@ fn assert_acyclic(folder: &str) {
     assert!(
         found.is_empty(),
         "import cycles in src/{folder} (break each: move what both sides need into a module of its own):\n{}",
-        found
-            .iter()
-            .map(|c| format!("  {}", c.join(" -> ")))
-            .collect::<Vec<_>>()
-            .join("\n")
+        format_cycles(&found)
     );
 }
 
@@ -497,18 +498,282 @@ fn a_cycle_is_reported_with_its_path() {
     );
 }
 
-#[test]
-fn zz_dump() {
-    let g = module_graph(&src(), &src());
-    for (m, deps) in &g {
-        let top = m.split("::").next().unwrap();
-        let tops: BTreeSet<&str> = deps
-            .iter()
-            .map(|d| d.split("::").next().unwrap())
-            .filter(|d| *d != top && !d.is_empty())
-            .collect();
-        if !tops.is_empty() {
-            println!("{m} -> {tops:?}");
+/// The layers, bottom first: a module may import the modules of its own
+/// layer and of the layers below, never one above. ARCHITECTURE.md's
+/// Layers section shows the same table (top first); a test keeps them equal.
+const LAYERS: &[(&str, &[&str])] = &[
+    (
+        "core",
+        &["error", "secret", "decode", "digest", "platform", "zip"],
+    ),
+    ("settings", &["settings"]),
+    (
+        "foundation",
+        &[
+            "step",
+            "preflight",
+            "tools",
+            "ci",
+            "net",
+            "config",
+            "version",
+            "changelog",
+            "cache_dir",
+            "members",
+        ],
+    ),
+    ("repository", &["scan", "hooks", "init"]),
+    ("subsystems", &["pypi", "vscode", "hf"]),
+    ("composition", &["release", "doctor", "verify", "envops"]),
+];
+
+/// `pypi::build` → `pypi`.
+fn top(module: &str) -> &str {
+    module.split("::").next().unwrap_or(module)
+}
+
+/// The layer index of each top-level module.
+fn layer_of() -> BTreeMap<&'static str, usize> {
+    LAYERS
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, mods))| mods.iter().map(move |m| (*m, i)))
+        .collect()
+}
+
+/// Modules declared `#[cfg(test)] mod name;` in a file of their own
+/// (`init::tests`): test code, which may reach anywhere.
+fn test_only_modules(graph: &Graph) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for file in rs_files(&src()) {
+        let module = module_of(&src(), &file);
+        let text = std::fs::read_to_string(&file).expect("a readable source file");
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("#[cfg(test)]") {
+            rest = &rest[at + "#[cfg(test)]".len()..];
+            let item = rest.trim_start();
+            let item = item.strip_prefix("pub(crate) ").unwrap_or(item);
+            let Some(name) = item.strip_prefix("mod ") else {
+                continue;
+            };
+            let name = name.split(';').next().unwrap_or("").trim();
+            let child = if module.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{module}::{name}")
+            };
+            if graph.contains_key(&child) && !name.contains(['{', ' ']) {
+                out.insert(child);
+            }
         }
     }
+    out
+}
+
+/// The file-level graph of the whole library, without test-only files and
+/// the crate root.
+fn library_graph() -> Graph {
+    let mut graph = module_graph(&src(), &src());
+    for m in test_only_modules(&graph) {
+        graph.remove(&m);
+    }
+    graph.remove("");
+    for deps in graph.values_mut() {
+        deps.remove("");
+    }
+    graph
+}
+
+/// The graph of top-level modules: `a` → `b` when a file of `a` imports
+/// a file of `b`.
+fn top_level(graph: &Graph) -> Graph {
+    let mut out = Graph::new();
+    for (m, deps) in graph {
+        let entry = out.entry(top(m).to_owned()).or_default();
+        entry.extend(
+            deps.iter()
+                .map(|d| top(d).to_owned())
+                .filter(|d| d != top(m)),
+        );
+    }
+    out
+}
+
+/// Every import of `graph` that points to a higher layer, in words.
+fn upward_imports(graph: &Graph) -> Vec<String> {
+    let layers = layer_of();
+    let mut out = Vec::new();
+    for (m, deps) in graph {
+        let from = layers[top(m)];
+        for d in deps {
+            let to = layers[top(d)];
+            if to > from {
+                out.push(format!(
+                    "  {m} ({}) imports {d} ({})",
+                    LAYERS[from].0, LAYERS[to].0
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn format_cycles(found: &[Vec<String>]) -> String {
+    found
+        .iter()
+        .map(|c| format!("  {}", c.join(" -> ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_module_has_one_layer() {
+    let graph = library_graph();
+    let layers = layer_of();
+    let listed: usize = LAYERS.iter().map(|(_, m)| m.len()).sum();
+    assert_eq!(listed, layers.len(), "a module is listed in two layers");
+    let tops: BTreeSet<&str> = graph.keys().map(|m| top(m)).collect();
+    let missing: Vec<&&str> = tops.iter().filter(|m| !layers.contains_key(*m)).collect();
+    assert!(
+        missing.is_empty(),
+        "modules in no layer (add them to LAYERS in tests/layers.rs and to ARCHITECTURE.md): {missing:?}"
+    );
+    let gone: Vec<&&str> = layers.keys().filter(|m| !tops.contains(*m)).collect();
+    assert!(
+        gone.is_empty(),
+        "LAYERS lists modules that do not exist: {gone:?}"
+    );
+}
+
+#[test]
+fn no_import_points_up() {
+    let up = upward_imports(&library_graph());
+    assert!(
+        up.is_empty(),
+        "imports against the layer table (move what both need down, or the importer up):\n{}",
+        up.join("\n")
+    );
+}
+
+/// `graph` without the imports of a folder module (`mod.rs`) into its own
+/// files: the folder's face declares, re-exports and dispatches to its
+/// children, which use its shared types. Every other edge stays.
+fn without_face_edges(graph: &Graph) -> Graph {
+    graph
+        .iter()
+        .map(|(m, deps)| {
+            let own = format!("{m}::");
+            let deps = deps.iter().filter(|d| !d.starts_with(&own)).cloned();
+            (m.clone(), deps.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn no_file_imports_itself_through_others() {
+    let found = cycles(&without_face_edges(&library_graph()));
+    assert!(
+        found.is_empty(),
+        "import cycles between files (break each: move what both sides need into a module of its own):\n{}",
+        format_cycles(&found)
+    );
+}
+
+#[test]
+fn no_top_level_module_imports_itself_through_others() {
+    let found = cycles(&top_level(&library_graph()));
+    assert!(
+        found.is_empty(),
+        "import cycles between top-level modules:\n{}",
+        format_cycles(&found)
+    );
+}
+
+/// The rows of the table in ARCHITECTURE.md's Layers section, top first:
+/// `| layer | `a`, `b` | what |`.
+fn documented_layers(text: &str) -> Vec<(String, Vec<String>)> {
+    let text = format!("\n{text}");
+    let section = text
+        .split("\n## ")
+        .find(|s| s.starts_with("Layers"))
+        .expect("ARCHITECTURE.md has a Layers section");
+    section
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|--") && !l.starts_with("| Layer"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let mods = cells[2]
+                .split(',')
+                .map(|m| m.trim().trim_matches('`').to_owned())
+                .filter(|m| !m.is_empty())
+                .collect();
+            (cells[1].to_owned(), mods)
+        })
+        .collect()
+}
+
+#[test]
+fn architecture_shows_the_same_layers() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md");
+    let text = std::fs::read_to_string(path).expect("ARCHITECTURE.md");
+    let mut documented = documented_layers(&text);
+    documented.reverse();
+    let table: Vec<(String, Vec<String>)> = LAYERS
+        .iter()
+        .map(|(name, mods)| {
+            (
+                name.to_string(),
+                mods.iter().map(|m| m.to_string()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        documented, table,
+        "ARCHITECTURE.md's layer table differs from LAYERS in tests/layers.rs"
+    );
+}
+
+#[test]
+fn an_upward_import_and_a_module_cycle_are_found() {
+    let graph: Graph = [
+        ("settings::status", vec!["pypi::token", "secret"]),
+        ("pypi::token", vec!["settings"]),
+        ("settings", vec!["secret"]),
+        ("secret", vec![]),
+    ]
+    .into_iter()
+    .map(|(m, d)| (m.to_owned(), d.into_iter().map(str::to_owned).collect()))
+    .collect();
+    assert_eq!(
+        upward_imports(&graph),
+        ["  settings::status (settings) imports pypi::token (subsystems)"]
+    );
+    assert!(cycles(&graph).is_empty(), "no cycle between files");
+    let siblings: Graph = [
+        ("hf", vec!["hf::api"]),
+        ("hf::api", vec!["hf", "hf::cache"]),
+        ("hf::cache", vec!["hf::api"]),
+    ]
+    .into_iter()
+    .map(|(m, d)| (m.to_owned(), d.into_iter().map(str::to_owned).collect()))
+    .collect();
+    assert_eq!(
+        cycles(&without_face_edges(&siblings)),
+        [["hf::api", "hf::cache", "hf::api"]
+            .map(str::to_owned)
+            .to_vec()],
+        "a face's edge to its child is dropped, a sibling cycle is kept"
+    );
+    assert_eq!(
+        cycles(&top_level(&graph)),
+        [["pypi", "settings", "pypi"].map(str::to_owned).to_vec()]
+    );
+    let doc = "## Layers\n\n| Layer | Modules | What |\n|---|---|---|\n| top | `a`, `b` | x |\n| low | `c` | y |\n\n## Next\n| no | `d` | z |\n";
+    assert_eq!(
+        documented_layers(doc),
+        [
+            ("top".to_owned(), vec!["a".to_owned(), "b".to_owned()]),
+            ("low".to_owned(), vec!["c".to_owned()])
+        ]
+    );
 }

@@ -11,7 +11,7 @@ use crate::net::{self, Client, Failure, HeaderMap, Request, Response, StatusCode
 
 pub use crate::net::{RetryPolicy, Timeouts};
 
-use super::cache::RepoFile;
+use super::cache::{RepoFile, check_file};
 use super::error::HfError;
 use super::names;
 use crate::secret::Secret;
@@ -371,28 +371,6 @@ fn tree_entry(repo: &str, what: &str, e: &serde_json::Value) -> Result<Option<Re
     };
     check_file(repo, &file, false)?;
     Ok(Some(file))
-}
-
-/// Checks every name of `file` that becomes a file name in the cache: its
-/// path, its blob id and its LFS sha256 (`from_cache`: read from a cached
-/// listing rather than received).
-pub fn check_file(repo: &str, file: &RepoFile, from_cache: bool) -> Result<(), HfError> {
-    let bad = |what, name: &str, why| HfError::BadName {
-        repo: repo.to_owned(),
-        what,
-        name: name.to_owned(),
-        why,
-        from_cache,
-    };
-    names::check_repo_path(&file.path).map_err(|why| bad("file path", &file.path, why))?;
-    names::check_blob_id(&file.blob_id).map_err(|why| bad("blob id", &file.blob_id, why))?;
-    if let Some(sha) = &file.lfs_sha256 {
-        if sha.len() != 64 {
-            return Err(bad("LFS sha256", sha, names::Bad::NotABlobId));
-        }
-        names::check_blob_id(sha).map_err(|why| bad("LFS sha256", sha, why))?;
-    }
-    Ok(())
 }
 
 /// A resolve answer's names: an ETag that claims to be a blob id (40
