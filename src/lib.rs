@@ -22,6 +22,7 @@ pub mod platform;
 pub mod preflight;
 pub mod pypi;
 pub mod release;
+pub mod repo;
 pub mod scan;
 pub mod secret;
 pub mod settings;

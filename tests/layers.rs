@@ -520,6 +520,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "changelog",
             "cache_dir",
             "members",
+            "repo",
         ],
     ),
     ("repository", &["scan", "hooks", "init"]),

@@ -120,7 +120,7 @@ pub fn find_old(
         .push(format!("working tree of {}", repo.display()));
     report.merge(tree);
     report.findings.retain(|f| Some(&f.path) != skip.as_ref());
-    if scan::git::toplevel(repo).is_some() {
+    if crate::repo::toplevel(repo).is_some() {
         match scan::git::scan_history(&scanner, repo, redactor) {
             Ok(h) => {
                 search

@@ -5,24 +5,13 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead as _, Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
 use super::{Finding, Origin, Report, Scanner};
 use crate::secret::Redactor;
 use crate::tools::Child;
-
-/// The top folder of the git work tree holding `dir`, if any.
-pub fn toplevel(dir: &Path) -> Option<PathBuf> {
-    let sh = xshell::Shell::new().ok()?;
-    sh.change_dir(dir);
-    let out = crate::tools::captured(xshell::cmd!(sh, "git rev-parse --show-toplevel"))
-        .ignore_stderr()
-        .read()
-        .ok()?;
-    Some(PathBuf::from(out.trim()))
-}
 
 /// A file as staged: its index blob and path.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,6 @@
 use clap::{Args, Subcommand};
 use release_kit::envops::rotate;
 use release_kit::preflight::PreflightError;
-use release_kit::scan::git;
 use release_kit::settings::{Step, envfile, registry};
 
 use crate::ctx::{Ctx, Exit};
@@ -302,10 +301,7 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
         }
         .into());
     }
-    let repo = match &ctx.global.root {
-        Some(r) => std::path::absolute(r)?,
-        None => git::toplevel(&ctx.cwd).unwrap_or_else(|| ctx.root_or_cwd()),
-    };
+    let repo = release_kit::repo::root(ctx.global.root.as_deref(), &ctx.cwd)?;
     // The value in .env, or else in the environment: what is searched for.
     let old = settings.explicit(var.name);
     let search = match old {
