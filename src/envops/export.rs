@@ -472,7 +472,7 @@ pub fn check_destination(path: &Path, force: bool) -> Result<Option<LooseMode>, 
 /// Writes a rendered file to `path` with mode 0600: created private in the
 /// same folder, synced, then renamed over any old file, so no reader ever
 /// sees a partial or a group-readable file.
-pub fn write(path: &Path, text: &Secret) -> anyhow::Result<()> {
+pub fn write(path: &Path, text: &Secret) -> Result<(), crate::settings::userfile::WriteError> {
     let mode = crate::settings::userfile::Mode::Set(0o600);
     crate::settings::userfile::write(path, text.expose(), mode, None)?;
     Ok(())

@@ -324,14 +324,12 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
     let generated = match var.keygen_bytes {
         Some(_) => {
             let path = settings.env_file();
-            let bytes = rotate::write_new_key(var, path).map_err(|e| match e
-                .downcast::<rotate::RotateError>()
-            {
-                Ok(r) => PreflightError {
-                    problems: vec![r.to_string().into()],
+            let bytes = rotate::write_new_key(var, path).map_err(|e| match e {
+                e @ rotate::RotateError::NoEnvFile { .. } => PreflightError {
+                    problems: vec![e.to_string().into()],
                 }
                 .into(),
-                Err(e) => e,
+                e => anyhow::Error::from(e),
             })?;
             path.map(|p| (p, bytes))
         }

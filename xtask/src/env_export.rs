@@ -250,7 +250,10 @@ fn write_file(
     names: &[&str],
 ) -> anyhow::Result<()> {
     export::write(path, text).map_err(|e| {
-        anyhow::anyhow!("{e:#}; nothing was exported (an old file is left as it was)")
+        anyhow::anyhow!(
+            "{}; nothing was exported (an old file is left as it was)",
+            release_kit::error::describe(&e)
+        )
     })?;
     if let Some(export::LooseMode(mode)) = loose {
         ctx.warn(format!(
