@@ -778,3 +778,105 @@ fn an_upward_import_and_a_module_cycle_are_found() {
         ]
     );
 }
+
+/// The `Result<_, String>` types in the public signatures and fields of
+/// `code` (`pub`, `pub(crate)`), as written.
+fn string_errors(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("pub") {
+        let item = &rest[at..];
+        rest = &rest[at + 3..];
+        if ident_before(code.as_bytes(), code.len() - item.len())
+            || item[3..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+        {
+            continue;
+        }
+        let head = item[3..].trim_start();
+        let head = head.strip_prefix("(crate)").unwrap_or(head).trim_start();
+        let head = head.strip_prefix("async ").unwrap_or(head);
+        let end = if head.starts_with("fn ") {
+            head.find(['{', ';'])
+        } else {
+            head.find([';', '\n', '{'])
+        };
+        let sig = &head[..end.unwrap_or(head.len())];
+        let mut from = 0;
+        while let Some(r) = sig[from..].find("Result<") {
+            let args_at = from + r + "Result<".len();
+            let (mut depth, mut comma, mut close) = (1, None, sig.len());
+            for (i, c) in sig[args_at..].char_indices() {
+                match c {
+                    '<' | '(' => depth += 1,
+                    '>' | ')' => depth -= 1,
+                    ',' if depth == 1 => comma = Some(args_at + i),
+                    _ => {}
+                }
+                if depth == 0 {
+                    close = args_at + i;
+                    break;
+                }
+            }
+            if let Some(comma) = comma
+                && sig[comma + 1..close].trim() == "String"
+            {
+                out.push(sig[from + r..=close.min(sig.len() - 1)].to_owned());
+            }
+            from = args_at;
+        }
+    }
+    out
+}
+
+#[test]
+fn the_library_has_no_anyhow_and_no_string_errors() {
+    let mut anyhow = Vec::new();
+    let mut strings = Vec::new();
+    for file in rs_files(&src()) {
+        let text = std::fs::read_to_string(&file).expect("a readable source file");
+        let code = without_tests(&strip_comments_and_strings(&text));
+        let name = file.strip_prefix(src()).unwrap().display().to_string();
+        if code.contains("anyhow") {
+            anyhow.push(name.clone());
+        }
+        strings.extend(
+            string_errors(&code)
+                .into_iter()
+                .map(|s| format!("  {name}: {s}")),
+        );
+    }
+    assert!(
+        anyhow.is_empty(),
+        "anyhow is for the CLI; typed errors (thiserror) in the library: {anyhow:?}"
+    );
+    assert!(
+        strings.is_empty(),
+        "Result<_, String> in public signatures (give the error a type):\n{}",
+        strings.join("\n")
+    );
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("Cargo.toml");
+    let deps = manifest
+        .split("\n[dependencies]")
+        .nth(1)
+        .and_then(|d| d.split("\n[").next())
+        .expect("a [dependencies] table");
+    assert!(
+        !deps.lines().any(|l| l.starts_with("anyhow")),
+        "the library depends on anyhow"
+    );
+}
+
+#[test]
+fn string_errors_are_found_in_signatures_and_fields() {
+    let code = "pub fn a(x: &str) -> Result<(), String> { Err(String::new()) }\n\
+                fn private() -> Result<(), String> {}\n\
+                pub async fn b(\n    y: u8,\n) -> Result<Vec<(u8, String)>, Problem> {}\n\
+                pub(crate) struct S {\n    pub project: Result<Project, String>,\n    other: u8,\n}\n\
+                pub fn c() -> std::io::Result<String> {}\n";
+    assert_eq!(
+        string_errors(code),
+        ["Result<(), String>", "Result<Project, String>"]
+    );
+}

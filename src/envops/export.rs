@@ -371,8 +371,27 @@ pub fn k8s_name(name: &str) -> String {
     }
 }
 
+/// A name given on the command line that the target would refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum NameError {
+    /// Not a Kubernetes object name.
+    #[error(
+        "`{name}` is not a valid Kubernetes name: lower-case letters, digits, `-` and `.`, \
+         starting and ending with a letter or digit, at most 253 characters (e.g. {suggested})"
+    )]
+    K8s {
+        /// The name given.
+        name: String,
+        /// A valid name made from it.
+        suggested: String,
+    },
+    /// Not a GitHub repository name.
+    #[error("--repo `{0}`: expected OWNER/REPO (or HOST/OWNER/REPO), e.g. octo-org/octo-repo")]
+    Repo(String),
+}
+
 /// Checks `name` is a valid Kubernetes object name (DNS-1123 subdomain).
-pub fn check_k8s_name(name: &str) -> Result<(), String> {
+pub fn check_k8s_name(name: &str) -> Result<(), NameError> {
     let ok = !name.is_empty()
         && name.len() <= 253
         && name
@@ -384,11 +403,10 @@ pub fn check_k8s_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "`{name}` is not a valid Kubernetes name: lower-case letters, digits, `-` and `.`, \
-             starting and ending with a letter or digit, at most 253 characters (e.g. {})",
-            k8s_name(name)
-        ))
+        Err(NameError::K8s {
+            name: name.to_owned(),
+            suggested: k8s_name(name),
+        })
     }
 }
 
@@ -491,7 +509,7 @@ pub fn gh_args(name: &str, repo: Option<&str>) -> Vec<String> {
 
 /// Checks a `--repo` value: `[HOST/]OWNER/REPO`, nothing gh could take for
 /// a flag.
-pub fn check_repo(repo: &str) -> Result<(), String> {
+pub fn check_repo(repo: &str) -> Result<(), NameError> {
     let parts: Vec<&str> = repo.split('/').collect();
     let ok = (2..=3).contains(&parts.len())
         && parts.iter().all(|p| {
@@ -503,9 +521,7 @@ pub fn check_repo(repo: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "--repo `{repo}`: expected OWNER/REPO (or HOST/OWNER/REPO), e.g. octo-org/octo-repo"
-        ))
+        Err(NameError::Repo(repo.to_owned()))
     }
 }
 

@@ -73,9 +73,9 @@ impl HubClient {
         token: Option<Secret>,
         retry: RetryPolicy,
         timeouts: &Timeouts,
-    ) -> Result<HubClient, String> {
+    ) -> Result<HubClient, EndpointError> {
         let endpoint = parse_endpoint(endpoint)?;
-        let client = Client::with(*timeouts, Some("hf-prefetch")).map_err(|e| e.to_string())?;
+        let client = Client::with(*timeouts, Some("hf-prefetch"))?;
         Ok(HubClient {
             client,
             endpoint,
@@ -458,27 +458,40 @@ async fn read_json(resp: Response, what: &str) -> Result<serde_json::Value, HfEr
     })
 }
 
-fn parse_endpoint(endpoint: &str) -> Result<Url, String> {
-    let url = Url::parse(endpoint.trim()).map_err(|e| {
-        format!("HF_ENDPOINT is not a URL ({e}); set it like https://huggingface.co or unset it")
-    })?;
+/// Why HF_ENDPOINT gives no client. Never quotes the value (it could hold
+/// credentials).
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// Not a URL.
+    #[error("HF_ENDPOINT is not a URL ({0}); set it like https://huggingface.co or unset it")]
+    NotUrl(String),
+    /// Not http(s), or no host.
+    #[error("HF_ENDPOINT must be an http(s) URL with a host, like https://huggingface.co")]
+    NotHttp,
+    /// Credentials, a query or a fragment in it.
+    #[error(
+        "HF_ENDPOINT must not carry credentials, a query string or a #fragment; give the bare URL \
+         (like https://huggingface.co) and put the token in HF_TOKEN"
+    )]
+    NotBare,
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Client(#[from] net::NetError),
+}
+
+fn parse_endpoint(endpoint: &str) -> Result<Url, EndpointError> {
+    let url = Url::parse(endpoint.trim()).map_err(|e| EndpointError::NotUrl(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(
-            "HF_ENDPOINT must be an http(s) URL with a host, like https://huggingface.co".into(),
-        );
+        return Err(EndpointError::NotHttp);
     }
     if net::has_credentials(&url) || url.fragment().is_some() {
-        return Err(
-            "HF_ENDPOINT must not carry credentials, a query string or a #fragment; give the bare URL \
-             (like https://huggingface.co) and put the token in HF_TOKEN"
-                .into(),
-        );
+        return Err(EndpointError::NotBare);
     }
     Ok(url)
 }
 
 /// Checks HF_ENDPOINT without building a client.
-pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
+pub fn check_endpoint(endpoint: &str) -> Result<(), EndpointError> {
     parse_endpoint(endpoint).map(|_| ())
 }
 

@@ -126,7 +126,7 @@ fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<Vec<&'static str>
     if let Some(repo) = &args.repo
         && let Err(e) = export::check_repo(repo)
     {
-        wrong.push(e);
+        wrong.push(e.to_string());
     }
     for (flag, value) in [("--name", &args.name), ("--namespace", &args.namespace)] {
         if let Some(v) = value
