@@ -422,7 +422,7 @@ mod tests {
             Format::Hostname,
         ] {
             if let Err(msg) = f.check(canary) {
-                assert!(!msg.contains("CANARY"), "{msg}");
+                assert!(!msg.to_string().contains("CANARY"), "{msg}");
             }
         }
     }

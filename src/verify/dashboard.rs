@@ -201,7 +201,11 @@ mod tests {
         let o = keyless(at, 422, Ok(422), true);
         assert_eq!(o.status, Status::Pass);
         assert!(o.message.contains("this URL is loopback"));
-        let o = keyless(at, 422, Err("refused".into()), true);
+        let refused = NoAnswer {
+            what: at.into(),
+            detail: "refused".into(),
+        };
+        let o = keyless(at, 422, Err(refused), true);
         assert_eq!(o.status, Status::Fail);
     }
 }
