@@ -158,10 +158,8 @@ fn keyless(at: &str, accepted: u16, without: Result<u16, NoAnswer>, loopback: bo
 }
 
 /// A random bearer token no dashboard holds: compared with the real key.
-fn wrong_key() -> Result<Secret, String> {
-    crate::settings::envfile::gen_key(24)
-        .map(|hex| Secret::new(format!("wrong-{hex}")))
-        .map_err(|e| e.to_string())
+fn wrong_key() -> Result<Secret, crate::settings::envfile::EnvWriteError> {
+    crate::settings::envfile::gen_key(24).map(|hex| Secret::new(format!("wrong-{hex}")))
 }
 
 /// The server's `detail` (FastAPI) or `error` words, when short.
