@@ -779,51 +779,60 @@ fn an_upward_import_and_a_module_cycle_are_found() {
     );
 }
 
-/// The `Result<_, String>` types in the public signatures and fields of
-/// `code` (`pub`, `pub(crate)`), as written.
+/// The `Result<_, String>` types in the signatures of `code`'s functions
+/// (public or not) and in its public fields, as written.
 fn string_errors(code: &str) -> Vec<String> {
+    let bytes = code.as_bytes();
     let mut out = Vec::new();
-    let mut rest = code;
-    while let Some(at) = rest.find("pub") {
-        let item = &rest[at..];
-        rest = &rest[at + 3..];
-        if ident_before(code.as_bytes(), code.len() - item.len())
-            || item[3..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
-        {
+    for (at, _) in code.match_indices("fn ").chain(code.match_indices("pub")) {
+        if ident_before(bytes, at) {
             continue;
         }
-        let head = item[3..].trim_start();
-        let head = head.strip_prefix("(crate)").unwrap_or(head).trim_start();
-        let head = head.strip_prefix("async ").unwrap_or(head);
-        let end = if head.starts_with("fn ") {
-            head.find(['{', ';'])
+        let item = &code[at..];
+        let sig = if item.starts_with("fn ") {
+            &item[..item.find(['{', ';']).unwrap_or(item.len())]
         } else {
-            head.find([';', '\n', '{'])
+            // A public field (functions are read from their `fn`).
+            let head = item[3..].trim_start();
+            let head = head.strip_prefix("(crate)").unwrap_or(head).trim_start();
+            let is_field = head
+                .split_once(':')
+                .is_some_and(|(name, _)| name.chars().all(|c| c.is_alphanumeric() || c == '_'));
+            if !is_field || item[3..].starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            &head[..head.find([';', '\n', '{']).unwrap_or(head.len())]
         };
-        let sig = &head[..end.unwrap_or(head.len())];
-        let mut from = 0;
-        while let Some(r) = sig[from..].find("Result<") {
-            let args_at = from + r + "Result<".len();
-            let (mut depth, mut comma, mut close) = (1, None, sig.len());
-            for (i, c) in sig[args_at..].char_indices() {
-                match c {
-                    '<' | '(' => depth += 1,
-                    '>' | ')' => depth -= 1,
-                    ',' if depth == 1 => comma = Some(args_at + i),
-                    _ => {}
-                }
-                if depth == 0 {
-                    close = args_at + i;
-                    break;
-                }
+        out.extend(string_results(sig));
+    }
+    out
+}
+
+/// The `Result<T, String>` types written in `sig`.
+fn string_results(sig: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(r) = sig[from..].find("Result<") {
+        let args_at = from + r + "Result<".len();
+        let (mut depth, mut comma, mut close) = (1, None, sig.len());
+        for (i, c) in sig[args_at..].char_indices() {
+            match c {
+                '<' | '(' => depth += 1,
+                '>' | ')' => depth -= 1,
+                ',' if depth == 1 => comma = Some(args_at + i),
+                _ => {}
             }
-            if let Some(comma) = comma
-                && sig[comma + 1..close].trim() == "String"
-            {
-                out.push(sig[from + r..=close.min(sig.len() - 1)].to_owned());
+            if depth == 0 {
+                close = args_at + i;
+                break;
             }
-            from = args_at;
         }
+        if let Some(comma) = comma
+            && sig[comma + 1..close].trim() == "String"
+        {
+            out.push(sig[from + r..=close.min(sig.len() - 1)].to_owned());
+        }
+        from = args_at;
     }
     out
 }
@@ -851,7 +860,7 @@ fn the_library_has_no_anyhow_and_no_string_errors() {
     );
     assert!(
         strings.is_empty(),
-        "Result<_, String> in public signatures (give the error a type):\n{}",
+        "Result<_, String> in library signatures (give the error a type):\n{}",
         strings.join("\n")
     );
     let manifest =
@@ -869,7 +878,7 @@ fn the_library_has_no_anyhow_and_no_string_errors() {
 }
 
 #[test]
-fn string_errors_are_found_in_signatures_and_fields() {
+fn string_errors_are_found_in_signatures_and_public_fields() {
     let code = "pub fn a(x: &str) -> Result<(), String> { Err(String::new()) }\n\
                 fn private() -> Result<(), String> {}\n\
                 pub async fn b(\n    y: u8,\n) -> Result<Vec<(u8, String)>, Problem> {}\n\
@@ -877,6 +886,10 @@ fn string_errors_are_found_in_signatures_and_fields() {
                 pub fn c() -> std::io::Result<String> {}\n";
     assert_eq!(
         string_errors(code),
-        ["Result<(), String>", "Result<Project, String>"]
+        [
+            "Result<(), String>",
+            "Result<(), String>",
+            "Result<Project, String>"
+        ]
     );
 }
