@@ -5,7 +5,66 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
+use crate::error::{IoContext as _, IoError};
+use crate::settings::userfile::WriteError;
+
+/// Why the guard was not installed or removed. Names paths only.
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// No shell to run git in.
+    #[error(transparent)]
+    Shell(#[from] xshell::Error),
+    /// `dir` is not inside a git repository.
+    #[error(
+        "{} is not in a git repository; run this inside the repository (or `git init` first)",
+        .dir.display()
+    )]
+    NotARepository {
+        /// Where git was asked.
+        dir: PathBuf,
+        /// What running git said.
+        #[source]
+        source: xshell::Error,
+    },
+    /// The hooks folder is a link: not written through.
+    #[error(
+        "{}: is a symbolic link to {}; the hook is not written through it. Point \
+         core.hooksPath at the folder itself, or replace the link by a folder",
+        .folder.display(),
+        .target.display()
+    )]
+    LinkedFolder {
+        /// The hooks folder.
+        folder: PathBuf,
+        /// Where it leads.
+        target: PathBuf,
+    },
+    /// A foreign hook and a saved one both exist.
+    #[error(
+        "{} is not ours, and {} (the hook ours chained to) exists too; \
+         merge them by hand, then run `cargo xtask hooks install` again",
+        .hook.display(),
+        .saved.display()
+    )]
+    SavedExists {
+        /// The hook.
+        hook: PathBuf,
+        /// The saved hook.
+        saved: PathBuf,
+    },
+    /// The hook there is not ours: left alone.
+    #[error(
+        "{} is not the release-kit guard; it was left as it is (remove it by hand if you mean to)",
+        .0.display()
+    )]
+    NotOurs(PathBuf),
+    /// A file operation failed.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// The hook was not written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
 
 /// The line that marks a hook as ours.
 pub const MARKER: &str = "# release-kit pre-commit guard";
@@ -46,7 +105,7 @@ pub enum Uninstalled {
 
 /// The pre-commit hook paths of the repository holding `dir` (honours
 /// `core.hooksPath` and linked worktrees, as git does).
-pub fn paths(dir: &Path) -> anyhow::Result<HookPaths> {
+pub fn paths(dir: &Path) -> Result<HookPaths, HookError> {
     let sh = xshell::Shell::new()?;
     sh.change_dir(dir);
     let hook = crate::tools::captured(xshell::cmd!(
@@ -55,11 +114,9 @@ pub fn paths(dir: &Path) -> anyhow::Result<HookPaths> {
     ))
     .ignore_stderr()
     .read()
-    .with_context(|| {
-        format!(
-            "{} is not in a git repository; run this inside the repository (or `git init` first)",
-            dir.display()
-        )
+    .map_err(|source| HookError::NotARepository {
+        dir: dir.to_owned(),
+        source,
     })?;
     // Not `--path-format=absolute`: git resolves links in it, and a link
     // at the hook's place is what `install` must see.
@@ -145,17 +202,15 @@ fn is_ours(path: &Path) -> bool {
 }
 
 /// Installs the hook running `command` (e.g. `cargo xtask`).
-pub fn install(paths: &HookPaths, command: &str) -> anyhow::Result<Installed> {
+pub fn install(paths: &HookPaths, command: &str) -> Result<Installed, HookError> {
     let HookPaths { hook, saved } = paths;
     if let Some(folder) = hook.parent()
         && let Ok(target) = std::fs::read_link(folder)
     {
-        bail!(
-            "{}: is a symbolic link to {}; the hook is not written through it. Point \
-             core.hooksPath at the folder itself, or replace the link by a folder",
-            folder.display(),
-            target.display()
-        );
+        return Err(HookError::LinkedFolder {
+            folder: folder.to_owned(),
+            target,
+        });
     }
     let outcome = if !hook.exists() {
         Installed::Fresh
@@ -163,12 +218,10 @@ pub fn install(paths: &HookPaths, command: &str) -> anyhow::Result<Installed> {
         Installed::Refreshed
     } else {
         if saved.exists() {
-            bail!(
-                "{} is not ours, and {} (the hook ours chained to) exists too; \
-                 merge them by hand, then run `cargo xtask hooks install` again",
-                hook.display(),
-                saved.display()
-            );
+            return Err(HookError::SavedExists {
+                hook: hook.clone(),
+                saved: saved.clone(),
+            });
         }
         // Kept under the saved name first; the user's hook is replaced only
         // by the atomic write below, so a failed write leaves it in place.
@@ -180,11 +233,11 @@ pub fn install(paths: &HookPaths, command: &str) -> anyhow::Result<Installed> {
             std::fs::hard_link(hook, saved)
         };
         kept.or_else(|_| std::fs::copy(hook, saved).map(|_| ()))
-            .with_context(|| format!("cannot copy {} to {}", hook.display(), saved.display()))?;
+            .io_context(|| format!("cannot copy {} to {}", hook.display(), saved.display()))?;
         Installed::Chained(saved.clone())
     };
     if let Some(dir) = hook.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).io_context(|| format!("cannot create {}", dir.display()))?;
     }
     // Through a link, only a target inside the hooks folder is written.
     let folder = hook.parent().unwrap_or(Path::new("."));
@@ -199,24 +252,20 @@ pub fn install(paths: &HookPaths, command: &str) -> anyhow::Result<Installed> {
 }
 
 /// Removes our hook and puts back the one it chained to.
-pub fn uninstall(paths: &HookPaths) -> anyhow::Result<Uninstalled> {
+pub fn uninstall(paths: &HookPaths) -> Result<Uninstalled, HookError> {
     let HookPaths { hook, saved } = paths;
     if !hook.exists() {
         return Ok(Uninstalled::NotInstalled);
     }
     if !is_ours(hook) {
-        bail!(
-            "{} is not the release-kit guard; it was left as it is (remove it by hand if you mean to)",
-            hook.display()
-        );
+        return Err(HookError::NotOurs(hook.clone()));
     }
     if saved.exists() {
-        std::fs::rename(saved, hook).with_context(|| {
-            format!("cannot move {} back to {}", saved.display(), hook.display())
-        })?;
+        std::fs::rename(saved, hook)
+            .io_context(|| format!("cannot move {} back to {}", saved.display(), hook.display()))?;
         Ok(Uninstalled::Restored(hook.clone()))
     } else {
-        std::fs::remove_file(hook).with_context(|| format!("cannot remove {}", hook.display()))?;
+        std::fs::remove_file(hook).io_context(|| format!("cannot remove {}", hook.display()))?;
         Ok(Uninstalled::Removed)
     }
 }

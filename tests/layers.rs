@@ -1,9 +1,14 @@
-//! The import graph of the library's modules, read from the source: a
-//! module that imports another (by `use` or by a path in the code) depends
-//! on it, and no two modules may depend on each other, even through others.
+//! The layers of the library, enforced: the import graph of its modules,
+//! read from the source (a module that imports another by `use` or by a
+//! path in the code depends on it), checked against the layer table
+//! [`LAYERS`] (the same table as ARCHITECTURE.md's Layers section): no
+//! import points to a higher layer, and no two modules depend on each
+//! other, even through others, neither files nor top-level modules.
 //!
-//! [`module_graph`] and [`cycles`] take any folder of the crate, so further
-//! layers get the same check by one more test.
+//! A tidy test rather than one crate per layer: the xtask compiles in
+//! every CI run, and one crate compiles faster than eight.
+//!
+//! [`module_graph`] and [`cycles`] take any folder of the crate.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -434,11 +439,7 @@ fn assert_acyclic(folder: &str) {
     assert!(
         found.is_empty(),
         "import cycles in src/{folder} (break each: move what both sides need into a module of its own):\n{}",
-        found
-            .iter()
-            .map(|c| format!("  {}", c.join(" -> ")))
-            .collect::<Vec<_>>()
-            .join("\n")
+        format_cycles(&found)
     );
 }
 
@@ -494,5 +495,401 @@ fn a_cycle_is_reported_with_its_path() {
         [["part::a", "part::b", "part::c", "part::a"]
             .map(str::to_owned)
             .to_vec()]
+    );
+}
+
+/// The layers, bottom first: a module may import the modules of its own
+/// layer and of the layers below, never one above. ARCHITECTURE.md's
+/// Layers section shows the same table (top first); a test keeps them equal.
+const LAYERS: &[(&str, &[&str])] = &[
+    (
+        "core",
+        &["error", "secret", "decode", "digest", "platform", "zip"],
+    ),
+    ("settings", &["settings"]),
+    (
+        "foundation",
+        &[
+            "step",
+            "preflight",
+            "tools",
+            "ci",
+            "net",
+            "config",
+            "version",
+            "changelog",
+            "cache_dir",
+            "members",
+            "repo",
+        ],
+    ),
+    ("repository", &["scan", "hooks", "init"]),
+    ("subsystems", &["pypi", "vscode", "hf"]),
+    ("composition", &["release", "doctor", "verify", "envops"]),
+];
+
+/// `pypi::build` → `pypi`.
+fn top(module: &str) -> &str {
+    module.split("::").next().unwrap_or(module)
+}
+
+/// The layer index of each top-level module.
+fn layer_of() -> BTreeMap<&'static str, usize> {
+    LAYERS
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, mods))| mods.iter().map(move |m| (*m, i)))
+        .collect()
+}
+
+/// Modules declared `#[cfg(test)] mod name;` in a file of their own
+/// (`init::tests`): test code, which may reach anywhere.
+fn test_only_modules(graph: &Graph) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for file in rs_files(&src()) {
+        let module = module_of(&src(), &file);
+        let text = std::fs::read_to_string(&file).expect("a readable source file");
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("#[cfg(test)]") {
+            rest = &rest[at + "#[cfg(test)]".len()..];
+            let item = rest.trim_start();
+            let item = item.strip_prefix("pub(crate) ").unwrap_or(item);
+            let Some(name) = item.strip_prefix("mod ") else {
+                continue;
+            };
+            let name = name.split(';').next().unwrap_or("").trim();
+            let child = if module.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{module}::{name}")
+            };
+            if graph.contains_key(&child) && !name.contains(['{', ' ']) {
+                out.insert(child);
+            }
+        }
+    }
+    out
+}
+
+/// The file-level graph of the whole library, without test-only files and
+/// the crate root.
+fn library_graph() -> Graph {
+    let mut graph = module_graph(&src(), &src());
+    for m in test_only_modules(&graph) {
+        graph.remove(&m);
+    }
+    graph.remove("");
+    for deps in graph.values_mut() {
+        deps.remove("");
+    }
+    graph
+}
+
+/// The graph of top-level modules: `a` → `b` when a file of `a` imports
+/// a file of `b`.
+fn top_level(graph: &Graph) -> Graph {
+    let mut out = Graph::new();
+    for (m, deps) in graph {
+        let entry = out.entry(top(m).to_owned()).or_default();
+        entry.extend(
+            deps.iter()
+                .map(|d| top(d).to_owned())
+                .filter(|d| d != top(m)),
+        );
+    }
+    out
+}
+
+/// Every import of `graph` that points to a higher layer, in words.
+fn upward_imports(graph: &Graph) -> Vec<String> {
+    let layers = layer_of();
+    let mut out = Vec::new();
+    for (m, deps) in graph {
+        let from = layers[top(m)];
+        for d in deps {
+            let to = layers[top(d)];
+            if to > from {
+                out.push(format!(
+                    "  {m} ({}) imports {d} ({})",
+                    LAYERS[from].0, LAYERS[to].0
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn format_cycles(found: &[Vec<String>]) -> String {
+    found
+        .iter()
+        .map(|c| format!("  {}", c.join(" -> ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_module_has_one_layer() {
+    let graph = library_graph();
+    let layers = layer_of();
+    let listed: usize = LAYERS.iter().map(|(_, m)| m.len()).sum();
+    assert_eq!(listed, layers.len(), "a module is listed in two layers");
+    let tops: BTreeSet<&str> = graph.keys().map(|m| top(m)).collect();
+    let missing: Vec<&&str> = tops.iter().filter(|m| !layers.contains_key(*m)).collect();
+    assert!(
+        missing.is_empty(),
+        "modules in no layer (add them to LAYERS in tests/layers.rs and to ARCHITECTURE.md): {missing:?}"
+    );
+    let gone: Vec<&&str> = layers.keys().filter(|m| !tops.contains(*m)).collect();
+    assert!(
+        gone.is_empty(),
+        "LAYERS lists modules that do not exist: {gone:?}"
+    );
+}
+
+#[test]
+fn no_import_points_up() {
+    let up = upward_imports(&library_graph());
+    assert!(
+        up.is_empty(),
+        "imports against the layer table (move what both need down, or the importer up):\n{}",
+        up.join("\n")
+    );
+}
+
+/// `graph` without the imports of a folder module (`mod.rs`) into its own
+/// files: the folder's face declares, re-exports and dispatches to its
+/// children, which use its shared types. Every other edge stays.
+fn without_face_edges(graph: &Graph) -> Graph {
+    graph
+        .iter()
+        .map(|(m, deps)| {
+            let own = format!("{m}::");
+            let deps = deps.iter().filter(|d| !d.starts_with(&own)).cloned();
+            (m.clone(), deps.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn no_file_imports_itself_through_others() {
+    let found = cycles(&without_face_edges(&library_graph()));
+    assert!(
+        found.is_empty(),
+        "import cycles between files (break each: move what both sides need into a module of its own):\n{}",
+        format_cycles(&found)
+    );
+}
+
+#[test]
+fn no_top_level_module_imports_itself_through_others() {
+    let found = cycles(&top_level(&library_graph()));
+    assert!(
+        found.is_empty(),
+        "import cycles between top-level modules:\n{}",
+        format_cycles(&found)
+    );
+}
+
+/// The rows of the table in ARCHITECTURE.md's Layers section, top first:
+/// `| layer | `a`, `b` | what |`.
+fn documented_layers(text: &str) -> Vec<(String, Vec<String>)> {
+    let text = format!("\n{text}");
+    let section = text
+        .split("\n## ")
+        .find(|s| s.starts_with("Layers"))
+        .expect("ARCHITECTURE.md has a Layers section");
+    section
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|--") && !l.starts_with("| Layer"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let mods = cells[2]
+                .split(',')
+                .map(|m| m.trim().trim_matches('`').to_owned())
+                .filter(|m| !m.is_empty())
+                .collect();
+            (cells[1].to_owned(), mods)
+        })
+        .collect()
+}
+
+#[test]
+fn architecture_shows_the_same_layers() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md");
+    let text = std::fs::read_to_string(path).expect("ARCHITECTURE.md");
+    let mut documented = documented_layers(&text);
+    documented.reverse();
+    let table: Vec<(String, Vec<String>)> = LAYERS
+        .iter()
+        .map(|(name, mods)| {
+            (
+                name.to_string(),
+                mods.iter().map(|m| m.to_string()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        documented, table,
+        "ARCHITECTURE.md's layer table differs from LAYERS in tests/layers.rs"
+    );
+}
+
+#[test]
+fn an_upward_import_and_a_module_cycle_are_found() {
+    let graph: Graph = [
+        ("settings::status", vec!["pypi::token", "secret"]),
+        ("pypi::token", vec!["settings"]),
+        ("settings", vec!["secret"]),
+        ("secret", vec![]),
+    ]
+    .into_iter()
+    .map(|(m, d)| (m.to_owned(), d.into_iter().map(str::to_owned).collect()))
+    .collect();
+    assert_eq!(
+        upward_imports(&graph),
+        ["  settings::status (settings) imports pypi::token (subsystems)"]
+    );
+    assert!(cycles(&graph).is_empty(), "no cycle between files");
+    let siblings: Graph = [
+        ("hf", vec!["hf::api"]),
+        ("hf::api", vec!["hf", "hf::cache"]),
+        ("hf::cache", vec!["hf::api"]),
+    ]
+    .into_iter()
+    .map(|(m, d)| (m.to_owned(), d.into_iter().map(str::to_owned).collect()))
+    .collect();
+    assert_eq!(
+        cycles(&without_face_edges(&siblings)),
+        [["hf::api", "hf::cache", "hf::api"]
+            .map(str::to_owned)
+            .to_vec()],
+        "a face's edge to its child is dropped, a sibling cycle is kept"
+    );
+    assert_eq!(
+        cycles(&top_level(&graph)),
+        [["pypi", "settings", "pypi"].map(str::to_owned).to_vec()]
+    );
+    let doc = "## Layers\n\n| Layer | Modules | What |\n|---|---|---|\n| top | `a`, `b` | x |\n| low | `c` | y |\n\n## Next\n| no | `d` | z |\n";
+    assert_eq!(
+        documented_layers(doc),
+        [
+            ("top".to_owned(), vec!["a".to_owned(), "b".to_owned()]),
+            ("low".to_owned(), vec!["c".to_owned()])
+        ]
+    );
+}
+
+/// The `Result<_, String>` types in the signatures of `code`'s functions
+/// (public or not) and in its public fields, as written.
+fn string_errors(code: &str) -> Vec<String> {
+    let bytes = code.as_bytes();
+    let mut out = Vec::new();
+    for (at, _) in code.match_indices("fn ").chain(code.match_indices("pub")) {
+        if ident_before(bytes, at) {
+            continue;
+        }
+        let item = &code[at..];
+        let sig = if item.starts_with("fn ") {
+            &item[..item.find(['{', ';']).unwrap_or(item.len())]
+        } else {
+            // A public field (functions are read from their `fn`).
+            let head = item[3..].trim_start();
+            let head = head.strip_prefix("(crate)").unwrap_or(head).trim_start();
+            let is_field = head
+                .split_once(':')
+                .is_some_and(|(name, _)| name.chars().all(|c| c.is_alphanumeric() || c == '_'));
+            if !is_field || item[3..].starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            &head[..head.find([';', '\n', '{']).unwrap_or(head.len())]
+        };
+        out.extend(string_results(sig));
+    }
+    out
+}
+
+/// The `Result<T, String>` types written in `sig`.
+fn string_results(sig: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(r) = sig[from..].find("Result<") {
+        let args_at = from + r + "Result<".len();
+        let (mut depth, mut comma, mut close) = (1, None, sig.len());
+        for (i, c) in sig[args_at..].char_indices() {
+            match c {
+                '<' | '(' => depth += 1,
+                '>' | ')' => depth -= 1,
+                ',' if depth == 1 => comma = Some(args_at + i),
+                _ => {}
+            }
+            if depth == 0 {
+                close = args_at + i;
+                break;
+            }
+        }
+        if let Some(comma) = comma
+            && sig[comma + 1..close].trim() == "String"
+        {
+            out.push(sig[from + r..=close.min(sig.len() - 1)].to_owned());
+        }
+        from = args_at;
+    }
+    out
+}
+
+#[test]
+fn the_library_has_no_anyhow_and_no_string_errors() {
+    let mut anyhow = Vec::new();
+    let mut strings = Vec::new();
+    for file in rs_files(&src()) {
+        let text = std::fs::read_to_string(&file).expect("a readable source file");
+        let code = without_tests(&strip_comments_and_strings(&text));
+        let name = file.strip_prefix(src()).unwrap().display().to_string();
+        if code.contains("anyhow") {
+            anyhow.push(name.clone());
+        }
+        strings.extend(
+            string_errors(&code)
+                .into_iter()
+                .map(|s| format!("  {name}: {s}")),
+        );
+    }
+    assert!(
+        anyhow.is_empty(),
+        "anyhow is for the CLI; typed errors (thiserror) in the library: {anyhow:?}"
+    );
+    assert!(
+        strings.is_empty(),
+        "Result<_, String> in library signatures (give the error a type):\n{}",
+        strings.join("\n")
+    );
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("Cargo.toml");
+    let deps = manifest
+        .split("\n[dependencies]")
+        .nth(1)
+        .and_then(|d| d.split("\n[").next())
+        .expect("a [dependencies] table");
+    assert!(
+        !deps.lines().any(|l| l.starts_with("anyhow")),
+        "the library depends on anyhow"
+    );
+}
+
+#[test]
+fn string_errors_are_found_in_signatures_and_public_fields() {
+    let code = "pub fn a(x: &str) -> Result<(), String> { Err(String::new()) }\n\
+                fn private() -> Result<(), String> {}\n\
+                pub async fn b(\n    y: u8,\n) -> Result<Vec<(u8, String)>, Problem> {}\n\
+                pub(crate) struct S {\n    pub project: Result<Project, String>,\n    other: u8,\n}\n\
+                pub fn c() -> std::io::Result<String> {}\n";
+    assert_eq!(
+        string_errors(code),
+        [
+            "Result<(), String>",
+            "Result<(), String>",
+            "Result<Project, String>"
+        ]
     );
 }

@@ -11,7 +11,7 @@ use crate::net::{self, Client, Failure, HeaderMap, Request, Response, StatusCode
 
 pub use crate::net::{RetryPolicy, Timeouts};
 
-use super::cache::RepoFile;
+use super::cache::{RepoFile, check_file};
 use super::error::HfError;
 use super::names;
 use crate::secret::Secret;
@@ -73,9 +73,9 @@ impl HubClient {
         token: Option<Secret>,
         retry: RetryPolicy,
         timeouts: &Timeouts,
-    ) -> Result<HubClient, String> {
+    ) -> Result<HubClient, EndpointError> {
         let endpoint = parse_endpoint(endpoint)?;
-        let client = Client::with(*timeouts, Some("hf-prefetch")).map_err(|e| e.to_string())?;
+        let client = Client::with(*timeouts, Some("hf-prefetch"))?;
         Ok(HubClient {
             client,
             endpoint,
@@ -345,28 +345,6 @@ fn tree_entry(repo: &str, what: &str, e: &serde_json::Value) -> Result<Option<Re
     Ok(Some(file))
 }
 
-/// Checks every name of `file` that becomes a file name in the cache: its
-/// path, its blob id and its LFS sha256 (`from_cache`: read from a cached
-/// listing rather than received).
-pub fn check_file(repo: &str, file: &RepoFile, from_cache: bool) -> Result<(), HfError> {
-    let bad = |what, name: &str, why| HfError::BadName {
-        repo: repo.to_owned(),
-        what,
-        name: name.to_owned(),
-        why,
-        from_cache,
-    };
-    names::check_repo_path(&file.path).map_err(|why| bad("file path", &file.path, why))?;
-    names::check_blob_id(&file.blob_id).map_err(|why| bad("blob id", &file.blob_id, why))?;
-    if let Some(sha) = &file.lfs_sha256 {
-        if sha.len() != 64 {
-            return Err(bad("LFS sha256", sha, names::Bad::NotABlobId));
-        }
-        names::check_blob_id(sha).map_err(|why| bad("LFS sha256", sha, why))?;
-    }
-    Ok(())
-}
-
 /// A resolve answer's names: an ETag that claims to be a blob id (40
 /// characters or more; a CDN's own short ETag is ignored) must be one, and
 /// `X-Repo-Commit` must be a commit.
@@ -452,27 +430,40 @@ async fn read_json(resp: Response, what: &str) -> Result<serde_json::Value, HfEr
     })
 }
 
-fn parse_endpoint(endpoint: &str) -> Result<Url, String> {
-    let url = Url::parse(endpoint.trim()).map_err(|e| {
-        format!("HF_ENDPOINT is not a URL ({e}); set it like https://huggingface.co or unset it")
-    })?;
+/// Why HF_ENDPOINT gives no client. Never quotes the value (it could hold
+/// credentials).
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// Not a URL.
+    #[error("HF_ENDPOINT is not a URL ({0}); set it like https://huggingface.co or unset it")]
+    NotUrl(String),
+    /// Not http(s), or no host.
+    #[error("HF_ENDPOINT must be an http(s) URL with a host, like https://huggingface.co")]
+    NotHttp,
+    /// Credentials, a query or a fragment in it.
+    #[error(
+        "HF_ENDPOINT must not carry credentials, a query string or a #fragment; give the bare URL \
+         (like https://huggingface.co) and put the token in HF_TOKEN"
+    )]
+    NotBare,
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Client(#[from] net::NetError),
+}
+
+fn parse_endpoint(endpoint: &str) -> Result<Url, EndpointError> {
+    let url = Url::parse(endpoint.trim()).map_err(|e| EndpointError::NotUrl(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(
-            "HF_ENDPOINT must be an http(s) URL with a host, like https://huggingface.co".into(),
-        );
+        return Err(EndpointError::NotHttp);
     }
     if net::has_credentials(&url) || url.fragment().is_some() {
-        return Err(
-            "HF_ENDPOINT must not carry credentials, a query string or a #fragment; give the bare URL \
-             (like https://huggingface.co) and put the token in HF_TOKEN"
-                .into(),
-        );
+        return Err(EndpointError::NotBare);
     }
     Ok(url)
 }
 
 /// Checks HF_ENDPOINT without building a client.
-pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
+pub fn check_endpoint(endpoint: &str) -> Result<(), EndpointError> {
     parse_endpoint(endpoint).map(|_| ())
 }
 

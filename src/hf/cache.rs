@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::platform::Os;
 use super::error::HfError;
 use super::names;
+use crate::platform::Os;
 
 /// The largest `refs/{revision}` read (a commit id is 40 bytes).
 const MAX_REF_BYTES: u64 = 4096;
@@ -103,6 +103,28 @@ pub struct RepoFile {
     pub blob_id: String,
     /// LFS sha256 (hex), for LFS files.
     pub lfs_sha256: Option<String>,
+}
+
+/// Checks every name of `file` that becomes a file name in the cache: its
+/// path, its blob id and its LFS sha256 (`from_cache`: read from a cached
+/// listing rather than received).
+pub fn check_file(repo: &str, file: &RepoFile, from_cache: bool) -> Result<(), HfError> {
+    let bad = |what, name: &str, why| HfError::BadName {
+        repo: repo.to_owned(),
+        what,
+        name: name.to_owned(),
+        why,
+        from_cache,
+    };
+    names::check_repo_path(&file.path).map_err(|why| bad("file path", &file.path, why))?;
+    names::check_blob_id(&file.blob_id).map_err(|why| bad("blob id", &file.blob_id, why))?;
+    if let Some(sha) = &file.lfs_sha256 {
+        if sha.len() != 64 {
+            return Err(bad("LFS sha256", sha, names::Bad::NotABlobId));
+        }
+        names::check_blob_id(sha).map_err(|why| bad("LFS sha256", sha, why))?;
+    }
+    Ok(())
 }
 
 impl RepoFile {
@@ -272,7 +294,7 @@ impl RepoCache {
             })
             .collect();
         for f in &files {
-            super::api::check_file(&self.repo, f, true)?;
+            check_file(&self.repo, f, true)?;
         }
         Ok(Some(files))
     }

@@ -271,7 +271,7 @@ impl HfEnvironment {
             .map(|e| e.trim().trim_end_matches('/').to_owned())
             .unwrap_or_else(|| DEFAULT_ENDPOINT.into());
         if let Err(e) = api::check_endpoint(&endpoint) {
-            problems.push(Problem::new(e));
+            problems.push(Problem::new(e.to_string()));
         }
         let mut token_source = None;
         let mut token = None;
@@ -520,9 +520,9 @@ async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, Hf
         opts.retry,
         &opts.timeouts,
     )
-    .map_err(|detail| HfError::Protocol {
+    .map_err(|e| HfError::Protocol {
         what: "HF_ENDPOINT".into(),
-        detail,
+        detail: e.to_string(),
     })?;
     let root = &opts.env.cache_root;
     let mut errors = Vec::new();

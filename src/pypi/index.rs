@@ -560,9 +560,9 @@ fn project_page(
         }
         _ => {}
     }
-    let unexpected = |detail: String| IndexError::Unexpected {
+    let unexpected = |e: ListingError| IndexError::Unexpected {
         url: url.clone(),
-        detail,
+        detail: e.to_string(),
     };
     let links = match query {
         IndexQuery::JsonApi { .. } => parse_json_api(&resp.text()).map_err(unexpected)?,
@@ -712,8 +712,18 @@ pub struct Link {
     pub sha256: Option<String>,
 }
 
+/// A listing that does not parse as the format asked for.
+#[derive(Debug, thiserror::Error)]
+#[error("not {format} ({detail})")]
+pub struct ListingError {
+    /// The format expected.
+    pub format: &'static str,
+    /// What the JSON reader said.
+    pub detail: serde_json::Error,
+}
+
 /// PyPI's `/pypi/<name>/<version>/json`.
-pub fn parse_json_api(body: &str) -> Result<Vec<Link>, String> {
+pub fn parse_json_api(body: &str) -> Result<Vec<Link>, ListingError> {
     #[derive(Deserialize)]
     struct Release {
         urls: Vec<Url>,
@@ -724,8 +734,10 @@ pub fn parse_json_api(body: &str) -> Result<Vec<Link>, String> {
         url: String,
         digests: BTreeMap<String, String>,
     }
-    let r: Release =
-        serde_json::from_str(body).map_err(|e| format!("not PyPI JSON API output ({e})"))?;
+    let r: Release = serde_json::from_str(body).map_err(|detail| ListingError {
+        format: "PyPI JSON API output",
+        detail,
+    })?;
     Ok(r.urls
         .into_iter()
         .map(|u| Link {
@@ -737,7 +749,7 @@ pub fn parse_json_api(body: &str) -> Result<Vec<Link>, String> {
 }
 
 /// PEP 691 `application/vnd.pypi.simple.v1+json`.
-pub fn parse_pep691(body: &str) -> Result<Vec<Link>, String> {
+pub fn parse_pep691(body: &str) -> Result<Vec<Link>, ListingError> {
     #[derive(Deserialize)]
     struct Page {
         files: Vec<File>,
@@ -749,7 +761,10 @@ pub fn parse_pep691(body: &str) -> Result<Vec<Link>, String> {
         #[serde(default)]
         hashes: BTreeMap<String, String>,
     }
-    let p: Page = serde_json::from_str(body).map_err(|e| format!("not PEP 691 JSON ({e})"))?;
+    let p: Page = serde_json::from_str(body).map_err(|detail| ListingError {
+        format: "PEP 691 JSON",
+        detail,
+    })?;
     Ok(p.files
         .into_iter()
         .map(|f| Link {

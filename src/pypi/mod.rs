@@ -16,7 +16,6 @@ pub mod oidc;
 pub mod package;
 pub mod publish;
 pub mod step;
-pub mod token;
 pub mod twine_check;
 pub mod upload;
 mod uploader;

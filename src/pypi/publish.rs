@@ -22,7 +22,7 @@ use super::twine_check::{self, Verdict};
 use super::dist::{self, Release};
 use super::index::{self, Candidate, Source};
 use super::oidc::GithubIdTokenSource;
-use super::token::{self, Finding, Severity};
+use crate::decode::pypi_token::{self as token, Finding, Severity};
 use super::uploader::{Obtain, Uploader, origin_of, pending_all, report, short};
 use super::venv;
 use crate::ci::Actions;

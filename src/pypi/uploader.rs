@@ -14,7 +14,7 @@ use super::publish::{
     Action, Credential, FileOutcome, PackageOutcome, Prepared, PublishError, PublishOptions,
     PublishReport,
 };
-use super::token::{self, Severity};
+use crate::decode::pypi_token::{self as token, Severity};
 use super::upload::{Login, Upload, UploadError};
 use super::venv;
 use crate::ci::Actions;

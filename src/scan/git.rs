@@ -7,21 +7,60 @@ use std::collections::HashMap;
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
-
 use super::{Finding, Origin, Report, Scanner};
 use crate::secret::Redactor;
-use crate::tools::Child;
+use crate::tools::{Child, ChildError};
 
-/// The top folder of the git work tree holding `dir`, if any.
-pub fn toplevel(dir: &Path) -> Option<PathBuf> {
-    let sh = xshell::Shell::new().ok()?;
-    sh.change_dir(dir);
-    let out = crate::tools::captured(xshell::cmd!(sh, "git rev-parse --show-toplevel"))
-        .ignore_stderr()
-        .read()
-        .ok()?;
-    Some(PathBuf::from(out.trim()))
+/// Why git could not be read. Names the repository and what was being
+/// done; blob contents never appear.
+#[derive(Debug, thiserror::Error)]
+pub enum GitScanError {
+    /// No shell to run git in.
+    #[error(transparent)]
+    Shell(#[from] xshell::Error),
+    /// `git diff --cached` failed.
+    #[error("cannot list the staged files of {} (is it a git repository?)", .repo.display())]
+    Staged {
+        /// The repository.
+        repo: PathBuf,
+        /// What running git said.
+        #[source]
+        source: xshell::Error,
+    },
+    /// What was being done when a cause below failed.
+    #[error("{what}")]
+    While {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// `--since` was given something that is not one revision.
+    #[error("--since takes one commit, branch or tag (like origin/main), not {0:?}")]
+    BadRevision(String),
+    /// `git cat-file` answered what it should not.
+    #[error("git cat-file answered an unexpected header in {}", .0.display())]
+    BadHeader(PathBuf),
+    /// The thread feeding git panicked.
+    #[error("the git input thread panicked")]
+    InputThread,
+    /// Talking to git failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A git child failed.
+    #[error(transparent)]
+    Child(#[from] ChildError),
+}
+
+/// Wraps an error with what was being done (the chain keeps both).
+fn while_<E: std::error::Error + Send + Sync + 'static>(
+    what: impl FnOnce() -> String,
+) -> impl FnOnce(E) -> GitScanError {
+    move |e| GitScanError::While {
+        what: what(),
+        source: Box::new(e),
+    }
 }
 
 /// A file as staged: its index blob and path.
@@ -36,7 +75,7 @@ pub struct StagedFile {
 /// The files the next commit adds or changes (`git diff --cached`), with
 /// their index blobs. Deleted files are not listed: removing a `.env` from
 /// the index must stay possible.
-pub fn staged_files(repo: &Path) -> anyhow::Result<Vec<StagedFile>> {
+pub fn staged_files(repo: &Path) -> Result<Vec<StagedFile>, GitScanError> {
     let sh = xshell::Shell::new()?;
     sh.change_dir(repo);
     let out = crate::tools::captured(xshell::cmd!(
@@ -45,11 +84,9 @@ pub fn staged_files(repo: &Path) -> anyhow::Result<Vec<StagedFile>> {
     ))
     .ignore_stderr()
     .output()
-    .with_context(|| {
-        format!(
-            "cannot list the staged files of {} (is it a git repository?)",
-            repo.display()
-        )
+    .map_err(|source| GitScanError::Staged {
+        repo: repo.to_owned(),
+        source,
     })?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut parts = text.split('\0');
@@ -80,7 +117,11 @@ pub fn is_refused_env_file(path: &str) -> bool {
 
 /// Scans what is about to be committed: the index's version of every
 /// staged file (not the working tree's), and refuses staged `.env` files.
-pub fn scan_staged(scanner: &Scanner, repo: &Path, redactor: &Redactor) -> anyhow::Result<Report> {
+pub fn scan_staged(
+    scanner: &Scanner,
+    repo: &Path,
+    redactor: &Redactor,
+) -> Result<Report, GitScanError> {
     let files = staged_files(repo)?;
     let mut report = Report::default();
     for f in &files {
@@ -128,7 +169,11 @@ pub fn scan_staged(scanner: &Scanner, repo: &Path, redactor: &Redactor) -> anyho
 
 /// Scans every blob reachable from HEAD, each once. A finding names the
 /// commit that introduced the blob (the oldest one holding it).
-pub fn scan_history(scanner: &Scanner, repo: &Path, redactor: &Redactor) -> anyhow::Result<Report> {
+pub fn scan_history(
+    scanner: &Scanner,
+    repo: &Path,
+    redactor: &Redactor,
+) -> Result<Report, GitScanError> {
     let lister = Child::new("git")
         .args(["rev-list", "--objects", "--filter=object:type=blob", "HEAD"])
         .current_dir(repo);
@@ -141,7 +186,7 @@ pub fn scan_history(scanner: &Scanner, repo: &Path, redactor: &Redactor) -> anyh
         move |w| {
             let mut list = lister
                 .spawn_streaming(&r, false)
-                .with_context(|| format!("cannot list the history of {where_}"))?;
+                .map_err(while_(|| format!("cannot list the history of {where_}")))?;
             // Lines are `oid path` for blobs, `oid` alone for commits.
             let mut line = String::new();
             while {
@@ -152,8 +197,9 @@ pub fn scan_history(scanner: &Scanner, repo: &Path, redactor: &Redactor) -> anyh
                     w.write_all(line.as_bytes())?;
                 }
             }
-            list.finish()
-                .with_context(|| format!("cannot list the history of {where_} (no commit yet?)"))
+            list.finish().map_err(while_(|| {
+                format!("cannot list the history of {where_} (no commit yet?)")
+            }))
         },
         |oid, path, body, buf, out| {
             // The blob id stands in for the commit until it is looked up.
@@ -212,7 +258,7 @@ fn count(report: &mut Report, read: Option<u64>) {
 fn cat_blobs(
     repo: &Path,
     redactor: &Redactor,
-    feed: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()> + Send + 'static,
+    feed: impl FnOnce(&mut dyn std::io::Write) -> Result<(), GitScanError> + Send + 'static,
     mut each: impl FnMut(
         &str,
         &str,
@@ -221,7 +267,7 @@ fn cat_blobs(
         &mut Report,
     ) -> std::io::Result<()>,
     report: &mut Report,
-) -> anyhow::Result<()> {
+) -> Result<(), GitScanError> {
     let mut cat = Child::new("git")
         .args([
             "cat-file",
@@ -246,7 +292,7 @@ fn cat_blobs(
         if cat
             .stdout
             .read_line(&mut header)
-            .context("reading git cat-file")?
+            .map_err(while_(|| "reading git cat-file".to_owned()))?
             == 0
         {
             break;
@@ -260,24 +306,19 @@ fn cat_blobs(
             continue;
         }
         let Some(size) = fields.next().and_then(|s| s.parse::<u64>().ok()) else {
-            bail!(
-                "git cat-file answered an unexpected header in {}",
-                repo.display()
-            );
+            return Err(GitScanError::BadHeader(repo.to_owned()));
         };
         let path = fields.next().unwrap_or_default().to_owned();
         let mut body = (&mut cat.stdout).take(size);
         if kind == "blob" {
             each(oid, &path, &mut body, &mut buf, report)
-                .with_context(|| format!("reading blob of {path}"))?;
+                .map_err(while_(|| format!("reading blob of {path}")))?;
         }
         std::io::copy(&mut body, &mut std::io::sink())?;
         let mut newline = [0u8; 1];
         cat.stdout.read_exact(&mut newline)?;
     }
-    let fed = writer
-        .join()
-        .map_err(|_| anyhow::anyhow!("the git input thread panicked"))?;
+    let fed = writer.join().map_err(|_| GitScanError::InputThread)?;
     cat.finish()?;
     fed
 }

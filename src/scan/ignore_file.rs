@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
+use crate::error::{IoContext as _, IoError};
 
 use super::Finding;
 
@@ -42,12 +42,12 @@ pub fn path(root: &Path) -> PathBuf {
 }
 
 /// Reads the ignore file at `root` (a missing file lists nothing).
-pub fn load(root: &Path) -> anyhow::Result<IgnoreList> {
+pub fn load(root: &Path) -> Result<IgnoreList, IoError> {
     let p = path(root);
     let text = match std::fs::read_to_string(&p) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(IgnoreList::default()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", p.display())),
+        Err(e) => return Err(e).io_context(|| format!("cannot read {}", p.display())),
     };
     let fingerprints = text
         .lines()
@@ -60,7 +60,7 @@ pub fn load(root: &Path) -> anyhow::Result<IgnoreList> {
 
 /// Appends the fingerprints of `findings` not listed yet, each with a
 /// comment naming the rule and the place. Returns how many were added.
-pub fn append(root: &Path, findings: &[Finding]) -> anyhow::Result<usize> {
+pub fn append(root: &Path, findings: &[Finding]) -> Result<usize, IoError> {
     let have = load(root)?;
     let p = path(root);
     let mut lines = String::new();
@@ -84,7 +84,7 @@ pub fn append(root: &Path, findings: &[Finding]) -> anyhow::Result<usize> {
         .create(true)
         .append(true)
         .open(&p)
-        .with_context(|| format!("cannot write {}", p.display()))?;
+        .io_context(|| format!("cannot write {}", p.display()))?;
     if new {
         lines.insert_str(
             0,
@@ -93,7 +93,7 @@ pub fn append(root: &Path, findings: &[Finding]) -> anyhow::Result<usize> {
         );
     }
     file.write_all(lines.as_bytes())
-        .with_context(|| format!("cannot write {}", p.display()))?;
+        .io_context(|| format!("cannot write {}", p.display()))?;
     Ok(added.len())
 }
 

@@ -6,9 +6,8 @@
 use std::io::BufRead as _;
 use std::path::Path;
 
-use anyhow::{Context as _, bail};
-
-use super::{Finding, Origin, Report, Scanner, git::is_refused_env_file};
+use super::git::{GitScanError, is_refused_env_file};
+use super::{Finding, Origin, Report, Scanner};
 use crate::secret::Redactor;
 use crate::tools::Child;
 
@@ -19,9 +18,9 @@ pub fn scan_since(
     repo: &Path,
     rev: &str,
     redactor: &Redactor,
-) -> anyhow::Result<Report> {
+) -> Result<Report, GitScanError> {
     if rev.is_empty() || rev.starts_with('-') || rev.contains("..") {
-        bail!("--since takes one commit, branch or tag (like origin/main), not {rev:?}");
+        return Err(GitScanError::BadRevision(rev.to_owned()));
     }
     let mut diff = Child::new("git")
         .args([
@@ -36,21 +35,31 @@ pub fn scan_since(
         .arg("--")
         .current_dir(repo)
         .spawn_streaming(redactor, false)
-        .with_context(|| format!("cannot diff {} against {rev}", repo.display()))?;
+        .map_err(|e| GitScanError::While {
+            what: format!("cannot diff {} against {rev}", repo.display()),
+            source: Box::new(e),
+        })?;
     let mut report = Report::default();
     let mut hunk = Hunk::default();
     let mut line = Vec::new();
     while {
         line.clear();
-        diff.stdout.read_until(b'\n', &mut line)? > 0
+        diff.stdout
+            .read_until(b'\n', &mut line)
+            .map_err(|e| GitScanError::While {
+                what: format!("cannot read the diff against {rev}"),
+                source: Box::new(e),
+            })?
+            > 0
     } {
         hunk.feed(scanner, &line, &mut report);
     }
     hunk.flush(scanner, &mut report);
-    diff.finish().with_context(|| {
-        format!(
+    diff.finish().map_err(|e| GitScanError::While {
+        what: format!(
             "cannot diff against {rev} (is it fetched? in CI: actions/checkout with fetch-depth: 0)"
-        )
+        ),
+        source: Box::new(e),
     })?;
     Ok(report)
 }

@@ -1,11 +1,60 @@
 //! Writing env files: `.env.example` from the registry, a fresh `.env`, and
 //! random keys.
 
-use std::path::Path;
-
-use anyhow::{Context as _, bail};
+use std::path::{Path, PathBuf};
 
 use super::registry::{Production, VARS, groups};
+use super::userfile::WriteError;
+use crate::error::{IoContext as _, IoError, cannot};
+
+/// Why a key was not generated or an env file not written. Names paths and
+/// keys, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvWriteError {
+    /// A key length out of range.
+    #[error("--bytes must be between 1 and 1024 (got {0})")]
+    KeySize(usize),
+    /// The OS random generator failed.
+    #[error("the OS random generator failed: {0}")]
+    Random(getrandom::Error),
+    /// The file is there and `--force` was not given.
+    #[error(
+        "{} already exists; it was left untouched (use --force to replace it, after saving what it holds)",
+        .0.display()
+    )]
+    Exists(PathBuf),
+    /// The value cannot be written without quotes.
+    #[error("the new value of {key} would need quoting; set it by hand in {}", .path.display())]
+    NeedsQuoting {
+        /// The key.
+        key: String,
+        /// The env file.
+        path: PathBuf,
+    },
+    /// The old value spans lines: not replaced in place.
+    #[error("{}: the value of {key} spans several lines; replace it by hand", .path.display())]
+    SpansLines {
+        /// The key.
+        key: String,
+        /// The env file.
+        path: PathBuf,
+    },
+    /// The env file does not read as the app reads it.
+    #[error("cannot read {} as the app does", .path.display())]
+    Unreadable {
+        /// The env file.
+        path: PathBuf,
+        /// What the reader said.
+        #[source]
+        source: super::EnvFileError,
+    },
+    /// Reading the file failed.
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// Writing the file failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
 
 /// The text of `.env.example`, generated from the registry.
 pub fn example() -> String {
@@ -115,32 +164,28 @@ pub fn markdown_table() -> String {
 }
 
 /// `n` random bytes from the OS generator, as lower-case hex.
-pub fn gen_key(bytes: usize) -> anyhow::Result<String> {
+pub fn gen_key(bytes: usize) -> Result<String, EnvWriteError> {
     if bytes == 0 || bytes > 1024 {
-        bail!("--bytes must be between 1 and 1024 (got {bytes})");
+        return Err(EnvWriteError::KeySize(bytes));
     }
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf)
-        .map_err(|e| anyhow::anyhow!("the OS random generator failed: {e}"))?;
+    getrandom::fill(&mut buf).map_err(EnvWriteError::Random)?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Writes `text` to `path` with mode 0600, refusing to replace an existing
 /// file unless `force`. The file is written beside and renamed into place,
 /// so a failure leaves any old file untouched.
-pub fn write_private(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, text: &str, force: bool) -> Result<(), EnvWriteError> {
     if path.exists() && !force {
-        bail!(
-            "{} already exists; it was left untouched (use --force to replace it, after saving what it holds)",
-            path.display()
-        );
+        return Err(EnvWriteError::Exists(path.to_owned()));
     }
     write_atomic(path, text, 0o600)
 }
 
 /// Writes `text` to `path` with `mode` (on Unix), atomically, through a
 /// link to its target: [`super::userfile::write`].
-pub fn write_atomic(path: &Path, text: &str, mode: u32) -> anyhow::Result<()> {
+pub fn write_atomic(path: &Path, text: &str, mode: u32) -> Result<(), EnvWriteError> {
     super::userfile::write(path, text, super::userfile::Mode::Set(mode), None)?;
     Ok(())
 }
@@ -151,22 +196,25 @@ pub fn write_atomic(path: &Path, text: &str, mode: u32) -> anyhow::Result<()> {
 /// every other line stays as it was, and the file keeps its mode. The
 /// write is atomic ([`write_atomic`]). `value` must need no quoting (a
 /// generated key).
-pub fn set_value(path: &Path, key: &str, value: &str) -> anyhow::Result<()> {
+pub fn set_value(path: &Path, key: &str, value: &str) -> Result<(), EnvWriteError> {
     if !value
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
     {
-        bail!(
-            "the new value of {key} would need quoting; set it by hand in {}",
-            path.display()
-        );
+        return Err(EnvWriteError::NeedsQuoting {
+            key: key.to_owned(),
+            path: path.to_owned(),
+        });
     }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path).io_context(cannot("read", path))?;
     // The line the app reads the key from: the last one (python-dotenv),
     // found by the same reader.
-    let parsed = super::dotenv::parse_str(path, &text, &Default::default())
-        .with_context(|| format!("cannot read {} as the app does", path.display()))?;
+    let parsed = super::dotenv::parse_str(path, &text, &Default::default()).map_err(|source| {
+        EnvWriteError::Unreadable {
+            path: path.to_owned(),
+            source,
+        }
+    })?;
     let target = parsed.entries.iter().find(|e| e.key == key).map(|e| e.line);
     let mut out = String::with_capacity(text.len() + value.len());
     let mut done = false;
@@ -185,10 +233,10 @@ pub fn set_value(path: &Path, key: &str, value: &str) -> anyhow::Result<()> {
             if let Some(q) = quote
                 && !old[1..].contains(q)
             {
-                bail!(
-                    "{}: the value of {key} spans several lines; replace it by hand",
-                    path.display()
-                );
+                return Err(EnvWriteError::SpansLines {
+                    key: key.to_owned(),
+                    path: path.to_owned(),
+                });
             }
             let eol = if line.ends_with("\r\n") {
                 "\r\n"

@@ -49,9 +49,17 @@ pub enum Format {
     OneOf(&'static [&'static str]),
 }
 
+/// A value not in its format: says what was expected, never the value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{expected}")]
+pub struct Mismatch {
+    /// What a valid value looks like, in words ([`Format::expected`]).
+    pub expected: String,
+}
+
 impl Format {
     /// Checks `value`; the error says what was expected.
-    pub fn check(self, value: &str) -> Result<(), String> {
+    pub fn check(self, value: &str) -> Result<(), Mismatch> {
         let ok = match self {
             Format::NonEmpty => !value.trim().is_empty(),
             Format::PypiToken { .. } => is_pypi_token(value),
@@ -85,7 +93,13 @@ impl Format {
             Format::HttpUrl => is_http_url(value),
             Format::OneOf(words) => words.contains(&value),
         };
-        if ok { Ok(()) } else { Err(self.expected()) }
+        if ok {
+            Ok(())
+        } else {
+            Err(Mismatch {
+                expected: self.expected(),
+            })
+        }
     }
 
     /// What a valid value looks like, in words.
@@ -408,7 +422,7 @@ mod tests {
             Format::Hostname,
         ] {
             if let Err(msg) = f.check(canary) {
-                assert!(!msg.contains("CANARY"), "{msg}");
+                assert!(!msg.to_string().contains("CANARY"), "{msg}");
             }
         }
     }

@@ -10,10 +10,8 @@
 
 pub mod dotenv;
 pub mod envfile;
-pub mod export;
 pub mod format;
 pub mod registry;
-pub mod rotate;
 pub mod status;
 pub mod userfile;
 

@@ -152,15 +152,15 @@ impl Settings {
         }
         let errors = self
             .token_view(var)
-            .map(|j| j.messages(crate::pypi::token::Severity::Error))
+            .map(|j| j.messages(crate::decode::pypi_token::Severity::Error))
             .unwrap_or_default();
         (!errors.is_empty()).then(|| errors.join("; "))
     }
 
-    /// A PyPI token variable judged offline ([`crate::pypi::token::judge`],
+    /// A PyPI token variable judged offline ([`crate::decode::pypi_token::judge`],
     /// as the publish preflight judges it): the token in words and what it
     /// means for an upload of the configured projects to its index.
-    fn token_view(&self, var: &Var) -> Option<crate::pypi::token::Judgement> {
+    fn token_view(&self, var: &Var) -> Option<crate::decode::pypi_token::Judgement> {
         let super::Format::PypiToken { index } = var.format else {
             return None;
         };
@@ -169,11 +169,11 @@ impl Settings {
             return None;
         }
         let value = self.get(var.name).filter(|e| e.is_set())?.value.expose();
-        Some(crate::pypi::token::judge(
+        Some(crate::decode::pypi_token::judge(
             value,
             Some(index),
             self.projects(),
-            crate::pypi::token::unix_now(),
+            crate::decode::pypi_token::unix_now(),
         ))
     }
 
@@ -199,7 +199,7 @@ impl Settings {
     /// Warnings about a variable's value that stop nothing.
     fn value_warnings(&self, var: &Var) -> Vec<String> {
         self.token_view(var)
-            .map(|j| j.messages(crate::pypi::token::Severity::Warning))
+            .map(|j| j.messages(crate::decode::pypi_token::Severity::Warning))
             .unwrap_or_default()
     }
 
@@ -376,7 +376,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_token_scoped_to_one_package_is_an_error_for_the_other() {
-        let token = crate::pypi::token::build_test_token(
+        let token = crate::decode::pypi_token::build_test_token(
             "pypi.org",
             "id",
             &[r#"{"version": 1, "permissions": {"projects": ["mult-agentes"]}}"#],

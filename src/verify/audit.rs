@@ -29,22 +29,37 @@ pub(super) fn check(inputs: &Inputs) -> Outcome {
     }
 }
 
+/// What is wrong with an audit key, in words that follow its name (never
+/// the key).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+enum KeyProblem {
+    #[error("holds the development default, which production refuses")]
+    DevDefault,
+    #[error("is not hexadecimal (the key is stored as hex, two characters per byte)")]
+    NotHex,
+    #[error("holds {0} bytes of key material; at least {MIN_KEY_BYTES} are needed")]
+    TooShort(usize),
+    #[error("is one byte repeated: a placeholder, not a random key")]
+    Repeated,
+    #[error("cannot key HMAC")]
+    Hmac,
+    #[error("signs a record that then does not verify")]
+    NoVerify,
+    #[error("verifies a changed record")]
+    VerifiesChanged,
+}
+
 /// The key's size in bytes, or what is wrong with it.
-fn judge(value: &str, dev_default: Option<&str>) -> Result<usize, String> {
+fn judge(value: &str, dev_default: Option<&str>) -> Result<usize, KeyProblem> {
     if Some(value) == dev_default {
-        return Err("holds the development default, which production refuses".into());
+        return Err(KeyProblem::DevDefault);
     }
-    let key = decode_hex(value.trim()).ok_or(
-        "is not hexadecimal (the key is stored as hex, two characters per byte)".to_owned(),
-    )?;
+    let key = decode_hex(value.trim()).ok_or(KeyProblem::NotHex)?;
     if key.len() < MIN_KEY_BYTES {
-        return Err(format!(
-            "holds {} bytes of key material; at least {MIN_KEY_BYTES} are needed",
-            key.len()
-        ));
+        return Err(KeyProblem::TooShort(key.len()));
     }
     if key.iter().all(|b| *b == key[0]) {
-        return Err("is one byte repeated: a placeholder, not a random key".into());
+        return Err(KeyProblem::Repeated);
     }
     sign_and_verify(&key)?;
     Ok(key.len())
@@ -52,22 +67,22 @@ fn judge(value: &str, dev_default: Option<&str>) -> Result<usize, String> {
 
 /// Signs a test record and checks that it verifies and that a changed
 /// record does not.
-fn sign_and_verify(key: &[u8]) -> Result<(), String> {
+fn sign_and_verify(key: &[u8]) -> Result<(), KeyProblem> {
     const RECORD: &[u8] =
         br#"{"seq":0,"prev":"0000000000000000","event":"env-verify","detail":"test record"}"#;
     let mac = |data: &[u8]| {
-        let mut m = HmacSha256::new_from_slice(key).map_err(|_| "cannot key HMAC".to_owned())?;
+        let mut m = HmacSha256::new_from_slice(key).map_err(|_| KeyProblem::Hmac)?;
         m.update(data);
-        Ok::<_, String>(m)
+        Ok::<_, KeyProblem>(m)
     };
     let tag = mac(RECORD)?.finalize().into_bytes();
     mac(RECORD)?
         .verify_slice(&tag)
-        .map_err(|_| "signs a record that then does not verify".to_owned())?;
+        .map_err(|_| KeyProblem::NoVerify)?;
     let mut changed = RECORD.to_vec();
     changed[8] ^= 1;
     if mac(&changed)?.verify_slice(&tag).is_ok() {
-        return Err("verifies a changed record".into());
+        return Err(KeyProblem::VerifiesChanged);
     }
     Ok(())
 }
@@ -90,20 +105,23 @@ mod tests {
     fn keys_judged() {
         const DEV: &str = "dev_only_audit_key_DO_NOT_USE_IN_PROD";
         let dev = Some(DEV);
-        assert!(judge(DEV, dev).unwrap_err().contains("development default"));
+        assert_eq!(judge(DEV, dev), Err(KeyProblem::DevDefault));
         assert!(
             judge("zz".repeat(32).as_str(), dev)
                 .unwrap_err()
+                .to_string()
                 .contains("hexadecimal")
         );
         assert!(
             judge(&"a1".repeat(31), dev)
                 .unwrap_err()
+                .to_string()
                 .contains("31 bytes")
         );
         assert!(
             judge(&"00".repeat(32), dev)
                 .unwrap_err()
+                .to_string()
                 .contains("placeholder")
         );
         let key: String = (0..32u8).map(|b| format!("{:02x}", b * 7 + 1)).collect();

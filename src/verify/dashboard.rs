@@ -11,7 +11,7 @@
 //! A redirect (a login page) or 429 on the real key says nothing about the
 //! key, so it fails as inconclusive.
 
-use super::{Inputs, Outcome, is_loopback};
+use super::{Inputs, NoAnswer, Outcome, is_loopback};
 use crate::net::{Full, Request, Url};
 use crate::secret::Secret;
 
@@ -137,7 +137,7 @@ async fn wrong_key_refused(
 /// key got `accepted` and a wrong one was refused: refused passes; not
 /// refused passes on loopback only (over https elsewhere: plain http to
 /// another host is refused before anything is sent).
-fn keyless(at: &str, accepted: u16, without: Result<u16, String>, loopback: bool) -> Outcome {
+fn keyless(at: &str, accepted: u16, without: Result<u16, NoAnswer>, loopback: bool) -> Outcome {
     let message = |rest: String| {
         format!(
             "{at} accepted DASHBOARD_API_KEY (HTTP {accepted} to an empty request) and refused a wrong key; {rest}"
@@ -158,10 +158,8 @@ fn keyless(at: &str, accepted: u16, without: Result<u16, String>, loopback: bool
 }
 
 /// A random bearer token no dashboard holds: compared with the real key.
-fn wrong_key() -> Result<Secret, String> {
-    crate::settings::envfile::gen_key(24)
-        .map(|hex| Secret::new(format!("wrong-{hex}")))
-        .map_err(|e| e.to_string())
+fn wrong_key() -> Result<Secret, crate::settings::envfile::EnvWriteError> {
+    crate::settings::envfile::gen_key(24).map(|hex| Secret::new(format!("wrong-{hex}")))
 }
 
 /// The server's `detail` (FastAPI) or `error` words, when short.
@@ -201,7 +199,11 @@ mod tests {
         let o = keyless(at, 422, Ok(422), true);
         assert_eq!(o.status, Status::Pass);
         assert!(o.message.contains("this URL is loopback"));
-        let o = keyless(at, 422, Err("refused".into()), true);
+        let refused = NoAnswer {
+            what: at.into(),
+            detail: "refused".into(),
+        };
+        let o = keyless(at, 422, Err(refused), true);
         assert_eq!(o.status, Status::Fail);
     }
 }

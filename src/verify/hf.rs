@@ -18,7 +18,7 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
         .plain("HF_ENDPOINT")
         .unwrap_or_else(|| DEFAULT_ENDPOINT.into());
     if let Err(e) = check_endpoint(&endpoint) {
-        return Outcome::fail(e);
+        return Outcome::fail(e.to_string());
     }
     if let Some(refused) = super::cleartext_refusal("HF_TOKEN", "HF_ENDPOINT", &endpoint).await {
         return refused;

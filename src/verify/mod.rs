@@ -30,6 +30,7 @@ use serde::Serialize;
 
 use crate::config::Project;
 use crate::net::{self, Client, Failure, Full, Request, RetryPolicy, Timeouts};
+use crate::preflight::PreflightError;
 use crate::secret::{Redactor, Secret};
 use crate::settings::{Settings, registry};
 
@@ -211,7 +212,7 @@ pub(crate) struct Inputs {
     pub settings: Settings,
     /// The project, or why it cannot be read (only the VS Code check needs
     /// it).
-    pub project: Result<Project, String>,
+    pub project: Result<Project, PreflightError>,
     pub options: Options,
     pub client: Client,
 }
@@ -245,17 +246,36 @@ impl Inputs {
     /// Sends `req` and reads the answer, whatever its status (a 5xx after
     /// the retries is still an answer to describe); `Err` says why there
     /// was none, naming the URL without its secrets.
-    pub async fn fetch(&self, req: &Request) -> Result<Full, String> {
+    pub async fn fetch(&self, req: &Request) -> Result<Full, NoAnswer> {
         let what = net::describe_str(req.url());
         let resp = match self.client.send(req, &self.retry()).await {
             Ok(r) => r,
             Err(Failure::Status { response, .. } | Failure::WaitTooLong { response, .. }) => {
                 *response
             }
-            Err(Failure::Network { error, .. }) => return Err(format!("{what}: {error}")),
+            Err(Failure::Network { error, .. }) => {
+                return Err(NoAnswer {
+                    what,
+                    detail: error.to_string(),
+                });
+            }
         };
-        resp.full().await.map_err(|e| format!("{what}: {e}"))
+        resp.full().await.map_err(|e| NoAnswer {
+            what,
+            detail: e.to_string(),
+        })
     }
+}
+
+/// No answer to a check's request: the URL (through `net::describe`) and
+/// why.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {detail}")]
+pub struct NoAnswer {
+    /// The URL, without its secrets.
+    pub what: String,
+    /// Why there was no answer.
+    pub detail: String,
 }
 
 /// The problem a value's format check finds, in words (never the value):
@@ -275,7 +295,7 @@ pub(crate) fn format_problem(name: &str, value: &str) -> Option<String> {
 /// only.
 pub async fn run(
     settings: &Settings,
-    project: Result<Project, String>,
+    project: Result<Project, PreflightError>,
     groups: &[Group],
     options: &Options,
 ) -> Report {
@@ -351,7 +371,7 @@ pub async fn run(
 /// up on.
 pub fn run_blocking(
     settings: &Settings,
-    project: Result<Project, String>,
+    project: Result<Project, PreflightError>,
     groups: &[Group],
     options: &Options,
 ) -> Result<Report, std::io::Error> {

@@ -3,7 +3,7 @@
 //! and `publish --dry-run` is where that belongs.
 
 use super::{Inputs, Outcome};
-use crate::pypi::token::{self, Severity};
+use crate::decode::pypi_token::{self as token, Severity};
 
 const TOKENS: &[(&str, &str)] = &[
     ("TWINE_PASSWORD", "pypi.org"),

@@ -24,13 +24,47 @@ struct Target {
     db: u32,
 }
 
+/// Why the Redis check failed, in words (a server's own words cut short,
+/// never the URL's credentials: the caller redacts them too).
+#[derive(Debug, thiserror::Error)]
+enum RedisProblem {
+    #[error(
+        "REDIS_URL {0}; expected redis://[[user]:password@]host[:port][/db] (or rediss:// for TLS)"
+    )]
+    BadUrl(&'static str),
+    #[error(
+        "Redis refused the {what} in REDIS_URL ({said}); fix REDIS_URL, or the server's requirepass / ACL"
+    )]
+    WrongPassword { what: &'static str, said: String },
+    #[error(
+        "REDIS_URL carries a password but the server has none set ({0}); remove it from REDIS_URL or set requirepass on the server"
+    )]
+    NoPasswordSet(String),
+    #[error(
+        "the server needs a password and REDIS_URL has none ({said}); use redis://:PASSWORD@{address}/{db}"
+    )]
+    NoAuth {
+        said: String,
+        address: String,
+        db: u32,
+    },
+    #[error("database {db} cannot be selected ({said}); fix the /DB at the end of REDIS_URL")]
+    BadDatabase { db: u32, said: String },
+    #[error("{what} refused: {said}")]
+    Refused { what: &'static str, said: String },
+    #[error("PING answered {0:?}, not PONG")]
+    NotPong(String),
+    #[error("the answer is not Redis's protocol (RESP); {PORT_HINT}")]
+    NotRedis,
+    #[error("the connection failed ({0}); {PORT_HINT}")]
+    Broken(std::io::Error),
+    #[error("the server closed the connection without answering; {PORT_HINT}")]
+    Closed,
+}
+
 impl Target {
-    fn parse(value: &str) -> Result<Target, String> {
-        let bad = |why: &str| {
-            format!(
-                "REDIS_URL {why}; expected redis://[[user]:password@]host[:port][/db] (or rediss:// for TLS)"
-            )
-        };
+    fn parse(value: &str) -> Result<Target, RedisProblem> {
+        let bad = RedisProblem::BadUrl;
         let url = Url::parse(value.trim()).map_err(|_| bad("is not a URL"))?;
         let tls = match url.scheme() {
             "redis" => false,
@@ -126,7 +160,7 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
     }
     let target = match Target::parse(url.expose()) {
         Ok(t) => t,
-        Err(e) => return Outcome::fail(e),
+        Err(e) => return Outcome::fail(e.to_string()),
     };
     let addr = target.address();
     let tcp = match tokio::net::TcpStream::connect((target.host.as_str(), target.port)).await {
@@ -175,7 +209,10 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
 }
 
 /// AUTH, SELECT, PING; the first refusal, explained.
-async fn converse<S: AsyncRead + AsyncWrite + Unpin>(stream: S, t: &Target) -> Result<(), String> {
+async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    t: &Target,
+) -> Result<(), RedisProblem> {
     let mut conn = BufReader::new(stream);
     if let Some(password) = &t.password {
         let mut args = vec!["AUTH"];
@@ -186,23 +223,24 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(stream: S, t: &Target) -> R
         match command(&mut conn, &args).await? {
             Reply::Ok(_) => {}
             Reply::Error(e) if e.starts_with("WRONGPASS") || e.contains("invalid password") => {
-                return Err(format!(
-                    "Redis refused the {} in REDIS_URL ({}); fix REDIS_URL, or the server's requirepass / ACL",
-                    if t.user.is_some() {
+                return Err(RedisProblem::WrongPassword {
+                    what: if t.user.is_some() {
                         "user name and password"
                     } else {
                         "password"
                     },
-                    first_words(&e)
-                ));
+                    said: first_words(&e),
+                });
             }
             Reply::Error(e) if e.contains("without any password configured") => {
-                return Err(format!(
-                    "REDIS_URL carries a password but the server has none set ({}); remove it from REDIS_URL or set requirepass on the server",
-                    first_words(&e)
-                ));
+                return Err(RedisProblem::NoPasswordSet(first_words(&e)));
             }
-            Reply::Error(e) => return Err(format!("AUTH refused: {}", first_words(&e))),
+            Reply::Error(e) => {
+                return Err(RedisProblem::Refused {
+                    what: "AUTH",
+                    said: first_words(&e),
+                });
+            }
         }
     }
     if t.db != 0 {
@@ -213,28 +251,29 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(stream: S, t: &Target) -> R
     }
     match command(&mut conn, &["PING"]).await? {
         Reply::Ok(s) if s == "PONG" => Ok(()),
-        Reply::Ok(s) => Err(format!("PING answered {s:?}, not PONG")),
+        Reply::Ok(s) => Err(RedisProblem::NotPong(s)),
         Reply::Error(e) => Err(refusal("PING", t, &e)),
     }
 }
 
-fn refusal(what: &str, t: &Target, e: &str) -> String {
+fn refusal(what: &'static str, t: &Target, e: &str) -> RedisProblem {
     if e.starts_with("NOAUTH") {
-        return format!(
-            "the server needs a password and REDIS_URL has none ({}); use redis://:PASSWORD@{}/{}",
-            first_words(e),
-            t.address(),
-            t.db
-        );
+        return RedisProblem::NoAuth {
+            said: first_words(e),
+            address: t.address(),
+            db: t.db,
+        };
     }
     if what == "SELECT" {
-        return format!(
-            "database {} cannot be selected ({}); fix the /DB at the end of REDIS_URL",
-            t.db,
-            first_words(e)
-        );
+        return RedisProblem::BadDatabase {
+            db: t.db,
+            said: first_words(e),
+        };
     }
-    format!("{what} refused: {}", first_words(e))
+    RedisProblem::Refused {
+        what,
+        said: first_words(e),
+    }
 }
 
 /// A server's error line, cut short.
@@ -257,14 +296,14 @@ enum Reply {
 async fn command<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut BufReader<S>,
     args: &[&str],
-) -> Result<Reply, String> {
+) -> Result<Reply, RedisProblem> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
     for a in args {
         out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
         out.extend_from_slice(a.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let io = broken;
+    let io = RedisProblem::Broken;
     conn.get_mut().write_all(&out).await.map_err(io)?;
     conn.get_mut().flush().await.map_err(io)?;
     let line = read_line(conn).await?;
@@ -290,9 +329,9 @@ enum Head {
 
 /// Reads a reply's first line (without its CRLF). Any bytes at all are
 /// read without panicking: the type is the first byte, not the first char.
-fn head(line: &[u8]) -> Result<Head, String> {
+fn head(line: &[u8]) -> Result<Head, RedisProblem> {
     let Some((&kind, rest)) = line.split_first() else {
-        return Err(not_redis());
+        return Err(RedisProblem::NotRedis);
     };
     let text = || String::from_utf8_lossy(rest).into_owned();
     match kind {
@@ -305,7 +344,7 @@ fn head(line: &[u8]) -> Result<Head, String> {
             let n: i64 = std::str::from_utf8(rest)
                 .ok()
                 .and_then(|r| r.parse().ok())
-                .ok_or_else(not_redis)?;
+                .ok_or(RedisProblem::NotRedis)?;
             if n == -1 {
                 return Ok(Head::Bulk(None));
             }
@@ -313,9 +352,9 @@ fn head(line: &[u8]) -> Result<Head, String> {
                 .ok()
                 .filter(|n| *n <= MAX_BULK)
                 .map(|n| Head::Bulk(Some(n)))
-                .ok_or_else(not_redis)
+                .ok_or(RedisProblem::NotRedis)
         }
-        _ => Err(not_redis()),
+        _ => Err(RedisProblem::NotRedis),
     }
 }
 
@@ -324,28 +363,18 @@ const MAX_BULK: usize = 1024 * 1024;
 
 const PORT_HINT: &str = "is it a Redis port, and does the scheme match it (rediss:// for a TLS port, redis:// for a plain one)?";
 
-fn not_redis() -> String {
-    format!("the answer is not Redis's protocol (RESP); {PORT_HINT}")
-}
-
-fn broken(e: std::io::Error) -> String {
-    format!("the connection failed ({e}); {PORT_HINT}")
-}
-
-async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> Result<Vec<u8>, String> {
+async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> Result<Vec<u8>, RedisProblem> {
     let mut line = Vec::new();
     let n = (&mut *conn)
         .take(64 * 1024)
         .read_until(b'\n', &mut line)
         .await
-        .map_err(broken)?;
+        .map_err(RedisProblem::Broken)?;
     if n == 0 {
-        return Err(format!(
-            "the server closed the connection without answering; {PORT_HINT}"
-        ));
+        return Err(RedisProblem::Closed);
     }
     if !line.ends_with(b"\r\n") {
-        return Err(not_redis());
+        return Err(RedisProblem::NotRedis);
     }
     line.truncate(line.len() - 2);
     Ok(line)
@@ -356,7 +385,7 @@ mod tests {
     use super::*;
 
     /// `command` against a fake server that answers `reply`.
-    async fn answer(reply: &[u8]) -> Result<Reply, String> {
+    async fn answer(reply: &[u8]) -> Result<Reply, RedisProblem> {
         let fake = tokio::io::join(reply, tokio::io::sink());
         command(&mut BufReader::new(fake), &["PING"]).await
     }
@@ -376,7 +405,7 @@ mod tests {
             b"$9223372036854775807\r\n",
         ] {
             match answer(bad).await {
-                Err(e) => assert!(e.contains("not Redis's protocol"), "{e}"),
+                Err(e) => assert!(e.to_string().contains("not Redis's protocol"), "{e}"),
                 Ok(_) => panic!("{} was taken", String::from_utf8_lossy(bad)),
             }
         }
@@ -411,7 +440,7 @@ mod tests {
     async fn a_multi_byte_first_char_is_not_redis() {
         for bad in ["é\r\n", "€OK\r\n", "\u{1F600}\r\n", "$é\r\n", "\r\n"] {
             match answer(bad.as_bytes()).await {
-                Err(e) => assert!(e.contains("not Redis's protocol"), "{e}"),
+                Err(e) => assert!(e.to_string().contains("not Redis's protocol"), "{e}"),
                 Ok(_) => panic!("{bad:?} was taken"),
             }
         }

@@ -5,7 +5,7 @@
 //! AWS tools do for custom endpoints).
 
 use super::sigv4::{self, Credentials, EMPTY_SHA256, Signing};
-use super::{Inputs, Outcome};
+use super::{Inputs, NoAnswer, Outcome};
 use crate::net::{Full, Method, Request, Url};
 
 const KEYS_HOWTO: &str = "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (an IAM user's access key; `aws sts get-caller-identity` names its owner)";
@@ -178,7 +178,7 @@ async fn send(
     url: &Url,
     creds: &Credentials,
     region: &str,
-) -> Result<Full, String> {
+) -> Result<Full, NoAnswer> {
     let date = sigv4::amz_date(std::time::SystemTime::now());
     let token = creds.session_token.as_ref().map(|t| t.expose());
     let mut signed: Vec<(&str, &str)> = vec![

@@ -26,7 +26,10 @@ pub(super) async fn check(inputs: Arc<Inputs>) -> Outcome {
 fn blocking(inputs: &Inputs) -> Outcome {
     let project = match &inputs.project {
         Ok(p) => p,
-        Err(e) => return Outcome::fail(format!("the project cannot be read: {e}")),
+        Err(e) => {
+            let why: Vec<String> = e.problems.iter().map(|p| p.to_string()).collect();
+            return Outcome::fail(format!("the project cannot be read: {}", why.join("; ")));
+        }
     };
     let mut pre = Preflight::new();
     let plan = verify::plan(project, &inputs.settings, &mut pre);

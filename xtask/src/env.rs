@@ -1,9 +1,9 @@
 //! `cargo xtask env …`
 
 use clap::{Args, Subcommand};
+use release_kit::envops::rotate;
 use release_kit::preflight::PreflightError;
-use release_kit::scan::git;
-use release_kit::settings::{Step, envfile, registry, rotate};
+use release_kit::settings::{Step, envfile, registry};
 
 use crate::ctx::{Ctx, Exit};
 
@@ -317,10 +317,7 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
     })?;
     let settings = ctx.settings()?;
     let given = read_old(&args)?;
-    let repo = match &ctx.global.root {
-        Some(r) => std::path::absolute(r)?,
-        None => git::toplevel(&ctx.cwd).unwrap_or_else(|| ctx.root_or_cwd()),
-    };
+    let repo = release_kit::repo::root(ctx.global.root.as_deref(), &ctx.cwd)?;
     // The old value, read before anything changes: given, or the current.
     let mut redactor = settings.redactor().clone();
     if let Some(old) = &given {
@@ -346,11 +343,12 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
     let generated = match var.keygen_bytes {
         Some(_) => {
             let path = settings.env_file();
-            let bytes = rotate::write_new_key(var, path).map_err(|e| match e
-                .downcast::<rotate::RotateError>()
-            {
-                Ok(r) => PreflightError::one(r.to_string()).into(),
-                Err(e) => e,
+            let bytes = rotate::write_new_key(var, path).map_err(|e| match e {
+                e @ rotate::RotateError::NoEnvFile { .. } => PreflightError {
+                    problems: vec![e.to_string().into()],
+                }
+                .into(),
+                e => anyhow::Error::from(e),
             })?;
             path.map(|p| (p, bytes))
         }

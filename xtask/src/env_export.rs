@@ -1,12 +1,12 @@
 //! `cargo xtask env export`: arguments and printing; the work is in
-//! `release_kit::settings::export`.
+//! `release_kit::envops::export`.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use release_kit::envops::export::{self, Export, Gh, K8sMeta, Target};
 use release_kit::preflight::PreflightError;
 use release_kit::secret::Secret;
-use release_kit::settings::export::{self, Export, Gh, K8sMeta, Target};
 use release_kit::settings::registry;
 
 use crate::ctx::{Ctx, Exit};
@@ -149,7 +149,7 @@ fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<Vec<&'static str>
     if let Some(repo) = &args.repo
         && let Err(e) = export::check_repo(repo)
     {
-        wrong.push(e);
+        wrong.push(e.to_string());
     }
     for (flag, value) in [("--name", &args.name), ("--namespace", &args.namespace)] {
         if let Some(v) = value
@@ -277,7 +277,10 @@ fn write_file(
     names: &[&str],
 ) -> anyhow::Result<()> {
     export::write(path, text).map_err(|e| {
-        anyhow::anyhow!("{e:#}; nothing was exported (an old file is left as it was)")
+        anyhow::anyhow!(
+            "{}; nothing was exported (an old file is left as it was)",
+            release_kit::error::describe(&e)
+        )
     })?;
     if let Some(export::LooseMode(mode)) = loose {
         ctx.warn(format!(

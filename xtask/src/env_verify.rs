@@ -53,13 +53,7 @@ fn parse_group(s: &str) -> Result<Group, String> {
 
 pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<()> {
     let settings = ctx.settings()?;
-    let project = ctx.project().map_err(|e| {
-        e.problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
-    });
+    let project = ctx.project();
     let options = Options {
         timeout: std::time::Duration::from_secs(args.timeout),
         dashboard_url: args.dashboard_url,

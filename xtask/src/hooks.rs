@@ -2,7 +2,6 @@
 
 use clap::Subcommand;
 use release_kit::hooks::{self, Installed, Uninstalled};
-use release_kit::scan::git;
 
 use crate::ctx::Ctx;
 
@@ -18,10 +17,7 @@ pub enum HooksCommand {
 }
 
 pub fn run(ctx: &Ctx, cmd: HooksCommand) -> anyhow::Result<()> {
-    let dir = match &ctx.global.root {
-        Some(r) => std::path::absolute(r)?,
-        None => ctx.cwd.clone(),
-    };
+    let dir = release_kit::repo::root(ctx.global.root.as_deref(), &ctx.cwd)?;
     let paths = hooks::paths(&dir)?;
     match cmd {
         HooksCommand::Install => {
@@ -54,7 +50,7 @@ pub fn run(ctx: &Ctx, cmd: HooksCommand) -> anyhow::Result<()> {
 /// How the hook calls us: `cargo xtask` in a workspace that defines the
 /// alias (always the current build), else this binary by its path.
 fn command_for(dir: &std::path::Path) -> anyhow::Result<String> {
-    let top = git::toplevel(dir).unwrap_or_else(|| dir.to_owned());
+    let top = release_kit::repo::toplevel(dir).unwrap_or_else(|| dir.to_owned());
     let config = std::fs::read_to_string(top.join(".cargo/config.toml")).unwrap_or_default();
     if config.lines().any(|l| l.trim_start().starts_with("xtask")) {
         return Ok("cargo xtask".into());

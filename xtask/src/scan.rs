@@ -67,10 +67,7 @@ pub enum Format {
 
 pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let root = match &ctx.global.root {
-        Some(r) => std::path::absolute(r)?,
-        None => git::toplevel(&ctx.cwd).unwrap_or_else(|| ctx.cwd.clone()),
-    };
+    let root = release_kit::repo::root(ctx.global.root.as_deref(), &ctx.cwd)?;
     let settings = ctx.settings()?;
     let values = if args.no_live {
         Vec::new()

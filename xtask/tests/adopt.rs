@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pypi_common::Run;
-use release_kit::pypi::token::build_test_token;
+use release_kit::decode::pypi_token::build_test_token;
 use testkit::pypi_index::PypiServer;
 
 /// A project of our own in a temporary folder.

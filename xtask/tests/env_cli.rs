@@ -590,7 +590,7 @@ fn project_dir() -> tempfile::TempDir {
 
 #[test]
 fn token_scope_is_checked_wherever_the_token_is() {
-    use release_kit::pypi::token::build_test_token;
+    use release_kit::decode::pypi_token::build_test_token;
     let tmp = project_dir();
     // Scoped to another project: refused by check (exit 3) and status.
     let other = build_test_token("pypi.org", "CANARY-id-1", &["[1,[\"someone-else\"]]"]);
@@ -1037,8 +1037,8 @@ fn rotate_finds_the_old_value_in_history_and_logs_and_orders_a_leak() {
         assert!(out.status.success(), "{}", text(&out));
     };
     git(&["init", "-q", "-b", "main"]);
-    let old = release_kit::pypi::token::build_test_token("pypi.org", "CANARYrotold1", &[]);
-    let new = release_kit::pypi::token::build_test_token("pypi.org", "CANARYrotnew2", &[]);
+    let old = release_kit::decode::pypi_token::build_test_token("pypi.org", "CANARYrotold1", &[]);
+    let new = release_kit::decode::pypi_token::build_test_token("pypi.org", "CANARYrotnew2", &[]);
     std::fs::write(
         root.join("deploy.sh"),
         format!("export TWINE_PASSWORD={old}\n"),

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use release_kit::envops::export::{Target, in_default_set};
 use release_kit::settings::VARS;
-use release_kit::settings::export::{Target, in_default_set};
 
 /// Runs the built xtask in `cwd` with only `env` (plus HOME, and PATH
 /// unless `env` sets it), reading no `.env` unless the arguments say so.

@@ -853,7 +853,7 @@ fn audit_key_rules() {
 
 #[test]
 fn pypi_tokens_read_offline() {
-    use release_kit::pypi::token::build_test_token;
+    use release_kit::decode::pypi_token::build_test_token;
     let scoped = build_test_token(
         "pypi.org",
         "id-CNRY",

@@ -21,8 +21,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use pypi_common::{Project, Run};
+use release_kit::decode::pypi_token::build_test_token;
 use release_kit::pypi::package::WheelName;
-use release_kit::pypi::token::build_test_token;
 use testkit::pypi_index::PypiServer;
 use testkit::python::test_python;
 

@@ -5,7 +5,7 @@
 mod pypi_common;
 
 use pypi_common::{Project, assert_not_in_files, canary};
-use release_kit::pypi::token::build_test_token;
+use release_kit::decode::pypi_token::build_test_token;
 use testkit::pypi_index::PypiServer;
 
 #[test]

@@ -23,7 +23,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use release_kit::pypi::token::build_test_token;
+use release_kit::decode::pypi_token::build_test_token;
 use testkit::marketplace::Marketplace;
 use testkit::pypi_index::PypiServer;
 use testkit::python::{tool_cache, workspace_root};

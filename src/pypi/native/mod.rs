@@ -115,7 +115,7 @@ fn cibuildwheel_preflight(platform: &Platform, pre: &mut Preflight) {
         pre.problem("--manylinux off: cibuildwheel always repairs wheels to a manylinux tag; drop it, or name an image (2014, 2_28)");
     }
     let spec = match &platform.target {
-        Some(t) => pre.check(cibuildwheel_platform(t).map_err(Problem::new)),
+        Some(t) => pre.check(cibuildwheel_platform(t)),
         None => Some(host_cibuildwheel_platform()),
     };
     if let (Some(t), Some((os, _))) = (&platform.target, &spec)
@@ -172,7 +172,7 @@ fn manylinux_tag(m: &str) -> Option<String> {
 }
 
 /// A Rust target triple as cibuildwheel's `--platform` and `--archs`.
-fn cibuildwheel_platform(triple: &str) -> Result<(&'static str, String), String> {
+fn cibuildwheel_platform(triple: &str) -> Result<(&'static str, String), Problem> {
     let arch = triple.split('-').next().unwrap_or("");
     let os = if triple.contains("-linux-") {
         "linux"
@@ -181,9 +181,9 @@ fn cibuildwheel_platform(triple: &str) -> Result<(&'static str, String), String>
     } else if triple.contains("-windows-") {
         "windows"
     } else {
-        return Err(format!(
+        return Err(Problem::new(format!(
             "--target {triple}: cibuildwheel builds for linux, macos and windows; use a triple such as x86_64-unknown-linux-gnu"
-        ));
+        )));
     };
     let archs = match (os, arch) {
         ("macos", "aarch64") => "arm64",
@@ -229,7 +229,7 @@ fn cibuildwheel_images(arch: &str) -> &'static [&'static str] {
 /// image (`CIBW_MANYLINUX_X86_64_IMAGE`, `CIBW_MUSLLINUX_AARCH64_IMAGE`)
 /// and the image; an error naming the known ones when `m` is not one
 /// (cibuildwheel would take it for an image reference and fail to pull it).
-fn cibuildwheel_image(m: &str, arch: &str) -> Result<(String, String), String> {
+fn cibuildwheel_image(m: &str, arch: &str) -> Result<(String, String), Problem> {
     let known = cibuildwheel_images(arch);
     match manylinux_tag(m) {
         Some(image) if known.contains(&image.as_str()) => {
@@ -243,10 +243,10 @@ fn cibuildwheel_image(m: &str, arch: &str) -> Result<(String, String), String> {
                 image,
             ))
         }
-        _ => Err(format!(
+        _ => Err(Problem::new(format!(
             "--manylinux {m}: not an image cibuildwheel has for {arch}; use one of {}",
             known.join(", ")
-        )),
+        ))),
     }
 }
 
@@ -543,12 +543,13 @@ mod tests {
             ("2014", "armv7l"),
             ("nonsense", "x86_64"),
         ] {
-            let e = image(bad, arch).unwrap_err();
+            let e = image(bad, arch).unwrap_err().message;
             assert!(e.contains("not an image cibuildwheel has"), "{bad}: {e}");
         }
         assert!(
             image("x", "x86_64")
                 .unwrap_err()
+                .message
                 .contains("manylinux2014, manylinux_2_28, manylinux_2_34, musllinux_1_2")
         );
         assert_eq!(

@@ -5,23 +5,7 @@
 
 use serde::Serialize;
 
-/// PEP 503 name normalisation: lower case, runs of `-_.` become `-`.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
+pub use crate::decode::pypi_name::normalize;
 
 /// Splits a distribution file name into (normalized project, version,
 /// kind): a wheel's by [`WheelName::parse`], an sdist's as PEP 625 writes

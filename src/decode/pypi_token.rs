@@ -11,8 +11,7 @@
 use base64::Engine as _;
 use serde::Serialize;
 
-// The leaf that holds it: token stays a pure decoder, free of the package reading.
-use super::package::filename::normalize;
+use super::pypi_name::normalize;
 
 /// What an index token was made for, as far as the token itself says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::registry::{self, Place, VARS, Var};
-use super::{Settings, Source, envfile};
 use crate::scan::{self, Finding, Report, Scanner, live};
 use crate::secret::{Redactor, Secret};
+use crate::settings::registry::{self, Place, VARS, Var};
+use crate::settings::{Settings, Source, envfile};
 
 /// Why a rotation does not start.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,18 @@ pub enum RotateError {
         /// The variable.
         name: String,
     },
+    /// Not a key we generate (no `keygen_bytes` in the registry).
+    #[error("{name} is not a key we generate")]
+    NotGenerated {
+        /// The variable.
+        name: String,
+    },
+    /// The old value's search could not be set up.
+    #[error(transparent)]
+    Scan(#[from] scan::ScanError),
+    /// The new key was not generated or written.
+    #[error(transparent)]
+    Write(#[from] envfile::EnvWriteError),
 }
 
 /// The variable to rotate, checked: a known secret, and `--force` given
@@ -103,7 +115,7 @@ pub fn find_old(
     env_file: Option<&Path>,
     logs: &[PathBuf],
     redactor: &Redactor,
-) -> anyhow::Result<Search> {
+) -> Result<Search, RotateError> {
     let mut search = Search::default();
     let Some(value) = live::live_value(name, old) else {
         search.errors.push(format!(
@@ -120,7 +132,7 @@ pub fn find_old(
         .push(format!("working tree of {}", repo.display()));
     report.merge(tree);
     report.findings.retain(|f| Some(&f.path) != skip.as_ref());
-    if scan::git::toplevel(repo).is_some() {
+    if crate::repo::toplevel(repo).is_some() {
         match scan::git::scan_history(&scanner, repo, redactor) {
             Ok(h) => {
                 search
@@ -128,9 +140,10 @@ pub fn find_old(
                     .push("git history (every commit from HEAD)".into());
                 report.merge(h);
             }
-            Err(e) => search
-                .errors
-                .push(redactor.redact(&format!("history not searched: {e:#}"))),
+            Err(e) => search.errors.push(redactor.redact(&format!(
+                "history not searched: {}",
+                crate::error::describe(&e)
+            ))),
         }
     }
     if !logs.is_empty() {
@@ -146,15 +159,14 @@ pub fn find_old(
 
 /// Generates a new key for `var` and writes it into `env_file` in place of
 /// the old line, keeping the file's mode. The key is never returned.
-pub fn write_new_key(var: &Var, env_file: Option<&Path>) -> anyhow::Result<usize> {
-    let bytes = var
-        .keygen_bytes
-        .ok_or_else(|| anyhow::anyhow!("{} is not a key we generate", var.name))?;
+pub fn write_new_key(var: &Var, env_file: Option<&Path>) -> Result<usize, RotateError> {
+    let bytes = var.keygen_bytes.ok_or_else(|| RotateError::NotGenerated {
+        name: var.name.into(),
+    })?;
     let Some(path) = env_file else {
         return Err(RotateError::NoEnvFile {
             name: var.name.into(),
-        }
-        .into());
+        });
     };
     let key = Secret::new(envfile::gen_key(bytes)?);
     envfile::set_value(path, var.name, key.expose())?;

@@ -34,10 +34,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::Settings;
-use super::registry::{Place, Step, VARS, Var};
 use crate::preflight::{PreflightError, Problem};
 use crate::secret::{Redactor, Secret};
+use crate::settings::Settings;
+use crate::settings::registry::{Place, Step, VARS, Var};
 use crate::tools::{Child, ChildError};
 
 /// Where exported values go.
@@ -371,8 +371,27 @@ pub fn k8s_name(name: &str) -> String {
     }
 }
 
+/// A name given on the command line that the target would refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum NameError {
+    /// Not a Kubernetes object name.
+    #[error(
+        "`{name}` is not a valid Kubernetes name: lower-case letters, digits, `-` and `.`, \
+         starting and ending with a letter or digit, at most 253 characters (e.g. {suggested})"
+    )]
+    K8s {
+        /// The name given.
+        name: String,
+        /// A valid name made from it.
+        suggested: String,
+    },
+    /// Not a GitHub repository name.
+    #[error("--repo `{0}`: expected OWNER/REPO (or HOST/OWNER/REPO), e.g. octo-org/octo-repo")]
+    Repo(String),
+}
+
 /// Checks `name` is a valid Kubernetes object name (DNS-1123 subdomain).
-pub fn check_k8s_name(name: &str) -> Result<(), String> {
+pub fn check_k8s_name(name: &str) -> Result<(), NameError> {
     let ok = !name.is_empty()
         && name.len() <= 253
         && name
@@ -384,11 +403,10 @@ pub fn check_k8s_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "`{name}` is not a valid Kubernetes name: lower-case letters, digits, `-` and `.`, \
-             starting and ending with a letter or digit, at most 253 characters (e.g. {})",
-            k8s_name(name)
-        ))
+        Err(NameError::K8s {
+            name: name.to_owned(),
+            suggested: k8s_name(name),
+        })
     }
 }
 
@@ -472,9 +490,9 @@ pub fn check_destination(path: &Path, force: bool) -> Result<Option<LooseMode>, 
 /// Writes a rendered file to `path` with mode 0600: created private in the
 /// same folder, synced, then renamed over any old file, so no reader ever
 /// sees a partial or a group-readable file.
-pub fn write(path: &Path, text: &Secret) -> anyhow::Result<()> {
-    let mode = super::userfile::Mode::Set(0o600);
-    super::userfile::write(path, text.expose(), mode, None)?;
+pub fn write(path: &Path, text: &Secret) -> Result<(), crate::settings::userfile::WriteError> {
+    let mode = crate::settings::userfile::Mode::Set(0o600);
+    crate::settings::userfile::write(path, text.expose(), mode, None)?;
     Ok(())
 }
 
@@ -491,7 +509,7 @@ pub fn gh_args(name: &str, repo: Option<&str>) -> Vec<String> {
 
 /// Checks a `--repo` value: `[HOST/]OWNER/REPO`, nothing gh could take for
 /// a flag.
-pub fn check_repo(repo: &str) -> Result<(), String> {
+pub fn check_repo(repo: &str) -> Result<(), NameError> {
     let parts: Vec<&str> = repo.split('/').collect();
     let ok = (2..=3).contains(&parts.len())
         && parts.iter().all(|p| {
@@ -503,9 +521,7 @@ pub fn check_repo(repo: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "--repo `{repo}`: expected OWNER/REPO (or HOST/OWNER/REPO), e.g. octo-org/octo-repo"
-        ))
+        Err(NameError::Repo(repo.to_owned()))
     }
 }
 

@@ -1,0 +1,8 @@
+//! The `env` features that act on settings with the rest of the house:
+//! `export` (to GitHub, Docker, systemd, Kubernetes; runs `gh`) and
+//! `rotate` (asks the scanner where an old secret was exposed). They sit
+//! above `settings` and `scan` so that `settings` depends only on `secret`
+//! and the pure decoders.
+
+pub mod export;
+pub mod rotate;
