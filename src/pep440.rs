@@ -14,6 +14,18 @@ use std::sync::LazyLock;
 )]
 pub struct Pep440Error(pub String);
 
+/// Why a valid version cannot be used where it was asked for (an index
+/// that refuses local versions, the Marketplace's major.minor.patch).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnusableVersion {
+    /// Not a version at all.
+    #[error(transparent)]
+    Invalid(#[from] Pep440Error),
+    /// Valid, but not here; the message says why and what to do.
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// A pre-release's kind, in their order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Pre {
@@ -196,14 +208,14 @@ impl fmt::Display for Version {
 
 /// Whether `version` may be uploaded to a public index (PyPI, TestPyPI):
 /// the reason when not (a local version).
-pub fn check_publishable(version: &str, index: &str) -> Result<Version, String> {
-    let v = Version::parse(version).map_err(|e| e.to_string())?;
+pub fn check_publishable(version: &str, index: &str) -> Result<Version, UnusableVersion> {
+    let v = Version::parse(version)?;
     match &v.local {
-        Some(local) => Err(format!(
+        Some(local) => Err(UnusableVersion::Refused(format!(
             "{version} is a local version (+{local}): {index} refuses local versions (PEP 440 keeps \
              them for builds that are never published); release {} instead",
             v.public()
-        )),
+        ))),
         None => Ok(v),
     }
 }
@@ -213,18 +225,18 @@ pub fn check_publishable(version: &str, index: &str) -> Result<Version, String> 
 /// a pre-, post- or development release has none (the Marketplace takes
 /// `major.minor.patch` only: publish the extension with `--pre-release`
 /// under a version of its own).
-pub fn marketplace_version(version: &Version) -> Result<String, String> {
+pub fn marketplace_version(version: &Version) -> Result<String, UnusableVersion> {
     if version.is_prerelease() || version.post.is_some() || version.epoch != 0 {
-        return Err(format!(
+        return Err(UnusableVersion::Refused(format!(
             "{version} is not a final release: the Marketplace takes major.minor.patch only; \
              publish the extension with `vsce-publish --pre-release` under a version of its own, \
              or set [vscode] lockstep = false"
-        ));
+        )));
     }
     if version.release.len() > 3 || version.local.is_some() {
-        return Err(format!(
+        return Err(UnusableVersion::Refused(format!(
             "{version} has no major.minor.patch form for the Marketplace"
-        ));
+        )));
     }
     let mut parts = version.release.clone();
     parts.resize(3, 0);
@@ -304,7 +316,7 @@ mod tests {
 
     #[test]
     fn local_versions_are_refused_for_an_index_with_the_reason() {
-        let err = check_publishable("0.1.0+abc", "PyPI").unwrap_err();
+        let err = check_publishable("0.1.0+abc", "PyPI").unwrap_err().to_string();
         assert!(
             err.contains("local version (+abc)") && err.contains("0.1.0 instead"),
             "{err}"
@@ -312,7 +324,7 @@ mod tests {
         assert!(check_publishable("26.4rc1", "TestPyPI").is_ok());
         assert!(
             check_publishable("26.4.x", "PyPI")
-                .unwrap_err()
+                .unwrap_err().to_string()
                 .contains("not a PEP 440")
         );
     }
@@ -321,7 +333,7 @@ mod tests {
     fn marketplace_lockstep() {
         assert_eq!(marketplace_version(&v("26.4")).unwrap(), "26.4.0");
         assert_eq!(marketplace_version(&v("1.2.3")).unwrap(), "1.2.3");
-        let pre = marketplace_version(&v("26.4rc1")).unwrap_err();
+        let pre = marketplace_version(&v("26.4rc1")).unwrap_err().to_string();
         assert!(pre.contains("--pre-release"), "{pre}");
         assert!(marketplace_version(&v("1.2.3.4")).is_err());
     }

@@ -2,7 +2,7 @@
 //! or any index twine can upload to, safely re-runnable.
 //!
 //! [`publish::prepare`] checks everything up front (exit 3, no request
-//! made); [`publish::run`] then provisions tools, mints a token by trusted
+//! made); [`uploader::run`] then provisions tools, mints a token by trusted
 //! publishing when there is no password, asks the index what it already
 //! has, and uploads only what is missing.
 

@@ -18,20 +18,17 @@ use serde::Serialize;
 
 use super::Target;
 use super::package::{self, DistFile, Package};
-use super::twine_check::{self, Verdict};
 use super::dist::{self, Release};
 use super::index::{self, Candidate, Source};
 use super::oidc::GithubIdTokenSource;
 use crate::decode::pypi_token::{self as token, Finding, Severity};
-use super::uploader::{Obtain, Uploader, origin_of, pending_all, report, short};
 use super::venv;
 use crate::ci::Actions;
 use crate::config::Project;
 use crate::net::RetryPolicy;
 use crate::preflight::{Preflight, PreflightError};
-use crate::secret::{Redactor, Secret};
+use crate::secret::Secret;
 use crate::settings::Settings;
-use crate::step::Reporter;
 use crate::tools::Echo;
 
 /// What the user asked for.
@@ -92,7 +89,7 @@ impl PublishOptions {
 
     /// Where the listing may be: the URL the user named, else the known
     /// layouts of the target.
-    fn candidates(&self, project: &Project) -> Vec<Candidate> {
+    pub(super) fn candidates(&self, project: &Project) -> Vec<Candidate> {
         let config = project.config.python.check_url.as_deref();
         match (&self.check_url, &self.target) {
             (Some(url), _) => vec![Candidate::given(url, Source::Flag)],
@@ -294,7 +291,7 @@ fn url_problems(project: &Project, opts: &PublishOptions, pre: &mut Preflight) {
 
 /// The upload credentials for listing reads of a `--repository-url`
 /// index (never PyPI's or TestPyPI's: their JSON API is public).
-fn read_auth(
+pub(super) fn read_auth(
     target: &Target,
     username: &str,
     password: &Secret,
@@ -541,106 +538,10 @@ pub enum PublishError {
     Net(#[from] crate::net::NetError),
 }
 
-/// Runs the publish after [`prepare`]: tools, credential, index query,
-/// upload with retries. `redactor` masks every loaded secret; minted tokens
-/// are added to a copy of it.
-pub fn run(
-    project: &Project,
-    settings: &Settings,
-    prepared: &Prepared,
-    opts: &PublishOptions,
-    env: &dyn Fn(&str) -> Option<String>,
-    reporter: &dyn Reporter,
-) -> Result<PublishReport, PublishError> {
-    let mut redactor: Redactor = settings.redactor().clone();
-    let target = &opts.target;
-    // Provisioning may already have changed target/: a failure here is a
-    // failed step (exit 1), not a preflight problem.
-    // A dry run installs nothing: the index query is ours, not twine's.
-    let tools = if opts.dry_run {
-        None
-    } else {
-        Some(venv::ensure(project, opts.echo)?)
-    };
-    let client = crate::net::Blocking::new()?;
-    let cred = Obtain {
-        settings,
-        prepared,
-        opts,
-        env,
-        reporter,
-        client: &client,
-    };
-    let (password, origin) = cred.credential(&mut redactor)?;
-    if let Some(tools) = &tools {
-        twine_check(tools, prepared, &redactor, opts.echo)?;
-    }
-    let auth = read_auth(target, &prepared.username, &password, &origin_of(prepared))
-        .filter(|_| !password.expose().is_empty());
-    let reader = index::Reader::new(&client, opts.policy, auth.as_ref());
-    let found = match prepared.listing.clone() {
-        Some(found) => found,
-        // Trusted publishing: the index wanted credentials to read.
-        None => {
-            let names: Vec<&str> = prepared
-                .releases
-                .iter()
-                .map(|r| r.package.name.as_str())
-                .collect();
-            index::discover(
-                &reader,
-                &opts.candidates(project),
-                &target.upload_url(),
-                &names,
-            )
-            .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?
-        }
-    };
-    let query = found.query.clone();
-    let mut todos = pending_all(&reader, &query, prepared, &redactor)?;
-    let mut meanwhile = vec![Vec::new(); todos.len()];
-    let mut attempts = 0u32;
-    if let Some(tools) = tools.as_ref().filter(|_| !opts.dry_run) {
-        let upload = Uploader {
-            tools,
-            target,
-            query: &query,
-            found: &found,
-            reader: &reader,
-            username: &prepared.username,
-            password: &password,
-            origin: &origin,
-            redactor: &redactor,
-            opts,
-            reporter,
-        };
-        for ((release, todo), late) in prepared.releases.iter().zip(&mut todos).zip(&mut meanwhile)
-        {
-            attempts += upload.run(release, todo, late)?;
-        }
-    }
-    Ok(report(prepared, opts, &found, attempts, &todos, &meanwhile))
-}
-
-/// `twine check --strict` over every file of every package, in one run.
-/// Files whose bytes already passed with the managed twine (recorded by
-/// sha256 next to it) are not checked again: the check reads nothing but
-/// the file.
-fn twine_check(
-    tools: &venv::Tools,
-    prepared: &Prepared,
-    redactor: &Redactor,
-    echo: Echo,
-) -> Result<(), PublishError> {
-    let files: Vec<&DistFile> = prepared
-        .releases
-        .iter()
-        .flat_map(|r| r.files.iter())
-        .collect();
-    match twine_check::check(tools, &files, redactor, echo)? {
-        Verdict::Passed => Ok(()),
-        Verdict::Refused(output) => Err(PublishError::TwineCheck { output }),
-    }
+/// The first 12 characters of a hash, for display (whole when shorter;
+/// never a panic on what an index sent).
+pub(super) fn short(h: &str) -> &str {
+    h.get(..12).unwrap_or(h)
 }
 
 /// The markdown table of a report, for `$GITHUB_STEP_SUMMARY`.

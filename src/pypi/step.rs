@@ -250,7 +250,7 @@ impl Step for Publish {
             .prepared
             .as_ref()
             .expect("Publish::run after a passing check");
-        let report = publish::run(
+        let report = super::uploader::run(
             cx.project,
             cx.settings,
             prepared,

@@ -12,8 +12,11 @@ use super::index::{self, Candidate, IndexQuery};
 use super::oidc::{self, PublisherContext};
 use super::publish::{
     Action, Credential, FileOutcome, PackageOutcome, Prepared, PublishError, PublishOptions,
-    PublishReport,
+    PublishReport, read_auth, short,
 };
+use super::twine_check::{self, Verdict};
+use crate::config::Project;
+use crate::tools::Echo;
 use crate::decode::pypi_token::{self as token, Severity};
 use super::upload::{Login, Upload, UploadError};
 use super::venv;
@@ -423,6 +426,106 @@ pub(super) fn upload_error(e: &UploadError, target: &Target, found: &Candidate) 
     }
 }
 
-pub(super) fn short(h: &str) -> &str {
-    &h[..h.len().min(12)]
+/// Runs the publish after [`prepare`](super::publish::prepare): tools,
+/// credential, index query, upload with retries. `redactor` masks every loaded secret; minted tokens
+/// are added to a copy of it.
+pub fn run(
+    project: &Project,
+    settings: &Settings,
+    prepared: &Prepared,
+    opts: &PublishOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    reporter: &dyn Reporter,
+) -> Result<PublishReport, PublishError> {
+    let mut redactor: Redactor = settings.redactor().clone();
+    let target = &opts.target;
+    // Provisioning may already have changed target/: a failure here is a
+    // failed step (exit 1), not a preflight problem.
+    // A dry run installs nothing: the index query is ours, not twine's.
+    let tools = if opts.dry_run {
+        None
+    } else {
+        Some(venv::ensure(project, opts.echo)?)
+    };
+    let client = crate::net::Blocking::new()?;
+    let cred = Obtain {
+        settings,
+        prepared,
+        opts,
+        env,
+        reporter,
+        client: &client,
+    };
+    let (password, origin) = cred.credential(&mut redactor)?;
+    if let Some(tools) = &tools {
+        twine_check(tools, prepared, &redactor, opts.echo)?;
+    }
+    let auth = read_auth(target, &prepared.username, &password, &origin_of(prepared))
+        .filter(|_| !password.expose().is_empty());
+    let reader = index::Reader::new(&client, opts.policy, auth.as_ref());
+    let found = match prepared.listing.clone() {
+        Some(found) => found,
+        // Trusted publishing: the index wanted credentials to read.
+        None => {
+            let names: Vec<&str> = prepared
+                .releases
+                .iter()
+                .map(|r| r.package.name.as_str())
+                .collect();
+            index::discover(
+                &reader,
+                &opts.candidates(project),
+                &target.upload_url(),
+                &names,
+            )
+            .map_err(|e| PublishError::Index(redactor.redact(&e.to_string())))?
+        }
+    };
+    let query = found.query.clone();
+    let mut todos = pending_all(&reader, &query, prepared, &redactor)?;
+    let mut meanwhile = vec![Vec::new(); todos.len()];
+    let mut attempts = 0u32;
+    if let Some(tools) = tools.as_ref().filter(|_| !opts.dry_run) {
+        let upload = Uploader {
+            tools,
+            target,
+            query: &query,
+            found: &found,
+            reader: &reader,
+            username: &prepared.username,
+            password: &password,
+            origin: &origin,
+            redactor: &redactor,
+            opts,
+            reporter,
+        };
+        for ((release, todo), late) in prepared.releases.iter().zip(&mut todos).zip(&mut meanwhile)
+        {
+            attempts += upload.run(release, todo, late)?;
+        }
+    }
+    Ok(report(prepared, opts, &found, attempts, &todos, &meanwhile))
 }
+
+/// `twine check --strict` over every file of every package, in one run.
+/// Files whose bytes already passed with the managed twine (recorded by
+/// sha256 next to it) are not checked again: the check reads nothing but
+/// the file.
+fn twine_check(
+    tools: &venv::Tools,
+    prepared: &Prepared,
+    redactor: &Redactor,
+    echo: Echo,
+) -> Result<(), PublishError> {
+    let files: Vec<&DistFile> = prepared
+        .releases
+        .iter()
+        .flat_map(|r| r.files.iter())
+        .collect();
+    match twine_check::check(tools, &files, redactor, echo)? {
+        Verdict::Passed => Ok(()),
+        Verdict::Refused(output) => Err(PublishError::TwineCheck { output }),
+    }
+}
+
+
