@@ -316,7 +316,9 @@ mod tests {
 
     #[test]
     fn local_versions_are_refused_for_an_index_with_the_reason() {
-        let err = check_publishable("0.1.0+abc", "PyPI").unwrap_err().to_string();
+        let err = check_publishable("0.1.0+abc", "PyPI")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("local version (+abc)") && err.contains("0.1.0 instead"),
             "{err}"
@@ -324,7 +326,8 @@ mod tests {
         assert!(check_publishable("26.4rc1", "TestPyPI").is_ok());
         assert!(
             check_publishable("26.4.x", "PyPI")
-                .unwrap_err().to_string()
+                .unwrap_err()
+                .to_string()
                 .contains("not a PEP 440")
         );
     }

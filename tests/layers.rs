@@ -504,7 +504,9 @@ fn a_cycle_is_reported_with_its_path() {
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "core",
-        &["error", "secret", "decode", "digest", "platform", "zip", "pep440"],
+        &[
+            "error", "secret", "decode", "digest", "platform", "zip", "pep440",
+        ],
     ),
     ("settings", &["settings"]),
     (

@@ -704,7 +704,9 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let err = rt.block_on(client.revision_files("o/r", "main")).unwrap_err();
+        let err = rt
+            .block_on(client.revision_files("o/r", "main"))
+            .unwrap_err();
         match err {
             HfError::Network {
                 reason, attempts, ..

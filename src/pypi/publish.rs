@@ -17,14 +17,14 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::Target;
-use super::package::{self, DistFile, Package};
 use super::dist::{self, Release};
 use super::index::{self, Candidate, Source};
 use super::oidc::GithubIdTokenSource;
-use crate::decode::pypi_token::{self as token, Finding, Severity};
+use super::package::{self, DistFile, Package};
 use super::venv;
 use crate::ci::Actions;
 use crate::config::Project;
+use crate::decode::pypi_token::{self as token, Finding, Severity};
 use crate::net::RetryPolicy;
 use crate::preflight::{Preflight, PreflightError};
 use crate::secret::Secret;
@@ -181,6 +181,7 @@ pub fn prepare(
     let packages = package::selected(project, opts.package.as_deref(), &mut pre);
     let mut releases = Vec::new();
     for package in packages {
+        public_version_problem(target, &package, &mut pre);
         let files = if opts.dist_pending {
             Vec::new()
         } else {
@@ -538,6 +539,25 @@ pub enum PublishError {
     Net(#[from] crate::net::NetError),
 }
 
+/// PyPI and TestPyPI refuse a local version (`0.1.0+abc`): say so before
+/// anything is built or sent, naming where the version is written.
+fn public_version_problem(target: &Target, package: &Package, pre: &mut Preflight) {
+    let index = match target {
+        Target::Pypi => "PyPI",
+        Target::TestPypi => "TestPyPI",
+        Target::Custom { .. } => return,
+    };
+    let at = &package.version;
+    if let Err(e) = crate::pep440::check_publishable(&at.version, index) {
+        pre.problem(format!(
+            "{}:{}: {}: {e}",
+            at.file.display(),
+            at.line,
+            package.name
+        ));
+    }
+}
+
 /// The first 12 characters of a hash, for display (whole when shorter;
 /// never a panic on what an index sent).
 pub(super) fn short(h: &str) -> &str {
@@ -570,6 +590,44 @@ mod tests {
     use super::*;
     use crate::pypi::upload::UploadError;
     use crate::pypi::uploader::upload_error;
+
+    #[test]
+    fn a_local_version_is_refused_for_pypi_and_testpypi_only() {
+        let mut pkg =
+            crate::pypi::package::test_package("demo", super::super::backend::Backend::Build);
+        pkg.version.version = "0.1.0+abc123".into();
+        for (target, refused) in [
+            (Target::Pypi, true),
+            (Target::TestPypi, true),
+            (
+                Target::Custom {
+                    url: "http://127.0.0.1:1/".into(),
+                },
+                false,
+            ),
+        ] {
+            let mut pre = Preflight::new();
+            public_version_problem(&target, &pkg, &mut pre);
+            let found = pre
+                .problems()
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert_eq!(!found.is_empty(), refused, "{found}");
+            if refused {
+                assert!(
+                    found.contains("p:1: demo:") && found.contains("release 0.1.0 instead"),
+                    "{found}"
+                );
+            }
+        }
+        // A pre-release is public: accepted.
+        pkg.version.version = "26.4rc1".into();
+        let mut pre = Preflight::new();
+        public_version_problem(&Target::Pypi, &pkg, &mut pre);
+        assert!(pre.problems().is_empty());
+    }
 
     #[test]
     fn a_refused_existing_file_points_at_the_listing_before_the_version() {

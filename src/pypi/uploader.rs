@@ -6,24 +6,24 @@
 use std::time::Duration;
 
 use super::Target;
-use super::package::DistFile;
 use super::dist::Release;
 use super::index::{self, Candidate, IndexQuery};
 use super::oidc::{self, PublisherContext};
+use super::package::DistFile;
 use super::publish::{
     Action, Credential, FileOutcome, PackageOutcome, Prepared, PublishError, PublishOptions,
     PublishReport, read_auth, short,
 };
 use super::twine_check::{self, Verdict};
-use crate::config::Project;
-use crate::tools::Echo;
-use crate::decode::pypi_token::{self as token, Severity};
 use super::upload::{Login, Upload, UploadError};
 use super::venv;
 use crate::ci::Actions;
+use crate::config::Project;
+use crate::decode::pypi_token::{self as token, Severity};
 use crate::secret::{Redactor, Secret};
 use crate::settings::Settings;
 use crate::step::Reporter;
+use crate::tools::Echo;
 
 /// Where the upload credential came from, in words.
 pub(super) fn origin_of(prepared: &Prepared) -> String {
@@ -527,5 +527,3 @@ fn twine_check(
         Verdict::Refused(output) => Err(PublishError::TwineCheck { output }),
     }
 }
-
-

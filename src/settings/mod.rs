@@ -350,8 +350,7 @@ fn explicit_empties(values: &BTreeMap<String, Entry>) -> BTreeMap<String, Source
     VARS.iter()
         .filter_map(|var| {
             let e = values.get(var.name)?;
-            (!e.is_set() && e.source.is_explicit())
-                .then(|| (var.name.to_owned(), e.source.clone()))
+            (!e.is_set() && e.source.is_explicit()).then(|| (var.name.to_owned(), e.source.clone()))
         })
         .collect()
 }

@@ -94,7 +94,8 @@ fn release_project(native: bool) -> Project {
 #[test]
 fn an_sdist_and_wheels_of_two_platforms_publish_once() {
     // A token that decodes: one that does not is refused for PyPI.
-    let password = release_kit::decode::pypi_token::build_test_token("pypi.org", &canary("multi"), &[]);
+    let password =
+        release_kit::decode::pypi_token::build_test_token("pypi.org", &canary("multi"), &[]);
     let server = PypiServer::start(&password).unwrap();
     let project = Project::new();
     let dist = project.dist();
@@ -165,7 +166,8 @@ fn an_sdist_and_wheels_of_two_platforms_publish_once() {
 #[test]
 fn a_malformed_release_is_refused_with_nothing_uploaded() {
     // A token that decodes: one that does not is refused for PyPI.
-    let password = release_kit::decode::pypi_token::build_test_token("pypi.org", &canary("bad"), &[]);
+    let password =
+        release_kit::decode::pypi_token::build_test_token("pypi.org", &canary("bad"), &[]);
     let server = PypiServer::start(&password).unwrap();
     let env = [("TWINE_PASSWORD", password.as_str())];
     let url = server.url.clone();
@@ -349,7 +351,8 @@ fn from_artifacts_checks_the_set_is_complete_then_publishes_it() {
 
     // One platform missing: exit 3 naming it and its artifact.
     // A token that decodes: one that does not is refused for PyPI.
-    let password = release_kit::decode::pypi_token::build_test_token("pypi.org", &canary("fanin"), &[]);
+    let password =
+        release_kit::decode::pypi_token::build_test_token("pypi.org", &canary("fanin"), &[]);
     let server = PypiServer::start(&password).unwrap();
     let env = [("TWINE_PASSWORD", password.as_str())];
     let url = server.url.clone();
@@ -500,7 +503,8 @@ fn every_package_s_listing_is_checked_before_anything_runs() {
     let plan = plan(&project);
     artifacts(&project.root().join("artifacts"), &plan);
     // A token that decodes: one that does not is refused for PyPI.
-    let password = release_kit::decode::pypi_token::build_test_token("pypi.org", &canary("probe"), &[]);
+    let password =
+        release_kit::decode::pypi_token::build_test_token("pypi.org", &canary("probe"), &[]);
     let run = project
         .xtask(
             &[
