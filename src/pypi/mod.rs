@@ -10,6 +10,7 @@ pub mod backend;
 pub mod build;
 pub mod dist;
 pub mod index;
+pub mod listing;
 pub mod maturin_dist;
 pub mod native;
 pub mod oidc;

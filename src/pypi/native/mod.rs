@@ -358,6 +358,9 @@ pub struct NativeCommands {
     pub parallel: bool,
 }
 
+/// The command lines that build `package` into `out` with its native
+/// backend (none for `python -m build`, which [`build`](super::build)
+/// runs itself).
 pub fn native_commands(
     project: &Project,
     package: &Package,
@@ -367,78 +370,95 @@ pub fn native_commands(
 ) -> NativeCommands {
     let steps = match package.backend {
         Backend::Build => Vec::new(),
-        Backend::Maturin => {
-            let mut wheel = tools
-                .maturin()
-                .args(["build", "--release", "--out"])
-                .arg(out)
-                .arg("--target-dir")
-                .arg(cargo_target_dir(project, package));
-            if let Some(t) = &platform.target {
-                wheel = wheel.args(["--target", t]);
-            }
-            if let Some(m) = &platform.manylinux {
-                let tag = if m == "off" {
-                    "off".to_owned()
-                } else {
-                    manylinux_tag(m).unwrap_or_else(|| m.clone())
-                };
-                wheel = wheel.args(["--manylinux", &tag]);
-            }
-            if platform.zig {
-                wheel = wheel.arg("--zig");
-            }
-            // Its cargo runs make a target/ in the package unless told.
-            let sdist = tools
-                .maturin()
-                .args(["sdist", "--out"])
-                .arg(out)
-                .env("CARGO_TARGET_DIR", cargo_target_dir(project, package));
-            vec![wheel, sdist]
-        }
-        Backend::Cibuildwheel => {
-            let (os, archs) = match &platform.target {
-                Some(t) => {
-                    cibuildwheel_platform(t).unwrap_or_else(|_| host_cibuildwheel_platform())
-                }
-                None => host_cibuildwheel_platform(),
-            };
-            let mut wheels = tools
-                .cibuildwheel()
-                .args(["--platform", os, "--archs", &archs, "--output-dir"])
-                .arg(out)
-                .arg(&package.dir)
-                // The build runs in a container: pass the timestamp in.
-                .env(
-                    "CIBW_ENVIRONMENT_PASS_LINUX",
-                    pass_linux(std::env::var("CIBW_ENVIRONMENT_PASS_LINUX").ok().as_deref()),
-                );
-            if let Some(skip) = platform
-                .target
-                .as_deref()
-                .and_then(|t| cibuildwheel_skip(t, std::env::var("CIBW_SKIP").ok().as_deref()))
-            {
-                wheels = wheels.env("CIBW_SKIP", skip);
-            }
-            // Preflight refused an unknown image.
-            if let Some(m) = &platform.manylinux
-                && os == "linux"
-                && let Ok((var, image)) = cibuildwheel_image(m, &archs)
-            {
-                wheels = wheels.env(&var, image);
-            }
-            let sdist = tools
-                .build()
-                .args(["--sdist", "--outdir"])
-                .arg(out)
-                .arg(&package.dir);
-            vec![sdist, wheels]
-        }
+        Backend::Maturin => maturin_commands(project, package, tools, platform, out),
+        Backend::Cibuildwheel => cibuildwheel_commands(package, tools, platform, out),
     };
     NativeCommands {
         steps,
         parallel: package.backend == Backend::Maturin,
     }
+}
+
+/// `maturin build` (the wheel) and `maturin sdist`, both with their cargo
+/// folder in the per-user cache.
+fn maturin_commands(
+    project: &Project,
+    package: &Package,
+    tools: &Tools,
+    platform: &Platform,
+    out: &Path,
+) -> Vec<crate::tools::Child> {
+    let mut wheel = tools
+        .maturin()
+        .args(["build", "--release", "--out"])
+        .arg(out)
+        .arg("--target-dir")
+        .arg(cargo_target_dir(project, package));
+    if let Some(t) = &platform.target {
+        wheel = wheel.args(["--target", t]);
+    }
+    if let Some(m) = &platform.manylinux {
+        let tag = if m == "off" {
+            "off".to_owned()
+        } else {
+            manylinux_tag(m).unwrap_or_else(|| m.clone())
+        };
+        wheel = wheel.args(["--manylinux", &tag]);
+    }
+    if platform.zig {
+        wheel = wheel.arg("--zig");
+    }
+    // Its cargo runs make a target/ in the package unless told.
+    let sdist = tools
+        .maturin()
+        .args(["sdist", "--out"])
+        .arg(out)
+        .env("CARGO_TARGET_DIR", cargo_target_dir(project, package));
+    vec![wheel, sdist]
+}
+
+/// `python -m build --sdist` first (setuptools writes into the tree that
+/// cibuildwheel copies), then `cibuildwheel` for the platform.
+fn cibuildwheel_commands(
+    package: &Package,
+    tools: &Tools,
+    platform: &Platform,
+    out: &Path,
+) -> Vec<crate::tools::Child> {
+    let (os, archs) = match &platform.target {
+        Some(t) => cibuildwheel_platform(t).unwrap_or_else(|_| host_cibuildwheel_platform()),
+        None => host_cibuildwheel_platform(),
+    };
+    let mut wheels = tools
+        .cibuildwheel()
+        .args(["--platform", os, "--archs", &archs, "--output-dir"])
+        .arg(out)
+        .arg(&package.dir)
+        // The build runs in a container: pass the timestamp in.
+        .env(
+            "CIBW_ENVIRONMENT_PASS_LINUX",
+            pass_linux(std::env::var("CIBW_ENVIRONMENT_PASS_LINUX").ok().as_deref()),
+        );
+    if let Some(skip) = platform
+        .target
+        .as_deref()
+        .and_then(|t| cibuildwheel_skip(t, std::env::var("CIBW_SKIP").ok().as_deref()))
+    {
+        wheels = wheels.env("CIBW_SKIP", skip);
+    }
+    // Preflight refused an unknown image.
+    if let Some(m) = &platform.manylinux
+        && os == "linux"
+        && let Ok((var, image)) = cibuildwheel_image(m, &archs)
+    {
+        wheels = wheels.env(&var, image);
+    }
+    let sdist = tools
+        .build()
+        .args(["--sdist", "--outdir"])
+        .arg(out)
+        .arg(&package.dir);
+    vec![sdist, wheels]
 }
 
 /// A package in a project of its own, built by `backend` (tests).
