@@ -223,8 +223,76 @@ fn route(
     if seg.first() == Some(&"openvsx") {
         return open_vsx(method, &seg[1..], query, body, state);
     }
+    if *method == Method::OPTIONS {
+        return options(&seg);
+    }
+    let st = &mut *state.lock().unwrap();
+    let Some(publishers) = password.and_then(|p| st.pats.get(p)).cloned() else {
+        return vss_error(
+            StatusCode::UNAUTHORIZED,
+            "UnauthorizedRequestException",
+            "TF400813: The user '' is not authorized to access this resource.",
+        );
+    };
+    let mine = |p: &str| publishers.iter().any(|x| x == p);
     match (method, seg.as_slice()) {
-        (&Method::OPTIONS, ["_apis", "securityroles"]) => json(
+        (
+            &Method::GET,
+            [
+                "_apis",
+                "securityroles",
+                "scopes",
+                "gallery.publisher",
+                "roleassignments",
+                "resources",
+                publisher,
+            ],
+        ) if mine(publisher) => json(StatusCode::OK, role_assignments()),
+        (&Method::GET, ["_apis", "securityroles", .., publisher]) => {
+            denied(publisher, "View user permissions on a resource")
+        }
+        (
+            &Method::GET,
+            [
+                "_apis",
+                "gallery",
+                "publishers",
+                publisher,
+                "extensions",
+                name,
+            ],
+        ) => {
+            if !mine(publisher) {
+                return denied(publisher, "Read extension");
+            }
+            match st
+                .extensions
+                .get(&(publisher.to_string(), name.to_string()))
+            {
+                None => vss_error(
+                    StatusCode::NOT_FOUND,
+                    "ExtensionDoesNotExistException",
+                    &format!("Extension '{publisher}.{name}' does not exist."),
+                ),
+                Some(versions) => json(StatusCode::OK, published(publisher, name, versions)),
+            }
+        }
+        (&Method::POST, ["_apis", "gallery", "extensions"])
+        | (&Method::PUT, ["_apis", "gallery", "publishers", _, "extensions", _]) => {
+            upload(*method == Method::POST, body, &publishers, st)
+        }
+        _ => vss_error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            &format!("No route for {method} {path}"),
+        ),
+    }
+}
+
+/// The resource areas vsce asks for (`OPTIONS`): where each API lives.
+fn options(seg: &[&str]) -> Answer {
+    match seg {
+        ["_apis", "securityroles"] => json(
             StatusCode::OK,
             serde_json::json!({"count": 1, "value": [location(
                 ROLE_ASSIGNMENTS_ID,
@@ -233,7 +301,7 @@ fn route(
                 "_apis/securityroles/scopes/{scopeId}/roleassignments/resources/{resourceId}/{identityId}",
             )]}),
         ),
-        (&Method::OPTIONS, ["_apis", "gallery"]) => json(
+        ["_apis", "gallery"] => json(
             StatusCode::OK,
             serde_json::json!({"count": 2, "value": [
                 location(
@@ -245,143 +313,86 @@ fn route(
                 location(EXTENSIONS_ID, "gallery", "extensions", "_apis/{area}/{resource}/{extensionId}"),
             ]}),
         ),
-        (&Method::OPTIONS, _) => json(StatusCode::OK, serde_json::json!({"count": 0, "value": []})),
-        _ => {
-            let st = &mut *state.lock().unwrap();
-            let Some(publishers) = password.and_then(|p| st.pats.get(p)).cloned() else {
-                return vss_error(
-                    StatusCode::UNAUTHORIZED,
-                    "UnauthorizedRequestException",
-                    "TF400813: The user '' is not authorized to access this resource.",
-                );
-            };
-            let denied = |publisher: &str, permission: &str| {
-                vss_error(
-                    StatusCode::FORBIDDEN,
-                    "AccessCheckException",
-                    &format!(
-                        "Access Denied: 7d9e0c2e-4f35-4d5f-9d1e-2b0c1b8c4f11 needs the following permission(s) on \
-                         the resource /{publisher} to perform this action: {permission}"
-                    ),
-                )
-            };
-            match (method, seg.as_slice()) {
-                (
-                    &Method::GET,
-                    [
-                        "_apis",
-                        "securityroles",
-                        "scopes",
-                        "gallery.publisher",
-                        "roleassignments",
-                        "resources",
-                        publisher,
-                    ],
-                ) => {
-                    if !publishers.iter().any(|p| p == publisher) {
-                        return denied(publisher, "View user permissions on a resource");
-                    }
-                    json(
-                        StatusCode::OK,
-                        serde_json::json!({"count": 1, "value": [{
-                            "role": {
-                                "name": "Contributor",
-                                "displayName": "Contributor",
-                                "identifier": "gallery.publisher.contributor",
-                                "scope": "gallery.publisher",
-                                "allowPermissions": 7,
-                                "denyPermissions": 0,
-                                "description": "Can publish extensions"
-                            },
-                            "identity": {"displayName": "Test User", "id": "7d9e0c2e-4f35-4d5f-9d1e-2b0c1b8c4f11"},
-                            "access": "assigned",
-                            "accessDisplayName": "Assigned"
-                        }]}),
-                    )
-                }
-                (
-                    &Method::GET,
-                    [
-                        "_apis",
-                        "gallery",
-                        "publishers",
-                        publisher,
-                        "extensions",
-                        name,
-                    ],
-                ) => {
-                    if !publishers.iter().any(|p| p == publisher) {
-                        return denied(publisher, "Read extension");
-                    }
-                    match st
-                        .extensions
-                        .get(&(publisher.to_string(), name.to_string()))
-                    {
-                        None => vss_error(
-                            StatusCode::NOT_FOUND,
-                            "ExtensionDoesNotExistException",
-                            &format!("Extension '{publisher}.{name}' does not exist."),
-                        ),
-                        Some(versions) => {
-                            json(StatusCode::OK, published(publisher, name, versions))
-                        }
-                    }
-                }
-                (&Method::POST, ["_apis", "gallery", "extensions"])
-                | (&Method::PUT, ["_apis", "gallery", "publishers", _, "extensions", _]) => {
-                    let Some(id) = vsix_identity(body) else {
-                        return vss_error(
-                            StatusCode::BAD_REQUEST,
-                            "InvalidPackageFormatException",
-                            "The extension package is not a valid VSIX (no extension.vsixmanifest).",
-                        );
-                    };
-                    if !publishers.contains(&id.publisher) {
-                        return denied(&id.publisher, "Publish extension");
-                    }
-                    let key = (id.publisher.clone(), id.name.clone());
-                    let creating = *method == Method::POST;
-                    let exists = st.extensions.contains_key(&key);
-                    if creating && exists {
-                        return vss_error(
-                            StatusCode::CONFLICT,
-                            "ExtensionAlreadyExistsException",
-                            &format!("Extension '{}.{}' already exists.", id.publisher, id.name),
-                        );
-                    }
-                    if !creating && !exists {
-                        return vss_error(
-                            StatusCode::NOT_FOUND,
-                            "ExtensionDoesNotExistException",
-                            &format!("Extension '{}.{}' does not exist.", id.publisher, id.name),
-                        );
-                    }
-                    let versions = st.extensions.entry(key).or_default();
-                    if versions.iter().any(|v| v.version == id.version) {
-                        return vss_error(
-                            StatusCode::CONFLICT,
-                            "ExtensionVersionAlreadyExistsException",
-                            &format!(
-                                "Version {} of {}.{} already exists.",
-                                id.version, id.publisher, id.name
-                            ),
-                        );
-                    }
-                    versions.push(StoredVersion {
-                        version: id.version.clone(),
-                        vsix: body.to_vec(),
-                    });
-                    let v = versions.clone();
-                    json(StatusCode::OK, published(&id.publisher, &id.name, &v))
-                }
-                _ => vss_error(
-                    StatusCode::NOT_FOUND,
-                    "ResourceNotFoundException",
-                    &format!("No route for {method} {path}"),
-                ),
-            }
-        }
+        _ => json(StatusCode::OK, serde_json::json!({"count": 0, "value": []})),
     }
+}
+
+/// The answer to a PAT that may not act on `publisher`.
+fn denied(publisher: &str, permission: &str) -> Answer {
+    vss_error(
+        StatusCode::FORBIDDEN,
+        "AccessCheckException",
+        &format!(
+            "Access Denied: 7d9e0c2e-4f35-4d5f-9d1e-2b0c1b8c4f11 needs the following permission(s) on \
+             the resource /{publisher} to perform this action: {permission}"
+        ),
+    )
+}
+
+/// The role a PAT's user holds on a publisher it may publish for.
+fn role_assignments() -> serde_json::Value {
+    serde_json::json!({"count": 1, "value": [{
+        "role": {
+            "name": "Contributor",
+            "displayName": "Contributor",
+            "identifier": "gallery.publisher.contributor",
+            "scope": "gallery.publisher",
+            "allowPermissions": 7,
+            "denyPermissions": 0,
+            "description": "Can publish extensions"
+        },
+        "identity": {"displayName": "Test User", "id": "7d9e0c2e-4f35-4d5f-9d1e-2b0c1b8c4f11"},
+        "access": "assigned",
+        "accessDisplayName": "Assigned"
+    }]})
+}
+
+/// A `.vsix` uploaded: `creating` a new extension (POST) or a version of
+/// one that exists (PUT), as the Marketplace judges them.
+fn upload(creating: bool, body: &[u8], publishers: &[String], st: &mut State) -> Answer {
+    let Some(id) = vsix_identity(body) else {
+        return vss_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidPackageFormatException",
+            "The extension package is not a valid VSIX (no extension.vsixmanifest).",
+        );
+    };
+    if !publishers.contains(&id.publisher) {
+        return denied(&id.publisher, "Publish extension");
+    }
+    let key = (id.publisher.clone(), id.name.clone());
+    let exists = st.extensions.contains_key(&key);
+    if creating && exists {
+        return vss_error(
+            StatusCode::CONFLICT,
+            "ExtensionAlreadyExistsException",
+            &format!("Extension '{}.{}' already exists.", id.publisher, id.name),
+        );
+    }
+    if !creating && !exists {
+        return vss_error(
+            StatusCode::NOT_FOUND,
+            "ExtensionDoesNotExistException",
+            &format!("Extension '{}.{}' does not exist.", id.publisher, id.name),
+        );
+    }
+    let versions = st.extensions.entry(key).or_default();
+    if versions.iter().any(|v| v.version == id.version) {
+        return vss_error(
+            StatusCode::CONFLICT,
+            "ExtensionVersionAlreadyExistsException",
+            &format!(
+                "Version {} of {}.{} already exists.",
+                id.version, id.publisher, id.name
+            ),
+        );
+    }
+    versions.push(StoredVersion {
+        version: id.version.clone(),
+        vsix: body.to_vec(),
+    });
+    let v = versions.clone();
+    json(StatusCode::OK, published(&id.publisher, &id.name, &v))
 }
 
 fn published(publisher: &str, name: &str, versions: &[StoredVersion]) -> serde_json::Value {
