@@ -1,12 +1,18 @@
 //! release-kit: ship a Python package, a VS Code extension and Hugging Face
 //! models from one `cargo xtask`, with secrets kept out of every output.
 //!
-//! The library holds the logic; the `xtask` crate only parses arguments and
-//! prints. Each step is a plain function over explicit inputs.
+//! The library holds the logic; its `cli` module (the `cli` feature, on by
+//! default) only parses arguments and prints, and a repository's `xtask`
+//! is one call into it. Each step is a plain function over explicit inputs.
+
+// The CLI names the library `release_kit::…`, as any other user does.
+extern crate self as release_kit;
 
 pub mod cache_dir;
 pub mod changelog;
 pub mod ci;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod digest;

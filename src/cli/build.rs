@@ -4,7 +4,7 @@ use clap::Args;
 use release_kit::pypi::native::Platform;
 use release_kit::pypi::step::Build;
 
-use crate::ctx::Ctx;
+use crate::cli::ctx::Ctx;
 
 /// `cargo xtask build`'s arguments (the help is on the command, in main.rs).
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@ use clap::Args;
 use release_kit::preflight::PreflightError;
 use release_kit::{changelog, release};
 
-use crate::ctx::Ctx;
+use crate::cli::ctx::Ctx;
 
 #[derive(Debug, Args)]
 pub struct ChangelogArgs {

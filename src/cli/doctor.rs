@@ -3,7 +3,7 @@
 use clap::Args;
 use release_kit::doctor::{self, DoctorReport, Level};
 
-use crate::ctx::{Ctx, Exit};
+use crate::cli::ctx::{Ctx, Exit};
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {}

@@ -5,7 +5,7 @@ use release_kit::envops::rotate;
 use release_kit::preflight::PreflightError;
 use release_kit::settings::{Step, envfile, registry};
 
-use crate::ctx::{Ctx, Exit};
+use crate::cli::ctx::{Ctx, Exit};
 
 #[derive(Debug, Subcommand)]
 pub enum EnvCommand {
@@ -38,13 +38,13 @@ pub enum EnvCommand {
     /// Live credential checks, one per configured group, at the same time:
     /// pass, FAIL or skipped (not configured), with the reason and never a
     /// value. Exit 1 when a configured check fails.
-    Verify(crate::env_verify::VerifyArgs),
+    Verify(crate::cli::env_verify::VerifyArgs),
     /// Put the values where they run: a docker --env-file, a systemd
     /// EnvironmentFile or a Kubernetes Secret (files of mode 0600, never
     /// stdout), or GitHub Actions secrets through `gh secret set` (values
     /// on gh's standard input). Deployments get what the app needs, GitHub
     /// the publishing credentials; values are never printed.
-    Export(crate::env_export::ExportArgs),
+    Export(crate::cli::env_export::ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -134,8 +134,8 @@ pub fn run(ctx: &Ctx, cmd: EnvCommand) -> anyhow::Result<()> {
         EnvCommand::Init(args) => init(ctx, args),
         EnvCommand::Example(args) => example(ctx, args),
         EnvCommand::Rotate(args) => rotate(ctx, args),
-        EnvCommand::Verify(args) => crate::env_verify::run(ctx, args),
-        EnvCommand::Export(args) => crate::env_export::run(ctx, args),
+        EnvCommand::Verify(args) => crate::cli::env_verify::run(ctx, args),
+        EnvCommand::Export(args) => crate::cli::env_export::run(ctx, args),
         EnvCommand::GenKey(args) => {
             println!("{}", envfile::gen_key(args.bytes.into())?);
             Ok(())

@@ -9,7 +9,7 @@ use release_kit::preflight::PreflightError;
 use release_kit::secret::Secret;
 use release_kit::settings::registry;
 
-use crate::ctx::{Ctx, Exit};
+use crate::cli::ctx::{Ctx, Exit};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\

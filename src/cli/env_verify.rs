@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use clap::Args;
 use release_kit::verify::{self, Group, Options, Status};
 
-use crate::ctx::{Ctx, Exit};
+use crate::cli::ctx::{Ctx, Exit};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\

@@ -7,7 +7,7 @@ use release_kit::hf::step::{Prefetch, PrefetchArgs};
 use release_kit::preflight::Preflight;
 use release_kit::step::lookup;
 
-use crate::ctx::Ctx;
+use crate::cli::ctx::Ctx;
 
 /// Warm the Hugging Face cache: download models (verified, resumable,
 /// in parallel) into the standard huggingface_hub layout, so that they

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use release_kit::hooks::{self, Installed, Uninstalled};
 
-use crate::ctx::Ctx;
+use crate::cli::ctx::Ctx;
 
 #[derive(Debug, Subcommand)]
 pub enum HooksCommand {

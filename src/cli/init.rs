@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use release_kit::init::{self, InitError, InitReport};
 
-use crate::ctx::Ctx;
+use crate::cli::ctx::Ctx;
 
 /// Detect what the project holds (every pyproject.toml and its build
 /// backend, a VS Code extension, the changelog) and write release-kit.toml,

@@ -1,5 +1,7 @@
-//! `cargo xtask`: release-kit's command line. Argument parsing and printing
-//! only; the work is done by the `release_kit` library.
+//! release-kit's command line (the `cli` feature, on by default): argument
+//! parsing and printing only; the work is done by the library's modules.
+//! A repository's `xtask/src/main.rs` is one call, [`main`]; `cargo install`
+//! builds the same CLI as the `release-kit` binary ([`run_as`]).
 
 mod build;
 mod changelog;
@@ -93,9 +95,22 @@ enum Command {
     Hooks(hooks::HooksCommand),
 }
 
-fn main() -> ExitCode {
+/// The CLI as `cargo xtask`: what a repository's `xtask` binary calls.
+pub fn main() -> ExitCode {
+    run_as("cargo xtask")
+}
+
+/// The CLI under the name `name` in its help and usage lines (`cargo
+/// xtask`, or `release-kit` for the installed binary).
+pub fn run_as(name: &'static str) -> ExitCode {
+    use clap::{CommandFactory as _, FromArgMatches as _};
     ctx::install_panic_hook();
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .name(name)
+        .bin_name(name)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => return ctx::usage_error(err),
     };

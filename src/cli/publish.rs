@@ -9,7 +9,7 @@ use release_kit::pypi::publish::{Action, PublishOptions};
 use release_kit::pypi::step::Publish;
 use release_kit::release::{self, FromArtifacts};
 
-use crate::ctx::Ctx;
+use crate::cli::ctx::Ctx;
 
 /// Upload dist/ to PyPI (default), TestPyPI or another index with twine.
 ///

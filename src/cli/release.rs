@@ -3,7 +3,7 @@
 use clap::Args;
 use release_kit::release::{self, Mode, Part, ReleaseError, ReleaseOptions};
 
-use crate::ctx::{Ctx, Exit};
+use crate::cli::ctx::{Ctx, Exit};
 
 /// Release everything in order: build the sdist and wheel, package the
 /// extension, publish to (Test)PyPI, publish the extension.
@@ -28,7 +28,7 @@ use crate::ctx::{Ctx, Exit};
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {
     #[command(flatten)]
-    target: crate::publish::TargetArgs,
+    target: crate::cli::publish::TargetArgs,
     /// Check everything and print the plan; build and upload nothing.
     #[arg(long, conflicts_with = "rehearse")]
     dry_run: bool,
@@ -39,7 +39,7 @@ pub struct ReleaseArgs {
     #[arg(long, conflicts_with_all = ["testpypi", "repository_url", "check_url"])]
     rehearse: bool,
     #[command(flatten)]
-    select: crate::publish::SelectArgs,
+    select: crate::cli::publish::SelectArgs,
     /// Print the GitHub Actions build matrix the Python packages need
     /// (JSON: {"include": [{name, os, target, manylinux, zig, artifact,
     /// packages, sdist, wheel}]}) and stop.

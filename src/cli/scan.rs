@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::Args;
 use release_kit::scan::{self, Report, Scanner, git, ignore_file, live, walk};
 
-use crate::ctx::{Ctx, Exit};
+use crate::cli::ctx::{Ctx, Exit};
 
 /// Finds secrets: the credential formats this project handles (PyPI,
 /// Anthropic, Hugging Face, GitHub, AWS, Azure DevOps, Redis URLs with a

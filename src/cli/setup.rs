@@ -4,7 +4,7 @@ use clap::Args;
 use release_kit::preflight::Preflight;
 use release_kit::step::StepError;
 
-use crate::ctx::Ctx;
+use crate::cli::ctx::Ctx;
 
 /// Provision the pinned external tools into the per-user cache
 /// (`RELEASE_KIT_CACHE_DIR` overrides it): build, twine,

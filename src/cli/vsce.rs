@@ -5,7 +5,7 @@ use release_kit::preflight::Preflight;
 use release_kit::tools::Echo;
 use release_kit::vscode::{npm, step, verify};
 
-use crate::ctx::Ctx;
+use crate::cli::ctx::Ctx;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {}
