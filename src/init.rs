@@ -394,24 +394,61 @@ pub fn write(
         report.vscodeignore_added = append_lines(&file, VSCODEIGNORE_LINES)?;
     }
     if let Some(kit) = cargo_alias {
-        let text = alias_config(kit);
-        write_new(&root.join(".cargo/config.toml"), &text, force, &mut report)?;
+        write_xtask(root, kit, force, &mut report)?;
     }
     report.detected = detected;
     Ok(report)
 }
 
-/// `.cargo/config.toml` whose `cargo xtask` runs release-kit's command line
-/// from the checkout at `kit` (built in that checkout's target/, never in
-/// the project).
-pub fn alias_config(kit: &Path) -> String {
-    let manifest = kit.join("Cargo.toml");
+/// The cargo-xtask way: an `xtask/` crate of the project's own whose
+/// `main` is one call into release-kit's CLI (a path dependency on the
+/// checkout at `kit`), and the `.cargo/config.toml` alias that runs it.
+/// Its build folder is git-ignored, so no package takes it in.
+fn write_xtask(
+    root: &Path,
+    kit: &Path,
+    force: bool,
+    report: &mut InitReport,
+) -> Result<(), InitError> {
+    write_new(
+        &root.join("xtask/Cargo.toml"),
+        &xtask_manifest(kit),
+        force,
+        report,
+    )?;
+    write_new(&root.join("xtask/src/main.rs"), XTASK_MAIN, force, report)?;
+    write_new(
+        &root.join(".cargo/config.toml"),
+        ALIAS_CONFIG,
+        force,
+        report,
+    )?;
+    report
+        .gitignore_added
+        .extend(append_lines(&root.join(".gitignore"), &["xtask/target/"])?);
+    Ok(())
+}
+
+/// `xtask/Cargo.toml`: a crate of its own (not a member of any workspace
+/// the project has), depending on release-kit's CLI at `kit`.
+pub fn xtask_manifest(kit: &Path) -> String {
     format!(
-        "# `cargo xtask …` runs release-kit (written by `cargo xtask init --xtask`).\n\
-         [alias]\nxtask = [\"run\", \"--quiet\", \"--manifest-path\", {}, \"--package\", \"xtask\", \"--\"]\n",
-        toml_str(&manifest)
+        "# The project's `cargo xtask`: release-kit's command line (written by\n\
+         # `cargo xtask init --xtask`). Point the dependency at a git URL to share it.\n\
+         [package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\nrelease-kit = {{ path = {}, features = [\"cli\"] }}\n\n\
+         # Not a member of another workspace.\n[workspace]\n",
+        toml_str(kit)
     )
 }
+
+/// `xtask/src/main.rs`: one call.
+pub const XTASK_MAIN: &str =
+    "fn main() -> std::process::ExitCode {\n    release_kit::cli::main()\n}\n";
+
+/// `.cargo/config.toml`: `cargo xtask …` runs the `xtask/` crate.
+pub const ALIAS_CONFIG: &str = "# `cargo xtask …` runs release-kit (written by `cargo xtask init --xtask`).\n\
+     [alias]\nxtask = [\"run\", \"--quiet\", \"--manifest-path\", \"xtask/Cargo.toml\", \"--\"]\n";
 
 #[cfg(test)]
 mod tests;

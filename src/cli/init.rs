@@ -16,19 +16,18 @@ pub struct InitArgs {
     /// Write release-kit.toml and .env.example again even if they exist.
     #[arg(long)]
     pub force: bool,
-    /// Also write .cargo/config.toml with a `cargo xtask` alias running
-    /// release-kit from its checkout at PATH (default: the one this
-    /// command was built from).
+    /// Also write the cargo-xtask crate: `xtask/` (one call into
+    /// release-kit's CLI, a path dependency on the checkout at PATH —
+    /// default: the one this command was built from; edit it to a git URL
+    /// to share) and the `.cargo/config.toml` alias `cargo xtask`.
     #[arg(long, value_name = "PATH", num_args = 0..=1)]
     pub xtask: Option<Option<PathBuf>>,
 }
 
-/// The release-kit checkout this command was built from.
+/// The release-kit checkout this command was built from (the library's
+/// own folder: the CLI is part of it).
 fn own_checkout() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default()
 }
 
 pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {

@@ -117,7 +117,8 @@ fn never_overwrites_without_force() {
         "# mine\n"
     );
     let again = write(t.path(), true, Some(Path::new("/opt/release-kit"))).unwrap();
-    assert!(again.gitignore_added.is_empty(), "re-running adds nothing");
+    // Re-running adds nothing but what --xtask brings (its build folder).
+    assert_eq!(again.gitignore_added, ["xtask/target/"]);
     assert_ne!(
         std::fs::read_to_string(t.path().join(FILE_NAME)).unwrap(),
         "# mine\n"
@@ -125,10 +126,20 @@ fn never_overwrites_without_force() {
     let alias = std::fs::read_to_string(t.path().join(".cargo/config.toml")).unwrap();
     let doc: toml::Table = toml::from_str(&alias).unwrap();
     let args = doc["alias"]["xtask"].as_array().unwrap();
-    assert!(
-        args.iter()
-            .any(|a| a.as_str() == Some("/opt/release-kit/Cargo.toml"))
-    );
+    assert!(args.iter().any(|a| a.as_str() == Some("xtask/Cargo.toml")));
+    // The project's own xtask crate: one call into release-kit's CLI.
+    let manifest = std::fs::read_to_string(t.path().join("xtask/Cargo.toml")).unwrap();
+    let doc: toml::Table = toml::from_str(&manifest).unwrap();
+    let dep = &doc["dependencies"]["release-kit"];
+    assert_eq!(dep["path"].as_str(), Some("/opt/release-kit"));
+    assert_eq!(dep["features"].as_array().unwrap()[0].as_str(), Some("cli"));
+    assert!(doc.contains_key("workspace"), "a crate of its own");
+    let main = std::fs::read_to_string(t.path().join("xtask/src/main.rs")).unwrap();
+    assert!(main.contains("release_kit::cli::main()"), "{main}");
+    let ignore = std::fs::read_to_string(t.path().join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == "xtask/target/"), "{ignore}");
+    let third = write(t.path(), true, Some(Path::new("/opt/release-kit"))).unwrap();
+    assert!(third.gitignore_added.is_empty(), "re-running adds nothing");
 }
 
 #[test]
