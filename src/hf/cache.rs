@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::platform::Os;
 use super::error::HfError;
 use super::names;
+use crate::platform::Os;
 
 /// The largest `refs/{revision}` read (a commit id is 40 bytes).
 const MAX_REF_BYTES: u64 = 4096;

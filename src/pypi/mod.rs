@@ -19,6 +19,7 @@ pub mod step;
 pub mod token;
 pub mod twine_check;
 pub mod upload;
+pub mod uv;
 pub mod venv;
 pub mod wheelhouse;
 
