@@ -179,12 +179,29 @@ impl Uv {
             .arg(dir)
     }
 
+    /// [`Uv::venv`] with pip in it (`--seed`): the managed tools'
+    /// environment, whose pip `python -m build` and the wheelhouse use.
+    pub fn venv_with_pip(&self, python: &Path, dir: &Path, echo: Echo) -> Child {
+        self.venv(python, dir, echo).arg("--seed")
+    }
+
     /// `uv pip install PINS` into the environment of `python`, from the
     /// user's index (pip's settings translated by [`index_env`]).
     pub fn install(&self, python: &Path, pins: &[&str], echo: Echo) -> Child {
         let var = |k: &str| std::env::var(k).ok();
         let mut child = self.cmd(echo).args(["pip", "install", "-q", "--python"]);
         child = child.arg(python).args(pins.iter().copied());
+        for (k, v) in index_env(&var) {
+            child = child.env(k, v);
+        }
+        child
+    }
+
+    /// `uv build` (PEP 517, isolated) with `python`, build requirements
+    /// from the user's index (pip's settings translated by [`index_env`]).
+    pub fn build(&self, python: &Path) -> Child {
+        let var = |k: &str| std::env::var(k).ok();
+        let mut child = self.cmd(Echo::Quiet).args(["build", "--python"]).arg(python);
         for (k, v) in index_env(&var) {
             child = child.env(k, v);
         }

@@ -55,9 +55,14 @@ pub struct Tools {
 }
 
 impl Tools {
-    /// `python -m build`.
+    /// `uv build` with the managed environment's interpreter when uv is
+    /// provisioned (the same PEP 517 backend, byte-identical files, in a
+    /// third of the time), else `python -m build`. Both take `-o DIR`.
     pub fn build(&self) -> Child {
-        Child::new(&self.python).args(["-m", "build"])
+        match (&self.source, super::uv::installed()) {
+            (Source::Managed(_), Some(uv)) => uv.build(&self.python),
+            _ => Child::new(&self.python).args(["-m", "build"]),
+        }
     }
 
     /// `twine` (as `python -m twine` in the managed environment).
@@ -348,7 +353,8 @@ fn provision(venv: &Path, echo: Echo) -> Result<(), ToolsError> {
     Ok(())
 }
 
-/// `uv venv` (milliseconds) then `uv pip install PINS`, then the stamp.
+/// `uv venv --seed` (pip in it: `python -m build` and the wheelhouse use
+/// it) then `uv pip install PINS`, then the stamp.
 fn provision_with_uv(
     uv: &super::uv::Uv,
     base: &Path,
@@ -356,7 +362,7 @@ fn provision_with_uv(
     echo: Echo,
 ) -> Result<(), ToolsError> {
     let out = uv
-        .venv(base, venv, echo)
+        .venv_with_pip(base, venv, echo)
         .run(&Redactor::new())
         .map_err(|e| ToolsError::Io(format!("{e:#}")))?;
     if !out.status.success() {

@@ -429,7 +429,7 @@ pub fn native_commands(
             }
             let sdist = tools
                 .build()
-                .args(["--sdist", "--outdir"])
+                .args(["--sdist", "-o"])
                 .arg(out)
                 .arg(&package.dir);
             vec![sdist, wheels]
