@@ -201,7 +201,10 @@ impl Uv {
     /// from the user's index (pip's settings translated by [`index_env`]).
     pub fn build(&self, python: &Path) -> Child {
         let var = |k: &str| std::env::var(k).ok();
-        let mut child = self.cmd(Echo::Quiet).args(["build", "--python"]).arg(python);
+        let mut child = self
+            .cmd(Echo::Quiet)
+            .args(["build", "--python"])
+            .arg(python);
         for (k, v) in index_env(&var) {
             child = child.env(k, v);
         }
@@ -358,6 +361,70 @@ mod tests {
                 cwd,
             );
             assert!(!out.status.success(), "{key}: {out:?}");
+        }
+    }
+
+    /// `uv build` is used only because its files are the bytes of
+    /// `python -m build` (the same backend): checked on the example
+    /// package, with the pinned build frontend.
+    #[test]
+    fn uv_build_gives_the_bytes_of_python_m_build() {
+        let base = crate::pypi::venv::base_python().expect("python3 is needed for this test");
+        let uv = ensure(&base, Echo::Quiet).expect("uv from PyPI (the registry is reachable)");
+        let r = Redactor::default();
+        let tmp = tempfile::tempdir().unwrap();
+        let venv = tmp.path().join("venv");
+        assert!(
+            uv.venv_with_pip(&base, &venv, Echo::Quiet)
+                .run(&r)
+                .unwrap()
+                .status
+                .success()
+        );
+        let python = crate::pypi::venv::venv_python(&venv);
+        let build_pin = crate::pypi::venv::PINS
+            .iter()
+            .find(|p| p.starts_with("build=="))
+            .unwrap();
+        let o = uv
+            .install(&python, &[build_pin], Echo::Quiet)
+            .run(&r)
+            .unwrap();
+        assert!(o.status.success(), "{}", o.combined());
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mult-agentes");
+        let files = |child: Child, out: &Path| {
+            let o = child
+                .args(["--sdist", "--wheel", "-o"])
+                .arg(out)
+                .arg(&example)
+                .env("SOURCE_DATE_EPOCH", "1700000000")
+                .run(&r)
+                .unwrap();
+            assert!(o.status.success(), "{}", o.combined());
+            let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "whl" || x == "gz"))
+                .map(|p| {
+                    (
+                        p.file_name().unwrap().to_string_lossy().into_owned(),
+                        std::fs::read(&p).unwrap(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let by_build = files(
+            Child::new(&python).args(["-m", "build"]),
+            &tmp.path().join("a"),
+        );
+        let by_uv = files(uv.build(&python), &tmp.path().join("b"));
+        assert_eq!(by_build.len(), 2, "an sdist and a wheel");
+        let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&by_build), names(&by_uv));
+        for ((name, a), (_, b)) in by_build.iter().zip(&by_uv) {
+            assert!(a == b, "{name}: uv build differs from python -m build");
         }
     }
 
