@@ -244,6 +244,25 @@ pub fn ensure(project: &Project, log: &dyn Fn(&str)) -> Result<NodeTools, VsceEr
     })
 }
 
+/// The tools' package.json and the shipped lockfile, which `npm ci` installs.
+fn write_manifest(dir: &Path) -> Result<(), VsceError> {
+    let manifest = serde_json::json!({
+        "name": "release-kit-node-tools",
+        "private": true,
+        "description": "Tools release-kit runs; managed by `cargo xtask setup`",
+        "dependencies": { "@vscode/vsce": VSCE_VERSION, "ovsx": OVSX_VERSION },
+    });
+    let package_json = dir.join("package.json");
+    std::fs::write(
+        &package_json,
+        serde_json::to_string_pretty(&manifest).expect("static JSON"),
+    )
+    .io_context(cannot("write", &package_json))?;
+    let lock_file = dir.join("package-lock.json");
+    std::fs::write(&lock_file, TOOLS_LOCK).io_context(cannot("write", &lock_file))?;
+    Ok(())
+}
+
 /// Installs the pinned vsce and ovsx into the cache (`tools_dir`) unless they
 /// are there already. Returns the folder.
 pub fn provision(project: &Project, log: &dyn Fn(&str)) -> Result<PathBuf, VsceError> {
@@ -272,20 +291,7 @@ pub fn provision(project: &Project, log: &dyn Fn(&str)) -> Result<PathBuf, VsceE
         dir.display()
     ));
     let _ = std::fs::remove_file(dir.join(".pins"));
-    let manifest = serde_json::json!({
-        "name": "release-kit-node-tools",
-        "private": true,
-        "description": "Tools release-kit runs; managed by `cargo xtask setup`",
-        "dependencies": { "@vscode/vsce": VSCE_VERSION, "ovsx": OVSX_VERSION },
-    });
-    let package_json = dir.join("package.json");
-    std::fs::write(
-        &package_json,
-        serde_json::to_string_pretty(&manifest).expect("static JSON"),
-    )
-    .io_context(cannot("write", &package_json))?;
-    let lock_file = dir.join("package-lock.json");
-    std::fs::write(&lock_file, TOOLS_LOCK).io_context(cannot("write", &lock_file))?;
+    write_manifest(&dir)?;
     // No install scripts: nothing the tools need runs at install time (the
     // one script, @vscode/vsce-sign's, is for signing, which we do not use),
     // and secrets are removed from npm's environment all the same.
