@@ -9,7 +9,8 @@ empty CARGO_TARGET_DIR and RELEASE_KIT_CACHE_DIR (so every tool is
 provisioned from scratch; npm's and pip's own download caches are the
 machine's). Phases:
 
-  cold cargo build     `cargo build -p xtask` in the clone
+  cold cargo build     `cargo build -p xtask --timings` in the clone (the
+                       report is kept next to the temporary folder)
   provision python     `cargo xtask setup`, up to "python tools: ready"
   provision node       `cargo xtask setup`, the Node tools
   build step           the rehearsal's `==> build` (maturin's cold compile)
@@ -70,7 +71,11 @@ def side(ref, work):
     env["RELEASE_KIT_CACHE_DIR"] = os.path.join(work, "cache")
     env.pop("RELEASE_KIT_USE_PATH_TOOLS", None)
     r = {}
-    _, r["cold cargo build"] = timed_lines(["cargo", "build", "-q", "-p", "xtask"], clone, env)
+    _, r["cold cargo build"] = timed_lines(
+        ["cargo", "build", "-q", "-p", "xtask", "--timings"], clone, env)
+    timings = os.path.join(env["CARGO_TARGET_DIR"], "cargo-timings", "cargo-timing.html")
+    if os.path.exists(timings):
+        shutil.copy(timings, os.path.join(os.path.dirname(work), f"{os.path.basename(work)}-timings.html"))
     xtask = os.path.join(env["CARGO_TARGET_DIR"], "debug", "xtask")
     lines, total = timed_lines([xtask, "setup"], clone, env)
     py = first(lines, r"^python tools: ready") or total
