@@ -159,7 +159,9 @@ pub fn index_env(var: &dyn Fn(&str) -> Option<String>) -> Vec<(&'static str, Str
 
 impl Uv {
     /// `uv ARGS`, quiet, with the cache in release-kit's cache (unless the
-    /// user chose `UV_CACHE_DIR`).
+    /// user chose `UV_CACHE_DIR`), and the platform's certificates (as pip
+    /// and npm trust them: a company's proxy CA installed in the system
+    /// store works) unless the user set `UV_SYSTEM_CERTS`.
     fn cmd(&self, echo: Echo) -> Child {
         let mut child = Child::new(&self.exe)
             .env("UV_NO_PROGRESS", "1")
@@ -167,6 +169,9 @@ impl Uv {
             .echo(echo);
         if std::env::var_os("UV_CACHE_DIR").is_none() {
             child = child.env("UV_CACHE_DIR", crate::cache_dir::root().join("uv-cache"));
+        }
+        if std::env::var_os("UV_SYSTEM_CERTS").is_none() {
+            child = child.env("UV_SYSTEM_CERTS", "1");
         }
         child
     }

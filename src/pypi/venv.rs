@@ -317,8 +317,12 @@ fn provision(venv: &Path, echo: Echo) -> Result<(), ToolsError> {
             .map_err(|e| ToolsError::Io(format!("cannot remove {}: {e}", venv.display())))?;
     }
     let r = Redactor::new();
-    match super::uv::ensure(&base, echo) {
-        Ok(uv) => return provision_with_uv(&uv, &base, venv, echo),
+    match super::uv::ensure(&base, echo).map(|uv| provision_with_uv(&uv, &base, venv, echo)) {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(e)) => eprintln!(
+            "note: uv could not install the Python tools, so pip does (slower): {}",
+            tail(&e.to_string(), 3)
+        ),
         Err(super::uv::UvError::Disabled) => {}
         Err(e) => eprintln!(
             "note: uv ({}) could not be provisioned, so pip installs the Python tools (slower): {}",
@@ -326,6 +330,7 @@ fn provision(venv: &Path, echo: Echo) -> Result<(), ToolsError> {
             tail(&e.to_string(), 3)
         ),
     }
+    let _ = std::fs::remove_dir_all(venv);
     let out = Child::new(&base)
         .args(["-m", "venv"])
         .arg(venv)
@@ -345,7 +350,7 @@ fn provision(venv: &Path, echo: Echo) -> Result<(), ToolsError> {
             output: tail(&text, 15),
         });
     }
-    pip_install(venv, PINS, echo).inspect_err(|_| {
+    pip_install(venv, PINS, None, echo).inspect_err(|_| {
         let _ = std::fs::remove_dir_all(venv);
     })?;
     std::fs::write(venv.join(".pins"), stamp_text())
@@ -372,17 +377,21 @@ fn provision_with_uv(
             output: tail(&out.combined(), 15),
         });
     }
-    pip_install(venv, PINS, echo).inspect_err(|_| {
+    pip_install(venv, PINS, Some(uv), echo).inspect_err(|_| {
         let _ = std::fs::remove_dir_all(venv);
     })?;
     std::fs::write(venv.join(".pins"), stamp_text())
         .map_err(|e| ToolsError::Io(format!("cannot write {}: {e}", venv.display())))
 }
 
-/// `PINS` into the environment at `venv`: by uv when it can be had (a venv
-/// made by uv has no pip), else by the venv's pip.
-fn pip_install(venv: &Path, pins: &[&str], echo: Echo) -> Result<(), ToolsError> {
-    let uv = base_python().and_then(|b| super::uv::ensure(&b, echo).ok());
+/// `pins` into the environment at `venv`: by `uv` when given, else by the
+/// venv's pip.
+fn pip_install(
+    venv: &Path,
+    pins: &[&str],
+    uv: Option<&super::uv::Uv>,
+    echo: Echo,
+) -> Result<(), ToolsError> {
     let child = match uv {
         Some(uv) => uv.install(&venv_python(venv), pins, echo),
         None => pip_command(venv, pins, echo),
@@ -479,7 +488,9 @@ pub fn ensure_native(
     if native_ready(project, tool) {
         return Ok(());
     }
-    pip_install(venv, &[tool.pin()], echo)?;
+    // uv when it can be had (the venv has pip either way: `uv venv --seed`).
+    let uv = base_python().and_then(|b| super::uv::ensure(&b, echo).ok());
+    pip_install(venv, &[tool.pin()], uv.as_ref(), echo)?;
     let stamp = native_stamp(venv, tool);
     std::fs::write(&stamp, tool.pin())
         .map_err(|e| ToolsError::Io(format!("cannot write {}: {e}", stamp.display())))
