@@ -35,7 +35,10 @@ pub fn run(ctx: &Ctx, _args: SetupArgs) -> anyhow::Result<()> {
             .enabled
             .then(|| s.spawn(|| release_kit::vscode::setup(&project, &log)));
         let python = release_kit::pypi::setup(&project, echo);
-        (python, node.map(|h| h.join().expect("the Node tools' thread")))
+        (
+            python,
+            node.map(|h| h.join().expect("the Node tools' thread")),
+        )
     });
     match python {
         Ok(tools) => ctx.out(format!("python tools: ready ({})", tools.python.display())),

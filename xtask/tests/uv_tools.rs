@@ -81,7 +81,8 @@ fn an_unreachable_pip_index_is_honoured_and_the_pip_fallback_said() {
         .local_addr()
         .unwrap()
         .port();
-    let index = format!("http://127.0.0.1:{port}/simple/");
+    // A mirror's credentials in the URL are a secret: never printed.
+    let index = format!("http://mirror:CANARYmirrorpw@127.0.0.1:{port}/simple/");
     let (out, text) = xtask(
         &root,
         &cache,
