@@ -12,7 +12,8 @@ machine's). Phases:
   cold cargo build     `cargo build -p xtask --timings` in the clone (the
                        report is kept next to the temporary folder)
   provision python     `cargo xtask setup`, up to "python tools: ready"
-  provision node       `cargo xtask setup`, the Node tools
+  provision node       `cargo xtask setup`, the rest (the Node tools; near 0
+                       where setup installs them while the Python tools install)
   build step           the rehearsal's `==> build` (maturin's cold compile)
   vsce-package         the rehearsal's `==> vsce-package`
   rest                 the rehearsal's other steps
