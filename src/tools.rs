@@ -148,6 +148,11 @@ impl Child {
         self
     }
 
+    /// The variables removed from the child's environment, for tests.
+    pub fn env_removed(&self) -> &[String] {
+        &self.env_remove
+    }
+
     /// Runs in `dir`.
     pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Child {
         self.cwd = Some(dir.into());

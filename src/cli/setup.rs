@@ -23,19 +23,39 @@ pub fn run(ctx: &Ctx, _args: SetupArgs) -> anyhow::Result<()> {
     // (exit 3); a failed install is a failed step (exit 1).
     let mut problems = Preflight::new();
     let mut failures = Vec::new();
-    if project.config.python.enabled {
-        ctx.info("Python tools (build, twine, pypiserver, passlib) ...");
-        match release_kit::pypi::setup(&project, echo) {
-            Ok(tools) => ctx.out(format!("python tools: ready ({})", tools.python.display())),
-            Err(e @ release_kit::pypi::venv::ToolsError::NoPython) => {
-                problems.problem(e.to_string())
-            }
-            Err(e) => failures.push(e.to_string()),
+    // The Node tools install meanwhile (npm works while uv and pip wait
+    // on the network): the first run takes the longer of the two.
+    let node_log = std::sync::Mutex::new(Vec::<String>::new());
+    let log = |m: &str| node_log.lock().expect("log").push(m.to_owned());
+    let (python, node) = std::thread::scope(|s| {
+        let node = project
+            .config
+            .vscode
+            .enabled
+            .then(|| s.spawn(|| release_kit::vscode::setup(&project, &log)));
+        let python = project.config.python.enabled.then(|| {
+            ctx.info("Python tools (build, twine, pypiserver, passlib) ...");
+            release_kit::pypi::setup(&project, echo)
+        });
+        (
+            python,
+            node.map(|h| h.join().expect("the Node tools' thread")),
+        )
+    });
+    match python {
+        None => {}
+        Some(Ok(tools)) => ctx.out(format!("python tools: ready ({})", tools.python.display())),
+        Some(Err(e @ release_kit::pypi::venv::ToolsError::NoPython)) => {
+            problems.problem(e.to_string())
         }
+        Some(Err(e)) => failures.push(e.to_string()),
     }
-    if project.config.vscode.enabled {
+    if let Some(node) = node {
         ctx.info("Node tools (@vscode/vsce, ovsx) ...");
-        match release_kit::vscode::setup(&project, &|m| ctx.info(m)) {
+        for m in node_log.into_inner().expect("log") {
+            ctx.info(&m);
+        }
+        match node {
             Ok(tools) => ctx.out(format!(
                 "node tools: ready (vsce {}, ovsx {}, node {}.{}.{})",
                 tools.vsce.version.as_deref().unwrap_or("?"),

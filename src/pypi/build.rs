@@ -470,7 +470,7 @@ fn build_with_build(
         with_epoch(
             tools
                 .build()
-                .args(["--sdist", "--wheel", "--outdir"])
+                .args(["--sdist", "--wheel", "-o"])
                 .arg(out)
                 .arg(&package.dir)
                 .echo(echo),
@@ -484,7 +484,11 @@ fn build_with_build(
     if out.status.success() {
         return Ok(());
     }
-    if wheelhouse.is_some() && out.combined().contains("No matching distribution") {
+    let text = out.combined();
+    // pip's words, then uv's, for a requirement the wheelhouse lacks.
+    let missing = text.contains("No matching distribution")
+        || text.contains("not found in the provided package locations");
+    if wheelhouse.is_some() && missing {
         // The backend asked for more than [build-system] requires: let
         // pip reach the index for it.
         return run_backend(&command(), "python -m build", package, redactor);

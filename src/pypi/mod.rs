@@ -20,6 +20,7 @@ pub mod step;
 pub mod twine_check;
 pub mod upload;
 mod uploader;
+pub mod uv;
 pub mod venv;
 pub mod wheelhouse;
 

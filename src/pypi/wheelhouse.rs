@@ -72,4 +72,7 @@ pub fn apply(child: Child, dir: &Path) -> Child {
     child
         .env("PIP_NO_INDEX", "1")
         .env("PIP_FIND_LINKS", dir.as_os_str())
+        // The same for `uv build`.
+        .env("UV_NO_INDEX", "1")
+        .env("UV_FIND_LINKS", dir.as_os_str())
 }

@@ -203,15 +203,26 @@ pub fn install_check(
         .collect();
     let pip_install =
         |pip: Child| pip_install_from(pip, &index.simple_url(), &wanted, echo).run(redactor);
+    // Fastest: uv makes the venv and installs (only from the local index).
+    let mut out = uv_install(
+        base_python,
+        &venv,
+        &index.simple_url(),
+        &wanted,
+        redactor,
+        echo,
+    )?;
     // Fast path: a venv without pip (no ensurepip: seconds saved), filled
     // by the tools' pip through `pip --python` (pip >= 22.3).
-    let fast = Child::new(base_python)
-        .args(["-m", "venv", "--without-pip"])
-        .arg(&venv)
-        .echo(echo)
-        .run(redactor)?;
-    let mut out = None;
-    if fast.status.success() {
+    if out.is_none()
+        && Child::new(base_python)
+            .args(["-m", "venv", "--without-pip", "--clear"])
+            .arg(&venv)
+            .echo(echo)
+            .run(redactor)?
+            .status
+            .success()
+    {
         let o = pip_install(
             Child::new(pip_python)
                 .args(["-m", "pip", "--python"])
@@ -255,6 +266,35 @@ pub fn install_check(
         .iter()
         .map(|p| import_check(&python, &index.scratch, p, redactor, echo))
         .collect()
+}
+
+/// `uv venv` + `uv pip install wanted` from `url` only, when uv is
+/// provisioned; `None` when it is not or when it failed (pip then tries,
+/// and its error is the one shown).
+fn uv_install(
+    base_python: &Path,
+    venv: &Path,
+    url: &str,
+    wanted: &[String],
+    redactor: &Redactor,
+    echo: Echo,
+) -> Result<Option<crate::tools::Output>, RehearsalError> {
+    let Some(uv) = crate::pypi::uv::installed() else {
+        return Ok(None);
+    };
+    if !uv
+        .venv(base_python, venv, echo)
+        .run(redactor)?
+        .status
+        .success()
+    {
+        return Ok(None);
+    }
+    let python = crate::pypi::venv::venv_python(venv);
+    let out = uv
+        .install_only_from(&python, url, wanted, echo)
+        .run(redactor)?;
+    Ok(out.status.success().then_some(out))
 }
 
 /// `pip install wanted` from the index at `url` and nowhere else: no

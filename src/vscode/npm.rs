@@ -1,4 +1,5 @@
-//! vsce and ovsx: pinned versions installed with npm into the per-user
+//! vsce and ovsx: pinned versions installed with `npm ci` from a shipped
+//! lockfile ([`TOOLS_LOCK`]) into the per-user
 //! cache ([`crate::cache_dir`]) on first use (under a file lock, so parallel runs
 //! wait for one install), or taken from PATH with `[vscode] use-path-tools`.
 //!
@@ -157,8 +158,14 @@ fn pin(name: &str) -> String {
     }
 }
 
+/// The lockfile of the pins (generated with `npm install --package-lock-only
+/// --omit-lockfile-registry-resolved=false` from the manifest [`provision`]
+/// writes): `npm ci` installs exactly it, with no resolution at install time.
+pub const TOOLS_LOCK: &str = include_str!("tools-lock/package-lock.json");
+
 fn stamp_text() -> String {
-    format!("{} {}\n", pin("vsce"), pin("ovsx"))
+    let lock = crate::digest::sha256_hex(TOOLS_LOCK.as_bytes());
+    format!("{} {} lock:{}\n", pin("vsce"), pin("ovsx"), &lock[..12])
 }
 
 fn vsce_script(dir: &Path) -> PathBuf {
@@ -237,6 +244,25 @@ pub fn ensure(project: &Project, log: &dyn Fn(&str)) -> Result<NodeTools, VsceEr
     })
 }
 
+/// The tools' package.json and the shipped lockfile, which `npm ci` installs.
+fn write_manifest(dir: &Path) -> Result<(), VsceError> {
+    let manifest = serde_json::json!({
+        "name": "release-kit-node-tools",
+        "private": true,
+        "description": "Tools release-kit runs; managed by `cargo xtask setup`",
+        "dependencies": { "@vscode/vsce": VSCE_VERSION, "ovsx": OVSX_VERSION },
+    });
+    let package_json = dir.join("package.json");
+    std::fs::write(
+        &package_json,
+        serde_json::to_string_pretty(&manifest).expect("static JSON"),
+    )
+    .io_context(cannot("write", &package_json))?;
+    let lock_file = dir.join("package-lock.json");
+    std::fs::write(&lock_file, TOOLS_LOCK).io_context(cannot("write", &lock_file))?;
+    Ok(())
+}
+
 /// Installs the pinned vsce and ovsx into the cache (`tools_dir`) unless they
 /// are there already. Returns the folder.
 pub fn provision(project: &Project, log: &dyn Fn(&str)) -> Result<PathBuf, VsceError> {
@@ -265,24 +291,15 @@ pub fn provision(project: &Project, log: &dyn Fn(&str)) -> Result<PathBuf, VsceE
         dir.display()
     ));
     let _ = std::fs::remove_file(dir.join(".pins"));
-    let manifest = serde_json::json!({
-        "name": "release-kit-node-tools",
-        "private": true,
-        "description": "Tools release-kit runs; managed by `cargo xtask setup`",
-        "dependencies": { "@vscode/vsce": VSCE_VERSION, "ovsx": OVSX_VERSION },
-    });
-    let package_json = dir.join("package.json");
-    std::fs::write(
-        &package_json,
-        serde_json::to_string_pretty(&manifest).expect("static JSON"),
-    )
-    .io_context(cannot("write", &package_json))?;
+    write_manifest(&dir)?;
     // No install scripts: nothing the tools need runs at install time (the
     // one script, @vscode/vsce-sign's, is for signing, which we do not use),
     // and secrets are removed from npm's environment all the same.
+    // `npm ci`: the shipped lockfile, tarballs from npm's cache when there.
     let out = Child::new(&npm)
         .args([
-            "install",
+            "ci",
+            "--prefer-offline",
             "--no-audit",
             "--no-fund",
             "--ignore-scripts",
@@ -296,7 +313,7 @@ pub fn provision(project: &Project, log: &dyn Fn(&str)) -> Result<PathBuf, VsceE
         .run(&Redactor::new())?;
     if !out.status.success() {
         return Err(VsceError::Tool(format!(
-            "`npm install` of {} into {} failed ({}):\n{}\nCheck the network access to the npm registry \
+            "`npm ci` of {} into {} failed ({}):\n{}\nCheck the network access to the npm registry \
              (or set [vscode] use-path-tools = true and `npm install -g {}`)",
             pin("vsce"),
             dir.display(),
@@ -307,7 +324,7 @@ pub fn provision(project: &Project, log: &dyn Fn(&str)) -> Result<PathBuf, VsceE
     }
     if !vsce_script(&dir).is_file() || !ovsx_script(&dir).is_file() {
         return Err(VsceError::Tool(format!(
-            "`npm install` finished but {} or {} is missing; remove {} and run `cargo xtask setup` again",
+            "`npm ci` finished but {} or {} is missing; remove {} and run `cargo xtask setup` again",
             vsce_script(&dir).display(),
             ovsx_script(&dir).display(),
             dir.display()
@@ -399,6 +416,33 @@ mod tests {
             "{}",
             npm.display()
         );
+    }
+
+    #[test]
+    fn the_shipped_lock_matches_the_pins() {
+        let lock: serde_json::Value = serde_json::from_str(TOOLS_LOCK).unwrap();
+        let packages = &lock["packages"];
+        assert_eq!(
+            packages[""]["dependencies"],
+            serde_json::json!({ "@vscode/vsce": VSCE_VERSION, "ovsx": OVSX_VERSION }),
+            "regenerate src/vscode/tools-lock/package-lock.json for the new pins"
+        );
+        assert_eq!(
+            packages["node_modules/@vscode/vsce"]["version"],
+            VSCE_VERSION
+        );
+        assert_eq!(packages["node_modules/ovsx"]["version"], OVSX_VERSION);
+        // Every package pinned by its hash, none resolved at install time.
+        let all = packages.as_object().unwrap();
+        assert!(all.len() > 2);
+        for (path, p) in all.iter().filter(|(k, _)| !k.is_empty()) {
+            assert!(
+                p["integrity"]
+                    .as_str()
+                    .is_some_and(|i| i.starts_with("sha512-")),
+                "{path}: no integrity"
+            );
+        }
     }
 
     #[test]

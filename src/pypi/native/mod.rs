@@ -455,7 +455,7 @@ fn cibuildwheel_commands(
     }
     let sdist = tools
         .build()
-        .args(["--sdist", "--outdir"])
+        .args(["--sdist", "-o"])
         .arg(out)
         .arg(&package.dir);
     vec![sdist, wheels]
@@ -712,18 +712,13 @@ mod tests {
         assert!(!cibw.parallel);
         let argv: Vec<Vec<String>> = cibw.steps.iter().map(|c| c.argv()).collect();
         let dir = pkg.dir.display().to_string();
+        // `uv build` or `python -m build` (when uv is not provisioned).
+        let mut sdist = tools.build().argv();
+        sdist.extend(["--sdist", "-o", "/out", &dir].map(String::from));
         assert_eq!(
             argv,
             [
-                vec![
-                    "/venv/bin/python",
-                    "-m",
-                    "build",
-                    "--sdist",
-                    "--outdir",
-                    "/out",
-                    &dir
-                ],
+                sdist.iter().map(String::as_str).collect::<Vec<_>>(),
                 vec![
                     "/venv/bin/python",
                     "-m",
