@@ -287,6 +287,8 @@ mod tests {
 
     /// Runs `script(command)` with `sh` in `dir` (a git repository) with
     /// this PATH: (exit code, stdout, stderr).
+    // The hook is a POSIX shell script: these run it with `sh`.
+    #[cfg(unix)]
     fn run_script(command: &str, dir: &Path, path: &str) -> (Option<i32>, String, String) {
         let hook = dir.join("hook.sh");
         std::fs::write(&hook, script(command)).unwrap();
@@ -300,6 +302,7 @@ mod tests {
         (out.status.code(), s(&out.stdout), s(&out.stderr))
     }
 
+    #[cfg(unix)]
     fn fake_xtask(path: &Path) {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -308,6 +311,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn the_repository_hook_runs_the_built_binary_or_says_how_to_build_it() {
         let (tmp, _) = repo();
         let path = std::env::var("PATH").unwrap();
@@ -321,6 +325,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn another_repositorys_hook_finds_a_moved_binary_on_path_or_says_the_fix() {
         let (tmp, _) = repo();
         let system = std::env::var("PATH").unwrap();

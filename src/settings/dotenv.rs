@@ -839,6 +839,7 @@ mod tests {
 
     /// `parse_file` on another thread; `None` when it has not returned
     /// within 10 s (it hangs).
+    #[cfg(unix)]
     fn parse_file_timed(path: &Path) -> Option<Result<ParsedFile, EnvFileError>> {
         let (tx, rx) = std::sync::mpsc::channel();
         let path = path.to_owned();
