@@ -99,24 +99,7 @@ impl LocalIndex {
         let packages = scratch.join("packages");
         std::fs::create_dir_all(&packages).io_context(cannot("create", &packages))?;
         let htpasswd = scratch.join("htpasswd");
-        // passlib writes the hash; the password travels in the environment.
-        let out = Child::new(&tools.python)
-            .args([
-                "-c",
-                "import os, sys\nfrom passlib.apache import HtpasswdFile\n\
-                 h = HtpasswdFile(sys.argv[1], new=True)\n\
-                 h.set_password(sys.argv[2], os.environ['RK_REHEARSAL_PASSWORD'])\nh.save()",
-            ])
-            .arg(&htpasswd)
-            .arg(USER)
-            .secret_env("RK_REHEARSAL_PASSWORD", password)
-            .run(redactor)?;
-        if !out.status.success() {
-            return Err(RehearsalError::Failed(format!(
-                "cannot write the local index's password file with passlib:\n{}\nfix: `cargo xtask setup` installs passlib into the managed tools",
-                out.combined().trim()
-            )));
-        }
+        write_htpasswd(tools, &htpasswd, password, redactor)?;
         let log_path = scratch.join("pypiserver.log");
         let log = std::fs::File::create(&log_path).io_context(cannot("create", &log_path))?;
         let server = tools
@@ -132,35 +115,7 @@ impl LocalIndex {
         let pid = server.id();
         // In the slot at once, so that a Ctrl-C while it starts stops it.
         *server_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(server);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            let exited = match server_slot
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_mut()
-            {
-                Some(child) => child
-                    .try_wait()
-                    .io_context(|| "cannot wait for pypiserver".to_owned())?,
-                None => None,
-            };
-            if let Some(status) = exited {
-                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                return Err(RehearsalError::Failed(format!(
-                    "pypiserver (pid {pid}) exited ({status}) before listening on 127.0.0.1:{port}:\n{}",
-                    redactor.redact(tail(&log, 15).trim())
-                )));
-            }
-            if Instant::now() > deadline {
-                return Err(RehearsalError::Failed(format!(
-                    "pypiserver did not listen on 127.0.0.1:{port} within 30 s"
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_listening(&server_slot, port, pid, &log_path, redactor)?;
         Ok(LocalIndex {
             url: format!("http://127.0.0.1:{port}/"),
             packages,
@@ -168,6 +123,71 @@ impl LocalIndex {
             _guard: guard,
         })
     }
+}
+
+/// The local index's password file, hashed by passlib; the password
+/// travels in the child's environment only.
+fn write_htpasswd(
+    tools: &Tools,
+    htpasswd: &Path,
+    password: &Secret,
+    redactor: &Redactor,
+) -> Result<(), RehearsalError> {
+    let out = Child::new(&tools.python)
+        .args([
+            "-c",
+            "import os, sys\nfrom passlib.apache import HtpasswdFile\n\
+             h = HtpasswdFile(sys.argv[1], new=True)\n\
+             h.set_password(sys.argv[2], os.environ['RK_REHEARSAL_PASSWORD'])\nh.save()",
+        ])
+        .arg(htpasswd)
+        .arg(USER)
+        .secret_env("RK_REHEARSAL_PASSWORD", password)
+        .run(redactor)?;
+    if !out.status.success() {
+        return Err(RehearsalError::Failed(format!(
+            "cannot write the local index's password file with passlib:\n{}\nfix: `cargo xtask setup` installs passlib into the managed tools",
+            out.combined().trim()
+        )));
+    }
+    Ok(())
+}
+
+/// Waits until pypiserver (in `slot`) listens on `port`: an error with its
+/// log's tail when it exits first, or after 30 s.
+fn wait_listening(
+    slot: &std::sync::Mutex<Option<std::process::Child>>,
+    port: u16,
+    pid: u32,
+    log_path: &Path,
+    redactor: &Redactor,
+) -> Result<(), RehearsalError> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        let exited = match slot.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            Some(child) => child
+                .try_wait()
+                .io_context(|| "cannot wait for pypiserver".to_owned())?,
+            None => None,
+        };
+        if let Some(status) = exited {
+            let log = std::fs::read_to_string(log_path).unwrap_or_default();
+            return Err(RehearsalError::Failed(format!(
+                "pypiserver (pid {pid}) exited ({status}) before listening on 127.0.0.1:{port}:\n{}",
+                redactor.redact(tail(&log, 15).trim())
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(RehearsalError::Failed(format!(
+                "pypiserver did not listen on 127.0.0.1:{port} within 30 s"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
 }
 
 /// A package the install check installs, and what it runs after.

@@ -265,17 +265,7 @@ fn route(
             if !mine(publisher) {
                 return denied(publisher, "Read extension");
             }
-            match st
-                .extensions
-                .get(&(publisher.to_string(), name.to_string()))
-            {
-                None => vss_error(
-                    StatusCode::NOT_FOUND,
-                    "ExtensionDoesNotExistException",
-                    &format!("Extension '{publisher}.{name}' does not exist."),
-                ),
-                Some(versions) => json(StatusCode::OK, published(publisher, name, versions)),
-            }
+            extension(st, publisher, name)
         }
         (&Method::POST, ["_apis", "gallery", "extensions"])
         | (&Method::PUT, ["_apis", "gallery", "publishers", _, "extensions", _]) => {
@@ -286,6 +276,21 @@ fn route(
             "ResourceNotFoundException",
             &format!("No route for {method} {path}"),
         ),
+    }
+}
+
+/// An extension's published versions, or the Marketplace's 404.
+fn extension(st: &State, publisher: &str, name: &str) -> Answer {
+    match st
+        .extensions
+        .get(&(publisher.to_string(), name.to_string()))
+    {
+        None => vss_error(
+            StatusCode::NOT_FOUND,
+            "ExtensionDoesNotExistException",
+            &format!("Extension '{publisher}.{name}' does not exist."),
+        ),
+        Some(versions) => json(StatusCode::OK, published(publisher, name, versions)),
     }
 }
 
