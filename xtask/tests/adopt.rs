@@ -3,13 +3,13 @@
 //! secret ends up inside a built package, and a maturin rebuild is
 //! byte-identical although its `dist/` is not ignored.
 
-mod pypi_common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pypi_common::Run;
 use release_kit::decode::pypi_token::build_test_token;
+use support::Run;
 use testkit::pypi_index::PypiServer;
 
 /// A project of our own in a temporary folder.

@@ -5,33 +5,13 @@
 // Windows behaviour is covered by the library's unit tests.
 #![cfg(unix)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use release_kit::settings::VARS;
-
-/// Runs the built xtask in `cwd` with only `env` (plus PATH and HOME).
-fn xtask(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
-    cmd.current_dir(cwd).env_clear().args(args);
-    for k in ["PATH", "HOME"] {
-        if let Some(v) = std::env::var_os(k) {
-            cmd.env(k, v);
-        }
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("xtask runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use support::{text, xtask};
 
 /// A canary per secret variable: some shaped to pass the format check, some
 /// not, so both the valid and the invalid paths run. The marker `CNRY` and

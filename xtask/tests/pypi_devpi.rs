@@ -5,13 +5,13 @@
 //! that cannot be found stops the run before any upload, and a refused
 //! password is explained as an account's, never printed.
 
-mod pypi_common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pypi_common::{Project, Run, canary};
+use support::{Project, Run, canary};
 
 const USER: &str = "alice";
 
@@ -313,7 +313,7 @@ fn devpi_upload_rerun_dry_run_conflict_and_refusals() {
     project.rebuild_with_other_bytes();
     assert_ne!(built(&project.dist()), published);
     let run = publish(&[], &env).expect(1);
-    pypi_common::assert_conflict(&run);
+    support::assert_conflict(&run);
     assert_eq!(devpi.listed(&url), published);
 
     // An upload URL whose listing is nowhere to be found, and a

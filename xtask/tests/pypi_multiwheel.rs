@@ -7,11 +7,11 @@
 //! The wheels are made here (a zip with a valid `.dist-info`, which twine
 //! and pypiserver accept): no native toolchain is needed for these rules.
 
-mod pypi_common;
+mod support;
 
 use std::path::Path;
 
-use pypi_common::{Project, canary};
+use support::{Project, canary};
 use testkit::pypi_index::PypiServer;
 
 /// Writes an sdist (`tags` empty) or a wheel of `name` `version` with

@@ -1,10 +1,36 @@
-//! Shared helpers of the Python release tests: a throw-away project (a copy
-//! of examples/mult-agentes), and the CLI run with a hermetic environment.
+//! Shared helpers of the CLI tests (`mod support;`): the built CLI run with a
+//! hermetic environment, a throw-away Python project (a copy of
+//! examples/mult-agentes), and the text of a run.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// Runs the built xtask in `cwd` with only `env` (plus PATH and HOME, each
+/// unless `env` sets it): no secret of the test's own environment is inherited.
+pub fn xtask(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.current_dir(cwd).env_clear().args(args);
+    for k in ["PATH", "HOME"] {
+        if let Some(v) = std::env::var_os(k) {
+            cmd.env(k, v);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("xtask runs")
+}
+
+/// Stdout then stderr of a run, as text.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
 
 /// Variables a developer's shell or a CI runner may carry that would change
 /// what the CLI does.
