@@ -69,22 +69,10 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 /// The `Tag:` lines of a wheel's WHEEL file, read by Python's zipfile.
 fn wheel_metadata_tags(wheel: &Path) -> Vec<String> {
-    let out = Command::new(test_python().unwrap())
-        .args([
-            "-c",
-            "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\n\
+    let code = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\n\
              w = [n for n in z.namelist() if n.endswith('.dist-info/WHEEL')][0]\n\
-             print('\\n'.join(l[4:].strip() for l in z.read(w).decode().splitlines() if l.startswith('Tag:')))",
-        ])
-        .arg(wheel)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut tags: Vec<String> = String::from_utf8_lossy(&out.stdout)
+             print('\\n'.join(l[4:].strip() for l in z.read(w).decode().splitlines() if l.startswith('Tag:')))";
+    let mut tags: Vec<String> = support::python(code, [wheel])
         .lines()
         .map(str::to_owned)
         .collect();

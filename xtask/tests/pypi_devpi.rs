@@ -122,24 +122,19 @@ impl Devpi {
     /// 691 JSON, as pip reads it); empty when the project is not there.
     fn listed(&self, upload_url: &str) -> Vec<(String, String)> {
         let python = self.bin.join("python");
-        let out = Command::new(python)
-            .args([
-                "-c",
-                "import json, sys, urllib.request, urllib.error\n\
+        let code = "import json, sys, urllib.request, urllib.error\n\
                  req = urllib.request.Request(sys.argv[1], headers={'Accept': 'application/vnd.pypi.simple.v1+json'})\n\
                  try:\n    page = json.load(urllib.request.urlopen(req))\n\
                  except urllib.error.HTTPError as e:\n    sys.exit(0 if e.code == 404 else 1)\n\
-                 for f in page['files']:\n    print(f['filename'], f['hashes']['sha256'])",
-            ])
-            .arg(format!("{upload_url}+simple/mult-agentes/"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+                 for f in page['files']:\n    print(f['filename'], f['hashes']['sha256'])";
+        let out = support::ok_stdout(
+            Command::new(python)
+                .args(["-c", code])
+                .arg(format!("{upload_url}+simple/mult-agentes/"))
+                .output()
+                .unwrap(),
         );
-        let mut files: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
+        let mut files: Vec<(String, String)> = out
             .lines()
             .filter_map(|l| l.split_once(' '))
             .map(|(a, b)| (a.to_owned(), b.to_owned()))

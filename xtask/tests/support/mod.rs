@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -52,6 +53,57 @@ const SCRUB: &[&str] = &[
     "RELEASE_KIT_OIDC_URL",
     "RELEASE_KIT_USE_PATH_TOOLS",
 ];
+
+/// Stdout of a run that must have succeeded (else the test fails with its
+/// stderr).
+pub fn ok_stdout(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Stdout of the test Python running `code` (`-c`) with `args`, which must
+/// succeed.
+pub fn python<S: AsRef<OsStr>>(code: &str, args: impl IntoIterator<Item = S>) -> String {
+    let py = testkit::python::test_python().unwrap();
+    ok_stdout(
+        Command::new(py)
+            .arg("-c")
+            .arg(code)
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// `xtask --no-env-file --root ROOT hf-prefetch` with a clean Hugging Face
+/// environment: `endpoint` as HF_ENDPOINT, `cache` as HF_HUB_CACHE (and
+/// HF_HOME inside it), `token` as HF_TOKEN.
+pub fn hf_prefetch(endpoint: &str, cache: &Path, root: &Path, token: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    for k in [
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HF_HUB_OFFLINE",
+        "HF_HOME",
+        "HF_TOKEN_PATH",
+        "HUGGINGFACE_HUB_CACHE",
+        "GITHUB_ACTIONS",
+    ] {
+        c.env_remove(k);
+    }
+    c.env("HF_ENDPOINT", endpoint)
+        .env("HF_HUB_CACHE", cache)
+        .env("HF_HOME", cache.join("hf-home"))
+        .env("HF_TOKEN", token)
+        .args(["--no-env-file", "--root"])
+        .arg(root)
+        .arg("hf-prefetch");
+    c
+}
 
 /// A project root in a temporary folder holding a copy of the example
 /// package under `py/`.
