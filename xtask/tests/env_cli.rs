@@ -191,12 +191,10 @@ fn canaries_never_leave_through_environment() {
 
 #[test]
 fn status_json_walks_up_and_reports_sources() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join(".env"),
+    let tmp = support::folder_with(&[(
+        ".env",
         "# comment\nVSCE_PAT=abcdefgh\nHF_TOKEN=hf_fromthefile\n",
-    )
-    .unwrap();
+    )]);
     let nested = tmp.path().join("a/b/c");
     std::fs::create_dir_all(&nested).unwrap();
     let out = xtask(
@@ -280,12 +278,10 @@ fn status_var(out: &Output, name: &str) -> serde_json::Value {
 
 #[test]
 fn warnings_for_duplicates_and_padding_never_show_values() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join(".env"),
+    let tmp = support::folder_with(&[(
+        ".env",
         "VSCE_PAT=first-hunter2\nHF_TOKEN= hf_padded-hunter2 \nVSCE_PAT=second-hunter2\n",
-    )
-    .unwrap();
+    )]);
     let out = xtask(tmp.path(), &[], &["env", "status", "--json"]);
     assert!(out.status.success());
     let t = text(&out);
@@ -306,9 +302,8 @@ fn warnings_for_duplicates_and_padding_never_show_values() {
 /// Python app's python-dotenv reads them; nothing of a value is printed.
 #[test]
 fn python_dotenv_shapes_expansion_and_dollar_secrets() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join(".env"),
+    let tmp = support::folder_with(&[(
+        ".env",
         concat!(
             "S3_AUDIT_BUCKET=\"audit\\tbucket\"\n",
             "NOTE='it\\'s fine'\n",
@@ -320,8 +315,7 @@ fn python_dotenv_shapes_expansion_and_dollar_secrets() {
             "OTEL_EXPORTER_OTLP_ENDPOINT=${OTEL_HOST}:notaport\n",
             "VSCE_PAT=pa$wordCNRYvsce\n",
         ),
-    )
-    .unwrap();
+    )]);
     let out = xtask(tmp.path(), &[], &["env", "status", "--json"]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
@@ -554,18 +548,13 @@ fn help_teaches() {
 
 /// A project whose Python package is `mult-agentes`.
 fn project_dir() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("release-kit.toml"),
-        "[python]\npath = \".\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        tmp.path().join("pyproject.toml"),
-        "[project]\nname = \"mult-agentes\"\nversion = \"0.1.0\"\n",
-    )
-    .unwrap();
-    tmp
+    support::folder_with(&[
+        ("release-kit.toml", "[python]\npath = \".\"\n"),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"mult-agentes\"\nversion = \"0.1.0\"\n",
+        ),
+    ])
 }
 
 #[test]
@@ -1139,17 +1128,13 @@ fn rotate_finds_the_old_value_in_history_and_logs_and_orders_a_leak() {
 /// `--json` prints a JSON result whatever happens, errors included.
 #[test]
 fn json_always_prints_a_json_result() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("release-kit.toml"),
-        "[vscode]\nenabled = false\n",
-    )
-    .unwrap();
-    std::fs::write(
-        tmp.path().join("CHANGELOG.md"),
-        "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n\n- x\n",
-    )
-    .unwrap();
+    let tmp = support::folder_with(&[
+        ("release-kit.toml", "[vscode]\nenabled = false\n"),
+        (
+            "CHANGELOG.md",
+            "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n\n- x\n",
+        ),
+    ]);
     let root = tmp.path().display().to_string();
     for (args, code) in [
         (&["--json", "--root", &root, "changelog", "v9.9.9"][..], 3),

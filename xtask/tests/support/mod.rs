@@ -105,6 +105,17 @@ pub fn hf_prefetch(endpoint: &str, cache: &Path, root: &Path, token: &str) -> Co
     c
 }
 
+/// A temporary folder holding these files (path relative to it, text).
+pub fn folder_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for (rel, text) in files {
+        let path = tmp.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    tmp
+}
+
 /// A project root in a temporary folder holding a copy of the example
 /// package under `py/`.
 pub struct Project {
