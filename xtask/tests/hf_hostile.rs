@@ -131,11 +131,7 @@ fn run(cmd: &mut Command, limit: Duration) -> (Output, Duration) {
     }
     let took = started.elapsed();
     let out = child.wait_with_output().unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = support::text(&out);
     assert!(!all.contains(CANARY), "the token leaked:\n{all}");
     assert!(!all.contains("panicked"), "a panic:\n{all}");
     (out, took)
@@ -453,11 +449,7 @@ fn env_verify_s3_against_an_endless_reply_fails_with_the_size_limit() {
         .arg(root.path())
         .args(["env", "verify", "--json", "s3"]);
     let (out, took) = run(&mut cmd, QUICK);
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = support::text(&out);
     assert!(!all.contains(secret), "{all}");
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("went on past 32 MiB"), "{all}");

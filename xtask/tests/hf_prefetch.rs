@@ -35,11 +35,7 @@ fn xtask(hub: &Hub, cache: &Path) -> Command {
 
 fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = support::text(&out);
     assert!(!all.contains(CANARY), "the token leaked:\n{all}");
     out
 }

@@ -156,12 +156,7 @@ fn maturin_build_prints_the_tags_and_the_wheel_installs_and_calls_rust() {
         .env_remove("PIP_EXTRA_INDEX_URL")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", support::text(&out));
     let out = Command::new(&python)
         .args([
             "-c",

@@ -96,11 +96,7 @@ impl Devpi {
             .current_dir(self.dir.path())
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = support::text(&out);
         assert!(out.status.success(), "devpi {args:?}: {text}");
         text
     }
