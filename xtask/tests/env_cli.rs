@@ -640,18 +640,18 @@ fn xtask_timed(cwd: &Path, args: &[&str]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Makes a named pipe at `path` (the real `mkfifo`).
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.unwrap().success());
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_or_device_env_never_hangs_any_command() {
     let tmp = project_dir();
     let fifo = tmp.path().join(".env");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     // A usage error reads .env too (for the values to hide): it must not block.
     let out = xtask_timed(tmp.path(), &["env", "status", "--bogus-flag"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -854,13 +854,7 @@ fn example_writes_a_linked_target_atomically_or_refuses() {
     // A link to a pipe is refused, never opened (which would block).
     std::fs::remove_file(&link).unwrap();
     let fifo = tmp.path().join("pipe");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     std::os::unix::fs::symlink("pipe", &link).unwrap();
     let out = xtask_timed(tmp.path(), &["--root", ".", "env", "example"]);
     let t = text(&out);
