@@ -627,17 +627,19 @@ mod tests {
         assert!(!dbg.contains(CANARY) && !dbg.contains("7f3a9c"), "{dbg}");
     }
 
+    /// A scanner without the rules that looks for one live REDIS_PASSWORD.
+    fn redis_scanner(value: &str) -> Scanner {
+        let live = [LiveValue {
+            name: "REDIS_PASSWORD".into(),
+            value: Secret::new(value),
+        }];
+        Scanner::new(false, &live).unwrap()
+    }
+
     #[test]
     fn url_encoded_form_is_named() {
         let value = "CANARY pass/word+7f3a";
-        let s = Scanner::new(
-            false,
-            &[LiveValue {
-                name: "REDIS_PASSWORD".into(),
-                value: Secret::new(value),
-            }],
-        )
-        .unwrap();
+        let s = redis_scanner(value);
         let mut out = Vec::new();
         let text = format!("u=redis://:{}@h\n", crate::secret::percent_encode(value));
         s.scan_block(text.as_bytes(), 1, &Origin::file("x"), &mut out);
@@ -649,14 +651,7 @@ mod tests {
     #[test]
     fn every_encoding_js_and_python_write() {
         let value = "CNRY p@ss/w+rd!7f3a";
-        let s = Scanner::new(
-            false,
-            &[LiveValue {
-                name: "REDIS_PASSWORD".into(),
-                value: Secret::new(value),
-            }],
-        )
-        .unwrap();
+        let s = redis_scanner(value);
         let hex: String = value.bytes().map(|b| format!("{b:02x}")).collect();
         let b64 = |pre: &str, engine: &base64::engine::GeneralPurpose| {
             engine.encode(format!("{pre}K={value}\n"))

@@ -3,13 +3,13 @@
 //! secret ends up inside a built package, and a maturin rebuild is
 //! byte-identical although its `dist/` is not ignored.
 
-mod pypi_common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pypi_common::Run;
 use release_kit::decode::pypi_token::build_test_token;
+use support::Run;
 use testkit::pypi_index::PypiServer;
 
 /// A project of our own in a temporary folder.
@@ -85,23 +85,13 @@ impl Fixture {
 
 /// The member names of an sdist, read by Python's tarfile.
 fn sdist_members(path: &Path) -> Vec<String> {
-    let out = Command::new(testkit::python::test_python().unwrap())
-        .args([
-            "-c",
-            "import sys, tarfile\nprint('\\n'.join(tarfile.open(sys.argv[1]).getnames()))",
-        ])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    support::python(
+        "import sys, tarfile\nprint('\\n'.join(tarfile.open(sys.argv[1]).getnames()))",
+        [path],
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect()
 }
 
 /// Nothing of release-kit's own in the project folder after a run.
@@ -322,16 +312,13 @@ fn setuptools_at_the_root_without_gitignore_through_init_build_publish_install()
         .unwrap();
     assert!(st.success());
     let vpy = venv.join("bin/python");
-    let out = Command::new(&vpy)
-        .args(["-m", "pip", "install", "-q", "--no-deps", "--index-url"])
-        .arg(format!("{}simple/", server.url))
-        .arg("sampleproject-fx==2.1.0")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    support::ok_stdout(
+        Command::new(&vpy)
+            .args(["-m", "pip", "install", "-q", "--no-deps", "--index-url"])
+            .arg(format!("{}simple/", server.url))
+            .arg("sampleproject-fx==2.1.0")
+            .output()
+            .unwrap(),
     );
     let out = Command::new(&vpy)
         .args(["-c", "import sample; print(sample.__version__)"])

@@ -2,6 +2,8 @@
 //! the package's import in the rehearsal's install check runs arbitrary
 //! project code, and it must see no TWINE_PASSWORD, VSCE_PAT or HF_TOKEN.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -76,11 +78,7 @@ fn the_package_import_sees_no_inherited_secret() {
         .envs(canaries)
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = support::text(&out);
     assert!(out.status.success(), "{text}");
     let seen = std::fs::read_to_string(&dump).expect("the install check imported the package");
     assert!(

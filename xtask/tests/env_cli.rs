@@ -5,33 +5,13 @@
 // Windows behaviour is covered by the library's unit tests.
 #![cfg(unix)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use release_kit::settings::VARS;
-
-/// Runs the built xtask in `cwd` with only `env` (plus PATH and HOME).
-fn xtask(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
-    cmd.current_dir(cwd).env_clear().args(args);
-    for k in ["PATH", "HOME"] {
-        if let Some(v) = std::env::var_os(k) {
-            cmd.env(k, v);
-        }
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("xtask runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use support::{text, xtask};
 
 /// A canary per secret variable: some shaped to pass the format check, some
 /// not, so both the valid and the invalid paths run. The marker `CNRY` and
@@ -211,12 +191,10 @@ fn canaries_never_leave_through_environment() {
 
 #[test]
 fn status_json_walks_up_and_reports_sources() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join(".env"),
+    let tmp = support::folder_with(&[(
+        ".env",
         "# comment\nVSCE_PAT=abcdefgh\nHF_TOKEN=hf_fromthefile\n",
-    )
-    .unwrap();
+    )]);
     let nested = tmp.path().join("a/b/c");
     std::fs::create_dir_all(&nested).unwrap();
     let out = xtask(
@@ -300,12 +278,10 @@ fn status_var(out: &Output, name: &str) -> serde_json::Value {
 
 #[test]
 fn warnings_for_duplicates_and_padding_never_show_values() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join(".env"),
+    let tmp = support::folder_with(&[(
+        ".env",
         "VSCE_PAT=first-hunter2\nHF_TOKEN= hf_padded-hunter2 \nVSCE_PAT=second-hunter2\n",
-    )
-    .unwrap();
+    )]);
     let out = xtask(tmp.path(), &[], &["env", "status", "--json"]);
     assert!(out.status.success());
     let t = text(&out);
@@ -326,9 +302,8 @@ fn warnings_for_duplicates_and_padding_never_show_values() {
 /// Python app's python-dotenv reads them; nothing of a value is printed.
 #[test]
 fn python_dotenv_shapes_expansion_and_dollar_secrets() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join(".env"),
+    let tmp = support::folder_with(&[(
+        ".env",
         concat!(
             "S3_AUDIT_BUCKET=\"audit\\tbucket\"\n",
             "NOTE='it\\'s fine'\n",
@@ -340,8 +315,7 @@ fn python_dotenv_shapes_expansion_and_dollar_secrets() {
             "OTEL_EXPORTER_OTLP_ENDPOINT=${OTEL_HOST}:notaport\n",
             "VSCE_PAT=pa$wordCNRYvsce\n",
         ),
-    )
-    .unwrap();
+    )]);
     let out = xtask(tmp.path(), &[], &["env", "status", "--json"]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
@@ -574,18 +548,13 @@ fn help_teaches() {
 
 /// A project whose Python package is `mult-agentes`.
 fn project_dir() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("release-kit.toml"),
-        "[python]\npath = \".\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        tmp.path().join("pyproject.toml"),
-        "[project]\nname = \"mult-agentes\"\nversion = \"0.1.0\"\n",
-    )
-    .unwrap();
-    tmp
+    support::folder_with(&[
+        ("release-kit.toml", "[python]\npath = \".\"\n"),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"mult-agentes\"\nversion = \"0.1.0\"\n",
+        ),
+    ])
 }
 
 #[test]
@@ -671,18 +640,18 @@ fn xtask_timed(cwd: &Path, args: &[&str]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Makes a named pipe at `path` (the real `mkfifo`).
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.unwrap().success());
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_or_device_env_never_hangs_any_command() {
     let tmp = project_dir();
     let fifo = tmp.path().join(".env");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     // A usage error reads .env too (for the values to hide): it must not block.
     let out = xtask_timed(tmp.path(), &["env", "status", "--bogus-flag"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -885,13 +854,7 @@ fn example_writes_a_linked_target_atomically_or_refuses() {
     // A link to a pipe is refused, never opened (which would block).
     std::fs::remove_file(&link).unwrap();
     let fifo = tmp.path().join("pipe");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     std::os::unix::fs::symlink("pipe", &link).unwrap();
     let out = xtask_timed(tmp.path(), &["--root", ".", "env", "example"]);
     let t = text(&out);
@@ -1159,17 +1122,13 @@ fn rotate_finds_the_old_value_in_history_and_logs_and_orders_a_leak() {
 /// `--json` prints a JSON result whatever happens, errors included.
 #[test]
 fn json_always_prints_a_json_result() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("release-kit.toml"),
-        "[vscode]\nenabled = false\n",
-    )
-    .unwrap();
-    std::fs::write(
-        tmp.path().join("CHANGELOG.md"),
-        "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n\n- x\n",
-    )
-    .unwrap();
+    let tmp = support::folder_with(&[
+        ("release-kit.toml", "[vscode]\nenabled = false\n"),
+        (
+            "CHANGELOG.md",
+            "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-01-01\n\n- x\n",
+        ),
+    ]);
     let root = tmp.path().display().to_string();
     for (args, code) in [
         (&["--json", "--root", &root, "changelog", "v9.9.9"][..], 3),

@@ -8,27 +8,20 @@
 // Windows behaviour is covered by the library's unit tests.
 #![cfg(unix)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use release_kit::envops::export::{Target, in_default_set};
 use release_kit::settings::VARS;
+use support::text;
 
-/// Runs the built xtask in `cwd` with only `env` (plus HOME, and PATH
-/// unless `env` sets it), reading no `.env` unless the arguments say so.
+/// [`support::xtask`] with owned values.
 fn xtask(cwd: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"));
-    cmd.current_dir(cwd).env_clear().args(args);
-    for k in ["PATH", "HOME"] {
-        if let Some(v) = std::env::var_os(k) {
-            cmd.env(k, v);
-        }
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("xtask runs")
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    support::xtask(cwd, &env, args)
 }
 
 /// `cargo xtask --no-env-file env export ARGS…`: values from `env` only.
@@ -37,14 +30,6 @@ fn export(cwd: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
         cwd,
         env,
         &[&["--no-env-file", "env", "export"][..], args].concat(),
-    )
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     )
 }
 

@@ -4,11 +4,14 @@
 //! OTLP). Every check's pass and failure paths, `--json`, exit codes, and
 //! canary secrets that must never come out.
 
+mod support;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use support::{text, xtask};
 use testkit::anthropic::AnthropicApi;
 use testkit::dashboard::{Auth, Dashboard};
 use testkit::hub::{Hub, HubConfig};
@@ -23,32 +26,12 @@ fn verify(env: &[(&str, &str)], args: &[&str]) -> Output {
 }
 
 fn verify_in(root: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    cmd.current_dir(root)
-        .env_clear()
-        .arg("--no-env-file")
-        .arg("--root")
-        .arg(root)
-        .args(["env", "verify"])
-        .args(args);
-    for k in ["PATH", "HOME"] {
-        if let Some(v) = std::env::var_os(k) {
-            cmd.env(k, v);
-        }
-    }
-    cmd.env("RELEASE_KIT_CACHE_DIR", testkit::python::tool_cache());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("xtask runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    let cache = testkit::python::tool_cache();
+    let mut all = vec![("RELEASE_KIT_CACHE_DIR", cache.to_str().unwrap())];
+    all.extend_from_slice(env);
+    let root_arg = root.to_str().unwrap();
+    let head = ["--no-env-file", "--root", root_arg, "env", "verify"];
+    xtask(root, &all, &[&head[..], args].concat())
 }
 
 /// The `--json` report, after checking the exit code.

@@ -4,6 +4,8 @@
 //! end short. Nothing may be written outside the cache, nothing may panic
 //! or hang, memory stays bounded, and the token never shows.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -36,26 +38,8 @@ impl Scene {
 
     /// The CLI: the stand-in as HF_ENDPOINT, the canary as HF_TOKEN.
     fn xtask(&self, endpoint: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-        for k in [
-            "HF_TOKEN",
-            "HUGGING_FACE_HUB_TOKEN",
-            "HF_HUB_OFFLINE",
-            "HF_HOME",
-            "HF_TOKEN_PATH",
-            "HUGGINGFACE_HUB_CACHE",
-            "GITHUB_ACTIONS",
-        ] {
-            c.env_remove(k);
-        }
-        c.env("HF_ENDPOINT", endpoint)
-            .env("HF_HUB_CACHE", self.cache())
-            .env("HF_HOME", self.cache().join("hf-home"))
-            .env("HF_TOKEN", CANARY)
-            .args(["--no-env-file", "--root"])
-            .arg(self.root())
-            .arg("hf-prefetch")
-            .args(args);
+        let mut c = support::hf_prefetch(endpoint, &self.cache(), self.root(), CANARY);
+        c.args(args);
         c
     }
 
@@ -147,11 +131,7 @@ fn run(cmd: &mut Command, limit: Duration) -> (Output, Duration) {
     }
     let took = started.elapsed();
     let out = child.wait_with_output().unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = support::text(&out);
     assert!(!all.contains(CANARY), "the token leaked:\n{all}");
     assert!(!all.contains("panicked"), "a panic:\n{all}");
     (out, took)
@@ -469,11 +449,7 @@ fn env_verify_s3_against_an_endless_reply_fails_with_the_size_limit() {
         .arg(root.path())
         .args(["env", "verify", "--json", "s3"]);
     let (out, took) = run(&mut cmd, QUICK);
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = support::text(&out);
     assert!(!all.contains(secret), "{all}");
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("went on past 32 MiB"), "{all}");

@@ -2,6 +2,8 @@
 //! the real huggingface_hub (offline loads, and its own downloads through
 //! the stand-in).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -28,35 +30,12 @@ fn hub() -> Hub {
 /// The CLI with a clean Hugging Face environment: the stand-in's endpoint,
 /// `cache` as HF_HUB_CACHE, the canary as HF_TOKEN.
 fn xtask(hub: &Hub, cache: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    for k in [
-        "HF_TOKEN",
-        "HUGGING_FACE_HUB_TOKEN",
-        "HF_HUB_OFFLINE",
-        "HF_HOME",
-        "HF_TOKEN_PATH",
-        "HUGGINGFACE_HUB_CACHE",
-        "GITHUB_ACTIONS",
-    ] {
-        c.env_remove(k);
-    }
-    c.env("HF_ENDPOINT", hub.endpoint())
-        .env("HF_HUB_CACHE", cache)
-        .env("HF_HOME", cache.join("hf-home"))
-        .env("HF_TOKEN", CANARY)
-        .args(["--no-env-file", "--root"])
-        .arg(cache.parent().unwrap())
-        .arg("hf-prefetch");
-    c
+    support::hf_prefetch(hub.endpoint(), cache, cache.parent().unwrap(), CANARY)
 }
 
 fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = support::text(&out);
     assert!(!all.contains(CANARY), "the token leaked:\n{all}");
     out
 }

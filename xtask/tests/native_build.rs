@@ -14,15 +14,15 @@
 // Windows behaviour is covered by the library's unit tests.
 #![cfg(unix)]
 
-mod pypi_common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use pypi_common::{Project, Run};
 use release_kit::decode::pypi_token::build_test_token;
 use release_kit::pypi::package::WheelName;
+use support::{Project, Run};
 use testkit::pypi_index::PypiServer;
 use testkit::python::test_python;
 
@@ -30,11 +30,11 @@ const NATIVE: &str = "mult-agentes-native";
 /// The copies are not git repositories: the build's timestamp is given.
 const EPOCH: (&str, &str) = ("SOURCE_DATE_EPOCH", "1700000000");
 
-/// A project with both examples: mult-agentes under `py/` (pypi_common's)
+/// A project with both examples: mult-agentes under `py/` (support's)
 /// and mult-agentes-native's git-tracked files under `native/`.
 fn project_with_native() -> Project {
     let p = Project::new();
-    pypi_common::copy_tracked("examples/mult-agentes-native", &p.root().join("native"));
+    support::copy_tracked("examples/mult-agentes-native", &p.root().join("native"));
     assert!(p.root().join("native/Cargo.lock").is_file());
     let toml = p.root().join("release-kit.toml");
     let mut text = std::fs::read_to_string(&toml).unwrap();
@@ -69,22 +69,10 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 /// The `Tag:` lines of a wheel's WHEEL file, read by Python's zipfile.
 fn wheel_metadata_tags(wheel: &Path) -> Vec<String> {
-    let out = Command::new(test_python().unwrap())
-        .args([
-            "-c",
-            "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\n\
+    let code = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\n\
              w = [n for n in z.namelist() if n.endswith('.dist-info/WHEEL')][0]\n\
-             print('\\n'.join(l[4:].strip() for l in z.read(w).decode().splitlines() if l.startswith('Tag:')))",
-        ])
-        .arg(wheel)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut tags: Vec<String> = String::from_utf8_lossy(&out.stdout)
+             print('\\n'.join(l[4:].strip() for l in z.read(w).decode().splitlines() if l.startswith('Tag:')))";
+    let mut tags: Vec<String> = support::python(code, [wheel])
         .lines()
         .map(str::to_owned)
         .collect();
@@ -168,12 +156,7 @@ fn maturin_build_prints_the_tags_and_the_wheel_installs_and_calls_rust() {
         .env_remove("PIP_EXTRA_INDEX_URL")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", support::text(&out));
     let out = Command::new(&python)
         .args([
             "-c",
@@ -338,8 +321,8 @@ fn the_native_build_sees_no_inherited_secret() {
          }\n",
     )
     .unwrap();
-    let twine = pypi_common::canary("twine");
-    let token = pypi_common::canary("token");
+    let twine = support::canary("twine");
+    let token = support::canary("token");
     let run = p
         .xtask(
             &["build", "--package", NATIVE],
@@ -359,7 +342,7 @@ fn the_native_build_sees_no_inherited_secret() {
     for canary in [&twine, &token] {
         assert!(!seen.contains(canary.as_str()), "the build saw a secret");
         assert!(!run.all().contains(canary.as_str()), "{}", run.all());
-        pypi_common::assert_not_in_files(&p.dist(), canary);
+        support::assert_not_in_files(&p.dist(), canary);
     }
 }
 

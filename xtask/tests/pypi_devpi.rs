@@ -5,13 +5,13 @@
 //! that cannot be found stops the run before any upload, and a refused
 //! password is explained as an account's, never printed.
 
-mod pypi_common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pypi_common::{Project, Run, canary};
+use support::{Project, Run, canary};
 
 const USER: &str = "alice";
 
@@ -96,11 +96,7 @@ impl Devpi {
             .current_dir(self.dir.path())
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = support::text(&out);
         assert!(out.status.success(), "devpi {args:?}: {text}");
         text
     }
@@ -122,24 +118,19 @@ impl Devpi {
     /// 691 JSON, as pip reads it); empty when the project is not there.
     fn listed(&self, upload_url: &str) -> Vec<(String, String)> {
         let python = self.bin.join("python");
-        let out = Command::new(python)
-            .args([
-                "-c",
-                "import json, sys, urllib.request, urllib.error\n\
+        let code = "import json, sys, urllib.request, urllib.error\n\
                  req = urllib.request.Request(sys.argv[1], headers={'Accept': 'application/vnd.pypi.simple.v1+json'})\n\
                  try:\n    page = json.load(urllib.request.urlopen(req))\n\
                  except urllib.error.HTTPError as e:\n    sys.exit(0 if e.code == 404 else 1)\n\
-                 for f in page['files']:\n    print(f['filename'], f['hashes']['sha256'])",
-            ])
-            .arg(format!("{upload_url}+simple/mult-agentes/"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+                 for f in page['files']:\n    print(f['filename'], f['hashes']['sha256'])";
+        let out = support::ok_stdout(
+            Command::new(python)
+                .args(["-c", code])
+                .arg(format!("{upload_url}+simple/mult-agentes/"))
+                .output()
+                .unwrap(),
         );
-        let mut files: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
+        let mut files: Vec<(String, String)> = out
             .lines()
             .filter_map(|l| l.split_once(' '))
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
@@ -313,7 +304,7 @@ fn devpi_upload_rerun_dry_run_conflict_and_refusals() {
     project.rebuild_with_other_bytes();
     assert_ne!(built(&project.dist()), published);
     let run = publish(&[], &env).expect(1);
-    pypi_common::assert_conflict(&run);
+    support::assert_conflict(&run);
     assert_eq!(devpi.listed(&url), published);
 
     // An upload URL whose listing is nowhere to be found, and a

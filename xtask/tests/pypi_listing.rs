@@ -4,12 +4,12 @@
 //! host, and never taking a listing of the whole host for the upload URL's
 //! own unless it lists the project.
 
-mod pypi_common;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use pypi_common::{Project, Run, canary};
+use support::{Project, Run, canary};
 use testkit::pypi_index::PypiServer;
 use testkit::server::{Recording, body};
 

@@ -7,11 +7,11 @@
 //! The wheels are made here (a zip with a valid `.dist-info`, which twine
 //! and pypiserver accept): no native toolchain is needed for these rules.
 
-mod pypi_common;
+mod support;
 
 use std::path::Path;
 
-use pypi_common::{Project, canary};
+use support::{Project, canary};
 use testkit::pypi_index::PypiServer;
 
 /// Writes an sdist (`tags` empty) or a wheel of `name` `version` with
@@ -47,19 +47,18 @@ else:
             t.addfile(ti, io.BytesIO(data))
 print(file)
 "#;
-    let out = std::process::Command::new(testkit::python::test_python().unwrap())
-        .arg("-c")
-        .arg(SCRIPT)
-        .arg(dir)
-        .args([name, version, tags.unwrap_or("")])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    let tags = tags.unwrap_or("");
+    support::python(
+        SCRIPT,
+        [
+            dir.as_os_str(),
+            name.as_ref(),
+            version.as_ref(),
+            tags.as_ref(),
+        ],
+    )
+    .trim()
+    .to_owned()
 }
 
 const LINUX: &str = "cp39-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64";

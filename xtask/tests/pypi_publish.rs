@@ -2,10 +2,10 @@
 //! build, twine and pip: upload, install, safe re-run, refused credentials,
 //! missing password, and a rebuilt file that conflicts.
 
-mod pypi_common;
+mod support;
 
-use pypi_common::{Project, assert_not_in_files, canary};
 use release_kit::decode::pypi_token::build_test_token;
+use support::{Project, assert_not_in_files, canary};
 use testkit::pypi_index::PypiServer;
 
 #[test]
@@ -95,7 +95,7 @@ fn build_publish_install_rerun_and_failures() {
             "mult_agentes-0.1.0.tar.gz"
         ]
     );
-    let no_secret = |run: &pypi_common::Run| {
+    let no_secret = |run: &support::Run| {
         let all = run.all();
         assert!(!all.contains(&password), "{all}");
         assert!(!all.contains(&password[5..25]), "{all}");
@@ -200,7 +200,7 @@ fn build_publish_install_rerun_and_failures() {
     let run = project
         .xtask(&["publish", "--repository-url", &url], &env)
         .expect(1);
-    pypi_common::assert_conflict(&run);
+    support::assert_conflict(&run);
     assert_eq!(mtimes(&server), before);
 
     // The secret is in no file we wrote.

@@ -1,13 +1,13 @@
 //! Transient upload failures are retried with bounded backoff, asking the
 //! index again before each attempt; then the run gives up with advice.
 
-mod pypi_common;
+mod support;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use pypi_common::Project;
+use support::Project;
 
 /// An index that lists nothing (an empty simple root, a 404 for the
 /// project) and answers every upload 429.

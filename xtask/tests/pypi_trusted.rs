@@ -1,9 +1,9 @@
 //! Trusted publishing in GitHub Actions mode against the local OIDC
 //! stand-in, whose minted token is the password pypiserver accepts.
 
-mod pypi_common;
+mod support;
 
-use pypi_common::{Project, canary};
+use support::{Project, canary};
 use testkit::oidc::{OidcConfig, OidcStandIn};
 use testkit::pypi_index::PypiServer;
 

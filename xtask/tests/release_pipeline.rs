@@ -15,7 +15,7 @@
 // Windows behaviour is covered by the library's unit tests.
 #![cfg(unix)]
 
-mod pypi_common;
+mod support;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -124,7 +124,7 @@ struct Project {
 impl Project {
     fn new(python_extra: &str, vscode_extra: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
-        pypi_common::copy_tracked("examples/mult-agentes", &dir.path().join("ma"));
+        support::copy_tracked("examples/mult-agentes", &dir.path().join("ma"));
         std::fs::write(
             dir.path().join("release-kit.toml"),
             format!(

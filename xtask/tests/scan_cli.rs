@@ -6,10 +6,13 @@
 // Windows behaviour is covered by the library's unit tests.
 #![cfg(unix)]
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use base64::Engine as _;
+use support::text;
 
 /// Canaries: loaded from the repository's `.env`. The marker `CNRY` must
 /// never be printed.
@@ -79,14 +82,6 @@ impl Repo {
         assert_no_canary(&format!("xtask {args:?}"), &text(&out));
         out
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn assert_no_canary(what: &str, haystack: &str) {

@@ -2,6 +2,8 @@
 //! actionlint finds nothing, and zizmor finds nothing of medium severity
 //! or above.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 fn workflows() -> Vec<PathBuf> {
@@ -127,11 +129,7 @@ fn zizmor_finds_nothing_medium_or_above() {
         .args(workflows())
         .output()
         .expect("zizmor runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = support::text(&out);
     assert!(out.status.success(), "zizmor findings:\n{text}");
 }
 
@@ -144,11 +142,7 @@ fn actionlint_finds_nothing() {
         .args(workflows())
         .output()
         .expect("actionlint runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = support::text(&out);
     assert!(out.status.success(), "actionlint findings:\n{text}");
 }
 

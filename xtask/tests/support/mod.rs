@@ -1,10 +1,37 @@
-//! Shared helpers of the Python release tests: a throw-away project (a copy
-//! of examples/mult-agentes), and the CLI run with a hermetic environment.
+//! Shared helpers of the CLI tests (`mod support;`): the built CLI run with a
+//! hermetic environment, a throw-away Python project (a copy of
+//! examples/mult-agentes), and the text of a run.
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// Runs the built xtask in `cwd` with only `env` (plus PATH and HOME, each
+/// unless `env` sets it): no secret of the test's own environment is inherited.
+pub fn xtask(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.current_dir(cwd).env_clear().args(args);
+    for k in ["PATH", "HOME"] {
+        if let Some(v) = std::env::var_os(k) {
+            cmd.env(k, v);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("xtask runs")
+}
+
+/// Stdout then stderr of a run, as text.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
 
 /// Variables a developer's shell or a CI runner may carry that would change
 /// what the CLI does.
@@ -26,6 +53,68 @@ const SCRUB: &[&str] = &[
     "RELEASE_KIT_OIDC_URL",
     "RELEASE_KIT_USE_PATH_TOOLS",
 ];
+
+/// Stdout of a run that must have succeeded (else the test fails with its
+/// stderr).
+pub fn ok_stdout(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Stdout of the test Python running `code` (`-c`) with `args`, which must
+/// succeed.
+pub fn python<S: AsRef<OsStr>>(code: &str, args: impl IntoIterator<Item = S>) -> String {
+    let py = testkit::python::test_python().unwrap();
+    ok_stdout(
+        Command::new(py)
+            .arg("-c")
+            .arg(code)
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// `xtask --no-env-file --root ROOT hf-prefetch` with a clean Hugging Face
+/// environment: `endpoint` as HF_ENDPOINT, `cache` as HF_HUB_CACHE (and
+/// HF_HOME inside it), `token` as HF_TOKEN.
+pub fn hf_prefetch(endpoint: &str, cache: &Path, root: &Path, token: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    for k in [
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HF_HUB_OFFLINE",
+        "HF_HOME",
+        "HF_TOKEN_PATH",
+        "HUGGINGFACE_HUB_CACHE",
+        "GITHUB_ACTIONS",
+    ] {
+        c.env_remove(k);
+    }
+    c.env("HF_ENDPOINT", endpoint)
+        .env("HF_HUB_CACHE", cache)
+        .env("HF_HOME", cache.join("hf-home"))
+        .env("HF_TOKEN", token)
+        .args(["--no-env-file", "--root"])
+        .arg(root)
+        .arg("hf-prefetch");
+    c
+}
+
+/// A temporary folder holding these files (path relative to it, text).
+pub fn folder_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for (rel, text) in files {
+        let path = tmp.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    tmp
+}
 
 /// A project root in a temporary folder holding a copy of the example
 /// package under `py/`.
