@@ -188,7 +188,7 @@ exec "$bin" scan --staged
 # `cargo xtask hooks uninstall` removes it and puts back the hook it chained to.
 # It refuses a commit that stages a secret or a .env file. A finding that is
 # fine can be allowed with an inline `xtask:allow` comment, or its
-# fingerprint in .xtask-scan-ignore (`cargo xtask scan --staged --add-to-ignore`).
+# fingerprint in .xtask-scan-ignore (`cargo xtask scan --staged --add-to-ignore FINGERPRINT`).
 saved="$(dirname "$0")/pre-commit{SAVED_SUFFIX}"
 if [ -x "$saved" ]; then
   "$saved" "$@" || exit $?

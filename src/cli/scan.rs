@@ -20,7 +20,8 @@ use crate::cli::ctx::{Ctx, Exit};
 ///
 /// Allow a finding with an inline `xtask:allow` comment on its line, or
 /// list its fingerprint in .xtask-scan-ignore at the repository root
-/// (`--add-to-ignore` appends what this run finds).
+/// (`--add-to-ignore FINGERPRINT…` appends those findings of this run,
+/// `--add-to-ignore --all` every one).
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  cargo xtask scan                 the working tree (respects .gitignore)\n  cargo xtask scan docs/ README.md\n  cargo xtask scan --staged        what the next commit holds (the pre-commit hook runs this)\n  cargo xtask scan --history --json\n  cargo xtask scan --since origin/main --format sarif > scan.sarif   a pull request's lines, for code scanning"
@@ -41,10 +42,14 @@ pub struct ScanArgs {
     /// (SARIF 2.1.0, for GitHub code scanning).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Append the fingerprints of this run's findings to .xtask-scan-ignore
-    /// (accepting them) instead of failing.
-    #[arg(long)]
-    add_to_ignore: bool,
+    /// Accept these findings of this run: append their fingerprints (as
+    /// printed in brackets) to .xtask-scan-ignore. Each must be a finding
+    /// of this run; `--all` instead of fingerprints accepts every finding.
+    #[arg(long, value_name = "FINGERPRINT", num_args = 0..)]
+    add_to_ignore: Option<Vec<String>>,
+    /// With --add-to-ignore: accept every finding of this run.
+    #[arg(long, requires = "add_to_ignore")]
+    all: bool,
     /// Only the rules: do not search for the values loaded from .env and
     /// the environment.
     #[arg(long)]
@@ -67,6 +72,7 @@ pub enum Format {
 
 pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    check_add_to_ignore(&args)?;
     let root = release_kit::repo::root(ctx.global.root.as_deref(), &ctx.cwd)?;
     let settings = ctx.settings()?;
     let values = if args.no_live {
@@ -94,14 +100,8 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
     };
     report.finish(&ignored);
     let elapsed = started.elapsed();
-    if args.add_to_ignore {
-        let n = ignore_file::append(&root, &report.findings)
-            .with_context(|| format!("updating {}", ignore_file::path(&root).display()))?;
-        ctx.info(format!(
-            "added {n} fingerprint(s) to {}; commit it",
-            ignore_file::path(&root).display()
-        ));
-        report.findings.retain(|f| f.kind == "file");
+    if let Some(wanted) = &args.add_to_ignore {
+        add_to_ignore(ctx, &root, wanted, &ignored, &mut report)?;
     }
     let format = if ctx.global.json {
         Format::Json
@@ -130,6 +130,72 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
         }
     }
     outcome(ctx, &report)
+}
+
+/// A bare `--add-to-ignore` is a usage error: accepting every finding is
+/// said explicitly (`--all`), never by leaving the fingerprints out.
+fn check_add_to_ignore(args: &ScanArgs) -> anyhow::Result<()> {
+    let Some(wanted) = &args.add_to_ignore else {
+        return Ok(());
+    };
+    let problem = match (wanted.is_empty(), args.all) {
+        (true, false) => {
+            "--add-to-ignore needs the fingerprints to accept \
+             (`--add-to-ignore FINGERPRINT…`, as printed in brackets after each finding), \
+             or `--add-to-ignore --all` to accept every finding of this run"
+        }
+        (false, true) => "give either fingerprints or --all to --add-to-ignore, not both",
+        _ => return Ok(()),
+    };
+    eprintln!("error: {problem}");
+    Err(Exit(release_kit::EXIT_USAGE as u8).into())
+}
+
+/// Appends the chosen findings (all of them when `wanted` is empty, i.e.
+/// `--all`) to the ignore file and drops them from the report. A
+/// fingerprint that is no finding of this run is exit 2, nothing written.
+fn add_to_ignore(
+    ctx: &Ctx,
+    root: &std::path::Path,
+    wanted: &[String],
+    ignored: &ignore_file::IgnoreList,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let unknown: Vec<&String> = wanted
+        .iter()
+        .filter(|w| !report.findings.iter().any(|f| &f.fingerprint == *w))
+        .collect();
+    if !unknown.is_empty() {
+        for w in &unknown {
+            let why = if ignored.contains(w) {
+                format!("already in {}", ignore_file::FILE_NAME)
+            } else {
+                "not a finding of this scan".to_owned()
+            };
+            eprintln!("error: --add-to-ignore {w}: {why}");
+        }
+        eprintln!(
+            "error: nothing was added; give fingerprints as this scan prints them \
+             (in brackets after each finding), scanning the same paths"
+        );
+        return Err(Exit(release_kit::EXIT_USAGE as u8).into());
+    }
+    let chosen = |f: &scan::Finding| wanted.is_empty() || wanted.contains(&f.fingerprint);
+    let accepted: Vec<scan::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| chosen(f))
+        .cloned()
+        .collect();
+    let file = ignore_file::path(root);
+    let n = ignore_file::append(root, &accepted)
+        .with_context(|| format!("updating {}", file.display()))?;
+    ctx.info(format!(
+        "added {n} fingerprint(s) to {}; commit it",
+        file.display()
+    ));
+    report.findings.retain(|f| f.kind == "file" || !chosen(f));
+    Ok(())
 }
 
 /// Exit 2 when a path could not be read (what it holds is unknown: never
@@ -202,7 +268,7 @@ fn hint(r: &Report) -> String {
     if r.findings.iter().any(|f| f.kind != "file") {
         s.push_str(&format!(
             "remove each secret (and rotate it: cargo xtask env rotate VAR), or, when a finding is fine, \
-             allow it with an inline `{}` comment or its fingerprint in {} (--add-to-ignore)",
+             allow it with an inline `{}` comment or its fingerprint in {} (--add-to-ignore FINGERPRINT…)",
             scan::ALLOW_MARKER,
             ignore_file::FILE_NAME
         ));

@@ -243,7 +243,7 @@ fn rules_allow_marker_ignore_file_and_exit_codes() {
         "{stdout}"
     );
 
-    let out = repo.xtask(&["scan", "--add-to-ignore"]);
+    let out = repo.xtask(&["scan", "--add-to-ignore", "--all"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let ignore = std::fs::read_to_string(repo.root.join(".xtask-scan-ignore")).unwrap();
     assert!(!ignore.contains(&key[..16]), "{ignore}");
@@ -251,6 +251,75 @@ fn rules_allow_marker_ignore_file_and_exit_codes() {
     let out = repo.xtask(&["scan", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(json(&out)["report"]["suppressed"], 1);
+}
+
+/// `--add-to-ignore FINGERPRINT…` accepts only those findings; a bare
+/// `--add-to-ignore` is a usage error; `--all` says "every finding".
+#[test]
+fn add_to_ignore_takes_fingerprints_one_by_one_or_all_explicitly() {
+    let repo = Repo::new();
+    let a = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let b = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
+    repo.write("config/a.env.sample", &format!("AUDIT_HMAC_KEY={a}\n"));
+    repo.write("config/b.env.sample", &format!("SIGNING_KEY={b}\n"));
+    let ignore = repo.root.join(".xtask-scan-ignore");
+    let fingerprints = |out: &Output| -> Vec<(String, String)> {
+        json(out)["report"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let fp = f["fingerprint"].as_str().unwrap().to_owned();
+                (f["path"].as_str().unwrap().to_owned(), fp)
+            })
+            .collect()
+    };
+    let all = fingerprints(&repo.xtask(&["scan", "--json"]));
+    assert_eq!(all.len(), 2, "{all:?}");
+    let fp_a = &all.iter().find(|(p, _)| p.contains("a.env")).unwrap().1;
+
+    let out = repo.xtask(&["scan", "--add-to-ignore"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("FINGERPRINT") && err.contains("--all"),
+        "{err}"
+    );
+    assert!(!ignore.exists(), "a bare --add-to-ignore wrote the file");
+
+    let out = repo.xtask(&["scan", "--add-to-ignore", fp_a, "0123456789abcdef"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("0123456789abcdef"), "{err}");
+    assert!(!err.contains(&format!("{fp_a}:")), "{err}");
+    assert!(
+        !ignore.exists(),
+        "an unknown fingerprint still wrote the file"
+    );
+
+    let out = repo.xtask(&["scan", "--add-to-ignore", fp_a]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "b is still a finding: {}",
+        text(&out)
+    );
+    let listed = std::fs::read_to_string(&ignore).unwrap();
+    assert!(listed.contains(fp_a.as_str()), "{listed}");
+    assert_eq!(listed.lines().filter(|l| !l.starts_with('#')).count(), 1);
+    let left = fingerprints(&repo.xtask(&["scan", "--json"]));
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].0.contains("b.env"), "{left:?}");
+
+    let out = repo.xtask(&["scan", "--add-to-ignore", fp_a]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already in"));
+
+    let out = repo.xtask(&["scan", "--add-to-ignore", "--all"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = repo.xtask(&["scan", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(json(&out)["report"]["suppressed"], 2);
 }
 
 #[test]
