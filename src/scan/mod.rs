@@ -236,21 +236,20 @@ impl Anchors {
         })
     }
 
-    /// Which rules have an anchor in `block` (by rule index).
-    fn matched(&self, block: &[u8]) -> Vec<bool> {
-        let mut which = vec![false; self.rules];
-        let mut left = self.rules;
+    /// Where each rule (by index) has an anchor in `block`, sorted; empty
+    /// for a rule that cannot match.
+    fn matched(&self, block: &[u8]) -> Vec<Vec<usize>> {
+        let mut which = vec![Vec::new(); self.rules];
         for m in self.automaton.find_overlapping_iter(block) {
             for &(rule, exact) in &self.owners[m.pattern().as_usize()] {
-                if which[rule] || exact.is_some_and(|e| block[m.range()] != *e) {
-                    continue;
+                if exact.is_none_or(|e| block[m.range()] == *e) {
+                    which[rule].push(m.start());
                 }
-                which[rule] = true;
-                left -= 1;
             }
-            if left == 0 {
-                break;
-            }
+        }
+        for starts in &mut which {
+            starts.sort_unstable();
+            starts.dedup();
         }
         which
     }
@@ -387,12 +386,12 @@ impl Scanner {
             live.hits(block, &mut hits);
         }
         let which = self.anchors.matched(block);
-        if !which.contains(&true) && hits.is_empty() {
+        if which.iter().all(Vec::is_empty) && hits.is_empty() {
             return;
         }
-        for (c, _) in self.rules.iter().zip(which).filter(|(_, on)| *on) {
-            if c.rule.precheck.is_none_or(|check| check(block)) {
-                c.hits(block, &mut hits);
+        for (c, starts) in self.rules.iter().zip(which) {
+            if !starts.is_empty() && c.rule.precheck.is_none_or(|check| check(block)) {
+                c.hits(block, &starts, &mut hits);
             }
         }
         hits.retain(|h| (place.from..limit).contains(&h.s_start));
@@ -510,36 +509,52 @@ struct Hit {
 impl Compiled {
     /// This rule's matches in `block`, but those overlapping a live value
     /// already in `hits` (the variable's name says more).
-    fn hits(&self, block: &[u8], hits: &mut Vec<Hit>) {
-        for caps in self.regex.captures_iter(block) {
-            let (Some(all), Some(s)) = (caps.get(0), caps.name("s")) else {
-                continue;
-            };
-            if !(self.rule.check)(s.as_bytes()) {
-                continue;
+    /// A rule with a `span` runs only at its anchors' `starts` (sorted),
+    /// on the span and one byte after it (for its `\b`).
+    fn hits(&self, block: &[u8], starts: &[usize], hits: &mut Vec<Hit>) {
+        let Some(span) = self.rule.span else {
+            for caps in self.regex.captures_iter(block) {
+                self.keep(block, &caps, hits);
             }
-            if let (Some(named), Some(n)) = (self.rule.name, caps.name("n"))
-                && !named(n.as_bytes())
-            {
-                continue;
+            return;
+        };
+        for &start in starts {
+            let end = (start + span + 1).min(block.len());
+            if let Some(caps) = self.regex.captures_at(&block[..end], start) {
+                self.keep(block, &caps, hits);
             }
-            if let Some(near) = &self.near {
-                let (a, b) = lines_around(block, s.start(), s.end(), self.rule.near_lines);
-                if !near.is_match(&block[a..b]) {
-                    continue;
-                }
-            }
-            if hits.iter().any(|h| h.start < s.end() && s.start() < h.end) {
-                continue;
-            }
-            hits.push(Hit {
-                start: all.start(),
-                end: all.end(),
-                s_start: s.start(),
-                s_end: s.end(),
-                label: Label::Rule(self.rule),
-            });
         }
+    }
+
+    /// Keeps one match when it passes the rule's checks.
+    fn keep(&self, block: &[u8], caps: &regex::bytes::Captures<'_>, hits: &mut Vec<Hit>) {
+        let (Some(all), Some(s)) = (caps.get(0), caps.name("s")) else {
+            return;
+        };
+        if !(self.rule.check)(s.as_bytes()) {
+            return;
+        }
+        if let (Some(named), Some(n)) = (self.rule.name, caps.name("n"))
+            && !named(n.as_bytes())
+        {
+            return;
+        }
+        if let Some(near) = &self.near {
+            let (a, b) = lines_around(block, s.start(), s.end(), self.rule.near_lines);
+            if !near.is_match(&block[a..b]) {
+                return;
+            }
+        }
+        if hits.iter().any(|h| h.start < s.end() && s.start() < h.end) {
+            return;
+        }
+        hits.push(Hit {
+            start: all.start(),
+            end: all.end(),
+            s_start: s.start(),
+            s_end: s.end(),
+            label: Label::Rule(self.rule),
+        });
     }
 }
 
@@ -866,7 +881,7 @@ mod tests {
             s.rules
                 .iter()
                 .zip(which)
-                .filter(|(_, on)| *on)
+                .filter(|(_, on)| !on.is_empty())
                 .map(|(c, _)| c.rule.id)
                 .collect()
         };

@@ -25,6 +25,11 @@ pub struct Rule {
     /// match anywhere in it (a byte it cannot do without): blocks failing
     /// it skip the pattern, whatever the anchors say.
     pub(crate) precheck: Option<fn(&[u8]) -> bool>,
+    /// When every match is one whole word of exactly this many bytes that
+    /// starts with an anchor: the full pattern then runs only at anchor
+    /// hits, on the span (matches of whole words cannot overlap, so this
+    /// finds what a pass over the block would).
+    pub(crate) span: Option<usize>,
     /// The full pattern; the group `s` is the secret (masked, fingerprinted),
     /// the rest of the match is shown (`hf_`, `redis://:`, `API_KEY=`).
     pub(crate) pattern: &'static str,
@@ -74,6 +79,7 @@ pub static RULES: &[Rule] = &[
         about: "PyPI or TestPyPI API token (pypi- + a macaroon for pypi.org or test.pypi.org)",
         anchors: &[Exact("pypi-AgE")],
         precheck: None,
+        span: None,
         // base64url of the macaroon's header: 0x02, location packet, domain.
         pattern: r"pypi-(?P<s>AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,})",
         near: None,
@@ -86,6 +92,7 @@ pub static RULES: &[Rule] = &[
         about: "Anthropic API or admin key (sk-ant-api03-…, sk-ant-admin01-…)",
         anchors: &[Exact("sk-ant-")],
         precheck: None,
+        span: None,
         pattern: r"sk-ant-(?:api|admin)[0-9]{2}-(?P<s>[A-Za-z0-9_-]{80,120})",
         near: None,
         near_lines: 0,
@@ -97,6 +104,7 @@ pub static RULES: &[Rule] = &[
         about: "Hugging Face token (hf_ + 34 letters)",
         anchors: &[Exact("hf_")],
         precheck: None,
+        span: None,
         pattern: r"\bhf_(?P<s>[A-Za-z]{34})\b",
         near: None,
         near_lines: 0,
@@ -114,6 +122,7 @@ pub static RULES: &[Rule] = &[
             Exact("ghr_"),
         ],
         precheck: None,
+        span: None,
         pattern: r"\bgh[pousr]_(?P<s>[A-Za-z0-9]{36})\b",
         near: None,
         near_lines: 0,
@@ -125,6 +134,7 @@ pub static RULES: &[Rule] = &[
         about: "GitHub fine-grained personal access token (github_pat_ + 22 + _ + 59)",
         anchors: &[Exact("github_pat_")],
         precheck: None,
+        span: None,
         pattern: r"\bgithub_pat_(?P<s>[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b",
         near: None,
         near_lines: 0,
@@ -136,6 +146,7 @@ pub static RULES: &[Rule] = &[
         about: "Hugging Face organisation API token (api_org_ + 34 letters)",
         anchors: &[Exact("api_org_")],
         precheck: None,
+        span: None,
         pattern: r"\bapi_org_(?P<s>[A-Za-z]{34})\b",
         near: None,
         near_lines: 0,
@@ -148,6 +159,8 @@ pub static RULES: &[Rule] = &[
                 ANVA, APKA, AROA, ASCA + 16)",
         anchors: &AWS_PREFIXES,
         precheck: None,
+        // A3T + 1, or a 4-byte prefix, then 16.
+        span: Some(20),
         pattern: r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)(?P<s>[A-Z2-7]{16})\b",
         near: None,
         near_lines: 0,
@@ -172,6 +185,7 @@ pub static RULES: &[Rule] = &[
             Fold("secretaccesskey"),
         ],
         precheck: Some(super::checks::has_aws_secret_edge),
+        span: None,
         pattern: r"(?m)(?:^|[^A-Za-z0-9/+])(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
         near: Some(
             r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b|(?i)secret_?(?:access_?)?key",
@@ -190,6 +204,7 @@ pub static RULES: &[Rule] = &[
         about: "Azure DevOps personal access token (84 characters, JQQJ99 and AZDO signatures)",
         anchors: &[Exact("JQQJ99")],
         precheck: None,
+        span: None,
         pattern: r"\b(?P<s>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9]{18}AZDO[A-Za-z0-9]{4})\b",
         near: None,
         near_lines: 0,
@@ -207,6 +222,7 @@ pub static RULES: &[Rule] = &[
             Fold("visualstudio"),
         ],
         precheck: None,
+        span: None,
         pattern: r"\b(?P<s>[a-z2-7]{52})\b",
         near: Some(r"(?i)vsce|azure|devops|azdo|visualstudio"),
         near_lines: 1,
@@ -218,6 +234,7 @@ pub static RULES: &[Rule] = &[
         about: "Redis URL with a password (redis://[user]:PASSWORD@host)",
         anchors: &[Fold("redis://"), Fold("rediss://")],
         precheck: None,
+        span: None,
         pattern: r#"(?i)rediss?://[^\s:@/'"`]*:(?P<s>[^\s@/'"`]+)@[^\s/'"`]*"#,
         near: None,
         near_lines: 0,
@@ -230,6 +247,7 @@ pub static RULES: &[Rule] = &[
                 (AUDIT_HMAC_KEY, DASHBOARD_API_KEY, …)",
         anchors: &[Fold("_key"), Fold("_token"), Fold("_secret"), Fold("_pat")],
         precheck: None,
+        span: None,
         pattern: r#"(?i)\b[A-Z0-9_]*(?:_KEY|_TOKEN|_SECRET|_PAT)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<s>[0-9a-f]{32,})\b"#,
         near: None,
         near_lines: 0,
@@ -252,6 +270,7 @@ pub static RULES: &[Rule] = &[
             Fold("auth"),
         ],
         precheck: Some(super::checks::has_assignment),
+        span: None,
         // No counted repetition: a DFA with counters blows up on long runs
         // of name characters (a base64 blob), so lengths are checked after.
         pattern: r#"(?m)(?P<n>[A-Za-z0-9_.-]+)["'`]?(?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[A-Za-z][A-Za-z0-9_]*(?:<[A-Za-z0-9_]*>)?)?[ \t]*(?:(?::{0,3}=|\?=|=>|:)[ \t]*["'`]?|,[ \t]*["'`])(?P<s>[A-Za-z0-9_.=+/~-]+)(?:["'`\s;,)\]}]|\\[nrt]|$)"#,
