@@ -324,6 +324,34 @@ fn identifier_like(s: &[u8]) -> bool {
     runs > 0 && alnum >= 3 * runs
 }
 
+/// Whether a block has one of the bytes every assignment contains (`:`,
+/// `=` or `,`): the generic rule cannot match a block without one.
+pub(crate) fn has_assignment(block: &[u8]) -> bool {
+    memchr::memchr3(b':', b'=', b',', block).is_some()
+}
+
+/// A byte of base64 (`A-Za-z0-9/+`, no padding).
+fn base64_byte(b: u8) -> bool {
+    let folded = b | 0x20;
+    folded.is_ascii_lowercase() || b.is_ascii_digit() || b == b'/' || b == b'+'
+}
+
+/// Whether the AWS secret rule (40 base64 bytes with an edge on either
+/// side) can match in a block: only when a byte outside base64 bounds a
+/// run, or the block is itself the 40 bytes. A block of one base64 blob
+/// cannot hold a match. Branch-free over 64-byte chunks, so it vectorises.
+pub(crate) fn has_aws_secret_edge(block: &[u8]) -> bool {
+    if block.len() == 40 {
+        return true;
+    }
+    let chunks = block.chunks_exact(64);
+    let rest = chunks.remainder();
+    chunks
+        .into_iter()
+        .any(|c| c.iter().fold(false, |acc, &b| acc | !base64_byte(b)))
+        || rest.iter().any(|&b| !base64_byte(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,5 +443,20 @@ mod tests {
             assert!(is_placeholder_word(w.as_bytes()), "{w}");
         }
         assert!(!is_placeholder_word(b"s3cr3tPw9x"));
+    }
+
+    #[test]
+    fn block_prechecks() {
+        let blob = "aB3+/9xZ".repeat(1000);
+        assert!(!has_aws_secret_edge(blob.as_bytes()));
+        assert!(has_aws_secret_edge(format!("{blob}=").as_bytes()));
+        assert!(has_aws_secret_edge(
+            format!("{}\n{blob}", &blob[..7]).as_bytes()
+        ));
+        assert!(has_aws_secret_edge(format!("{}@", &blob[..70]).as_bytes()));
+        assert!(has_aws_secret_edge(&blob.as_bytes()[..40]));
+        assert!(!has_aws_secret_edge(&blob.as_bytes()[..41]));
+        assert!(!has_assignment(blob.as_bytes()));
+        assert!(has_assignment(b"a=b") && has_assignment(b"a: b") && has_assignment(b"(a, b)"));
     }
 }

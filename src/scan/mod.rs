@@ -7,9 +7,10 @@
 //! itself is never kept: findings hold a masked preview and a fingerprint
 //! (a hash of rule, file and secret) that an [`ignore_file`] can list.
 //!
-//! Text is scanned in blocks of whole lines: one [`RegexSet`] of cheap
-//! anchors (one per rule, plus every live form) tells which rules can match
-//! at all, and only those rules' full patterns run. Blocks are at most
+//! Text is scanned in blocks of whole lines: one automaton over every
+//! rule's literal anchors (ASCII case folded) tells which rules can match
+//! at all, and only those rules' full patterns run (after a rule's cheap
+//! block check, where it has one); the live forms are one more automaton. Blocks are at most
 //! [`BLOCK`] bytes (longer lines excepted), so memory stays flat whatever
 //! the size of a file or a blob.
 
@@ -24,7 +25,7 @@ pub mod walk;
 
 use std::io::Read;
 
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
@@ -185,9 +186,78 @@ struct Live {
     names: Vec<String>,
 }
 
+/// A rule an anchor stands for (by index), with the anchor's bytes when
+/// their case must match too.
+type Owner = (usize, Option<&'static [u8]>);
+
+/// Every rule's anchors in one automaton, ASCII case folded: one pass
+/// over a block tells which rules can match in it.
+struct Anchors {
+    automaton: aho_corasick::AhoCorasick,
+    /// For each distinct (folded) literal, the rules it anchors.
+    owners: Vec<Vec<Owner>>,
+    rules: usize,
+}
+
+impl Anchors {
+    fn new(rules: &[Compiled]) -> Result<Anchors, ScanError> {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Vec<Owner>> = Vec::new();
+        for (i, c) in rules.iter().enumerate() {
+            for anchor in c.rule.anchors {
+                let (text, exact) = match *anchor {
+                    rules::Anchor::Exact(t) => (t, Some(t.as_bytes())),
+                    rules::Anchor::Fold(t) => (t, None),
+                };
+                let folded = text.to_ascii_lowercase().into_bytes();
+                let at = match literals.iter().position(|l| *l == folded) {
+                    Some(at) => at,
+                    None => {
+                        literals.push(folded);
+                        owners.push(Vec::new());
+                        owners.len() - 1
+                    }
+                };
+                owners[at].push((i, exact));
+            }
+        }
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&literals)
+            .map_err(|e| ScanError::Rule {
+                rule: "(anchors)",
+                reason: e.to_string(),
+            })?;
+        Ok(Anchors {
+            automaton,
+            owners,
+            rules: rules.len(),
+        })
+    }
+
+    /// Where each rule (by index) has an anchor in `block`, sorted; empty
+    /// for a rule that cannot match.
+    fn matched(&self, block: &[u8]) -> Vec<Vec<usize>> {
+        let mut which = vec![Vec::new(); self.rules];
+        for m in self.automaton.find_overlapping_iter(block) {
+            for &(rule, exact) in &self.owners[m.pattern().as_usize()] {
+                if exact.is_none_or(|e| block[m.range()] == *e) {
+                    which[rule].push(m.start());
+                }
+            }
+        }
+        for starts in &mut which {
+            starts.sort_unstable();
+            starts.dedup();
+        }
+        which
+    }
+}
+
 /// The compiled rules and live values. Its Debug names no value.
 pub struct Scanner {
-    set: RegexSet,
+    anchors: Anchors,
     rules: Vec<Compiled>,
     live: Option<Live>,
 }
@@ -214,11 +284,9 @@ impl Scanner {
     /// A scanner for the rules (when `rules`) and these live values. Compile
     /// once, share across threads.
     pub fn new(rules: bool, live: &[LiveValue]) -> Result<Scanner, ScanError> {
-        let mut anchors: Vec<String> = Vec::new();
         let mut compiled = Vec::new();
         if rules {
             for rule in RULES {
-                anchors.push(format!("(?-u){}", rule.anchor));
                 compiled.push(Compiled {
                     rule,
                     regex: compile(rule.id, rule.pattern)?,
@@ -227,14 +295,8 @@ impl Scanner {
             }
         }
         let live = Live::new(live)?;
-        let set = RegexSetBuilder::new(&anchors)
-            .build()
-            .map_err(|e| ScanError::Rule {
-                rule: "(anchors)",
-                reason: e.to_string(),
-            })?;
         Ok(Scanner {
-            set,
+            anchors: Anchors::new(&compiled)?,
             rules: compiled,
             live,
         })
@@ -323,13 +385,13 @@ impl Scanner {
         if let Some(live) = &self.live {
             live.hits(block, &mut hits);
         }
-        let which = self.set.matches(block);
-        if !which.matched_any() && hits.is_empty() {
+        let which = self.anchors.matched(block);
+        if which.iter().all(Vec::is_empty) && hits.is_empty() {
             return;
         }
-        for (i, c) in self.rules.iter().enumerate() {
-            if which.matched(i) {
-                c.hits(block, &mut hits);
+        for (c, starts) in self.rules.iter().zip(which) {
+            if !starts.is_empty() && c.rule.precheck.is_none_or(|check| check(block)) {
+                c.hits(block, &starts, &mut hits);
             }
         }
         hits.retain(|h| (place.from..limit).contains(&h.s_start));
@@ -447,36 +509,52 @@ struct Hit {
 impl Compiled {
     /// This rule's matches in `block`, but those overlapping a live value
     /// already in `hits` (the variable's name says more).
-    fn hits(&self, block: &[u8], hits: &mut Vec<Hit>) {
-        for caps in self.regex.captures_iter(block) {
-            let (Some(all), Some(s)) = (caps.get(0), caps.name("s")) else {
-                continue;
-            };
-            if !(self.rule.check)(s.as_bytes()) {
-                continue;
+    /// A rule with a `span` runs only at its anchors' `starts` (sorted),
+    /// on the span and one byte after it (for its `\b`).
+    fn hits(&self, block: &[u8], starts: &[usize], hits: &mut Vec<Hit>) {
+        let Some(span) = self.rule.span else {
+            for caps in self.regex.captures_iter(block) {
+                self.keep(block, &caps, hits);
             }
-            if let (Some(named), Some(n)) = (self.rule.name, caps.name("n"))
-                && !named(n.as_bytes())
-            {
-                continue;
+            return;
+        };
+        for &start in starts {
+            let end = (start + span + 1).min(block.len());
+            if let Some(caps) = self.regex.captures_at(&block[..end], start) {
+                self.keep(block, &caps, hits);
             }
-            if let Some(near) = &self.near {
-                let (a, b) = lines_around(block, s.start(), s.end(), self.rule.near_lines);
-                if !near.is_match(&block[a..b]) {
-                    continue;
-                }
-            }
-            if hits.iter().any(|h| h.start < s.end() && s.start() < h.end) {
-                continue;
-            }
-            hits.push(Hit {
-                start: all.start(),
-                end: all.end(),
-                s_start: s.start(),
-                s_end: s.end(),
-                label: Label::Rule(self.rule),
-            });
         }
+    }
+
+    /// Keeps one match when it passes the rule's checks.
+    fn keep(&self, block: &[u8], caps: &regex::bytes::Captures<'_>, hits: &mut Vec<Hit>) {
+        let (Some(all), Some(s)) = (caps.get(0), caps.name("s")) else {
+            return;
+        };
+        if !(self.rule.check)(s.as_bytes()) {
+            return;
+        }
+        if let (Some(named), Some(n)) = (self.rule.name, caps.name("n"))
+            && !named(n.as_bytes())
+        {
+            return;
+        }
+        if let Some(near) = &self.near {
+            let (a, b) = lines_around(block, s.start(), s.end(), self.rule.near_lines);
+            if !near.is_match(&block[a..b]) {
+                return;
+            }
+        }
+        if hits.iter().any(|h| h.start < s.end() && s.start() < h.end) {
+            return;
+        }
+        hits.push(Hit {
+            start: all.start(),
+            end: all.end(),
+            s_start: s.start(),
+            s_end: s.end(),
+            label: Label::Rule(self.rule),
+        });
     }
 }
 
@@ -788,5 +866,68 @@ mod tests {
         );
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].rule, "HF_TOKEN");
+    }
+
+    #[test]
+    fn anchors_fold_case_only_where_the_rule_does() {
+        let s = Scanner::new(true, &[]).unwrap();
+        let on = |text: &str| -> Vec<&str> {
+            let which = s.anchors.matched(text.as_bytes());
+            s.rules
+                .iter()
+                .zip(which)
+                .filter(|(_, on)| !on.is_empty())
+                .map(|(c, _)| c.rule.id)
+                .collect()
+        };
+        assert_eq!(
+            on("x AKIA y"),
+            ["aws-access-key-id", "aws-secret-access-key"]
+        );
+        assert!(on("x akia GHP_ Hf_ y").is_empty());
+        assert_eq!(
+            on("Secret_Access_KEY"),
+            ["aws-secret-access-key", "hex-key", "generic-secret"]
+        );
+        assert_eq!(on("REDISS://"), ["redis-url-password"]);
+        assert_eq!(on("ghr_"), ["github-token"]);
+    }
+
+    /// Base64-ish text from a fixed seed: no secret, no `=`.
+    fn blob(len: usize, seed: u64) -> String {
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut x = seed;
+        (0..len)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                B64[(x >> 58) as usize] as char
+            })
+            .collect()
+    }
+
+    #[test]
+    fn secrets_inside_a_long_base64_line_are_found() {
+        let key = "AKIAQWERTYUIOPASDF23";
+        let secret = "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";
+        let text = format!(
+            "{} {key} {secret} {} api_key=\"aB3dE5fG7hJ9kL1mN3pQ5rS7tU\" {}\n",
+            blob(1_500_000, 1),
+            blob(200_000, 2),
+            blob(1_500_000, 3)
+        );
+        let found = scan(&text);
+        let got: Vec<_> = found.iter().map(|f| (f.line, f.rule.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (1, "aws-access-key-id"),
+                (1, "aws-secret-access-key"),
+                (1, "generic-secret")
+            ]
+        );
+        assert_eq!(found[0].column, 1_500_006, "after AKIA");
+        assert!(scan(&blob(3_000_000, 4)).is_empty());
     }
 }

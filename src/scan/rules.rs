@@ -17,9 +17,19 @@ pub struct Rule {
     pub id: &'static str,
     /// What it finds, one line.
     pub about: &'static str,
-    /// A cheap pattern every match contains (the prefilter): the rule's
-    /// full pattern only runs on text where this one was seen.
-    pub(crate) anchor: &'static str,
+    /// Literals one of which every match (or, with `near`, its context)
+    /// contains: one automaton over all rules' anchors is the prefilter,
+    /// and a rule's full pattern only runs on text where one was seen.
+    pub(crate) anchors: &'static [Anchor],
+    /// A cheap necessary condition on a block for the full pattern to
+    /// match anywhere in it (a byte it cannot do without): blocks failing
+    /// it skip the pattern, whatever the anchors say.
+    pub(crate) precheck: Option<fn(&[u8]) -> bool>,
+    /// When every match is one whole word of exactly this many bytes that
+    /// starts with an anchor: the full pattern then runs only at anchor
+    /// hits, on the span (matches of whole words cannot overlap, so this
+    /// finds what a pass over the block would).
+    pub(crate) span: Option<usize>,
     /// The full pattern; the group `s` is the secret (masked, fingerprinted),
     /// the rest of the match is shown (`hf_`, `redis://:`, `API_KEY=`).
     pub(crate) pattern: &'static str,
@@ -34,12 +44,42 @@ pub struct Rule {
     pub(crate) name: Option<fn(&[u8]) -> bool>,
 }
 
+/// A literal of a rule's prefilter.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Anchor {
+    /// These bytes, exactly.
+    Exact(&'static str),
+    /// These bytes in any ASCII case.
+    Fold(&'static str),
+}
+
+use Anchor::{Exact, Fold};
+
+/// The access key id prefixes (`A3T` takes one more character).
+const AWS_PREFIXES: [Anchor; 13] = [
+    Exact("A3T"),
+    Exact("AKIA"),
+    Exact("ASIA"),
+    Exact("ABIA"),
+    Exact("ACCA"),
+    Exact("AGPA"),
+    Exact("AIDA"),
+    Exact("AIPA"),
+    Exact("ANPA"),
+    Exact("ANVA"),
+    Exact("APKA"),
+    Exact("AROA"),
+    Exact("ASCA"),
+];
+
 /// Every rule, in reporting order.
 pub static RULES: &[Rule] = &[
     Rule {
         id: "pypi-token",
         about: "PyPI or TestPyPI API token (pypi- + a macaroon for pypi.org or test.pypi.org)",
-        anchor: r"pypi-AgE",
+        anchors: &[Exact("pypi-AgE")],
+        precheck: None,
+        span: None,
         // base64url of the macaroon's header: 0x02, location packet, domain.
         pattern: r"pypi-(?P<s>AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,})",
         near: None,
@@ -50,7 +90,9 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "anthropic-key",
         about: "Anthropic API or admin key (sk-ant-api03-…, sk-ant-admin01-…)",
-        anchor: r"sk-ant-",
+        anchors: &[Exact("sk-ant-")],
+        precheck: None,
+        span: None,
         pattern: r"sk-ant-(?:api|admin)[0-9]{2}-(?P<s>[A-Za-z0-9_-]{80,120})",
         near: None,
         near_lines: 0,
@@ -60,7 +102,9 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "hf-token",
         about: "Hugging Face token (hf_ + 34 letters)",
-        anchor: r"hf_",
+        anchors: &[Exact("hf_")],
+        precheck: None,
+        span: None,
         pattern: r"\bhf_(?P<s>[A-Za-z]{34})\b",
         near: None,
         near_lines: 0,
@@ -70,7 +114,15 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "github-token",
         about: "GitHub token (ghp_, gho_, ghu_, ghs_, ghr_ + 36, CRC-32 checked)",
-        anchor: r"gh[pousr]_",
+        anchors: &[
+            Exact("ghp_"),
+            Exact("gho_"),
+            Exact("ghu_"),
+            Exact("ghs_"),
+            Exact("ghr_"),
+        ],
+        precheck: None,
+        span: None,
         pattern: r"\bgh[pousr]_(?P<s>[A-Za-z0-9]{36})\b",
         near: None,
         near_lines: 0,
@@ -80,7 +132,9 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "github-fine-grained-pat",
         about: "GitHub fine-grained personal access token (github_pat_ + 22 + _ + 59)",
-        anchor: r"github_pat_",
+        anchors: &[Exact("github_pat_")],
+        precheck: None,
+        span: None,
         pattern: r"\bgithub_pat_(?P<s>[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b",
         near: None,
         near_lines: 0,
@@ -90,7 +144,9 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "hf-org-token",
         about: "Hugging Face organisation API token (api_org_ + 34 letters)",
-        anchor: r"api_org_",
+        anchors: &[Exact("api_org_")],
+        precheck: None,
+        span: None,
         pattern: r"\bapi_org_(?P<s>[A-Za-z]{34})\b",
         near: None,
         near_lines: 0,
@@ -101,7 +157,10 @@ pub static RULES: &[Rule] = &[
         id: "aws-access-key-id",
         about: "AWS access key or unique id (AKIA, ASIA, A3T…, ABIA, ACCA, AGPA, AIDA, AIPA, ANPA, \
                 ANVA, APKA, AROA, ASCA + 16)",
-        anchor: r"A3T|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA",
+        anchors: &AWS_PREFIXES,
+        precheck: None,
+        // A3T + 1, or a 4-byte prefix, then 16.
+        span: Some(20),
         pattern: r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)(?P<s>[A-Z2-7]{16})\b",
         near: None,
         near_lines: 0,
@@ -112,7 +171,21 @@ pub static RULES: &[Rule] = &[
         id: "aws-secret-access-key",
         about: "AWS secret access key (40 characters) next to an access key id, or named \
                 aws_secret_access_key, aws_secret_key or secret_key",
-        anchor: r"AKIA|ASIA|ABIA|ACCA|A3T|(?i)secret_?(?:access_?)?key",
+        anchors: &[
+            Exact("AKIA"),
+            Exact("ASIA"),
+            Exact("ABIA"),
+            Exact("ACCA"),
+            Exact("A3T"),
+            Fold("secret_key"),
+            Fold("secretkey"),
+            Fold("secret_access_key"),
+            Fold("secret_accesskey"),
+            Fold("secretaccess_key"),
+            Fold("secretaccesskey"),
+        ],
+        precheck: Some(super::checks::has_aws_secret_edge),
+        span: None,
         pattern: r"(?m)(?:^|[^A-Za-z0-9/+])(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
         near: Some(
             r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b|(?i)secret_?(?:access_?)?key",
@@ -129,7 +202,9 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "azure-devops-pat",
         about: "Azure DevOps personal access token (84 characters, JQQJ99 and AZDO signatures)",
-        anchor: r"JQQJ99",
+        anchors: &[Exact("JQQJ99")],
+        precheck: None,
+        span: None,
         pattern: r"\b(?P<s>[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9]{18}AZDO[A-Za-z0-9]{4})\b",
         near: None,
         near_lines: 0,
@@ -139,7 +214,15 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "azure-devops-pat-legacy",
         about: "Azure DevOps personal access token, legacy 52 characters, next to VSCE_PAT or an Azure keyword",
-        anchor: r"(?i)vsce|azure|devops|azdo|visualstudio",
+        anchors: &[
+            Fold("vsce"),
+            Fold("azure"),
+            Fold("devops"),
+            Fold("azdo"),
+            Fold("visualstudio"),
+        ],
+        precheck: None,
+        span: None,
         pattern: r"\b(?P<s>[a-z2-7]{52})\b",
         near: Some(r"(?i)vsce|azure|devops|azdo|visualstudio"),
         near_lines: 1,
@@ -149,7 +232,9 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "redis-url-password",
         about: "Redis URL with a password (redis://[user]:PASSWORD@host)",
-        anchor: r"(?i)rediss?://",
+        anchors: &[Fold("redis://"), Fold("rediss://")],
+        precheck: None,
+        span: None,
         pattern: r#"(?i)rediss?://[^\s:@/'"`]*:(?P<s>[^\s@/'"`]+)@[^\s/'"`]*"#,
         near: None,
         near_lines: 0,
@@ -160,7 +245,9 @@ pub static RULES: &[Rule] = &[
         id: "hex-key",
         about: "hex key (32+ hex digits) assigned to a *_KEY, *_TOKEN, *_SECRET or *_PAT name \
                 (AUDIT_HMAC_KEY, DASHBOARD_API_KEY, …)",
-        anchor: r"(?i)_key|_token|_secret|_pat",
+        anchors: &[Fold("_key"), Fold("_token"), Fold("_secret"), Fold("_pat")],
+        precheck: None,
+        span: None,
         pattern: r#"(?i)\b[A-Z0-9_]*(?:_KEY|_TOKEN|_SECRET|_PAT)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<s>[0-9a-f]{32,})\b"#,
         near: None,
         near_lines: 0,
@@ -172,7 +259,18 @@ pub static RULES: &[Rule] = &[
         about: "a random-looking value assigned to a secret's name (api_key, apiToken, \
                 client-secret, DB_PASSWORD, …) with =, :, :=, ::=, ?=, => or as a call's \
                 (name, value) pair",
-        anchor: r"(?i)key|token|secret|passw|pwd|pat|cred|auth",
+        anchors: &[
+            Fold("key"),
+            Fold("token"),
+            Fold("secret"),
+            Fold("passw"),
+            Fold("pwd"),
+            Fold("pat"),
+            Fold("cred"),
+            Fold("auth"),
+        ],
+        precheck: Some(super::checks::has_assignment),
+        span: None,
         // No counted repetition: a DFA with counters blows up on long runs
         // of name characters (a base64 blob), so lengths are checked after.
         pattern: r#"(?m)(?P<n>[A-Za-z0-9_.-]+)["'`]?(?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[A-Za-z][A-Za-z0-9_]*(?:<[A-Za-z0-9_]*>)?)?[ \t]*(?:(?::{0,3}=|\?=|=>|:)[ \t]*["'`]?|,[ \t]*["'`])(?P<s>[A-Za-z0-9_.=+/~-]+)(?:["'`\s;,)\]}]|\\[nrt]|$)"#,
