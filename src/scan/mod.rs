@@ -197,6 +197,8 @@ struct Anchors {
     /// For each distinct (folded) literal, the rules it anchors.
     owners: Vec<Vec<Owner>>,
     rules: usize,
+    /// The longest anchor's length.
+    max_len: usize,
 }
 
 impl Anchors {
@@ -230,6 +232,7 @@ impl Anchors {
                 reason: e.to_string(),
             })?;
         Ok(Anchors {
+            max_len: literals.iter().map(Vec::len).max().unwrap_or(0),
             automaton,
             owners,
             rules: rules.len(),
@@ -240,18 +243,41 @@ impl Anchors {
     /// for a rule that cannot match.
     fn matched(&self, block: &[u8]) -> Vec<Vec<usize>> {
         let mut which = vec![Vec::new(); self.rules];
-        for m in self.automaton.find_overlapping_iter(block) {
-            for &(rule, exact) in &self.owners[m.pattern().as_usize()] {
-                if exact.is_none_or(|e| block[m.range()] == *e) {
-                    which[rule].push(m.start());
+        // A fast non-overlapping pass finds each earliest-ending hit; the
+        // hits it hides start within `max_len` of its end, so an
+        // overlapping pass over that small window alone recovers them.
+        let mut resume = 0;
+        for m in self.automaton.find_iter(block) {
+            let from = resume.max(m.end().saturating_sub(self.max_len));
+            let to = block.len().min(m.end() + self.max_len);
+            for w in self.automaton.find_overlapping_iter(&block[from..to]) {
+                let start = from + w.start();
+                if start < m.end() {
+                    self.own(block, start..from + w.end(), w.pattern(), &mut which);
                 }
             }
+            resume = m.end();
         }
         for starts in &mut which {
             starts.sort_unstable();
             starts.dedup();
         }
         which
+    }
+
+    /// Records the anchor hit at `range` for the rules it stands for.
+    fn own(
+        &self,
+        block: &[u8],
+        range: std::ops::Range<usize>,
+        pattern: aho_corasick::PatternID,
+        which: &mut [Vec<usize>],
+    ) {
+        for &(rule, exact) in &self.owners[pattern.as_usize()] {
+            if exact.is_none_or(|e| block[range.clone()] == *e) {
+                which[rule].push(range.start);
+            }
+        }
     }
 }
 
