@@ -129,7 +129,7 @@ fn relative(root: &Path, dir: &Path) -> PathBuf {
 }
 
 fn python_package(root: &Path, dir: &Path) -> Option<PythonPackage> {
-    let text = std::fs::read_to_string(dir.join("pyproject.toml")).ok()?;
+    let text = read_small(&dir.join("pyproject.toml"))?;
     let doc: toml::Table = toml::from_str(&text).ok()?;
     if !doc.contains_key("project") && !doc.contains_key("build-system") {
         // A tool's configuration only (ruff, black): not a package.
@@ -149,7 +149,7 @@ fn python_package(root: &Path, dir: &Path) -> Option<PythonPackage> {
 }
 
 fn extension(root: &Path, dir: &Path) -> Option<Extension> {
-    let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+    let text = read_small(&dir.join("package.json"))?;
     let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
     doc.get("engines")?.get("vscode")?;
     Some(Extension {
@@ -339,7 +339,14 @@ fn write_new(path: &Path, text: &str, force: bool, report: &mut InitReport) -> R
 /// Adds to the ignore file at `path` the `lines` it lacks (appending is
 /// not replacing: what is there stays); returns them.
 fn append_lines(path: &Path, lines: &[&str]) -> Result<Vec<String>, IoError> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    // Missing is empty; anything unreadable stops before a write could
+    // replace what the file holds.
+    let bytes = crate::fsread::read_regular(path, 1 << 20)
+        .io_context(cannot("read", path))?
+        .unwrap_or_default();
+    let text = String::from_utf8(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        .io_context(cannot("read", path))?;
     let missing = missing_lines(&text, lines);
     if !missing.is_empty() {
         let mut new = text;
@@ -449,6 +456,13 @@ pub const XTASK_MAIN: &str =
 /// `.cargo/config.toml`: `cargo xtask …` runs the `xtask/` crate.
 pub const ALIAS_CONFIG: &str = "# `cargo xtask …` runs release-kit (written by `cargo xtask init --xtask`).\n\
      [alias]\nxtask = [\"run\", \"--quiet\", \"--manifest-path\", \"xtask/Cargo.toml\", \"--\"]\n";
+
+/// A project file `init` reads, as text: only a regular file of at most
+/// 1 MiB (a FIFO named `pyproject.toml` must not hang `init`).
+fn read_small(path: &Path) -> Option<String> {
+    let bytes = crate::fsread::read_regular(path, 1 << 20).ok()??;
+    String::from_utf8(bytes).ok()
+}
 
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@ pub mod digest;
 pub mod doctor;
 pub mod envops;
 pub mod error;
+pub mod fsread;
 pub mod hf;
 pub mod hooks;
 pub mod init;

@@ -506,7 +506,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "core",
         &[
-            "error", "secret", "decode", "digest", "platform", "zip", "pep440",
+            "error", "secret", "decode", "digest", "platform", "zip", "pep440", "fsread",
         ],
     ),
     ("settings", &["settings"]),

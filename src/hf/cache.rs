@@ -231,7 +231,7 @@ impl RepoCache {
     /// What `refs/{revision}` holds, trimmed, if it is a small regular
     /// file (never a FIFO or device: reading one would hang), unchecked.
     pub fn read_ref(&self, revision: &str) -> Option<String> {
-        read_regular(&self.ref_path(revision), MAX_REF_BYTES)
+        crate::fsread::read_regular(&self.ref_path(revision), MAX_REF_BYTES)
             .ok()
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
@@ -242,7 +242,7 @@ impl RepoCache {
     /// anything but a commit id is an error naming the repository.
     pub fn read_commit_ref(&self, revision: &str) -> Result<Option<String>, HfError> {
         let path = self.ref_path(revision);
-        let bytes = match read_regular(&path, MAX_REF_BYTES) {
+        let bytes = match crate::fsread::read_regular(&path, MAX_REF_BYTES) {
             Ok(Some(b)) => b,
             Ok(None) => return Ok(None),
             Err(e) => return Err(HfError::io(path, e)),
@@ -274,7 +274,8 @@ impl RepoCache {
     /// unparsable one counts as absent: it is fetched again). Its names
     /// become file names, so each is checked: a bad one is an error.
     pub fn read_tree(&self, commit: &str) -> Result<Option<Vec<RepoFile>>, HfError> {
-        let Ok(Some(bytes)) = read_regular(&self.tree_path(commit), MAX_TREE_BYTES) else {
+        let Ok(Some(bytes)) = crate::fsread::read_regular(&self.tree_path(commit), MAX_TREE_BYTES)
+        else {
             return Ok(None);
         };
         let Ok(parsed) = serde_json::from_slice::<TreeFileJson>(&bytes) else {
@@ -403,35 +404,6 @@ impl RepoCache {
             let _ = atomic_write(&tag, CACHEDIR_TAG.as_bytes());
         }
     }
-}
-
-/// Reads `path` when it is a regular file of at most `max` bytes; `None`
-/// when it does not exist. A FIFO, device or folder, or a larger file, is
-/// an error (never read: a FIFO would block, a device never end).
-pub(crate) fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::Read as _;
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if !meta.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "not a regular file",
-        ));
-    }
-    if meta.len() > max {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {max} bytes"),
-        ));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(max + 1)
-        .read_to_end(&mut bytes)?;
-    Ok(Some(bytes))
 }
 
 fn file_name(p: &Path) -> String {

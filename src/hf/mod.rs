@@ -291,7 +291,7 @@ impl HfEnvironment {
             });
             // Read only when it is a small regular file: a FIFO would
             // block, a device never end.
-            match cache::read_regular(&file, 64 << 10) {
+            match crate::fsread::read_regular(&file, 64 << 10) {
                 Ok(Some(bytes)) => {
                     let text = String::from_utf8_lossy(&bytes);
                     if !text.trim().is_empty() {

@@ -148,3 +148,27 @@ fn ignore_lines_match_in_any_spelling() {
     assert_eq!(missing_ignores("dist\n"), [".env"]);
     assert_eq!(missing_ignores(""), [".env", "dist/"]);
 }
+
+/// A FIFO or folder named like a project file is skipped, never read: a
+/// plain read of a FIFO blocks `init` forever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_like_a_project_file_is_not_read() {
+    let t = tempfile::tempdir().unwrap();
+    let sub = t.path().join("pkg");
+    std::fs::create_dir(&sub).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(sub.join("pyproject.toml"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "mkfifo is needed for this test");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = t.path().to_owned();
+    std::thread::spawn(move || {
+        let _ = tx.send(detect(&root).python.len());
+    });
+    let found = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("init's detection returned (a FIFO must not block it)");
+    assert_eq!(found, 0);
+}
