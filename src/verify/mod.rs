@@ -32,6 +32,7 @@ use crate::config::Project;
 use crate::net::{self, Client, Failure, Full, Request, RetryPolicy, Timeouts};
 use crate::preflight::PreflightError;
 use crate::secret::{Redactor, Secret};
+use crate::settings::registry::Kind;
 use crate::settings::{Settings, registry};
 
 /// A group of variables with a live check.
@@ -92,15 +93,56 @@ impl Group {
 
     /// The short name (command line, JSON `id`).
     pub fn slug(self) -> &'static str {
-        crate::settings::registry::group_short_name(self.title())
+        registry::known_group(self.title()).map_or("", |(_, short)| short)
     }
 
-    /// A group as every command names it (registry name in any case,
-    /// short name, or another accepted word: `"Hugging Face"`, `"hf"`,
+    /// A group as every command names it (its name in any case, short
+    /// name, or another accepted word: `"Hugging Face"`, `"hf"`,
     /// `"redis"`).
     pub fn parse(name: &str) -> Option<Group> {
-        let title = crate::settings::registry::group_by_name(name)?;
+        let (title, _) = registry::known_group(name)?;
         Group::ALL.iter().copied().find(|g| g.title() == title)
+    }
+
+    /// The live check of a kind of variable, if it has one: the check runs
+    /// for a project that has a variable of such a kind.
+    pub fn for_kind(kind: Kind) -> Option<Group> {
+        Some(match kind {
+            Kind::PypiUsername | Kind::PypiToken | Kind::TestpypiToken => Group::Pypi,
+            Kind::AnthropicKey => Group::Anthropic,
+            Kind::HmacKey => Group::Audit,
+            Kind::ApiKey => Group::Dashboard,
+            Kind::RedisUrl => Group::Federation,
+            Kind::OtlpEndpoint | Kind::OtlpProtocol => Group::Otel,
+            Kind::AwsAccessKeyId | Kind::AwsSecretAccessKey | Kind::AwsRegion | Kind::S3Bucket => {
+                Group::S3
+            }
+            Kind::VscePat | Kind::OvsxPat => Group::Vscode,
+            Kind::HfToken => Group::Hf,
+            Kind::Domain => Group::Deploy,
+            Kind::HexKey | Kind::Url | Kind::Integer | Kind::Path | Kind::Text | Kind::Secret => {
+                return None;
+            }
+        })
+    }
+
+    /// The checks of a project's variables, in order.
+    pub fn of(registry: &registry::Registry) -> Vec<Group> {
+        Group::ALL
+            .iter()
+            .copied()
+            .filter(|g| registry.vars().iter().any(|v| Group::for_kind(v.kind) == Some(*g)))
+            .collect()
+    }
+
+    /// The group's name as the project lists it: the group of its first
+    /// variable of a kind this check covers, else the built-in title.
+    pub fn title_in(self, registry: &registry::Registry) -> &'static str {
+        registry
+            .vars()
+            .iter()
+            .find(|v| Group::for_kind(v.kind) == Some(self))
+            .map_or(self.title(), |v| v.group)
     }
 }
 
@@ -232,6 +274,18 @@ impl Inputs {
             .filter(|s| !s.is_empty())
     }
 
+    /// The problem a value's format check finds, in words (never the
+    /// value): checks fail on it before asking anyone.
+    pub fn format_problem(&self, name: &str, value: &str) -> Option<String> {
+        let var = self.settings.registry().var(name)?;
+        var.format.check(value).err().map(|expected| {
+            format!(
+                "{name} is not valid: expected {expected}; fix: {}",
+                var.generate
+            )
+        })
+    }
+
     /// A retry policy for a check: one retry of a passing fault, short
     /// waits (the check's timeout bounds it all anyway).
     pub fn retry(&self) -> RetryPolicy {
@@ -278,18 +332,6 @@ pub struct NoAnswer {
     pub detail: String,
 }
 
-/// The problem a value's format check finds, in words (never the value):
-/// checks fail on it before asking anyone.
-pub(crate) fn format_problem(name: &str, value: &str) -> Option<String> {
-    let var = registry::var(name)?;
-    var.format.check(value).err().map(|expected| {
-        format!(
-            "{name} is not valid: expected {expected}; fix: {}",
-            var.generate
-        )
-    })
-}
-
 /// Runs the checks of `groups` (every group when empty) concurrently, each
 /// within `options.timeout`. The project is needed by the VS Code check
 /// only.
@@ -300,7 +342,7 @@ pub async fn run(
     options: &Options,
 ) -> Report {
     let groups: Vec<Group> = if groups.is_empty() {
-        Group::ALL.to_vec()
+        Group::of(settings.registry())
     } else {
         let mut g = groups.to_vec();
         g.sort();
@@ -316,7 +358,10 @@ pub async fn run(
         Err(e) => {
             let checks = groups
                 .iter()
-                .map(|g| result(*g, Outcome::fail(format!("cannot set up HTTP: {e}"))))
+                .map(|g| {
+                    let o = Outcome::fail(format!("cannot set up HTTP: {e}"));
+                    result(*g, settings, o)
+                })
                 .collect();
             return Report { ok: false, checks };
         }
@@ -354,7 +399,7 @@ pub async fn run(
         .zip(outcomes)
         .map(|(g, o)| {
             let o = o.unwrap_or_else(|| Outcome::fail("the check stopped unexpectedly"));
-            let mut r = result(*g, o);
+            let mut r = result(*g, settings, o);
             r.message = redactor.redact(&r.message);
             r.warnings = r.warnings.iter().map(|w| redactor.redact(w)).collect();
             r
@@ -384,10 +429,10 @@ pub fn run_blocking(
     Ok(report)
 }
 
-fn result(group: Group, o: Outcome) -> CheckResult {
+fn result(group: Group, settings: &Settings, o: Outcome) -> CheckResult {
     CheckResult {
         id: group.slug(),
-        group: group.title(),
+        group: group.title_in(settings.registry()),
         status: o.status,
         message: o.message,
         warnings: o.warnings,
@@ -473,8 +518,13 @@ mod tests {
 
     #[test]
     fn every_registry_group_has_a_check() {
-        let titles: Vec<_> = Group::ALL.iter().map(|g| g.title()).collect();
-        assert_eq!(titles, registry::groups());
+        let reg = registry::tests::example();
+        let titles: Vec<_> = Group::of(&reg).iter().map(|g| g.title_in(&reg)).collect();
+        assert_eq!(titles, reg.groups());
+        let builtin: Vec<_> = Group::ALL.iter().map(|g| g.title()).collect();
+        assert_eq!(titles, builtin);
+        // A project with no variable of a kind a check covers has no check.
+        assert!(Group::of(&registry::Registry::default()).is_empty());
     }
 
     #[test]
