@@ -168,15 +168,15 @@ fn declared_var(d: &Declared) -> Result<Var, String> {
     if let Some(steps) = &d.optional_for {
         var.optional_for = steps_of(steps)?;
     }
-    for (key, value) in [("default", &d.default), ("dev-default", &d.dev_default)] {
-        if let Some(v) = value
-            && let Err(expected) = var.format.check(v)
-        {
-            return Err(format!(
-                "its `{key}` is not a valid {}: expected {expected}",
-                d.kind.name()
-            ));
-        }
+    // A development default need not pass (it is a placeholder production
+    // refuses); a default must.
+    if let Some(v) = &d.default
+        && let Err(expected) = var.format.check(v)
+    {
+        return Err(format!(
+            "its `default` is not a valid {}: expected {expected}",
+            d.kind.name()
+        ));
     }
     if var.secret && d.default.is_some() {
         return Err(format!(
