@@ -281,7 +281,11 @@ impl Project {
         Registry::build(&ships, &declared).map_err(|e| {
             let line = c.variables.get(e.index).map(|v| {
                 let start = v.span().start.min(text.len());
-                text.as_bytes()[..start].iter().filter(|b| **b == b'\n').count() + 1
+                text.as_bytes()[..start]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1
             });
             Problem::at(
                 format!("{e}; see docs/configuration.md"),

@@ -3,8 +3,8 @@
 use clap::{Args, Subcommand};
 use release_kit::envops::rotate;
 use release_kit::preflight::PreflightError;
-use release_kit::settings::{Step, envfile, registry};
 use release_kit::settings::registry::Registry;
+use release_kit::settings::{Step, envfile, registry};
 
 use crate::cli::ctx::{Ctx, Exit};
 
@@ -327,16 +327,17 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
 
 fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
     let settings = ctx.settings()?;
-    let var = rotate::variable(settings.registry(), &args.var, args.force).map_err(|e| match e {
-        rotate::RotateError::Unknown { .. } | rotate::RotateError::NotSecret { .. } => {
-            ctx.warn(e.to_string());
-            anyhow::Error::from(Exit(release_kit::EXIT_USAGE as u8))
-        }
-        e => PreflightError {
-            problems: vec![e.to_string().into()],
-        }
-        .into(),
-    })?;
+    let var =
+        rotate::variable(settings.registry(), &args.var, args.force).map_err(|e| match e {
+            rotate::RotateError::Unknown { .. } | rotate::RotateError::NotSecret { .. } => {
+                ctx.warn(e.to_string());
+                anyhow::Error::from(Exit(release_kit::EXIT_USAGE as u8))
+            }
+            e => PreflightError {
+                problems: vec![e.to_string().into()],
+            }
+            .into(),
+        })?;
     let given = read_old(&args)?;
     let repo = release_kit::repo::root(ctx.global.root.as_deref(), &ctx.cwd)?;
     // The old value, read before anything changes: given, or the current.

@@ -295,10 +295,10 @@ impl Settings {
     /// the redactor masks and the scanner searches for.
     pub fn secrets(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.values.iter().filter_map(|(k, e)| {
-            let secret = self
-                .registry
-                .var(k)
-                .map_or_else(|| looks_secret(k) || registry::is_known_secret(k), |v| v.secret);
+            let secret = self.registry.var(k).map_or_else(
+                || looks_secret(k) || registry::is_known_secret(k),
+                |v| v.secret,
+            );
             (secret && e.source.is_explicit() && e.is_set()).then_some((k.as_str(), e))
         })
     }

@@ -306,7 +306,9 @@ impl Settings {
             let (errors, warnings) = self.var_problems(var, steps, production, required);
             report.errors.extend(errors);
             report.warnings.extend(warnings);
-            report.warnings.extend(self.localhost_in_production(var, production));
+            report
+                .warnings
+                .extend(self.localhost_in_production(var, production));
         }
         report
     }
@@ -320,15 +322,18 @@ pub(crate) mod tests {
     /// Settings from `env` alone (no `.env`), for tests.
     pub(crate) fn with(env: &[(&str, &str)]) -> Settings {
         let example = crate::settings::registry::tests::example();
-        Settings::load_for(&LoadOptions {
-            start_dir: "/".into(),
-            env_file: EnvFileChoice::None,
-            environment: Some(
-                env.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-        }, example)
+        Settings::load_for(
+            &LoadOptions {
+                start_dir: "/".into(),
+                env_file: EnvFileChoice::None,
+                environment: Some(
+                    env.iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                ),
+            },
+            example,
+        )
         .unwrap()
     }
 

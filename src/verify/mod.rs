@@ -131,7 +131,12 @@ impl Group {
         Group::ALL
             .iter()
             .copied()
-            .filter(|g| registry.vars().iter().any(|v| Group::for_kind(v.kind) == Some(*g)))
+            .filter(|g| {
+                registry
+                    .vars()
+                    .iter()
+                    .any(|v| Group::for_kind(v.kind) == Some(*g))
+            })
             .collect()
     }
 

@@ -252,7 +252,13 @@ mod tests {
         let names: Vec<_> = reg.vars().iter().map(|v| v.name).collect();
         assert_eq!(
             names,
-            ["TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_PASSWORD_TEST", "REDIS_URL", "WORKERS"]
+            [
+                "TWINE_USERNAME",
+                "TWINE_PASSWORD",
+                "TWINE_PASSWORD_TEST",
+                "REDIS_URL",
+                "WORKERS"
+            ]
         );
         let redis = reg.var("REDIS_URL").unwrap();
         assert!(redis.secret && redis.group == "storage");
@@ -262,12 +268,19 @@ mod tests {
         let steps: Vec<_> = reg.steps().iter().map(|s| s.name()).collect();
         assert_eq!(steps, ["publish", "publish-testpypi", "app"]);
         // Nothing shipped, nothing declared: nothing at all.
-        assert!(Registry::build(&Ships::default(), &[]).unwrap().vars().is_empty());
+        assert!(
+            Registry::build(&Ships::default(), &[])
+                .unwrap()
+                .vars()
+                .is_empty()
+        );
     }
 
     #[test]
     fn a_declaration_places_an_implied_credential() {
-        let d = declared("[[variables]]\nname = \"X\"\nkind = \"text\"\n[[variables]]\nname = \"HF_TOKEN\"\nkind = \"hf-token\"\n");
+        let d = declared(
+            "[[variables]]\nname = \"X\"\nkind = \"text\"\n[[variables]]\nname = \"HF_TOKEN\"\nkind = \"hf-token\"\n",
+        );
         let reg = Registry::build(&Ships::everything(), &d).unwrap();
         let names: Vec<_> = reg.vars().iter().map(|v| v.name).collect();
         assert_eq!(names[names.len() - 2..], ["X", "HF_TOKEN"]);
@@ -280,17 +293,31 @@ mod tests {
     fn bad_declarations_say_what_to_change() {
         for (text, want) in [
             ("name = \"lower\"\nkind = \"text\"", "upper-case letters"),
-            ("name = \"N\"\nkind = \"integer\"\ndefault = \"many\"", "expected a positive whole number"),
-            ("name = \"N\"\nkind = \"text\"\nbytes = 8", "`bytes` is for generated keys"),
-            ("name = \"N\"\nkind = \"secret\"\ndefault = \"CANARY\"", "use `dev-default`"),
-            ("name = \"N\"\nkind = \"text\"\nneeded-by = [\"Web App\"]", "step `Web App`"),
+            (
+                "name = \"N\"\nkind = \"integer\"\ndefault = \"many\"",
+                "expected a positive whole number",
+            ),
+            (
+                "name = \"N\"\nkind = \"text\"\nbytes = 8",
+                "`bytes` is for generated keys",
+            ),
+            (
+                "name = \"N\"\nkind = \"secret\"\ndefault = \"CANARY\"",
+                "use `dev-default`",
+            ),
+            (
+                "name = \"N\"\nkind = \"text\"\nneeded-by = [\"Web App\"]",
+                "step `Web App`",
+            ),
         ] {
             let d = declared(&format!("[[variables]]\n{text}\n"));
             let err = Registry::build(&Ships::default(), &d).unwrap_err();
             assert!(err.message.contains(want), "{text}: {err}");
             assert!(!err.to_string().contains("CANARY"), "{err}");
         }
-        let twice = declared("[[variables]]\nname = \"A\"\nkind = \"text\"\n[[variables]]\nname = \"A\"\nkind = \"url\"\n");
+        let twice = declared(
+            "[[variables]]\nname = \"A\"\nkind = \"text\"\n[[variables]]\nname = \"A\"\nkind = \"url\"\n",
+        );
         let err = Registry::build(&Ships::default(), &twice).unwrap_err();
         assert_eq!(err.index, 1);
         assert!(err.message.contains("declared twice"), "{err}");

@@ -135,132 +135,236 @@ const fn hex(name: &'static str, about: &'static str) -> KindSpec {
 
 /// Every kind's spec, in the order `kinds()` lists them.
 static KINDS: &[(Kind, KindSpec)] = &[
-    (Kind::PypiUsername, KindSpec {
-        group: "PyPI publishing",
-        how: "leave unset: `__token__` is right for PyPI API tokens",
-        test: "cargo xtask publish --dry-run",
-        required_for: &[Step::PUBLISH, Step::PUBLISH_TESTPYPI],
-        default: Some("__token__"),
-        ..plain("pypi-username", Format::NonEmpty, "Username twine sends to the index; `__token__` for API tokens")
-    }),
-    (Kind::PypiToken, KindSpec {
-        group: "PyPI publishing",
-        how: "https://pypi.org/manage/account/token/ -> Add API token, scope: this project only",
-        test: "cargo xtask publish --dry-run",
-        revoke: "https://pypi.org/manage/account/ -> API tokens -> Options -> Remove token",
-        required_for: &[Step::PUBLISH],
-        places: &[],
-        ..secret("pypi-token", Format::PypiToken { index: "pypi.org" },
-            "PyPI API token for uploads to pypi.org (unset in CI: trusted publishing)")
-    }),
-    (Kind::TestpypiToken, KindSpec {
-        group: "PyPI publishing",
-        how: "https://test.pypi.org/manage/account/token/ -> Add API token, scope: this project only",
-        test: "cargo xtask publish --testpypi --dry-run",
-        revoke: "https://test.pypi.org/manage/account/ -> API tokens -> Options -> Remove token",
-        required_for: &[Step::PUBLISH_TESTPYPI],
-        places: &[],
-        ..secret("testpypi-token", Format::PypiToken { index: "test.pypi.org" },
-            "TestPyPI API token, handed to twine as TWINE_PASSWORD for --testpypi")
-    }),
-    (Kind::VscePat, KindSpec {
-        group: "VS Code Marketplace",
-        how: "dev.azure.com -> User settings -> Personal access tokens -> New token, \
+    (
+        Kind::PypiUsername,
+        KindSpec {
+            group: "PyPI publishing",
+            how: "leave unset: `__token__` is right for PyPI API tokens",
+            test: "cargo xtask publish --dry-run",
+            required_for: &[Step::PUBLISH, Step::PUBLISH_TESTPYPI],
+            default: Some("__token__"),
+            ..plain(
+                "pypi-username",
+                Format::NonEmpty,
+                "Username twine sends to the index; `__token__` for API tokens",
+            )
+        },
+    ),
+    (
+        Kind::PypiToken,
+        KindSpec {
+            group: "PyPI publishing",
+            how: "https://pypi.org/manage/account/token/ -> Add API token, scope: this project only",
+            test: "cargo xtask publish --dry-run",
+            revoke: "https://pypi.org/manage/account/ -> API tokens -> Options -> Remove token",
+            required_for: &[Step::PUBLISH],
+            places: &[],
+            ..secret(
+                "pypi-token",
+                Format::PypiToken { index: "pypi.org" },
+                "PyPI API token for uploads to pypi.org (unset in CI: trusted publishing)",
+            )
+        },
+    ),
+    (
+        Kind::TestpypiToken,
+        KindSpec {
+            group: "PyPI publishing",
+            how: "https://test.pypi.org/manage/account/token/ -> Add API token, scope: this project only",
+            test: "cargo xtask publish --testpypi --dry-run",
+            revoke: "https://test.pypi.org/manage/account/ -> API tokens -> Options -> Remove token",
+            required_for: &[Step::PUBLISH_TESTPYPI],
+            places: &[],
+            ..secret(
+                "testpypi-token",
+                Format::PypiToken {
+                    index: "test.pypi.org",
+                },
+                "TestPyPI API token, handed to twine as TWINE_PASSWORD for --testpypi",
+            )
+        },
+    ),
+    (
+        Kind::VscePat,
+        KindSpec {
+            group: "VS Code Marketplace",
+            how: "dev.azure.com -> User settings -> Personal access tokens -> New token, \
               Organization: All accessible organizations, Scopes: Marketplace -> Manage \
               (or use Microsoft Entra ID: azure-credential = true in release-kit.toml)",
-        test: "cargo xtask vsce-verify",
-        revoke: "dev.azure.com -> User settings -> Personal access tokens -> the old token -> Revoke",
-        required_for: &[Step::VSCE],
-        places: GITHUB,
-        ..secret("vsce-pat", Format::NonEmpty, "Azure DevOps personal access token (Marketplace: Manage) for vsce")
-    }),
-    (Kind::OvsxPat, KindSpec {
-        group: "VS Code Marketplace",
-        how: "https://open-vsx.org/user-settings/tokens -> Generate New Token",
-        test: "npx ovsx verify-pat NAMESPACE",
-        revoke: "https://open-vsx.org/user-settings/tokens -> the old token -> Delete",
-        optional_for: &[Step::VSCE],
-        places: GITHUB,
-        ..secret("ovsx-pat", Format::NonEmpty, "Open VSX access token; when set, vsce-publish also publishes to Open VSX")
-    }),
-    (Kind::HfToken, KindSpec {
-        group: "Hugging Face",
-        how: "https://huggingface.co/settings/tokens -> Create new token, type: Read",
-        test: "cargo xtask env verify hf   (GET /api/whoami-v2: the account and the token's role)",
-        revoke: "https://huggingface.co/settings/tokens -> the old token -> Invalidate and refresh, or Delete",
-        optional_for: &[Step::HF_PREFETCH],
-        places: &[],
-        ..secret("hf-token", Format::Prefix { prefix: "hf_", min_len: 10 },
-            "Hugging Face read token: gated models and higher rate limits")
-    }),
-    (Kind::AnthropicKey, KindSpec {
-        group: "Anthropic API",
-        how: "https://console.anthropic.com/settings/keys -> Create Key",
-        test: "cargo xtask env verify anthropic   (GET /v1/models with x-api-key: spends no tokens)",
-        revoke: "https://console.anthropic.com/settings/keys -> the old key -> Delete (or Disable)",
-        ..secret("anthropic-key", Format::Prefix { prefix: "sk-ant-", min_len: 20 }, "Anthropic API key")
-    }),
-    (Kind::AwsAccessKeyId, KindSpec {
-        group: "AWS",
-        how: "AWS console -> IAM -> Users -> Security credentials -> Create access key",
-        test: "cargo xtask env verify s3",
-        revoke: "AWS console -> IAM -> Users -> Security credentials -> the old access key -> Deactivate, then Delete (aws iam update-access-key --status Inactive; aws iam delete-access-key)",
-        ..secret("aws-access-key-id", Format::AwsKeyId, "AWS access key id")
-    }),
-    (Kind::AwsSecretAccessKey, KindSpec {
-        group: "AWS",
-        how: "shown once when the access key is created",
-        test: "cargo xtask env verify s3",
-        revoke: "deactivate and delete its access key (see AWS_ACCESS_KEY_ID): the secret goes with it",
-        ..secret("aws-secret-access-key", Format::AwsSecret, "Secret of the AWS access key")
-    }),
-    (Kind::AwsRegion, KindSpec {
-        group: "AWS",
-        how: "the region, e.g. eu-west-1",
-        ..plain("aws-region", Format::AwsRegion, "AWS region")
-    }),
-    (Kind::S3Bucket, KindSpec {
-        group: "AWS",
-        how: "aws s3api create-bucket --bucket NAME",
-        test: "cargo xtask env verify s3",
-        ..plain("s3-bucket", Format::S3Bucket, "S3 bucket")
-    }),
+            test: "cargo xtask vsce-verify",
+            revoke: "dev.azure.com -> User settings -> Personal access tokens -> the old token -> Revoke",
+            required_for: &[Step::VSCE],
+            places: GITHUB,
+            ..secret(
+                "vsce-pat",
+                Format::NonEmpty,
+                "Azure DevOps personal access token (Marketplace: Manage) for vsce",
+            )
+        },
+    ),
+    (
+        Kind::OvsxPat,
+        KindSpec {
+            group: "VS Code Marketplace",
+            how: "https://open-vsx.org/user-settings/tokens -> Generate New Token",
+            test: "npx ovsx verify-pat NAMESPACE",
+            revoke: "https://open-vsx.org/user-settings/tokens -> the old token -> Delete",
+            optional_for: &[Step::VSCE],
+            places: GITHUB,
+            ..secret(
+                "ovsx-pat",
+                Format::NonEmpty,
+                "Open VSX access token; when set, vsce-publish also publishes to Open VSX",
+            )
+        },
+    ),
+    (
+        Kind::HfToken,
+        KindSpec {
+            group: "Hugging Face",
+            how: "https://huggingface.co/settings/tokens -> Create new token, type: Read",
+            test: "cargo xtask env verify hf   (GET /api/whoami-v2: the account and the token's role)",
+            revoke: "https://huggingface.co/settings/tokens -> the old token -> Invalidate and refresh, or Delete",
+            optional_for: &[Step::HF_PREFETCH],
+            places: &[],
+            ..secret(
+                "hf-token",
+                Format::Prefix {
+                    prefix: "hf_",
+                    min_len: 10,
+                },
+                "Hugging Face read token: gated models and higher rate limits",
+            )
+        },
+    ),
+    (
+        Kind::AnthropicKey,
+        KindSpec {
+            group: "Anthropic API",
+            how: "https://console.anthropic.com/settings/keys -> Create Key",
+            test: "cargo xtask env verify anthropic   (GET /v1/models with x-api-key: spends no tokens)",
+            revoke: "https://console.anthropic.com/settings/keys -> the old key -> Delete (or Disable)",
+            ..secret(
+                "anthropic-key",
+                Format::Prefix {
+                    prefix: "sk-ant-",
+                    min_len: 20,
+                },
+                "Anthropic API key",
+            )
+        },
+    ),
+    (
+        Kind::AwsAccessKeyId,
+        KindSpec {
+            group: "AWS",
+            how: "AWS console -> IAM -> Users -> Security credentials -> Create access key",
+            test: "cargo xtask env verify s3",
+            revoke: "AWS console -> IAM -> Users -> Security credentials -> the old access key -> Deactivate, then Delete (aws iam update-access-key --status Inactive; aws iam delete-access-key)",
+            ..secret("aws-access-key-id", Format::AwsKeyId, "AWS access key id")
+        },
+    ),
+    (
+        Kind::AwsSecretAccessKey,
+        KindSpec {
+            group: "AWS",
+            how: "shown once when the access key is created",
+            test: "cargo xtask env verify s3",
+            revoke: "deactivate and delete its access key (see AWS_ACCESS_KEY_ID): the secret goes with it",
+            ..secret(
+                "aws-secret-access-key",
+                Format::AwsSecret,
+                "Secret of the AWS access key",
+            )
+        },
+    ),
+    (
+        Kind::AwsRegion,
+        KindSpec {
+            group: "AWS",
+            how: "the region, e.g. eu-west-1",
+            ..plain("aws-region", Format::AwsRegion, "AWS region")
+        },
+    ),
+    (
+        Kind::S3Bucket,
+        KindSpec {
+            group: "AWS",
+            how: "aws s3api create-bucket --bucket NAME",
+            test: "cargo xtask env verify s3",
+            ..plain("s3-bucket", Format::S3Bucket, "S3 bucket")
+        },
+    ),
     (Kind::HexKey, hex("hex-key", "A random key we generate")),
-    (Kind::HmacKey, KindSpec {
-        test: "cargo xtask env verify audit",
-        ..hex("hmac-key", "HMAC-SHA256 key that signs records")
-    }),
-    (Kind::ApiKey, KindSpec {
-        test: "cargo xtask env verify dashboard",
-        ..hex("api-key", "API key clients send as a bearer token")
-    }),
-    (Kind::RedisUrl, KindSpec {
-        how: "redis://[:PASSWORD@]HOST[:PORT][/DB], e.g. redis://localhost:6379/0",
-        test: "cargo xtask env verify federation   (AUTH, SELECT, PING; like redis-cli -u \"$REDIS_URL\" ping)",
-        revoke: "change the password on the Redis server (ACL SETUSER / requirepass) and restart the clients; the old password stops working then",
-        ..secret("redis-url", Format::RedisUrl, "Redis URL")
-    }),
-    (Kind::OtlpEndpoint, KindSpec {
-        group: "OpenTelemetry",
-        how: "HOST:PORT or an http(s) URL, e.g. http://localhost:4317",
-        test: "cargo xtask env verify otel",
-        ..plain("otlp-endpoint", Format::OtlpEndpoint, "OTLP collector traces and metrics are sent to")
-    }),
-    (Kind::OtlpProtocol, KindSpec {
-        group: "OpenTelemetry",
-        how: "grpc for a collector's port 4317, http/protobuf for its port 4318",
-        test: "cargo xtask env verify otel",
-        ..plain("otlp-protocol", Format::OneOf(&["grpc", "http/protobuf", "http/json"]),
-            "OTLP transport: grpc, http/protobuf or http/json")
-    }),
-    (Kind::Url, plain("url", Format::HttpUrl, "An http:// or https:// URL")),
-    (Kind::Domain, KindSpec {
-        how: "the domain, e.g. example.org",
-        test: "host \"$DOMAIN\"",
-        ..plain("domain", Format::Hostname, "A domain name")
-    }),
-    (Kind::Integer, plain("integer", Format::PositiveInt, "A positive whole number")),
-    (Kind::Path, plain("path", Format::NonEmpty, "A file or folder path")),
+    (
+        Kind::HmacKey,
+        KindSpec {
+            test: "cargo xtask env verify audit",
+            ..hex("hmac-key", "HMAC-SHA256 key that signs records")
+        },
+    ),
+    (
+        Kind::ApiKey,
+        KindSpec {
+            test: "cargo xtask env verify dashboard",
+            ..hex("api-key", "API key clients send as a bearer token")
+        },
+    ),
+    (
+        Kind::RedisUrl,
+        KindSpec {
+            how: "redis://[:PASSWORD@]HOST[:PORT][/DB], e.g. redis://localhost:6379/0",
+            test: "cargo xtask env verify federation   (AUTH, SELECT, PING; like redis-cli -u \"$REDIS_URL\" ping)",
+            revoke: "change the password on the Redis server (ACL SETUSER / requirepass) and restart the clients; the old password stops working then",
+            ..secret("redis-url", Format::RedisUrl, "Redis URL")
+        },
+    ),
+    (
+        Kind::OtlpEndpoint,
+        KindSpec {
+            group: "OpenTelemetry",
+            how: "HOST:PORT or an http(s) URL, e.g. http://localhost:4317",
+            test: "cargo xtask env verify otel",
+            ..plain(
+                "otlp-endpoint",
+                Format::OtlpEndpoint,
+                "OTLP collector traces and metrics are sent to",
+            )
+        },
+    ),
+    (
+        Kind::OtlpProtocol,
+        KindSpec {
+            group: "OpenTelemetry",
+            how: "grpc for a collector's port 4317, http/protobuf for its port 4318",
+            test: "cargo xtask env verify otel",
+            ..plain(
+                "otlp-protocol",
+                Format::OneOf(&["grpc", "http/protobuf", "http/json"]),
+                "OTLP transport: grpc, http/protobuf or http/json",
+            )
+        },
+    ),
+    (
+        Kind::Url,
+        plain("url", Format::HttpUrl, "An http:// or https:// URL"),
+    ),
+    (
+        Kind::Domain,
+        KindSpec {
+            how: "the domain, e.g. example.org",
+            test: "host \"$DOMAIN\"",
+            ..plain("domain", Format::Hostname, "A domain name")
+        },
+    ),
+    (
+        Kind::Integer,
+        plain("integer", Format::PositiveInt, "A positive whole number"),
+    ),
+    (
+        Kind::Path,
+        plain("path", Format::NonEmpty, "A file or folder path"),
+    ),
     (Kind::Text, plain("text", Format::NonEmpty, "Text")),
     (Kind::Secret, secret("secret", Format::NonEmpty, "A secret")),
 ];

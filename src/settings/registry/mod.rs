@@ -240,9 +240,9 @@ impl Registry {
     /// Federation).
     pub fn group_by_name(&self, name: &str) -> Option<&'static str> {
         let want = slug(name);
-        self.groups()
-            .into_iter()
-            .find(|g| slug(g) == want || group_short_name(g) == want || aliases(g).contains(&want.as_str()))
+        self.groups().into_iter().find(|g| {
+            slug(g) == want || group_short_name(g) == want || aliases(g).contains(&want.as_str())
+        })
     }
 
     /// The groups' short names, joined, for "expected one of" messages.
@@ -284,7 +284,9 @@ pub fn known_group(name: &str) -> Option<(&'static str, &'static str)> {
     let want = slug(name);
     GROUP_NAMES
         .iter()
-        .find(|(g, short, other)| slug(g) == want || *short == want || other.contains(&want.as_str()))
+        .find(|(g, short, other)| {
+            slug(g) == want || *short == want || other.contains(&want.as_str())
+        })
         .map(|(g, short, _)| (*g, *short))
 }
 
