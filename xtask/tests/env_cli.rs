@@ -219,7 +219,10 @@ fn status_json_walks_up_and_reports_sources() {
     assert_eq!(var("TWINE_PASSWORD")["source"], "unset");
     assert_eq!(var("TWINE_PASSWORD")["valid"], serde_json::Value::Null);
     assert_eq!(var("AUDIT_HMAC_KEY")["source"], "dev_default");
-    assert_eq!(json["variables"].as_array().unwrap().len(), support::example_registry().vars().len());
+    assert_eq!(
+        json["variables"].as_array().unwrap().len(),
+        support::example_registry().vars().len()
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("fromthe"));
 }
 
@@ -1172,7 +1175,11 @@ fn help_texts_name_steps_variables_and_columns() {
     let out = xtask(tmp.path(), &[], &["env", "check", "--for", "nope"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     for step in support::example_registry().steps() {
-        assert!(text(&out).contains(step.name()), "{step} not in:\n{}", text(&out));
+        assert!(
+            text(&out).contains(step.name()),
+            "{step} not in:\n{}",
+            text(&out)
+        );
     }
     let out = xtask(tmp.path(), &[], &["vsce-publish", "--help"]);
     let help = text(&out);

@@ -3,6 +3,7 @@
 
 use super::kinds::Kind;
 use super::{Production, Registry, Step, Var, intern};
+use crate::settings::format::Mismatch;
 
 /// What the project ships, which implies its publishing credentials.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -91,14 +92,57 @@ pub struct Declared {
 /// A declaration that cannot be used: which entry (0-based, in file
 /// order) and what to change. Never holds a value of `.env`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("[[variables]] {name}: {message}")]
+#[error("[[variables]] {name}: {mistake}")]
 pub struct DeclareError {
     /// The entry's index among `[[variables]]`.
     pub index: usize,
     /// The variable's name as written.
     pub name: String,
-    /// What is wrong and the fix.
-    pub message: String,
+    /// What is wrong, with the fix.
+    pub mistake: Mistake,
+}
+
+/// What is wrong with one declaration, and the fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Mistake {
+    /// Not an environment variable name.
+    #[error(
+        "a variable name is upper-case letters, digits and `_`, not starting with a digit (e.g. REDIS_URL)"
+    )]
+    Name,
+    /// An implied credential declared with another kind.
+    #[error(
+        "is implied by what the project ships, as kind `{0}`; write `kind = \"{0}\"` or remove the entry"
+    )]
+    ImpliedKind(&'static str),
+    /// The same name twice.
+    #[error("is declared twice; keep one entry per variable")]
+    Twice,
+    /// `bytes` on a kind that is not a generated key.
+    #[error(
+        "`bytes` is for generated keys (kinds hex-key, hmac-key, api-key), not `{0}`; remove it"
+    )]
+    BytesNotKey(&'static str),
+    /// `bytes` out of range.
+    #[error("`bytes` must be between 1 and 1024")]
+    BytesRange,
+    /// A default the kind refuses.
+    #[error("its `default` is not a valid {kind}: expected {expected}")]
+    Default {
+        /// The kind.
+        kind: &'static str,
+        /// What a valid value looks like.
+        expected: Mismatch,
+    },
+    /// A default for a secret, in a committed file.
+    #[error(
+        "a `{0}` is a secret, which has no default in release-kit.toml (a committed file); use \
+         `dev-default` for a development-only value, or remove it"
+    )]
+    SecretDefault(&'static str),
+    /// A step name that is not a command-line word.
+    #[error("step `{0}`: a step is lower-case letters, digits and `-` (e.g. app, dashboard)")]
+    Step(String),
 }
 
 impl Registry {
@@ -114,24 +158,18 @@ impl Registry {
             .map(|(name, kind)| Var::of_kind(name, *kind))
             .collect();
         for (index, d) in declared.iter().enumerate() {
-            let error = |message: String| DeclareError {
+            let error = |mistake: Mistake| DeclareError {
                 index,
                 name: d.name.clone(),
-                message,
+                mistake,
             };
             if let Some((_, kind)) = implied.iter().find(|(n, _)| *n == d.name)
                 && *kind != d.kind
             {
-                return Err(error(format!(
-                    "is implied by what the project ships, as kind `{}`; write `kind = \"{}\"` or remove the entry",
-                    kind.name(),
-                    kind.name()
-                )));
+                return Err(error(Mistake::ImpliedKind(kind.name())));
             }
             if vars.iter().any(|v| v.name == d.name) {
-                return Err(error(
-                    "is declared twice; keep one entry per variable".into(),
-                ));
+                return Err(error(Mistake::Twice));
             }
             vars.push(declared_var(d).map_err(error)?);
         }
@@ -140,18 +178,15 @@ impl Registry {
 }
 
 /// One declaration as a variable: its kind's, overridden by what it says.
-fn declared_var(d: &Declared) -> Result<Var, String> {
+fn declared_var(d: &Declared) -> Result<Var, Mistake> {
     check_name(&d.name)?;
     let mut var = Var::of_kind(&d.name, d.kind);
     if let Some(bytes) = d.bytes {
         if !d.kind.is_generated() {
-            return Err(format!(
-                "`bytes` is for generated keys (kinds hex-key, hmac-key, api-key), not `{}`; remove it",
-                d.kind.name()
-            ));
+            return Err(Mistake::BytesNotKey(d.kind.name()));
         }
         if !(1..=1024).contains(&bytes) {
-            return Err("`bytes` must be between 1 and 1024".into());
+            return Err(Mistake::BytesRange);
         }
         var.set_key_bytes(bytes);
     }
@@ -173,17 +208,13 @@ fn declared_var(d: &Declared) -> Result<Var, String> {
     if let Some(v) = &d.default
         && let Err(expected) = var.format.check(v)
     {
-        return Err(format!(
-            "its `default` is not a valid {}: expected {expected}",
-            d.kind.name()
-        ));
+        return Err(Mistake::Default {
+            kind: d.kind.name(),
+            expected,
+        });
     }
     if var.secret && d.default.is_some() {
-        return Err(format!(
-            "a `{}` is a secret, which has no default in release-kit.toml (a committed file); \
-             use `dev-default` for a development-only value, or remove it",
-            d.kind.name()
-        ));
+        return Err(Mistake::SecretDefault(d.kind.name()));
     }
     var.default = text(&d.default).or(var.default);
     var.dev_default = text(&d.dev_default);
@@ -192,20 +223,16 @@ fn declared_var(d: &Declared) -> Result<Var, String> {
 
 /// An environment variable name: upper-case letters, digits and `_`, not
 /// starting with a digit.
-fn check_name(name: &str) -> Result<(), String> {
+fn check_name(name: &str) -> Result<(), Mistake> {
     let ok = name
         .bytes()
         .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && name.bytes().next().is_some_and(|b| !b.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err("a variable name is upper-case letters, digits and `_`, not starting with a digit (e.g. REDIS_URL)".into())
-    }
+    if ok { Ok(()) } else { Err(Mistake::Name) }
 }
 
 /// Step names as written: lower-case words joined by `-`.
-fn steps_of(names: &[String]) -> Result<Vec<Step>, String> {
+fn steps_of(names: &[String]) -> Result<Vec<Step>, Mistake> {
     names
         .iter()
         .map(|n| {
@@ -217,9 +244,7 @@ fn steps_of(names: &[String]) -> Result<Vec<Step>, String> {
             if ok {
                 Ok(Step::named(n))
             } else {
-                Err(format!(
-                    "step `{n}`: a step is lower-case letters, digits and `-` (e.g. app, dashboard)"
-                ))
+                Err(Mistake::Step(n.clone()))
             }
         })
         .collect()
@@ -312,7 +337,7 @@ mod tests {
         ] {
             let d = declared(&format!("[[variables]]\n{text}\n"));
             let err = Registry::build(&Ships::default(), &d).unwrap_err();
-            assert!(err.message.contains(want), "{text}: {err}");
+            assert!(err.mistake.to_string().contains(want), "{text}: {err}");
             assert!(!err.to_string().contains("CANARY"), "{err}");
         }
         let twice = declared(
@@ -320,7 +345,7 @@ mod tests {
         );
         let err = Registry::build(&Ships::default(), &twice).unwrap_err();
         assert_eq!(err.index, 1);
-        assert!(err.message.contains("declared twice"), "{err}");
+        assert_eq!(err.mistake, Mistake::Twice);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
 use super::format::Format;
-pub use declare::{DeclareError, Declared, Ships};
+pub use declare::{DeclareError, Declared, Mistake, Ships};
 pub use kinds::Kind;
 
 /// A step of the project that needs variables (`env check --for STEP`):

@@ -268,7 +268,9 @@ pub fn canary(tag: &str) -> String {
 pub fn declare_example_variables(dir: &Path) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let text = std::fs::read_to_string(repo.join("release-kit.toml")).unwrap();
-    let at = text.find("[[variables]]").expect("the example declares variables");
+    let at = text
+        .find("[[variables]]")
+        .expect("the example declares variables");
     let file = dir.join("release-kit.toml");
     let before = std::fs::read_to_string(&file).unwrap_or_default();
     std::fs::write(&file, format!("{before}\n{}", &text[at..])).unwrap();
