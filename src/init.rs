@@ -294,10 +294,10 @@ fn render_variables(found: &Detected, out: &mut String) {
 /// A declaration to copy, commented out.
 const VARIABLES_EXAMPLE: &str = "\
 # [[variables]]
-# name = \"REDIS_URL\"
+# name = \"CACHE_URL\"
 # kind = \"redis-url\"                 # validation, secret or not, runbook
 # group = \"Storage\"
-# description = \"Redis the app connects to\"
+# description = \"Redis the app caches in\"
 # needed-by = [\"app\"]                # env check --for app
 # production = \"required\"            # or \"recommended\"
 ";

@@ -56,8 +56,9 @@ pub struct CheckArgs {
     /// them). Default: every step some of whose variables are set.
     #[arg(long = "for", value_name = "STEP", num_args = 1..)]
     steps: Vec<String>,
-    /// Apply production rules: AUDIT_HMAC_KEY must be set and not the
-    /// development default; DASHBOARD_API_KEY is recommended.
+    /// Apply production rules: variables declared `production =
+    /// "required"` must be set (not by a default, nor the development
+    /// default); `"recommended"` ones warn when unset.
     #[arg(long)]
     production: bool,
 }
