@@ -292,3 +292,56 @@ fn wrong_declarations_name_the_file_line_and_fix() {
         assert!(!Path::new(&root.join(".env")).exists());
     }
 }
+
+/// Canary: a declared secret in the process environment is kept from a
+/// child tool's environment and argv (as a built-in secret is), though its
+/// name does not look secret; `env export --to github` hands it to gh on
+/// standard input only.
+#[test]
+fn a_declared_secret_stays_out_of_child_tools() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = shop();
+    let root = dir.path();
+    let bin = root.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = root.join("gh-log");
+    let gh = bin.join("gh");
+    std::fs::write(
+        &gh,
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$GH_LOG.argv\"\nenv > \"$GH_LOG.env\"\ncat > \"$GH_LOG.stdin\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let log_arg = log.display().to_string();
+    let env = [
+        ("PAYMENT_GATEWAY", CANARY),
+        ("PATH", path.as_str()),
+        ("GH_LOG", log_arg.as_str()),
+    ];
+    let out = xtask(
+        root,
+        &env,
+        &[
+            "--no-env-file",
+            "env",
+            "export",
+            "--to",
+            "github",
+            "--group",
+            "shop",
+            "--repo",
+            "o/r",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_no_canary("env export", &text(&out));
+    let read = |ext: &str| std::fs::read_to_string(format!("{log_arg}.{ext}")).unwrap();
+    assert_eq!(read("argv"), "secret\nset\nPAYMENT_GATEWAY\n--repo\no/r\n");
+    assert_no_canary("gh's environment", &read("env"));
+    assert!(
+        read("env").contains("GH_LOG="),
+        "the dump is gh's environment"
+    );
+    assert_eq!(read("stdin"), CANARY);
+}
