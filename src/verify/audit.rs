@@ -17,7 +17,7 @@ pub(super) fn check(inputs: &Inputs) -> Outcome {
     let dev_default = inputs
         .settings
         .registry()
-        .var("AUDIT_HMAC_KEY")
+        .var(inputs.name("AUDIT_HMAC_KEY"))
         .and_then(|v| v.dev_default);
     let Some(key) = inputs.explicit("AUDIT_HMAC_KEY") else {
         return Outcome::skipped(

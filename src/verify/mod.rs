@@ -262,19 +262,60 @@ pub(crate) struct Inputs {
     pub project: Result<Project, PreflightError>,
     pub options: Options,
     pub client: Client,
+    /// The names a check reads that this project names otherwise
+    /// ([`renames`]).
+    pub renames: Vec<(&'static str, &'static str)>,
+}
+
+/// Variables the checks read by the example's name that a project may
+/// name otherwise: the check of such a kind reads the project's variable
+/// of that kind.
+const NAMED_BY_KIND: &[(Kind, &str)] = &[
+    (Kind::RedisUrl, "REDIS_URL"),
+    (Kind::Domain, "ORG_DOMAIN"),
+    (Kind::HmacKey, "AUDIT_HMAC_KEY"),
+    (Kind::ApiKey, "DASHBOARD_API_KEY"),
+    (Kind::S3Bucket, "S3_AUDIT_BUCKET"),
+];
+
+/// (the name a check reads, the project's variable of that kind) for each
+/// such name the project does not declare itself.
+fn renames(registry: &registry::Registry) -> Vec<(&'static str, &'static str)> {
+    NAMED_BY_KIND
+        .iter()
+        .filter(|(_, name)| registry.var(name).is_none())
+        .filter_map(|(kind, name)| Some((*name, registry.of_kind(*kind)?.name)))
+        .collect()
+}
+
+/// `text` with each name a check used replaced by the project's.
+fn renamed(text: &str, renames: &[(&str, &str)]) -> String {
+    renames
+        .iter()
+        .fold(text.to_owned(), |t, (from, to)| t.replace(from, to))
 }
 
 impl Inputs {
+    /// The project's name for the variable a check reads as `name`.
+    fn name<'a>(&'a self, name: &'a str) -> &'a str {
+        self.renames
+            .iter()
+            .find(|(from, _)| *from == name)
+            .map_or(name, |(_, to)| to)
+    }
+
     /// An explicitly set, non-blank value.
     pub fn explicit(&self, name: &str) -> Option<&Secret> {
-        self.settings.explicit(name).filter(|s| !s.is_blank())
+        self.settings
+            .explicit(self.name(name))
+            .filter(|s| !s.is_blank())
     }
 
     /// The value in effect (set or default), as text: for non-secret
     /// settings only.
     pub fn plain(&self, name: &str) -> Option<String> {
         self.settings
-            .value(name)
+            .value(self.name(name))
             .map(|s| s.expose().trim().to_owned())
             .filter(|s| !s.is_empty())
     }
@@ -282,7 +323,7 @@ impl Inputs {
     /// The problem a value's format check finds, in words (never the
     /// value): checks fail on it before asking anyone.
     pub fn format_problem(&self, name: &str, value: &str) -> Option<String> {
-        let var = self.settings.registry().var(name)?;
+        let var = self.settings.registry().var(self.name(name))?;
         var.format.check(value).err().map(|expected| {
             format!(
                 "{name} is not valid: expected {expected}; fix: {}",
@@ -376,6 +417,7 @@ pub async fn run(
         project,
         options: options.clone(),
         client,
+        renames: renames(settings.registry()),
     });
     let mut tasks = tokio::task::JoinSet::new();
     for (i, group) in groups.iter().copied().enumerate() {
@@ -398,6 +440,17 @@ pub async fn run(
             outcomes[i] = Some(o);
         }
     }
+    report(settings, &groups, outcomes, &inputs.renames)
+}
+
+/// The checks' results in the project's words (its variable names),
+/// redacted with every loaded secret.
+fn report(
+    settings: &Settings,
+    groups: &[Group],
+    outcomes: Vec<Option<Outcome>>,
+    names: &[(&str, &str)],
+) -> Report {
     let redactor = redactor(settings);
     let checks: Vec<CheckResult> = groups
         .iter()
@@ -405,8 +458,12 @@ pub async fn run(
         .map(|(g, o)| {
             let o = o.unwrap_or_else(|| Outcome::fail("the check stopped unexpectedly"));
             let mut r = result(*g, settings, o);
-            r.message = redactor.redact(&r.message);
-            r.warnings = r.warnings.iter().map(|w| redactor.redact(w)).collect();
+            r.message = redactor.redact(&renamed(&r.message, names));
+            r.warnings = r
+                .warnings
+                .iter()
+                .map(|w| redactor.redact(&renamed(w, names)))
+                .collect();
             r
         })
         .collect();
@@ -530,6 +587,41 @@ mod tests {
         assert_eq!(titles, builtin);
         // A project with no variable of a kind a check covers has no check.
         assert!(Group::of(&registry::Registry::default()).is_empty());
+    }
+
+    /// A project's own names: the check of a kind reads the project's
+    /// variable of that kind and names it, never the example's.
+    #[tokio::test]
+    async fn a_kind_check_reads_the_projects_variable() {
+        #[derive(serde::Deserialize)]
+        struct File {
+            variables: Vec<registry::Declared>,
+        }
+        let file: File = toml::from_str(
+            "[[variables]]\nname = \"PUBLIC_HOST\"\nkind = \"domain\"\ngroup = \"Web\"\n",
+        )
+        .unwrap();
+        let reg = registry::Registry::build(&registry::Ships::default(), &file.variables).unwrap();
+        let load = |env: Vec<(String, String)>| {
+            let opts = crate::settings::LoadOptions {
+                start_dir: "/".into(),
+                env_file: crate::settings::EnvFileChoice::None,
+                environment: Some(env),
+            };
+            Settings::load_for(&opts, reg.clone()).unwrap()
+        };
+        let no_project = || Err(PreflightError::one("no project"));
+        let settings = load(vec![("PUBLIC_HOST".into(), "localhost".into())]);
+        let report = run(&settings, no_project(), &[], &Options::default()).await;
+        assert_eq!(report.checks.len(), 1, "{report:?}");
+        let c = &report.checks[0];
+        assert_eq!((c.id, c.group, c.status), ("deploy", "Web", Status::Pass));
+        assert!(c.message.starts_with("localhost resolves to"), "{c:?}");
+        let report = run(&load(Vec::new()), no_project(), &[], &Options::default()).await;
+        let c = &report.checks[0];
+        assert_eq!(c.status, Status::Skipped);
+        assert!(c.message.contains("PUBLIC_HOST is not set"), "{c:?}");
+        assert!(!c.message.contains("ORG_DOMAIN"), "{c:?}");
     }
 
     #[test]
