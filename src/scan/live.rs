@@ -178,26 +178,23 @@ mod tests {
 
     #[test]
     fn explicit_secrets_only() {
+        let opts = LoadOptions {
+            start_dir: "/".into(),
+            env_file: EnvFileChoice::None,
+            environment: Some(vec![
+                ("HF_TOKEN".into(), "hf_CANARYlive123".into()),
+                (
+                    "REDIS_URL".into(),
+                    "redis://:CANARYredis9@cache:6379".into(), // xtask:allow
+                ),
+                ("OVSX_PAT".into(), "short".into()),
+                ("ORG_DOMAIN".into(), "example.org".into()),
+                ("NPM_TOKEN".into(), "npm_CANARYnpm456".into()),
+            ]),
+        };
         // The example's variables: REDIS_URL is a secret there.
         let example = crate::settings::registry::tests::example();
-        let s = Settings::load_for(
-            &LoadOptions {
-                start_dir: "/".into(),
-                env_file: EnvFileChoice::None,
-                environment: Some(vec![
-                    ("HF_TOKEN".into(), "hf_CANARYlive123".into()),
-                    (
-                        "REDIS_URL".into(),
-                        "redis://:CANARYredis9@cache:6379".into(), // xtask:allow
-                    ),
-                    ("OVSX_PAT".into(), "short".into()),
-                    ("ORG_DOMAIN".into(), "example.org".into()),
-                    ("NPM_TOKEN".into(), "npm_CANARYnpm456".into()),
-                ]),
-            },
-            example,
-        )
-        .unwrap();
+        let s = Settings::load_for(&opts, example).unwrap();
         let mut got: Vec<_> = from_settings(&s)
             .into_iter()
             .map(|l| (l.name, l.value.expose().to_owned()))
