@@ -440,6 +440,46 @@ mod tests {
     }
 
     #[test]
+    fn variables_follow_what_ships_and_what_is_declared() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join(FILE_NAME);
+        std::fs::write(
+            &file,
+            "[vscode]\nenabled = true\n\n[[variables]]\nname = \"PORT\"\nkind = \"integer\"\n\
+             default = \"8080\"\n",
+        )
+        .unwrap();
+        let reg = Project::load(tmp.path()).unwrap().registry().unwrap();
+        let names: Vec<_> = reg.vars().iter().map(|v| v.name).collect();
+        assert_eq!(
+            names,
+            [
+                "TWINE_USERNAME",
+                "TWINE_PASSWORD",
+                "TWINE_PASSWORD_TEST",
+                "VSCE_PAT",
+                "OVSX_PAT",
+                "PORT"
+            ]
+        );
+        // A declaration it cannot use: the file, the entry's line, the fix.
+        let text = "[python]\nenabled = false\n\n[[variables]]\nname = \"A\"\nkind = \"text\"\n\n\
+                    [[variables]]\nname = \"PORT\"\nkind = \"integer\"\ndefault = \"http\"\n";
+        std::fs::write(&file, text).unwrap();
+        let p = Project::load(tmp.path()).unwrap_err();
+        assert_eq!(
+            (p.file.as_deref(), p.line),
+            (Some(file.as_path()), Some(8)),
+            "{p}"
+        );
+        assert!(
+            p.message
+                .contains("PORT: its `default` is not a valid integer"),
+            "{p}"
+        );
+    }
+
+    #[test]
     fn several_packages() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(

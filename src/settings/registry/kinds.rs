@@ -133,7 +133,7 @@ const fn hex(name: &'static str, about: &'static str) -> KindSpec {
     k
 }
 
-/// Every kind's spec, in the order `kinds()` lists them.
+/// Every kind's spec, in the order [`Kind::all`] lists them.
 static KINDS: &[(Kind, KindSpec)] = &[
     (
         Kind::PypiUsername,
