@@ -345,3 +345,40 @@ fn a_declared_secret_stays_out_of_child_tools() {
     );
     assert_eq!(read("stdin"), CANARY);
 }
+
+/// A generated key the project declares is what `env init` fills (and
+/// only it), at the size declared.
+#[test]
+fn env_init_generates_the_declared_keys() {
+    let dir = shop();
+    let root = dir.path();
+    let file = root.join("release-kit.toml");
+    let toml = std::fs::read_to_string(&file).unwrap()
+        + "\n[[variables]]\nname = \"SESSION_KEY\"\nkind = \"hex-key\"\nbytes = 16\n";
+    std::fs::write(&file, toml).unwrap();
+    let out = xtask(root, &[], &["env", "init"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("with fresh SESSION_KEY;"),
+        "{}",
+        text(&out)
+    );
+    let env = std::fs::read_to_string(root.join(".env")).unwrap();
+    let key = env
+        .lines()
+        .find_map(|l| l.strip_prefix("SESSION_KEY="))
+        .expect("the key is filled");
+    assert!(
+        key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{key}"
+    );
+    assert!(!text(&out).contains(key), "the key was printed");
+    let filled: Vec<&str> = env
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains('='))
+        .collect();
+    assert_eq!(filled.len(), 1, "{env}");
+    let out = xtask(root, &[], &["env", "check", "--for", "checkout"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(!text(&out).contains("SESSION_KEY"), "{}", text(&out));
+}
