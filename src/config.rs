@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::preflight::Problem;
+use crate::settings::registry::{Declared, Registry, Ships};
 
 /// The configuration file's name.
 pub const FILE_NAME: &str = "release-kit.toml";
@@ -31,6 +32,10 @@ pub struct Config {
     /// The release pipeline.
     #[serde(default)]
     pub release: ReleaseConfig,
+    /// The project's own variables (`[[variables]]`); the publishing
+    /// credentials follow from what it ships ([`Project::registry`]).
+    #[serde(default)]
+    pub variables: Vec<toml::Spanned<Declared>>,
 }
 
 /// `[python]`: the first (often only) Python package, and settings shared
@@ -238,7 +243,8 @@ impl Project {
         };
         let invalid = |e: toml::de::Error| {
             Problem::new(format!(
-                "fix the configuration file (see README, \"Configuration\"): {}: {}",
+                "fix the configuration file (see README, \"Configuration\"; [[variables]]: \
+                 docs/configuration.md): {}: {}",
                 file.display(),
                 e.to_string().trim()
             ))
@@ -251,7 +257,42 @@ impl Project {
         if !said {
             project.config.vscode.enabled = project.vscode_dir().join("package.json").is_file();
         }
+        project.registry_at(&file, &text)?;
         Ok(project)
+    }
+
+    /// The project's variables: the publishing credentials of what it
+    /// ships, then its `[[variables]]`. A declaration that cannot be used
+    /// is a [`Problem`] naming release-kit.toml and the entry's line.
+    pub fn registry(&self) -> Result<Registry, Problem> {
+        let file = self.root.join(FILE_NAME);
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        self.registry_at(&file, &text)
+    }
+
+    fn registry_at(&self, file: &Path, text: &str) -> Result<Registry, Problem> {
+        let c = &self.config;
+        let ships = Ships {
+            python: c.python.enabled,
+            vscode: c.vscode.enabled,
+            models: !c.hf.models.is_empty(),
+        };
+        let declared: Vec<Declared> = c.variables.iter().map(|v| v.get_ref().clone()).collect();
+        Registry::build(&ships, &declared).map_err(|e| {
+            let line = c.variables.get(e.index).map(|v| {
+                let start = v.span().start.min(text.len());
+                text.as_bytes()[..start]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1
+            });
+            Problem::at(
+                format!("{e}; see docs/configuration.md"),
+                file.to_owned(),
+                line,
+            )
+        })
     }
 
     /// The folder of the first Python package (`[python] path`), whose
@@ -395,6 +436,46 @@ mod tests {
         assert!(
             err.contains("release-kit.toml") && err.contains("pth"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn variables_follow_what_ships_and_what_is_declared() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join(FILE_NAME);
+        std::fs::write(
+            &file,
+            "[vscode]\nenabled = true\n\n[[variables]]\nname = \"PORT\"\nkind = \"integer\"\n\
+             default = \"8080\"\n",
+        )
+        .unwrap();
+        let reg = Project::load(tmp.path()).unwrap().registry().unwrap();
+        let names: Vec<_> = reg.vars().iter().map(|v| v.name).collect();
+        assert_eq!(
+            names,
+            [
+                "TWINE_USERNAME",
+                "TWINE_PASSWORD",
+                "TWINE_PASSWORD_TEST",
+                "VSCE_PAT",
+                "OVSX_PAT",
+                "PORT"
+            ]
+        );
+        // A declaration it cannot use: the file, the entry's line, the fix.
+        let text = "[python]\nenabled = false\n\n[[variables]]\nname = \"A\"\nkind = \"text\"\n\n\
+                    [[variables]]\nname = \"PORT\"\nkind = \"integer\"\ndefault = \"http\"\n";
+        std::fs::write(&file, text).unwrap();
+        let p = Project::load(tmp.path()).unwrap_err();
+        assert_eq!(
+            (p.file.as_deref(), p.line),
+            (Some(file.as_path()), Some(8)),
+            "{p}"
+        );
+        assert!(
+            p.message
+                .contains("PORT: its `default` is not a valid integer"),
+            "{p}"
         );
     }
 

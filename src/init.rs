@@ -12,6 +12,8 @@ use serde::Serialize;
 use crate::config::FILE_NAME;
 use crate::error::{IoContext as _, IoError, cannot};
 use crate::preflight::{Preflight, PreflightError, Problem};
+use crate::settings::envfile;
+use crate::settings::registry::{Registry, Ships};
 
 /// Folders never searched: build output, dependencies, caches, VCS.
 const SKIP: &[&str] = &[
@@ -248,29 +250,57 @@ pub fn render(found: &Detected) -> String {
         )),
         None => out.push_str("# No changelog was found.\nchangelog = false\n"),
     }
+    render_variables(found, &mut out);
     out
 }
 
-/// The `.env.example` for what the project ships: the publishing
-/// credentials, empty.
-pub fn env_example(found: &Detected) -> String {
-    let mut out = String::from(
-        "# Variables release-kit reads (copy to .env, which git ignores, and fill in).\n",
-    );
-    if !found.python.is_empty() {
-        out.push_str(
-            "\n# PyPI API token (pypi-...), scoped to this project: https://pypi.org/manage/account/token/\n\
-             # Not needed in GitHub Actions with trusted publishing.\nTWINE_PASSWORD=\n",
-        );
+/// What the detected project ships, which implies its publishing
+/// credentials (init finds no models: `[[hf.models]]` is added by hand).
+fn ships(found: &Detected) -> Ships {
+    Ships {
+        python: !found.python.is_empty(),
+        vscode: found.extension.is_some(),
+        models: false,
     }
-    if found.extension.is_some() {
-        out.push_str(
-            "\n# Visual Studio Marketplace personal access token (scope Marketplace > Manage).\nVSCE_PAT=\n\
-             # Open VSX token, to publish there too (optional).\nOVSX_PAT=\n",
-        );
-    }
-    out
 }
+
+/// The `.env.example` for what the project ships: its publishing
+/// credentials, empty, exactly as `cargo xtask env example` writes it
+/// (so `env example --check` passes until variables are declared).
+pub fn env_example(found: &Detected) -> String {
+    envfile::example(&Registry::build(&ships(found), &[]).unwrap_or_default())
+}
+
+/// The `[[variables]]` part of release-kit.toml: the implied credentials
+/// named, and a commented declaration to copy.
+fn render_variables(found: &Detected, out: &mut String) {
+    let implied: Vec<&str> = Registry::build(&ships(found), &[])
+        .unwrap_or_default()
+        .vars()
+        .iter()
+        .map(|v| v.name)
+        .collect();
+    out.push_str("\n# The project's own variables (docs/configuration.md, \"Variables\").\n");
+    match implied.as_slice() {
+        [] => out.push_str("# Nothing shipped implies a credential.\n"),
+        names => out.push_str(&format!(
+            "# What it ships implies {}; declare the rest, e.g.:\n",
+            names.join(", ")
+        )),
+    }
+    out.push_str(VARIABLES_EXAMPLE);
+}
+
+/// A declaration to copy, commented out.
+const VARIABLES_EXAMPLE: &str = "\
+# [[variables]]
+# name = \"CACHE_URL\"
+# kind = \"redis-url\"                 # validation, secret or not, runbook
+# group = \"Storage\"
+# description = \"Redis the app caches in\"
+# needed-by = [\"app\"]                # env check --for app
+# production = \"required\"            # or \"recommended\"
+";
 
 /// What [`write`] did with each file.
 #[derive(Clone, Debug, Default, Serialize)]

@@ -327,8 +327,8 @@ impl Streaming {
 
 /// Whether a variable of our own environment is kept from children.
 pub fn is_inherited_secret(name: &str) -> bool {
-    crate::settings::registry::var(name)
-        .map_or_else(|| crate::settings::looks_secret(name), |v| v.secret)
+    crate::settings::registry::is_known_secret(name)
+        || crate::settings::looks_secret(name)
         || name.starts_with("ACTIONS_ID_TOKEN_REQUEST_")
 }
 

@@ -10,7 +10,7 @@ use clap::Args;
 use release_kit::config::{self, Project};
 use release_kit::preflight::PreflightError;
 use release_kit::secret::Redactor;
-use release_kit::settings::{EnvFileChoice, EnvFileError, LoadOptions, Settings};
+use release_kit::settings::{EnvFileChoice, EnvFileError, LoadOptions, Registry, Settings};
 use release_kit::step::{Context, Outcome, Step, StepError};
 
 /// Flags every command takes.
@@ -98,12 +98,9 @@ impl Ctx {
         if let Some(s) = self.settings.get() {
             return Ok(s);
         }
-        let mut loaded = Settings::load(&self.load_options())
-            .map_err(|e: EnvFileError| PreflightError::one(e.to_string()))?;
+        let mut loaded = self.load_settings()?;
         // The packages being published, so that a PyPI token scoped to
-        // other projects is caught wherever the token is checked. A
-        // project that cannot be read is reported by the commands that
-        // need it.
+        // other projects is caught wherever the token is checked.
         if let Ok(project) = self.project() {
             let mut ignored = release_kit::preflight::Preflight::new();
             for package in release_kit::pypi::package::packages(&project, &mut ignored) {
@@ -127,6 +124,35 @@ impl Ctx {
         // command.
         release_kit::step::register_masks(self, self.actions().as_ref(), loaded.redactor());
         Ok(self.settings.get_or_init(|| loaded))
+    }
+
+    /// Settings with the project's variables (in a project) or the
+    /// publishing credentials (outside one). A release-kit.toml that
+    /// cannot be read is an error here too (which variables exist is not
+    /// known), reported with a bad `.env` at once.
+    fn load_settings(&self) -> Result<Settings, PreflightError> {
+        let env_error = |e: EnvFileError| PreflightError::one(e.to_string());
+        match self.registry() {
+            Ok(registry) => Settings::load_for(&self.load_options(), registry).map_err(env_error),
+            Err(mut e) => {
+                if let Err(env) = Settings::load(&self.load_options()) {
+                    e.problems.insert(0, env.to_string().into());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The project's variables (in a project) or the publishing
+    /// credentials (outside one); a release-kit.toml that cannot be read
+    /// or declares a variable wrongly is exit 3.
+    pub fn registry(&self) -> Result<Registry, PreflightError> {
+        match self.root() {
+            None => Ok(Registry::publishing()),
+            Some(_) => self
+                .project()
+                .and_then(|p| p.registry().map_err(PreflightError::one)),
+        }
     }
 
     /// The project root: `--root`, else the nearest folder at or above the
@@ -167,7 +193,12 @@ impl Ctx {
             (Ok(s), Ok(p)) => Ok((s, p)),
             (Ok(_), Err(e)) | (Err(e), Ok(_)) => Err(e),
             (Err(mut a), Err(b)) => {
-                a.problems.extend(b.problems);
+                // A bad release-kit.toml stops both: say it once.
+                for p in b.problems {
+                    if !a.problems.iter().any(|q| q.to_string() == p.to_string()) {
+                        a.problems.push(p);
+                    }
+                }
                 Err(a)
             }
         }
@@ -353,11 +384,14 @@ pub fn usage_error(err: clap::Error) -> ExitCode {
     {
         text = text.replace(value.as_str(), "<hidden value>");
     }
-    let mut redactor = Settings::load(&LoadOptions::discover(
-        std::env::current_dir().unwrap_or_default(),
-    ))
-    .map(|s| s.redactor().clone())
-    .unwrap_or_default();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let registry = config::find_root(&cwd)
+        .and_then(|root| Project::load(&root).ok())
+        .and_then(|p| p.registry().ok())
+        .unwrap_or_else(Registry::publishing);
+    let mut redactor = Settings::load_for(&LoadOptions::discover(cwd), registry)
+        .map(|s| s.redactor().clone())
+        .unwrap_or_default();
     let words: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '=')
         .filter(|w| secret_shaped(w, &redactor))

@@ -3,6 +3,7 @@
 use clap::{Args, Subcommand};
 use release_kit::envops::rotate;
 use release_kit::preflight::PreflightError;
+use release_kit::settings::registry::Registry;
 use release_kit::settings::{Step, envfile, registry};
 
 use crate::cli::ctx::{Ctx, Exit};
@@ -49,11 +50,15 @@ pub enum EnvCommand {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    #[arg(long = "for", value_name = "STEP", value_parser = parse_step, num_args = 1..,
-          help = steps_help())]
-    steps: Vec<Step>,
-    /// Apply production rules: AUDIT_HMAC_KEY must be set and not the
-    /// development default; DASHBOARD_API_KEY is recommended.
+    /// Steps to check (repeatable): release-kit's (publish,
+    /// publish-testpypi, vsce, hf-prefetch) and those the project's
+    /// variables name (`needed-by`, `optional-for`; `env status` lists
+    /// them). Default: every step some of whose variables are set.
+    #[arg(long = "for", value_name = "STEP", num_args = 1..)]
+    steps: Vec<String>,
+    /// Apply production rules: variables declared `production =
+    /// "required"` must be set (not by a default, nor the development
+    /// default); `"recommended"` ones warn when unset.
     #[arg(long)]
     production: bool,
 }
@@ -111,20 +116,25 @@ pub struct RotateArgs {
     leaked: bool,
 }
 
-/// `--for`'s help: every step name, from the registry.
-fn steps_help() -> String {
-    let names: Vec<_> = Step::ALL.iter().map(|s| s.name()).collect();
-    format!(
-        "Steps to check (repeatable): {}. Default: every step some of whose variables are set",
-        names.join(", ")
-    )
-}
-
-fn parse_step(s: &str) -> Result<Step, String> {
-    Step::from_name(s).ok_or_else(|| {
-        let names: Vec<_> = Step::ALL.iter().map(|s| s.name()).collect();
-        format!("unknown step; expected one of: {}", names.join(", "))
-    })
+/// The steps named by `--for`, each a step of the project's registry;
+/// an unknown one is a usage error (exit 2) that lists them, without
+/// echoing the word (it may be a pasted token).
+fn parse_steps(ctx: &Ctx, registry: &Registry, names: &[String]) -> anyhow::Result<Vec<Step>> {
+    let mut steps = Vec::new();
+    for name in names {
+        match registry.step(name) {
+            Some(step) => steps.push(step),
+            None => {
+                let known: Vec<_> = registry.steps().iter().map(|s| s.name()).collect();
+                ctx.warn(format!(
+                    "--for: unknown step; expected one of: {} (the project's variables name its steps in release-kit.toml)",
+                    known.join(", ")
+                ));
+                return Err(Exit(release_kit::EXIT_USAGE as u8).into());
+            }
+        }
+    }
+    Ok(steps)
 }
 
 pub fn run(ctx: &Ctx, cmd: EnvCommand) -> anyhow::Result<()> {
@@ -162,7 +172,7 @@ fn status(ctx: &Ctx) -> anyhow::Result<()> {
         "\n  {:width$}  {:5}  {:7}  {:11}  needed by (or optional for)",
         "variable", "set", "valid", "source"
     ));
-    for group in registry::groups() {
+    for group in settings.registry().groups() {
         ctx.out(format!("\n{group}"));
         for v in vars.iter().filter(|v| v.group == group) {
             let source = match (&v.file, v.line) {
@@ -209,7 +219,7 @@ fn check(ctx: &Ctx, args: CheckArgs) -> anyhow::Result<()> {
     let steps = if args.steps.is_empty() {
         settings.configured_steps()
     } else {
-        args.steps
+        parse_steps(ctx, settings.registry(), &args.steps)?
     };
     let report = settings.check(&steps, args.production);
     if ctx.global.json {
@@ -253,16 +263,28 @@ fn init(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
         Some(p) => std::path::absolute(p)?,
         None => ctx.root_or_cwd().join(".env"),
     };
-    let text = envfile::initial(|name| {
-        registry::var(name)
+    let registry = &ctx.registry()?;
+    let text = envfile::initial(registry, |name| {
+        registry
+            .var(name)
             .and_then(|v| v.keygen_bytes)
             .and_then(|n| envfile::gen_key(n).ok())
     });
     envfile::write_private(&path, &text, args.force).map_err(|e| PreflightError {
         problems: vec![format!("{e:#}").into()],
     })?;
+    let generated: Vec<&str> = registry
+        .vars()
+        .iter()
+        .filter(|v| v.keygen_bytes.is_some())
+        .map(|v| v.name)
+        .collect();
+    let fresh = match generated.as_slice() {
+        [] => String::new(),
+        names => format!(" with fresh {}", names.join(" and ")),
+    };
     ctx.info(format!(
-        "wrote {} (mode 600) with fresh AUDIT_HMAC_KEY and DASHBOARD_API_KEY; every other variable is commented out (`# KEY=default`: the app reads its default); uncomment and fill in what your steps need, then run `cargo xtask env check`",
+        "wrote {} (mode 600){fresh}; every other variable is commented out (`# KEY=default`: the app reads its default); uncomment and fill in what your steps need, then run `cargo xtask env check`",
         path.display()
     ));
     match release_kit::doctor::is_git_ignored(&path) {
@@ -278,7 +300,7 @@ fn init(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
 
 fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
     let path = ctx.root_or_cwd().join(".env.example");
-    let want = envfile::example();
+    let want = envfile::example(&ctx.registry()?);
     if args.check {
         let Ok(have) = std::fs::read_to_string(&path) else {
             ctx.warn(format!(
@@ -305,17 +327,18 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
 }
 
 fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
-    let var = rotate::variable(&args.var, args.force).map_err(|e| match e {
-        rotate::RotateError::Unknown { .. } | rotate::RotateError::NotSecret { .. } => {
-            ctx.warn(e.to_string());
-            anyhow::Error::from(Exit(release_kit::EXIT_USAGE as u8))
-        }
-        e => PreflightError {
-            problems: vec![e.to_string().into()],
-        }
-        .into(),
-    })?;
     let settings = ctx.settings()?;
+    let var =
+        rotate::variable(settings.registry(), &args.var, args.force).map_err(|e| match e {
+            rotate::RotateError::Unknown { .. } | rotate::RotateError::NotSecret { .. } => {
+                ctx.warn(e.to_string());
+                anyhow::Error::from(Exit(release_kit::EXIT_USAGE as u8))
+            }
+            e => PreflightError {
+                problems: vec![e.to_string().into()],
+            }
+            .into(),
+        })?;
     let given = read_old(&args)?;
     let repo = release_kit::repo::root(ctx.global.root.as_deref(), &ctx.cwd)?;
     // The old value, read before anything changes: given, or the current.

@@ -7,7 +7,6 @@ use clap::Args;
 use release_kit::envops::export::{self, Export, Gh, K8sMeta, Target};
 use release_kit::preflight::PreflightError;
 use release_kit::secret::Secret;
-use release_kit::settings::registry;
 
 use crate::cli::ctx::{Ctx, Exit};
 
@@ -118,12 +117,13 @@ fn parse_target(s: &str) -> Result<Target, String> {
 fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<Vec<&'static str>> {
     let mut wrong = Vec::new();
     let mut groups = Vec::new();
+    let registry = ctx.registry()?;
     for g in &args.groups {
-        match registry::group_by_name(g) {
+        match registry.group_by_name(g) {
             Some(group) => groups.push(group),
             None => wrong.push(format!(
                 "--group `{g}`: no such group; the groups are: {}",
-                registry::group_choices()
+                registry.group_choices()
             )),
         }
     }

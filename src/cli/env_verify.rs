@@ -46,7 +46,11 @@ fn parse_group(s: &str) -> Result<Group, String> {
     Group::parse(s).ok_or_else(|| {
         format!(
             "unknown group; expected one of: {}",
-            release_kit::settings::registry::group_choices()
+            Group::ALL
+                .iter()
+                .map(|g| g.slug())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })
 }

@@ -37,7 +37,7 @@ use serde::Serialize;
 use crate::preflight::{PreflightError, Problem};
 use crate::secret::{Redactor, Secret};
 use crate::settings::Settings;
-use crate::settings::registry::{Place, Step, VARS, Var};
+use crate::settings::registry::{Kind, Place, Registry, Step, Var};
 use crate::tools::{Child, ChildError};
 
 /// Where exported values go.
@@ -87,22 +87,14 @@ impl Target {
     }
 }
 
-/// The steps release-kit itself runs to ship (as opposed to the steps of
-/// the running app): variables that only these concern are publishing
-/// settings, which a deployment never needs.
-const SHIPPING: &[Step] = &[
-    Step::Publish,
-    Step::PublishTestpypi,
-    Step::Vsce,
-    Step::HfPrefetch,
-];
-
-/// Whether only the shipping steps use `var` (TWINE_*, VSCE_PAT, HF_TOKEN…).
+/// Whether only release-kit's shipping steps use `var` (TWINE_*,
+/// VSCE_PAT, HF_TOKEN…): a publishing setting, which a deployment never
+/// needs.
 pub fn is_publishing(var: &Var) -> bool {
     var.required_for
         .iter()
-        .chain(var.optional_for)
-        .all(|s| SHIPPING.contains(s))
+        .chain(&var.optional_for)
+        .all(|s| Step::SHIPPING.contains(s))
 }
 
 /// Whether `var` is in `target`'s default set: for GitHub, what lives in
@@ -120,8 +112,10 @@ pub fn in_default_set(target: Target, var: &Var) -> bool {
 
 /// The variables to export: those of `groups` when any are given, else
 /// `target`'s default set; in registry order.
-pub fn select(target: Target, groups: &[&str]) -> Vec<&'static Var> {
-    VARS.iter()
+pub fn select<'r>(registry: &'r Registry, target: Target, groups: &[&str]) -> Vec<&'r Var> {
+    registry
+        .vars()
+        .iter()
         .filter(|v| {
             if groups.is_empty() {
                 in_default_set(target, v)
@@ -160,7 +154,7 @@ pub fn prepare(
     groups: &[&str],
     production: bool,
 ) -> Result<Export, PreflightError> {
-    let selected = select(target, groups);
+    let selected = select(settings.registry(), target, groups);
     let mut values = Vec::new();
     let mut unset = Vec::new();
     for var in &selected {
@@ -173,14 +167,19 @@ pub fn prepare(
     let mut warnings = Vec::new();
     let chosen = |name: &str| selected.iter().any(|v| v.name == name);
     // The steps of the app this selection is for, among those configured
-    // (as `env check` without --for); Deploy for the ORG_DOMAIN warning.
+    // (as `env check` without --for); a domain's steps for its `localhost`
+    // warning.
     let mut steps: Vec<Step> = settings
         .configured_steps()
         .into_iter()
         .filter(|s| selected.iter().any(|v| v.concerns(*s)))
         .collect();
-    if selected.iter().any(|v| v.concerns(Step::Deploy)) && !steps.contains(&Step::Deploy) {
-        steps.push(Step::Deploy);
+    for v in selected.iter().filter(|v| v.kind == Kind::Domain) {
+        for s in v.required_for.iter().chain(&v.optional_for) {
+            if !steps.contains(s) {
+                steps.push(*s);
+            }
+        }
     }
     let report = settings.check(&steps, production);
     for p in report.errors.iter().filter(|p| chosen(p.name)) {
@@ -613,6 +612,7 @@ pub fn push_github(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::registry::tests::example;
     use crate::settings::status::tests::with as settings;
 
     /// Values that trip every quoting rule at once.
@@ -795,7 +795,13 @@ mod tests {
 
     #[test]
     fn default_sets_follow_places() {
-        let names = |t| select(t, &[]).iter().map(|v| v.name).collect::<Vec<_>>();
+        let reg = example();
+        let names = |t| {
+            select(&reg, t, &[])
+                .iter()
+                .map(|v| v.name)
+                .collect::<Vec<_>>()
+        };
         let deploy = names(Target::Docker);
         let ci = names(Target::Github);
         for publishing in [
@@ -819,7 +825,7 @@ mod tests {
         ] {
             assert!(deploy.contains(&needed), "{needed}");
         }
-        for v in VARS {
+        for v in example().vars() {
             // A secret reaches a deployment only when the registry says
             // it lives there.
             if v.secret && deploy.contains(&v.name) {
@@ -836,7 +842,8 @@ mod tests {
 
     #[test]
     fn select_by_group() {
-        let sel = select(Target::Github, &["Dashboard"]);
+        let reg = example();
+        let sel = select(&reg, Target::Github, &["Dashboard"]);
         assert!(sel.iter().all(|v| v.group == "Dashboard") && !sel.is_empty());
     }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::scan::{self, Finding, Report, Scanner, live};
 use crate::secret::{Redactor, Secret};
-use crate::settings::registry::{self, Place, VARS, Var};
+use crate::settings::registry::{Place, Registry, Var};
 use crate::settings::{Settings, Source, envfile};
 
 /// Why a rotation does not start.
@@ -67,11 +67,16 @@ pub enum RotateError {
 
 /// The variable to rotate, checked: a known secret, and `--force` given
 /// when its registry entry asks for it.
-pub fn variable(name: &str, force: bool) -> Result<&'static Var, RotateError> {
-    let Some(var) = registry::var(name) else {
+pub fn variable<'r>(
+    registry: &'r Registry,
+    name: &str,
+    force: bool,
+) -> Result<&'r Var, RotateError> {
+    let Some(var) = registry.var(name) else {
         return Err(RotateError::Unknown {
             name: name.into(),
-            known: VARS
+            known: registry
+                .vars()
                 .iter()
                 .filter(|v| v.secret)
                 .map(|v| v.name)
@@ -351,27 +356,28 @@ fn found_items(search: &Search, old_given: bool, leaked: bool) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::registry::tests::example;
 
     #[test]
     fn guards() {
         assert!(matches!(
-            variable("NOPE", false),
+            variable(&example(), "NOPE", false),
             Err(RotateError::Unknown { .. })
         ));
         assert!(matches!(
-            variable("ORG_DOMAIN", true),
+            variable(&example(), "ORG_DOMAIN", true),
             Err(RotateError::NotSecret { .. })
         ));
-        let err = variable("AUDIT_HMAC_KEY", false).unwrap_err();
+        let err = variable(&example(), "AUDIT_HMAC_KEY", false).unwrap_err();
         assert!(err.to_string().contains("unverifiable"), "{err}");
         assert!(err.to_string().contains("offline"), "{err}");
-        assert!(variable("AUDIT_HMAC_KEY", true).is_ok());
-        assert!(variable("HF_TOKEN", false).is_ok());
+        assert!(variable(&example(), "AUDIT_HMAC_KEY", true).is_ok());
+        assert!(variable(&example(), "HF_TOKEN", false).is_ok());
     }
 
     #[test]
     fn every_secret_has_a_way_to_revoke() {
-        for v in VARS.iter().filter(|v| v.secret) {
+        for v in example().vars().iter().filter(|v| v.secret) {
             assert!(
                 !v.revoke.starts_with("nothing to revoke: not"),
                 "{}",

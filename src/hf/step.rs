@@ -63,7 +63,7 @@ impl Prefetch {
         lookup: impl Fn(&str) -> Option<String>,
         pre: &mut Preflight,
     ) -> Option<HfEnvironment> {
-        pre.settings(&settings.check(&[crate::settings::Step::HfPrefetch], false));
+        pre.settings(&settings.check(&[crate::settings::Step::HF_PREFETCH], false));
         pre.absorb(HfEnvironment::from_lookup(lookup))
     }
 

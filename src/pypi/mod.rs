@@ -78,8 +78,8 @@ impl Target {
     /// The settings step whose variables this target needs.
     pub fn step(&self) -> Step {
         match self {
-            Target::TestPypi => Step::PublishTestpypi,
-            _ => Step::Publish,
+            Target::TestPypi => Step::PUBLISH_TESTPYPI,
+            _ => Step::PUBLISH,
         }
     }
 

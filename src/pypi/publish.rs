@@ -262,7 +262,8 @@ fn credential_problems(
                  TWINE_USERNAME, unless it takes `__token__`)",
                 crate::net::describe_str(url)
             ),
-            _ => crate::settings::registry::var(var)
+            _ => crate::settings::Registry::publishing()
+                .var(var)
                 .map(|v| v.generate.to_owned())
                 .unwrap_or_default(),
         };

@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn explicit_secrets_only() {
-        let s = Settings::load(&LoadOptions {
+        let opts = LoadOptions {
             start_dir: "/".into(),
             env_file: EnvFileChoice::None,
             environment: Some(vec![
@@ -191,8 +191,10 @@ mod tests {
                 ("ORG_DOMAIN".into(), "example.org".into()),
                 ("NPM_TOKEN".into(), "npm_CANARYnpm456".into()),
             ]),
-        })
-        .unwrap();
+        };
+        // The example's variables: REDIS_URL is a secret there.
+        let example = crate::settings::registry::tests::example();
+        let s = Settings::load_for(&opts, example).unwrap();
         let mut got: Vec<_> = from_settings(&s)
             .into_iter()
             .map(|l| (l.name, l.value.expose().to_owned()))

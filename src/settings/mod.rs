@@ -4,7 +4,7 @@
 //! ```no_run
 //! use release_kit::settings::{EnvFileChoice, LoadOptions, Settings, Step};
 //! let settings = Settings::load(&LoadOptions::discover(".")).unwrap();
-//! let report = settings.check(&[Step::Publish], false);
+//! let report = settings.check(&[Step::PUBLISH], false);
 //! assert!(report.errors.is_empty());
 //! ```
 
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 pub use dotenv::EnvFileError;
 pub use format::Format;
-pub use registry::{Place, Production, Step, VARS, Var};
+pub use registry::{Kind, Place, Production, Registry, Step, Var};
 pub use status::{CheckReport, Problem, VarStatus};
 
 use crate::secret::{Redactor, Secret};
@@ -159,13 +159,23 @@ pub struct Settings {
     /// Registry variables set explicitly to an empty value, and where: the
     /// app reads `""` there, not the default in effect here.
     empty: BTreeMap<String, Source>,
+    /// The project's variables.
+    registry: Registry,
 }
 
 impl Settings {
-    /// Loads settings: the process environment first, then `.env` for what
-    /// the environment does not set (read as python-dotenv's `load_dotenv()`
-    /// reads it, see [`dotenv`]), then registry defaults.
+    /// Loads settings outside any project: the publishing credentials
+    /// release-kit knows ([`Registry::publishing`]).
     pub fn load(opts: &LoadOptions) -> Result<Settings, EnvFileError> {
+        Settings::load_for(opts, Registry::publishing())
+    }
+
+    /// Loads the settings of a project whose variables are `registry`: the
+    /// process environment first, then `.env` for what the environment
+    /// does not set (read as python-dotenv's `load_dotenv()` reads it, see
+    /// [`dotenv`]), then registry defaults.
+    pub fn load_for(opts: &LoadOptions, registry: Registry) -> Result<Settings, EnvFileError> {
+        registry::register_secret_names(&registry);
         let environment: HashMap<String, String> = match &opts.environment {
             Some(env) => env.iter().cloned().collect(),
             None => std::env::vars_os()
@@ -174,7 +184,7 @@ impl Settings {
         };
         let env_file = choose_env_file(opts)?;
         let interesting =
-            |k: &str| registry::var(k).is_some() || looks_secret(k) || k.starts_with("HF_");
+            |k: &str| registry.var(k).is_some() || looks_secret(k) || k.starts_with("HF_");
         let mut values: BTreeMap<String, Entry> = environment
             .iter()
             .filter(|(k, _)| interesting(k))
@@ -205,8 +215,8 @@ impl Settings {
                 values.insert(e.key, entry);
             }
         }
-        let empty = explicit_empties(&values);
-        add_defaults(&mut values);
+        let empty = explicit_empties(&registry, &values);
+        add_defaults(&registry, &mut values);
         let mut settings = Settings {
             values,
             env_file,
@@ -215,6 +225,7 @@ impl Settings {
             redactor: Redactor::new(),
             projects: Vec::new(),
             empty,
+            registry,
         };
         let mut redactor = Redactor::new();
         redactor.add_all(settings.secrets().map(|(_, e)| &e.value));
@@ -230,6 +241,11 @@ impl Settings {
             environment: Some(Vec::new()),
         })
         .expect("no file is read")
+    }
+
+    /// The project's variables.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// The `.env` file that was read, if any.
@@ -279,7 +295,10 @@ impl Settings {
     /// the redactor masks and the scanner searches for.
     pub fn secrets(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.values.iter().filter_map(|(k, e)| {
-            let secret = registry::var(k).map_or_else(|| looks_secret(k), |v| v.secret);
+            let secret = self.registry.var(k).map_or_else(
+                || looks_secret(k) || registry::is_known_secret(k),
+                |v| v.secret,
+            );
             (secret && e.source.is_explicit() && e.is_set()).then_some((k.as_str(), e))
         })
     }
@@ -346,8 +365,13 @@ fn choose_env_file(opts: &LoadOptions) -> Result<Option<PathBuf>, EnvFileError> 
 /// or missing value, the development default only for a missing one.
 /// Registry variables set explicitly (not by a default) to an empty
 /// value, and where: the app reads `""` there, not the default.
-fn explicit_empties(values: &BTreeMap<String, Entry>) -> BTreeMap<String, Source> {
-    VARS.iter()
+fn explicit_empties(
+    registry: &Registry,
+    values: &BTreeMap<String, Entry>,
+) -> BTreeMap<String, Source> {
+    registry
+        .vars()
+        .iter()
         .filter_map(|var| {
             let e = values.get(var.name)?;
             (!e.is_set() && e.source.is_explicit()).then(|| (var.name.to_owned(), e.source.clone()))
@@ -355,8 +379,8 @@ fn explicit_empties(values: &BTreeMap<String, Entry>) -> BTreeMap<String, Source
         .collect()
 }
 
-fn add_defaults(values: &mut BTreeMap<String, Entry>) {
-    for var in VARS {
+fn add_defaults(registry: &Registry, values: &mut BTreeMap<String, Entry>) {
+    for var in registry.vars() {
         let unset = values.get(var.name).is_none_or(|e| !e.is_set());
         if !unset {
             continue;
@@ -421,7 +445,7 @@ mod tests {
     use super::*;
 
     fn load(dir: &Path, env: &[(&str, &str)]) -> Settings {
-        Settings::load(&LoadOptions {
+        let opts = LoadOptions {
             start_dir: dir.to_owned(),
             env_file: EnvFileChoice::Discover,
             environment: Some(
@@ -429,8 +453,8 @@ mod tests {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
             ),
-        })
-        .unwrap()
+        };
+        Settings::load_for(&opts, registry::tests::example()).unwrap()
     }
 
     #[test]

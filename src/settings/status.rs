@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::registry::{Production, Step, VARS, Var};
+use super::registry::{Kind, Production, Step, Var};
 use super::{Settings, Source};
 
 /// The status of one variable, safe to print anywhere.
@@ -11,6 +11,8 @@ use super::{Settings, Source};
 pub struct VarStatus {
     /// Variable name.
     pub name: &'static str,
+    /// Its kind (`redis-url`).
+    pub kind: &'static str,
     /// Registry group.
     pub group: &'static str,
     /// Whether it is a secret.
@@ -86,10 +88,14 @@ impl CheckReport {
 impl Settings {
     /// The status of every registry variable.
     pub fn status(&self) -> Vec<VarStatus> {
-        VARS.iter().map(|v| self.var_status(v)).collect()
+        self.registry()
+            .vars()
+            .iter()
+            .map(|v| self.var_status(v))
+            .collect()
     }
 
-    fn var_status(&self, var: &'static Var) -> VarStatus {
+    fn var_status(&self, var: &Var) -> VarStatus {
         let entry = self.get(var.name);
         let set = entry.is_some_and(|e| e.is_set() && e.source.is_explicit());
         let (source, file, line) = match entry.map(|e| &e.source) {
@@ -108,6 +114,7 @@ impl Settings {
         let has_value = entry.is_some_and(|e| e.is_set());
         VarStatus {
             name: var.name,
+            kind: var.kind.name(),
             group: var.group,
             secret: var.secret,
             set,
@@ -207,7 +214,7 @@ impl Settings {
     /// first that applies) and warnings.
     fn var_problems(
         &self,
-        var: &'static Var,
+        var: &Var,
         steps: &[Step],
         production: bool,
         required: bool,
@@ -254,14 +261,27 @@ impl Settings {
         (Vec::new(), warnings)
     }
 
+    /// A domain still `localhost` where production is checked.
+    fn localhost_in_production(&self, var: &Var, production: bool) -> Option<Problem> {
+        let localhost = self
+            .value(var.name)
+            .is_some_and(|d| d.expose() == "localhost");
+        (production && var.kind == Kind::Domain && localhost).then(|| Problem {
+            name: var.name,
+            message: "is `localhost` in production".into(),
+            fix: var.generate,
+        })
+    }
+
     /// The steps whose variables are partly set explicitly (`env check`
     /// without `--for`).
     pub fn configured_steps(&self) -> Vec<Step> {
-        Step::ALL
-            .iter()
-            .copied()
+        let vars = self.registry().vars();
+        self.registry()
+            .steps()
+            .into_iter()
             .filter(|step| {
-                VARS.iter()
+                vars.iter()
                     .filter(|v| v.concerns(*step) && v.default.is_none())
                     .any(|v| self.explicit(v.name).is_some())
             })
@@ -276,7 +296,7 @@ impl Settings {
             production,
             ..CheckReport::default()
         };
-        for var in VARS {
+        for var in self.registry().vars() {
             let required = var.required_for.iter().any(|s| steps.contains(s))
                 || (production && var.production == Production::Required);
             let used = required || var.optional_for.iter().any(|s| steps.contains(s));
@@ -286,20 +306,9 @@ impl Settings {
             let (errors, warnings) = self.var_problems(var, steps, production, required);
             report.errors.extend(errors);
             report.warnings.extend(warnings);
-        }
-        if production
-            && steps.contains(&Step::Deploy)
-            && self
-                .value("ORG_DOMAIN")
-                .is_some_and(|d| d.expose() == "localhost")
-        {
-            report.warnings.push(Problem {
-                name: "ORG_DOMAIN",
-                message: "is `localhost` in production".into(),
-                fix: super::registry::var("ORG_DOMAIN")
-                    .map(|v| v.generate)
-                    .unwrap_or(""),
-            });
+            report
+                .warnings
+                .extend(self.localhost_in_production(var, production));
         }
         report
     }
@@ -312,15 +321,19 @@ pub(crate) mod tests {
 
     /// Settings from `env` alone (no `.env`), for tests.
     pub(crate) fn with(env: &[(&str, &str)]) -> Settings {
-        Settings::load(&LoadOptions {
-            start_dir: "/".into(),
-            env_file: EnvFileChoice::None,
-            environment: Some(
-                env.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-        })
+        let example = crate::settings::registry::tests::example();
+        Settings::load_for(
+            &LoadOptions {
+                start_dir: "/".into(),
+                env_file: EnvFileChoice::None,
+                environment: Some(
+                    env.iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                ),
+            },
+            example,
+        )
         .unwrap()
     }
 
@@ -330,7 +343,7 @@ pub(crate) mod tests {
             ("AWS_ACCESS_KEY_ID", "AKIA-CANARY-NOPE"),
             ("S3_AUDIT_BUCKET", "bucket-x"),
         ]);
-        let r = s.check(&[Step::S3Audit], false);
+        let r = s.check(&[Step::named("s3-audit")], false);
         let names: Vec<_> = r.errors.iter().map(|p| p.name).collect();
         assert_eq!(names, ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
         assert!(!format!("{:?}", r).contains("CANARY"));
@@ -339,39 +352,39 @@ pub(crate) mod tests {
     #[test]
     fn production_refuses_dev_audit_key() {
         let s = with(&[]);
-        assert!(s.check(&[Step::Audit], false).is_ok());
-        let r = s.check(&[Step::Audit], true);
+        assert!(s.check(&[Step::named("audit")], false).is_ok());
+        let r = s.check(&[Step::named("audit")], true);
         assert_eq!(r.errors.len(), 1);
         assert!(r.errors[0].message.contains("development default"));
         let s = with(&[("AUDIT_HMAC_KEY", "dev_only_audit_key_DO_NOT_USE_IN_PROD")]);
-        assert!(s.check(&[Step::Audit], false).is_ok());
-        assert!(!s.check(&[Step::Audit], true).is_ok());
+        assert!(s.check(&[Step::named("audit")], false).is_ok());
+        assert!(!s.check(&[Step::named("audit")], true).is_ok());
         let key = "ab".repeat(32);
         let s = with(&[("AUDIT_HMAC_KEY", &key)]);
-        assert!(s.check(&[Step::Audit], true).is_ok());
+        assert!(s.check(&[Step::named("audit")], true).is_ok());
     }
 
     #[test]
     fn dashboard_key_is_a_production_warning() {
-        let r = with(&[]).check(&[Step::Dashboard], true);
+        let r = with(&[]).check(&[Step::named("dashboard")], true);
         assert!(r.warnings.iter().any(|w| w.name == "DASHBOARD_API_KEY"));
     }
 
     #[test]
     fn s3_bucket_pulls_in_aws() {
         let s = with(&[("S3_AUDIT_BUCKET", "audit-bucket")]);
-        assert_eq!(s.configured_steps(), [Step::S3Audit]);
+        assert_eq!(s.configured_steps(), [Step::named("s3-audit")]);
     }
 
     #[test]
     fn pypi_format_only_for_token_user() {
         let s = with(&[("TWINE_PASSWORD", "plainpassword")]);
-        assert!(!s.check(&[Step::Publish], false).is_ok());
+        assert!(!s.check(&[Step::PUBLISH], false).is_ok());
         let s = with(&[
             ("TWINE_PASSWORD", "plainpassword"),
             ("TWINE_USERNAME", "alice"),
         ]);
-        assert!(s.check(&[Step::Publish], false).is_ok());
+        assert!(s.check(&[Step::PUBLISH], false).is_ok());
     }
 
     #[test]
@@ -383,11 +396,11 @@ pub(crate) mod tests {
         );
         let mut s = with(&[("TWINE_PASSWORD", &token)]);
         s.set_project("mult-agentes");
-        assert!(s.check(&[Step::Publish], false).is_ok());
+        assert!(s.check(&[Step::PUBLISH], false).is_ok());
         // The other package: an error naming it, as the publish preflight
         // refuses it (env check and publish judge with one function).
         s.set_project("mult-agentes-native");
-        let r = s.check(&[Step::Publish], false);
+        let r = s.check(&[Step::PUBLISH], false);
         assert_eq!(r.errors.len(), 1, "{r:?}");
         assert!(
             r.errors[0]
@@ -400,7 +413,7 @@ pub(crate) mod tests {
         let mut s = with(&[("TWINE_PASSWORD", &token)]);
         s.set_project("other-a");
         s.set_project("other-b");
-        let r = s.check(&[Step::Publish], false);
+        let r = s.check(&[Step::PUBLISH], false);
         assert_eq!(r.errors.len(), 1, "{r:?}");
         assert!(
             r.errors[0].message.contains("cannot upload other-a")
@@ -423,7 +436,7 @@ pub(crate) mod tests {
                 .contains("the app will read an empty string, not the default `us-east-1`"),
             "{region:?}"
         );
-        let r = s.check(&[Step::S3Audit, Step::Dashboard], false);
+        let r = s.check(&[Step::named("s3-audit"), Step::named("dashboard")], false);
         let flagged: Vec<_> = r
             .warnings
             .iter()
@@ -438,7 +451,7 @@ pub(crate) mod tests {
         assert!(flagged.contains(&"AWS_DEFAULT_REGION"), "{r:?}");
         assert!(flagged.contains(&"DASHBOARD_API_KEY"), "{r:?}");
         // Unset (not empty) is not flagged.
-        let r = with(&[]).check(&[Step::S3Audit], false);
+        let r = with(&[]).check(&[Step::named("s3-audit")], false);
         assert!(
             r.warnings.iter().all(|p| !p.message.contains("empty")),
             "{r:?}"

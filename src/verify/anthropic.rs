@@ -17,7 +17,7 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
     let base = inputs
         .plain("ANTHROPIC_BASE_URL")
         .unwrap_or_else(|| DEFAULT_BASE_URL.into());
-    if let Some(p) = super::format_problem("ANTHROPIC_BASE_URL", &base) {
+    if let Some(p) = inputs.format_problem("ANTHROPIC_BASE_URL", &base) {
         return Outcome::fail(p);
     }
     if let Some(refused) =

@@ -5,7 +5,6 @@
 use hmac::{KeyInit as _, Mac as _};
 
 use super::{Inputs, Outcome};
-use crate::settings::registry;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -15,7 +14,11 @@ pub const MIN_KEY_BYTES: usize = 32;
 const HOWTO: &str = "generate one with `cargo xtask env gen-key --bytes 32` (or `cargo xtask env rotate AUDIT_HMAC_KEY --force` after storing the old key offline)";
 
 pub(super) fn check(inputs: &Inputs) -> Outcome {
-    let dev_default = registry::var("AUDIT_HMAC_KEY").and_then(|v| v.dev_default);
+    let dev_default = inputs
+        .settings
+        .registry()
+        .var(inputs.name("AUDIT_HMAC_KEY"))
+        .and_then(|v| v.dev_default);
     let Some(key) = inputs.explicit("AUDIT_HMAC_KEY") else {
         return Outcome::skipped(
             "not configured: AUDIT_HMAC_KEY is not set, so the development default is in effect (production refuses it)",

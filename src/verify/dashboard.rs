@@ -27,7 +27,7 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
         .clone()
         .or_else(|| inputs.plain("DASHBOARD_URL"))
         .unwrap_or_default();
-    if let Some(p) = super::format_problem("DASHBOARD_URL", &url) {
+    if let Some(p) = inputs.format_problem("DASHBOARD_URL", &url) {
         return Outcome::fail(p);
     }
     let Ok(parsed) = Url::parse(&url) else {

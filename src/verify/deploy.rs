@@ -7,7 +7,7 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
         return Outcome::skipped("not configured: ORG_DOMAIN is not set (default `localhost`)");
     };
     let domain = domain.expose().trim().to_owned();
-    if let Some(p) = super::format_problem("ORG_DOMAIN", &domain) {
+    if let Some(p) = inputs.format_problem("ORG_DOMAIN", &domain) {
         return Outcome::fail(p);
     }
     match tokio::net::lookup_host((domain.as_str(), 443)).await {

@@ -32,6 +32,7 @@ use crate::config::Project;
 use crate::net::{self, Client, Failure, Full, Request, RetryPolicy, Timeouts};
 use crate::preflight::PreflightError;
 use crate::secret::{Redactor, Secret};
+use crate::settings::registry::Kind;
 use crate::settings::{Settings, registry};
 
 /// A group of variables with a live check.
@@ -92,15 +93,61 @@ impl Group {
 
     /// The short name (command line, JSON `id`).
     pub fn slug(self) -> &'static str {
-        crate::settings::registry::group_short_name(self.title())
+        registry::known_group(self.title()).map_or("", |(_, short)| short)
     }
 
-    /// A group as every command names it (registry name in any case,
-    /// short name, or another accepted word: `"Hugging Face"`, `"hf"`,
+    /// A group as every command names it (its name in any case, short
+    /// name, or another accepted word: `"Hugging Face"`, `"hf"`,
     /// `"redis"`).
     pub fn parse(name: &str) -> Option<Group> {
-        let title = crate::settings::registry::group_by_name(name)?;
+        let (title, _) = registry::known_group(name)?;
         Group::ALL.iter().copied().find(|g| g.title() == title)
+    }
+
+    /// The live check of a kind of variable, if it has one: the check runs
+    /// for a project that has a variable of such a kind.
+    pub fn for_kind(kind: Kind) -> Option<Group> {
+        Some(match kind {
+            Kind::PypiUsername | Kind::PypiToken | Kind::TestpypiToken => Group::Pypi,
+            Kind::AnthropicKey => Group::Anthropic,
+            Kind::HmacKey => Group::Audit,
+            Kind::ApiKey => Group::Dashboard,
+            Kind::RedisUrl => Group::Federation,
+            Kind::OtlpEndpoint | Kind::OtlpProtocol => Group::Otel,
+            Kind::AwsAccessKeyId | Kind::AwsSecretAccessKey | Kind::AwsRegion | Kind::S3Bucket => {
+                Group::S3
+            }
+            Kind::VscePat | Kind::OvsxPat => Group::Vscode,
+            Kind::HfToken => Group::Hf,
+            Kind::Domain => Group::Deploy,
+            Kind::HexKey | Kind::Url | Kind::Integer | Kind::Path | Kind::Text | Kind::Secret => {
+                return None;
+            }
+        })
+    }
+
+    /// The checks of a project's variables, in order.
+    pub fn of(registry: &registry::Registry) -> Vec<Group> {
+        Group::ALL
+            .iter()
+            .copied()
+            .filter(|g| {
+                registry
+                    .vars()
+                    .iter()
+                    .any(|v| Group::for_kind(v.kind) == Some(*g))
+            })
+            .collect()
+    }
+
+    /// The group's name as the project lists it: the group of its first
+    /// variable of a kind this check covers, else the built-in title.
+    pub fn title_in(self, registry: &registry::Registry) -> &'static str {
+        registry
+            .vars()
+            .iter()
+            .find(|v| Group::for_kind(v.kind) == Some(self))
+            .map_or(self.title(), |v| v.group)
     }
 }
 
@@ -215,21 +262,74 @@ pub(crate) struct Inputs {
     pub project: Result<Project, PreflightError>,
     pub options: Options,
     pub client: Client,
+    /// The names a check reads that this project names otherwise
+    /// ([`renames`]).
+    pub renames: Vec<(&'static str, &'static str)>,
+}
+
+/// Variables the checks read by the example's name that a project may
+/// name otherwise: the check of such a kind reads the project's variable
+/// of that kind.
+const NAMED_BY_KIND: &[(Kind, &str)] = &[
+    (Kind::RedisUrl, "REDIS_URL"),
+    (Kind::Domain, "ORG_DOMAIN"),
+    (Kind::HmacKey, "AUDIT_HMAC_KEY"),
+    (Kind::ApiKey, "DASHBOARD_API_KEY"),
+    (Kind::S3Bucket, "S3_AUDIT_BUCKET"),
+];
+
+/// (the name a check reads, the project's variable of that kind) for each
+/// such name the project does not declare itself.
+fn renames(registry: &registry::Registry) -> Vec<(&'static str, &'static str)> {
+    NAMED_BY_KIND
+        .iter()
+        .filter(|(_, name)| registry.var(name).is_none())
+        .filter_map(|(kind, name)| Some((*name, registry.of_kind(*kind)?.name)))
+        .collect()
+}
+
+/// `text` with each name a check used replaced by the project's.
+fn renamed(text: &str, renames: &[(&str, &str)]) -> String {
+    renames
+        .iter()
+        .fold(text.to_owned(), |t, (from, to)| t.replace(from, to))
 }
 
 impl Inputs {
+    /// The project's name for the variable a check reads as `name`.
+    fn name<'a>(&'a self, name: &'a str) -> &'a str {
+        self.renames
+            .iter()
+            .find(|(from, _)| *from == name)
+            .map_or(name, |(_, to)| to)
+    }
+
     /// An explicitly set, non-blank value.
     pub fn explicit(&self, name: &str) -> Option<&Secret> {
-        self.settings.explicit(name).filter(|s| !s.is_blank())
+        self.settings
+            .explicit(self.name(name))
+            .filter(|s| !s.is_blank())
     }
 
     /// The value in effect (set or default), as text: for non-secret
     /// settings only.
     pub fn plain(&self, name: &str) -> Option<String> {
         self.settings
-            .value(name)
+            .value(self.name(name))
             .map(|s| s.expose().trim().to_owned())
             .filter(|s| !s.is_empty())
+    }
+
+    /// The problem a value's format check finds, in words (never the
+    /// value): checks fail on it before asking anyone.
+    pub fn format_problem(&self, name: &str, value: &str) -> Option<String> {
+        let var = self.settings.registry().var(self.name(name))?;
+        var.format.check(value).err().map(|expected| {
+            format!(
+                "{name} is not valid: expected {expected}; fix: {}",
+                var.generate
+            )
+        })
     }
 
     /// A retry policy for a check: one retry of a passing fault, short
@@ -278,18 +378,6 @@ pub struct NoAnswer {
     pub detail: String,
 }
 
-/// The problem a value's format check finds, in words (never the value):
-/// checks fail on it before asking anyone.
-pub(crate) fn format_problem(name: &str, value: &str) -> Option<String> {
-    let var = registry::var(name)?;
-    var.format.check(value).err().map(|expected| {
-        format!(
-            "{name} is not valid: expected {expected}; fix: {}",
-            var.generate
-        )
-    })
-}
-
 /// Runs the checks of `groups` (every group when empty) concurrently, each
 /// within `options.timeout`. The project is needed by the VS Code check
 /// only.
@@ -300,7 +388,7 @@ pub async fn run(
     options: &Options,
 ) -> Report {
     let groups: Vec<Group> = if groups.is_empty() {
-        Group::ALL.to_vec()
+        Group::of(settings.registry())
     } else {
         let mut g = groups.to_vec();
         g.sort();
@@ -316,7 +404,10 @@ pub async fn run(
         Err(e) => {
             let checks = groups
                 .iter()
-                .map(|g| result(*g, Outcome::fail(format!("cannot set up HTTP: {e}"))))
+                .map(|g| {
+                    let o = Outcome::fail(format!("cannot set up HTTP: {e}"));
+                    result(*g, settings, o)
+                })
                 .collect();
             return Report { ok: false, checks };
         }
@@ -326,6 +417,7 @@ pub async fn run(
         project,
         options: options.clone(),
         client,
+        renames: renames(settings.registry()),
     });
     let mut tasks = tokio::task::JoinSet::new();
     for (i, group) in groups.iter().copied().enumerate() {
@@ -348,15 +440,30 @@ pub async fn run(
             outcomes[i] = Some(o);
         }
     }
+    report(settings, &groups, outcomes, &inputs.renames)
+}
+
+/// The checks' results in the project's words (its variable names),
+/// redacted with every loaded secret.
+fn report(
+    settings: &Settings,
+    groups: &[Group],
+    outcomes: Vec<Option<Outcome>>,
+    names: &[(&str, &str)],
+) -> Report {
     let redactor = redactor(settings);
     let checks: Vec<CheckResult> = groups
         .iter()
         .zip(outcomes)
         .map(|(g, o)| {
             let o = o.unwrap_or_else(|| Outcome::fail("the check stopped unexpectedly"));
-            let mut r = result(*g, o);
-            r.message = redactor.redact(&r.message);
-            r.warnings = r.warnings.iter().map(|w| redactor.redact(w)).collect();
+            let mut r = result(*g, settings, o);
+            r.message = redactor.redact(&renamed(&r.message, names));
+            r.warnings = r
+                .warnings
+                .iter()
+                .map(|w| redactor.redact(&renamed(w, names)))
+                .collect();
             r
         })
         .collect();
@@ -384,10 +491,10 @@ pub fn run_blocking(
     Ok(report)
 }
 
-fn result(group: Group, o: Outcome) -> CheckResult {
+fn result(group: Group, settings: &Settings, o: Outcome) -> CheckResult {
     CheckResult {
         id: group.slug(),
-        group: group.title(),
+        group: group.title_in(settings.registry()),
         status: o.status,
         message: o.message,
         warnings: o.warnings,
@@ -473,8 +580,48 @@ mod tests {
 
     #[test]
     fn every_registry_group_has_a_check() {
-        let titles: Vec<_> = Group::ALL.iter().map(|g| g.title()).collect();
-        assert_eq!(titles, registry::groups());
+        let reg = registry::tests::example();
+        let titles: Vec<_> = Group::of(&reg).iter().map(|g| g.title_in(&reg)).collect();
+        assert_eq!(titles, reg.groups());
+        let builtin: Vec<_> = Group::ALL.iter().map(|g| g.title()).collect();
+        assert_eq!(titles, builtin);
+        // A project with no variable of a kind a check covers has no check.
+        assert!(Group::of(&registry::Registry::default()).is_empty());
+    }
+
+    /// A project's own names: the check of a kind reads the project's
+    /// variable of that kind and names it, never the example's.
+    #[tokio::test]
+    async fn a_kind_check_reads_the_projects_variable() {
+        #[derive(serde::Deserialize)]
+        struct File {
+            variables: Vec<registry::Declared>,
+        }
+        let file: File = toml::from_str(
+            "[[variables]]\nname = \"PUBLIC_HOST\"\nkind = \"domain\"\ngroup = \"Web\"\n",
+        )
+        .unwrap();
+        let reg = registry::Registry::build(&registry::Ships::default(), &file.variables).unwrap();
+        let load = |env: Vec<(String, String)>| {
+            let opts = crate::settings::LoadOptions {
+                start_dir: "/".into(),
+                env_file: crate::settings::EnvFileChoice::None,
+                environment: Some(env),
+            };
+            Settings::load_for(&opts, reg.clone()).unwrap()
+        };
+        let no_project = || Err(PreflightError::one("no project"));
+        let settings = load(vec![("PUBLIC_HOST".into(), "localhost".into())]);
+        let report = run(&settings, no_project(), &[], &Options::default()).await;
+        assert_eq!(report.checks.len(), 1, "{report:?}");
+        let c = &report.checks[0];
+        assert_eq!((c.id, c.group, c.status), ("deploy", "Web", Status::Pass));
+        assert!(c.message.starts_with("localhost resolves to"), "{c:?}");
+        let report = run(&load(Vec::new()), no_project(), &[], &Options::default()).await;
+        let c = &report.checks[0];
+        assert_eq!(c.status, Status::Skipped);
+        assert!(c.message.contains("PUBLIC_HOST is not set"), "{c:?}");
+        assert!(!c.message.contains("ORG_DOMAIN"), "{c:?}");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
             inputs.plain("OTEL_EXPORTER_OTLP_PROTOCOL"),
         ),
     ] {
-        if let Some(p) = value.and_then(|v| super::format_problem(name, &v)) {
+        if let Some(p) = value.and_then(|v| inputs.format_problem(name, &v)) {
             return Outcome::fail(p);
         }
     }
@@ -116,7 +116,7 @@ async fn http(inputs: &Inputs, base: &str, protocol: Protocol, why: &str) -> Out
         )),
         401 | 403 => Outcome::fail(format!(
             "{at} answered HTTP {s} ({name}, from {why}): {}",
-            credentials_hint()
+            credentials_hint(inputs)
         )),
         404 | 405 => Outcome::fail(format!(
             "{at} answered HTTP {s} ({name}, from {why}): no OTLP/HTTP receiver at /v1/traces; is this the gRPC port (set OTEL_EXPORTER_OTLP_PROTOCOL=grpc) or the wrong path?"
@@ -132,8 +132,9 @@ async fn http(inputs: &Inputs, base: &str, protocol: Protocol, why: &str) -> Out
 
 /// What a 401/403 asks for: the variable that carries the collector's
 /// credentials when the registry has one.
-fn credentials_hint() -> &'static str {
-    if crate::settings::registry::var("OTEL_EXPORTER_OTLP_HEADERS").is_some() {
+fn credentials_hint(inputs: &Inputs) -> &'static str {
+    let registry = inputs.settings.registry();
+    if registry.var("OTEL_EXPORTER_OTLP_HEADERS").is_some() {
         "the collector wants credentials; set them in OTEL_EXPORTER_OTLP_HEADERS"
     } else {
         "the collector wants credentials, and no setting of this project carries them; let the collector take exports from here without them, or point OTEL_EXPORTER_OTLP_ENDPOINT at one that does"

@@ -155,7 +155,7 @@ pub(super) async fn check(inputs: &Inputs) -> Outcome {
     let Some(url) = inputs.explicit("REDIS_URL") else {
         return Outcome::skipped("not configured: REDIS_URL is not set");
     };
-    if let Some(p) = super::format_problem("REDIS_URL", url.expose()) {
+    if let Some(p) = inputs.format_problem("REDIS_URL", url.expose()) {
         return Outcome::fail(p);
     }
     let target = match Target::parse(url.expose()) {

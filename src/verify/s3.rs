@@ -85,7 +85,7 @@ fn credentials(inputs: &Inputs) -> Result<Credentials, Outcome> {
     let mut problems = Vec::new();
     for name in ["S3_AUDIT_BUCKET", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"] {
         if let Some(v) = inputs.plain(name)
-            && let Some(p) = super::format_problem(name, &v)
+            && let Some(p) = inputs.format_problem(name, &v)
         {
             problems.push(p);
         }

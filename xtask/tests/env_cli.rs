@@ -10,14 +10,15 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use release_kit::settings::VARS;
 use support::{text, xtask};
 
 /// A canary per secret variable: some shaped to pass the format check, some
 /// not, so both the valid and the invalid paths run. The marker `CNRY` and
 /// each value's unique tail must never be printed.
 fn canaries() -> Vec<(&'static str, String)> {
-    VARS.iter()
+    support::example_registry()
+        .vars()
+        .iter()
         .filter(|v| v.secret)
         .enumerate()
         .map(|(i, v)| {
@@ -130,7 +131,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn canaries_never_leave_through_env_file() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let envf = tmp.path().join(".env");
     let nested = tmp.path().join("sub/dir");
     std::fs::create_dir_all(&nested).unwrap();
@@ -171,7 +172,7 @@ fn canaries_never_leave_through_env_file() {
 
 #[test]
 fn canaries_never_leave_through_environment() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let canaries = canaries();
     let mut env: Vec<(&str, &str)> = canaries.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.push(("S3_AUDIT_BUCKET", "audit-bucket"));
@@ -191,7 +192,7 @@ fn canaries_never_leave_through_environment() {
 
 #[test]
 fn status_json_walks_up_and_reports_sources() {
-    let tmp = support::folder_with(&[(
+    let tmp = example_folder_with(&[(
         ".env",
         "# comment\nVSCE_PAT=abcdefgh\nHF_TOKEN=hf_fromthefile\n",
     )]);
@@ -218,13 +219,16 @@ fn status_json_walks_up_and_reports_sources() {
     assert_eq!(var("TWINE_PASSWORD")["source"], "unset");
     assert_eq!(var("TWINE_PASSWORD")["valid"], serde_json::Value::Null);
     assert_eq!(var("AUDIT_HMAC_KEY")["source"], "dev_default");
-    assert_eq!(json["variables"].as_array().unwrap().len(), VARS.len());
+    assert_eq!(
+        json["variables"].as_array().unwrap().len(),
+        support::example_registry().vars().len()
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("fromthe"));
 }
 
 #[test]
 fn bad_env_files_exit_3_with_file_and_line() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let envf = tmp.path().join(".env");
     let cases: &[(&[u8], &str)] = &[
         (
@@ -278,7 +282,7 @@ fn status_var(out: &Output, name: &str) -> serde_json::Value {
 
 #[test]
 fn warnings_for_duplicates_and_padding_never_show_values() {
-    let tmp = support::folder_with(&[(
+    let tmp = example_folder_with(&[(
         ".env",
         "VSCE_PAT=first-hunter2\nHF_TOKEN= hf_padded-hunter2 \nVSCE_PAT=second-hunter2\n",
     )]);
@@ -302,7 +306,7 @@ fn warnings_for_duplicates_and_padding_never_show_values() {
 /// Python app's python-dotenv reads them; nothing of a value is printed.
 #[test]
 fn python_dotenv_shapes_expansion_and_dollar_secrets() {
-    let tmp = support::folder_with(&[(
+    let tmp = example_folder_with(&[(
         ".env",
         concat!(
             "S3_AUDIT_BUCKET=\"audit\\tbucket\"\n",
@@ -375,7 +379,7 @@ fn python_dotenv_shapes_expansion_and_dollar_secrets() {
 
 #[test]
 fn check_lists_every_problem_and_production_refuses_dev_key() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let out = xtask(
         tmp.path(),
         &[("REDIS_URL", "http://nope")],
@@ -421,7 +425,7 @@ fn check_lists_every_problem_and_production_refuses_dev_key() {
 
 #[test]
 fn init_writes_0600_with_keys_and_refuses_to_overwrite() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let root = tmp.path().display().to_string();
     let out = xtask(tmp.path(), &[], &["env", "init", "--root", &root]);
     assert!(out.status.success(), "{}", text(&out));
@@ -475,7 +479,7 @@ fn init_writes_0600_with_keys_and_refuses_to_overwrite() {
 
 #[test]
 fn example_check_detects_stale_file() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let root = tmp.path().display().to_string();
     assert_eq!(
         xtask(
@@ -509,14 +513,14 @@ fn committed_env_example_is_fresh() {
     let committed = std::fs::read_to_string(root.join(".env.example")).unwrap();
     assert_eq!(
         committed,
-        release_kit::settings::envfile::example(),
+        release_kit::settings::envfile::example(&support::example_registry()),
         ".env.example is stale: run `cargo xtask env example` and commit it"
     );
 }
 
 #[test]
 fn gen_key_and_usage_errors() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let out = xtask(tmp.path(), &[], &["env", "gen-key", "--bytes", "16"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 32);
     let out = xtask(tmp.path(), &[], &["env", "gen-key", "--bytes", "0"]);
@@ -534,7 +538,7 @@ fn gen_key_and_usage_errors() {
 
 #[test]
 fn help_teaches() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let out = xtask(tmp.path(), &[], &["env", "check", "--help"]);
     let t = text(&out);
     assert!(out.status.success());
@@ -547,8 +551,16 @@ fn help_teaches() {
 }
 
 /// A project whose Python package is `mult-agentes`.
+/// A folder with `files` that is a project declaring the example's
+/// variables.
+fn example_folder_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = support::folder_with(files);
+    support::declare_example_variables(dir.path());
+    dir
+}
+
 fn project_dir() -> tempfile::TempDir {
-    support::folder_with(&[
+    example_folder_with(&[
         ("release-kit.toml", "[python]\npath = \".\"\n"),
         (
             "pyproject.toml",
@@ -927,7 +939,7 @@ fn hooks_install_never_writes_outside_the_hooks_folder_through_a_link() {
 
 #[test]
 fn init_leaves_defaults_to_the_app_and_an_empty_value_is_flagged() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let root = tmp.path().display().to_string();
     let out = xtask(tmp.path(), &[], &["env", "init", "--root", &root]);
     assert!(out.status.success(), "{}", text(&out));
@@ -987,7 +999,7 @@ fn init_leaves_defaults_to_the_app_and_an_empty_value_is_flagged() {
 fn rotate_finds_the_old_value_in_history_and_logs_and_orders_a_leak() {
     use base64::Engine as _;
     use std::io::Write as _;
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let root = tmp.path().join("repo");
     std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
     let git = |args: &[&str]| {
@@ -1122,7 +1134,7 @@ fn rotate_finds_the_old_value_in_history_and_logs_and_orders_a_leak() {
 /// `--json` prints a JSON result whatever happens, errors included.
 #[test]
 fn json_always_prints_a_json_result() {
-    let tmp = support::folder_with(&[
+    let tmp = example_folder_with(&[
         ("release-kit.toml", "[vscode]\nenabled = false\n"),
         (
             "CHANGELOG.md",
@@ -1147,15 +1159,27 @@ fn json_always_prints_a_json_result() {
     }
 }
 
-/// Help and tables say what they need: `env check --help` lists every step,
+/// Help and tables say what they need: `env check --help` lists the
+/// shipping steps (an unknown step the project's too),
 /// `vsce-publish --help` names VSCE_PAT, `env status` has a column header.
 #[test]
 fn help_texts_name_steps_variables_and_columns() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let out = xtask(tmp.path(), &[], &["env", "check", "--help"]);
     let help = text(&out);
-    for step in release_kit::settings::Step::ALL {
+    for step in release_kit::settings::Step::SHIPPING {
         assert!(help.contains(step.name()), "{step} not in:\n{help}");
+    }
+    // The project's own steps are named by its variables: an unknown
+    // step's error lists them all.
+    let out = xtask(tmp.path(), &[], &["env", "check", "--for", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    for step in support::example_registry().steps() {
+        assert!(
+            text(&out).contains(step.name()),
+            "{step} not in:\n{}",
+            text(&out)
+        );
     }
     let out = xtask(tmp.path(), &[], &["vsce-publish", "--help"]);
     let help = text(&out);

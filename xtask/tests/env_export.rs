@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use release_kit::envops::export::{Target, in_default_set};
-use release_kit::settings::VARS;
 use support::text;
 
 /// [`support::xtask`] with owned values.
@@ -38,7 +37,9 @@ fn export(cwd: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
 /// trailing), unicode, `=`, a backtick; with `multiline`, line breaks too.
 /// Every one holds the marker `CNRY`.
 fn canaries(multiline: bool) -> Vec<(&'static str, String)> {
-    VARS.iter()
+    support::example_registry()
+        .vars()
+        .iter()
         .enumerate()
         .map(|(i, v)| {
             let tricky = match i % 5 {
@@ -74,7 +75,7 @@ fn mode(p: &Path) -> u32 {
 /// The values `target` exports by default, from `env`.
 fn expected(target: Target, env: &[(&'static str, String)]) -> BTreeMap<String, String> {
     env.iter()
-        .filter(|(n, _)| in_default_set(target, release_kit::settings::registry::var(n).unwrap()))
+        .filter(|(n, _)| in_default_set(target, support::example_registry().var(n).unwrap()))
         .map(|(n, v)| (n.to_string(), v.clone()))
         .collect()
 }
@@ -256,7 +257,7 @@ fn the_test_readers_follow_their_tools() {
 
 #[test]
 fn docker_env_file_round_trips_with_mode_0600() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let values = canaries(false);
     let out = export(tmp.path(), &values, &["--to", "docker"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -371,7 +372,7 @@ fn docker_cli_read(file: &Path) -> Option<BTreeMap<String, String>> {
 
 #[test]
 fn docker_refuses_a_line_break_naming_the_variable_and_writes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let values = canaries(true);
     let out = export(tmp.path(), &values, &["--to", "docker"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
@@ -379,7 +380,8 @@ fn docker_refuses_a_line_break_naming_the_variable_and_writes_nothing() {
     assert_no_canary("docker refusal", &msg);
     // Every deployment variable with a line break is named.
     for (i, (name, _)) in values.iter().enumerate() {
-        let var = release_kit::settings::registry::var(name).unwrap();
+        let reg = support::example_registry();
+        let var = reg.var(name).unwrap();
         if i % 2 == 0 && in_default_set(Target::Docker, var) {
             assert!(msg.contains(name), "{name} not named:\n{msg}");
         }
@@ -390,7 +392,7 @@ fn docker_refuses_a_line_break_naming_the_variable_and_writes_nothing() {
 
 #[test]
 fn systemd_environment_file_round_trips_multiline_values() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let values = canaries(true);
     let dest = tmp.path().join("etc/app.env");
     std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
@@ -410,7 +412,7 @@ fn systemd_environment_file_round_trips_multiline_values() {
 
 #[test]
 fn k8s_secret_parses_back_to_the_same_string_data() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let values = canaries(true);
     let out = export(
         tmp.path(),
@@ -449,7 +451,7 @@ fn k8s_secret_parses_back_to_the_same_string_data() {
 
 #[test]
 fn values_are_exported_as_the_app_reads_them_and_unset_ones_listed() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let key = "ab".repeat(32);
     std::fs::write(
         tmp.path().join(".env"),
@@ -520,7 +522,7 @@ fn values_are_exported_as_the_app_reads_them_and_unset_ones_listed() {
 
 #[test]
 fn production_missing_or_invalid_value_writes_no_file() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let dest = tmp.path().join("deploy.env");
     std::fs::write(&dest, "OLD=1\n").unwrap();
     #[cfg(unix)]
@@ -567,7 +569,7 @@ fn production_missing_or_invalid_value_writes_no_file() {
 #[test]
 fn a_file_others_may_read_is_refused_unless_forced() {
     use std::os::unix::fs::PermissionsExt as _;
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let dest = tmp.path().join(".env.systemd");
     std::fs::write(&dest, "OLD=1\n").unwrap();
     std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -657,7 +659,7 @@ fn gh_calls(tmp: &Path) -> Vec<(Vec<String>, String, String)> {
 
 #[test]
 fn github_values_reach_gh_on_stdin_only() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let bin = fake_gh(tmp.path());
     // gh strips trailing line breaks from stdin: values without them.
     let values: Vec<_> = canaries(true)
@@ -698,7 +700,7 @@ fn github_values_reach_gh_on_stdin_only() {
 
 #[test]
 fn github_dry_run_prints_commands_without_values_and_runs_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let bin = fake_gh(tmp.path());
     let values = canaries(false);
     let env = gh_env(tmp.path(), &bin, &values);
@@ -714,7 +716,7 @@ fn github_dry_run_prints_commands_without_values_and_runs_nothing() {
 
 #[test]
 fn github_failures_name_the_secret_and_a_missing_gh_says_how_to_install() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let bin = fake_gh(tmp.path());
     let values = vec![
         ("VSCE_PAT", "CNRYvscepat".to_string()),
@@ -747,7 +749,7 @@ fn github_failures_name_the_secret_and_a_missing_gh_says_how_to_install() {
 
 #[test]
 fn usage_errors_and_help() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     for args in [
         &["--to", "podman"][..],
         &["--to", "github", "--out", "x"],
@@ -778,7 +780,7 @@ fn usage_errors_and_help() {
 /// `--env NAME` sets the secrets of a GitHub environment (docs/github.md).
 #[test]
 fn github_env_sets_environment_secrets() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = support::example_vars_dir();
     let bin = fake_gh(tmp.path());
     let values = vec![("VSCE_PAT", "CNRYvscepatenv".to_string())];
     let env = gh_env(tmp.path(), &bin, &values);

@@ -21,7 +21,7 @@ use testkit::python::{free_port, test_python};
 /// Runs `xtask --no-env-file env verify ARGS` in a scratch project with
 /// only `env` (plus PATH and HOME).
 fn verify(env: &[(&str, &str)], args: &[&str]) -> Output {
-    let root = tempfile::tempdir().unwrap();
+    let root = support::example_vars_dir();
     verify_in(root.path(), env, args)
 }
 
@@ -424,7 +424,7 @@ fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 
 #[test]
 fn rediss_over_tls_with_our_rustls_config() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::example_vars_dir();
     let (ca, cert, key) = tls_files(dir.path());
     let port = free_port();
     let mut child = Command::new("redis-server")
@@ -997,7 +997,7 @@ fn s3_object_lock_against_moto_with_signatures_checked() {
 
 /// A project with the example extension, for the vsce check.
 fn vsce_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = support::example_vars_dir();
     let ext = dir.path().join("ext");
     std::fs::create_dir_all(&ext).unwrap();
     let example: PathBuf =
@@ -1034,7 +1034,7 @@ fn vscode_runs_vsce_verify_pat() {
     let project = vsce_project();
     // Without vsce installed the check says how to install it rather than
     // spend minutes installing inside its timeout.
-    let empty_target = tempfile::tempdir().unwrap();
+    let empty_target = support::example_vars_dir();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
     let out = cmd
         .current_dir(project.path())
@@ -1149,7 +1149,7 @@ fn canaries_never_printed_with_every_group_at_once() {
         ("OVSX_PAT", "CNRYall-ovsx".into()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let root = tempfile::tempdir().unwrap();
+    let root = support::example_vars_dir();
     for args in [&["--timeout", "30"][..], &["--json", "--timeout", "30"][..]] {
         let out = verify_in(root.path(), &env, args);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));

@@ -436,6 +436,8 @@ fn the_same_stand_in_without_an_attack_is_fetched() {
 fn env_verify_s3_against_an_endless_reply_fails_with_the_size_limit() {
     let s3 = Hostile::endless_s3();
     let root = tempfile::tempdir().unwrap();
+    // A project declaring the example's variables (S3_AUDIT_BUCKET…).
+    support::declare_example_variables(root.path());
     let secret = "CNRYsecretKeyNeverPrinted0123456789abcdEF";
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
     cmd.current_dir(root.path())

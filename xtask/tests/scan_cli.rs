@@ -33,6 +33,8 @@ impl Repo {
         let repo = Repo { _tmp: tmp, root };
         repo.git(&["init", "-q", "-b", "main"]);
         repo.write(".gitignore", ".env\n.env.*\n!.env.example\n");
+        // A project declaring the example's variables (DASHBOARD_API_KEY…).
+        support::declare_example_variables(&repo.root);
         repo.write(
             ".env",
             &format!("HF_TOKEN={HF}\nVSCE_PAT={PAT}\nDASHBOARD_API_KEY={OLD_KEY}\n"),

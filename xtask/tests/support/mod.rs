@@ -261,3 +261,34 @@ pub fn canary(tag: &str) -> String {
         .subsec_nanos();
     format!("CANARY{tag}{}x{nanos}", std::process::id())
 }
+
+/// Adds to `dir`'s release-kit.toml (written if missing) the example's
+/// variables (this repository's `[[variables]]`): the settings tests'
+/// project.
+pub fn declare_example_variables(dir: &Path) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let text = std::fs::read_to_string(repo.join("release-kit.toml")).unwrap();
+    let at = text
+        .find("[[variables]]")
+        .expect("the example declares variables");
+    let file = dir.join("release-kit.toml");
+    let before = std::fs::read_to_string(&file).unwrap_or_default();
+    std::fs::write(&file, format!("{before}\n{}", &text[at..])).unwrap();
+}
+
+/// A throw-away folder that is a project declaring the example's
+/// variables ([`declare_example_variables`]).
+pub fn example_vars_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    declare_example_variables(dir.path());
+    dir
+}
+
+/// The example's registry: this repository's release-kit.toml.
+pub fn example_registry() -> release_kit::settings::Registry {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    release_kit::config::Project::load(repo)
+        .unwrap()
+        .registry()
+        .unwrap()
+}
