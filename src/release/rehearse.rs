@@ -329,6 +329,7 @@ impl Step for InstallCheck {
         let local = Local {
             index_url: &index.simple_url(),
             scratch: &index.scratch,
+            project_root: &cx.project.root,
         };
         let reported = install_check(
             base_python,

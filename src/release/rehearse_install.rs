@@ -61,6 +61,9 @@ pub struct Local<'a> {
     pub index_url: &'a str,
     /// A folder of the rehearsal's own (the venv and files go there).
     pub scratch: &'a Path,
+    /// The project's root: the dependencies install from there, so that
+    /// its own uv settings (`uv.toml`, `[tool.uv]`) apply as uv reads them.
+    pub project_root: &'a Path,
 }
 
 /// Installs every package as the module documentation says, imports
@@ -74,21 +77,27 @@ pub fn install_check(
     redactor: &Redactor,
     echo: Echo,
 ) -> Result<Vec<String>, InstallError> {
-    let venv = local.scratch.join("install-venv");
-    let python = venv_python(&venv);
+    let uv = crate::pypi::uv::installed();
+    install_with(uv, base_python, pip_python, local, packages, redactor, echo)
+}
+
+/// [`install_check`] with `uv` when given, else pip.
+fn install_with(
+    uv: Option<Uv>,
+    base_python: &Path,
+    pip_python: &Path,
+    local: Local<'_>,
+    packages: &[Installed],
+    redactor: &Redactor,
+    echo: Echo,
+) -> Result<Vec<String>, InstallError> {
+    let python = venv_python(&local.scratch.join("install-venv"));
     let wanted: Vec<String> = packages
         .iter()
         .map(|p| format!("{}=={}", p.name, p.version))
         .collect();
-    let (installer, out) = first_phase(
-        base_python,
-        pip_python,
-        &venv,
-        local.index_url,
-        &wanted,
-        redactor,
-        echo,
-    )?;
+    let (installer, out) =
+        first_phase(uv, base_python, pip_python, local, &wanted, redactor, echo)?;
     if !out.status.success() {
         return Err(InstallError::Failed(format!(
             "{} could not install {} from the local index {}:\n{}\n\
@@ -108,6 +117,7 @@ pub fn install_check(
             .io_context(cannot("write", &constraints))?;
         let out = installer
             .with_user_config(&python, &deps, &constraints, echo)
+            .current_dir(local.project_root)
             .run(redactor)?;
         if !out.status.success() {
             return Err(InstallError::Failed(deps_failed(
@@ -236,16 +246,17 @@ fn pip(python: &Path, target: Option<&Path>) -> Child {
 /// that works: uv; a venv without pip filled by the tools' pip; the classic
 /// venv with pip (whose error is the one shown).
 fn first_phase(
+    uv: Option<Uv>,
     base_python: &Path,
     pip_python: &Path,
-    venv: &Path,
-    url: &str,
+    local: Local<'_>,
     wanted: &[String],
     redactor: &Redactor,
     echo: Echo,
 ) -> Result<(Installer, Output), InstallError> {
+    let (venv, url) = (&local.scratch.join("install-venv"), local.index_url);
     let python = venv_python(venv);
-    if let Some(uv) = crate::pypi::uv::installed()
+    if let Some(uv) = uv
         && uv
             .venv(base_python, venv, echo)
             .run(redactor)?
@@ -564,4 +575,314 @@ pub fn import_check(
             format!(" (check: {})", said.join("; "))
         }
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn python() -> PathBuf {
+        crate::pypi::venv::base_python().expect("python3 is needed for this test")
+    }
+
+    /// A pure wheel `name-version` in `dir` holding `files`, requiring `requires`.
+    fn wheel(dir: &Path, name: &str, version: &str, files: &[(&str, &str)], requires: &[&str]) {
+        let stem = format!("{}-{version}", name.replace('-', "_"));
+        let info = format!("{stem}.dist-info");
+        let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+        for r in requires {
+            metadata.push_str(&format!("Requires-Dist: {r}\n"));
+        }
+        let mut lines: Vec<String> = files
+            .iter()
+            .map(|(p, text)| format!("z.writestr({p:?}, {text:?})"))
+            .collect();
+        lines.push(format!("z.writestr('{info}/METADATA', {metadata:?})"));
+        lines.push(format!(
+            "z.writestr('{info}/WHEEL', 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')"
+        ));
+        lines.push(format!("z.writestr('{info}/RECORD', '')"));
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        crate::zip::write_by_python(&dir.join(format!("{stem}-py3-none-any.whl")), &lines);
+    }
+
+    /// A static PEP 503 index (`file://…/simple/`) listing the wheels of `files`.
+    fn file_index(root: &Path, files: &Path) -> String {
+        for entry in std::fs::read_dir(files).unwrap() {
+            let path = entry.unwrap().path();
+            let file = path.file_name().unwrap().to_string_lossy().into_owned();
+            let project = normalize(file.split('-').next().unwrap());
+            let dir = root.join("simple").join(&project);
+            std::fs::create_dir_all(&dir).unwrap();
+            let page = dir.join("index.html");
+            let mut html = std::fs::read_to_string(&page).unwrap_or_default();
+            html.push_str(&format!(
+                "<a href=\"file://{}\">{file}</a>\n",
+                path.display()
+            ));
+            std::fs::write(page, html).unwrap();
+        }
+        format!("file://{}/simple/", root.display())
+    }
+
+    #[test]
+    fn top_level_modules_come_from_top_level_txt_else_the_files() {
+        let files: Vec<String> = [
+            "sample/__init__.py",
+            "sample/sub/x.py",
+            "helper.py",
+            "_native.cpython-311-x86_64-linux-gnu.so",
+            "sampleproject_fx-2.1.0.dist-info/METADATA",
+            "sampleproject_fx-2.1.0.data/scripts/tool",
+            "../../bin/tool",
+            "__pycache__/helper.cpython-311.pyc",
+            "README.txt",
+            "data/only.json",
+            "not-a-module/x.py",
+            "__init__.py",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        assert_eq!(
+            top_level_modules(None, &files),
+            ["_native", "helper", "sample"]
+        );
+        assert_eq!(top_level_modules(Some("sample\n\n"), &files), ["sample"]);
+        // A top_level.txt naming nothing importable: the files decide.
+        assert_eq!(
+            top_level_modules(Some("a-b\n"), &files),
+            ["_native", "helper", "sample"]
+        );
+        assert!(top_level_modules(None, &["x-1.data/scripts/x".into()]).is_empty());
+    }
+
+    #[test]
+    fn dependencies_leave_out_the_projects_own_packages() {
+        let dist = |requires: &[&str]| Dist {
+            requires: requires.iter().map(|r| r.to_string()).collect(),
+            ..Dist::default()
+        };
+        let dists = BTreeMap::from([
+            (
+                "app".to_owned(),
+                dist(&["Lib_B>=1", "rkdep (>=1.0)", "extra-thing; extra == 'dev'"]),
+            ),
+            ("lib-b".to_owned(), dist(&["rkdep (>=1.0)", "six"])),
+        ]);
+        assert_eq!(
+            dependencies(&dists, &["app", "lib.b"]),
+            ["rkdep (>=1.0)", "extra-thing; extra == 'dev'", "six"]
+        );
+    }
+
+    /// The package under test from the local index, its dependency from
+    /// the user's own index (a project uv.toml for uv, the same index for
+    /// pip through the constraints-free second phase), although the user's
+    /// index also serves the package under test, another copy of the same
+    /// version and a higher one: the local copy is what is installed.
+    fn local_package_user_dependency(uv: Option<Uv>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let (local_files, user_files) = (tmp.path().join("lf"), tmp.path().join("uf"));
+        std::fs::create_dir_all(&local_files).unwrap();
+        std::fs::create_dir_all(&user_files).unwrap();
+        let init = "__version__ = '1.0'\nimport rkfxdep\n";
+        wheel(
+            &local_files,
+            "rkfx-app",
+            "1.0",
+            &[("rkfxmod/__init__.py", init)],
+            &["rkfxdep>=1", "rkfx-never; extra == 'dev'"],
+        );
+        wheel(&user_files, "rkfxdep", "1.2", &[("rkfxdep.py", "")], &[]);
+        // The hostile copies: the same version with other content, and a higher one.
+        wheel(
+            &user_files,
+            "rkfx-app",
+            "1.0",
+            &[("rkfxmod/__init__.py", "__version__ = 'hostile'\n")],
+            &[],
+        );
+        wheel(
+            &user_files,
+            "rkfx-app",
+            "9.9",
+            &[("rkfxmod/__init__.py", "__version__ = '9.9'\n")],
+            &[],
+        );
+        let local_url = file_index(&tmp.path().join("local"), &local_files);
+        let user_url = file_index(&tmp.path().join("user"), &user_files);
+        let project = tmp.path().join("project");
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::write(
+            project.join("uv.toml"),
+            format!("index-url = {user_url:?}\n"),
+        )
+        .unwrap();
+        let scratch = tmp.path().join("scratch");
+        std::fs::create_dir_all(&scratch).unwrap();
+        let local = Local {
+            index_url: &local_url,
+            scratch: &scratch,
+            project_root: &project,
+        };
+        let pkg = Installed {
+            name: "rkfx-app".into(),
+            version: "1.0".into(),
+            native: false,
+            check: None,
+        };
+        let base = python();
+        let got = install_with(
+            uv,
+            &base,
+            &base,
+            local,
+            std::slice::from_ref(&pkg),
+            &Redactor::default(),
+            Echo::Quiet,
+        );
+        let got = got.unwrap();
+        assert_eq!(got, ["rkfx-app==1.0 imported as rkfxmod"]);
+    }
+
+    #[test]
+    fn uv_takes_the_package_from_the_local_index_and_its_dependency_from_the_users() {
+        let base = python();
+        let uv = crate::pypi::uv::ensure(&base, Echo::Quiet)
+            .expect("uv from PyPI (the registry is reachable)");
+        local_package_user_dependency(Some(uv));
+    }
+
+    #[test]
+    fn the_first_install_takes_nothing_from_the_users_settings() {
+        let tmp = tempfile::tempdir().unwrap();
+        let links = tmp.path().join("links");
+        std::fs::create_dir(&links).unwrap();
+        wheel(&links, "rkelsewhere", "1.0", &[("rkelsewhere.py", "")], &[]);
+        let conf = tmp.path().join("pip.conf");
+        std::fs::write(
+            &conf,
+            format!("[global]\nfind-links = {}\n", links.display()),
+        )
+        .unwrap();
+        // An index that is not there: only the links could serve the wheel.
+        let url = "http://127.0.0.1:9/simple/";
+        let wanted = ["rkelsewhere==1.0".to_owned()];
+        let pip = |env: (&str, &Path)| {
+            Child::new(python())
+                .args(["-m", "pip"])
+                // This machine's own (a wheel cache in PIP_FIND_LINKS) out
+                // of the way: the test sets one at a time.
+                .env_remove("PIP_FIND_LINKS")
+                .env_remove("PIP_CONFIG_FILE")
+                .env(env.0, env.1.as_os_str())
+        };
+        let offline = ["--dry-run", "--retries", "0", "--timeout", "2"];
+        for env in [
+            ("PIP_FIND_LINKS", links.as_path()),
+            ("PIP_CONFIG_FILE", conf.as_path()),
+        ] {
+            // Plain pip takes the wheel from the links: the check below can fail.
+            let plain = pip(env)
+                .args(["install", "--index-url", url])
+                .args(&wanted)
+                .args(offline)
+                .run(&Redactor::default())
+                .unwrap();
+            assert!(plain.status.success(), "{env:?}: {}", plain.combined());
+            let out = pip_install_from(pip(env), url, &wanted, Echo::Quiet)
+                .args(offline)
+                .run(&Redactor::default())
+                .unwrap();
+            assert!(
+                !out.status.success() && !out.stdout.contains("Would install"),
+                "{env:?}: {}",
+                out.combined()
+            );
+        }
+    }
+
+    fn installed(name: &str, check: Option<&str>) -> Installed {
+        Installed {
+            name: name.into(),
+            version: "1.0".into(),
+            native: false,
+            check: check.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_import_check_imports_no_source_tree() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("rkshadow.py"), "__version__ = '1.0'\n").unwrap();
+        let e = import_check(
+            &python(),
+            tmp.path(),
+            &installed("rkshadow", None),
+            &["rkshadow".into()],
+            &Redactor::default(),
+            Echo::Quiet,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("does not import as `rkshadow`"), "{e}");
+        assert!(e.contains("rehearse-check"), "{e}");
+    }
+
+    #[test]
+    fn a_rehearse_check_replaces_the_import() {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = Redactor::default();
+        // The module is the stdlib's colorsys; the distribution name is another.
+        let modules = ["colorsys".to_owned()];
+        let ok = import_check(
+            &python(),
+            tmp.path(),
+            &installed("colorsys-dist", None),
+            &modules,
+            &r,
+            Echo::Quiet,
+        )
+        .unwrap();
+        assert_eq!(ok, "colorsys-dist==1.0 imported as colorsys");
+        // A module that is not there: the check, not the import, decides.
+        let missing = ["rk_not_there".to_owned()];
+        assert!(
+            import_check(
+                &python(),
+                tmp.path(),
+                &installed("x", None),
+                &missing,
+                &r,
+                Echo::Quiet
+            )
+            .is_err()
+        );
+        let check = Some("import json\nprint(json.dumps([names]))");
+        let ok = import_check(
+            &python(),
+            tmp.path(),
+            &installed("x", check),
+            &missing,
+            &r,
+            Echo::Quiet,
+        )
+        .unwrap();
+        assert_eq!(ok, "x==1.0 checked (check: [[\"rk_not_there\"]])");
+        let failing = Some("raise SystemExit('rk-check-said-no')");
+        let e = import_check(
+            &python(),
+            tmp.path(),
+            &installed("x", failing),
+            &missing,
+            &r,
+            Echo::Quiet,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("rehearse-check of x") && e.contains("rk-check-said-no"),
+            "{e}"
+        );
+    }
 }
