@@ -70,8 +70,11 @@ export function activate(): string {\n  return greeting;\n}\n\n\
 export function deactivate(): void {}\n";
 
 /// The extension's `package.json`: `vscode:prepublish` runs `tsc`, a
-/// devDependency.
-pub fn ts_extension_manifest(prepublish: &str) -> String {
+/// devDependency; `postinstall`, when given, runs at the end of `npm ci`.
+pub fn ts_extension_manifest(prepublish: &str, postinstall: Option<&str>) -> String {
+    let postinstall = postinstall
+        .map(|s| format!(", \"postinstall\": {s:?}"))
+        .unwrap_or_default();
     format!(
         r#"{{
   "name": "fixture-ts",
@@ -84,7 +87,7 @@ pub fn ts_extension_manifest(prepublish: &str) -> String {
   "engines": {{"vscode": "^1.85.0"}},
   "main": "./out/extension.js",
   "activationEvents": [],
-  "scripts": {{"vscode:prepublish": {prepublish:?}}},
+  "scripts": {{"vscode:prepublish": {prepublish:?}{postinstall}}},
   "devDependencies": {{"typescript": "5.6.3"}}
 }}
 "#
@@ -130,7 +133,7 @@ pub const TS_EXTENSION_LOCK: &str = r#"{
 /// being `tsc -p ./`.
 pub fn ts_extension() -> Vec<(&'static str, String)> {
     vec![
-        ("package.json", ts_extension_manifest("tsc -p ./")),
+        ("package.json", ts_extension_manifest("tsc -p ./", None)),
         ("package-lock.json", TS_EXTENSION_LOCK.to_owned()),
         (
             "tsconfig.json",

@@ -137,6 +137,27 @@ fn rehearsal_takes_the_package_from_the_local_index_and_its_dependency_from_the_
     );
 }
 
+#[test]
+fn rehearsal_without_uv_takes_the_same_sources_with_pip() {
+    let p = app_with_a_dependency();
+    let user = users_index();
+    let user_url = user.simple_url();
+    // pip reads the user's settings itself (pip.conf, PIP_*).
+    let env = [
+        ("PIP_EXTRA_INDEX_URL", user_url.as_str()),
+        ("RELEASE_KIT_NO_UV", "1"),
+    ];
+    xtask(p.path(), &["init"], &[]).expect(0);
+    let run = xtask(p.path(), &["release", "--rehearse"], &env);
+    assert_eq!(run.code(), 0, "{}", run.all());
+    assert!(
+        run.all().contains("fixture-app==1.0.0 imported as fxapp"),
+        "{}",
+        run.all()
+    );
+    assert!(!run.all().contains("hostile"), "{}", run.all());
+}
+
 /// The `.vsix` files of `dist/`.
 fn vsix_files(root: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(root.join("dist"))
@@ -165,11 +186,29 @@ fn typescript_extension_is_compiled_after_npm_ci_and_rehearsed() {
     let p = project(&fixtures::ts_extension());
     let init = xtask(p.path(), &["init"], &[]).expect(0);
     assert!(init.stdout().contains("fixture-ts"), "{}", init.all());
-    // The plan says npm ci runs first; tsc then compiles out/extension.js.
-    let run = xtask(p.path(), &["vsce-package"], &[]);
+    // The extension's own install script sees npm's environment: no token.
+    let dump = "require('fs').writeFileSync('npm-env.json', JSON.stringify(process.env))";
+    let manifest =
+        fixtures::ts_extension_manifest("tsc -p ./", Some(&format!("node -e \"{dump}\"")));
+    std::fs::write(p.path().join("package.json"), manifest).unwrap();
+    let ignore = std::fs::read_to_string(p.path().join(".vscodeignore")).unwrap();
+    std::fs::write(
+        p.path().join(".vscodeignore"),
+        format!("{ignore}npm-env.json\n"),
+    )
+    .unwrap();
+    let canary = support::canary("npm-ci");
+    let secrets = [("VSCE_PAT", canary.as_str()), ("OVSX_PAT", canary.as_str())];
+    // npm ci runs first; tsc then compiles out/extension.js.
+    let run = xtask(p.path(), &["vsce-package"], &secrets);
     assert_eq!(run.code(), 0, "{}", run.all());
+    let npm_env = std::fs::read_to_string(p.path().join("npm-env.json")).unwrap();
+    assert!(npm_env.contains("npm_lifecycle_event"), "{npm_env}");
+    assert!(!npm_env.contains(&canary), "npm ci saw the token");
+    assert!(!run.all().contains(&canary));
     let vsix = vsix_files(p.path());
     assert_eq!(vsix.len(), 1, "{}", run.all());
+    support::assert_not_in_files(&p.path().join("dist"), &canary);
     let names = members(&vsix[0]);
     assert!(
         names.iter().any(|n| n == "extension/out/extension.js"),
@@ -189,7 +228,7 @@ fn typescript_extension_is_compiled_after_npm_ci_and_rehearsed() {
 
     // A tool the script runs but no dependency provides: the script's own
     // error line is in the message, without -v.
-    let manifest = fixtures::ts_extension_manifest("tsc -p ./ && rkfx-missing-tool");
+    let manifest = fixtures::ts_extension_manifest("tsc -p ./ && rkfx-missing-tool", None);
     std::fs::write(p.path().join("package.json"), manifest).unwrap();
     let failed = xtask(p.path(), &["vsce-package"], &[]).expect(1);
     let err = failed.stderr();
