@@ -488,6 +488,24 @@ const NATIVE_LOADED: &str = "import importlib.machinery\n\
     \x20         and str(getattr(m, '__file__', '') or '').endswith(suffixes)]\n\
     if not loaded: sys.exit('no compiled extension of ' + ', '.join(names) + ' was loaded: the wheel holds no native code for this platform')\n";
 
+/// Why an import check failed: the import, or the `rehearse-check`.
+fn import_failed(package: &Installed, shown: &str, out: &Output) -> InstallError {
+    InstallError::Failed(match &package.check {
+        Some(_) => format!(
+            "the rehearse-check of {} (release-kit.toml) failed in the installed package (modules: {shown}):\n{}",
+            package.name,
+            tail(&out.combined(), 15)
+        ),
+        None => format!(
+            "the installed {} does not import as `{shown}` (the top-level modules of its wheel):\n{}\n\
+             fix: make the package importable, or set `rehearse-check` for it in release-kit.toml \
+             (Python that imports and calls it)",
+            package.name,
+            tail(&out.combined(), 15)
+        ),
+    })
+}
+
 /// Imports one installed package's `modules` in `python` (run in
 /// `scratch`), or runs its `rehearse-check` instead, then makes sure a
 /// native one loaded its compiled extension. `python -I`: neither
@@ -532,20 +550,7 @@ pub fn import_check(
         modules.join(", ")
     };
     if !out.status.success() {
-        return Err(InstallError::Failed(match &package.check {
-            Some(_) => format!(
-                "the rehearse-check of {} (release-kit.toml) failed in the installed package (modules: {shown}):\n{}",
-                package.name,
-                tail(&out.combined(), 15)
-            ),
-            None => format!(
-                "the installed {} does not import as `{shown}` (the top-level modules of its wheel):\n{}\n\
-                 fix: make the package importable, or set `rehearse-check` for it in release-kit.toml \
-                 (Python that imports and calls it)",
-                package.name,
-                tail(&out.combined(), 15)
-            ),
-        }));
+        return Err(import_failed(package, &shown, &out));
     }
     let mut lines = out.stdout.lines();
     let reported = lines.next().unwrap_or("").trim().to_owned();
