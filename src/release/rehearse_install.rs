@@ -566,7 +566,8 @@ pub fn import_check(
         package.name,
         package.version,
         match &package.check {
-            Some(_) => "checked".to_owned(),
+            // (The check imports it: its output says what it did.)
+            Some(_) => "imported".to_owned(),
             None => format!("imported as {shown}"),
         },
         if package.native {
@@ -873,7 +874,7 @@ mod tests {
             Echo::Quiet,
         )
         .unwrap();
-        assert_eq!(ok, "x==1.0 checked (check: [[\"rk_not_there\"]])");
+        assert_eq!(ok, "x==1.0 imported (check: [[\"rk_not_there\"]])");
         let failing = Some("raise SystemExit('rk-check-said-no')");
         let e = import_check(
             &python(),

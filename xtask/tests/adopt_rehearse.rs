@@ -106,8 +106,14 @@ fn rehearsal_takes_the_package_from_the_local_index_and_its_dependency_from_the_
     let p = app_with_a_dependency();
     let user = users_index();
     let user_url = user.simple_url();
-    // The user's index settings, as pip has them (uv gets them translated).
-    let env = [("PIP_EXTRA_INDEX_URL", user_url.as_str())];
+    // The user's index settings, as pip has them (uv gets them
+    // translated), and secrets of the user's shell that no output shows.
+    let canary = support::canary("rehearse-deps");
+    let env = [
+        ("PIP_EXTRA_INDEX_URL", user_url.as_str()),
+        ("VSCE_PAT", canary.as_str()),
+        ("SOME_SERVICE_TOKEN", canary.as_str()),
+    ];
     xtask(p.path(), &["init"], &[]).expect(0);
     let run = xtask(p.path(), &["release", "--rehearse"], &env);
     assert_eq!(run.code(), 0, "{}", run.all());
@@ -117,6 +123,7 @@ fn rehearsal_takes_the_package_from_the_local_index_and_its_dependency_from_the_
         "{out}"
     );
     assert!(!out.contains("hostile"), "{out}");
+    assert!(!out.contains(&canary), "{out}");
     // (fxapp imports rkfxdep_adopt, which only the user's index serves.)
 
     // A rehearse-check replaces the import: it calls into the package.
@@ -131,7 +138,7 @@ fn rehearsal_takes_the_package_from_the_local_index_and_its_dependency_from_the_
     assert_eq!(run.code(), 0, "{}", run.all());
     assert!(
         run.all()
-            .contains("fixture-app==1.0.0 checked (check: from-the-users-index)"),
+            .contains("fixture-app==1.0.0 imported (check: from-the-users-index)"),
         "{}",
         run.all()
     );
