@@ -622,13 +622,20 @@ mod tests {
             std::fs::create_dir_all(&dir).unwrap();
             let page = dir.join("index.html");
             let mut html = std::fs::read_to_string(&page).unwrap_or_default();
-            html.push_str(&format!(
-                "<a href=\"file://{}\">{file}</a>\n",
-                path.display()
-            ));
+            html.push_str(&format!("<a href=\"{}\">{file}</a>\n", file_url(&path)));
             std::fs::write(page, html).unwrap();
         }
-        format!("file://{}/simple/", root.display())
+        format!("{}/simple/", file_url(root))
+    }
+
+    /// `file:///…` for a path, on Unix and Windows (`file:///C:/…`).
+    fn file_url(path: &Path) -> String {
+        let p = path.display().to_string().replace('\\', "/");
+        if p.starts_with('/') {
+            format!("file://{p}")
+        } else {
+            format!("file:///{p}")
+        }
     }
 
     #[test]
