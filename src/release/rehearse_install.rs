@@ -126,6 +126,15 @@ fn install_with(
         }
     }
     let after = inspect(&python, local.scratch, &names, redactor)?;
+    let consistent = installer.check(&python, echo).run(redactor)?;
+    if !consistent.status.success() {
+        return Err(InstallError::Failed(format!(
+            "the installed packages' requirements do not agree ({} check):\n{}\n\
+             fix: the versions the project's packages require of each other and of their dependencies",
+            installer.name(),
+            tail(&consistent.combined(), 15)
+        )));
+    }
     for p in packages {
         let key = normalize(&p.name);
         if before.get(&key).map(|d| &d.record) != after.get(&key).map(|d| &d.record) {
@@ -208,6 +217,20 @@ impl Installer {
             } => pip_install_from(pip(program, target.as_deref()), url, wanted, echo),
         }
         .arg("--no-deps")
+    }
+
+    /// `pip check` of `python`'s environment: every installed package's
+    /// requirements are met (the first phase installed without them).
+    fn check(&self, python: &Path, echo: Echo) -> Child {
+        match self {
+            Installer::Uv(uv) => uv.check(python, echo),
+            Installer::Pip {
+                python: program,
+                target,
+            } => pip(program, target.as_deref())
+                .args(["check", "--disable-pip-version-check"])
+                .echo(echo),
+        }
     }
 
     /// Phase 2: `deps` with the user's own settings, within `constraints`.
@@ -764,6 +787,48 @@ mod tests {
         let uv = crate::pypi::uv::ensure(&base, Echo::Quiet)
             .expect("uv from PyPI (the registry is reachable)");
         local_package_user_dependency(Some(uv));
+    }
+
+    /// The project's packages install without dependencies, then the
+    /// environment is checked: one requiring another at a version the
+    /// release does not have is found.
+    #[test]
+    fn requirements_between_the_projects_packages_are_checked() {
+        let base = python();
+        let uv = crate::pypi::uv::ensure(&base, Echo::Quiet).expect("uv from PyPI");
+        let tmp = tempfile::tempdir().unwrap();
+        let files = tmp.path().join("files");
+        std::fs::create_dir_all(&files).unwrap();
+        wheel(
+            &files,
+            "rkfx-app",
+            "1.0",
+            &[("rkfxapp.py", "")],
+            &["rkfx-lib>=2"],
+        );
+        wheel(&files, "rkfx-lib", "1.0", &[("rkfxlib.py", "")], &[]);
+        let url = file_index(&tmp.path().join("local"), &files);
+        let local = Local {
+            index_url: &url,
+            scratch: tmp.path(),
+            project_root: tmp.path(),
+        };
+        let packages = [installed("rkfx-app", None), installed("rkfx-lib", None)];
+        let e = install_with(
+            Some(uv),
+            &base,
+            &base,
+            local,
+            &packages,
+            &Redactor::default(),
+            Echo::Quiet,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("requirements do not agree") && e.contains("rkfx-lib"),
+            "{e}"
+        );
     }
 
     #[test]
