@@ -65,7 +65,7 @@ pub struct PythonConfig {
     #[serde(default)]
     pub use_path_tools: bool,
     /// Python the rehearsal runs after installing the first package (a
-    /// call into it), beside the import.
+    /// call into it), instead of importing its top-level modules.
     #[serde(default)]
     pub rehearse_check: Option<String>,
     /// The simple-API root listing what a `--repository-url` index holds,
@@ -98,7 +98,8 @@ pub struct PackageConfig {
     /// How it is built; by default its `[build-system] build-backend` decides.
     #[serde(default)]
     pub backend: Option<BackendChoice>,
-    /// Python the rehearsal runs after installing it (a call into it).
+    /// Python the rehearsal runs after installing it (a call into it),
+    /// instead of importing its top-level modules.
     #[serde(default)]
     pub rehearse_check: Option<String>,
 }

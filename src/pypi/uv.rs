@@ -202,6 +202,14 @@ impl Uv {
         child
     }
 
+    /// `uv pip check` of `python`'s environment: every installed
+    /// package's requirements are met.
+    pub fn check(&self, python: &Path, echo: Echo) -> Child {
+        self.cmd(echo)
+            .args(["pip", "check", "--python"])
+            .arg(python)
+    }
+
     /// `uv build` (PEP 517, isolated) with `python`, build requirements
     /// from the user's index (pip's settings translated by [`index_env`]).
     pub fn build(&self, python: &Path) -> Child {

@@ -21,6 +21,7 @@ pub mod artifacts;
 pub mod cleanup;
 pub mod matrix;
 pub mod rehearse;
+pub mod rehearse_install;
 pub mod select;
 pub mod summary;
 pub mod versions;

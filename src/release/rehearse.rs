@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::cleanup::{self, Guard};
 use super::matrix::{self, Matrix};
+pub use super::rehearse_install::Installed;
+use super::rehearse_install::{InstallError, Local, install_check};
 use crate::error::{IoContext as _, IoError, cannot};
 use crate::preflight::Preflight;
 use crate::pypi::native;
@@ -15,7 +17,7 @@ use crate::pypi::package::{self, Package, normalize};
 use crate::pypi::venv::{self, Tools};
 use crate::secret::{Redactor, Secret};
 use crate::step::{Context as StepContext, Outcome, Status, Step, StepError};
-use crate::tools::{Child, ChildError, Echo, tail};
+use crate::tools::{Child, ChildError, tail};
 
 /// The user name the rehearsal uploads as (not `__token__`, so the
 /// throwaway password is not mistaken for a PyPI token).
@@ -33,6 +35,9 @@ pub enum RehearsalError {
     /// A tool ran and failed; the message says what to do.
     #[error("{0}")]
     Failed(String),
+    /// The install check failed.
+    #[error(transparent)]
+    Install(#[from] InstallError),
 }
 
 impl From<RehearsalError> for StepError {
@@ -190,230 +195,6 @@ fn wait_listening(
     Ok(())
 }
 
-/// A package the install check installs, and what it runs after.
-#[derive(Clone, Debug)]
-pub struct Installed {
-    /// The distribution name.
-    pub name: String,
-    /// Its version.
-    pub version: String,
-    /// A native package must load a compiled extension when imported.
-    pub native: bool,
-    /// Python run after the import (`rehearse-check`: a call into it).
-    pub check: Option<String>,
-}
-
-/// Installs every package (`name==version`) from `index` into one fresh
-/// virtual environment, imports each, makes sure a native one loaded its
-/// compiled extension, and runs its `rehearse-check`; returns what each
-/// reported (`__version__`, and the check's output).
-pub fn install_check(
-    base_python: &Path,
-    pip_python: &Path,
-    index: &LocalIndex,
-    packages: &[Installed],
-    redactor: &Redactor,
-    echo: Echo,
-) -> Result<Vec<String>, RehearsalError> {
-    let venv = index.scratch.join("install-venv");
-    let python = crate::pypi::venv::venv_python(&venv);
-    let wanted: Vec<String> = packages
-        .iter()
-        .map(|p| format!("{}=={}", p.name, p.version))
-        .collect();
-    let pip_install =
-        |pip: Child| pip_install_from(pip, &index.simple_url(), &wanted, echo).run(redactor);
-    // Fastest: uv makes the venv and installs (only from the local index).
-    let mut out = uv_install(
-        base_python,
-        &venv,
-        &index.simple_url(),
-        &wanted,
-        redactor,
-        echo,
-    )?;
-    // Fast path: a venv without pip (no ensurepip: seconds saved), filled
-    // by the tools' pip through `pip --python` (pip >= 22.3).
-    if out.is_none()
-        && Child::new(base_python)
-            .args(["-m", "venv", "--without-pip", "--clear"])
-            .arg(&venv)
-            .echo(echo)
-            .run(redactor)?
-            .status
-            .success()
-    {
-        let o = pip_install(
-            Child::new(pip_python)
-                .args(["-m", "pip", "--python"])
-                .arg(&python),
-        )?;
-        if o.status.success() {
-            out = Some(o);
-        }
-    }
-    let out = match out {
-        Some(o) => o,
-        None => {
-            // The classic way, whose error is the one worth showing.
-            let _ = std::fs::remove_dir_all(&venv);
-            let made = Child::new(base_python)
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .echo(echo)
-                .run(redactor)?;
-            if !made.status.success() {
-                return Err(RehearsalError::Failed(format!(
-                    "cannot create a virtual environment with {}:\n{}\nfix: install the venv module (apt-get install python3-venv)",
-                    base_python.display(),
-                    tail(&made.combined(), 10)
-                )));
-            }
-            pip_install(Child::new(&python).args(["-m", "pip"]))?
-        }
-    };
-    if !out.status.success() {
-        return Err(RehearsalError::Failed(format!(
-            "pip could not install {} from the local index {}:\n{}\n\
-             the uploaded files do not install (a native package needs a wheel for this platform); \
-             if a package has dependencies, they are not on the local index (the rehearsal never reaches the internet)",
-            wanted.join(" "),
-            index.simple_url(),
-            tail(&out.combined(), 15)
-        )));
-    }
-    packages
-        .iter()
-        .map(|p| import_check(&python, &index.scratch, p, redactor, echo))
-        .collect()
-}
-
-/// `uv venv` + `uv pip install wanted` from `url` only, when uv is
-/// provisioned; `None` when it is not or when it failed (pip then tries,
-/// and its error is the one shown).
-fn uv_install(
-    base_python: &Path,
-    venv: &Path,
-    url: &str,
-    wanted: &[String],
-    redactor: &Redactor,
-    echo: Echo,
-) -> Result<Option<crate::tools::Output>, RehearsalError> {
-    let Some(uv) = crate::pypi::uv::installed() else {
-        return Ok(None);
-    };
-    if !uv
-        .venv(base_python, venv, echo)
-        .run(redactor)?
-        .status
-        .success()
-    {
-        return Ok(None);
-    }
-    let python = crate::pypi::venv::venv_python(venv);
-    let out = uv
-        .install_only_from(&python, url, wanted, echo)
-        .run(redactor)?;
-    Ok(out.status.success().then_some(out))
-}
-
-/// `pip install wanted` from the index at `url` and nowhere else: no
-/// pip.conf (`extra-index-url`, `find-links`: `PIP_CONFIG_FILE` set to the
-/// null device skips every config file, which `--isolated` alone does not
-/// for the global and site ones) and no `PIP_*` variable (`--isolated`).
-fn pip_install_from(pip: Child, url: &str, wanted: &[String], echo: Echo) -> Child {
-    pip.args([
-        "install",
-        "--isolated",
-        "--no-input",
-        "--no-cache-dir",
-        "--disable-pip-version-check",
-        // The platform's wheel or nothing: an sdist fallback would
-        // compile the extension here and hide a missing wheel.
-        "--only-binary",
-        ":all:",
-        "--index-url",
-    ])
-    .arg(url)
-    .args(wanted)
-    .env("PIP_CONFIG_FILE", NULL_DEVICE)
-    .echo(echo)
-}
-
-/// What pip reads as "no config file at all" in `PIP_CONFIG_FILE`.
-const NULL_DEVICE: &str = if cfg!(windows) { "nul" } else { "/dev/null" };
-
-/// Imports one installed package in `python` (run in `scratch`) and runs
-/// its checks. `python -I`: neither PYTHONPATH nor the working folder can
-/// make a source tree importable in place of the installed package.
-fn import_check(
-    python: &Path,
-    scratch: &Path,
-    package: &Installed,
-    redactor: &Redactor,
-    echo: Echo,
-) -> Result<String, RehearsalError> {
-    let module = package.name.replace(['-', '.'], "_").to_ascii_lowercase();
-    // The version on the first line; a native package must have loaded a
-    // module from a compiled file (`.so`, `.pyd`) of its own.
-    let mut code = format!(
-        "import sys, importlib.machinery\nimport {module}\nprint(getattr({module}, '__version__', ''))\n"
-    );
-    if package.native {
-        code.push_str(&format!(
-            "suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)\n\
-             loaded = [n for n, m in list(sys.modules.items()) if (n == {module:?} or n.startswith({module:?} + '.')) \
-             and str(getattr(m, '__file__', '') or '').endswith(suffixes)]\n\
-             if not loaded: sys.exit('{module} loaded no compiled extension: the wheel holds no native code for this platform')\n"
-        ));
-    }
-    if let Some(check) = &package.check {
-        code.push_str(check);
-        code.push('\n');
-    }
-    let out = Child::new(python)
-        .args(["-I", "-c", &code])
-        .current_dir(scratch)
-        .echo(echo)
-        .run(redactor)?;
-    if !out.status.success() {
-        return Err(RehearsalError::Failed(format!(
-            "the installed {} does not import as `{module}`, or its check failed{}:\n{}",
-            package.name,
-            if package.check.is_some() {
-                " (rehearse-check in release-kit.toml)"
-            } else {
-                ""
-            },
-            tail(&out.combined(), 15)
-        )));
-    }
-    let mut lines = out.stdout.lines();
-    let reported = lines.next().unwrap_or("").trim().to_owned();
-    if !reported.is_empty() && reported != package.version {
-        return Err(RehearsalError::Failed(format!(
-            "`{module}.__version__` is {reported} but the package version is {}; make them agree",
-            package.version
-        )));
-    }
-    let said: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
-    Ok(format!(
-        "{}=={} imported{}{}",
-        package.name,
-        package.version,
-        if package.native {
-            " with its compiled extension"
-        } else {
-            ""
-        },
-        if said.is_empty() {
-            String::new()
-        } else {
-            format!(" (check: {})", said.join("; "))
-        }
-    ))
-}
-
 /// The local index, shared by the rehearsal's steps that start and use it.
 pub type SharedIndex = std::rc::Rc<std::cell::RefCell<Option<LocalIndex>>>;
 
@@ -545,14 +326,20 @@ impl Step for InstallCheck {
         let index = index
             .as_ref()
             .ok_or_else(|| StepError::failed("the local index was not started"))?;
+        let local = Local {
+            index_url: &index.simple_url(),
+            scratch: &index.scratch,
+            project_root: &cx.project.root,
+        };
         let reported = install_check(
             base_python,
             &tools.python,
-            index,
+            local,
             &self.packages,
             cx.redactor(),
             cx.echo,
-        )?;
+        )
+        .map_err(RehearsalError::from)?;
         Ok(Outcome::new(
             Status::Done,
             format!(
@@ -700,88 +487,5 @@ mod tests {
                 .len(),
             1
         );
-    }
-
-    fn python() -> PathBuf {
-        venv::base_python().expect("python3 is needed for this test")
-    }
-
-    #[test]
-    fn the_install_check_installs_from_the_local_index_only() {
-        let tmp = tempfile::tempdir().unwrap();
-        let links = tmp.path().join("links");
-        std::fs::create_dir(&links).unwrap();
-        crate::zip::write_by_python(
-            &links.join("rkelsewhere-1.0-py3-none-any.whl"),
-            &[
-                "z.writestr('rkelsewhere.py', '')",
-                "z.writestr('rkelsewhere-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: rkelsewhere\\nVersion: 1.0\\n')",
-                "z.writestr('rkelsewhere-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')",
-                "z.writestr('rkelsewhere-1.0.dist-info/RECORD', '')",
-            ],
-        );
-        let conf = tmp.path().join("pip.conf");
-        std::fs::write(
-            &conf,
-            format!("[global]\nfind-links = {}\n", links.display()),
-        )
-        .unwrap();
-        // An index that is not there: only the links could serve the wheel.
-        let url = "http://127.0.0.1:9/simple/";
-        let wanted = ["rkelsewhere==1.0".to_owned()];
-        let pip = |env: (&str, &Path)| {
-            Child::new(python())
-                .args(["-m", "pip"])
-                // This machine's own (a wheel cache in PIP_FIND_LINKS) out
-                // of the way: the test sets one at a time.
-                .env_remove("PIP_FIND_LINKS")
-                .env_remove("PIP_CONFIG_FILE")
-                .env(env.0, env.1.as_os_str())
-        };
-        let offline = ["--dry-run", "--retries", "0", "--timeout", "2"];
-        for env in [
-            ("PIP_FIND_LINKS", links.as_path()),
-            ("PIP_CONFIG_FILE", conf.as_path()),
-        ] {
-            // Plain pip takes the wheel from the links: the check below can fail.
-            let plain = pip(env)
-                .args(["install", "--index-url", url])
-                .args(&wanted)
-                .args(offline)
-                .run(&Redactor::default())
-                .unwrap();
-            assert!(plain.status.success(), "{env:?}: {}", plain.combined());
-            let out = pip_install_from(pip(env), url, &wanted, Echo::Quiet)
-                .args(offline)
-                .run(&Redactor::default())
-                .unwrap();
-            assert!(
-                !out.status.success() && !out.stdout.contains("Would install"),
-                "{env:?}: {}",
-                out.combined()
-            );
-        }
-    }
-
-    #[test]
-    fn the_import_check_imports_no_source_tree() {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("rkshadow.py"), "__version__ = '1.0'\n").unwrap();
-        let installed = Installed {
-            name: "rkshadow".into(),
-            version: "1.0".into(),
-            native: false,
-            check: None,
-        };
-        let e = import_check(
-            &python(),
-            tmp.path(),
-            &installed,
-            &Redactor::default(),
-            Echo::Quiet,
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("does not import as `rkshadow`"), "{e}");
     }
 }

@@ -8,6 +8,7 @@
 pub mod manifest;
 pub mod npm;
 pub mod package;
+pub mod prepublish;
 pub mod publish;
 pub mod step;
 pub mod verify;

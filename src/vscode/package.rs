@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::manifest::{Manifest, PackageRules};
 use super::npm::{self, NodeTools};
+use super::prepublish::{self, Prepublish};
 use super::verify::extension_dir;
 use super::{VsceError, base_child, error_text};
 use crate::config::Project;
@@ -26,6 +27,8 @@ pub struct PackagePlan {
     pub out: PathBuf,
     /// `--pre-release`.
     pub pre_release: bool,
+    /// What runs before `vsce package` runs `vscode:prepublish`.
+    pub prepublish: Prepublish,
 }
 
 /// A packaged extension.
@@ -91,8 +94,10 @@ pub fn plan(project: &Project, pre_release: bool, pre: &mut Preflight) -> Option
     let manifest = check_manifest(project, pre_release, pre);
     npm::check(project, false, pre);
     let manifest = manifest?;
+    let ext_dir = manifest.file.parent()?.to_owned();
     Some(PackagePlan {
-        ext_dir: manifest.file.parent()?.to_owned(),
+        prepublish: prepublish::check(&ext_dir, pre),
+        ext_dir,
         out: vsix_path(project, &manifest)?,
         manifest,
         pre_release,
@@ -111,6 +116,9 @@ pub fn run(
     let file_name = plan.out.file_name().unwrap_or_default().to_string_lossy();
     let partial = dist.join(format!(".{file_name}.partial"));
     let _ = std::fs::remove_file(&partial);
+    if plan.prepublish.npm_ci {
+        prepublish::npm_ci(&plan.ext_dir, settings.redactor(), echo)?;
+    }
     // --no-dependencies: the extension bundles what it needs; `npm list`
     // would otherwise fail on a machine without its node_modules.
     let mut child = base_child(tools.vsce.child(), settings)
@@ -124,7 +132,19 @@ pub fn run(
     let out = child.run(settings.redactor())?;
     if !out.status.success() || !partial.is_file() {
         let _ = std::fs::remove_file(&partial);
-        let detail = error_text(&out);
+        let mut detail = error_text(&out);
+        if let Some(lines) = prepublish::script_error(&out) {
+            detail.push_str(&format!(
+                "\nthe extension's `vscode:prepublish` script (`{}`) failed:\n{lines}{}",
+                plan.prepublish.script.as_deref().unwrap_or("?"),
+                if lines.contains("not found") {
+                    "\nfix: a tool the script runs is missing: list it in devDependencies and commit \
+                     package-lock.json (release-kit runs `npm ci` before packaging)"
+                } else {
+                    ""
+                }
+            ));
+        }
         let hint = if detail.contains(".env") || detail.to_ascii_lowercase().contains("secret") {
             "\nvsce's secret scan found a credential in a file it would ship: remove the file or list it \
              in .vscodeignore, and rotate the secret if it was ever published"

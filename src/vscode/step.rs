@@ -42,9 +42,14 @@ impl Step for Package {
     fn plan(&self) -> String {
         match &self.plan {
             Some(p) => format!(
-                "{} -> {} (vsce package)",
+                "{} -> {} ({}vsce package)",
                 p.ext_dir.display(),
-                p.out.display()
+                p.out.display(),
+                if p.prepublish.npm_ci {
+                    "npm ci, then "
+                } else {
+                    ""
+                }
             ),
             None => "vsce package".into(),
         }
