@@ -5,7 +5,10 @@ use release_kit::envops::rotate;
 use release_kit::preflight::PreflightError;
 use release_kit::settings::{Step, envfile, registry};
 
-use crate::cli::ctx::{Ctx, Exit};
+use release_kit::error::ExitClass;
+use release_kit::step::CommandError;
+
+use crate::cli::ctx::Ctx;
 
 #[derive(Debug, Subcommand)]
 pub enum EnvCommand {
@@ -217,7 +220,8 @@ fn check(ctx: &Ctx, args: CheckArgs) -> anyhow::Result<()> {
         return if report.is_ok() {
             Ok(())
         } else {
-            Err(Exit(release_kit::EXIT_PREFLIGHT as u8).into())
+            // The JSON report lists the problems.
+            Err(CommandError::reported(ExitClass::Preflight).into())
         };
     }
     if steps.is_empty() {
@@ -285,7 +289,7 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
                 "{} is missing; run `cargo xtask env example` and commit the result",
                 path.display()
             ));
-            return Err(Exit(release_kit::EXIT_FAILED as u8).into());
+            return Err(CommandError::reported(ExitClass::Findings).into());
         };
         if have == want {
             ctx.info(format!("{} is up to date", path.display()));
@@ -295,7 +299,7 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
             "{} is stale: it does not match the variable registry; run `cargo xtask env example` and commit the result",
             path.display()
         ));
-        return Err(Exit(release_kit::EXIT_FAILED as u8).into());
+        return Err(CommandError::reported(ExitClass::Findings).into());
     }
     // Through a link, its target is written atomically and keeps its mode.
     let mode = release_kit::settings::userfile::Mode::Keep(0o644);
@@ -307,8 +311,7 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
 fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
     let var = rotate::variable(&args.var, args.force).map_err(|e| match e {
         rotate::RotateError::Unknown { .. } | rotate::RotateError::NotSecret { .. } => {
-            ctx.warn(e.to_string());
-            anyhow::Error::from(Exit(release_kit::EXIT_USAGE as u8))
+            anyhow::Error::from(CommandError::usage(e.to_string()))
         }
         e => PreflightError {
             problems: vec![e.to_string().into()],

@@ -9,7 +9,9 @@ use release_kit::preflight::PreflightError;
 use release_kit::secret::Secret;
 use release_kit::settings::registry;
 
-use crate::cli::ctx::{Ctx, Exit};
+use release_kit::step::CommandError;
+
+use crate::cli::ctx::Ctx;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -115,7 +117,7 @@ fn parse_target(s: &str) -> Result<Target, String> {
 /// (usage, exit 2); returns the groups named. Checked here rather than by
 /// clap, whose error would hide a slug like `pypi-publishing` as a
 /// token-looking value.
-fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<Vec<&'static str>> {
+fn check_usage(args: &ExportArgs) -> anyhow::Result<Vec<&'static str>> {
     let mut wrong = Vec::new();
     let mut groups = Vec::new();
     for g in &args.groups {
@@ -161,14 +163,11 @@ fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<Vec<&'static str>
     if wrong.is_empty() {
         return Ok(groups);
     }
-    for w in wrong {
-        eprintln!("error: {}", ctx.redactor().redact(&w));
-    }
-    Err(Exit(release_kit::EXIT_USAGE as u8).into())
+    Err(CommandError::Usage(wrong).into())
 }
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
-    let groups = check_usage(ctx, &args)?;
+    let groups = check_usage(&args)?;
     let settings = ctx.settings()?;
     let mut problems = Vec::new();
     let gh = if args.to == Target::Github && !args.dry_run {
