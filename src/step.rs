@@ -354,13 +354,21 @@ impl<P: Plan> AnyPlan for P {
 /// Checks one step of a list into the shared `pre` (`release` checks all
 /// its steps before the first runs): its plan, or `None` with a problem
 /// recorded.
-pub fn check_shared(step: &dyn AnyStep, cx: &Context<'_>, pre: &mut Preflight) -> Option<Box<dyn AnyPlan>> {
+pub fn check_shared(
+    step: &dyn AnyStep,
+    cx: &Context<'_>,
+    pre: &mut Preflight,
+) -> Option<Box<dyn AnyPlan>> {
     checked(step.step_name(), pre, |pre| step.check_any(cx, pre))
 }
 
 /// Checks one step into `pre` and returns its plan, or fails with every
 /// problem at once.
-pub fn check<S: Step>(step: &S, cx: &Context<'_>, mut pre: Preflight) -> Result<S::Plan, PreflightError> {
+pub fn check<S: Step>(
+    step: &S,
+    cx: &Context<'_>,
+    mut pre: Preflight,
+) -> Result<S::Plan, PreflightError> {
     let plan = checked(step.name(), &mut pre, |pre| step.check(cx, pre));
     pre.finish_with(plan)
 }
@@ -578,7 +586,12 @@ mod tests {
         let Err(StepError::Preflight(e)) = r.result else {
             panic!("expected a preflight error");
         };
-        assert!(e.problems[0].message.starts_with("one: its check made no plan"), "{e}");
+        assert!(
+            e.problems[0]
+                .message
+                .starts_with("one: its check made no plan"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -248,7 +248,10 @@ impl Plan for PublishPlan {
     }
 
     fn run(self, cx: &Context<'_>) -> Result<(Outcome, PublishReport), StepError> {
-        let PublishPlan { mut opts, mut prepared } = self;
+        let PublishPlan {
+            mut opts,
+            mut prepared,
+        } = self;
         if opts.dist_pending || opts.index_pending {
             // dist/ was built, or the index started, after the check:
             // check them now.

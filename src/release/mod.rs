@@ -635,6 +635,10 @@ mod tests {
             for p in &self.problems {
                 pre.problem(*p);
             }
+            // A broken check: no plan, and no problem said.
+            if self.name == "planless" {
+                return None;
+            }
             Some(FakePlan {
                 name: self.name,
                 fails: self.fails,
@@ -807,6 +811,31 @@ mod tests {
         );
         // Every step was checked, none ran.
         assert_eq!(*journal.borrow(), ["check one", "check two", "check three"]);
+    }
+
+    #[test]
+    fn a_step_whose_check_makes_no_plan_stops_the_release_before_anything_runs() {
+        let (_t, p) = consistent_project();
+        let (steps, journal) = fakes(&[
+            ("one", &[], false),
+            ("planless", &[], false),
+            ("three", &[], false),
+        ]);
+        let Err(ReleaseError::Preflight(e)) = drive(&p, Mode::Release, steps, &Log::default())
+        else {
+            panic!("expected a preflight failure");
+        };
+        assert_eq!(e.problems.len(), 1, "{e}");
+        assert!(
+            e.problems[0]
+                .message
+                .starts_with("planless: its check made no plan"),
+            "{e}"
+        );
+        assert_eq!(
+            *journal.borrow(),
+            ["check one", "check planless", "check three"]
+        );
     }
 
     #[test]

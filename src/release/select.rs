@@ -66,7 +66,17 @@ pub enum Checked {
     Skip(String),
 }
 
+impl std::fmt::Debug for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Checked::Run(plan) => f.debug_tuple("Run").field(&plan.describe_any()).finish(),
+            Checked::Skip(why) => f.debug_tuple("Skip").field(why).finish(),
+        }
+    }
+}
+
 /// A checked step of the release, by name.
+#[derive(Debug)]
 pub struct CheckedStep {
     /// The step's name.
     pub name: &'static str,

@@ -508,6 +508,12 @@ fn rotate_writes_a_new_key_keeps_the_mode_and_reports_where_the_old_one_was() {
 
     let out = repo.xtask(&["env", "rotate", "ORG_DOMAIN"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // A usage error is said as an error, once, by the one place that
+    // prints errors.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: ORG_DOMAIN is not a secret: there is nothing to rotate (set it in .env as usual)\n"
+    );
 }
 
 #[test]
