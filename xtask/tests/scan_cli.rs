@@ -516,6 +516,25 @@ fn rotate_writes_a_new_key_keeps_the_mode_and_reports_where_the_old_one_was() {
     );
 }
 
+/// A token pasted where a fingerprint goes is a usage error that never
+/// quotes the token (it was echoed whole: the scan printed its own errors,
+/// unredacted, beside the one place that redacts them).
+#[test]
+fn a_token_given_as_a_fingerprint_is_refused_without_being_quoted() {
+    let repo = Repo::new();
+    repo.write("a.txt", "nothing here\n");
+    // The Hugging Face token shape: hf_ and 34 letters.
+    let canary = "CnRyFingerprintPastedHereabcdefghi";
+    assert_eq!(canary.len(), 34);
+    let token = format!("hf_{canary}");
+    let out = repo.xtask(&["scan", "--add-to-ignore", &token, "a.txt"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains("error: --add-to-ignore "), "{all}");
+    assert!(all.contains("error: nothing was added"), "{all}");
+    assert!(!all.contains(canary), "{all}");
+}
+
 #[test]
 fn what_cannot_be_read_fails_with_exit_2_after_what_was_found() {
     let repo = Repo::new();
