@@ -514,6 +514,35 @@ mod tests {
     }
 
     #[test]
+    fn every_error_a_command_returns_finds_its_exit_class() {
+        use release_kit::error::ExitClass;
+        let cases: Vec<(anyhow::Error, u8)> = vec![
+            (CommandError::usage("--x: no").into(), 2),
+            (PreflightError::one("A is missing").into(), 3),
+            (StepError::Preflight(PreflightError::one("A")).into(), 3),
+            (StepError::failed("broke").into(), 1),
+            (CommandError::reported(ExitClass::Findings).into(), 1),
+            (CommandError::reported(ExitClass::Preflight).into(), 3),
+            (anyhow::anyhow!("refused").context("uploading"), 1),
+        ];
+        for (err, code) in cases {
+            let shown = format!("{err:#}");
+            assert_eq!(classify(err).class().code(), code, "{shown}");
+        }
+        // A failure keeps its causes for the `caused by:` lines.
+        let err = anyhow::anyhow!("refused").context("uploading");
+        let CommandError::Failed(cause) = classify(err) else {
+            panic!("expected a failure");
+        };
+        assert_eq!(release_kit::error::describe(&*cause), "uploading: refused");
+        let step = StepError::cause(std::io::Error::other("disk full"));
+        let CommandError::Step(cause) = classify(step.into()) else {
+            panic!("expected a step failure");
+        };
+        assert_eq!(cause.to_string(), "disk full");
+    }
+
+    #[test]
     fn arguments_are_judged_by_the_scanner_rules() {
         let token = format!("hf_{}", "CnRyTokenShapedabcdefghijklmnopqrs");
         let args = [
