@@ -9,10 +9,10 @@
 //!    [`Preflight`], with no side effect (no file written, no tool
 //!    installed, no request with an effect), and returns the step's
 //!    [`Plan`]: everything it read and decided. A command checks all its
-//!    steps before the first one runs: [`check`] does that for one step,
+//!    steps before the first one runs: [`check`] does that for one step;
 //!    `release` calls [`check_shared`] for each of its steps into one
-//!    `Preflight`; either fails with every problem at once, or hands back
-//!    the plans.
+//!    `Preflight`, then finishes it. Either way every problem comes at
+//!    once, and only a passing check hands back plans.
 //! 2. [`Plan::describe`] says in one line what the plan will do (printed
 //!    by `release` and `--dry-run`), and [`Plan::run`] consumes it and does
 //!    it, returning an [`Outcome`] for the summary and the step's typed
