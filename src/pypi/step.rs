@@ -315,3 +315,55 @@ fn python_enabled(cx: &Context<'_>, step: &str, pre: &mut Preflight) -> bool {
     }
     on
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Project;
+    use crate::settings::Settings;
+    use crate::step::Reporter;
+    use crate::tools::Echo;
+
+    struct Quiet;
+
+    impl Reporter for Quiet {
+        fn info(&self, _: &str) {}
+        fn warn(&self, _: &str) {}
+        fn workflow_command(&self, _: &str) {}
+    }
+
+    #[test]
+    fn a_python_step_of_a_project_without_python_is_a_problem_and_no_plan() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("release-kit.toml"),
+            "[python]\nenabled = false\n[vscode]\nenabled = false\n",
+        )
+        .unwrap();
+        let project = Project::load(tmp.path()).unwrap();
+        let settings = Settings::empty();
+        let cx = Context {
+            project: &project,
+            settings: &settings,
+            env: &|_| None,
+            reporter: &Quiet,
+            echo: Echo::Quiet,
+        };
+        let build = crate::step::check(&Build::new(None), &cx, Preflight::new()).unwrap_err();
+        assert!(
+            build.problems[0]
+                .message
+                .starts_with("build: this project has no Python package"),
+            "{build}"
+        );
+        let opts = PublishOptions::new(super::super::Target::Pypi);
+        let publish = crate::step::check(&Publish::new(opts), &cx, Preflight::new()).unwrap_err();
+        assert_eq!(publish.problems.len(), 1, "{publish}");
+        assert!(
+            publish.problems[0]
+                .message
+                .contains("[python] enabled = false"),
+            "{publish}"
+        );
+    }
+}
