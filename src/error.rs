@@ -4,6 +4,32 @@
 use std::error::Error as StdError;
 use std::path::Path;
 
+/// What kind of failure ended a command, which decides its exit code:
+/// the CLI maps it in one place (`Ctx::finish`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitClass {
+    /// A step failed while running (exit 1).
+    Failed,
+    /// The command line asks for what cannot be done (exit 2).
+    Usage,
+    /// Found before anything was changed (exit 3).
+    Preflight,
+    /// A check found something: secrets, a failed live check (exit 1).
+    Findings,
+}
+
+impl ExitClass {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        let code = match self {
+            ExitClass::Failed | ExitClass::Findings => crate::EXIT_FAILED,
+            ExitClass::Usage => crate::EXIT_USAGE,
+            ExitClass::Preflight => crate::EXIT_PREFLIGHT,
+        };
+        code as u8
+    }
+}
+
 /// A file-system operation that failed: what was being done (names the
 /// path), and the operating system's reason as the source.
 #[derive(Debug, thiserror::Error)]

@@ -171,6 +171,20 @@ impl Preflight {
         &self.problems
     }
 
+    /// `value` when nothing was found, otherwise every problem at once. A
+    /// check that produced nothing and found no problem is a bug, reported
+    /// as a problem rather than a panic.
+    pub fn finish_with<T>(self, value: Option<T>) -> Result<T, PreflightError> {
+        match (value, self.finish()) {
+            (_, Err(e)) => Err(e),
+            (Some(v), Ok(())) => Ok(v),
+            (None, Ok(())) => Err(PreflightError::one(
+                "a check produced nothing and found no problem; this is a bug in release-kit, \
+                 please report it",
+            )),
+        }
+    }
+
     /// `Ok` when nothing was found, otherwise every problem at once (a
     /// problem two checks both found is reported once).
     pub fn finish(self) -> Result<(), PreflightError> {
@@ -202,5 +216,17 @@ mod tests {
             e.contains("  - A is missing\n  - B is bad\n    fix: do x\n  - f.toml:3: C is off"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn finish_with_gives_the_value_only_when_nothing_was_found() {
+        assert_eq!(Preflight::new().finish_with(Some(7)).unwrap(), 7);
+        let mut p = Preflight::new();
+        p.problem("A is missing");
+        let e = p.finish_with(Some(7)).unwrap_err();
+        assert_eq!(e.problems[0].message, "A is missing");
+        // Nothing produced and nothing found: a problem, never a panic.
+        let e = Preflight::new().finish_with::<()>(None).unwrap_err();
+        assert!(e.problems[0].message.contains("bug in release-kit"), "{e}");
     }
 }

@@ -3,22 +3,31 @@
 //! offers, so that the standalone commands and `release` drive them the
 //! same way and cannot drift (ARCHITECTURE.md, "The step contract").
 //!
-//! A [`Step`] is driven in two phases:
+//! A step runs in two phases, and the types keep them in order:
 //!
 //! 1. [`Step::check`] records every problem it would meet into a shared
 //!    [`Preflight`], with no side effect (no file written, no tool
-//!    installed, no request with an effect). A command checks all its steps
-//!    before the first one runs; [`check`] does that and fails with every
-//!    problem at once.
-//! 2. After a passing check, [`Step::plan`] says in one line what the step
-//!    will do (printed by `release` and `--dry-run`), and [`Step::run`]
-//!    does it, returning an [`Outcome`] for the summary. The step keeps its
-//!    full, typed report for the command that wants to print it.
+//!    installed, no request with an effect), and returns the step's
+//!    [`Plan`]: everything it read and decided. A command checks all its
+//!    steps before the first one runs: [`check`] does that for one step;
+//!    `release` calls [`check_shared`] for each of its steps into one
+//!    `Preflight`, then finishes it. Either way every problem comes at
+//!    once, and only a passing check hands back plans.
+//! 2. [`Plan::describe`] says in one line what the plan will do (printed
+//!    by `release` and `--dry-run`), and [`Plan::run`] consumes it and does
+//!    it, returning an [`Outcome`] for the summary and the step's typed
+//!    report for the command that prints it. There is no run without a
+//!    plan, and a plan runs once.
 //!
-//! [`execute`] runs one checked step the way every standalone command
-//! does: its `$GITHUB_STEP_SUMMARY` entry on success, an `::error`
-//! annotation on failure. `release` composes steps through the same trait
-//! (see the release module).
+//! [`execute`] runs one plan the way every standalone command does: its
+//! `$GITHUB_STEP_SUMMARY` entry ([`Plan::summary`]) on success, an
+//! `::error` annotation on failure; [`run`] is [`check`] then [`execute`].
+//! `release` holds steps of different plan types as [`AnyStep`]s (every
+//! `Step` is one), whose plans are [`AnyPlan`]s.
+//!
+//! A command ends in a [`CommandError`] (usage, preflight, a failed step,
+//! findings): its [`ExitClass`] is the exit code, which the CLI maps in one
+//! place.
 
 use std::error::Error as StdError;
 use std::path::PathBuf;
@@ -27,6 +36,7 @@ use serde::Serialize;
 
 use crate::ci::{self, Actions};
 use crate::config::Project;
+use crate::error::ExitClass;
 use crate::preflight::{Preflight, PreflightError};
 use crate::secret::Redactor;
 use crate::settings::Settings;
@@ -189,52 +199,213 @@ impl From<crate::error::IoError> for StepError {
     }
 }
 
-/// One step of shipping the project. See the module documentation.
+impl StepError {
+    /// Preflight (exit 3) or failed (exit 1).
+    pub fn class(&self) -> ExitClass {
+        match self {
+            StepError::Preflight(_) => ExitClass::Preflight,
+            StepError::Failed(_) => ExitClass::Failed,
+        }
+    }
+}
+
+/// Why a command stopped: the one error every command ends with, whose
+/// [`CommandError::class`] is its exit code (mapped by the CLI in one
+/// place).
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// What the command line asks cannot be done (exit 2): one line per
+    /// mistake, each saying what to give instead.
+    #[error("{}", .0.join("\n"))]
+    Usage(Vec<String>),
+    /// Found before anything was changed (exit 3).
+    #[error(transparent)]
+    Preflight(#[from] PreflightError),
+    /// A standalone step failed while running (exit 1); [`execute`] has
+    /// annotated it.
+    #[error(transparent)]
+    Step(Box<dyn StdError + Send + Sync>),
+    /// Anything else failed (exit 1).
+    #[error(transparent)]
+    Failed(Box<dyn StdError + Send + Sync>),
+    /// The command's report, already shown, says why (findings, live
+    /// checks that failed, a stopped release's table); `message`, when
+    /// set, is said after it.
+    #[error("{}", message.as_deref().unwrap_or("see the report above"))]
+    Reported {
+        /// The exit class.
+        class: ExitClass,
+        /// A last word after the report.
+        message: Option<String>,
+    },
+}
+
+impl CommandError {
+    /// A usage error of one line.
+    pub fn usage(line: impl Into<String>) -> CommandError {
+        CommandError::Usage(vec![line.into()])
+    }
+
+    /// The report already said it; exit with `class`.
+    pub fn reported(class: ExitClass) -> CommandError {
+        CommandError::Reported {
+            class,
+            message: None,
+        }
+    }
+
+    /// The exit class, i.e. the exit code.
+    pub fn class(&self) -> ExitClass {
+        match self {
+            CommandError::Usage(_) => ExitClass::Usage,
+            CommandError::Preflight(_) => ExitClass::Preflight,
+            CommandError::Step(_) | CommandError::Failed(_) => ExitClass::Failed,
+            CommandError::Reported { class, .. } => *class,
+        }
+    }
+}
+
+impl From<StepError> for CommandError {
+    fn from(e: StepError) -> CommandError {
+        match e {
+            StepError::Preflight(p) => CommandError::Preflight(p),
+            StepError::Failed(cause) => CommandError::Step(cause),
+        }
+    }
+}
+
+/// One step of shipping the project: its arguments. See the module
+/// documentation.
 pub trait Step {
+    /// What the check hands to the run: everything it read and decided.
+    type Plan: Plan;
+
     /// Its name in tables, JSON and annotations (`build`, `publish`...).
     fn name(&self) -> &'static str;
 
     /// Records every problem the step would meet into `pre`, without side
-    /// effects. Keeps what it read for [`Step::plan`] and [`Step::run`].
-    fn check(&mut self, cx: &Context<'_>, pre: &mut Preflight);
+    /// effects, and returns the plan to run. `None` only with a problem
+    /// recorded: a step cannot run without the plan its check made.
+    fn check(&self, cx: &Context<'_>, pre: &mut Preflight) -> Option<Self::Plan>;
+}
 
-    /// What [`Step::run`] will do, in one line (after a passing check).
-    fn plan(&self) -> String;
+/// What a passing check decided; running consumes it, so a plan runs once.
+pub trait Plan {
+    /// The full, typed result a standalone command prints.
+    type Report;
 
-    /// Does it. Call only after a passing [`Step::check`].
-    fn run(&mut self, cx: &Context<'_>) -> Result<Outcome, StepError>;
+    /// What [`Plan::run`] will do, in one line (printed by `release` and
+    /// `--dry-run` before anything runs).
+    fn describe(&self) -> String;
+
+    /// Does it: an [`Outcome`] for the summary, and the report.
+    fn run(self, cx: &Context<'_>) -> Result<(Outcome, Self::Report), StepError>;
 
     /// Markdown for `$GITHUB_STEP_SUMMARY` after a standalone run, if the
     /// step writes one.
-    fn summary(&self) -> Option<String> {
+    fn summary(_report: &Self::Report) -> Option<String> {
         None
     }
 }
 
-/// Checks every step into `pre` (which may already hold problems, e.g. of
-/// loading the settings) and fails with all problems at once.
-pub fn check(
-    steps: &mut [&mut dyn Step],
-    cx: &Context<'_>,
-    mut pre: Preflight,
-) -> Result<(), PreflightError> {
-    for step in steps.iter_mut() {
-        step.check(cx, &mut pre);
-    }
-    pre.finish()
+/// A [`Step`] of any plan type, so that `release` can hold different
+/// steps in one list; every `Step` is one.
+pub trait AnyStep {
+    /// [`Step::name`].
+    fn step_name(&self) -> &'static str;
+
+    /// [`Step::check`], the plan boxed.
+    fn check_any(&self, cx: &Context<'_>, pre: &mut Preflight) -> Option<Box<dyn AnyPlan>>;
 }
 
-/// Runs one checked step as a standalone command: on success its step
+/// A [`Plan`] whose report is dropped: `release` tabulates outcomes.
+pub trait AnyPlan {
+    /// [`Plan::describe`].
+    fn describe_any(&self) -> String;
+
+    /// [`Plan::run`], the outcome only.
+    fn run_any(self: Box<Self>, cx: &Context<'_>) -> Result<Outcome, StepError>;
+}
+
+impl<S: Step> AnyStep for S
+where
+    S::Plan: 'static,
+{
+    fn step_name(&self) -> &'static str {
+        self.name()
+    }
+
+    fn check_any(&self, cx: &Context<'_>, pre: &mut Preflight) -> Option<Box<dyn AnyPlan>> {
+        self.check(cx, pre)
+            .map(|plan| Box::new(plan) as Box<dyn AnyPlan>)
+    }
+}
+
+impl<P: Plan> AnyPlan for P {
+    fn describe_any(&self) -> String {
+        self.describe()
+    }
+
+    fn run_any(self: Box<Self>, cx: &Context<'_>) -> Result<Outcome, StepError> {
+        (*self).run(cx).map(|(outcome, _)| outcome)
+    }
+}
+
+/// Checks one step of a list into the shared `pre` (`release` checks all
+/// its steps before the first runs): its plan, or `None` with a problem
+/// recorded.
+pub fn check_shared(
+    step: &dyn AnyStep,
+    cx: &Context<'_>,
+    pre: &mut Preflight,
+) -> Option<Box<dyn AnyPlan>> {
+    checked(step.step_name(), pre, |pre| step.check_any(cx, pre))
+}
+
+/// Checks one step into `pre` and returns its plan, or fails with every
+/// problem at once.
+pub fn check<S: Step>(
+    step: &S,
+    cx: &Context<'_>,
+    mut pre: Preflight,
+) -> Result<S::Plan, PreflightError> {
+    let plan = checked(step.name(), &mut pre, |pre| step.check(cx, pre));
+    pre.finish_with(plan)
+}
+
+/// Runs a check; a check that made no plan and found no problem (a bug)
+/// becomes a problem naming the step, so that nothing runs unplanned.
+fn checked<T>(
+    name: &str,
+    pre: &mut Preflight,
+    check: impl FnOnce(&mut Preflight) -> Option<T>,
+) -> Option<T> {
+    let before = pre.problems().len();
+    let plan = check(pre);
+    if plan.is_none() && pre.problems().len() == before {
+        pre.problem(format!(
+            "{name}: its check made no plan and found no problem; this is a bug in release-kit, \
+             please report it"
+        ));
+    }
+    plan
+}
+
+/// Runs the plan of `step` as a standalone command: on success its step
 /// summary is appended (GitHub Actions), on failure an `::error`
 /// annotation is emitted. `release` writes its own summary of all steps.
-pub fn execute(step: &mut dyn Step, cx: &Context<'_>) -> Result<Outcome, StepError> {
+pub fn execute<S: Step>(
+    step: &S,
+    plan: S::Plan,
+    cx: &Context<'_>,
+) -> Result<(Outcome, <S::Plan as Plan>::Report), StepError> {
     let actions = cx.actions();
-    let result = step.run(cx);
+    let result = plan.run(cx);
     match &result {
-        Ok(_) => {
+        Ok((_, report)) => {
             if let (Some(path), Some(md)) = (
                 actions.as_ref().and_then(|a| a.step_summary.as_deref()),
-                step.summary(),
+                S::Plan::summary(report),
             ) && let Err(e) = ci::append_summary(path, &md)
             {
                 cx.reporter
@@ -256,9 +427,12 @@ pub fn execute(step: &mut dyn Step, cx: &Context<'_>) -> Result<Outcome, StepErr
 }
 
 /// [`check`] then [`execute`]: a standalone command of one step.
-pub fn run(step: &mut dyn Step, cx: &Context<'_>) -> Result<Outcome, StepError> {
-    check(&mut [&mut *step], cx, Preflight::new())?;
-    execute(step, cx)
+pub fn run<S: Step>(
+    step: &S,
+    cx: &Context<'_>,
+) -> Result<(Outcome, <S::Plan as Plan>::Report), StepError> {
+    let plan = check(step, cx, Preflight::new())?;
+    execute(step, plan, cx)
 }
 
 #[cfg(test)]
@@ -284,39 +458,59 @@ mod tests {
 
     struct One {
         problem: Option<&'static str>,
+        /// The check makes no plan (and, unless `problem`, says nothing).
+        no_plan: bool,
         fails: bool,
-        ran: bool,
+        ran: std::rc::Rc<std::cell::Cell<bool>>,
+    }
+
+    struct OnePlan {
+        fails: bool,
+        ran: std::rc::Rc<std::cell::Cell<bool>>,
     }
 
     impl Step for One {
+        type Plan = OnePlan;
         fn name(&self) -> &'static str {
             "one"
         }
-        fn check(&mut self, _: &Context<'_>, pre: &mut Preflight) {
+        fn check(&self, _: &Context<'_>, pre: &mut Preflight) -> Option<OnePlan> {
             if let Some(p) = self.problem {
                 pre.problem(p);
             }
-        }
-        fn plan(&self) -> String {
-            "do one".into()
-        }
-        fn run(&mut self, _: &Context<'_>) -> Result<Outcome, StepError> {
-            self.ran = true;
-            if self.fails {
-                Err(StepError::failed("one broke\nfix: x"))
-            } else {
-                Ok(Outcome::new(Status::Done, "done one"))
-            }
-        }
-        fn summary(&self) -> Option<String> {
-            Some("### one\n".into())
+            (!self.no_plan).then(|| OnePlan {
+                fails: self.fails,
+                ran: self.ran.clone(),
+            })
         }
     }
 
-    fn with_actions(
-        problem: Option<&'static str>,
-        fails: bool,
-    ) -> (One, Result<Outcome, StepError>, String, Vec<String>) {
+    impl Plan for OnePlan {
+        type Report = &'static str;
+        fn describe(&self) -> String {
+            "do one".into()
+        }
+        fn run(self, _: &Context<'_>) -> Result<(Outcome, &'static str), StepError> {
+            self.ran.set(true);
+            if self.fails {
+                Err(StepError::failed("one broke\nfix: x"))
+            } else {
+                Ok((Outcome::new(Status::Done, "done one"), "the report"))
+            }
+        }
+        fn summary(report: &&'static str) -> Option<String> {
+            Some(format!("### one: {report}\n"))
+        }
+    }
+
+    struct Run {
+        ran: bool,
+        result: Result<(Outcome, &'static str), StepError>,
+        summary: String,
+        lines: Vec<String>,
+    }
+
+    fn with_actions(step: One) -> Run {
         let tmp = tempfile::tempdir().unwrap();
         let project = Project::load(tmp.path()).unwrap();
         let summary = tmp.path().join("summary.md");
@@ -335,41 +529,81 @@ mod tests {
             reporter: &lines,
             echo: Echo::Quiet,
         };
-        let mut step = One {
+        let result = run(&step, &cx);
+        Run {
+            ran: step.ran.get(),
+            result,
+            summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+            lines: lines.0.into_inner(),
+        }
+    }
+
+    fn one(problem: Option<&'static str>, fails: bool) -> One {
+        One {
             problem,
+            no_plan: false,
             fails,
-            ran: false,
-        };
-        let result = run(&mut step, &cx);
-        let md = std::fs::read_to_string(&summary).unwrap_or_default();
-        (step, result, md, lines.0.into_inner())
+            ran: Default::default(),
+        }
     }
 
     #[test]
-    fn a_standalone_step_writes_its_summary() {
-        let (step, result, md, lines) = with_actions(None, false);
-        assert!(step.ran);
-        assert_eq!(result.unwrap().detail, "done one");
-        assert_eq!(md, "### one\n");
-        assert!(lines.is_empty(), "{lines:?}");
+    fn a_standalone_step_writes_its_summary_from_its_report() {
+        let r = with_actions(one(None, false));
+        assert!(r.ran);
+        let (outcome, report) = r.result.unwrap();
+        assert_eq!(outcome.detail, "done one");
+        assert_eq!(report, "the report");
+        assert_eq!(r.summary, "### one: the report\n");
+        assert!(r.lines.is_empty(), "{:?}", r.lines);
     }
 
     #[test]
     fn a_failing_step_is_annotated_and_writes_no_summary() {
-        let (_, result, md, lines) = with_actions(None, true);
-        assert!(matches!(result, Err(StepError::Failed(_))));
-        assert_eq!(md, "");
-        assert_eq!(lines, ["::error title=one failed::one broke%0Afix: x"]);
+        let r = with_actions(one(None, true));
+        assert!(matches!(r.result, Err(StepError::Failed(_))));
+        assert_eq!(r.summary, "");
+        assert_eq!(r.lines, ["::error title=one failed::one broke%0Afix: x"]);
     }
 
     #[test]
     fn a_failing_check_runs_nothing() {
-        let (step, result, md, _) = with_actions(Some("A is missing"), false);
-        assert!(!step.ran);
-        let Err(StepError::Preflight(e)) = result else {
+        let r = with_actions(one(Some("A is missing"), false));
+        assert!(!r.ran);
+        let Err(StepError::Preflight(e)) = r.result else {
             panic!("expected a preflight error");
         };
         assert_eq!(e.problems[0].message, "A is missing");
-        assert_eq!(md, "");
+        assert_eq!(r.summary, "");
+    }
+
+    #[test]
+    fn a_check_without_a_plan_or_a_problem_is_a_problem_not_a_panic() {
+        let mut step = one(None, false);
+        step.no_plan = true;
+        let r = with_actions(step);
+        assert!(!r.ran);
+        let Err(StepError::Preflight(e)) = r.result else {
+            panic!("expected a preflight error");
+        };
+        assert!(
+            e.problems[0]
+                .message
+                .starts_with("one: its check made no plan"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_exit_class_of_every_error() {
+        let classes = [
+            CommandError::usage("--x: no").class(),
+            CommandError::from(PreflightError::one("A")).class(),
+            CommandError::from(StepError::failed("broke")).class(),
+            CommandError::from(StepError::Preflight(PreflightError::one("A"))).class(),
+            CommandError::reported(ExitClass::Findings).class(),
+        ];
+        let codes: Vec<u8> = classes.iter().map(|c| c.code()).collect();
+        assert_eq!(codes, [2, 3, 1, 3, 1]);
     }
 }

@@ -47,9 +47,8 @@ pub fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<()> {
         manylinux: args.manylinux,
         zig: args.zig,
     };
-    let mut step = Build::new(tag).select(args.package, platform);
-    ctx.run_step(&mut step, settings, &project)?;
-    let reports = step.reports();
+    let step = Build::new(tag).select(args.package, platform);
+    let reports = ctx.run_step(&step, settings, &project)?;
     if ctx.global.json {
         return ctx.json(&serde_json::json!({ "packages": reports }));
     }
@@ -60,7 +59,7 @@ pub fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<()> {
         .map(|f| f.name.len())
         .max()
         .unwrap_or(0);
-    for report in reports {
+    for report in &reports {
         for r in &report.removed {
             ctx.info(format!("removed stale {r}"));
         }

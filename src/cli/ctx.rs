@@ -11,7 +11,7 @@ use release_kit::config::{self, Project};
 use release_kit::preflight::PreflightError;
 use release_kit::secret::Redactor;
 use release_kit::settings::{EnvFileChoice, EnvFileError, LoadOptions, Registry, Settings};
-use release_kit::step::{Context, Outcome, Step, StepError};
+use release_kit::step::{CommandError, Context, Outcome, Plan, Step, StepError};
 
 /// Flags every command takes.
 #[derive(Debug, Args)]
@@ -54,18 +54,6 @@ pub struct Ctx {
     /// `arguments` plus the loaded secrets, once settings load.
     redactor: OnceCell<Redactor>,
 }
-
-/// Failures already explained to the user (exit code only).
-#[derive(Debug)]
-pub struct Exit(pub u8);
-
-impl std::fmt::Display for Exit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}", self.0)
-    }
-}
-
-impl std::error::Error for Exit {}
 
 impl Ctx {
     pub fn new(global: GlobalArgs) -> Ctx {
@@ -241,14 +229,15 @@ impl Ctx {
     }
 
     /// Checks then runs one step, the way every standalone command does
-    /// (the same path `release` drives its steps through).
-    pub fn run_step(
+    /// (the same path `release` drives its steps through): its report.
+    pub fn run_step<S: Step>(
         &self,
-        step: &mut dyn Step,
+        step: &S,
         settings: &Settings,
         project: &Project,
-    ) -> Result<Outcome, StepError> {
+    ) -> Result<<S::Plan as Plan>::Report, StepError> {
         release_kit::step::run(step, &self.step_context(settings, project))
+            .map(|(_, report): (Outcome, _)| report)
     }
 
     /// A GitHub Actions workflow command, verbatim (a redacted
@@ -290,39 +279,61 @@ impl Ctx {
     /// redacted; in GitHub Actions also as `::error` annotations (file and
     /// line when the problem has them), and with `--json` also as a JSON
     /// result on stdout (`{"ok": false, "exit", "error", "problems"}`).
+    /// The one place an error becomes an exit code: its
+    /// [`CommandError::class`].
     pub fn finish(&self, result: anyhow::Result<()>) -> ExitCode {
         let Err(err) = result else {
             return ExitCode::SUCCESS;
         };
+        let err = classify(err);
+        let code = err.class().code();
         let redactor = self.redactor();
-        if let Some(Exit(code)) = err.downcast_ref::<Exit>() {
-            return ExitCode::from(*code);
-        }
-        // The one place a preflight failure becomes exit code 3, whether a
-        // command returned it directly or a step did.
-        let step = err.downcast_ref::<StepError>();
-        let preflight = err.downcast_ref::<PreflightError>().or(match step {
-            Some(StepError::Preflight(pre)) => Some(pre),
-            _ => None,
-        });
-        if let Some(pre) = preflight {
-            let text = redactor.redact(&pre.to_string());
-            eprint!("error: {text}");
-            for p in &pre.problems {
-                self.annotate(p.file.as_deref(), p.line, &p.message);
+        match &err {
+            CommandError::Usage(lines) => {
+                for line in lines {
+                    eprintln!("error: {}", redactor.redact(line));
+                }
             }
-            let problems: Vec<String> = pre
-                .problems
-                .iter()
-                .map(|p| redactor.redact(&p.to_string()))
-                .collect();
-            self.json_error(release_kit::EXIT_PREFLIGHT, text.trim_end(), &problems);
-            return ExitCode::from(release_kit::EXIT_PREFLIGHT as u8);
+            CommandError::Preflight(pre) => {
+                let text = redactor.redact(&pre.to_string());
+                eprint!("error: {text}");
+                for p in &pre.problems {
+                    self.annotate(p.file.as_deref(), p.line, &p.message);
+                }
+                let problems: Vec<String> = pre
+                    .problems
+                    .iter()
+                    .map(|p| redactor.redact(&p.to_string()))
+                    .collect();
+                self.json_error(code, text.trim_end(), &problems);
+            }
+            CommandError::Step(cause) | CommandError::Failed(cause) => {
+                let lines = self.print_chain(&**cause);
+                // A step's failure was annotated by `step::execute`.
+                if matches!(err, CommandError::Failed(_)) {
+                    self.annotate(None, None, &lines.join(": "));
+                }
+                self.json_error(code, &lines.join(": "), &[]);
+            }
+            CommandError::Reported { message, .. } => {
+                if let Some(m) = message {
+                    eprintln!("error: {}", redactor.redact(m));
+                }
+            }
         }
-        let lines: Vec<String> = err
-            .chain()
-            .map(|e| redactor.redact(&e.to_string()).trim_end().to_owned())
-            .collect();
+        ExitCode::from(code)
+    }
+
+    /// Prints an error and its causes, redacted (`error: …`, then
+    /// `  caused by: …`); returns the lines.
+    fn print_chain(&self, err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+        let redactor = self.redactor();
+        let mut lines = Vec::new();
+        let mut next = Some(err);
+        while let Some(e) = next {
+            lines.push(redactor.redact(&e.to_string()).trim_end().to_owned());
+            next = e.source();
+        }
         for (i, line) in lines.iter().enumerate() {
             if i == 0 {
                 eprintln!("error: {line}");
@@ -330,12 +341,7 @@ impl Ctx {
                 eprintln!("  caused by: {line}");
             }
         }
-        // A step's failure was annotated by `step::execute`.
-        if step.is_none() {
-            self.annotate(None, None, &lines.join(": "));
-        }
-        self.json_error(release_kit::EXIT_FAILED, &lines.join(": "), &[]);
-        ExitCode::from(release_kit::EXIT_FAILED as u8)
+        lines
     }
 
     /// An `::error` annotation in GitHub Actions, redacted; on stderr (the
@@ -352,7 +358,7 @@ impl Ctx {
     }
 
     /// With `--json`, the error as the command's JSON result.
-    fn json_error(&self, code: i32, error: &str, problems: &[String]) {
+    fn json_error(&self, code: u8, error: &str, problems: &[String]) {
         if self.global.json {
             let _ = self.json(&serde_json::json!({
                 "ok": false,
@@ -361,6 +367,24 @@ impl Ctx {
                 "problems": problems,
             }));
         }
+    }
+}
+
+/// The library's error a command ended with, found in `err` (a command
+/// returns it, or a step's or a check's error that converts to it); any
+/// other error is a failure (exit 1).
+fn classify(err: anyhow::Error) -> CommandError {
+    let err = match err.downcast::<CommandError>() {
+        Ok(e) => return e,
+        Err(err) => err,
+    };
+    let err = match err.downcast::<PreflightError>() {
+        Ok(e) => return e.into(),
+        Err(err) => err,
+    };
+    match err.downcast::<StepError>() {
+        Ok(e) => e.into(),
+        Err(err) => CommandError::Failed(err.into()),
     }
 }
 
@@ -521,6 +545,35 @@ mod tests {
             !report.contains("CNRY") && !report.contains("CnRy"),
             "{report}"
         );
+    }
+
+    #[test]
+    fn every_error_a_command_returns_finds_its_exit_class() {
+        use release_kit::error::ExitClass;
+        let cases: Vec<(anyhow::Error, u8)> = vec![
+            (CommandError::usage("--x: no").into(), 2),
+            (PreflightError::one("A is missing").into(), 3),
+            (StepError::Preflight(PreflightError::one("A")).into(), 3),
+            (StepError::failed("broke").into(), 1),
+            (CommandError::reported(ExitClass::Findings).into(), 1),
+            (CommandError::reported(ExitClass::Preflight).into(), 3),
+            (anyhow::anyhow!("refused").context("uploading"), 1),
+        ];
+        for (err, code) in cases {
+            let shown = format!("{err:#}");
+            assert_eq!(classify(err).class().code(), code, "{shown}");
+        }
+        // A failure keeps its causes for the `caused by:` lines.
+        let err = anyhow::anyhow!("refused").context("uploading");
+        let CommandError::Failed(cause) = classify(err) else {
+            panic!("expected a failure");
+        };
+        assert_eq!(release_kit::error::describe(&*cause), "uploading: refused");
+        let step = StepError::cause(std::io::Error::other("disk full"));
+        let CommandError::Step(cause) = classify(step.into()) else {
+            panic!("expected a step failure");
+        };
+        assert_eq!(cause.to_string(), "disk full");
     }
 
     #[test]

@@ -3,7 +3,10 @@
 use clap::Args;
 use release_kit::doctor::{self, DoctorReport, Level};
 
-use crate::cli::ctx::{Ctx, Exit};
+use release_kit::error::ExitClass;
+use release_kit::step::CommandError;
+
+use crate::cli::ctx::Ctx;
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {}
@@ -65,7 +68,7 @@ pub fn run(ctx: &Ctx, _args: DoctorArgs) -> anyhow::Result<()> {
         }
     }
     if report.has_errors() {
-        return Err(Exit(release_kit::EXIT_FAILED as u8).into());
+        return Err(CommandError::reported(ExitClass::Findings).into());
     }
     Ok(())
 }

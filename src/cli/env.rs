@@ -6,7 +6,10 @@ use release_kit::preflight::PreflightError;
 use release_kit::settings::registry::Registry;
 use release_kit::settings::{Step, envfile, registry};
 
-use crate::cli::ctx::{Ctx, Exit};
+use release_kit::error::ExitClass;
+use release_kit::step::CommandError;
+
+use crate::cli::ctx::Ctx;
 
 #[derive(Debug, Subcommand)]
 pub enum EnvCommand {
@@ -119,18 +122,18 @@ pub struct RotateArgs {
 /// The steps named by `--for`, each a step of the project's registry;
 /// an unknown one is a usage error (exit 2) that lists them, without
 /// echoing the word (it may be a pasted token).
-fn parse_steps(ctx: &Ctx, registry: &Registry, names: &[String]) -> anyhow::Result<Vec<Step>> {
+fn parse_steps(registry: &Registry, names: &[String]) -> anyhow::Result<Vec<Step>> {
     let mut steps = Vec::new();
     for name in names {
         match registry.step(name) {
             Some(step) => steps.push(step),
             None => {
                 let known: Vec<_> = registry.steps().iter().map(|s| s.name()).collect();
-                ctx.warn(format!(
+                return Err(CommandError::usage(format!(
                     "--for: unknown step; expected one of: {} (the project's variables name its steps in release-kit.toml)",
                     known.join(", ")
-                ));
-                return Err(Exit(release_kit::EXIT_USAGE as u8).into());
+                ))
+                .into());
             }
         }
     }
@@ -219,7 +222,7 @@ fn check(ctx: &Ctx, args: CheckArgs) -> anyhow::Result<()> {
     let steps = if args.steps.is_empty() {
         settings.configured_steps()
     } else {
-        parse_steps(ctx, settings.registry(), &args.steps)?
+        parse_steps(settings.registry(), &args.steps)?
     };
     let report = settings.check(&steps, args.production);
     if ctx.global.json {
@@ -227,7 +230,8 @@ fn check(ctx: &Ctx, args: CheckArgs) -> anyhow::Result<()> {
         return if report.is_ok() {
             Ok(())
         } else {
-            Err(Exit(release_kit::EXIT_PREFLIGHT as u8).into())
+            // The JSON report lists the problems.
+            Err(CommandError::reported(ExitClass::Preflight).into())
         };
     }
     if steps.is_empty() {
@@ -307,7 +311,7 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
                 "{} is missing; run `cargo xtask env example` and commit the result",
                 path.display()
             ));
-            return Err(Exit(release_kit::EXIT_FAILED as u8).into());
+            return Err(CommandError::reported(ExitClass::Findings).into());
         };
         if have == want {
             ctx.info(format!("{} is up to date", path.display()));
@@ -317,7 +321,7 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
             "{} is stale: it does not match the variable registry; run `cargo xtask env example` and commit the result",
             path.display()
         ));
-        return Err(Exit(release_kit::EXIT_FAILED as u8).into());
+        return Err(CommandError::reported(ExitClass::Findings).into());
     }
     // Through a link, its target is written atomically and keeps its mode.
     let mode = release_kit::settings::userfile::Mode::Keep(0o644);
@@ -331,8 +335,7 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
     let var =
         rotate::variable(settings.registry(), &args.var, args.force).map_err(|e| match e {
             rotate::RotateError::Unknown { .. } | rotate::RotateError::NotSecret { .. } => {
-                ctx.warn(e.to_string());
-                anyhow::Error::from(Exit(release_kit::EXIT_USAGE as u8))
+                anyhow::Error::from(CommandError::usage(e.to_string()))
             }
             e => PreflightError {
                 problems: vec![e.to_string().into()],

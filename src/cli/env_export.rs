@@ -8,7 +8,9 @@ use release_kit::envops::export::{self, Export, Gh, K8sMeta, Target};
 use release_kit::preflight::PreflightError;
 use release_kit::secret::Secret;
 
-use crate::cli::ctx::{Ctx, Exit};
+use release_kit::step::CommandError;
+
+use crate::cli::ctx::Ctx;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -161,10 +163,7 @@ fn check_usage(ctx: &Ctx, args: &ExportArgs) -> anyhow::Result<Vec<&'static str>
     if wrong.is_empty() {
         return Ok(groups);
     }
-    for w in wrong {
-        eprintln!("error: {}", ctx.redactor().redact(&w));
-    }
-    Err(Exit(release_kit::EXIT_USAGE as u8).into())
+    Err(CommandError::Usage(wrong).into())
 }
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {

@@ -4,7 +4,10 @@ use anyhow::Context as _;
 use clap::Args;
 use release_kit::verify::{self, Group, Options, Status};
 
-use crate::cli::ctx::{Ctx, Exit};
+use release_kit::error::ExitClass;
+use release_kit::step::CommandError;
+
+use crate::cli::ctx::Ctx;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -100,6 +103,6 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<()> {
     if report.ok {
         Ok(())
     } else {
-        Err(Exit(release_kit::EXIT_FAILED as u8).into())
+        Err(CommandError::reported(ExitClass::Findings).into())
     }
 }

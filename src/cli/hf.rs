@@ -55,7 +55,7 @@ pub struct HfArgs {
 
 pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
     let settings = ctx.settings()?;
-    let mut step = Prefetch::new(PrefetchArgs {
+    let step = Prefetch::new(PrefetchArgs {
         models: args.models,
         include: args.include,
         exclude: args.exclude,
@@ -69,22 +69,20 @@ pub fn run(ctx: &Ctx, args: HfArgs) -> anyhow::Result<()> {
     });
     let project = match ctx.project() {
         Ok(p) => p,
-        Err(found) => {
+        Err(mut found) => {
             // A bad release-kit.toml joins the other problems instead of
             // hiding them.
             let mut pre = Preflight::new();
-            pre.absorb::<()>(Err(found));
             Prefetch::check_environment(settings, |k| lookup(settings, &Ctx::env, k), &mut pre);
-            return Err(pre
-                .finish()
-                .expect_err("holds the project's problem")
-                .into());
+            if let Err(more) = pre.finish() {
+                found.problems.extend(more.problems);
+            }
+            return Err(found.into());
         }
     };
-    ctx.run_step(&mut step, settings, &project)?;
-    let report = step.report().expect("a report after a run");
+    let report = ctx.run_step(&step, settings, &project)?;
     if ctx.global.json {
-        ctx.json(report)?;
+        ctx.json(&report)?;
     } else {
         for m in &report.models {
             let commit = m.commit.as_deref().unwrap_or("?");

@@ -119,6 +119,13 @@ impl TargetArgs {
 
 pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
+    if !project.config.python.enabled {
+        ctx.info(
+            "no Python package to publish: [python] enabled = false in release-kit.toml \
+             (`cargo xtask vsce-publish` publishes the extension)",
+        );
+        return Ok(());
+    }
     let mut opts = PublishOptions::new(args.target.target());
     opts.dry_run = args.dry_run;
     opts.check_url = args.target.check_url();
@@ -136,13 +143,12 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
             &mut pre,
         ));
     }
-    let mut step = Publish::new(opts);
+    let step = Publish::new(opts);
     let cx = ctx.step_context(settings, &project);
-    release_kit::step::check(&mut [&mut step], &cx, pre)?;
-    release_kit::step::execute(&mut step, &cx)?;
-    let report = step.report().expect("a report after a run");
+    let plan = release_kit::step::check(&step, &cx, pre)?;
+    let (_, report) = release_kit::step::execute(&step, plan, &cx)?;
     if ctx.global.json {
-        return ctx.json(report);
+        return ctx.json(&report);
     }
     let width = report.files().map(|f| f.name.len()).max().unwrap_or(0);
     for f in report.files() {

@@ -3,7 +3,10 @@
 use clap::Args;
 use release_kit::release::{self, Mode, Part, ReleaseError, ReleaseOptions};
 
-use crate::cli::ctx::{Ctx, Exit};
+use release_kit::error::ExitClass;
+use release_kit::step::CommandError;
+
+use crate::cli::ctx::Ctx;
 
 /// Release everything in order: build the sdist and wheel, package the
 /// extension, publish to (Test)PyPI, publish the extension.
@@ -117,8 +120,12 @@ pub fn run(ctx: &Ctx, args: ReleaseArgs) -> anyhow::Result<()> {
                     release::summary::table(&report.steps).trim_end()
                 ));
             }
-            eprintln!("error: {}", ctx.redactor().redact(&message));
-            Err(Exit(release_kit::EXIT_FAILED as u8).into())
+            // After the table: what was done, and that re-running is safe.
+            Err(CommandError::Reported {
+                class: ExitClass::Failed,
+                message: Some(message),
+            }
+            .into())
         }
         Err(ReleaseError::Preflight(e)) => Err(e.into()),
     }

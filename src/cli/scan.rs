@@ -7,7 +7,10 @@ use anyhow::Context as _;
 use clap::Args;
 use release_kit::scan::{self, Report, Scanner, git, ignore_file, live, walk};
 
-use crate::cli::ctx::{Ctx, Exit};
+use release_kit::error::ExitClass;
+use release_kit::step::CommandError;
+
+use crate::cli::ctx::Ctx;
 
 /// Finds secrets: the credential formats this project handles (PyPI,
 /// Anthropic, Hugging Face, GitHub, AWS, Azure DevOps, Redis URLs with a
@@ -129,7 +132,7 @@ pub fn run(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<()> {
             }
         }
     }
-    outcome(ctx, &report)
+    outcome(&report)
 }
 
 /// A bare `--add-to-ignore` is a usage error: accepting every finding is
@@ -147,8 +150,7 @@ fn check_add_to_ignore(args: &ScanArgs) -> anyhow::Result<()> {
         (false, true) => "give either fingerprints or --all to --add-to-ignore, not both",
         _ => return Ok(()),
     };
-    eprintln!("error: {problem}");
-    Err(Exit(release_kit::EXIT_USAGE as u8).into())
+    Err(CommandError::usage(problem).into())
 }
 
 /// Appends the chosen findings (all of them when `wanted` is empty, i.e.
@@ -166,19 +168,23 @@ fn add_to_ignore(
         .filter(|w| !report.findings.iter().any(|f| &f.fingerprint == *w))
         .collect();
     if !unknown.is_empty() {
-        for w in &unknown {
-            let why = if ignored.contains(w) {
-                format!("already in {}", ignore_file::FILE_NAME)
-            } else {
-                "not a finding of this scan".to_owned()
-            };
-            eprintln!("error: --add-to-ignore {w}: {why}");
-        }
-        eprintln!(
-            "error: nothing was added; give fingerprints as this scan prints them \
+        let mut lines: Vec<String> = unknown
+            .iter()
+            .map(|w| {
+                let why = if ignored.contains(w) {
+                    format!("already in {}", ignore_file::FILE_NAME)
+                } else {
+                    "not a finding of this scan".to_owned()
+                };
+                format!("--add-to-ignore {w}: {why}")
+            })
+            .collect();
+        lines.push(
+            "nothing was added; give fingerprints as this scan prints them \
              (in brackets after each finding), scanning the same paths"
+                .to_owned(),
         );
-        return Err(Exit(release_kit::EXIT_USAGE as u8).into());
+        return Err(CommandError::Usage(lines).into());
     }
     let chosen = |f: &scan::Finding| wanted.is_empty() || wanted.contains(&f.fingerprint);
     let accepted: Vec<scan::Finding> = report
@@ -200,22 +206,20 @@ fn add_to_ignore(
 
 /// Exit 2 when a path could not be read (what it holds is unknown: never
 /// a pass), else 1 when anything was found.
-fn outcome(ctx: &Ctx, report: &Report) -> anyhow::Result<()> {
+fn outcome(report: &Report) -> anyhow::Result<()> {
     if !report.errors.is_empty() {
-        for e in &report.errors {
-            eprintln!("error: {}", ctx.redactor().redact(e));
-        }
-        eprintln!(
-            "error: {} path(s) could not be read, so the scan does not pass; \
+        let mut lines = report.errors.clone();
+        lines.push(format!(
+            "{} path(s) could not be read, so the scan does not pass; \
              give paths that exist, or make them readable, and scan again",
             report.errors.len()
-        );
-        return Err(Exit(release_kit::EXIT_USAGE as u8).into());
+        ));
+        return Err(CommandError::Usage(lines).into());
     }
     if report.findings.is_empty() {
         Ok(())
     } else {
-        Err(Exit(release_kit::EXIT_FAILED as u8).into())
+        Err(CommandError::reported(ExitClass::Findings).into())
     }
 }
 

@@ -43,8 +43,7 @@ pub fn run_verify(ctx: &Ctx, _args: VerifyArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
     let mut pre = Preflight::new();
     let plan = verify::plan(&project, settings, &mut pre);
-    pre.finish()?;
-    let plan = plan.expect("a plan when preflight passed");
+    let plan = pre.finish_with(plan)?;
     let tools = tools(ctx, &project)?;
     ctx.info(format!(
         "verifying {} for publisher '{}' at {} ...",
@@ -63,11 +62,10 @@ pub fn run_verify(ctx: &Ctx, _args: VerifyArgs) -> anyhow::Result<()> {
 
 pub fn run_package(ctx: &Ctx, args: PackageArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
-    let mut step = step::Package::new(args.pre_release);
-    ctx.run_step(&mut step, settings, &project)?;
-    let packaged = step.packaged().expect("a package after a run");
+    let step = step::Package::new(args.pre_release);
+    let packaged = ctx.run_step(&step, settings, &project)?;
     if ctx.global.json {
-        ctx.json(packaged)
+        ctx.json(&packaged)
     } else {
         ctx.out(format!("{}", packaged.path.display()));
         ctx.out(format!("  size    {} bytes", packaged.size));
@@ -78,12 +76,12 @@ pub fn run_package(ctx: &Ctx, args: PackageArgs) -> anyhow::Result<()> {
 
 pub fn run_publish(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     let (settings, project) = ctx.load()?;
-    let mut step = step::Publish::new(args.pre_release, false);
+    let step = step::Publish::new(args.pre_release, false);
     let cx = ctx.step_context(settings, &project);
-    release_kit::step::check(&mut [&mut step], &cx, Preflight::new())?;
+    let checked = release_kit::step::check(&step, &cx, Preflight::new())?;
     if args.dry_run {
-        let view = step.view()?;
-        let plan = step.publish_plan().expect("a plan after a passing check");
+        let view = checked.view()?;
+        let plan = checked.plan();
         if ctx.global.json {
             return ctx.json(&serde_json::json!({ "dry_run": true, "plan": view }));
         }
@@ -122,10 +120,9 @@ pub fn run_publish(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    release_kit::step::execute(&mut step, &cx)?;
-    let report = step.report().expect("a report after a run");
+    let (_, report) = release_kit::step::execute(&step, checked, &cx)?;
     if ctx.global.json {
-        return ctx.json(report);
+        return ctx.json(&report);
     }
     let view = &report.plan;
     ctx.out(format!(

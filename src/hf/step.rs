@@ -5,7 +5,7 @@ use super::progress::human;
 use super::{HfEnvironment, ModelSpec, Options, ProgressMode, Report, select_models};
 use crate::preflight::Preflight;
 use crate::settings::Settings;
-use crate::step::{Context, Outcome, Status, Step, StepError, register_masks};
+use crate::step::{Context, Outcome, Plan, Status, Step, StepError, register_masks};
 
 /// Which models, and how to fetch them.
 #[derive(Clone, Debug)]
@@ -41,18 +41,20 @@ impl Default for PrefetchArgs {
 #[derive(Debug, Default)]
 pub struct Prefetch {
     args: PrefetchArgs,
-    env: Option<HfEnvironment>,
+}
+
+/// A checked prefetch: the Hugging Face environment and the models.
+#[derive(Debug)]
+pub struct PrefetchPlan {
+    args: PrefetchArgs,
+    env: HfEnvironment,
     models: Vec<ModelSpec>,
-    report: Option<Report>,
 }
 
 impl Prefetch {
     /// A prefetch of `args`.
     pub fn new(args: PrefetchArgs) -> Prefetch {
-        Prefetch {
-            args,
-            ..Prefetch::default()
-        }
+        Prefetch { args }
     }
 
     /// The checks that need no project: the step's variables and the
@@ -66,36 +68,37 @@ impl Prefetch {
         pre.settings(&settings.check(&[crate::settings::Step::HF_PREFETCH], false));
         pre.absorb(HfEnvironment::from_lookup(lookup))
     }
-
-    /// What was fetched, once run.
-    pub fn report(&self) -> Option<&Report> {
-        self.report.as_ref()
-    }
 }
 
 impl Step for Prefetch {
+    type Plan = PrefetchPlan;
+
     fn name(&self) -> &'static str {
         "hf-prefetch"
     }
 
-    fn check(&mut self, cx: &Context<'_>, pre: &mut Preflight) {
-        self.env = Prefetch::check_environment(cx.settings, |k| cx.lookup(k), pre);
+    fn check(&self, cx: &Context<'_>, pre: &mut Preflight) -> Option<PrefetchPlan> {
+        let env = Prefetch::check_environment(cx.settings, |k| cx.lookup(k), pre);
         let a = &self.args;
-        self.models = pre
-            .absorb(select_models(cx.project, &a.models, &a.include, &a.exclude))
-            .unwrap_or_default();
+        let models = pre.absorb(select_models(cx.project, &a.models, &a.include, &a.exclude));
+        Some(PrefetchPlan {
+            args: a.clone(),
+            env: env?,
+            models: models?,
+        })
     }
+}
 
-    fn plan(&self) -> String {
+impl Plan for PrefetchPlan {
+    type Report = Report;
+
+    fn describe(&self) -> String {
         let repos: Vec<_> = self.models.iter().map(|m| m.repo.as_str()).collect();
         format!("pre-fetch {} into the Hugging Face cache", repos.join(", "))
     }
 
-    fn run(&mut self, cx: &Context<'_>) -> Result<Outcome, StepError> {
-        let mut env = self
-            .env
-            .clone()
-            .expect("Prefetch::run after a passing check");
+    fn run(self, cx: &Context<'_>) -> Result<(Outcome, Report), StepError> {
+        let mut env = self.env;
         env.offline |= self.args.offline;
         let mut redactor = cx.redactor().clone();
         if let Some(token) = &env.token {
@@ -153,12 +156,10 @@ impl Step for Prefetch {
                 r.cache.display()
             ),
         );
-        self.report = Some(r);
-        Ok(outcome)
+        Ok((outcome, r))
     }
 
-    fn summary(&self) -> Option<String> {
-        let report = self.report.as_ref()?;
+    fn summary(report: &Report) -> Option<String> {
         let mut md = String::from(
             "### hf-prefetch\n\n| model | commit | files | downloaded |\n|---|---|---|---|\n",
         );

@@ -10,7 +10,7 @@ use super::package::Package;
 use super::publish::{self, Action, Prepared, PublishOptions, PublishReport};
 use super::venv;
 use crate::preflight::Preflight;
-use crate::step::{Context, Outcome, Status, Step, StepError};
+use crate::step::{Context, Outcome, Plan, Status, Step, StepError};
 
 /// `cargo xtask build`: each selected package's sdist and wheels into
 /// `dist/` by its backend, `twine check --strict`.
@@ -19,9 +19,14 @@ pub struct Build {
     tag: Option<String>,
     only: Option<String>,
     platform: Platform,
+}
+
+/// A checked build: the packages, and where their files go.
+#[derive(Debug)]
+pub struct BuildPlan {
+    platform: Platform,
     packages: Vec<Package>,
     dist: PathBuf,
-    reports: Vec<BuildReport>,
 }
 
 impl Build {
@@ -41,33 +46,39 @@ impl Build {
         self.platform = platform;
         self
     }
-
-    /// What the build produced, one report per package, once run.
-    pub fn reports(&self) -> &[BuildReport] {
-        &self.reports
-    }
 }
 
 impl Step for Build {
+    type Plan = BuildPlan;
+
     fn name(&self) -> &'static str {
         "build"
     }
 
-    fn check(&mut self, cx: &Context<'_>, pre: &mut Preflight) {
-        if !cx.project.config.python.enabled {
-            return;
+    fn check(&self, cx: &Context<'_>, pre: &mut Preflight) -> Option<BuildPlan> {
+        if !python_enabled(cx, "build", pre) {
+            return None;
         }
-        self.packages = build::preflight(
+        let packages = build::preflight(
             cx.project,
             self.only.as_deref(),
             &self.platform,
             self.tag.as_deref(),
             pre,
         );
-        self.dist = cx.project.dist_dir();
+        Some(BuildPlan {
+            platform: self.platform.clone(),
+            packages,
+            dist: cx.project.dist_dir(),
+        })
     }
+}
 
-    fn plan(&self) -> String {
+impl Plan for BuildPlan {
+    /// One report per package.
+    type Report = Vec<BuildReport>;
+
+    fn describe(&self) -> String {
         let each: Vec<String> = self
             .packages
             .iter()
@@ -99,11 +110,8 @@ impl Step for Build {
         )
     }
 
-    fn run(&mut self, cx: &Context<'_>) -> Result<Outcome, StepError> {
+    fn run(self, cx: &Context<'_>) -> Result<(Outcome, Vec<BuildReport>), StepError> {
         let project = cx.project;
-        if !project.config.python.enabled {
-            return Ok(python_off());
-        }
         if !venv::prefer_path(project) && !venv::is_provisioned(&venv::venv_dir(project)) {
             cx.reporter
                 .info("provisioning the pinned Python tools (first use)…");
@@ -113,6 +121,7 @@ impl Step for Build {
         let tools = venv::ensure(project, cx.echo).map_err(StepError::cause)?;
         let mut outcome = Outcome::new(Status::Done, String::new());
         let mut names = Vec::new();
+        let mut reports = Vec::new();
         for package in &self.packages {
             if let Some(tool) = package.backend.tool()
                 && !venv::native_ready(project, tool)
@@ -146,14 +155,14 @@ impl Step for Build {
             outcome
                 .artifacts
                 .extend(report.files.iter().map(|f| f.path.clone()));
-            self.reports.push(report);
+            reports.push(report);
         }
         // No secret, earlier dist/ or tool of ours may ship (exit 3).
         let mut pre = Preflight::new();
         crate::members::check(outcome.artifacts.iter().map(PathBuf::as_path), &mut pre);
         pre.finish()?;
         outcome.detail = names.join(", ");
-        Ok(outcome)
+        Ok((outcome, reports))
     }
 }
 
@@ -162,51 +171,59 @@ impl Step for Build {
 #[derive(Debug)]
 pub struct Publish {
     opts: PublishOptions,
-    prepared: Option<Prepared>,
-    report: Option<PublishReport>,
+}
+
+/// A checked publish: what the check prepared (credential, packages,
+/// listing). With `dist_pending` or `index_pending` the run prepares again
+/// what did not exist at the check.
+#[derive(Debug)]
+pub struct PublishPlan {
+    opts: PublishOptions,
+    prepared: Prepared,
 }
 
 impl Publish {
     /// A publish with these options. With `opts.dist_pending` (the release
     /// builds first) the check skips `dist/`, and the run checks it again.
     pub fn new(opts: PublishOptions) -> Publish {
-        Publish {
-            opts,
-            prepared: None,
-            report: None,
-        }
-    }
-
-    /// What happened, once run.
-    pub fn report(&self) -> Option<&PublishReport> {
-        self.report.as_ref()
+        Publish { opts }
     }
 }
 
 impl Step for Publish {
+    type Plan = PublishPlan;
+
     fn name(&self) -> &'static str {
         "publish"
     }
 
-    fn check(&mut self, cx: &Context<'_>, pre: &mut Preflight) {
-        if !cx.project.config.python.enabled {
-            return;
+    fn check(&self, cx: &Context<'_>, pre: &mut Preflight) -> Option<PublishPlan> {
+        if !python_enabled(cx, "publish", pre) {
+            return None;
         }
-        self.prepared = pre.absorb(publish::prepare(
+        let prepared = pre.absorb(publish::prepare(
             cx.project,
             cx.settings,
             &self.opts,
             cx.env,
-        ));
-        if let Some(p) = &self.prepared {
-            check_members(p, pre);
-        }
+        ))?;
+        check_members(&prepared, pre);
+        Some(PublishPlan {
+            opts: self.opts.clone(),
+            prepared,
+        })
     }
+}
 
-    fn plan(&self) -> String {
-        let what = match self.prepared.as_ref().map(|p| &p.releases) {
-            Some(rs) if !rs.is_empty() && !self.opts.dist_pending => rs
-                .iter()
+impl Plan for PublishPlan {
+    type Report = PublishReport;
+
+    fn describe(&self) -> String {
+        let rs = &self.prepared.releases;
+        let what = if rs.is_empty() {
+            "the packages".to_owned()
+        } else if !self.opts.dist_pending {
+            rs.iter()
                 .map(|r| {
                     let wheels = r.files.len().saturating_sub(1);
                     format!(
@@ -217,13 +234,12 @@ impl Step for Publish {
                     )
                 })
                 .collect::<Vec<_>>()
-                .join(", "),
-            Some(rs) if !rs.is_empty() => rs
-                .iter()
+                .join(", ")
+        } else {
+            rs.iter()
                 .map(|r| r.package.name.as_str())
                 .collect::<Vec<_>>()
-                .join(", "),
-            _ => "the packages".to_owned(),
+                .join(", ")
         };
         format!(
             "upload {what} to {} with twine (checked by twine check --strict), skipping files already there",
@@ -231,30 +247,26 @@ impl Step for Publish {
         )
     }
 
-    fn run(&mut self, cx: &Context<'_>) -> Result<Outcome, StepError> {
-        if !cx.project.config.python.enabled {
-            return Ok(python_off());
-        }
-        if self.opts.dist_pending || self.opts.index_pending {
+    fn run(self, cx: &Context<'_>) -> Result<(Outcome, PublishReport), StepError> {
+        let PublishPlan {
+            mut opts,
+            mut prepared,
+        } = self;
+        if opts.dist_pending || opts.index_pending {
             // dist/ was built, or the index started, after the check:
             // check them now.
-            self.opts.dist_pending = false;
-            self.opts.index_pending = false;
-            let prepared = publish::prepare(cx.project, cx.settings, &self.opts, cx.env)?;
+            opts.dist_pending = false;
+            opts.index_pending = false;
+            prepared = publish::prepare(cx.project, cx.settings, &opts, cx.env)?;
             let mut pre = Preflight::new();
             check_members(&prepared, &mut pre);
             pre.finish()?;
-            self.prepared = Some(prepared);
         }
-        let prepared = self
-            .prepared
-            .as_ref()
-            .expect("Publish::run after a passing check");
         let report = super::uploader::run(
             cx.project,
             cx.settings,
-            prepared,
-            &self.opts,
+            &prepared,
+            &opts,
             cx.env,
             cx.reporter,
         )
@@ -276,12 +288,11 @@ impl Step for Publish {
                 report.target
             ),
         );
-        self.report = Some(report);
-        Ok(outcome)
+        Ok((outcome, report))
     }
 
-    fn summary(&self) -> Option<String> {
-        self.report.as_ref().map(publish::summary_markdown)
+    fn summary(report: &PublishReport) -> Option<String> {
+        Some(publish::summary_markdown(report))
     }
 }
 
@@ -292,10 +303,67 @@ fn check_members(prepared: &Prepared, pre: &mut Preflight) {
     crate::members::check(files.map(|f| f.path.as_path()), pre);
 }
 
-/// The outcome of a Python step in a project without Python packages.
-fn python_off() -> Outcome {
-    Outcome::new(
-        Status::Skipped,
-        "no Python package ([python] enabled = false in release-kit.toml)".to_owned(),
-    )
+/// Whether the project has Python packages; a Python step of a project
+/// without them is a problem (the CLI says so before making the step, and
+/// a release does not compose one).
+fn python_enabled(cx: &Context<'_>, step: &str, pre: &mut Preflight) -> bool {
+    let on = cx.project.config.python.enabled;
+    if !on {
+        pre.problem(format!(
+            "{step}: this project has no Python package ([python] enabled = false in release-kit.toml)"
+        ));
+    }
+    on
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Project;
+    use crate::settings::Settings;
+    use crate::step::Reporter;
+    use crate::tools::Echo;
+
+    struct Quiet;
+
+    impl Reporter for Quiet {
+        fn info(&self, _: &str) {}
+        fn warn(&self, _: &str) {}
+        fn workflow_command(&self, _: &str) {}
+    }
+
+    #[test]
+    fn a_python_step_of_a_project_without_python_is_a_problem_and_no_plan() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("release-kit.toml"),
+            "[python]\nenabled = false\n[vscode]\nenabled = false\n",
+        )
+        .unwrap();
+        let project = Project::load(tmp.path()).unwrap();
+        let settings = Settings::empty();
+        let cx = Context {
+            project: &project,
+            settings: &settings,
+            env: &|_| None,
+            reporter: &Quiet,
+            echo: Echo::Quiet,
+        };
+        let build = crate::step::check(&Build::new(None), &cx, Preflight::new()).unwrap_err();
+        assert!(
+            build.problems[0]
+                .message
+                .starts_with("build: this project has no Python package"),
+            "{build}"
+        );
+        let opts = PublishOptions::new(super::super::Target::Pypi);
+        let publish = crate::step::check(&Publish::new(opts), &cx, Preflight::new()).unwrap_err();
+        assert_eq!(publish.problems.len(), 1, "{publish}");
+        assert!(
+            publish.problems[0]
+                .message
+                .contains("[python] enabled = false"),
+            "{publish}"
+        );
+    }
 }

@@ -38,10 +38,10 @@ use crate::pypi::publish::{ListedFiles, PublishOptions};
 use crate::pypi::{Target, package};
 use crate::secret::Secret;
 use crate::settings::Settings;
-use crate::step::{Context, Reporter, Step};
+use crate::step::{AnyStep, Context, Reporter};
 use crate::tools::{Echo, time_in_tools};
 use crate::{hf, pypi, vscode};
-pub use select::{Part, Planned};
+pub use select::{Checked, CheckedStep, Part, Planned};
 pub use summary::{Status, StepReport};
 
 /// How the release runs.
@@ -173,7 +173,7 @@ pub fn compose(
     listed: Option<ListedFiles>,
 ) -> Vec<Planned> {
     let ext = project.config.vscode.enabled;
-    let mut steps: Vec<Box<dyn Step>> = Vec::new();
+    let mut steps: Vec<Box<dyn AnyStep>> = Vec::new();
     if !project.config.python.enabled {
         return extension_only(project, opts, ext)
             .into_iter()
@@ -227,8 +227,8 @@ pub fn compose(
 
 /// The steps of a project without Python packages: the extension's (and
 /// the models', in a real release).
-fn extension_only(project: &Project, opts: &ReleaseOptions, ext: bool) -> Vec<Box<dyn Step>> {
-    let mut steps: Vec<Box<dyn Step>> = Vec::new();
+fn extension_only(project: &Project, opts: &ReleaseOptions, ext: bool) -> Vec<Box<dyn AnyStep>> {
+    let mut steps: Vec<Box<dyn AnyStep>> = Vec::new();
     if ext {
         steps.push(Box::new(vscode::step::Package::new(false)));
         if opts.mode != Mode::Rehearse {
@@ -243,9 +243,9 @@ fn extension_only(project: &Project, opts: &ReleaseOptions, ext: bool) -> Vec<Bo
 
 /// Checks everything every step that runs needs, and that every place
 /// names one version; returns the released Python packages' names (those
-/// `opts.package` selects, joined) and the version. Steps `--only`,
-/// `--skip` or a rehearsal target leave out are marked skipped first and
-/// not checked. Version problems are also emitted as
+/// `opts.package` selects, joined), the version, and each step's plan.
+/// Steps `--only`, `--skip` or a rehearsal target leave out are marked
+/// skipped first and not checked. Version problems are also emitted as
 /// `::error file=…,line=…::` annotations in GitHub Actions. `pre` holds
 /// what was found before (the artifacts' completeness).
 pub fn preflight(
@@ -253,7 +253,7 @@ pub fn preflight(
     steps: &mut [Planned],
     opts: &ReleaseOptions,
     mut pre: Preflight,
-) -> Result<(String, String), PreflightError> {
+) -> Result<(String, String, Vec<CheckedStep>), PreflightError> {
     select::apply(steps, opts.only, &opts.skip, &opts.target, &mut pre);
     let tag = cx
         .actions()
@@ -265,16 +265,23 @@ pub fn preflight(
         .into_iter()
         .map(|p| p.name)
         .collect();
-    let mut all: Vec<&mut dyn Step> = steps
-        .iter_mut()
-        .filter(|p| p.skip.is_none())
-        .map(|p| &mut *p.step as &mut dyn Step)
+    // Every step is checked (no short cut), then all problems come at once.
+    let checked: Vec<Option<CheckedStep>> = steps
+        .iter()
+        .map(|p| {
+            let work = match &p.skip {
+                Some(why) => Some(Checked::Skip(why.clone())),
+                None => crate::step::check_shared(&*p.step, cx, &mut pre).map(Checked::Run),
+            };
+            work.map(|work| CheckedStep {
+                name: p.name(),
+                work,
+            })
+        })
         .collect();
-    crate::step::check(&mut all, cx, pre)?;
-    Ok((
-        names.join(", "),
-        version.expect("no problem means one version"),
-    ))
+    let checked: Option<Vec<CheckedStep>> = checked.into_iter().collect();
+    let (checked, version) = pre.finish_with(checked.zip(version))?;
+    Ok((names.join(", "), version, checked))
 }
 
 /// Runs the release. `settings` is the loaded settings; a rehearsal
@@ -331,8 +338,8 @@ fn pipeline(
     started: Instant,
     tools_before: Duration,
 ) -> Result<ReleaseReport, ReleaseError> {
-    let (name, version) = preflight(cx, &mut steps, opts, early)?;
-    let planned = print_plan(cx.reporter, opts.mode, &name, &version, &steps);
+    let (name, version, checked) = preflight(cx, &mut steps, opts, early)?;
+    let planned = print_plan(cx.reporter, opts.mode, &name, &version, &checked);
     let mut report = ReleaseReport {
         version,
         mode: opts.mode,
@@ -345,14 +352,13 @@ fn pipeline(
     };
     let actions = cx.actions();
     if opts.mode == Mode::DryRun {
-        for (p, what) in steps.iter().zip(planned) {
-            let status = if p.skip.is_some() {
-                Status::Skipped
-            } else {
-                Status::Planned
+        for (p, what) in checked.iter().zip(planned) {
+            let status = match p.work {
+                Checked::Skip(_) => Status::Skipped,
+                Checked::Run(_) => Status::Planned,
             };
             report.steps.push(StepReport::new(
-                p.name(),
+                p.name,
                 status,
                 what,
                 Duration::ZERO,
@@ -364,7 +370,7 @@ fn pipeline(
         finish(&mut report, started, tools_before, actions.as_ref());
         return Ok(report);
     }
-    let failure = run_steps(cx, &mut steps, &planned, &mut report);
+    let failure = run_steps(cx, checked, &planned, &mut report);
     // The steps hold what must be cleaned up (the rehearsal's index).
     drop(steps);
     finish(&mut report, started, tools_before, actions.as_ref());
@@ -388,9 +394,9 @@ fn print_plan(
     mode: Mode,
     name: &str,
     version: &str,
-    steps: &[Planned],
+    steps: &[CheckedStep],
 ) -> Vec<String> {
-    let planned: Vec<String> = steps.iter().map(Planned::plan).collect();
+    let planned: Vec<String> = steps.iter().map(CheckedStep::plan).collect();
     reporter.info(&format!(
         "release {name} {version}{}: {} step{}",
         match mode {
@@ -402,7 +408,7 @@ fn print_plan(
         if steps.len() == 1 { "" } else { "s" }
     ));
     for (i, (s, what)) in steps.iter().zip(&planned).enumerate() {
-        reporter.info(&format!("  {}. {:13} {what}", i + 1, s.name()));
+        reporter.info(&format!("  {}. {:13} {what}", i + 1, s.name));
     }
     planned
 }
@@ -411,14 +417,14 @@ fn print_plan(
 /// "not run". Returns the failed step and its message.
 fn run_steps(
     cx: &Context<'_>,
-    steps: &mut [Planned],
+    steps: Vec<CheckedStep>,
     planned: &[String],
     report: &mut ReleaseReport,
 ) -> Option<(&'static str, String)> {
     let (reporter, actions) = (cx.reporter, cx.actions());
     let mut failure = None;
-    for (p, what) in steps.iter_mut().zip(planned) {
-        let name = p.name();
+    for (p, what) in steps.into_iter().zip(planned) {
+        let name = p.name;
         let row = |status, detail: String| {
             StepReport::new(name, status, detail, Duration::ZERO, Duration::ZERO)
         };
@@ -426,18 +432,21 @@ fn run_steps(
             report.steps.push(row(Status::NotRun, String::new()));
             continue;
         }
-        if let Some(why) = &p.skip {
-            reporter.info(&format!("==> {name}: skipped: {why}"));
-            report.steps.push(row(Status::Skipped, why.clone()));
-            continue;
-        }
+        let plan = match p.work {
+            Checked::Skip(why) => {
+                reporter.info(&format!("==> {name}: skipped: {why}"));
+                report.steps.push(row(Status::Skipped, why));
+                continue;
+            }
+            Checked::Run(plan) => plan,
+        };
         if actions.is_some() {
             reporter.workflow_command(&ci::group(&format!("{name}: {what}")));
         } else {
             reporter.info(&format!("==> {name}"));
         }
         let (t0, tools0) = (Instant::now(), time_in_tools());
-        let result = p.step.run(cx);
+        let result = plan.run_any(cx);
         let (took, in_tools) = (t0.elapsed(), time_in_tools().saturating_sub(tools0));
         if actions.is_some() {
             reporter.workflow_command(ci::endgroup());
@@ -551,7 +560,7 @@ mod tests {
     use std::rc::Rc;
 
     use super::*;
-    use crate::step::{Outcome, StepError};
+    use crate::step::{Outcome, Plan, Step, StepError};
 
     fn project(toml: &str) -> (tempfile::TempDir, Project) {
         let tmp = tempfile::tempdir().unwrap();
@@ -608,31 +617,53 @@ mod tests {
         journal: Journal,
     }
 
+    /// A fake's plan: it runs as the fake says.
+    struct FakePlan {
+        name: &'static str,
+        fails: bool,
+        journal: Journal,
+    }
+
     impl Step for Fake {
+        type Plan = FakePlan;
         fn name(&self) -> &'static str {
             self.name
         }
-        fn check(&mut self, _: &Context<'_>, pre: &mut Preflight) {
+        fn check(&self, _: &Context<'_>, pre: &mut Preflight) -> Option<FakePlan> {
             self.journal
                 .borrow_mut()
                 .push(format!("check {}", self.name));
             for p in &self.problems {
                 pre.problem(*p);
             }
+            // A broken check: no plan, and no problem said.
+            if self.name == "planless" {
+                return None;
+            }
+            Some(FakePlan {
+                name: self.name,
+                fails: self.fails,
+                journal: self.journal.clone(),
+            })
         }
-        fn plan(&self) -> String {
+    }
+
+    impl Plan for FakePlan {
+        type Report = ();
+        fn describe(&self) -> String {
             format!("do {}", self.name)
         }
-        fn run(&mut self, _: &Context<'_>) -> Result<Outcome, StepError> {
+        fn run(self, _: &Context<'_>) -> Result<(Outcome, ()), StepError> {
             self.journal.borrow_mut().push(format!("run {}", self.name));
             if self.fails {
                 return Err(StepError::failed(format!("{} broke", self.name)));
             }
-            Ok(Outcome {
+            let outcome = Outcome {
                 status: Status::Done,
                 detail: format!("{} done", self.name),
                 artifacts: vec![PathBuf::from(format!("dist/{}", self.name))],
-            })
+            };
+            Ok((outcome, ()))
         }
     }
 
@@ -781,6 +812,31 @@ mod tests {
         );
         // Every step was checked, none ran.
         assert_eq!(*journal.borrow(), ["check one", "check two", "check three"]);
+    }
+
+    #[test]
+    fn a_step_whose_check_makes_no_plan_stops_the_release_before_anything_runs() {
+        let (_t, p) = consistent_project();
+        let (steps, journal) = fakes(&[
+            ("one", &[], false),
+            ("planless", &[], false),
+            ("three", &[], false),
+        ]);
+        let Err(ReleaseError::Preflight(e)) = drive(&p, Mode::Release, steps, &Log::default())
+        else {
+            panic!("expected a preflight failure");
+        };
+        assert_eq!(e.problems.len(), 1, "{e}");
+        assert!(
+            e.problems[0]
+                .message
+                .starts_with("planless: its check made no plan"),
+            "{e}"
+        );
+        assert_eq!(
+            *journal.borrow(),
+            ["check one", "check planless", "check three"]
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::pypi::native;
 use crate::pypi::package::{self, Package, normalize};
 use crate::pypi::venv::{self, Tools};
 use crate::secret::{Redactor, Secret};
-use crate::step::{Context as StepContext, Outcome, Status, Step, StepError};
+use crate::step::{Context as StepContext, Outcome, Plan, Status, Step, StepError};
 use crate::tools::{Child, ChildError, tail};
 
 /// The user name the rehearsal uploads as (not `__token__`, so the
@@ -199,7 +199,9 @@ fn wait_listening(
 pub type SharedIndex = std::rc::Rc<std::cell::RefCell<Option<LocalIndex>>>;
 
 /// The rehearsal's `local-index` step: pypiserver on 127.0.0.1 with the
-/// throwaway password the release put into `TWINE_PASSWORD`.
+/// throwaway password the release put into `TWINE_PASSWORD`. It is its own
+/// plan: the check only looks for pypi-server.
+#[derive(Clone)]
 pub struct StartIndex {
     port: u16,
     index: SharedIndex,
@@ -213,23 +215,30 @@ impl StartIndex {
 }
 
 impl Step for StartIndex {
+    type Plan = StartIndex;
+
     fn name(&self) -> &'static str {
         "local-index"
     }
 
-    fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
+    fn check(&self, cx: &StepContext<'_>, pre: &mut Preflight) -> Option<StartIndex> {
         if venv::prefer_path(cx.project) && crate::tools::find_on_path("pypi-server").is_none() {
             pre.problem(
                 "pypi-server: not found on PATH (use-path-tools is on); install pypiserver and passlib, or turn use-path-tools off so `cargo xtask setup` provisions them",
             );
         }
+        Some(self.clone())
     }
+}
 
-    fn plan(&self) -> String {
+impl Plan for StartIndex {
+    type Report = ();
+
+    fn describe(&self) -> String {
         "start pypiserver on 127.0.0.1 with a throwaway password".into()
     }
 
-    fn run(&mut self, cx: &StepContext<'_>) -> Result<Outcome, StepError> {
+    fn run(self, cx: &StepContext<'_>) -> Result<(Outcome, ()), StepError> {
         let tools = venv::ensure(cx.project, cx.echo).map_err(StepError::cause)?;
         let password = cx
             .settings
@@ -245,7 +254,7 @@ impl Step for StartIndex {
         )?;
         let detail = format!("pypiserver at {}", index.url);
         *self.index.borrow_mut() = Some(index);
-        Ok(Outcome::new(Status::Done, detail))
+        Ok((Outcome::new(Status::Done, detail), ()))
     }
 }
 
@@ -255,19 +264,20 @@ impl Step for StartIndex {
 pub struct InstallCheck {
     index: SharedIndex,
     only: Option<String>,
+}
+
+/// A checked install-check: the packages, and the Python that makes the
+/// fresh venv.
+pub struct InstallPlan {
+    index: SharedIndex,
     packages: Vec<Installed>,
-    base_python: Option<PathBuf>,
+    base_python: PathBuf,
 }
 
 impl InstallCheck {
     /// Installs from the index [`StartIndex`] started.
     pub fn new(index: SharedIndex) -> InstallCheck {
-        InstallCheck {
-            index,
-            only: None,
-            packages: Vec::new(),
-            base_python: None,
-        }
+        InstallCheck { index, only: None }
     }
 
     /// Only the package `only` names (`--package`; all when `None`).
@@ -278,12 +288,14 @@ impl InstallCheck {
 }
 
 impl Step for InstallCheck {
+    type Plan = InstallPlan;
+
     fn name(&self) -> &'static str {
         "install-check"
     }
 
-    fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
-        self.packages = package::selected(cx.project, self.only.as_deref(), pre)
+    fn check(&self, cx: &StepContext<'_>, pre: &mut Preflight) -> Option<InstallPlan> {
+        let packages = package::selected(cx.project, self.only.as_deref(), pre)
             .into_iter()
             .map(|p: Package| Installed {
                 check: cx.project.rehearse_check(&p.dir).map(str::to_owned),
@@ -292,13 +304,22 @@ impl Step for InstallCheck {
                 version: p.version.version,
             })
             .collect();
-        self.base_python = venv::base_python();
-        if self.base_python.is_none() {
+        let base_python = venv::base_python();
+        if base_python.is_none() {
             pre.problem(venv::ToolsError::NoPython.to_string());
         }
+        Some(InstallPlan {
+            index: self.index.clone(),
+            packages,
+            base_python: base_python?,
+        })
     }
+}
 
-    fn plan(&self) -> String {
+impl Plan for InstallPlan {
+    type Report = ();
+
+    fn describe(&self) -> String {
         let wanted: Vec<String> = self
             .packages
             .iter()
@@ -319,8 +340,7 @@ impl Step for InstallCheck {
         )
     }
 
-    fn run(&mut self, cx: &StepContext<'_>) -> Result<Outcome, StepError> {
-        let base_python = self.base_python.as_deref().expect("checked");
+    fn run(self, cx: &StepContext<'_>) -> Result<(Outcome, ()), StepError> {
         let tools = venv::ensure(cx.project, cx.echo).map_err(StepError::cause)?;
         let index = self.index.borrow();
         let index = index
@@ -332,7 +352,7 @@ impl Step for InstallCheck {
             project_root: &cx.project.root,
         };
         let reported = install_check(
-            base_python,
+            &self.base_python,
             &tools.python,
             local,
             &self.packages,
@@ -340,14 +360,15 @@ impl Step for InstallCheck {
             cx.echo,
         )
         .map_err(RehearsalError::from)?;
-        Ok(Outcome::new(
+        let outcome = Outcome::new(
             Status::Done,
             format!(
                 "installed from {}: {}",
                 index.simple_url(),
                 reported.join(", ")
             ),
-        ))
+        );
+        Ok((outcome, ()))
     }
 }
 
@@ -372,6 +393,11 @@ pub fn host_plan(plan: Matrix, host: Option<&str>) -> Matrix {
 /// checked complete by the code `release --from-artifacts` runs.
 pub struct FanIn {
     only: Option<String>,
+}
+
+/// A checked fan-in: the packages, the host's part of the build matrix,
+/// and the host.
+pub struct FanInPlan {
     packages: Vec<Package>,
     plan: Matrix,
     host: Option<String>,
@@ -380,33 +406,38 @@ pub struct FanIn {
 impl FanIn {
     /// The fan-in of the packages `only` names (all when `None`).
     pub fn new(only: Option<String>) -> FanIn {
-        FanIn {
-            only,
-            packages: Vec::new(),
-            plan: Matrix::default(),
-            host: None,
-        }
+        FanIn { only }
     }
 }
 
 impl Step for FanIn {
+    type Plan = FanInPlan;
+
     fn name(&self) -> &'static str {
         "fan-in"
     }
 
-    fn check(&mut self, cx: &StepContext<'_>, pre: &mut Preflight) {
-        self.packages = package::selected(cx.project, self.only.as_deref(), pre);
+    fn check(&self, cx: &StepContext<'_>, pre: &mut Preflight) -> Option<FanInPlan> {
+        let packages = package::selected(cx.project, self.only.as_deref(), pre);
         // The toolchain a native package builds with decides the host.
-        let dir = self
-            .packages
+        let dir = packages
             .iter()
             .find(|p| p.backend.is_native())
             .map_or(cx.project.root.as_path(), |p| p.dir.as_path());
-        self.host = native::host_triple(dir);
-        self.plan = host_plan(matrix::plan(&self.packages), self.host.as_deref());
+        let host = native::host_triple(dir);
+        let plan = host_plan(matrix::plan(&packages), host.as_deref());
+        Some(FanInPlan {
+            packages,
+            plan,
+            host,
+        })
     }
+}
 
-    fn plan(&self) -> String {
+impl Plan for FanInPlan {
+    type Report = ();
+
+    fn describe(&self) -> String {
         let names: Vec<&str> = self.plan.include.iter().map(|e| e.name.as_str()).collect();
         format!(
             "lay dist/ out as the artifacts of {} and check them as `release --from-artifacts` does",
@@ -418,7 +449,7 @@ impl Step for FanIn {
         )
     }
 
-    fn run(&mut self, cx: &StepContext<'_>) -> Result<Outcome, StepError> {
+    fn run(self, cx: &StepContext<'_>) -> Result<(Outcome, ()), StepError> {
         let parent = crate::cache_dir::scratch();
         std::fs::create_dir_all(&parent).io_context(cannot("create", &parent))?;
         let dir = tempfile::Builder::new()
@@ -451,7 +482,7 @@ impl Step for FanIn {
             ))
         })?;
         let platforms: Vec<&str> = self.plan.include.iter().map(|e| e.name.as_str()).collect();
-        Ok(Outcome::new(
+        let outcome = Outcome::new(
             Status::Done,
             format!(
                 "{} files complete for {} ({})",
@@ -462,7 +493,8 @@ impl Step for FanIn {
                     None => "no Rust toolchain: pure packages only".into(),
                 }
             ),
-        ))
+        );
+        Ok((outcome, ()))
     }
 }
 

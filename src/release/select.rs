@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::preflight::Preflight;
 use crate::pypi::Target;
-use crate::step::Step;
+use crate::step::{AnyPlan, AnyStep};
 
 /// A part of the release (`--only`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -40,27 +40,56 @@ impl Part {
 /// A step of the release and, when it is left out, why.
 pub struct Planned {
     /// The step.
-    pub step: Box<dyn Step>,
+    pub step: Box<dyn AnyStep>,
     /// `Some(reason)`: not checked, not run, shown as skipped.
     pub skip: Option<String>,
 }
 
 impl Planned {
     /// A step that runs.
-    pub fn run(step: Box<dyn Step>) -> Planned {
+    pub fn run(step: Box<dyn AnyStep>) -> Planned {
         Planned { step, skip: None }
     }
 
     /// The step's name.
     pub fn name(&self) -> &'static str {
-        self.step.name()
+        self.step.step_name()
     }
+}
 
-    /// The plan line: the step's, or why it is skipped.
+/// A step of the release after the check: the plan it runs, or why it is
+/// left out.
+pub enum Checked {
+    /// The plan its check made.
+    Run(Box<dyn AnyPlan>),
+    /// Why it is left out.
+    Skip(String),
+}
+
+impl std::fmt::Debug for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Checked::Run(plan) => f.debug_tuple("Run").field(&plan.describe_any()).finish(),
+            Checked::Skip(why) => f.debug_tuple("Skip").field(why).finish(),
+        }
+    }
+}
+
+/// A checked step of the release, by name.
+#[derive(Debug)]
+pub struct CheckedStep {
+    /// The step's name.
+    pub name: &'static str,
+    /// Its plan, or why it is skipped.
+    pub work: Checked,
+}
+
+impl CheckedStep {
+    /// The plan line: the plan's, or why it is skipped.
     pub fn plan(&self) -> String {
-        match &self.skip {
-            Some(why) => format!("skipped: {why}"),
-            None => self.step.plan(),
+        match &self.work {
+            Checked::Skip(why) => format!("skipped: {why}"),
+            Checked::Run(plan) => plan.describe_any(),
         }
     }
 }
@@ -122,20 +151,30 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::step::{Context, Outcome, StepError};
+    use crate::step::{Context, Outcome, Plan, Step, StepError};
 
+    /// A step only its name matters for: selection checks nothing.
     struct Named(&'static str);
 
+    struct Never;
+
+    impl Plan for Never {
+        type Report = ();
+        fn describe(&self) -> String {
+            String::new()
+        }
+        fn run(self, _: &Context<'_>) -> Result<(Outcome, ()), StepError> {
+            Err(StepError::failed("selection runs nothing"))
+        }
+    }
+
     impl Step for Named {
+        type Plan = Never;
         fn name(&self) -> &'static str {
             self.0
         }
-        fn check(&mut self, _: &Context<'_>, _: &mut Preflight) {}
-        fn plan(&self) -> String {
-            format!("do {}", self.0)
-        }
-        fn run(&mut self, _: &Context<'_>) -> Result<Outcome, StepError> {
-            unreachable!()
+        fn check(&self, _: &Context<'_>, _: &mut Preflight) -> Option<Never> {
+            None
         }
     }
 

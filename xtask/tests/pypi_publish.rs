@@ -5,7 +5,7 @@
 mod support;
 
 use release_kit::decode::pypi_token::build_test_token;
-use support::{Project, assert_not_in_files, canary};
+use support::{Project, assert_not_in_files, canary, folder_with, text, xtask};
 use testkit::pypi_index::PypiServer;
 
 #[test]
@@ -554,4 +554,29 @@ fn a_refused_port_fails_fast() {
         run.all()
     );
     assert!(run.stderr().contains("connection refused"), "{}", run.all());
+}
+
+/// A project without Python packages has nothing to publish: said, exit 0
+/// (it was a panic: the standalone command asked the step for a report its
+/// run never made).
+#[test]
+fn publish_without_python_packages_says_so() {
+    let tmp = folder_with(&[(
+        "release-kit.toml",
+        "[python]\nenabled = false\n[vscode]\nenabled = false\n",
+    )]);
+    for json in [false, true] {
+        let mut args = vec!["--no-env-file", "publish"];
+        if json {
+            args.insert(0, "--json");
+        }
+        let out = xtask(tmp.path(), &[], &args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("no Python package to publish: [python] enabled = false"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("internal error"), "{stderr}");
+    }
 }

@@ -510,6 +510,31 @@ fn rotate_writes_a_new_key_keeps_the_mode_and_reports_where_the_old_one_was() {
 
     let out = repo.xtask(&["env", "rotate", "ORG_DOMAIN"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // A usage error is said as an error, once, by the one place that
+    // prints errors.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: ORG_DOMAIN is not a secret: there is nothing to rotate (set it in .env as usual)\n"
+    );
+}
+
+/// A token pasted where a fingerprint goes is a usage error that never
+/// quotes the token (it was echoed whole: the scan printed its own errors,
+/// unredacted, beside the one place that redacts them).
+#[test]
+fn a_token_given_as_a_fingerprint_is_refused_without_being_quoted() {
+    let repo = Repo::new();
+    repo.write("a.txt", "nothing here\n");
+    // The Hugging Face token shape: hf_ and 34 letters.
+    let canary = "CnRyFingerprintPastedHereabcdefghi";
+    assert_eq!(canary.len(), 34);
+    let token = format!("hf_{canary}");
+    let out = repo.xtask(&["scan", "--add-to-ignore", &token, "a.txt"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains("error: --add-to-ignore "), "{all}");
+    assert!(all.contains("error: nothing was added"), "{all}");
+    assert!(!all.contains(canary), "{all}");
 }
 
 #[test]
