@@ -41,6 +41,16 @@ pub struct Packaged {
     pub pre_release: bool,
 }
 
+/// A manifest that was read, and how it ships.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Packaged and published with `--pre-release`: asked for, or in
+    /// lockstep with a Python pre-release (`pep440::marketplace_version`).
+    pub pre_release: bool,
+}
+
 /// Reads the manifest and checks every rule: version, publisher, engine,
 /// README, LICENSE, lockstep. Returns the manifest even when some rules
 /// fail (callers need its name), `None` when it cannot be read.
@@ -48,7 +58,7 @@ pub fn check_manifest(
     project: &Project,
     pre_release: bool,
     pre: &mut Preflight,
-) -> Option<Manifest> {
+) -> Option<Checked> {
     let dir = extension_dir(project, pre)?;
     let manifest = match Manifest::read(&dir) {
         Ok(m) => m,
@@ -71,6 +81,11 @@ pub fn check_manifest(
     } else {
         None
     };
+    // A Python pre-release ships the extension as a Marketplace pre-release.
+    let pre_release = pre_release
+        || lockstep_with.as_ref().is_some_and(|py| {
+            crate::pep440::Version::parse(&py.version).is_ok_and(|v| v.is_prerelease())
+        });
     manifest.check(
         &PackageRules {
             pre_release,
@@ -78,7 +93,10 @@ pub fn check_manifest(
         },
         pre,
     );
-    Some(manifest)
+    Some(Checked {
+        manifest,
+        pre_release,
+    })
 }
 
 /// The `.vsix` path for a manifest: `dist/<name>-<version>.vsix`.
@@ -88,9 +106,12 @@ pub fn vsix_path(project: &Project, manifest: &Manifest) -> Option<PathBuf> {
 
 /// Checks what `vsce-package` needs; problems go to `pre`.
 pub fn plan(project: &Project, pre_release: bool, pre: &mut Preflight) -> Option<PackagePlan> {
-    let manifest = check_manifest(project, pre_release, pre);
+    let checked = check_manifest(project, pre_release, pre);
     npm::check(project, false, pre);
-    let manifest = manifest?;
+    let Checked {
+        manifest,
+        pre_release,
+    } = checked?;
     Some(PackagePlan {
         ext_dir: manifest.file.parent()?.to_owned(),
         out: vsix_path(project, &manifest)?,
