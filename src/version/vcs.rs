@@ -44,7 +44,7 @@ pub(super) fn version(
     }
     let dir = pyproject.parent().unwrap_or(Path::new("."));
     let at = |message: String| Problem::at(message, pyproject, Some(line));
-    let d = describe(dir).map_err(|why| {
+    let d = describe(dir).map_err(|Why(why)| {
         at(format!(
             "{tool} computes the version from git, and {why}: tag the release commit (`git tag vX.Y.Z`), \
              or set SETUPTOOLS_SCM_PRETEND_VERSION"
@@ -138,19 +138,22 @@ fn pretend(name: &str) -> Option<(String, String)> {
     })
 }
 
+/// Why HEAD could not be described, in words.
+struct Why(String);
+
 /// `git describe --dirty --tags --long --match *[0-9]*` in `dir` (the
 /// command setuptools-scm runs), parsed; why not, in words.
-fn describe(dir: &Path) -> Result<Described, String> {
-    let sh = crate::tools::shell().ok_or("git cannot be run")?;
+fn describe(dir: &Path) -> Result<Described, Why> {
+    let sh = crate::tools::shell().ok_or(Why("git cannot be run".into()))?;
     sh.change_dir(dir);
     let inside = crate::tools::captured(xshell::cmd!(sh, "git rev-parse --is-inside-work-tree"))
         .ignore_stderr()
         .read();
     if !inside.is_ok_and(|o| o.trim() == "true") {
-        return Err(format!(
+        return Err(Why(format!(
             "{} is not in a git repository (or git is not installed)",
             dir.display()
-        ));
+        )));
     }
     let out = crate::tools::captured(xshell::cmd!(
         sh,
@@ -158,12 +161,12 @@ fn describe(dir: &Path) -> Result<Described, String> {
     ))
     .ignore_stderr()
     .read()
-    .map_err(|_| "the repository has no version tag yet".to_owned())?;
+    .map_err(|_| Why("the repository has no version tag yet".into()))?;
     parse_describe(out.trim()).ok_or_else(|| {
-        format!(
+        Why(format!(
             "`git describe` said {:?}, which is not understood",
             out.trim()
-        )
+        ))
     })
 }
 

@@ -3,6 +3,7 @@
 
 pub mod filename;
 mod files;
+pub mod metadata;
 
 use std::path::{Path, PathBuf};
 
