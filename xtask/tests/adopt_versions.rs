@@ -69,7 +69,12 @@ impl Fixture {
     /// `git ARGS` in the project, with an identity of its own.
     fn git(&self, args: &[&str]) {
         let out = Command::new("git")
-            .args(["-c", "user.name=Fixture", "-c", "user.email=fixture@example.invalid"])
+            .args([
+                "-c",
+                "user.name=Fixture",
+                "-c",
+                "user.email=fixture@example.invalid",
+            ])
             .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
             .args(args)
             .current_dir(self.root())
@@ -81,7 +86,12 @@ impl Fixture {
     /// The files of `dir` (relative to the root), sorted.
     fn files(&self, dir: &str) -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.root().join(dir))
-            .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
             .unwrap_or_default();
         files.sort();
         files
@@ -158,9 +168,17 @@ fn flit_with_dunder_version_and_an_rst_changelog() {
         ),
     ]);
     let init = p.xtask(&["init"], &[]).expect(0);
-    assert!(init.stdout().contains("flit_core.buildapi"), "{}", init.all());
+    assert!(
+        init.stdout().contains("flit_core.buildapi"),
+        "{}",
+        init.all()
+    );
     // Pointed at the .rst file, the release says what it is and both ways on.
-    p.edit("release-kit.toml", "changelog = false", "changelog = \"CHANGES.rst\"");
+    p.edit(
+        "release-kit.toml",
+        "changelog = false",
+        "changelog = \"CHANGES.rst\"",
+    );
     let run = p.xtask(&["release", "--dry-run"], &[]).expect(3);
     let line = run
         .stderr()
@@ -173,16 +191,31 @@ fn flit_with_dunder_version_and_an_rst_changelog() {
         line.contains("changelog = false") && line.contains("[release] changelog = \"…\""),
         "{line}"
     );
-    assert_eq!(line.matches("CHANGES.rst").count(), 1, "the path twice: {line}");
+    assert_eq!(
+        line.matches("CHANGES.rst").count(),
+        1,
+        "the path twice: {line}"
+    );
     assert!(!run.all().contains("only [Unreleased]"), "{}", run.all());
     let notes = p.xtask(&["changelog"], &[]).expect(3);
-    assert!(notes.stderr().contains("not Keep a Changelog"), "{}", notes.all());
+    assert!(
+        notes.stderr().contains("not Keep a Changelog"),
+        "{}",
+        notes.all()
+    );
 
-    p.edit("release-kit.toml", "changelog = \"CHANGES.rst\"", "changelog = false");
+    p.edit(
+        "release-kit.toml",
+        "changelog = \"CHANGES.rst\"",
+        "changelog = false",
+    );
     let build = p.xtask(&["build"], &[]).expect(0);
     assert!(build.stdout().contains("0.9.0"), "{}", build.all());
     let built = assert_built(&p, "dist", "0.9.0");
-    assert_eq!(built, ["flit_fx-0.9.0-py3-none-any.whl", "flit_fx-0.9.0.tar.gz"]);
+    assert_eq!(
+        built,
+        ["flit_fx-0.9.0-py3-none-any.whl", "flit_fx-0.9.0.tar.gz"]
+    );
     assert_eq!(publish_and_rerun(&p), built);
 }
 
@@ -203,11 +236,18 @@ fn hatch_vcs_on_a_tagged_commit_and_off_it() {
     p.git(&["commit", "-qm", "first"]);
     // No tag yet: the build would make a development version.
     let run = p.xtask(&["build"], &[]).expect(3);
-    assert!(run.stderr().contains("hatch-vcs") && run.stderr().contains("no version tag"), "{}", run.all());
+    assert!(
+        run.stderr().contains("hatch-vcs") && run.stderr().contains("no version tag"),
+        "{}",
+        run.all()
+    );
     p.git(&["tag", "v0.5.0"]);
     p.xtask(&["build"], &[]).expect(0);
     let built = assert_built(&p, "dist", "0.5.0");
-    assert_eq!(built, ["vcs_fx-0.5.0-py3-none-any.whl", "vcs_fx-0.5.0.tar.gz"]);
+    assert_eq!(
+        built,
+        ["vcs_fx-0.5.0-py2.py3-none-any.whl", "vcs_fx-0.5.0.tar.gz"]
+    );
     assert_eq!(publish_and_rerun(&p), built);
     // A commit after the tag: the build would be 0.5.1.devN+g…, which
     // PyPI refuses; said up front, nothing built.
@@ -215,8 +255,15 @@ fn hatch_vcs_on_a_tagged_commit_and_off_it() {
     p.git(&["commit", "-qam", "second"]);
     let run = p.xtask(&["build"], &[]).expect(3);
     let err = run.stderr();
-    assert!(err.contains("1 commit after the tag v0.5.0"), "{}", run.all());
-    assert!(err.contains("like 0.5.1.dev1+g") && err.contains("PyPI refuses local versions"), "{err}");
+    assert!(
+        err.contains("1 commit after the tag v0.5.0"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        err.contains("like 0.5.1.dev1+g") && err.contains("PyPI refuses local versions"),
+        "{err}"
+    );
     assert!(err.contains("git tag v0.5.1"), "{err}");
     assert_eq!(p.files("dist").len(), 2, "{:?}", p.files("dist"));
 }
@@ -243,7 +290,8 @@ fn hatchling_that_computes_another_version_is_stopped_by_the_metadata() {
     let run = p.xtask(&["build"], &[]).expect(1);
     let err = run.stderr();
     assert!(
-        err.contains("its metadata says Version 1.1.0") && err.contains("src/pattern_fx/__init__.py:1"),
+        err.contains("its metadata says Version 1.1.0")
+            && err.contains("src/pattern_fx/__init__.py:1"),
         "{}",
         run.all()
     );
@@ -273,6 +321,63 @@ fn setuptools_at_the_root_without_gitignore() {
     p.xtask(&["changelog", "--check", "v26.4"], &[]).expect(0);
     p.xtask(&["build"], &[]).expect(0);
     let built = assert_built(&p, "dist", "26.4");
-    assert_eq!(built, ["root_fx-26.4-py3-none-any.whl", "root_fx-26.4.tar.gz"]);
+    assert_eq!(
+        built,
+        ["root_fx-26.4-py3-none-any.whl", "root_fx-26.4.tar.gz"]
+    );
+    assert_eq!(publish_and_rerun(&p), built);
+}
+
+const NATIVE_PYPROJECT: &str = "[build-system]\nrequires = [\"maturin>=1.16,<2\"]\nbuild-backend = \"maturin\"\n\n\
+[project]\nname = \"native-fx\"\ndynamic = [\"version\"]\nreadme = \"README.md\"\n\
+description = \"A fixture\"\nrequires-python = \">=3.9\"\n";
+
+const NATIVE_CARGO: &str = "[package]\nname = \"native-fx\"\nversion = \"0.3.1\"\nedition = \"2021\"\n\n\
+[lib]\nname = \"native_fx\"\ncrate-type = [\"cdylib\"]\n\n[dependencies]\n\
+pyo3 = { version = \"0.30\", default-features = false, features = [\"macros\", \"extension-module\"] }\n\n\
+[workspace]\n";
+
+const NATIVE_LIB: &str = "use pyo3::prelude::*;\n\n#[pyfunction]\nfn double(x: i64) -> i64 {\n    x * 2\n}\n\n\
+#[pymodule]\nfn native_fx(m: &Bound<'_, PyModule>) -> PyResult<()> {\n    \
+m.add_function(wrap_pyfunction!(double, m)?)?;\n    Ok(())\n}\n";
+
+/// The one native build of this file (slow: PyO3 for one interpreter,
+/// not abi3): a maturin package at the root whose version is Cargo.toml's,
+/// with no `.gitignore` (so `dist/` is not ignored before `init`).
+#[test]
+fn maturin_not_abi3_with_the_version_in_cargo_toml() {
+    let lock = std::fs::read_to_string(
+        testkit::python::workspace_root().join("examples/mult-agentes-native/Cargo.lock"),
+    )
+    .unwrap()
+    .replace("mult-agentes-native", "native-fx");
+    let p = Fixture::new(&[
+        ("pyproject.toml", NATIVE_PYPROJECT),
+        ("Cargo.toml", NATIVE_CARGO),
+        ("Cargo.lock", &lock),
+        ("src/lib.rs", NATIVE_LIB),
+        ("README.md", "# native-fx\n"),
+    ]);
+    let init = p.xtask(&["init"], &[]).expect(0);
+    assert!(init.stdout().contains("maturin"), "{}", init.all());
+    let config = std::fs::read_to_string(p.root().join("release-kit.toml")).unwrap();
+    let dist = config
+        .lines()
+        .find_map(|l| l.strip_prefix("dist = \""))
+        .and_then(|d| d.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{config}"))
+        .to_owned();
+    let build = p.xtask(&["build"], &[]).expect(0);
+    assert!(build.stdout().contains("0.3.1"), "{}", build.all());
+    let built = assert_built(&p, &dist, "0.3.1");
+    assert!(
+        built.iter().any(|f| f == "native_fx-0.3.1.tar.gz"),
+        "{built:?}"
+    );
+    let wheel = built.iter().find(|f| f.ends_with(".whl")).unwrap();
+    assert!(
+        wheel.starts_with("native_fx-0.3.1-cp3") && !wheel.contains("abi3"),
+        "{wheel}"
+    );
     assert_eq!(publish_and_rerun(&p), built);
 }
