@@ -167,3 +167,52 @@ pub fn run(
         pre_release: plan.pre_release,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project with a Python package of version `py` and an extension
+    /// of version `ext`, in lockstep.
+    fn project(py: &str, ext: &str) -> (tempfile::TempDir, Project) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for (rel, text) in [
+            (
+                "py/pyproject.toml",
+                format!("[project]\nname = \"x\"\nversion = \"{py}\"\n"),
+            ),
+            (
+                "ext/package.json",
+                format!(
+                    "{{\n  \"name\": \"ext\",\n  \"version\": \"{ext}\",\n  \"publisher\": \"my-org\",\n  \
+                     \"engines\": {{\"vscode\": \"^1.85.0\"}}\n}}\n"
+                ),
+            ),
+            ("ext/README.md", "# ext\n".into()),
+            ("ext/LICENSE", "MIT\n".into()),
+            (
+                "release-kit.toml",
+                "[python]\npath = \"py\"\n[vscode]\npath = \"ext\"\n".into(),
+            ),
+        ] {
+            std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(root.join(rel), text).unwrap();
+        }
+        let p = Project::load(root).unwrap();
+        (tmp, p)
+    }
+
+    #[test]
+    fn a_python_pre_release_packages_the_extension_as_a_marketplace_pre_release() {
+        let (_t, p) = project("1.4.0rc1", "1.3.3001");
+        let mut pre = Preflight::new();
+        let checked = check_manifest(&p, false, &mut pre).unwrap();
+        assert!(pre.problems().is_empty(), "{:?}", pre.problems());
+        assert!(checked.pre_release);
+        let (_t, p) = project("1.4.0", "1.4.0");
+        let mut pre = Preflight::new();
+        assert!(!check_manifest(&p, false, &mut pre).unwrap().pre_release);
+        assert!(pre.problems().is_empty(), "{:?}", pre.problems());
+    }
+}
