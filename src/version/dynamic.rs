@@ -56,6 +56,12 @@ pub(super) fn version(
             "hatchling",
         );
     }
+    if (backend.starts_with("setuptools") || backend.is_empty())
+        && let Some(attr) =
+            get(&["tool", "setuptools", "dynamic", "version", "attr"]).and_then(|a| a.as_str())
+    {
+        return setuptools_attr(dir, attr, file);
+    }
     let line = line_of(text, |l| l.trim_start().starts_with("dynamic"));
     let why = if listed {
         format!(
@@ -72,7 +78,8 @@ pub(super) fn version(
     Err(Problem::at(
         format!(
             "{why}: release-kit reads a dynamic version from Cargo.toml (maturin), a literal \
-             `__version__ = \"X.Y.Z\"` (flit, hatchling's [tool.hatch.version] path) or the git tag \
+             `__version__ = \"X.Y.Z\"` (flit, hatchling's [tool.hatch.version] path, setuptools' \
+             `version = {{attr = …}}`) or the git tag \
              (setuptools-scm, hatch-vcs); set `version = \"X.Y.Z\"` under [project] otherwise"
         ),
         file,
@@ -201,6 +208,27 @@ fn read_toml(path: &Path, why: &str) -> Result<(String, toml::Table), Problem> {
 /// name) in `dir`: a package (`name/__init__.py`) or a module
 /// (`name.py`), at the top or under `src/`, as flit looks for it.
 fn flit(dir: &Path, module: &str, pyproject: &Path) -> Result<VersionAt, Problem> {
+    in_module(
+        dir,
+        module,
+        "__version__",
+        "flit",
+        pyproject,
+        "set [tool.flit.module] name",
+    )
+}
+
+/// `name` assigned in the Python module `module` (dotted) of `dir`: a
+/// package (`module/__init__.py`) or a file (`module.py`), at the top or
+/// under `src/`.
+fn in_module(
+    dir: &Path,
+    module: &str,
+    name: &str,
+    backend: &str,
+    pyproject: &Path,
+    setting: &str,
+) -> Result<VersionAt, Problem> {
     let rel: PathBuf = module.replace('-', "_").split('.').collect();
     let candidates = [
         dir.join(&rel).join("__init__.py"),
@@ -209,11 +237,11 @@ fn flit(dir: &Path, module: &str, pyproject: &Path) -> Result<VersionAt, Problem
         dir.join("src").join(rel.with_extension("py")),
     ];
     match candidates.iter().find(|c| c.is_file()) {
-        Some(file) => module_version(&tidy(file), &["__version__"], "flit"),
+        Some(file) => module_version(&tidy(file), &[name], backend),
         None => Err(Problem::at(
             format!(
-                "flit takes the version from the module {module}'s `__version__`, and no {} was found \
-                 (looked for {}/__init__.py and {}.py, also under src/); set [tool.flit.module] name",
+                "{backend} takes the version from `{name}` of the module {module}, and no {} was found \
+                 (looked for {}/__init__.py and {}.py, also under src/); {setting}",
                 module,
                 rel.display(),
                 rel.display()
@@ -222,6 +250,19 @@ fn flit(dir: &Path, module: &str, pyproject: &Path) -> Result<VersionAt, Problem
             None,
         )),
     }
+}
+
+/// setuptools' `[tool.setuptools.dynamic] version = {attr = "pkg.__version__"}`.
+fn setuptools_attr(dir: &Path, attr: &str, pyproject: &Path) -> Result<VersionAt, Problem> {
+    let (module, name) = attr.rsplit_once('.').unwrap_or(("", attr));
+    in_module(
+        dir,
+        module,
+        name,
+        "setuptools",
+        pyproject,
+        "check [tool.setuptools.dynamic] version",
+    )
 }
 
 /// The literal string assigned to one of `names` at the top level of

@@ -197,3 +197,18 @@ fn hatch_vcs_and_setuptools_scm_take_the_exact_tag_only() {
         assert!(e.message.contains("PyPI refuses local versions"), "{e}");
     }
 }
+
+#[test]
+fn setuptools_attr_reads_the_literal_assignment() {
+    let t = project(&[
+        (
+            "pyproject.toml",
+            "[build-system]\nbuild-backend = \"setuptools.build_meta\"\n[project]\nname = \"s\"\n\
+             dynamic = [\"version\"]\n[tool.setuptools.dynamic]\nversion = {attr = \"s_pkg.about.VERSION\"}\n",
+        ),
+        ("src/s_pkg/about.py", "VERSION = '4.0b1'\n"),
+    ]);
+    let v = pyproject(t.path()).unwrap();
+    assert_eq!((v.version.as_str(), v.source), ("4.0b1", Source::Module));
+    assert_eq!(v.file, t.path().join("src/s_pkg/about.py"));
+}
