@@ -206,41 +206,104 @@ impl fmt::Display for Version {
     }
 }
 
+/// Whether two version texts name the same version: by PEP 440 when both
+/// are versions (`1.0` is `1.0.0`, `1.0-RC1` is `1.0rc1`), else as text.
+pub fn same(a: &str, b: &str) -> bool {
+    match (Version::parse(a), Version::parse(b)) {
+        (Ok(x), Ok(y)) => x.cmp(&y) == Ordering::Equal,
+        _ => a == b,
+    }
+}
+
+/// Why `index` refuses `version` when it is a local version (`+…`), in
+/// words; `None` for a public version or text that is no version.
+pub fn local_refusal(version: &str, index: &str) -> Option<String> {
+    let v = Version::parse(version).ok()?;
+    let local = v.local.as_ref()?;
+    Some(format!(
+        "{version} is a local version (+{local}): {index} refuses local versions (PEP 440 keeps \
+         them for builds that are never published)"
+    ))
+}
+
 /// Whether `version` may be uploaded to a public index (PyPI, TestPyPI):
 /// the reason when not (a local version).
 pub fn check_publishable(version: &str, index: &str) -> Result<Version, UnusableVersion> {
     let v = Version::parse(version)?;
-    match &v.local {
-        Some(local) => Err(UnusableVersion::Refused(format!(
-            "{version} is a local version (+{local}): {index} refuses local versions (PEP 440 keeps \
-             them for builds that are never published); release {} instead",
+    match local_refusal(version, index) {
+        Some(why) => Err(UnusableVersion::Refused(format!(
+            "{why}; release {} instead",
             v.public()
         ))),
         None => Ok(v),
     }
 }
 
+/// The extension's Marketplace version in lockstep with a Python version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarketplaceVersion {
+    /// `major.minor.patch`.
+    pub version: String,
+    /// Published with `--pre-release` (the Python version is one).
+    pub pre_release: bool,
+}
+
+/// How a Python pre-release maps, for messages and docs.
+pub const PRE_RELEASE_MAPPING: &str = "a Python pre-release of X.Y.0 ships the extension as X.(Y-1).P with \
+     --pre-release (VS Code's convention: pre-releases on the minor below the release they lead to), P = N for \
+     X.Y.0.devN, 1000+N for aN, 2000+N for bN, 3000+N for rcN: after every X.(Y-1) release, before X.Y.0";
+
 /// The Marketplace version of the extension that ships with Python
-/// version `version` in lockstep: a final release `X.Y[.Z]` is `X.Y.Z`;
-/// a pre-, post- or development release has none (the Marketplace takes
-/// `major.minor.patch` only: publish the extension with `--pre-release`
-/// under a version of its own).
-pub fn marketplace_version(version: &Version) -> Result<String, UnusableVersion> {
-    if version.is_prerelease() || version.post.is_some() || version.epoch != 0 {
-        return Err(UnusableVersion::Refused(format!(
-            "{version} is not a final release: the Marketplace takes major.minor.patch only; \
-             publish the extension with `vsce-publish --pre-release` under a version of its own, \
-             or set [vscode] lockstep = false"
-        )));
+/// version `version` in lockstep. A final release `X.Y[.Z]` is `X.Y.Z`.
+/// The Marketplace takes `major.minor.patch` only and one version once,
+/// pre-release or not, so a pre-release of `X.Y.0` is `X.(Y-1).P`,
+/// published with `--pre-release` ([`PRE_RELEASE_MAPPING`]): `1.4.0rc1`
+/// is `1.3.3001`. Other versions (a post or local release, an epoch, a
+/// pre-release of `X.Y.Z` with Z > 0 or of `X.0.0`) have none.
+pub fn marketplace_version(version: &Version) -> Result<MarketplaceVersion, UnusableVersion> {
+    let refused = |why: &str| {
+        Err(UnusableVersion::Refused(format!(
+            "{version} {why}; set [vscode] lockstep = false in release-kit.toml and give the extension a \
+             version of its own (X.Y.Z; `vsce-publish --pre-release` for a pre-release)"
+        )))
+    };
+    if version.epoch != 0 || version.post.is_some() || version.local.is_some() {
+        return refused(
+            "has no major.minor.patch form for the Marketplace (an epoch, post or local release)",
+        );
     }
-    if version.release.len() > 3 || version.local.is_some() {
-        return Err(UnusableVersion::Refused(format!(
-            "{version} has no major.minor.patch form for the Marketplace"
-        )));
+    if version.release.len() > 3 {
+        return refused("has more than three release numbers, which the Marketplace does not take");
     }
     let mut parts = version.release.clone();
     parts.resize(3, 0);
-    Ok(format!("{}.{}.{}", parts[0], parts[1], parts[2]))
+    let [x, y, z] = [parts[0], parts[1], parts[2]];
+    if !version.is_prerelease() {
+        return Ok(MarketplaceVersion {
+            version: format!("{x}.{y}.{z}"),
+            pre_release: false,
+        });
+    }
+    let (stage, n) = match (version.pre, version.dev) {
+        (None, Some(n)) => (0, n),
+        (Some((kind, n)), None) => (kind as u64 + 1, n),
+        _ => {
+            return refused(
+                "is a development release of a pre-release, which has no Marketplace form",
+            );
+        }
+    };
+    if z != 0 || y == 0 || n >= 1000 {
+        return refused(&format!(
+            "is a pre-release the Marketplace cannot order in lockstep ({PRE_RELEASE_MAPPING}; \
+             a pre-release of X.Y.Z with Z > 0 or of X.0.0, or a number from 1000 on, has no such place)"
+        ));
+    }
+    let patch = 1000 * stage + n;
+    Ok(MarketplaceVersion {
+        version: format!("{x}.{}.{patch}", y - 1),
+        pre_release: true,
+    })
 }
 
 #[cfg(test)]
@@ -334,10 +397,48 @@ mod tests {
 
     #[test]
     fn marketplace_lockstep() {
-        assert_eq!(marketplace_version(&v("26.4")).unwrap(), "26.4.0");
-        assert_eq!(marketplace_version(&v("1.2.3")).unwrap(), "1.2.3");
-        let pre = marketplace_version(&v("26.4rc1")).unwrap_err().to_string();
-        assert!(pre.contains("--pre-release"), "{pre}");
-        assert!(marketplace_version(&v("1.2.3.4")).is_err());
+        let m = |s: &str| marketplace_version(&v(s)).map(|m| (m.version, m.pre_release));
+        assert_eq!(m("26.4").unwrap(), ("26.4.0".into(), false));
+        assert_eq!(m("1.2.3").unwrap(), ("1.2.3".into(), false));
+        // Pre-releases of 1.4.0 sit between every 1.3.x release and 1.4.0,
+        // in PEP 440's order.
+        let pre: Vec<String> = ["1.4.0.dev2", "1.4.0a1", "1.4.0b2", "1.4.0rc1", "1.4.0rc2"]
+            .iter()
+            .map(|s| {
+                let (version, pre_release) = m(s).unwrap();
+                assert!(pre_release, "{s}");
+                version
+            })
+            .collect();
+        assert_eq!(
+            pre,
+            ["1.3.2", "1.3.1001", "1.3.2002", "1.3.3001", "1.3.3002"]
+        );
+        for refused in [
+            "1.2.3rc1",
+            "2.0.0rc1",
+            "1.4.0rc1.dev1",
+            "1.2.3.4",
+            "1.0.post1",
+            "1!1.0",
+            "1.0+l",
+            "1.4rc1000",
+        ] {
+            let e = m(refused).unwrap_err().to_string();
+            assert!(e.contains("lockstep = false"), "{refused}: {e}");
+        }
+        assert!(
+            m("1.2.3rc1")
+                .unwrap_err()
+                .to_string()
+                .contains("3000+N for rcN")
+        );
+    }
+
+    #[test]
+    fn same_version_by_pep_440() {
+        assert!(same("1.0", "1.0.0") && same("1.0-RC1", "1.0rc1") && same("v2.1", "2.1"));
+        assert!(!same("1.0", "1.0.post0") && !same("1.0+a", "1.0"));
+        assert!(same("not a version", "not a version") && !same("x", "1.0"));
     }
 }

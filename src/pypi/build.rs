@@ -91,6 +91,9 @@ pub enum BuildError {
         /// `Tag:` lines of the metadata.
         metadata_tags: String,
     },
+    /// A built file's metadata names another version than the source.
+    #[error(transparent)]
+    Version(#[from] package::metadata::MetadataError),
     /// `twine check --strict` refused the files.
     #[error(
         "twine check --strict refused the build:\n{output}\nfix the metadata in {} (README format, license, classifiers)",
@@ -432,6 +435,11 @@ fn check_built(
         .filter(|p| p.extension().is_some_and(|e| e == "whl"))
         .map(|p| wheel_tags(p))
         .collect::<Result<Vec<_>, _>>()?;
+    // The metadata is the truth: a version read otherwise than the
+    // backend computed it stops here, before dist/.
+    for p in &built {
+        package::metadata::check_version(p, &package.version)?;
+    }
     // Described once: the hash decides the check and goes in the report.
     let files = built
         .iter()

@@ -509,7 +509,7 @@ pub enum PublishError {
     Index(String),
     /// The index holds files of these names with other content.
     #[error(
-        "{}\nan index never lets a published file be replaced: bump the version in {version} \
+        "{}\nan index never lets a published file be replaced: bump the version, now {version}, \
          and run `cargo xtask build` again (or, if these are the files you meant, \
          restore them from the release that published them)",
         conflicts.join("\n")

@@ -1,8 +1,11 @@
-//! One version everywhere: the `pyproject.toml` of every Python package,
-//! `package.json` (in lockstep), the newest released entry of the
-//! changelog, and the git tag in CI.
+//! One version everywhere: the `pyproject.toml` of every Python package
+//! (or where a dynamic version is read), `package.json` (in lockstep: the
+//! same `X.Y.Z` for a final release, the Marketplace form of a
+//! pre-release), the newest released entry of the changelog, and the git
+//! tag in CI; compared as PEP 440 versions (`26.4` is `26.4.0`).
 
 use crate::config::Project;
+use crate::pep440::{self, same};
 use crate::preflight::{Preflight, PreflightError, Problem};
 use crate::version::{self, VersionAt};
 use crate::vscode::manifest::Manifest;
@@ -36,10 +39,13 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
     // Every further Python package ships in the same version.
     for (dir, _) in project.python_packages().into_iter().skip(1) {
         match version::pyproject(&dir) {
-            Ok(other) if other.version != want => problems.push(mismatch(
+            Ok(other) if !same(&other.version, &want) => problems.push(mismatch(
                 &other.file.display().to_string(),
                 &other,
-                "every Python package of release-kit.toml ships in one version: set the same one in each",
+                &format!(
+                    "every Python package of release-kit.toml ships in one version: {}",
+                    other.how_to_set(&want)
+                ),
             )),
             Ok(_) => {}
             Err(e) => problems.push(Problem {
@@ -52,13 +58,12 @@ pub fn check(project: &Project, tag: Option<&str>) -> Result<String, PreflightEr
     let py = project.config.python.enabled;
     if py && project.config.vscode.enabled && project.config.vscode.lockstep {
         match Manifest::read(&project.vscode_dir()).and_then(|m| m.version_at()) {
-            Ok(js) if js.version != want => problems.push(mismatch(
-                "package.json",
-                &js,
-                "set the same version in both (or `lockstep = false` under [vscode] in release-kit.toml)",
-            )),
-            Ok(_) => {}
-            Err(e) => problems.push(Problem { message: format!("{e:#}"), file: None, line: None }),
+            Ok(js) => problems.extend(lockstep(&js, &python)),
+            Err(e) => problems.push(Problem {
+                message: format!("{e:#}"),
+                file: None,
+                line: None,
+            }),
         }
     }
     problems.extend(changelog_and_tag(project, &python, tag));
@@ -86,7 +91,7 @@ fn changelog_and_tag(project: &Project, python: &VersionAt, tag: Option<&str>) -
         .then(|| crate::changelog::newest(&project.changelog()));
     match newest {
         None => {}
-        Some(Ok(rel)) if rel.version != *want => problems.push(Problem {
+        Some(Ok(rel)) if !same(&rel.version, want) => problems.push(Problem {
             message: format!(
                 "the newest released entry is {} but {} says {want}; add `## [{want}] - YYYY-MM-DD` with the release notes",
                 rel.version,
@@ -96,18 +101,20 @@ fn changelog_and_tag(project: &Project, python: &VersionAt, tag: Option<&str>) -
             line: Some(rel.line),
         }),
         Some(Ok(_)) => {}
+        // The file is the problem's: named once.
         Some(Err(e)) => problems.push(Problem {
-            message: e.to_string(),
-            file: Some(project.changelog()),
+            message: e.reason(),
+            file: Some(e.file().to_owned()),
             line: None,
         }),
     }
     if let Some(tag) = tag {
         let tagged = tag.strip_prefix('v').unwrap_or(tag);
-        if tagged != want.as_str() {
+        if !same(tagged, want) {
             problems.push(Problem {
                 message: format!(
-                    "the git tag {tag} does not match version {want}; tag v{want} instead, or bump the version to {tagged}"
+                    "the git tag {tag} does not match version {want}; tag v{want} instead, or {}",
+                    python.how_to_set(tagged)
                 ),
                 file: Some(python.file.clone()),
                 line: Some(python.line),
@@ -115,6 +122,42 @@ fn changelog_and_tag(project: &Project, python: &VersionAt, tag: Option<&str>) -
         }
     }
     problems
+}
+
+/// The extension's version `js` in lockstep with the Python package's
+/// `python`: a final release the same `X.Y.Z`, a pre-release the
+/// Marketplace version [`pep440::marketplace_version`] maps it to.
+fn lockstep(js: &VersionAt, python: &VersionAt) -> Option<Problem> {
+    let at = |message: String| Problem {
+        message,
+        file: Some(js.file.clone()),
+        line: Some(js.line),
+    };
+    let mapped = pep440::Version::parse(&python.version)
+        .map_err(|e| e.to_string())
+        .and_then(|v| pep440::marketplace_version(&v).map_err(|e| e.to_string()));
+    match mapped {
+        Ok(m) if m.version == js.version => None,
+        Ok(m) if m.pre_release => Some(at(format!(
+            "package.json says {} but {} says {}, a pre-release: the extension ships as {} with --pre-release \
+             ({}); set \"version\": \"{}\" in package.json (or `lockstep = false` under [vscode] in release-kit.toml)",
+            js.version,
+            python.file.display(),
+            python.version,
+            m.version,
+            pep440::PRE_RELEASE_MAPPING,
+            m.version
+        ))),
+        Ok(m) => Some(at(format!(
+            "package.json says {} but {} says {}; set \"version\": \"{}\" in package.json \
+             (or `lockstep = false` under [vscode] in release-kit.toml)",
+            js.version,
+            python.file.display(),
+            python.version,
+            m.version
+        ))),
+        Err(e) => Some(at(format!("lockstep with {}: {e}", python.file.display()))),
+    }
 }
 
 /// The version every other place must name: the first Python package's,

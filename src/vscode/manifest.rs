@@ -76,11 +76,7 @@ impl Manifest {
     /// `version` with the file and line it is on.
     pub fn version_at(&self) -> Result<VersionAt, Problem> {
         match (self.version.clone(), self.line("version")) {
-            (Some(version), Some(line)) => Ok(VersionAt {
-                version,
-                file: self.file.clone(),
-                line,
-            }),
+            (Some(version), Some(line)) => Ok(VersionAt::new(version, self.file.clone(), line)),
             _ => Err(Problem::new(format!(
                 "{}: no \"version\" field",
                 self.file.display()
@@ -188,14 +184,38 @@ impl Manifest {
                 dir.display()
             ));
         }
-        if let (Some(py), Some(v)) = (&rules.lockstep_with, self.version.as_deref())
-            && py.version != v
-        {
-            pre.problem(format!(
-                "version mismatch: the extension is {v} ({}) but the Python package is {py}; \
-                 releases are in lockstep ([vscode] lockstep = true in release-kit.toml): set both to the same version",
-                self.place("version")
-            ));
+        if let (Some(py), Some(v)) = (&rules.lockstep_with, self.version.as_deref()) {
+            self.check_lockstep(py, v, pre);
+        }
+    }
+}
+
+impl Manifest {
+    /// The extension's `version` `v` against the Python package's `py`
+    /// in lockstep: a final release the same `X.Y.Z`, a pre-release the
+    /// Marketplace version `pep440::marketplace_version` maps it to.
+    fn check_lockstep(&self, py: &VersionAt, v: &str, pre: &mut Preflight) {
+        let mapped = crate::pep440::Version::parse(&py.version)
+            .map_err(|e| e.to_string())
+            .and_then(|p| crate::pep440::marketplace_version(&p).map_err(|e| e.to_string()));
+        match mapped {
+            Ok(m) if m.version != v => pre.problem(format!(
+                "version mismatch: the extension is {v} ({}) but the Python package is {py}{}; \
+                 releases are in lockstep ([vscode] lockstep = true in release-kit.toml): set \"version\": \"{}\"",
+                self.place("version"),
+                if m.pre_release {
+                    format!(
+                        ", a pre-release, which the Marketplace takes as {} with --pre-release ({})",
+                        m.version,
+                        crate::pep440::PRE_RELEASE_MAPPING
+                    )
+                } else {
+                    String::new()
+                },
+                m.version
+            )),
+            Ok(_) => {}
+            Err(e) => pre.problem(format!("lockstep: the Python package is {py}: {e}")),
         }
     }
 }
@@ -369,11 +389,11 @@ mod tests {
         );
         let rules = PackageRules {
             pre_release: false,
-            lockstep_with: Some(crate::version::VersionAt {
-                version: "1.2.4".into(),
-                file: "py/pyproject.toml".into(),
-                line: 3,
-            }),
+            lockstep_with: Some(crate::version::VersionAt::new(
+                "1.2.4",
+                "py/pyproject.toml",
+                3,
+            )),
         };
         let p = problems(t.path(), &rules);
         assert_eq!(p.len(), 2, "{p:?}");
@@ -382,6 +402,37 @@ mod tests {
             p[1].contains("1.2.3") && p[1].contains("1.2.4 (py/pyproject.toml:3)"),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn lockstep_maps_python_versions_to_the_marketplace() {
+        let rules = |py: &str| PackageRules {
+            pre_release: true,
+            lockstep_with: Some(crate::version::VersionAt::new(py, "py/pyproject.toml", 3)),
+        };
+        for (py, ext_version, ok) in [
+            ("26.4", "26.4.0", true),
+            ("1.4.0rc1", "1.3.3001", true),
+            ("1.4.0rc1", "1.4.0", false),
+            ("1.2.3", "1.2.4", false),
+        ] {
+            let t = ext(
+                &GOOD.replace("1.2.3", ext_version),
+                &["README.md", "LICENSE"],
+            );
+            let p = problems(t.path(), &rules(py));
+            assert_eq!(p.is_empty(), ok, "{py} / {ext_version}: {p:?}");
+            if py == "1.4.0rc1" && !ok {
+                let m = &p[0];
+                assert!(
+                    m.contains("\"version\": \"1.3.3001\"") && m.contains("--pre-release"),
+                    "{m}"
+                );
+            }
+        }
+        let t = ext(GOOD, &["README.md", "LICENSE"]);
+        let p = problems(t.path(), &rules("1.2.3rc1"));
+        assert!(p[0].contains("lockstep = false"), "{p:?}");
     }
 
     #[test]

@@ -44,6 +44,16 @@ pub struct Packaged {
     pub pre_release: bool,
 }
 
+/// A manifest that was read, and how it ships.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Packaged and published with `--pre-release`: asked for, or in
+    /// lockstep with a Python pre-release (`pep440::marketplace_version`).
+    pub pre_release: bool,
+}
+
 /// Reads the manifest and checks every rule: version, publisher, engine,
 /// README, LICENSE, lockstep. Returns the manifest even when some rules
 /// fail (callers need its name), `None` when it cannot be read.
@@ -51,7 +61,7 @@ pub fn check_manifest(
     project: &Project,
     pre_release: bool,
     pre: &mut Preflight,
-) -> Option<Manifest> {
+) -> Option<Checked> {
     let dir = extension_dir(project, pre)?;
     let manifest = match Manifest::read(&dir) {
         Ok(m) => m,
@@ -74,6 +84,11 @@ pub fn check_manifest(
     } else {
         None
     };
+    // A Python pre-release ships the extension as a Marketplace pre-release.
+    let pre_release = pre_release
+        || lockstep_with.as_ref().is_some_and(|py| {
+            crate::pep440::Version::parse(&py.version).is_ok_and(|v| v.is_prerelease())
+        });
     manifest.check(
         &PackageRules {
             pre_release,
@@ -81,7 +96,10 @@ pub fn check_manifest(
         },
         pre,
     );
-    Some(manifest)
+    Some(Checked {
+        manifest,
+        pre_release,
+    })
 }
 
 /// The `.vsix` path for a manifest: `dist/<name>-<version>.vsix`.
@@ -91,9 +109,12 @@ pub fn vsix_path(project: &Project, manifest: &Manifest) -> Option<PathBuf> {
 
 /// Checks what `vsce-package` needs; problems go to `pre`.
 pub fn plan(project: &Project, pre_release: bool, pre: &mut Preflight) -> Option<PackagePlan> {
-    let manifest = check_manifest(project, pre_release, pre);
+    let checked = check_manifest(project, pre_release, pre);
     npm::check(project, false, pre);
-    let manifest = manifest?;
+    let Checked {
+        manifest,
+        pre_release,
+    } = checked?;
     let ext_dir = manifest.file.parent()?.to_owned();
     Some(PackagePlan {
         prepublish: prepublish::check(&ext_dir, pre),
@@ -165,4 +186,53 @@ pub fn run(
         sha256,
         pre_release: plan.pre_release,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project with a Python package of version `py` and an extension
+    /// of version `ext`, in lockstep.
+    fn project(py: &str, ext: &str) -> (tempfile::TempDir, Project) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for (rel, text) in [
+            (
+                "py/pyproject.toml",
+                format!("[project]\nname = \"x\"\nversion = \"{py}\"\n"),
+            ),
+            (
+                "ext/package.json",
+                format!(
+                    "{{\n  \"name\": \"ext\",\n  \"version\": \"{ext}\",\n  \"publisher\": \"my-org\",\n  \
+                     \"engines\": {{\"vscode\": \"^1.85.0\"}}\n}}\n"
+                ),
+            ),
+            ("ext/README.md", "# ext\n".into()),
+            ("ext/LICENSE", "MIT\n".into()),
+            (
+                "release-kit.toml",
+                "[python]\npath = \"py\"\n[vscode]\npath = \"ext\"\n".into(),
+            ),
+        ] {
+            std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(root.join(rel), text).unwrap();
+        }
+        let p = Project::load(root).unwrap();
+        (tmp, p)
+    }
+
+    #[test]
+    fn a_python_pre_release_packages_the_extension_as_a_marketplace_pre_release() {
+        let (_t, p) = project("1.4.0rc1", "1.3.3001");
+        let mut pre = Preflight::new();
+        let checked = check_manifest(&p, false, &mut pre).unwrap();
+        assert!(pre.problems().is_empty(), "{:?}", pre.problems());
+        assert!(checked.pre_release);
+        let (_t, p) = project("1.4.0", "1.4.0");
+        let mut pre = Preflight::new();
+        assert!(!check_manifest(&p, false, &mut pre).unwrap().pre_release);
+        assert!(pre.problems().is_empty(), "{:?}", pre.problems());
+    }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::manifest::Manifest;
 use super::npm::{self, NodeTools};
-use super::package::{check_manifest, vsix_path};
+use super::package::{Checked, check_manifest, vsix_path};
 use super::{
     Auth, FailureContext, MARKETPLACE, VsceError, auth, base_child, explain, marketplace_url,
     setting,
@@ -116,7 +116,7 @@ pub fn plan(
     vsix_pending: bool,
     pre: &mut Preflight,
 ) -> Option<PublishPlan> {
-    let manifest = check_manifest(project, pre_release, pre);
+    let checked = check_manifest(project, pre_release, pre);
     let auth = auth(project, settings, pre);
     let ovsx = settings
         .explicit("OVSX_PAT")
@@ -132,7 +132,11 @@ pub fn plan(
                 .unwrap_or_else(|| OPEN_VSX.into()),
         });
     npm::check(project, ovsx.is_some(), pre);
-    let manifest = manifest?;
+    // In lockstep with a Python pre-release, the publish is one too.
+    let Checked {
+        manifest,
+        pre_release,
+    } = checked?;
     let vsix = vsix_path(project, &manifest)?;
     if !vsix_pending && !vsix.is_file() {
         pre.problem(format!(

@@ -68,9 +68,20 @@ pub enum Kind {
     Wheel,
 }
 
-/// Versions compare as file names write them (`1.0.0rc1`, `1.0.0_rc1`).
+/// A version's key for comparing, as PEP 440 compares (`1.0.0-RC1`,
+/// `1.0.0rc1` and `1.0rc1` are one version): the normal form with the
+/// release's trailing zeros dropped; text that is no version, lower case
+/// with `.` for `_` and `-`.
 pub fn normalize_version(v: &str) -> String {
-    v.to_ascii_lowercase().replace(['_', '-'], ".")
+    match crate::pep440::Version::parse(v) {
+        Ok(mut p) => {
+            while p.release.len() > 1 && p.release.last() == Some(&0) {
+                p.release.pop();
+            }
+            p.to_string()
+        }
+        Err(_) => v.to_ascii_lowercase().replace(['_', '-'], "."),
+    }
 }
 
 /// A wheel's file name, split.
@@ -191,6 +202,20 @@ pub fn platform_problem(tag: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_compare_as_pep_440() {
+        for (a, b) in [
+            ("1.2.0-rc.1", "1.2.0rc1"),
+            ("26.4", "26.4.0"),
+            ("1.0_RC1", "1.0rc1"),
+            ("1.0-1", "1.0.post1"),
+        ] {
+            assert_eq!(normalize_version(a), normalize_version(b), "{a} {b}");
+        }
+        assert_ne!(normalize_version("1.0"), normalize_version("1.0.post0"));
+        assert_ne!(normalize_version("1.0+a"), normalize_version("1.0"));
+    }
 
     #[test]
     fn filenames() {

@@ -3,6 +3,7 @@
 
 pub mod filename;
 mod files;
+pub mod metadata;
 
 use std::path::{Path, PathBuf};
 
@@ -166,11 +167,7 @@ fn build_requires(file: &Path, doc: &toml::Table) -> Result<Vec<String>, Problem
 pub(crate) fn test_package(name: &str, backend: Backend) -> Package {
     Package {
         name: name.into(),
-        version: VersionAt {
-            version: "1.0".into(),
-            file: "p".into(),
-            line: 1,
-        },
+        version: VersionAt::new("1.0", "p", 1),
         dir: ".".into(),
         backend,
         build_requires: Vec::new(),
@@ -180,12 +177,13 @@ pub(crate) fn test_package(name: &str, backend: Backend) -> Package {
 /// The tag check for a tagged CI run: `v1.2.3` or `1.2.3` for version 1.2.3.
 pub fn check_tag(tag: &str, version: &VersionAt) -> Result<(), Problem> {
     let bare = tag.strip_prefix('v').unwrap_or(tag);
-    if bare == version.version {
+    if crate::pep440::same(bare, &version.version) {
         Ok(())
     } else {
         Err(Problem::new(format!(
             "the tag {tag} does not match the package version {version}; \
-             set version = \"{bare}\" there, or tag v{} instead",
+             {}, or tag v{} instead",
+            version.how_to_set(bare),
             version.version
         )))
     }
@@ -197,11 +195,7 @@ mod tests {
 
     #[test]
     fn tag_must_match() {
-        let v = VersionAt {
-            version: "0.1.0".into(),
-            file: "pyproject.toml".into(),
-            line: 7,
-        };
+        let v = VersionAt::new("0.1.0", "pyproject.toml", 7);
         assert!(check_tag("v0.1.0", &v).is_ok());
         assert!(check_tag("0.1.0", &v).is_ok());
         let e = check_tag("v0.2.0", &v).unwrap_err().message;
