@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::registry::{Production, Step, VARS, Var};
+use super::registry::{Production, Step, Var};
 use super::{Settings, Source};
 
 /// The status of one variable, safe to print anywhere.
@@ -84,9 +84,10 @@ impl CheckReport {
 }
 
 impl Settings {
-    /// The status of every registry variable.
+    /// The status of every registry variable, and of the token variables
+    /// the project's packages name.
     pub fn status(&self) -> Vec<VarStatus> {
-        VARS.iter().map(|v| self.var_status(v)).collect()
+        self.all_vars().map(|v| self.var_status(v)).collect()
     }
 
     fn var_status(&self, var: &'static Var) -> VarStatus {
@@ -159,7 +160,7 @@ impl Settings {
 
     /// A PyPI token variable judged offline ([`crate::decode::pypi_token::judge`],
     /// as the publish preflight judges it): the token in words and what it
-    /// means for an upload of the configured projects to its index.
+    /// means for an upload to its index of the projects whose token it holds.
     fn token_view(&self, var: &Var) -> Option<crate::decode::pypi_token::Judgement> {
         let super::Format::PypiToken { index } = var.format else {
             return None;
@@ -172,7 +173,7 @@ impl Settings {
         Some(crate::decode::pypi_token::judge(
             value,
             Some(index),
-            self.projects(),
+            &self.token_projects(var.name),
             crate::decode::pypi_token::unix_now(),
         ))
     }
@@ -261,7 +262,7 @@ impl Settings {
             .iter()
             .copied()
             .filter(|step| {
-                VARS.iter()
+                self.all_vars()
                     .filter(|v| v.concerns(*step) && v.default.is_none())
                     .any(|v| self.explicit(v.name).is_some())
             })
@@ -276,7 +277,7 @@ impl Settings {
             production,
             ..CheckReport::default()
         };
-        for var in VARS {
+        for var in self.all_vars().filter(|v| self.token_var_used(v.name)) {
             let required = var.required_for.iter().any(|s| steps.contains(s))
                 || (production && var.production == Production::Required);
             let used = required || var.optional_for.iter().any(|s| steps.contains(s));

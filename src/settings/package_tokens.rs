@@ -1,0 +1,109 @@
+//! Which variable holds each Python package's upload token. PyPI scopes a
+//! token to one project, so a release of several packages names a variable
+//! per package in release-kit.toml (`token`, `testpypi-token`;
+//! `TWINE_PASSWORD` / `TWINE_PASSWORD_TEST` by default). A variable so
+//! named that the registry does not hold is checked as the default one
+//! is: the same format, the same token judge, required by the same step.
+
+use super::Settings;
+use super::registry::{self, Var};
+
+/// The token variables of the packages named by [`Settings::set_package`].
+#[derive(Clone, Debug, Default)]
+pub(super) struct PackageTokens {
+    /// Per project: the variables of its PyPI and TestPyPI tokens.
+    by_project: Vec<(String, [String; 2])>,
+    /// Named variables the registry does not hold, as entries modelled on
+    /// `TWINE_PASSWORD` / `TWINE_PASSWORD_TEST`.
+    extra: Vec<&'static Var>,
+}
+
+/// The registry's token variables, for PyPI and TestPyPI.
+const DEFAULTS: [&str; 2] = ["TWINE_PASSWORD", "TWINE_PASSWORD_TEST"];
+
+impl Settings {
+    /// Names a Python project this repository publishes (as
+    /// [`Settings::set_project`]) with the variables holding its PyPI and
+    /// TestPyPI tokens: each token is judged for the projects it uploads.
+    pub fn set_package(&mut self, name: impl Into<String>, pypi: &str, testpypi: &str) {
+        let name = name.into();
+        self.set_project(name.clone());
+        for (var, template) in [pypi, testpypi].into_iter().zip(DEFAULTS) {
+            let known =
+                registry::var(var).is_some() || self.tokens.extra.iter().any(|v| v.name == var);
+            if !known && let Some(t) = registry::var(template) {
+                self.tokens.extra.push(modelled_on(var, t));
+            }
+        }
+        self.tokens
+            .by_project
+            .push((name, [pypi.to_owned(), testpypi.to_owned()]));
+    }
+
+    /// The projects whose token is read from `var` (a project named by
+    /// [`Settings::set_project`] alone uses the defaults).
+    pub fn token_projects(&self, var: &str) -> Vec<String> {
+        self.projects()
+            .iter()
+            .filter(
+                |p| match self.tokens.by_project.iter().find(|(n, _)| n == *p) {
+                    Some((_, vars)) => vars.iter().any(|v| v == var),
+                    None => DEFAULTS.contains(&var),
+                },
+            )
+            .cloned()
+            .collect()
+    }
+
+    /// False for a default token variable no package reads (each names its
+    /// own): it is then neither required nor judged.
+    pub(super) fn token_var_used(&self, var: &str) -> bool {
+        !DEFAULTS.contains(&var)
+            || self.projects().is_empty()
+            || !self.token_projects(var).is_empty()
+    }
+
+    /// The token variables packages name that the registry does not hold.
+    pub fn package_token_vars(&self) -> &[&'static Var] {
+        &self.tokens.extra
+    }
+
+    /// The registry's variables and the packages' token variables.
+    pub(super) fn all_vars(&self) -> impl Iterator<Item = &'static Var> + '_ {
+        registry::VARS
+            .iter()
+            .chain(self.tokens.extra.iter().copied())
+    }
+}
+
+/// An entry for `name` like `template`'s. Leaked: made once per named
+/// variable per process, and the registry's entries are `'static`.
+fn modelled_on(name: &str, template: &'static Var) -> &'static Var {
+    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    let about: &'static str = Box::leak(
+        format!(
+            "{} of the package naming {name} in release-kit.toml",
+            template.about.split(" (").next().unwrap_or(template.about)
+        )
+        .into_boxed_str(),
+    );
+    Box::leak(Box::new(Var {
+        name,
+        group: template.group,
+        about,
+        required_for: template.required_for,
+        optional_for: template.optional_for,
+        production: template.production,
+        default: None,
+        dev_default: None,
+        secret: true,
+        format: template.format,
+        generate: template.generate,
+        test: template.test,
+        used_by: template.used_by,
+        revoke: template.revoke,
+        keygen_bytes: None,
+        places: template.places,
+        rotate_guard: template.rotate_guard,
+    }))
+}
