@@ -549,6 +549,39 @@ mod tests {
     }
 
     #[test]
+    fn each_package_names_its_token_variables() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[python]\npath = \"a\"\n[[python.packages]]\npath = \"b\"\ntoken = \"PYPI_TOKEN_B\"\n\
+             testpypi-token = \"TESTPYPI_TOKEN_B\"\n",
+        )
+        .unwrap();
+        let p = Project::load(tmp.path()).unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        assert_eq!(p.token_var(&a, TokenIndex::Pypi), "TWINE_PASSWORD");
+        assert_eq!(p.token_var(&a, TokenIndex::TestPypi), "TWINE_PASSWORD_TEST");
+        assert_eq!(p.token_var(&b, TokenIndex::Pypi), "PYPI_TOKEN_B");
+        assert_eq!(p.token_var(&b, TokenIndex::TestPypi), "TESTPYPI_TOKEN_B");
+        assert_eq!(p.named_token_vars(), ["PYPI_TOKEN_B", "TESTPYPI_TOKEN_B"]);
+        // A name that would not be masked is refused, named; a token pasted
+        // in place of the name is refused and never quoted.
+        for (value, shown) in [
+            ("NATIVE_UPLOAD", true),
+            ("pypi-AgEIcHlwaS5vcmcCANARY", false),
+        ] {
+            std::fs::write(
+                tmp.path().join(FILE_NAME),
+                format!("[[python.packages]]\npath = \"b\"\ntoken = \"{value}\"\n"),
+            )
+            .unwrap();
+            let err = Project::load(tmp.path()).unwrap_err().to_string();
+            assert!(err.contains("`token"), "{err}");
+            assert_eq!(err.contains(value), shown, "{err}");
+        }
+    }
+
+    #[test]
     fn root_walks_up() {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join(FILE_NAME), "").unwrap();

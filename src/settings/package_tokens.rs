@@ -107,3 +107,71 @@ fn modelled_on(name: &str, template: &'static Var) -> &'static Var {
         rotate_guard: template.rotate_guard,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::status::tests::with;
+    use crate::decode::pypi_token::build_test_token;
+    use crate::settings::Step;
+
+    fn scoped(project: &str) -> String {
+        build_test_token(
+            "pypi.org",
+            "id",
+            &[&format!(
+                r#"{{"version": 1, "permissions": {{"projects": ["{project}"]}}}}"#
+            )],
+        )
+    }
+
+    #[test]
+    fn each_package_token_is_judged_for_its_package_only() {
+        let (a, b) = (scoped("pkg-a"), scoped("pkg-b"));
+        let mut s = with(&[("TWINE_PASSWORD", &a), ("PYPI_TOKEN_B", &b)]);
+        s.set_package("pkg-a", "TWINE_PASSWORD", "TWINE_PASSWORD_TEST");
+        s.set_package("pkg-b", "PYPI_TOKEN_B", "TWINE_PASSWORD_TEST");
+        assert_eq!(s.token_projects("TWINE_PASSWORD"), ["pkg-a"]);
+        assert_eq!(s.token_projects("PYPI_TOKEN_B"), ["pkg-b"]);
+        let r = s.check(&[Step::Publish], false);
+        assert!(r.is_ok(), "{r:?}");
+        // The named variable is listed by status, judged, never shown.
+        let status = s.status();
+        let named = status.iter().find(|v| v.name == "PYPI_TOKEN_B").unwrap();
+        assert!(
+            named.set && named.secret && named.valid == Some(true),
+            "{named:?}"
+        );
+        assert!(named.required_for.contains(&"publish"), "{named:?}");
+        assert!(named.token.as_deref().unwrap().contains("scoped to pkg-b"));
+        let json = serde_json::to_string(&status).unwrap();
+        assert!(!json.contains(&b) && !json.contains(&a));
+        // Swapped: each is refused for the package it cannot upload,
+        // naming the variable.
+        let mut s = with(&[("TWINE_PASSWORD", &b), ("PYPI_TOKEN_B", &a)]);
+        s.set_package("pkg-a", "TWINE_PASSWORD", "TWINE_PASSWORD_TEST");
+        s.set_package("pkg-b", "PYPI_TOKEN_B", "TWINE_PASSWORD_TEST");
+        let r = s.check(&[Step::Publish], false);
+        let names: Vec<_> = r.errors.iter().map(|p| p.name).collect();
+        assert_eq!(names, ["TWINE_PASSWORD", "PYPI_TOKEN_B"], "{r:?}");
+        assert!(r.errors[1].message.contains("cannot upload pkg-b"), "{r:?}");
+        assert!(r.errors[1].message.contains("first upload"), "{r:?}");
+    }
+
+    #[test]
+    fn a_named_variable_is_required_and_an_unread_default_is_not() {
+        let mut s = with(&[]);
+        s.set_package("pkg-a", "PYPI_TOKEN_A", "TESTPYPI_TOKEN_A");
+        s.set_package("pkg-b", "PYPI_TOKEN_B", "TWINE_PASSWORD_TEST");
+        let r = s.check(&[Step::Publish], false);
+        let names: Vec<_> = r.errors.iter().map(|p| p.name).collect();
+        assert_eq!(names, ["PYPI_TOKEN_A", "PYPI_TOKEN_B"], "{r:?}");
+        assert!(r.errors[0].message.contains("needed by publish"), "{r:?}");
+        let r = s.check(&[Step::PublishTestpypi], false);
+        let names: Vec<_> = r.errors.iter().map(|p| p.name).collect();
+        assert_eq!(names, ["TWINE_PASSWORD_TEST", "TESTPYPI_TOKEN_A"], "{r:?}");
+        // Without packages (no project), today's rule: TWINE_PASSWORD.
+        let r = with(&[]).check(&[Step::Publish], false);
+        let names: Vec<_> = r.errors.iter().map(|p| p.name).collect();
+        assert_eq!(names, ["TWINE_PASSWORD"], "{r:?}");
+    }
+}
