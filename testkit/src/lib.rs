@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 pub mod dashboard;
+pub mod github_actions;
 pub mod hostile;
 pub mod hub;
 pub mod marketplace;
