@@ -118,6 +118,10 @@ pub struct RotateArgs {
     /// How many of the most recent runs `--actions` searches (1 to 100).
     #[arg(long, value_name = "N", default_value_t = rotate_actions::DEFAULT_RUNS, requires = "actions")]
     actions_runs: u32,
+    /// With --leaked: delete the logs of every run found holding the old
+    /// value, once the whole search is done (the token must write Actions).
+    #[arg(long, requires_all = ["actions", "leaked"])]
+    purge_logs: bool,
 }
 
 /// `--for`'s help: every step name, from the registry.
@@ -353,6 +357,11 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
     };
+    let mut search = search;
+    let purge_failed = match (args.purge_logs, actions.as_ref()) {
+        (true, Some(actions)) => purge_logs(ctx, actions, &mut search, &redactor)?,
+        _ => None,
+    };
     let generated = match var.keygen_bytes {
         Some(_) => {
             let path = settings.env_file();
@@ -375,7 +384,29 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
         trusted_publishing: trusted_publishing(&repo),
         old_given: given.is_some(),
     };
-    print_rotation(ctx, var, settings, &rotation)
+    print_rotation(ctx, var, settings, &rotation)?;
+    match purge_failed {
+        Some(why) => anyhow::bail!("{why}; run again once the token may delete them"),
+        None => Ok(()),
+    }
+}
+
+/// `--purge-logs`: the logs of the runs found deleted, after the search;
+/// what stopped it, if anything (the command then ends with exit 1, after
+/// the runbook says what was deleted).
+fn purge_logs(
+    ctx: &Ctx,
+    actions: &rotate_actions::Actions,
+    search: &mut rotate::Search,
+    redactor: &release_kit::secret::Redactor,
+) -> anyhow::Result<Option<String>> {
+    let client = release_kit::net::Blocking::new()?;
+    let (done, failed) = rotate_actions::purge(&client, actions, &search.actions_runs, redactor);
+    for id in &done {
+        ctx.info(format!("deleted the logs of Actions run {id}"));
+    }
+    search.purged = done;
+    Ok(failed)
 }
 
 /// `--actions OWNER/REPO`, checked before anything is asked or changed.

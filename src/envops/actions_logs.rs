@@ -108,7 +108,11 @@ impl Actions {
     }
 
     fn get(&self, path: &str) -> Request {
-        Request::get(format!("{}/repos/{}/{path}", self.api, self.repo))
+        self.request(crate::net::Method::GET, path)
+    }
+
+    fn request(&self, method: crate::net::Method, path: &str) -> Request {
+        Request::new(method, format!("{}/repos/{}/{path}", self.api, self.repo))
             .bearer(&self.token)
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28")
@@ -233,6 +237,48 @@ fn run_logs(
         404 | 410 => Err("no logs (deleted or expired)".into()),
         s => Err(format!("logs not read: {}", status_hint(s))),
     }
+}
+
+/// `--purge-logs`: deletes the logs of `runs` (`DELETE
+/// /repos/{o}/{r}/actions/runs/{id}/logs`, 204), after the whole search,
+/// in order, stopping at the first refusal (a token that may not write
+/// Actions is refused for every run). The ids done, and what stopped it.
+pub fn purge(
+    client: &Blocking,
+    actions: &Actions,
+    runs: &[RunFound],
+    redactor: &Redactor,
+) -> (Vec<u64>, Option<String>) {
+    let policy = RetryPolicy {
+        attempts: 3,
+        ..RetryPolicy::default()
+    };
+    let mut done = Vec::new();
+    for run in runs {
+        let req = actions.request(
+            crate::net::Method::DELETE,
+            &format!("actions/runs/{}/logs", run.id),
+        );
+        let failed = match client.send(&req, &policy) {
+            Ok(full) if full.status == 204 || full.status == 404 => None,
+            Ok(full) if full.status == 403 => Some(
+                "403: the token may not delete Actions logs (fine-grained: Actions read and \
+                 write; classic: repo)"
+                    .to_owned(),
+            ),
+            Ok(full) => Some(status_hint(full.status)),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(why) = failed {
+            let msg = format!(
+                "the logs of Actions run {} ({}) were not deleted: {why}",
+                run.id, run.label
+            );
+            return (done, Some(redactor.redact(&msg)));
+        }
+        done.push(run.id);
+    }
+    (done, None)
 }
 
 /// What a status means here.

@@ -111,6 +111,9 @@ pub struct Search {
     /// Its runs whose logs hold the old value.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions_runs: Vec<super::actions_logs::RunFound>,
+    /// Those whose logs `--purge-logs` deleted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purged: Vec<u64>,
 }
 
 /// Where [`find_old`] searches besides the repository.
@@ -370,6 +373,14 @@ fn found_items(search: &Search, old_given: bool, leaked: bool) -> Vec<String> {
     }
     if let Some(repo) = &search.actions_repo {
         for run in &search.actions_runs {
+            if search.purged.contains(&run.id) {
+                found.push(format!(
+                    "done: the logs of GitHub Actions run {} ({}) of {repo}, which printed it, \
+                     were deleted (--purge-logs)",
+                    run.id, run.label
+                ));
+                continue;
+            }
             found.push(format!(
                 "GitHub Actions run {id} ({label}) of {repo} printed it: delete the run \
                  (`gh run delete {id} --repo {repo}`) or only its logs \

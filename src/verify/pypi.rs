@@ -12,10 +12,14 @@ const TOKENS: &[(&str, &str)] = &[
 
 pub(super) fn check(inputs: &Inputs) -> Outcome {
     // The registry's token variables and those the packages name.
-    let named = inputs.settings.package_token_vars().iter().filter_map(|v| match v.format {
-        crate::settings::format::Format::PypiToken { index } => Some((v.name, index)),
-        _ => None,
-    });
+    let named = inputs
+        .settings
+        .package_token_vars()
+        .iter()
+        .filter_map(|v| match v.format {
+            crate::settings::format::Format::PypiToken { index } => Some((v.name, index)),
+            _ => None,
+        });
     let set: Vec<_> = TOKENS
         .iter()
         .copied()

@@ -41,8 +41,14 @@ pub struct GithubActions {
 
 impl GithubActions {
     /// Serves `runs` (newest first) of `repo` (`owner/name`) to requests
-    /// bearing `token`.
+    /// bearing `token`, which may also delete a run's logs.
     pub fn start(repo: &str, token: &str, runs: Vec<Run>) -> GithubActions {
+        GithubActions::with_access(repo, token, runs, true)
+    }
+
+    /// [`GithubActions::start`]; `write: false` is a token that may only
+    /// read Actions: deleting logs is 403.
+    pub fn with_access(repo: &str, token: &str, runs: Vec<Run>, write: bool) -> GithubActions {
         let zips: Vec<(u64, Vec<u8>)> = runs
             .iter()
             .filter_map(|r| match &r.logs {
@@ -53,8 +59,31 @@ impl GithubActions {
         let blobs = Recording::start("127.0.0.1:0", move |s| blob(s, &zips));
         let base = blobs.server().url();
         let (repo, token) = (repo.to_owned(), token.to_owned());
+        let deleted = std::sync::Mutex::new(Vec::<u64>::new());
         let api = Recording::start("127.0.0.1:0", move |s| {
-            route(s, &repo, &token, &runs, &base)
+            let gone = deleted.lock().expect("not poisoned").clone();
+            let runs: Vec<Run> = runs
+                .iter()
+                .map(|r| Run {
+                    logs: if gone.contains(&r.id) {
+                        Logs::Gone
+                    } else {
+                        r.logs.clone()
+                    },
+                    ..r.clone()
+                })
+                .collect();
+            let answer = route(s, &repo, &token, &runs, &base, write);
+            if s.method == "DELETE" && answer.status() == 204 {
+                let id = s
+                    .path
+                    .split('/')
+                    .rev()
+                    .nth(1)
+                    .and_then(|i| i.parse::<u64>().ok());
+                deleted.lock().expect("not poisoned").extend(id);
+            }
+            answer
         });
         GithubActions { api, blobs }
     }
@@ -91,7 +120,7 @@ fn blob(s: &Seen, zips: &[(u64, Vec<u8>)]) -> Answer {
     }
 }
 
-fn route(s: &Seen, repo: &str, token: &str, runs: &[Run], blobs: &str) -> Answer {
+fn route(s: &Seen, repo: &str, token: &str, runs: &[Run], blobs: &str, write: bool) -> Answer {
     if s.header("authorization") != Some(&format!("Bearer {token}")) {
         return json(
             401,
@@ -127,6 +156,17 @@ fn route(s: &Seen, repo: &str, token: &str, runs: &[Run], blobs: &str) -> Answer
     let Some(run) = runs.iter().find(|r| Some(r.id) == id) else {
         return not_found();
     };
+    if s.method == "DELETE" {
+        return match (write, &run.logs) {
+            (false, _) => json(
+                403,
+                &serde_json::json!({"message": "Resource not accessible by personal access token",
+                    "documentation_url": "https://docs.github.com/rest", "status": "403"}),
+            ),
+            (true, Logs::Gone) => not_found(),
+            (true, _) => body(204, "text/plain", Vec::new()),
+        };
+    }
     let to = match &run.logs {
         Logs::Gone => return not_found(),
         Logs::Zip(_) => format!(

@@ -176,6 +176,35 @@ fn the_old_value_is_found_in_run_logs_and_the_token_goes_to_the_api_only() {
         assert!(!all.contains(secret.as_str()), "{all}");
         assert_not_in_files(&root, secret);
     }
+    // --purge-logs, after the whole search: the logs of the run that
+    // printed it are deleted, the others left; searched again, it is gone.
+    let purge = [
+        "--leaked",
+        "--old-from",
+        old_file.to_str().unwrap(),
+        "--actions",
+        "octo/app",
+    ];
+    let out = rotate(&root, &env, &[&purge[..], &["--purge-logs"]].concat());
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("done: the logs of GitHub Actions run 1001 (CI #7) of octo/app"),
+        "{all}"
+    );
+    let deletes: Vec<String> = server
+        .api_seen()
+        .into_iter()
+        .filter(|s| s.method == "DELETE")
+        .map(|s| s.path)
+        .collect();
+    assert_eq!(deletes, ["/repos/octo/app/actions/runs/1001/logs"]);
+    let out = rotate(&root, &env, &purge);
+    assert!(!text(&out).contains("actions run 1001"), "{}", text(&out));
+    for secret in [&gh, &old, &b64] {
+        assert!(!all.contains(secret.as_str()), "{all}");
+    }
+    let seen_before = server.api_seen().len();
     // Check first: no token, or an API that would get it in clear, is
     // exit 3 before any request.
     let out = rotate(
@@ -199,7 +228,50 @@ fn the_old_value_is_found_in_run_logs_and_the_token_goes_to_the_api_only() {
     );
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(!text(&out).contains(&gh));
-    assert_eq!(server.api_seen().len(), 4);
+    assert_eq!(server.api_seen().len(), seen_before);
+}
+
+/// A token that may only read: the purge is refused, said (exit 1), and
+/// the runbook still names the run and the command.
+#[test]
+fn a_purge_the_token_may_not_do_is_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("app");
+    repo(&root);
+    let old = format!("hf_{}", canary("rotpurgeold"));
+    let gh = format!("ghp_{}", canary("rotpurgegh"));
+    let zip = zip_of(
+        tmp.path(),
+        &[("0_ci.txt", format!("HF_TOKEN={old}\n").into_bytes())],
+    );
+    let run = Run {
+        id: 77,
+        name: "CI".into(),
+        run_number: 1,
+        logs: Logs::Zip(zip),
+    };
+    let server = GithubActions::with_access("octo/app", &gh, vec![run], false);
+    let api = server.api_url();
+    let env = [
+        ("GH_TOKEN", gh.as_str()),
+        ("GITHUB_API_URL", api.as_str()),
+        ("HF_TOKEN", old.as_str()),
+    ];
+    let args = ["--leaked", "--actions", "octo/app", "--purge-logs"];
+    let out = rotate(&root, &env, &args);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("the logs of Actions run 77 (CI #1) were not deleted: 403"),
+        "{all}"
+    );
+    assert!(all.contains("gh run delete 77 --repo octo/app"), "{all}");
+    for secret in [&gh, &old] {
+        assert!(!all.contains(secret.as_str()), "{all}");
+    }
+    // --purge-logs is for a leak searched in Actions: refused alone.
+    let out = rotate(&root, &env, &["--purge-logs"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 
 #[test]
