@@ -556,23 +556,39 @@ pub fn run(
             opts,
             reporter,
         };
+        attempts = upload.each(prepared, &logins, &mut todos, &mut meanwhile)?;
+    }
+    Ok(report(prepared, opts, &found, attempts, &todos, &meanwhile))
+}
+
+impl Uploader<'_> {
+    /// Every package's upload, each with its own login (`logins`, in the
+    /// order of the releases); the twine runs made.
+    fn each(
+        &self,
+        prepared: &Prepared,
+        logins: &[(Secret, String)],
+        todos: &mut [Vec<String>],
+        meanwhile: &mut [Vec<String>],
+    ) -> Result<u32, PublishError> {
+        let mut attempts = 0;
         let each = prepared
             .releases
             .iter()
             .zip(&prepared.credentials)
-            .zip(&logins);
+            .zip(logins);
         for (((release, c), (password, origin)), (todo, late)) in
-            each.zip(todos.iter_mut().zip(&mut meanwhile))
+            each.zip(todos.iter_mut().zip(meanwhile.iter_mut()))
         {
             let creds = Creds {
                 username: prepared.username_for(c),
                 password,
                 origin,
             };
-            attempts += upload.run(release, &creds, todo, late)?;
+            attempts += self.run(release, &creds, todo, late)?;
         }
+        Ok(attempts)
     }
-    Ok(report(prepared, opts, &found, attempts, &todos, &meanwhile))
 }
 
 /// `twine check --strict` over every file of every package, in one run.
