@@ -119,6 +119,32 @@ impl Actions {
     }
 }
 
+/// Why a listing, a run's archive or one of its log files was not read:
+/// a line of the report, and the search goes on.
+#[derive(Debug, thiserror::Error)]
+enum Unread {
+    /// The runs listing.
+    #[error("{0}")]
+    Listing(String),
+    /// The run's logs are deleted or expired (404, 410).
+    #[error("no logs (deleted or expired)")]
+    Gone,
+    /// The archive could not be had.
+    #[error("logs not read: {0}")]
+    Logs(String),
+    /// A log file compressed another way than stored or deflate.
+    #[error("compressed with method {0}, not searched")]
+    Method(u16),
+    /// A log file whose deflate stream breaks.
+    #[error("does not inflate ({0})")]
+    Inflate(std::io::ErrorKind),
+    /// A log file that inflates past the bound (MiB).
+    #[error(
+        "inflates past {0} MiB (a zip bomb, or a log too large): searched its first {0} MiB only"
+    )]
+    TooLarge(u64),
+}
+
 /// A run whose logs hold the old value.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunFound {
@@ -172,7 +198,7 @@ pub fn search(
     let runs = match list_runs(client, actions, &policy) {
         Ok(runs) => runs,
         Err(e) => {
-            out.report.errors.push(redactor.redact(&e));
+            out.report.errors.push(redactor.redact(&e.to_string()));
             return out;
         }
     };
@@ -207,18 +233,21 @@ fn list_runs(
     client: &Blocking,
     actions: &Actions,
     policy: &RetryPolicy,
-) -> Result<Vec<RunJson>, String> {
+) -> Result<Vec<RunJson>, Unread> {
     let req = actions.get(&format!("actions/runs?per_page={}", actions.runs));
     let what = format!("listing the Actions runs of {}", actions.repo);
     let full = client
         .send(&req, policy)
-        .map_err(|e| format!("{what}: {e}"))?;
+        .map_err(|e| Unread::Listing(format!("{what}: {e}")))?;
     if !full.is_success() {
-        return Err(format!("{what}: {}", status_hint(full.status)));
+        return Err(Unread::Listing(format!(
+            "{what}: {}",
+            status_hint(full.status)
+        )));
     }
     serde_json::from_slice::<RunsPage>(&full.body)
         .map(|p| p.workflow_runs)
-        .map_err(|_| format!("{what}: the answer is not a GitHub runs listing"))
+        .map_err(|_| Unread::Listing(format!("{what}: the answer is not a GitHub runs listing")))
 }
 
 /// One run's log archive (followed through its redirect, without the token).
@@ -227,15 +256,15 @@ fn run_logs(
     actions: &Actions,
     id: u64,
     policy: &RetryPolicy,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, Unread> {
     let req = actions.get(&format!("actions/runs/{id}/logs"));
     let full = client
         .send_within(&req, policy, ZIP_LIMIT)
-        .map_err(|e| format!("logs not read: {e}"))?;
+        .map_err(|e| Unread::Logs(e.to_string()))?;
     match full.status {
         200 => Ok(full.body),
-        404 | 410 => Err("no logs (deleted or expired)".into()),
-        s => Err(format!("logs not read: {}", status_hint(s))),
+        404 | 410 => Err(Unread::Gone),
+        s => Err(Unread::Logs(status_hint(s))),
     }
 }
 
@@ -354,26 +383,22 @@ fn search_member(
     budget: &mut u64,
     buf: &mut Vec<u8>,
     out: &mut Vec<Finding>,
-) -> Result<u64, String> {
+) -> Result<u64, Unread> {
     let mut inner: Box<dyn Read + '_> = match entry.method {
         0 => Box::new(entry.data),
         8 => Box::new(flate2::read::DeflateDecoder::new(entry.data)),
-        m => return Err(format!("compressed with method {m}, not searched")),
+        m => return Err(Unread::Method(m)),
     };
     let limit = MEMBER_LIMIT.min(*budget);
     let mut bounded = (&mut inner).take(limit);
     let read = scanner
         .scan_reader(&mut bounded, origin, buf, out)
-        .map_err(|e| format!("does not inflate ({})", e.kind()))?;
+        .map_err(|e| Unread::Inflate(e.kind()))?;
     let bytes = limit - bounded.limit();
     *budget -= bytes;
     let mut one = [0u8; 1];
     if bytes == limit && matches!(inner.read(&mut one), Ok(1)) {
-        return Err(format!(
-            "inflates past {} MiB (a zip bomb, or a log too large): searched its first {} MiB only",
-            limit >> 20,
-            limit >> 20
-        ));
+        return Err(Unread::TooLarge(limit >> 20));
     }
     Ok(read.unwrap_or(bytes))
 }
