@@ -318,7 +318,10 @@ fn example(ctx: &Ctx, args: ExampleArgs) -> anyhow::Result<()> {
 }
 
 fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
-    let var = rotate::variable(&args.var, args.force).map_err(|e| match e {
+    // The settings first: the variables the packages name are known there.
+    let named = ctx.settings().map(|s| s.package_token_vars().to_vec());
+    let named = named.as_deref().unwrap_or(&[]);
+    let var = rotate::variable(&args.var, args.force, named).map_err(|e| match e {
         rotate::RotateError::Unknown { .. } | rotate::RotateError::NotSecret { .. } => {
             ctx.warn(e.to_string());
             anyhow::Error::from(Exit(release_kit::EXIT_USAGE as u8))

@@ -68,14 +68,21 @@ pub enum RotateError {
     Net(crate::net::NetError),
 }
 
-/// The variable to rotate, checked: a known secret, and `--force` given
-/// when its registry entry asks for it.
-pub fn variable(name: &str, force: bool) -> Result<&'static Var, RotateError> {
-    let Some(var) = registry::var(name) else {
+/// The variable to rotate, checked: a known secret (of the registry, or
+/// one of `named`: the token variables the project's packages name), and
+/// `--force` given when its registry entry asks for it.
+pub fn variable(
+    name: &str,
+    force: bool,
+    named: &[&'static Var],
+) -> Result<&'static Var, RotateError> {
+    let found = registry::var(name).or_else(|| named.iter().copied().find(|v| v.name == name));
+    let Some(var) = found else {
         return Err(RotateError::Unknown {
             name: name.into(),
             known: VARS
                 .iter()
+                .chain(named.iter().copied())
                 .filter(|v| v.secret)
                 .map(|v| v.name)
                 .collect::<Vec<_>>()
@@ -321,7 +328,10 @@ fn places(var: &Var, settings: &Settings, r: &Rotation<'_>) -> Vec<String> {
             var.name
         ));
     }
-    let pypi_token = var.name.starts_with("TWINE_PASSWORD");
+    let pypi_token = matches!(
+        var.format,
+        crate::settings::format::Format::PypiToken { .. }
+    );
     for place in var.places {
         places.push(match place {
             Place::GithubActions if pypi_token && r.trusted_publishing => format!(
@@ -408,18 +418,24 @@ mod tests {
     #[test]
     fn guards() {
         assert!(matches!(
-            variable("NOPE", false),
+            variable("NOPE", false, &[]),
             Err(RotateError::Unknown { .. })
         ));
         assert!(matches!(
-            variable("ORG_DOMAIN", true),
+            variable("ORG_DOMAIN", true, &[]),
             Err(RotateError::NotSecret { .. })
         ));
-        let err = variable("AUDIT_HMAC_KEY", false).unwrap_err();
+        let err = variable("AUDIT_HMAC_KEY", false, &[]).unwrap_err();
         assert!(err.to_string().contains("unverifiable"), "{err}");
         assert!(err.to_string().contains("offline"), "{err}");
-        assert!(variable("AUDIT_HMAC_KEY", true).is_ok());
-        assert!(variable("HF_TOKEN", false).is_ok());
+        assert!(variable("AUDIT_HMAC_KEY", true, &[]).is_ok());
+        assert!(variable("HF_TOKEN", false, &[]).is_ok());
+        // A package's own token variable is rotated as TWINE_PASSWORD is.
+        let mut s = crate::settings::status::tests::with(&[]);
+        s.set_package("pkg-b", "PYPI_TOKEN_B", "TWINE_PASSWORD_TEST");
+        assert!(variable("PYPI_TOKEN_B", false, &[]).is_err());
+        let v = variable("PYPI_TOKEN_B", false, s.package_token_vars()).unwrap();
+        assert_eq!((v.name, v.group), ("PYPI_TOKEN_B", "PyPI publishing"));
     }
 
     #[test]
