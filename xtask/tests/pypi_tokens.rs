@@ -233,3 +233,38 @@ fn a_token_scoped_to_the_wrong_package_is_refused_before_any_upload() {
     );
     assert!(server.files().is_empty());
 }
+
+/// The rehearsal's local index has one login: every package's token
+/// variable gets its throwaway password, so a package that names its own
+/// variable (unset here) rehearses like the others.
+#[test]
+fn a_rehearsal_gives_each_package_variable_the_throwaway_password() {
+    let p = Project::new();
+    let root = p.root();
+    std::fs::copy(
+        testkit::python::workspace_root().join("examples/mult-agentes/CHANGELOG.md"),
+        root.join("CHANGELOG.md"),
+    )
+    .unwrap();
+    let extra = root.join("extra");
+    std::fs::create_dir_all(extra.join("src/mult_agentes_extra")).unwrap();
+    std::fs::write(
+        extra.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"hatchling>=1.27\"]\nbuild-backend = \"hatchling.build\"\n\n\
+         [project]\nname = \"mult-agentes-extra\"\nversion = \"0.1.0\"\ndescription = \"test\"\n\
+         readme = \"README.md\"\nrequires-python = \">=3.9\"\n",
+    )
+    .unwrap();
+    std::fs::write(extra.join("README.md"), "# extra\n\nA test package.\n").unwrap();
+    std::fs::write(extra.join("src/mult_agentes_extra/__init__.py"), "X = 1\n").unwrap();
+    std::fs::write(
+        root.join("release-kit.toml"),
+        "[python]\npath = \"py\"\ndist = \"dist\"\n[[python.packages]]\npath = \"extra\"\n\
+         token = \"PYPI_TOKEN_EXTRA\"\n[vscode]\nenabled = false\n",
+    )
+    .unwrap();
+    let run = p.xtask(&["release", "--rehearse"], &[]).expect(0);
+    let all = run.all();
+    assert!(all.contains("mult-agentes-extra"), "{all}");
+    assert!(!all.contains("PYPI_TOKEN_EXTRA: is not set"), "{all}");
+}
