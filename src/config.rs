@@ -72,6 +72,14 @@ pub struct PythonConfig {
     /// for an index whose listing is not found by its layout.
     #[serde(default)]
     pub check_url: Option<String>,
+    /// The variable holding the first package's PyPI token (and the
+    /// `--repository-url` password); `TWINE_PASSWORD` when unset.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The variable holding the first package's TestPyPI token;
+    /// `TWINE_PASSWORD_TEST` when unset.
+    #[serde(default)]
+    pub testpypi_token: Option<String>,
 }
 
 impl Default for PythonConfig {
@@ -85,6 +93,8 @@ impl Default for PythonConfig {
             use_path_tools: false,
             rehearse_check: None,
             check_url: None,
+            token: None,
+            testpypi_token: None,
         }
     }
 }
@@ -102,6 +112,42 @@ pub struct PackageConfig {
     /// instead of importing its top-level modules.
     #[serde(default)]
     pub rehearse_check: Option<String>,
+    /// The variable holding its PyPI token (and the `--repository-url`
+    /// password): PyPI scopes a token to one project. `TWINE_PASSWORD`
+    /// when unset.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The variable holding its TestPyPI token; `TWINE_PASSWORD_TEST`
+    /// when unset.
+    #[serde(default)]
+    pub testpypi_token: Option<String>,
+}
+
+/// Which index a package's token is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenIndex {
+    /// PyPI, and any index given by `--repository-url`.
+    Pypi,
+    /// TestPyPI.
+    TestPypi,
+}
+
+impl TokenIndex {
+    /// The variable used when the package names none.
+    pub fn default_var(self) -> &'static str {
+        match self {
+            TokenIndex::Pypi => "TWINE_PASSWORD",
+            TokenIndex::TestPypi => "TWINE_PASSWORD_TEST",
+        }
+    }
+
+    /// The release-kit.toml key naming the variable.
+    pub fn key(self) -> &'static str {
+        match self {
+            TokenIndex::Pypi => "token",
+            TokenIndex::TestPypi => "testpypi-token",
+        }
+    }
 }
 
 /// `backend = "…"`: the tool that builds a package's wheels.
@@ -251,6 +297,7 @@ impl Project {
             ))
         };
         let config: Config = toml::from_str(&text).map_err(invalid)?;
+        token_names_problem(&config.python, &file)?;
         let mut project = Project { root, config };
         // An extension is shipped where there is one, unless told.
         let table: toml::Table = toml::from_str(&text).map_err(invalid)?;
@@ -330,6 +377,43 @@ impl Project {
             .and_then(|p| p.rehearse_check.as_deref())
     }
 
+    /// The variable holding the token of the package in `dir` for `index`
+    /// (`token` / `testpypi-token` of its entry, else the default).
+    pub fn token_var(&self, dir: &Path, index: TokenIndex) -> &str {
+        let py = &self.config.python;
+        let (token, test) = if dir == self.python_dir() {
+            (&py.token, &py.testpypi_token)
+        } else {
+            match py.packages.iter().find(|p| self.root.join(&p.path) == dir) {
+                Some(p) => (&p.token, &p.testpypi_token),
+                None => (&None, &None),
+            }
+        };
+        let named = match index {
+            TokenIndex::Pypi => token,
+            TokenIndex::TestPypi => test,
+        };
+        named.as_deref().unwrap_or(index.default_var())
+    }
+
+    /// Every token variable a package names in release-kit.toml (not the
+    /// defaults), each once.
+    pub fn named_token_vars(&self) -> Vec<&str> {
+        let py = &self.config.python;
+        let mut out: Vec<&str> = Vec::new();
+        let named = [&py.token, &py.testpypi_token].into_iter().chain(
+            py.packages
+                .iter()
+                .flat_map(|p| [&p.token, &p.testpypi_token]),
+        );
+        for v in named.flatten() {
+            if !out.contains(&v.as_str()) {
+                out.push(v);
+            }
+        }
+        out
+    }
+
     /// The folder of the VS Code extension.
     pub fn vscode_dir(&self) -> PathBuf {
         self.root.join(&self.config.vscode.path)
@@ -353,6 +437,47 @@ impl Project {
     pub fn has_changelog(&self) -> bool {
         self.config.release.changelog != Some(ChangelogSetting::Enabled(false))
     }
+}
+
+/// A `token` / `testpypi-token` must name a variable whose name says it
+/// holds a secret (TOKEN, PASSWORD, …): only such a name is loaded from
+/// the environment, masked and searched for as a secret.
+fn token_names_problem(py: &PythonConfig, file: &Path) -> Result<(), Problem> {
+    let named = [(&py.token, "token"), (&py.testpypi_token, "testpypi-token")]
+        .into_iter()
+        .chain(
+            py.packages
+                .iter()
+                .flat_map(|p| [(&p.token, "token"), (&p.testpypi_token, "testpypi-token")]),
+        );
+    for (name, key) in named {
+        let Some(name) = name else { continue };
+        let shaped = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        // Never quoted unless it is a name: a token pasted here by
+        // mistake must not be printed.
+        let problem = if !shaped {
+            format!(
+                "`{key}` is not an environment variable's name (capitals, digits and `_`); it \
+                 names the variable that holds the token, never the token itself"
+            )
+        } else if !crate::settings::looks_secret(name) {
+            format!(
+                "`{key} = \"{name}\"`: the name must say it holds a secret (TOKEN or PASSWORD \
+                 in it, e.g. PYPI_TOKEN_MYPKG), so that its value is masked everywhere"
+            )
+        } else {
+            continue;
+        };
+        return Err(Problem::new(format!(
+            "{}: {problem}; fix release-kit.toml",
+            file.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The project root: the nearest folder at or above `start` holding
@@ -503,6 +628,39 @@ mod tests {
         .unwrap();
         let err = format!("{:#}", Project::load(tmp.path()).unwrap_err());
         assert!(err.contains("cibuildwheel"), "{err}");
+    }
+
+    #[test]
+    fn each_package_names_its_token_variables() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[python]\npath = \"a\"\n[[python.packages]]\npath = \"b\"\ntoken = \"PYPI_TOKEN_B\"\n\
+             testpypi-token = \"TESTPYPI_TOKEN_B\"\n",
+        )
+        .unwrap();
+        let p = Project::load(tmp.path()).unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        assert_eq!(p.token_var(&a, TokenIndex::Pypi), "TWINE_PASSWORD");
+        assert_eq!(p.token_var(&a, TokenIndex::TestPypi), "TWINE_PASSWORD_TEST");
+        assert_eq!(p.token_var(&b, TokenIndex::Pypi), "PYPI_TOKEN_B");
+        assert_eq!(p.token_var(&b, TokenIndex::TestPypi), "TESTPYPI_TOKEN_B");
+        assert_eq!(p.named_token_vars(), ["PYPI_TOKEN_B", "TESTPYPI_TOKEN_B"]);
+        // A name that would not be masked is refused, named; a token pasted
+        // in place of the name is refused and never quoted.
+        for (value, shown) in [
+            ("NATIVE_UPLOAD", true),
+            ("pypi-AgEIcHlwaS5vcmcCANARY", false),
+        ] {
+            std::fs::write(
+                tmp.path().join(FILE_NAME),
+                format!("[[python.packages]]\npath = \"b\"\ntoken = \"{value}\"\n"),
+            )
+            .unwrap();
+            let err = Project::load(tmp.path()).unwrap_err().to_string();
+            assert!(err.contains("`token"), "{err}");
+            assert_eq!(err.contains(value), shown, "{err}");
+        }
     }
 
     #[test]

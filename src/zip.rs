@@ -85,15 +85,29 @@ pub fn entry_names(zip: &[u8]) -> Result<Vec<String>, ZipError> {
         .collect())
 }
 
-/// The first entry whose name `pick` accepts: its name and content;
-/// `None` when no entry matches.
-pub fn find_entry(
-    zip: &[u8],
-    pick: impl Fn(&str) -> bool,
-) -> Result<Option<(String, Vec<u8>)>, ZipError> {
-    let Some((name, at)) = central_directory(zip)?.into_iter().find(|(n, _)| pick(n)) else {
-        return Ok(None);
-    };
+/// One entry's stored bytes, not yet inflated.
+#[derive(Debug)]
+pub struct RawEntry<'a> {
+    /// Its name, as the archive spells it (data: never a path to write).
+    pub name: String,
+    /// Compression method: 0 stored, 8 deflate.
+    pub method: u16,
+    /// The stored (compressed) bytes.
+    pub data: &'a [u8],
+}
+
+/// Every entry of `zip`, in the central directory's order, each with its
+/// stored bytes or why they cannot be had; nothing is inflated here, so a
+/// caller bounds what it inflates.
+pub fn raw_entries(zip: &[u8]) -> Result<Vec<Result<RawEntry<'_>, ZipError>>, ZipError> {
+    Ok(central_directory(zip)?
+        .into_iter()
+        .map(|(name, at)| raw_entry(zip, name, at))
+        .collect())
+}
+
+/// The entry whose central record starts at `at`.
+fn raw_entry(zip: &[u8], name: String, at: usize) -> Result<RawEntry<'_>, ZipError> {
     let method = u16_at(zip, at + 10)?;
     let size = u32_at(zip, at + 20)?;
     let local = u32_at(zip, at + 42)?;
@@ -113,6 +127,19 @@ pub fn find_entry(
     let data = zip
         .get(data_at..data_at + size as usize)
         .ok_or(ZipError::NotZip)?;
+    Ok(RawEntry { name, method, data })
+}
+
+/// The first entry whose name `pick` accepts: its name and content;
+/// `None` when no entry matches.
+pub fn find_entry(
+    zip: &[u8],
+    pick: impl Fn(&str) -> bool,
+) -> Result<Option<(String, Vec<u8>)>, ZipError> {
+    let Some((name, at)) = central_directory(zip)?.into_iter().find(|(n, _)| pick(n)) else {
+        return Ok(None);
+    };
+    let RawEntry { name, method, data } = raw_entry(zip, name, at)?;
     let content = match method {
         0 if data.len() > MAX_ENTRY => return Err(ZipError::TooLarge(name)),
         0 => data.to_vec(),

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use release_kit::config::{self, Project};
+use release_kit::config::{self, Project, TokenIndex};
 use release_kit::preflight::PreflightError;
 use release_kit::secret::Redactor;
 use release_kit::settings::{EnvFileChoice, EnvFileError, LoadOptions, Registry, Settings};
@@ -92,7 +92,9 @@ impl Ctx {
         if let Ok(project) = self.project() {
             let mut ignored = release_kit::preflight::Preflight::new();
             for package in release_kit::pypi::package::packages(&project, &mut ignored) {
-                loaded.set_project(package.name);
+                let token = |i| project.token_var(&package.dir, i).to_owned();
+                let (pypi, test) = (token(TokenIndex::Pypi), token(TokenIndex::TestPypi));
+                loaded.set_package(package.name, &pypi, &test);
             }
         }
         // Before anything is printed: the panic hook and every message

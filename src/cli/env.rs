@@ -1,6 +1,7 @@
 //! `cargo xtask env …`
 
 use clap::{Args, Subcommand};
+use release_kit::envops::actions_logs as rotate_actions;
 use release_kit::envops::rotate;
 use release_kit::preflight::PreflightError;
 use release_kit::settings::registry::Registry;
@@ -95,7 +96,7 @@ pub struct GenKeyArgs {
 /// one (never as an argument: argv is visible to every process).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  cargo xtask env rotate HF_TOKEN --logs ~/.bash_history ci-log.txt\n  cargo xtask env rotate TWINE_PASSWORD --leaked --old-from old-token.txt --logs run.log\n  pass show pypi/old | cargo xtask env rotate TWINE_PASSWORD --old-from -\n  cargo xtask env rotate DASHBOARD_API_KEY\n  cargo xtask env rotate AUDIT_HMAC_KEY --force   (after storing the old key offline)"
+    after_help = "Examples:\n  cargo xtask env rotate HF_TOKEN --logs ~/.bash_history ci-log.txt\n  cargo xtask env rotate TWINE_PASSWORD --leaked --old-from old-token.txt --logs run.log\n  GH_TOKEN=$(gh auth token) cargo xtask env rotate HF_TOKEN --actions OWNER/REPO\n  pass show pypi/old | cargo xtask env rotate TWINE_PASSWORD --old-from -\n  cargo xtask env rotate DASHBOARD_API_KEY\n  cargo xtask env rotate AUDIT_HMAC_KEY --force   (after storing the old key offline)"
 )]
 pub struct RotateArgs {
     /// The variable to rotate (a secret of the registry).
@@ -117,6 +118,18 @@ pub struct RotateArgs {
     /// (delete CI logs, rewrite or note history).
     #[arg(long)]
     leaked: bool,
+    /// Also search the logs of this GitHub repository's recent Actions
+    /// runs (REST API; token from GH_TOKEN or GITHUB_TOKEN, API base from
+    /// GITHUB_API_URL).
+    #[arg(long, value_name = "OWNER/REPO")]
+    actions: Option<String>,
+    /// How many of the most recent runs `--actions` searches (1 to 100).
+    #[arg(long, value_name = "N", default_value_t = rotate_actions::DEFAULT_RUNS, requires = "actions")]
+    actions_runs: u32,
+    /// With --leaked: delete the logs of every run found holding the old
+    /// value, once the whole search is done (the token must write Actions).
+    #[arg(long, requires_all = ["actions", "leaked"])]
+    purge_logs: bool,
 }
 
 /// The steps named by `--for`, each a step of the project's registry;
@@ -343,6 +356,7 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
             .into(),
         })?;
     let given = read_old(&args)?;
+    let actions = rotate_actions_source(&args, settings)?;
     let repo = release_kit::repo::root(ctx.global.root.as_deref(), &ctx.cwd)?;
     // The old value, read before anything changes: given, or the current.
     let mut redactor = settings.redactor().clone();
@@ -355,7 +369,10 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
             old,
             &repo,
             settings.env_file(),
-            &args.logs,
+            &rotate::Elsewhere {
+                logs: &args.logs,
+                actions: actions.as_ref(),
+            },
             &redactor,
         )?,
         None => rotate::Search {
@@ -365,6 +382,11 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
             )],
             ..Default::default()
         },
+    };
+    let mut search = search;
+    let purge_failed = match (args.purge_logs, actions.as_ref()) {
+        (true, Some(actions)) => purge_logs(ctx, actions, &mut search, &redactor)?,
+        _ => None,
     };
     let generated = match var.keygen_bytes {
         Some(_) => {
@@ -388,7 +410,46 @@ fn rotate(ctx: &Ctx, args: RotateArgs) -> anyhow::Result<()> {
         trusted_publishing: trusted_publishing(&repo),
         old_given: given.is_some(),
     };
-    print_rotation(ctx, var, settings, &rotation)
+    print_rotation(ctx, var, settings, &rotation)?;
+    match purge_failed {
+        Some(why) => anyhow::bail!("{why}; run again once the token may delete them"),
+        None => Ok(()),
+    }
+}
+
+/// `--purge-logs`: the logs of the runs found deleted, after the search;
+/// what stopped it, if anything (the command then ends with exit 1, after
+/// the runbook says what was deleted).
+fn purge_logs(
+    ctx: &Ctx,
+    actions: &rotate_actions::Actions,
+    search: &mut rotate::Search,
+    redactor: &release_kit::secret::Redactor,
+) -> anyhow::Result<Option<String>> {
+    let client = release_kit::net::Blocking::new()?;
+    let (done, failed) = rotate_actions::purge(&client, actions, &search.actions_runs, redactor);
+    for id in &done {
+        ctx.info(format!("deleted the logs of Actions run {id}"));
+    }
+    search.purged = done;
+    Ok(failed)
+}
+
+/// `--actions OWNER/REPO`, checked before anything is asked or changed.
+fn rotate_actions_source(
+    args: &RotateArgs,
+    settings: &release_kit::settings::Settings,
+) -> anyhow::Result<Option<rotate_actions::Actions>> {
+    let Some(repo) = &args.actions else {
+        return Ok(None);
+    };
+    let token = settings
+        .explicit("GH_TOKEN")
+        .or(settings.explicit("GITHUB_TOKEN"));
+    let api = std::env::var("GITHUB_API_URL").ok();
+    rotate_actions::Actions::new(repo, api.as_deref(), token, args.actions_runs)
+        .map(Some)
+        .map_err(|e| PreflightError::one(e.to_string()).into())
 }
 
 /// `--old-from FILE|-` (its first line) and the `--logs` files, checked;

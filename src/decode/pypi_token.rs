@@ -401,8 +401,12 @@ pub fn judge(token: &str, index: Option<&str>, projects: &[String], now: u64) ->
             if findings.contains(&f) {
                 continue;
             }
-            if f.severity == Severity::Error && projects.len() > 1 {
-                f.message.push_str(SEVERAL_PACKAGES);
+            if f.severity == Severity::Error {
+                f.message.push_str(if projects.len() > 1 {
+                    SEVERAL_PACKAGES
+                } else {
+                    FIRST_UPLOAD
+                });
             }
             findings.push(f);
         }
@@ -427,11 +431,16 @@ pub fn projects_view(
 /// What to do when one token must upload several packages.
 const SEVERAL_PACKAGES: &str = ". PyPI scopes a token to one project, and this release has several: \
     prefer trusted publishing (no token; one publisher per package and index, created as a pending \
-    publisher before the first upload, docs/github.md), or publish each package with its own \
-    token (`publish --package NAME`, TWINE_PASSWORD holding that package's token); a \
-    project-scoped token cannot exist before the \
+    publisher before the first upload, docs/github.md), or give each package its own token \
+    variable (`token = \"PYPI_TOKEN_<NAME>\"`, `testpypi-token = \"TESTPYPI_TOKEN_<NAME>\"` in its \
+    release-kit.toml entry); a project-scoped token cannot exist before the \
     project's first upload, so a first upload needs a pending publisher or a one-time \
     account-wide token, revoked after";
+
+/// The first-upload case, for a token that cannot upload a project.
+const FIRST_UPLOAD: &str = " (a project-scoped token exists only after the project's first upload: \
+    for a first upload add a pending trusted publisher, docs/github.md, or use a one-time \
+    account-wide token, revoked right after)";
 
 /// A token's index, scope and expiry in words.
 pub fn describe(info: &TokenInfo, now: u64) -> String {

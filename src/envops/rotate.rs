@@ -63,6 +63,9 @@ pub enum RotateError {
     /// The new key was not generated or written.
     #[error(transparent)]
     Write(#[from] envfile::EnvWriteError),
+    /// The HTTP client for the Actions logs could not be set up.
+    #[error(transparent)]
+    Net(crate::net::NetError),
 }
 
 /// The variable to rotate, checked: a known secret, and `--force` given
@@ -107,20 +110,39 @@ pub struct Search {
     pub files: u64,
     /// Problems met (unreadable files, no history), never a value.
     pub errors: Vec<String>,
+    /// The repository whose Actions logs were searched (`--actions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions_repo: Option<String>,
+    /// Its runs whose logs hold the old value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions_runs: Vec<super::actions_logs::RunFound>,
+    /// Those whose logs `--purge-logs` deleted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purged: Vec<u64>,
+}
+
+/// Where [`find_old`] searches besides the repository.
+#[derive(Debug, Default)]
+pub struct Elsewhere<'a> {
+    /// Log files (`--logs`).
+    pub logs: &'a [PathBuf],
+    /// The Actions run logs of a GitHub repository (`--actions`).
+    pub actions: Option<&'a super::actions_logs::Actions>,
 }
 
 /// Searches the repository at `repo` (working tree and, when it is a git
-/// repository, every commit), and the files `logs`, for `old` and its
-/// encoded forms. `env_file`, where the value is supposed to live, is left
-/// out.
+/// repository, every commit), the log files and the Actions run logs of
+/// `elsewhere`, for `old` and its encoded forms. `env_file`, where the
+/// value is supposed to live, is left out.
 pub fn find_old(
     name: &str,
     old: &Secret,
     repo: &Path,
     env_file: Option<&Path>,
-    logs: &[PathBuf],
+    elsewhere: &Elsewhere<'_>,
     redactor: &Redactor,
 ) -> Result<Search, RotateError> {
+    let logs = elsewhere.logs;
     let mut search = Search::default();
     let Some(value) = live::live_value(name, old) else {
         search.errors.push(format!(
@@ -154,6 +176,18 @@ pub fn find_old(
     if !logs.is_empty() {
         search.searched.push(format!("{} log file(s)", logs.len()));
         report.merge(scan::walk::scan_files(&scanner, repo, logs));
+    }
+    if let Some(actions) = elsewhere.actions {
+        let client = crate::net::Blocking::new().map_err(RotateError::Net)?;
+        let found = super::actions_logs::search(&client, actions, &scanner, redactor);
+        search.searched.push(format!(
+            "the logs of {} recent GitHub Actions run(s) of {}",
+            found.runs_read,
+            actions.repo()
+        ));
+        report.merge(found.report);
+        search.actions_repo = Some(actions.repo().to_owned());
+        search.actions_runs = found.found;
     }
     report.finish(&Default::default());
     search.found = report.findings;
@@ -292,7 +326,10 @@ fn places(var: &Var, settings: &Settings, r: &Rotation<'_>) -> Vec<String> {
             var.name
         ));
     }
-    let pypi_token = var.name.starts_with("TWINE_PASSWORD");
+    let pypi_token = matches!(
+        var.format,
+        crate::settings::format::Format::PypiToken { .. }
+    );
     for place in var.places {
         places.push(match place {
             Place::GithubActions if pypi_token && r.trusted_publishing => format!(
@@ -342,7 +379,26 @@ fn found_items(search: &Search, old_given: bool, leaked: bool) -> Vec<String> {
                 .into(),
         );
     }
-    if leaked {
+    if let Some(repo) = &search.actions_repo {
+        for run in &search.actions_runs {
+            if search.purged.contains(&run.id) {
+                found.push(format!(
+                    "done: the logs of GitHub Actions run {} ({}) of {repo}, which printed it, \
+                     were deleted (--purge-logs)",
+                    run.id, run.label
+                ));
+                continue;
+            }
+            found.push(format!(
+                "GitHub Actions run {id} ({label}) of {repo} printed it: delete the run \
+                 (`gh run delete {id} --repo {repo}`) or only its logs \
+                 (`gh api -X DELETE repos/{repo}/actions/runs/{id}/logs`)",
+                id = run.id,
+                label = run.label
+            ));
+        }
+    }
+    if leaked && search.actions_runs.is_empty() {
         found.push(
             "CI logs that printed it: delete them (`gh run delete RUN_ID`, or the run's \
              \"Delete all logs\" in the Actions UI); search a downloaded log first with \
@@ -373,6 +429,12 @@ mod tests {
         assert!(err.to_string().contains("offline"), "{err}");
         assert!(variable(&example(), "AUDIT_HMAC_KEY", true).is_ok());
         assert!(variable(&example(), "HF_TOKEN", false).is_ok());
+        // A package's own token variable is rotated as TWINE_PASSWORD is.
+        let mut s = crate::settings::status::tests::with(&[]);
+        assert!(variable(s.registry(), "PYPI_TOKEN_B", false).is_err());
+        s.set_package("pkg-b", "PYPI_TOKEN_B", "TWINE_PASSWORD_TEST");
+        let v = variable(s.registry(), "PYPI_TOKEN_B", false).unwrap();
+        assert_eq!((v.name, v.group), ("PYPI_TOKEN_B", "PyPI publishing"));
     }
 
     #[test]

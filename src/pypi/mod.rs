@@ -75,6 +75,14 @@ impl Target {
         }
     }
 
+    /// Which of a package's token variables this target reads.
+    pub fn token_slot(&self) -> crate::config::TokenIndex {
+        match self {
+            Target::TestPypi => crate::config::TokenIndex::TestPypi,
+            _ => crate::config::TokenIndex::Pypi,
+        }
+    }
+
     /// The settings step whose variables this target needs.
     pub fn step(&self) -> Step {
         match self {

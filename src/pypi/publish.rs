@@ -101,13 +101,24 @@ impl PublishOptions {
     }
 }
 
-/// Where the upload credential comes from.
+/// Where one package's upload credential comes from.
 #[derive(Clone, Debug)]
 pub enum Credential {
-    /// A password variable (`TWINE_PASSWORD`, `TWINE_PASSWORD_TEST`).
-    Variable(&'static str),
+    /// A password variable (`TWINE_PASSWORD`, `TWINE_PASSWORD_TEST`, or
+    /// the one the package names in release-kit.toml).
+    Variable(String),
     /// Trusted publishing in GitHub Actions.
     TrustedPublishing(GithubIdTokenSource),
+}
+
+impl Credential {
+    /// The variable, or `trusted publishing`.
+    pub fn label(&self) -> &str {
+        match self {
+            Credential::Variable(v) => v,
+            Credential::TrustedPublishing(_) => "trusted publishing",
+        }
+    }
 }
 
 /// Everything checked, ready to run.
@@ -115,20 +126,32 @@ pub enum Credential {
 pub struct Prepared {
     /// Each package published, with its files (sdist first).
     pub releases: Vec<Release>,
-    /// TWINE_USERNAME.
+    /// TWINE_USERNAME (a minted token goes with `__token__`:
+    /// [`Prepared::username_for`]).
     pub username: String,
-    /// The credential.
-    pub credential: Credential,
-    /// What the token inspection found that does not stop the run.
-    pub token_notes: Vec<Finding>,
+    /// Each package's credential, in the order of `releases`.
+    pub credentials: Vec<Credential>,
+    /// Per token variable, what the token inspection found that does not
+    /// stop the run.
+    pub token_notes: Vec<(String, Vec<Finding>)>,
     /// Where the index lists its files (`None` until the index exists:
     /// [`PublishOptions::index_pending`]).
     pub listing: Option<Candidate>,
 }
 
-/// The token judged as `env check` judges it ([`token::judge`]), for the
-/// packages this run publishes: its errors are problems, the rest notes
-/// for the plan.
+impl Prepared {
+    /// The user name sent with `credential`.
+    pub fn username_for(&self, credential: &Credential) -> &str {
+        match credential {
+            Credential::TrustedPublishing(_) => "__token__",
+            Credential::Variable(_) => &self.username,
+        }
+    }
+}
+
+/// The token in `var` judged as `env check` judges it ([`token::judge`]),
+/// for the packages of this run whose token it holds: its errors are
+/// problems, the rest notes for the plan.
 fn judge_token(
     target: &Target,
     var: &str,
@@ -165,20 +188,33 @@ pub fn prepare(
 ) -> Result<Prepared, PreflightError> {
     let mut pre = Preflight::new();
     let target = &opts.target;
-    let var = target.password_var();
-    let password = settings.explicit(var);
     let in_actions = Actions::from_env(env).is_some();
-    let oidc_source = GithubIdTokenSource::from_env(env);
-    let trusted = password.is_none() && in_actions && oidc_source.is_some();
+    let oidc_source = GithubIdTokenSource::from_env(env).filter(|_| in_actions);
     let username = settings
         .value("TWINE_USERNAME")
         .map(|s| s.expose().to_owned())
         .unwrap_or_else(|| "__token__".into());
-    // A token is judged below, for the packages this run publishes.
-    let judged = password.is_some() && username == "__token__";
-    credential_problems(settings, target, trusted, in_actions, judged, &mut pre);
-
     let packages = package::selected(project, opts.package.as_deref(), &mut pre);
+    // Each package's token variable: PyPI scopes a token to one project.
+    let vars: Vec<String> = packages
+        .iter()
+        .map(|p| project.token_var(&p.dir, target.token_slot()).to_owned())
+        .collect();
+    let credentials: Vec<Credential> = vars
+        .iter()
+        .map(|v| match (settings.explicit(v), &oidc_source) {
+            (None, Some(source)) => Credential::TrustedPublishing(source.clone()),
+            _ => Credential::Variable(v.clone()),
+        })
+        .collect();
+    credential_problems(
+        settings,
+        target,
+        &packages,
+        &credentials,
+        in_actions,
+        &mut pre,
+    );
     let mut releases = Vec::new();
     for package in packages {
         public_version_problem(target, &package, &mut pre);
@@ -194,84 +230,166 @@ pub fn prepare(
     }
     let before = pre.problems().len();
     url_problems(project, opts, &mut pre);
+    let trusted = credentials
+        .iter()
+        .any(|c| matches!(c, Credential::TrustedPublishing(_)));
     // One listing serves every package; each one's page is probed. Before
     // trusted publishing mints a token there is none to read with: an
     // index that wants one is asked again after minting.
     let names: Vec<&str> = releases.iter().map(|r| r.package.name.as_str()).collect();
     let listing = if !names.is_empty() && pre.problems().len() == before && !opts.index_pending {
-        let from = format!("TWINE_USERNAME and {var}");
-        let auth = password.and_then(|pw| read_auth(target, &username, pw, &from));
+        let first = vars.first().and_then(|v| Some((v, settings.explicit(v)?)));
+        let auth = first.and_then(|(v, pw)| {
+            read_auth(target, &username, pw, &format!("TWINE_USERNAME and {v}"))
+        });
         find_listing(project, opts, &names, auth.as_ref(), trusted, &mut pre)
     } else {
         None
     };
-    let names: Vec<String> = names.into_iter().map(str::to_owned).collect();
-    let token_notes = match password.filter(|_| judged) {
-        Some(pw) => judge_token(target, var, pw, &names, &mut pre),
-        None => Vec::new(),
+    let token_notes = if username == "__token__" {
+        judge_all(settings, target, &releases, &credentials, &mut pre)
+    } else {
+        Vec::new()
     };
     pre.finish()?;
     Ok(Prepared {
         releases,
-        // A minted token always goes with `__token__`.
-        username: if trusted {
-            "__token__".into()
-        } else {
-            username
-        },
-        credential: match oidc_source.filter(|_| trusted) {
-            Some(source) => Credential::TrustedPublishing(source),
-            None => Credential::Variable(var),
-        },
+        username,
+        credentials,
         token_notes,
         listing,
     })
 }
 
-/// The step's variables into `pre` (a missing password is fine when
-/// trusted publishing will mint one; a token is `judged` by the caller). The
-/// missing-password message names the index only through
-/// [`crate::net::describe_str`], and for a private index does not send the
-/// user to PyPI's token page.
+/// Every token variable of this run judged once, for the packages whose
+/// token it holds.
+fn judge_all(
+    settings: &Settings,
+    target: &Target,
+    releases: &[Release],
+    credentials: &[Credential],
+    pre: &mut Preflight,
+) -> Vec<(String, Vec<Finding>)> {
+    let mut notes = Vec::new();
+    for var in distinct_vars(credentials) {
+        let Some(pw) = settings.explicit(var) else {
+            continue;
+        };
+        let projects: Vec<String> = releases
+            .iter()
+            .zip(credentials)
+            .filter(|(_, c)| matches!(c, Credential::Variable(v) if v == var))
+            .map(|(r, _)| r.package.name.clone())
+            .collect();
+        notes.push((var.to_owned(), judge_token(target, var, pw, &projects, pre)));
+    }
+    notes
+}
+
+/// The variables of `credentials`, each once, in order.
+pub(super) fn distinct_vars(credentials: &[Credential]) -> Vec<&str> {
+    let mut vars: Vec<&str> = Vec::new();
+    for c in credentials {
+        if let Credential::Variable(v) = c
+            && !vars.contains(&v.as_str())
+        {
+            vars.push(v);
+        }
+    }
+    vars
+}
+
+/// The step's variables into `pre`: every one `env check` finds wrong
+/// except the packages' token variables, which [`prepare`] judges for the
+/// packages of this run; then each token variable that is missing (fine
+/// when trusted publishing will mint a token), naming the packages that
+/// need it. The index is named only through [`crate::net::describe_str`];
+/// for a private index the fix does not send the user to PyPI's token page.
 fn credential_problems(
     settings: &Settings,
     target: &Target,
-    trusted: bool,
+    packages: &[Package],
+    credentials: &[Credential],
     in_actions: bool,
-    judged: bool,
     pre: &mut Preflight,
 ) {
-    let var = target.password_var();
-    let missing = settings.explicit(var).is_none();
     let report = settings.check(&[target.step()], false);
-    for p in &report.errors {
-        if !(p.name == var && (missing || judged)) {
-            pre.problem(p.to_string());
-        }
+    let token_var = |name: &str| {
+        name == target.password_var()
+            || settings.package_token_vars().iter().any(|v| v.name == name)
+            || credentials.iter().any(|c| c.label() == name)
+    };
+    for p in report.errors.iter().filter(|p| !token_var(p.name)) {
+        pre.problem(p.to_string());
     }
-    if missing && !trusted {
-        let hint = if in_actions {
-            "\n    in GitHub Actions: give the job `permissions: id-token: write` and add a trusted \
-             publisher on the index to publish without a token (pull requests from forks never get one)"
-        } else {
-            ""
-        };
-        let fix = match target {
-            Target::Custom { url } => format!(
-                "the password or API token of the index at {} (and its user name in \
-                 TWINE_USERNAME, unless it takes `__token__`)",
-                crate::net::describe_str(url)
-            ),
-            _ => crate::settings::Registry::publishing()
-                .var(var)
-                .map(|v| v.generate.to_owned())
-                .unwrap_or_default(),
-        };
-        pre.problem(format!(
-            "{var}: is not set; needed by publish to {}\n    fix: {fix}{hint}",
-            target.label()
+    for var in distinct_vars(credentials) {
+        if settings.explicit(var).is_some() {
+            continue;
+        }
+        let needing: Vec<&str> = packages
+            .iter()
+            .zip(credentials)
+            .filter(|(_, c)| c.label() == var)
+            .map(|(p, _)| p.name.as_str())
+            .collect();
+        pre.problem(missing_token(
+            target,
+            var,
+            &needing,
+            packages.len(),
+            in_actions,
         ));
     }
+}
+
+/// The problem of a token variable that is not set, with how to get one,
+/// and the first-upload case (no project-scoped token before it).
+fn missing_token(
+    target: &Target,
+    var: &str,
+    needing: &[&str],
+    packages: usize,
+    in_actions: bool,
+) -> String {
+    let mut fix = match target {
+        Target::Custom { url } => format!(
+            "the password or API token of the index at {} (and its user name in \
+             TWINE_USERNAME, unless it takes `__token__`)",
+            crate::net::describe_str(url)
+        ),
+        _ => {
+            let domain = target.token_index().unwrap_or("pypi.org");
+            let first = needing.first().copied().unwrap_or("the project");
+            format!(
+                "make a token scoped to {first} at https://{domain}/manage/account/token/ and put it \
+                 in {var}. A project-scoped token exists only after the project's first upload: \
+                 for a first upload add a pending trusted publisher (docs/github.md) or use a \
+                 one-time account-wide token, revoked right after"
+            )
+        }
+    };
+    if packages > 1 && target.token_index().is_some() {
+        fix.push_str(&format!(
+            "; PyPI scopes a token to one project: give each package its own variable \
+             (`{}` in its release-kit.toml entry)",
+            if matches!(target, Target::TestPypi) {
+                "testpypi-token = \"TESTPYPI_TOKEN_<NAME>\""
+            } else {
+                "token = \"PYPI_TOKEN_<NAME>\""
+            }
+        ));
+    }
+    let hint = if in_actions {
+        "\n    in GitHub Actions: give the job `permissions: id-token: write` and add a trusted \
+         publisher on the index to publish without a token (pull requests from forks never get one)"
+    } else {
+        ""
+    };
+    format!(
+        "{var}: is not set; needed to publish {} to {}\n    fix: {fix}{hint}",
+        needing.join(", "),
+        target.label()
+    )
 }
 
 /// The index URLs given (`--repository-url`, `--check-url`, `check-url` of
@@ -445,7 +563,9 @@ pub struct PublishReport {
     pub version: String,
     /// Dry run?
     pub dry_run: bool,
-    /// `TWINE_PASSWORD`, `TWINE_PASSWORD_TEST` or `trusted publishing`.
+    /// The credentials used, joined: `TWINE_PASSWORD`,
+    /// `TWINE_PASSWORD_TEST`, the variables packages name, or `trusted
+    /// publishing`.
     pub credential: String,
     /// Twine upload runs made, over all packages.
     pub attempts: u32,
@@ -462,6 +582,8 @@ pub struct PackageOutcome {
     pub version: String,
     /// The package's page on the index's listing.
     pub listing: String,
+    /// Its credential: the variable, or `trusted publishing`.
+    pub credential: String,
     /// Per file, sdist first.
     pub files: Vec<FileOutcome>,
 }
@@ -500,7 +622,7 @@ pub enum PublishError {
     Tools(#[from] venv::ToolsError),
     /// The password variable was there at the check and is not now.
     #[error("{0} vanished between the check and the upload")]
-    Vanished(&'static str),
+    Vanished(String),
     /// Minting a token by trusted publishing failed.
     #[error("{0}")]
     TrustedPublishing(String),

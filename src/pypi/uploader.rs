@@ -25,15 +25,15 @@ use crate::settings::Settings;
 use crate::step::Reporter;
 use crate::tools::Echo;
 
-/// Where the upload credential came from, in words.
-pub(super) fn origin_of(prepared: &Prepared) -> String {
-    match &prepared.credential {
+/// Where `credential` came from, in words.
+pub(super) fn origin_of(credential: &Credential) -> String {
+    match credential {
         Credential::Variable(v) => format!("TWINE_USERNAME and {v}"),
         Credential::TrustedPublishing(_) => "the token minted by trusted publishing".into(),
     }
 }
 
-/// What obtaining the upload credential needs.
+/// What obtaining the upload credentials needs.
 pub(super) struct Obtain<'a> {
     pub(super) settings: &'a Settings,
     pub(super) prepared: &'a Prepared,
@@ -44,40 +44,63 @@ pub(super) struct Obtain<'a> {
 }
 
 impl Obtain<'_> {
-    /// The password and where it came from: the variable, or a token
-    /// minted by trusted publishing (masked and added to `redactor` before
-    /// anything can print it; a dry run mints nothing).
-    pub(super) fn credential(
+    /// Each package's password and where it came from, in the order of
+    /// the releases: its variable, or the token minted by trusted
+    /// publishing (minted once for every package that has no token,
+    /// masked and added to `redactor` before anything can print it; a
+    /// dry run mints nothing).
+    pub(super) fn credentials(
         &self,
+        redactor: &mut Redactor,
+    ) -> Result<Vec<(Secret, String)>, PublishError> {
+        let mut minted: Option<(Secret, String)> = None;
+        let mut out = Vec::new();
+        for credential in &self.prepared.credentials {
+            let got = match credential {
+                Credential::Variable(var) => self.variable(var)?,
+                Credential::TrustedPublishing(source) => match &minted {
+                    Some(m) => m.clone(),
+                    None => minted.insert(self.mint(source, redactor)?).clone(),
+                },
+            };
+            out.push(got);
+        }
+        Ok(out)
+    }
+
+    /// The password in `var`, its token's notes said once.
+    fn variable(&self, var: &str) -> Result<(Secret, String), PublishError> {
+        let pw = self.settings.explicit(var).cloned();
+        let pw = pw.ok_or_else(|| PublishError::Vanished(var.to_owned()))?;
+        let notes = self.prepared.token_notes.iter().filter(|(v, _)| v == var);
+        for note in notes.flat_map(|(_, n)| n) {
+            let msg = format!("{var}: {}", note.message);
+            match note.severity {
+                Severity::Warning => self.reporter.warn(&msg),
+                _ => self.reporter.info(&msg),
+            }
+        }
+        Ok((pw, var.to_owned()))
+    }
+
+    /// A token minted by trusted publishing (none in a dry run).
+    fn mint(
+        &self,
+        source: &oidc::GithubIdTokenSource,
         redactor: &mut Redactor,
     ) -> Result<(Secret, String), PublishError> {
         let (opts, reporter) = (self.opts, self.reporter);
         let target = &opts.target;
-        let source = match &self.prepared.credential {
-            Credential::Variable(var) => {
-                let pw = self.settings.explicit(var).cloned();
-                let pw = pw.ok_or(PublishError::Vanished(var))?;
-                for note in &self.prepared.token_notes {
-                    let msg = format!("{var}: {}", note.message);
-                    match note.severity {
-                        Severity::Warning => reporter.warn(&msg),
-                        _ => reporter.info(&msg),
-                    }
-                }
-                return Ok((pw, (*var).to_owned()));
-            }
-            Credential::TrustedPublishing(_) if opts.dry_run => {
-                // Minting is a request with an effect (a token exists for 15
-                // minutes): a dry run only says it would.
-                reporter.info(&format!(
-                    "dry run: no {} set; a real run mints a short-lived token by trusted publishing",
-                    target.password_var()
-                ));
-                let origin = "trusted publishing (not minted in a dry run)";
-                return Ok((Secret::new(""), origin.to_owned()));
-            }
-            Credential::TrustedPublishing(source) => source,
-        };
+        if opts.dry_run {
+            // Minting is a request with an effect (a token exists for 15
+            // minutes): a dry run only says it would.
+            reporter.info(&format!(
+                "dry run: no {} set; a real run mints a short-lived token by trusted publishing",
+                self.trusted_vars()
+            ));
+            let origin = "trusted publishing (not minted in a dry run)";
+            return Ok((Secret::new(""), origin.to_owned()));
+        }
         redactor.add(&source.request_token);
         let base = opts
             .oidc_url
@@ -85,17 +108,13 @@ impl Obtain<'_> {
             .unwrap_or_else(|| target.default_oidc_base());
         reporter.info(&format!(
             "no {} set: minting a short-lived token by trusted publishing at {}",
-            target.password_var(),
+            self.trusted_vars(),
             crate::net::describe_str(&base)
         ));
         let context = PublisherContext {
             repository: (self.env)("GITHUB_REPOSITORY"),
             workflow_ref: (self.env)("GITHUB_WORKFLOW_REF"),
-            project: self
-                .prepared
-                .releases
-                .first()
-                .map(|r| r.package.name.clone()),
+            project: self.trusted_projects().first().map(|p| (*p).to_owned()),
         };
         let actions = Actions::from_env(self.env);
         let mut mask = |jwt: &Secret| {
@@ -121,6 +140,22 @@ impl Obtain<'_> {
             minted.token,
             "the token minted by trusted publishing".to_owned(),
         ))
+    }
+
+    /// The packages published by trusted publishing.
+    fn trusted_projects(&self) -> Vec<&str> {
+        let p = self.prepared;
+        p.releases
+            .iter()
+            .zip(&p.credentials)
+            .filter(|(_, c)| matches!(c, Credential::TrustedPublishing(_)))
+            .map(|(r, _)| r.package.name.as_str())
+            .collect()
+    }
+
+    /// What is left unset, for messages.
+    fn trusted_vars(&self) -> String {
+        format!("token for {}", self.trusted_projects().join(", "))
     }
 }
 
@@ -189,8 +224,10 @@ pub(super) fn report(
         .releases
         .iter()
         .zip(todos.iter().zip(meanwhile))
-        .map(|(r, (todo, late))| PackageOutcome {
+        .zip(&prepared.credentials)
+        .map(|((r, (todo, late)), c)| PackageOutcome {
             package: r.package.name.clone(),
+            credential: c.label().to_owned(),
             version: r.package.version.version.clone(),
             listing: found.query.url(&r.package.name, &r.package.version.version),
             files: r
@@ -216,13 +253,21 @@ pub(super) fn report(
             .map(|r| r.package.version.version.clone())
             .unwrap_or_default(),
         dry_run: opts.dry_run,
-        credential: match &prepared.credential {
-            Credential::Variable(v) => (*v).to_owned(),
-            Credential::TrustedPublishing(_) => "trusted publishing".into(),
-        },
+        credential: credential_labels(&prepared.credentials),
         attempts,
         packages,
     }
+}
+
+/// The credentials' labels, each once, joined.
+fn credential_labels(credentials: &[Credential]) -> String {
+    let mut labels: Vec<&str> = Vec::new();
+    for c in credentials {
+        if !labels.contains(&c.label()) {
+            labels.push(c.label());
+        }
+    }
+    labels.join(", ")
 }
 
 /// The names of `release`'s files the index lacks, and one line per file
@@ -263,6 +308,13 @@ fn pending(
     Ok((todo, conflicts))
 }
 
+/// One package's login: user name, password and where it came from.
+pub(super) struct Creds<'a> {
+    pub(super) username: &'a str,
+    pub(super) password: &'a Secret,
+    pub(super) origin: &'a str,
+}
+
 /// One package's upload: one twine run over its missing files (sdist
 /// first), retried on a transient failure after asking the index again.
 pub(super) struct Uploader<'a> {
@@ -271,9 +323,6 @@ pub(super) struct Uploader<'a> {
     pub(super) query: &'a IndexQuery,
     pub(super) found: &'a Candidate,
     pub(super) reader: &'a index::Reader<'a>,
-    pub(super) username: &'a str,
-    pub(super) password: &'a Secret,
-    pub(super) origin: &'a str,
     pub(super) redactor: &'a Redactor,
     pub(super) opts: &'a PublishOptions,
     pub(super) reporter: &'a dyn Reporter,
@@ -286,6 +335,7 @@ impl Uploader<'_> {
     pub(super) fn run(
         &self,
         release: &Release,
+        creds: &Creds<'_>,
         todo: &mut Vec<String>,
         late: &mut Vec<String>,
     ) -> Result<u32, PublishError> {
@@ -294,7 +344,7 @@ impl Uploader<'_> {
         let mut failure = 0u32;
         while !todo.is_empty() {
             attempts += 1;
-            let e = match self.send(release, todo) {
+            let e = match self.send(release, creds, todo) {
                 // No second listing: PyPI's JSON API is cached and would lag.
                 Ok(()) => return Ok(attempts),
                 Err(e) => e,
@@ -329,7 +379,12 @@ impl Uploader<'_> {
     }
 
     /// One twine run over the files named in `todo`.
-    fn send(&self, release: &Release, todo: &[String]) -> Result<(), UploadError> {
+    fn send(
+        &self,
+        release: &Release,
+        creds: &Creds<'_>,
+        todo: &[String],
+    ) -> Result<(), UploadError> {
         let files: Vec<&DistFile> = release
             .files
             .iter()
@@ -339,9 +394,9 @@ impl Uploader<'_> {
         let upload = Upload {
             tools: self.tools,
             url: &url,
-            username: self.username,
-            password: self.password,
-            password_origin: self.origin,
+            username: creds.username,
+            password: creds.password,
+            password_origin: creds.origin,
             files: &files,
         };
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
@@ -456,12 +511,17 @@ pub fn run(
         reporter,
         client: &client,
     };
-    let (password, origin) = cred.credential(&mut redactor)?;
+    let logins = cred.credentials(&mut redactor)?;
     if let Some(tools) = &tools {
         twine_check(tools, prepared, &redactor, opts.echo)?;
     }
-    let auth = read_auth(target, &prepared.username, &password, &origin_of(prepared))
-        .filter(|_| !password.expose().is_empty());
+    // The listing of a private index is read with the first package's login.
+    let auth = logins
+        .iter()
+        .zip(&prepared.credentials)
+        .next()
+        .filter(|((pw, _), _)| !pw.expose().is_empty())
+        .and_then(|((pw, _), c)| read_auth(target, prepared.username_for(c), pw, &origin_of(c)));
     let reader = index::Reader::new(&client, opts.policy, auth.as_ref());
     let found = match prepared.listing.clone() {
         Some(found) => found,
@@ -492,19 +552,43 @@ pub fn run(
             query: &query,
             found: &found,
             reader: &reader,
-            username: &prepared.username,
-            password: &password,
-            origin: &origin,
             redactor: &redactor,
             opts,
             reporter,
         };
-        for ((release, todo), late) in prepared.releases.iter().zip(&mut todos).zip(&mut meanwhile)
-        {
-            attempts += upload.run(release, todo, late)?;
-        }
+        attempts = upload.each(prepared, &logins, &mut todos, &mut meanwhile)?;
     }
     Ok(report(prepared, opts, &found, attempts, &todos, &meanwhile))
+}
+
+impl Uploader<'_> {
+    /// Every package's upload, each with its own login (`logins`, in the
+    /// order of the releases); the twine runs made.
+    fn each(
+        &self,
+        prepared: &Prepared,
+        logins: &[(Secret, String)],
+        todos: &mut [Vec<String>],
+        meanwhile: &mut [Vec<String>],
+    ) -> Result<u32, PublishError> {
+        let mut attempts = 0;
+        let each = prepared
+            .releases
+            .iter()
+            .zip(&prepared.credentials)
+            .zip(logins);
+        for (((release, c), (password, origin)), (todo, late)) in
+            each.zip(todos.iter_mut().zip(meanwhile.iter_mut()))
+        {
+            let creds = Creds {
+                username: prepared.username_for(c),
+                password,
+                origin,
+            };
+            attempts += self.run(release, &creds, todo, late)?;
+        }
+        Ok(attempts)
+    }
 }
 
 /// `twine check --strict` over every file of every package, in one run.

@@ -303,6 +303,10 @@ pub fn run(
             "rehearsal-{}",
             crate::settings::envfile::gen_key(24).unwrap_or_default()
         ));
+        // Every package's token variable holds it: the local index has one login.
+        for var in project.named_token_vars() {
+            settings.set_runtime(var, password.clone(), true);
+        }
         settings.set_runtime("TWINE_PASSWORD", password, true);
         settings.set_runtime("TWINE_USERNAME", Secret::new(rehearse::USER), false);
         let port =

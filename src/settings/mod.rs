@@ -11,6 +11,7 @@
 pub mod dotenv;
 pub mod envfile;
 pub mod format;
+mod package_tokens;
 pub mod registry;
 pub mod status;
 pub mod userfile;
@@ -156,6 +157,8 @@ pub struct Settings {
     redactor: Redactor,
     /// The Python projects being published, for token scope checks.
     projects: Vec<String>,
+    /// Which variable holds each project's token.
+    tokens: package_tokens::PackageTokens,
     /// Registry variables set explicitly to an empty value, and where: the
     /// app reads `""` there, not the default in effect here.
     empty: BTreeMap<String, Source>,
@@ -224,6 +227,7 @@ impl Settings {
             expanded,
             redactor: Redactor::new(),
             projects: Vec::new(),
+            tokens: Default::default(),
             empty,
             registry,
         };

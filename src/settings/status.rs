@@ -86,7 +86,8 @@ impl CheckReport {
 }
 
 impl Settings {
-    /// The status of every registry variable.
+    /// The status of every registry variable, and of the token variables
+    /// the project's packages name.
     pub fn status(&self) -> Vec<VarStatus> {
         self.registry()
             .vars()
@@ -166,7 +167,7 @@ impl Settings {
 
     /// A PyPI token variable judged offline ([`crate::decode::pypi_token::judge`],
     /// as the publish preflight judges it): the token in words and what it
-    /// means for an upload of the configured projects to its index.
+    /// means for an upload to its index of the projects whose token it holds.
     fn token_view(&self, var: &Var) -> Option<crate::decode::pypi_token::Judgement> {
         let super::Format::PypiToken { index } = var.format else {
             return None;
@@ -179,7 +180,7 @@ impl Settings {
         Some(crate::decode::pypi_token::judge(
             value,
             Some(index),
-            self.projects(),
+            &self.token_projects(var.name),
             crate::decode::pypi_token::unix_now(),
         ))
     }
@@ -296,7 +297,12 @@ impl Settings {
             production,
             ..CheckReport::default()
         };
-        for var in self.registry().vars() {
+        for var in self
+            .registry()
+            .vars()
+            .iter()
+            .filter(|v| self.token_var_used(v.name))
+        {
             let required = var.required_for.iter().any(|s| steps.contains(s))
                 || (production && var.production == Production::Required);
             let used = required || var.optional_for.iter().any(|s| steps.contains(s));

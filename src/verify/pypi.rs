@@ -11,9 +11,17 @@ const TOKENS: &[(&str, &str)] = &[
 ];
 
 pub(super) fn check(inputs: &Inputs) -> Outcome {
+    // The registry's token variables and those the packages name.
+    let named_vars = inputs.settings.package_token_vars();
+    let named = named_vars.iter().filter_map(|v| match v.format {
+        crate::settings::format::Format::PypiToken { index } => Some((v.name, index)),
+        _ => None,
+    });
     let set: Vec<_> = TOKENS
         .iter()
-        .filter_map(|(name, index)| Some((*name, *index, inputs.explicit(name)?)))
+        .copied()
+        .chain(named)
+        .filter_map(|(name, index)| Some((name, index, inputs.explicit(name)?)))
         .collect();
     if set.is_empty() {
         return Outcome::skipped(
@@ -26,12 +34,13 @@ pub(super) fn check(inputs: &Inputs) -> Outcome {
             "TWINE_USERNAME is not `__token__`: a password, not a token, so nothing to read offline; `cargo xtask publish --dry-run` checks the rest",
         );
     }
-    let projects = inputs.settings.projects();
     let mut parts = Vec::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     for (name, index, value) in set {
-        match token::projects_view(value.expose(), index, projects) {
+        // Judged for the packages whose token it holds, as env check does.
+        let projects = inputs.settings.token_projects(name);
+        match token::projects_view(value.expose(), index, &projects) {
             None => errors.push(format!(
                 "{name} cannot be read as a PyPI token: {}; make one at https://{index}/manage/account/token/",
                 token::inspect(value.expose())

@@ -5,6 +5,7 @@
 pub mod anthropic;
 pub mod dashboard;
 pub mod fixtures;
+pub mod github_actions;
 pub mod hostile;
 pub mod hub;
 pub mod marketplace;

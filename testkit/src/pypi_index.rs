@@ -54,14 +54,68 @@ impl PypiServer {
         if !out.status.success() {
             bail!("passlib failed: {}", String::from_utf8_lossy(&out.stderr));
         }
-        let log = std::fs::File::create(root.join("server.log"))?;
-        let child = Command::new(&python)
-            .args(["-m", "pypiserver", "run", "-i", "127.0.0.1", "-p"])
+        let mut cmd = Command::new(&python);
+        cmd.args(["-m", "pypiserver", "run", "-i", "127.0.0.1", "-p"])
             .arg(port.to_string())
             .arg("-P")
             .arg(&htpasswd)
             .args(options)
+            .arg(&packages);
+        PypiServer::spawn(cmd, port, root, packages)
+    }
+
+    /// pypiserver taking uploads as PyPI does with project-scoped tokens:
+    /// user `__token__`, and each token in `tokens` (`(project, token)`)
+    /// uploads only its project (another project's upload is 403). The
+    /// tokens reach the server through its environment, never argv.
+    pub fn start_scoped(tokens: &[(&str, &str)]) -> anyhow::Result<PypiServer> {
+        const SCRIPT: &str = r#"
+import json, os, re, sys
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIServer, make_server
+import pypiserver
+from pypiserver.bottle_wrapper import request
+tokens = json.loads(os.environ.pop("SCOPED_TOKENS"))
+norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+def auther(user, password):
+    project = tokens.get(password)
+    if user != "__token__" or project is None:
+        return False
+    name = request.forms.get("name")
+    return name is None or norm(name) == norm(project)
+app = pypiserver.app(root=[sys.argv[2]], authenticate=["update"], auther=auther,
+                     disable_fallback=True)
+class Threaded(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+make_server("127.0.0.1", int(sys.argv[1]), app, server_class=Threaded).serve_forever()
+"#;
+        let python = test_python()?;
+        let port = free_port();
+        let root = target_dir().join(format!("pypiserver-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let packages = root.join("packages");
+        std::fs::create_dir_all(&packages)?;
+        let map: serde_json::Map<String, serde_json::Value> = tokens
+            .iter()
+            .map(|(project, token)| ((*token).to_owned(), (*project).into()))
+            .collect();
+        let mut cmd = Command::new(&python);
+        cmd.args(["-c", SCRIPT])
+            .arg(port.to_string())
             .arg(&packages)
+            .env("SCOPED_TOKENS", serde_json::Value::Object(map).to_string());
+        PypiServer::spawn(cmd, port, root, packages)
+    }
+
+    /// Starts `cmd` (logging into `root`) and waits until `port` listens.
+    fn spawn(
+        mut cmd: Command,
+        port: u16,
+        root: PathBuf,
+        packages: PathBuf,
+    ) -> anyhow::Result<PypiServer> {
+        let log = std::fs::File::create(root.join("server.log"))?;
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

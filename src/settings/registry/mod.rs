@@ -195,6 +195,33 @@ impl Registry {
         self.vars.iter().find(|v| v.name == name)
     }
 
+    /// Adds `name` as a variable like `template` (a package's own token
+    /// variable, modelled on `TWINE_PASSWORD`), unless it is already
+    /// there or `template` is not; true when added.
+    pub(crate) fn add_like(&mut self, name: &str, template: &str) -> bool {
+        if self.var(name).is_some() {
+            return false;
+        }
+        let Some(t) = self.var(template) else {
+            return false;
+        };
+        let short = t.about.split(" (").next().unwrap_or(t.about);
+        let var = Var {
+            name: intern(name),
+            about: intern(&format!(
+                "{short} of the package naming {name} in release-kit.toml"
+            )),
+            default: None,
+            dev_default: None,
+            secret: true,
+            keygen_bytes: None,
+            ..t.clone()
+        };
+        register_secret_name(var.name);
+        self.vars.push(var);
+        true
+    }
+
     /// The first variable of `kind`, if any.
     pub fn of_kind(&self, kind: Kind) -> Option<&Var> {
         self.vars.iter().find(|v| v.kind == kind)
@@ -335,6 +362,13 @@ pub fn is_known_secret(name: &str) -> bool {
 }
 
 static SECRET_NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+
+fn register_secret_name(name: &'static str) {
+    SECRET_NAMES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(name);
+}
 
 /// Adds `registry`'s secrets to [`is_known_secret`]'s names (never
 /// removes one: a name once secret stays kept from children).
