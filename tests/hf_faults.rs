@@ -26,6 +26,7 @@ fn options(hub: &Hub, cache: &Path) -> Options {
         cache_root: cache.to_owned(),
         offline: false,
         no_symlinks_warning: false,
+        timeline: None,
     });
     o.retry = RetryPolicy {
         attempts: 5,

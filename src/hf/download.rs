@@ -48,6 +48,8 @@ pub(crate) struct Shared {
     pub client: HubClient,
     pub tuning: Tuning,
     pub progress: Progress,
+    /// RELEASE_KIT_HF_TIMELINE's record.
+    pub timeline: Option<super::timeline::Timeline>,
 }
 
 /// One file to put in place.

@@ -26,6 +26,7 @@ use super::download::{
 };
 use super::error::HfError;
 use super::parts::Parts;
+use super::timeline::{Open, Timeline};
 
 /// The outcome of every job, in the order given.
 pub(crate) type Outcomes = Vec<Result<Fetched, HfError>>;
@@ -197,6 +198,7 @@ async fn drive(ctx: &Arc<Ctx>) {
     let mut workers = tokio::task::JoinSet::new();
     let mut link = LinkMeter::new(ctx.shared.progress.done());
     let mut tick = tokio::time::interval(WAVE_GAP);
+    let mut spawned = 0;
     loop {
         let left = ctx.queue.lock().expect("queue").left();
         let idle = ctx.idle.load(Ordering::SeqCst);
@@ -205,7 +207,9 @@ async fn drive(ctx: &Arc<Ctx>) {
         if workers.len() < max && left > idle && (!full || workers.is_empty()) {
             for _ in 0..WAVE.min(max - workers.len()).min(left - idle) {
                 let ctx = ctx.clone();
-                workers.spawn(async move { worker(&ctx).await });
+                let slot = spawned;
+                spawned += 1;
+                workers.spawn(async move { worker(&ctx, slot).await });
             }
         }
         if workers.is_empty() {
@@ -262,15 +266,16 @@ impl LinkMeter {
     }
 }
 
-/// One connection's loop: takes work until none is left.
-async fn worker(ctx: &Ctx) {
+/// One connection's loop (`slot` numbers it for the timeline): takes
+/// work until none is left.
+async fn worker(ctx: &Ctx, slot: usize) {
     loop {
         let notified = ctx.wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
         let next = ctx.queue.lock().expect("queue").next();
         match next {
-            Ok(work) => do_work(ctx, work).await,
+            Ok(work) => do_work(ctx, slot, work).await,
             Err(true) => {
                 ctx.idle.fetch_add(1, Ordering::SeqCst);
                 notified.await;
@@ -284,24 +289,35 @@ async fn worker(ctx: &Ctx) {
     }
 }
 
-async fn do_work(ctx: &Ctx, work: Work) {
+async fn do_work(ctx: &Ctx, slot: usize, work: Work) {
+    let tl = ctx.shared.timeline.as_ref();
     match work {
         Work::Small(i) => {
+            let span = Timeline::open(tl, slot, || format!("file {}", ctx.jobs[i].file.path));
             let r = download::fetch_file(&ctx.shared, &ctx.jobs[i]).await;
+            span.end();
             *ctx.results[i].lock().expect("results") = Some(r);
         }
         Work::Locate(fi, c) | Work::Chunk(fi, c) => {
             let big = ctx.queue.lock().expect("queue").files[fi].big.clone();
             let r = match work {
-                Work::Locate(..) => locate_and_fetch(ctx, fi, &big, c).await,
-                _ => fetch_chunk(ctx, &big, c, None).await,
+                Work::Locate(..) => locate_and_fetch(ctx, slot, fi, &big, c).await,
+                _ => fetch_chunk(ctx, slot, &big, c, None).await,
             };
             if r.is_ok() {
                 big.hash_ahead();
             }
             chunk_done(ctx, fi, r);
         }
-        Work::Finalize(fi) => finalize(ctx, fi).await,
+        Work::Finalize(fi) => {
+            let path = || {
+                let q = ctx.queue.lock().expect("queue");
+                format!("verify {}", q.files[fi].big.job.file.path)
+            };
+            let span = Timeline::open(tl, slot, path);
+            finalize(ctx, fi).await;
+            span.end();
+        }
     }
 }
 
@@ -327,10 +343,21 @@ fn set_loc(ctx: &Ctx, fi: usize, loc: Loc) {
 
 /// The first request for a large file: through the Hub, stopping at its
 /// redirect to the CDN, which releases the other chunks at once.
-async fn locate_and_fetch(ctx: &Ctx, fi: usize, big: &Big, c: usize) -> Result<(), HfError> {
+async fn locate_and_fetch(
+    ctx: &Ctx,
+    slot: usize,
+    fi: usize,
+    big: &Big,
+    c: usize,
+) -> Result<(), HfError> {
     let job = &big.job;
     let range = big.remaining(c);
-    let located = ctx.shared.client.locate(&target(job), Some(range)).await?;
+    let span = Timeline::open(ctx.shared.timeline.as_ref(), slot, || {
+        format!("locate {}", job.file.path)
+    });
+    let located = ctx.shared.client.locate(&target(job), Some(range)).await;
+    span.end();
+    let located = located?;
     let first = match located {
         Located::Elsewhere { url, headers } => {
             check_headers(job, &headers)?;
@@ -346,7 +373,7 @@ async fn locate_and_fetch(ctx: &Ctx, fi: usize, big: &Big, c: usize) -> Result<(
         }
     };
     set_loc(ctx, fi, Loc::Known);
-    fetch_chunk(ctx, big, c, first).await
+    fetch_chunk(ctx, slot, big, c, first).await
 }
 
 fn expect_partial(job: &FileJob, resp: &Response) -> Result<(), HfError> {
@@ -366,6 +393,7 @@ fn expect_partial(job: &FileJob, resp: &Response) -> Result<(), HfError> {
 /// open), resuming within the chunk after a broken body.
 async fn fetch_chunk(
     ctx: &Ctx,
+    slot: usize,
     big: &Big,
     c: usize,
     mut first: Option<Response>,
@@ -376,6 +404,10 @@ async fn fetch_chunk(
     let mut failures = 0;
     let mut furthest = big.done(c);
     while !big.parts.lock().expect("parts").complete(c) {
+        let mut span = Timeline::open(ctx.shared.timeline.as_ref(), slot, || {
+            let (s, e) = big.remaining(c);
+            format!("chunk {c} {}: bytes {s}-{}", job.file.path, e.unwrap_or(s))
+        });
         let mut resp = match first.take() {
             Some(r) => r,
             None => {
@@ -391,7 +423,8 @@ async fn fetch_chunk(
             }
         };
         ctx.streaming.fetch_add(1, Ordering::SeqCst);
-        let broke = stream_chunk(shared, big, c, &mut resp).await;
+        let broke = stream_chunk(shared, big, c, &mut resp, &mut span).await;
+        span.end();
         ctx.streaming.fetch_sub(1, Ordering::SeqCst);
         let broke = broke?;
         let done = big.done(c);
@@ -411,6 +444,7 @@ async fn stream_chunk(
     big: &Big,
     c: usize,
     resp: &mut Response,
+    span: &mut Open<'_>,
 ) -> Result<Option<crate::net::NetError>, HfError> {
     let (start, end, _) = big.parts.lock().expect("parts").segments[c];
     let mut since_save = 0u64;
@@ -421,6 +455,7 @@ async fn stream_chunk(
             Ok(None) => return Ok(None),
             Err(e) => return Ok(Some(e)),
         };
+        span.bytes(bytes.len() as u64);
         let at = start + big.done(c);
         if at + bytes.len() as u64 > end {
             return Err(too_long(&big.job));
