@@ -33,7 +33,7 @@ use serde::Serialize;
 
 pub use api::{RetryPolicy, Timeouts};
 pub use cache::{RepoCache, RepoFile, cache_root};
-pub use download::Tuning;
+pub use download::{DEFAULT_CONNECTIONS, Tuning};
 pub use error::HfError;
 pub use filter::Filter;
 pub use progress::ProgressMode;

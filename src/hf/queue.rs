@@ -35,6 +35,8 @@ pub(crate) type Outcomes = Vec<Result<Fetched, HfError>>;
 const WAVE: usize = 4;
 /// Time between two waves.
 const WAVE_GAP: Duration = Duration::from_millis(10);
+/// Bytes a chunk receives between two nudges of the hashing thread.
+const HASH_STEP: u64 = 1 << 20;
 /// The window throughput is measured over.
 const WINDOW: Duration = Duration::from_millis(40);
 
@@ -347,7 +349,7 @@ async fn locate_and_fetch(
     ctx: &Ctx,
     slot: usize,
     fi: usize,
-    big: &Big,
+    big: &Arc<Big>,
     c: usize,
 ) -> Result<(), HfError> {
     let job = &big.job;
@@ -394,7 +396,7 @@ fn expect_partial(job: &FileJob, resp: &Response) -> Result<(), HfError> {
 async fn fetch_chunk(
     ctx: &Ctx,
     slot: usize,
-    big: &Big,
+    big: &Arc<Big>,
     c: usize,
     mut first: Option<Response>,
 ) -> Result<(), HfError> {
@@ -441,13 +443,14 @@ async fn fetch_chunk(
 /// Reads one answer into chunk `c`; `Ok(Some(e))` when it broke off.
 async fn stream_chunk(
     shared: &Shared,
-    big: &Big,
+    big: &Arc<Big>,
     c: usize,
     resp: &mut Response,
     span: &mut Open<'_>,
 ) -> Result<Option<crate::net::NetError>, HfError> {
     let (start, end, _) = big.parts.lock().expect("parts").segments[c];
     let mut since_save = 0u64;
+    let mut since_hash = 0u64;
     let mut saved_at = Instant::now();
     loop {
         let bytes = match resp.chunk().await {
@@ -464,6 +467,12 @@ async fn stream_chunk(
         big.parts.lock().expect("parts").segments[c].2 += bytes.len() as u64;
         shared.progress.add(bytes.len() as u64);
         since_save += bytes.len() as u64;
+        since_hash += bytes.len() as u64;
+        if since_hash >= HASH_STEP {
+            // The hash follows the start of the file as it grows.
+            since_hash = 0;
+            big.hash_ahead();
+        }
         // Saved often enough that a killed run loses little, rarely
         // enough to cost nothing at full speed.
         if since_save >= 4 << 20 || saved_at.elapsed() >= Duration::from_millis(500) {
@@ -533,6 +542,8 @@ struct Big {
     parts: Mutex<Parts>,
     save_lock: Mutex<()>,
     hash: Mutex<Hashing>,
+    /// A thread is hashing (see [`Big::hash_ahead`]).
+    hashing: std::sync::atomic::AtomicBool,
     url: Mutex<Option<Url>>,
     resumed_from: u64,
 }
@@ -541,8 +552,8 @@ struct Big {
 struct Hashing {
     /// `None` once taken for the verification.
     hasher: Option<Hasher>,
-    /// The first chunk not hashed yet.
-    next: usize,
+    /// The bytes hashed so far (the reader's position).
+    at: u64,
     reader: Option<File>,
 }
 
@@ -596,6 +607,7 @@ async fn prepare(shared: &Shared, job: &FileJob, idx: usize) -> Result<Option<Bi
         parts: Mutex::new(parts),
         save_lock: Mutex::new(()),
         hash: Mutex::new(Hashing::new(&job.file)),
+        hashing: std::sync::atomic::AtomicBool::new(false),
         url: Mutex::new(None),
         resumed_from,
     };
@@ -607,7 +619,7 @@ impl Hashing {
     fn new(file: &super::cache::RepoFile) -> Hashing {
         Hashing {
             hasher: Some(Hasher::for_file(file)),
-            next: 0,
+            at: 0,
             reader: None,
         }
     }
@@ -637,27 +649,43 @@ impl Big {
         let _ = atomic_write(&self.parts_path, text.as_bytes());
     }
 
-    /// Hashes the chunks now complete at the start, on a blocking thread,
-    /// unless another thread is at it (it then takes these too).
+    /// Hashes the bytes now on disk at the start of the file, on a
+    /// blocking thread, unless one is at it already (it then takes these
+    /// too). Called as chunks grow, so the hash keeps up with the download
+    /// and is ready soon after its last byte.
     fn hash_ahead(self: &Arc<Self>) {
+        if self.hashing.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let big = self.clone();
         tokio::task::spawn_blocking(move || {
-            while let Ok(mut h) = big.hash.try_lock() {
-                let _ = big.hash_ready(&mut h);
-                drop(h);
-                let next = big.hash.lock().map(|h| h.next).unwrap_or(usize::MAX);
-                if !big
-                    .parts
-                    .lock()
-                    .is_ok_and(|p| next < p.segments.len() && p.complete(next))
-                {
+            loop {
+                let at = big.hash.lock().map_or(u64::MAX, |mut h| {
+                    let _ = big.hash_ready(&mut h);
+                    h.at
+                });
+                big.hashing.store(false, Ordering::SeqCst);
+                // Bytes that landed after the last look get a new look,
+                // unless another thread has taken over.
+                if big.frontier() <= at || big.hashing.swap(true, Ordering::SeqCst) {
                     return;
                 }
             }
         });
     }
 
-    /// Feeds the hasher every complete chunk from `h.next` on.
+    /// The end of the contiguous start of the file on disk: every chunk
+    /// before the first incomplete one, and that one's bytes so far (a
+    /// chunk is written front to back).
+    fn frontier(&self) -> u64 {
+        let p = self.parts.lock().expect("parts");
+        p.segments
+            .iter()
+            .find(|(s, e, d)| s + d < *e)
+            .map_or(self.job.file.size, |(s, _, d)| s + d)
+    }
+
+    /// Feeds the hasher the bytes from `h.at` to the frontier.
     fn hash_ready(&self, h: &mut Hashing) -> Result<(), HfError> {
         use std::io::Read as _;
         let io = |e| HfError::io(&self.incomplete, e);
@@ -666,28 +694,22 @@ impl Big {
         }
         let mut buf = vec![0u8; 1 << 20];
         loop {
-            let (s, e) = {
-                let p = self.parts.lock().expect("parts");
-                if h.next >= p.segments.len() || !p.complete(h.next) {
-                    return Ok(());
-                }
-                let (s, e, _) = p.segments[h.next];
-                (s, e)
-            };
+            let left = self.frontier().saturating_sub(h.at);
+            if left == 0 {
+                return Ok(());
+            }
             if h.reader.is_none() {
-                h.reader = Some(File::open(&self.incomplete).map_err(io)?);
+                let mut f = File::open(&self.incomplete).map_err(io)?;
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(h.at)).map_err(io)?;
+                h.reader = Some(f);
             }
             let reader = h.reader.as_mut().expect("opened above");
-            let mut left = e - s;
-            while left > 0 {
-                let want = buf.len().min(left as usize);
-                reader.read_exact(&mut buf[..want]).map_err(io)?;
-                if let Some(hasher) = h.hasher.as_mut() {
-                    hasher.update(&buf[..want]);
-                }
-                left -= want as u64;
+            let want = buf.len().min(left as usize);
+            reader.read_exact(&mut buf[..want]).map_err(io)?;
+            if let Some(hasher) = h.hasher.as_mut() {
+                hasher.update(&buf[..want]);
             }
-            h.next += 1;
+            h.at += want as u64;
         }
     }
 
@@ -755,6 +777,7 @@ mod tests {
         Big {
             idx: 0,
             hash: Mutex::new(Hashing::new(&job.file)),
+            hashing: std::sync::atomic::AtomicBool::new(false),
             job,
             incomplete: dir.join("x.incomplete"),
             parts_path: dir.join("x.parts"),
@@ -813,6 +836,45 @@ mod tests {
         assert!(matches!(q.next(), Err(true)));
         q.files[0].running -= 1;
         assert!(matches!(q.next(), Ok(Work::Finalize(0))));
+    }
+
+    #[test]
+    fn the_hash_follows_the_start_of_the_file_into_a_chunk_still_arriving() {
+        let tmp = tempfile::tempdir().unwrap();
+        let size = 3 << 20;
+        let b = big(tmp.path(), size);
+        let data = crate::hf::download::tests_noise(size as usize);
+        let write = |c: usize, len: u64| {
+            let (s, _, d) = b.parts.lock().unwrap().segments[c];
+            b.write(&data[(s + d) as usize..(s + d + len) as usize], s + d)
+                .unwrap();
+            b.parts.lock().unwrap().segments[c].2 += len;
+        };
+        let hashed = || {
+            let mut h = b.hash.lock().unwrap();
+            b.hash_ready(&mut h).unwrap();
+            h.at
+        };
+        // Chunk 1 complete, chunk 0 half there: the hash takes chunk 0's
+        // first half already, not chunk 1 (not contiguous yet).
+        write(1, 1 << 20);
+        write(0, 512 << 10);
+        assert_eq!(hashed(), 512 << 10);
+        // Chunk 0 complete: the hash runs on through chunk 1 and into
+        // what chunk 2 has so far.
+        write(2, 100);
+        write(0, 512 << 10);
+        assert_eq!(hashed(), (2 << 20) + 100);
+        write(2, (1 << 20) - 100);
+        assert_eq!(hashed(), size);
+        let mut h = b.hash.lock().unwrap();
+        let mut expect = Hasher::for_file(&b.job.file);
+        expect.update(&data);
+        assert_eq!(
+            h.hasher.take().unwrap().finish(),
+            expect.finish(),
+            "the bytes hashed are the file's, in order"
+        );
     }
 
     #[test]

@@ -160,7 +160,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("t.txt");
         let tl = Timeline::new(path.clone());
-        let span = |slot, what: &str, start, first, end| Span {
+        let span = |slot, what: &str, start, first: Option<u64>, end| Span {
             slot,
             what: what.into(),
             start: Duration::from_millis(start),
@@ -176,7 +176,7 @@ mod tests {
         tl.write();
         let text = std::fs::read_to_string(&path).unwrap();
         let rows: Vec<&str> = text.lines().skip(1).take(2).collect();
-        assert_eq!(rows[0], "  0 |   ...====  ##| 2", "{text}");
+        assert_eq!(rows[0], "  0 |   ...====##| 2", "{text}");
         assert_eq!(rows[1], "api |...=        | 1", "{text}");
         assert!(text.contains("0 30.0 60.0 90.0 10 chunk 0"), "{text}");
         // Nothing is recorded without a timeline, and a span dropped
