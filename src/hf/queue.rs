@@ -202,17 +202,17 @@ async fn drive(ctx: &Arc<Ctx>) {
     let mut tick = tokio::time::interval(WAVE_GAP);
     let mut spawned = 0;
     loop {
-        let left = ctx.queue.lock().expect("queue").left();
-        let idle = ctx.idle.load(Ordering::SeqCst);
+        let (left, pending) = {
+            let q = ctx.queue.lock().expect("queue");
+            (q.left(), q.files.iter().any(|f| !f.finished))
+        };
         let streaming = ctx.streaming.load(Ordering::SeqCst);
         let full = link.full(ctx.shared.progress.done(), streaming);
-        if workers.len() < max && left > idle && (!full || workers.is_empty()) {
-            for _ in 0..WAVE.min(max - workers.len()).min(left - idle) {
-                let ctx = ctx.clone();
-                let slot = spawned;
-                spawned += 1;
-                workers.spawn(async move { worker(&ctx, slot).await });
-            }
+        for _ in 0..to_open(workers.len(), max, left, pending, full) {
+            let ctx = ctx.clone();
+            let slot = spawned;
+            spawned += 1;
+            workers.spawn(async move { worker(&ctx, slot).await });
         }
         if workers.is_empty() {
             return;
@@ -226,6 +226,21 @@ async fn drive(ctx: &Arc<Ctx>) {
             }
         }
     }
+}
+
+/// How many connections to open now: while there is more work waiting
+/// than connections to take it (a new connection costs two round trips
+/// before its first byte, more than waiting for a busy one near the end),
+/// the bound allows it and the link is not full; one when there are none
+/// and a file still needs finishing (resumed with every chunk on disk).
+fn to_open(workers: usize, max: usize, left: usize, pending: bool, full: bool) -> usize {
+    if workers == 0 && (left > 0 || pending) {
+        return WAVE.min(max).min(left).max(1);
+    }
+    if workers >= max || left <= workers || full {
+        return 0;
+    }
+    WAVE.min(max - workers).min(left - workers)
 }
 
 /// Tells whether adding connections still adds throughput: the bytes per
@@ -875,6 +890,23 @@ mod tests {
             expect.finish(),
             "the bytes hashed are the file's, in order"
         );
+    }
+
+    #[test]
+    fn connections_open_while_more_work_waits_than_they_can_take() {
+        // The start: a wave at a time, up to the bound.
+        assert_eq!(to_open(0, 32, 60, true, false), WAVE);
+        assert_eq!(to_open(28, 32, 60, true, false), 4);
+        assert_eq!(to_open(32, 32, 60, true, false), 0);
+        // Near the end, busy connections take what is left: no new one
+        // (it would start two round trips later, and end last).
+        assert_eq!(to_open(16, 32, 10, true, false), 0);
+        assert_eq!(to_open(16, 32, 18, true, false), 2);
+        // A full link takes no more.
+        assert_eq!(to_open(16, 32, 60, true, true), 0);
+        // Nothing to fetch but a file to finish: one worker does it.
+        assert_eq!(to_open(0, 32, 0, true, false), 1);
+        assert_eq!(to_open(0, 32, 0, false, false), 0);
     }
 
     #[test]
