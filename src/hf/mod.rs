@@ -14,6 +14,7 @@
 //! ```
 
 pub mod api;
+mod big;
 pub mod cache;
 mod download;
 pub mod error;
