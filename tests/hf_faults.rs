@@ -26,6 +26,7 @@ fn options(hub: &Hub, cache: &Path) -> Options {
         cache_root: cache.to_owned(),
         offline: false,
         no_symlinks_warning: false,
+        timeline: None,
     });
     o.retry = RetryPolicy {
         attempts: 5,
@@ -79,6 +80,47 @@ fn assert_no_partial_at_final_paths(cache: &Path) {
             "blob {name} is corrupt"
         );
     }
+}
+
+#[test]
+fn a_run_killed_after_its_last_chunk_finishes_the_file_without_a_request_for_it() {
+    // Killed after the last chunk was saved but before the rename: every
+    // chunk is on disk, nothing is left to fetch, the file still needs
+    // verifying and putting in place.
+    let hub = hub();
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tiny_model(REPO)
+        .files
+        .into_iter()
+        .find(|f| f.path == "model.safetensors")
+        .unwrap();
+    let c = RepoCache::new(tmp.path(), REPO);
+    let (incomplete, parts) = (c.incomplete(&big.etag()), c.parts_path(&big.etag()));
+    for p in [&incomplete, &parts] {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    }
+    std::fs::write(&incomplete, &big.data).unwrap();
+    let n = big.data.len();
+    std::fs::write(
+        &parts,
+        format!("release-kit parts v1 size={n}\n0 {n} {n}\n"),
+    )
+    .unwrap();
+    // Only that file is selected: no other work keeps the queue going.
+    let mut spec = ModelSpec::parse(REPO).unwrap();
+    spec.include = vec!["model.safetensors".into()];
+    hf::prefetch(&[spec], &options(&hub, tmp.path())).unwrap();
+    let commit = c.read_ref("main").unwrap();
+    assert_eq!(
+        std::fs::read(c.pointer(&commit, "model.safetensors")).unwrap(),
+        big.data.as_ref()
+    );
+    assert_no_partial_at_final_paths(tmp.path());
+    assert!(
+        !hub.records().iter().any(|r| r.uri.contains(&big.sha256())),
+        "{:#?}",
+        hub.records()
+    );
 }
 
 #[test]

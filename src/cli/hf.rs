@@ -49,7 +49,7 @@ pub struct HfArgs {
     #[arg(long)]
     pub offline: bool,
     /// Connections open at once.
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = crate::hf::DEFAULT_CONNECTIONS, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub connections: u16,
 }
 

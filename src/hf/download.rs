@@ -15,6 +15,12 @@ use super::cache::{RepoCache, RepoFile};
 use super::error::HfError;
 use super::progress::Progress;
 
+/// Connections a prefetch may open at once unless told otherwise
+/// (`--connections`): enough that a link of a few hundred MB/s stays full
+/// while some connections wait a round trip for their next chunk; fewer
+/// are opened when adding one no longer adds throughput.
+pub const DEFAULT_CONNECTIONS: u16 = 32;
+
 /// How downloads are spread over connections.
 #[derive(Clone, Debug)]
 pub struct Tuning {
@@ -34,8 +40,8 @@ pub struct Tuning {
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
-            connections: 16,
-            connections_per_file: 16,
+            connections: usize::from(DEFAULT_CONNECTIONS),
+            connections_per_file: usize::from(DEFAULT_CONNECTIONS),
             split_threshold: 4 << 20,
             min_segment: 512 << 10,
             max_chunk: 8 << 20,
@@ -48,6 +54,8 @@ pub(crate) struct Shared {
     pub client: HubClient,
     pub tuning: Tuning,
     pub progress: Progress,
+    /// RELEASE_KIT_HF_TIMELINE's record.
+    pub timeline: Option<super::timeline::Timeline>,
 }
 
 /// One file to put in place.
@@ -165,14 +173,14 @@ impl Hasher {
         }
     }
 
-    fn algo(&self) -> &'static str {
+    pub(crate) fn algo(&self) -> &'static str {
         match self {
             Hasher::Sha256(_) => "sha256",
             Hasher::GitSha1(_) => "git-sha1",
         }
     }
 
-    fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         let bytes: Vec<u8> = match self {
             Hasher::Sha256(h) => h.finalize().to_vec(),
             Hasher::GitSha1(h) => h.finalize().to_vec(),
@@ -470,6 +478,20 @@ where
     .await;
     out.into_iter()
         .map(|v| v.expect("every future finished"))
+        .collect()
+}
+
+/// Pseudo-random bytes for tests (xorshift).
+#[cfg(test)]
+pub(crate) fn tests_noise(len: usize) -> Vec<u8> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
         .collect()
 }
 

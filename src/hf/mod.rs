@@ -14,6 +14,7 @@
 //! ```
 
 pub mod api;
+mod big;
 pub mod cache;
 mod download;
 pub mod error;
@@ -23,6 +24,7 @@ mod parts;
 pub mod progress;
 mod queue;
 pub mod step;
+mod timeline;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,7 +34,7 @@ use serde::Serialize;
 
 pub use api::{RetryPolicy, Timeouts};
 pub use cache::{RepoCache, RepoFile, cache_root};
-pub use download::Tuning;
+pub use download::{DEFAULT_CONNECTIONS, Tuning};
 pub use error::HfError;
 pub use filter::Filter;
 pub use progress::ProgressMode;
@@ -257,6 +259,9 @@ pub struct HfEnvironment {
     /// HF_HUB_DISABLE_SYMLINKS_WARNING: no warning when the cache holds
     /// copies for want of symlinks ([`cache::no_symlinks_warning`]).
     pub no_symlinks_warning: bool,
+    /// RELEASE_KIT_HF_TIMELINE: where to write a timeline of the
+    /// requests (a debug aid, see `hf::timeline`).
+    pub timeline: Option<PathBuf>,
 }
 
 impl HfEnvironment {
@@ -319,6 +324,7 @@ impl HfEnvironment {
                 cache_root,
                 offline,
                 no_symlinks_warning,
+                timeline: get("RELEASE_KIT_HF_TIMELINE").map(PathBuf::from),
             })
         } else {
             Err(PreflightError { problems })
@@ -527,8 +533,11 @@ async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, Hf
     let root = &opts.env.cache_root;
     let mut errors = Vec::new();
     let mut plans = Vec::new();
+    let timeline = opts.env.timeline.clone().map(timeline::Timeline::new);
+    let meta = timeline::Timeline::open(timeline.as_ref(), timeline::API, || "metadata".into());
     let planned =
         download::join_all(models.iter().map(|spec| plan_model(&client, root, spec))).await;
+    meta.end();
     for p in planned {
         match p {
             Ok(p) => plans.push(p),
@@ -546,8 +555,12 @@ async fn fetch_online(models: &[ModelSpec], opts: &Options) -> Result<Report, Hf
         client,
         tuning: opts.tuning.clone(),
         progress,
+        timeline,
     });
     let outcomes = download_all(&shared, jobs).await;
+    if let Some(t) = &shared.timeline {
+        t.write();
+    }
     let mut per_model: Vec<Vec<Fetched>> = plans.iter().map(|_| Vec::new()).collect();
     for (i, r) in owners.into_iter().zip(outcomes) {
         match r {

@@ -11,21 +11,19 @@
 //! start of the file grows, so the file is verified as its last byte lands.
 
 use std::collections::VecDeque;
-use std::fs::File;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::net::{Response, StatusCode, Url};
+use crate::net::{Response, StatusCode};
 
 use super::api::Located;
-use super::cache::atomic_write;
+use super::big::{Big, prepare};
 use super::download::{
-    self, Fetched, FileJob, Hasher, Shared, check_headers, short_read, target, too_long, write_at,
+    self, Fetched, FileJob, Shared, check_headers, short_read, target, too_long,
 };
 use super::error::HfError;
-use super::parts::Parts;
+use super::timeline::{Open, Timeline};
 
 /// The outcome of every job, in the order given.
 pub(crate) type Outcomes = Vec<Result<Fetched, HfError>>;
@@ -34,6 +32,8 @@ pub(crate) type Outcomes = Vec<Result<Fetched, HfError>>;
 const WAVE: usize = 4;
 /// Time between two waves.
 const WAVE_GAP: Duration = Duration::from_millis(10);
+/// Bytes a chunk receives between two nudges of the hashing thread.
+const HASH_STEP: u64 = 1 << 20;
 /// The window throughput is measured over.
 const WINDOW: Duration = Duration::from_millis(40);
 
@@ -197,16 +197,19 @@ async fn drive(ctx: &Arc<Ctx>) {
     let mut workers = tokio::task::JoinSet::new();
     let mut link = LinkMeter::new(ctx.shared.progress.done());
     let mut tick = tokio::time::interval(WAVE_GAP);
+    let mut spawned = 0;
     loop {
-        let left = ctx.queue.lock().expect("queue").left();
-        let idle = ctx.idle.load(Ordering::SeqCst);
+        let (left, pending) = {
+            let q = ctx.queue.lock().expect("queue");
+            (q.left(), q.files.iter().any(|f| !f.finished))
+        };
         let streaming = ctx.streaming.load(Ordering::SeqCst);
         let full = link.full(ctx.shared.progress.done(), streaming);
-        if workers.len() < max && left > idle && (!full || workers.is_empty()) {
-            for _ in 0..WAVE.min(max - workers.len()).min(left - idle) {
-                let ctx = ctx.clone();
-                workers.spawn(async move { worker(&ctx).await });
-            }
+        for _ in 0..to_open(workers.len(), max, left, pending, full) {
+            let ctx = ctx.clone();
+            let slot = spawned;
+            spawned += 1;
+            workers.spawn(async move { worker(&ctx, slot).await });
         }
         if workers.is_empty() {
             return;
@@ -220,6 +223,21 @@ async fn drive(ctx: &Arc<Ctx>) {
             }
         }
     }
+}
+
+/// How many connections to open now: while there is more work waiting
+/// than connections to take it (a new connection costs two round trips
+/// before its first byte, more than waiting for a busy one near the end),
+/// the bound allows it and the link is not full; one when there are none
+/// and a file still needs finishing (resumed with every chunk on disk).
+fn to_open(workers: usize, max: usize, left: usize, pending: bool, full: bool) -> usize {
+    if workers == 0 && (left > 0 || pending) {
+        return WAVE.min(max).min(left).max(1);
+    }
+    if workers >= max || left <= workers || full {
+        return 0;
+    }
+    WAVE.min(max - workers).min(left - workers)
 }
 
 /// Tells whether adding connections still adds throughput: the bytes per
@@ -262,15 +280,16 @@ impl LinkMeter {
     }
 }
 
-/// One connection's loop: takes work until none is left.
-async fn worker(ctx: &Ctx) {
+/// One connection's loop (`slot` numbers it for the timeline): takes
+/// work until none is left.
+async fn worker(ctx: &Ctx, slot: usize) {
     loop {
         let notified = ctx.wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
         let next = ctx.queue.lock().expect("queue").next();
         match next {
-            Ok(work) => do_work(ctx, work).await,
+            Ok(work) => do_work(ctx, slot, work).await,
             Err(true) => {
                 ctx.idle.fetch_add(1, Ordering::SeqCst);
                 notified.await;
@@ -284,24 +303,35 @@ async fn worker(ctx: &Ctx) {
     }
 }
 
-async fn do_work(ctx: &Ctx, work: Work) {
+async fn do_work(ctx: &Ctx, slot: usize, work: Work) {
+    let tl = ctx.shared.timeline.as_ref();
     match work {
         Work::Small(i) => {
+            let span = Timeline::open(tl, slot, || format!("file {}", ctx.jobs[i].file.path));
             let r = download::fetch_file(&ctx.shared, &ctx.jobs[i]).await;
+            span.end();
             *ctx.results[i].lock().expect("results") = Some(r);
         }
         Work::Locate(fi, c) | Work::Chunk(fi, c) => {
             let big = ctx.queue.lock().expect("queue").files[fi].big.clone();
             let r = match work {
-                Work::Locate(..) => locate_and_fetch(ctx, fi, &big, c).await,
-                _ => fetch_chunk(ctx, &big, c, None).await,
+                Work::Locate(..) => locate_and_fetch(ctx, slot, fi, &big, c).await,
+                _ => fetch_chunk(ctx, slot, &big, c, None).await,
             };
             if r.is_ok() {
                 big.hash_ahead();
             }
             chunk_done(ctx, fi, r);
         }
-        Work::Finalize(fi) => finalize(ctx, fi).await,
+        Work::Finalize(fi) => {
+            let path = || {
+                let q = ctx.queue.lock().expect("queue");
+                format!("verify {}", q.files[fi].big.job.file.path)
+            };
+            let span = Timeline::open(tl, slot, path);
+            finalize(ctx, fi).await;
+            span.end();
+        }
     }
 }
 
@@ -327,10 +357,21 @@ fn set_loc(ctx: &Ctx, fi: usize, loc: Loc) {
 
 /// The first request for a large file: through the Hub, stopping at its
 /// redirect to the CDN, which releases the other chunks at once.
-async fn locate_and_fetch(ctx: &Ctx, fi: usize, big: &Big, c: usize) -> Result<(), HfError> {
+async fn locate_and_fetch(
+    ctx: &Ctx,
+    slot: usize,
+    fi: usize,
+    big: &Arc<Big>,
+    c: usize,
+) -> Result<(), HfError> {
     let job = &big.job;
     let range = big.remaining(c);
-    let located = ctx.shared.client.locate(&target(job), Some(range)).await?;
+    let span = Timeline::open(ctx.shared.timeline.as_ref(), slot, || {
+        format!("locate {}", job.file.path)
+    });
+    let located = ctx.shared.client.locate(&target(job), Some(range)).await;
+    span.end();
+    let located = located?;
     let first = match located {
         Located::Elsewhere { url, headers } => {
             check_headers(job, &headers)?;
@@ -346,7 +387,7 @@ async fn locate_and_fetch(ctx: &Ctx, fi: usize, big: &Big, c: usize) -> Result<(
         }
     };
     set_loc(ctx, fi, Loc::Known);
-    fetch_chunk(ctx, big, c, first).await
+    fetch_chunk(ctx, slot, big, c, first).await
 }
 
 fn expect_partial(job: &FileJob, resp: &Response) -> Result<(), HfError> {
@@ -366,7 +407,8 @@ fn expect_partial(job: &FileJob, resp: &Response) -> Result<(), HfError> {
 /// open), resuming within the chunk after a broken body.
 async fn fetch_chunk(
     ctx: &Ctx,
-    big: &Big,
+    slot: usize,
+    big: &Arc<Big>,
     c: usize,
     mut first: Option<Response>,
 ) -> Result<(), HfError> {
@@ -376,6 +418,10 @@ async fn fetch_chunk(
     let mut failures = 0;
     let mut furthest = big.done(c);
     while !big.parts.lock().expect("parts").complete(c) {
+        let mut span = Timeline::open(ctx.shared.timeline.as_ref(), slot, || {
+            let (s, e) = big.remaining(c);
+            format!("chunk {c} {}: bytes {s}-{}", job.file.path, e.unwrap_or(s))
+        });
         let mut resp = match first.take() {
             Some(r) => r,
             None => {
@@ -391,7 +437,8 @@ async fn fetch_chunk(
             }
         };
         ctx.streaming.fetch_add(1, Ordering::SeqCst);
-        let broke = stream_chunk(shared, big, c, &mut resp).await;
+        let broke = stream_chunk(shared, big, c, &mut resp, &mut span).await;
+        span.end();
         ctx.streaming.fetch_sub(1, Ordering::SeqCst);
         let broke = broke?;
         let done = big.done(c);
@@ -408,12 +455,14 @@ async fn fetch_chunk(
 /// Reads one answer into chunk `c`; `Ok(Some(e))` when it broke off.
 async fn stream_chunk(
     shared: &Shared,
-    big: &Big,
+    big: &Arc<Big>,
     c: usize,
     resp: &mut Response,
+    span: &mut Open<'_>,
 ) -> Result<Option<crate::net::NetError>, HfError> {
     let (start, end, _) = big.parts.lock().expect("parts").segments[c];
     let mut since_save = 0u64;
+    let mut since_hash = 0u64;
     let mut saved_at = Instant::now();
     loop {
         let bytes = match resp.chunk().await {
@@ -421,6 +470,7 @@ async fn stream_chunk(
             Ok(None) => return Ok(None),
             Err(e) => return Ok(Some(e)),
         };
+        span.bytes(bytes.len() as u64);
         let at = start + big.done(c);
         if at + bytes.len() as u64 > end {
             return Err(too_long(&big.job));
@@ -429,6 +479,12 @@ async fn stream_chunk(
         big.parts.lock().expect("parts").segments[c].2 += bytes.len() as u64;
         shared.progress.add(bytes.len() as u64);
         since_save += bytes.len() as u64;
+        since_hash += bytes.len() as u64;
+        if since_hash >= HASH_STEP {
+            // The hash follows the start of the file as it grows.
+            since_hash = 0;
+            big.hash_ahead();
+        }
         // Saved often enough that a killed run loses little, rarely
         // enough to cost nothing at full speed.
         if since_save >= 4 << 20 || saved_at.elapsed() >= Duration::from_millis(500) {
@@ -484,259 +540,15 @@ async fn finalize(ctx: &Ctx, fi: usize) {
     ctx.wake.notify_waiters();
 }
 
-/// A large file being downloaded in chunks.
-struct Big {
-    idx: usize,
-    job: FileJob,
-    incomplete: PathBuf,
-    parts_path: PathBuf,
-    /// `None` once the download is over (a file must be closed before
-    /// Windows renames it).
-    file: RwLock<Option<File>>,
-    /// The blob's lock, held until the file is in place.
-    _lock: File,
-    parts: Mutex<Parts>,
-    save_lock: Mutex<()>,
-    hash: Mutex<Hashing>,
-    url: Mutex<Option<Url>>,
-    resumed_from: u64,
-}
-
-/// The hash of the contiguous start of the file.
-struct Hashing {
-    /// `None` once taken for the verification.
-    hasher: Option<Hasher>,
-    /// The first chunk not hashed yet.
-    next: usize,
-    reader: Option<File>,
-}
-
-/// Takes the blob's lock and sets up the `.incomplete` file and its chunk
-/// list (the saved one when resuming); `None` when the blob is in place.
-async fn prepare(shared: &Shared, job: &FileJob, idx: usize) -> Result<Option<Big>, HfError> {
-    let etag = job.file.etag().to_owned();
-    let blob = job.cache.blob(&etag);
-    let size = job.file.size;
-    if download::blob_ok(&blob, size) {
-        shared.progress.file_skipped(size);
-        return download::link(job).map(|()| None);
-    }
-    let lock = download::lock(&job.cache.lock_path(&etag)).await?;
-    if download::blob_ok(&blob, size) {
-        shared.progress.file_skipped(size);
-        return download::link(job).map(|()| None);
-    }
-    let incomplete = job.cache.incomplete(&etag);
-    if let Some(dir) = incomplete.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| HfError::io(dir, e))?;
-    }
-    let parts_path = job.cache.parts_path(&etag);
-    let on_disk = std::fs::metadata(&incomplete).map(|m| m.len()).ok();
-    let t = &shared.tuning;
-    let parts = (on_disk == Some(size))
-        .then(|| std::fs::read_to_string(&parts_path).ok())
-        .flatten()
-        .and_then(|text| Parts::parse(&text, size))
-        .unwrap_or_else(|| {
-            let conns = t.connections.min(t.connections_per_file).max(1);
-            Parts::chunked(size, conns, t.min_segment, t.max_chunk)
-        });
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(false)
-        .open(&incomplete)
-        .map_err(|e| HfError::io(&incomplete, e))?;
-    file.set_len(size)
-        .map_err(|e| HfError::io(&incomplete, e))?;
-    let resumed_from = parts.done();
-    shared.progress.file_started(size, resumed_from);
-    let big = Big {
-        idx,
-        job: FileJob::clone(job),
-        incomplete,
-        parts_path,
-        file: RwLock::new(Some(file)),
-        _lock: lock,
-        parts: Mutex::new(parts),
-        save_lock: Mutex::new(()),
-        hash: Mutex::new(Hashing::new(&job.file)),
-        url: Mutex::new(None),
-        resumed_from,
-    };
-    big.save();
-    Ok(Some(big))
-}
-
-impl Hashing {
-    fn new(file: &super::cache::RepoFile) -> Hashing {
-        Hashing {
-            hasher: Some(Hasher::for_file(file)),
-            next: 0,
-            reader: None,
-        }
-    }
-}
-
-impl Big {
-    fn done(&self, c: usize) -> u64 {
-        self.parts.lock().expect("parts").segments[c].2
-    }
-
-    /// The bytes of chunk `c` not on disk yet, as an inclusive range.
-    fn remaining(&self, c: usize) -> (u64, Option<u64>) {
-        let (s, e, d) = self.parts.lock().expect("parts").segments[c];
-        (s + d, Some(e - 1))
-    }
-
-    fn write(&self, bytes: &[u8], at: u64) -> Result<(), HfError> {
-        let file = self.file.read().expect("file");
-        let file = file.as_ref().expect("the file is open while chunks run");
-        write_at(file, bytes, at).map_err(|e| HfError::io(&self.incomplete, e))
-    }
-
-    fn save(&self) {
-        let _one = self.save_lock.lock().expect("save lock");
-        let text = self.parts.lock().expect("parts").render();
-        // Best effort: losing it only costs re-downloading some bytes.
-        let _ = atomic_write(&self.parts_path, text.as_bytes());
-    }
-
-    /// Hashes the chunks now complete at the start, on a blocking thread,
-    /// unless another thread is at it (it then takes these too).
-    fn hash_ahead(self: &Arc<Self>) {
-        let big = self.clone();
-        tokio::task::spawn_blocking(move || {
-            while let Ok(mut h) = big.hash.try_lock() {
-                let _ = big.hash_ready(&mut h);
-                drop(h);
-                let next = big.hash.lock().map(|h| h.next).unwrap_or(usize::MAX);
-                if !big
-                    .parts
-                    .lock()
-                    .is_ok_and(|p| next < p.segments.len() && p.complete(next))
-                {
-                    return;
-                }
-            }
-        });
-    }
-
-    /// Feeds the hasher every complete chunk from `h.next` on.
-    fn hash_ready(&self, h: &mut Hashing) -> Result<(), HfError> {
-        use std::io::Read as _;
-        let io = |e| HfError::io(&self.incomplete, e);
-        if h.hasher.is_none() {
-            return Ok(());
-        }
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let (s, e) = {
-                let p = self.parts.lock().expect("parts");
-                if h.next >= p.segments.len() || !p.complete(h.next) {
-                    return Ok(());
-                }
-                let (s, e, _) = p.segments[h.next];
-                (s, e)
-            };
-            if h.reader.is_none() {
-                h.reader = Some(File::open(&self.incomplete).map_err(io)?);
-            }
-            let reader = h.reader.as_mut().expect("opened above");
-            let mut left = e - s;
-            while left > 0 {
-                let want = buf.len().min(left as usize);
-                reader.read_exact(&mut buf[..want]).map_err(io)?;
-                if let Some(hasher) = h.hasher.as_mut() {
-                    hasher.update(&buf[..want]);
-                }
-                left -= want as u64;
-            }
-            h.next += 1;
-        }
-    }
-
-    /// Hashes what is left, verifies, and renames the file into place.
-    async fn finish(self: &Arc<Self>, shared: &Shared) -> Result<(), HfError> {
-        let big = self.clone();
-        let hasher = tokio::task::spawn_blocking(move || {
-            let mut h = big.hash.lock().expect("hash");
-            big.hash_ready(&mut h)?;
-            h.reader = None;
-            Ok::<_, HfError>(h.hasher.take())
-        })
-        .await
-        .expect("hashing thread")?
-        .expect("one verification per attempt");
-        download::verify(&self.job, hasher)?;
-        let blob = self.job.cache.blob(self.job.file.etag());
-        *self.file.write().expect("file") = None;
-        std::fs::rename(&self.incomplete, &blob).map_err(|e| HfError::io(&blob, e))?;
-        let _ = std::fs::remove_file(&self.parts_path);
-        shared.progress.file_done();
-        Ok(())
-    }
-
-    /// Starts over from zero; returns the bytes to take off the progress.
-    fn restart(&self) -> u64 {
-        let mut p = self.parts.lock().expect("parts");
-        let done = p.done();
-        p.segments.iter_mut().for_each(|s| s.2 = 0);
-        drop(p);
-        *self.hash.lock().expect("hash") = Hashing::new(&self.job.file);
-        self.save();
-        done
-    }
-
-    fn discard(&self) {
-        *self.file.write().expect("file") = None;
-        let _ = std::fs::remove_file(&self.incomplete);
-        let _ = std::fs::remove_file(&self.parts_path);
-    }
-
-    fn link(&self) -> Result<(), HfError> {
-        download::link(&self.job)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hf::cache::{RepoCache, RepoFile};
-
-    fn big(dir: &std::path::Path, size: u64) -> Big {
-        let file = |name: &str| File::create(dir.join(name)).unwrap();
-        let job = FileJob {
-            repo: "o/n".into(),
-            commit: "c".repeat(40),
-            file: RepoFile {
-                path: "model.bin".into(),
-                size,
-                blob_id: "b".repeat(40),
-                lfs_sha256: Some("a".repeat(64)),
-            },
-            cache: RepoCache::new(dir, "o/n"),
-        };
-        Big {
-            idx: 0,
-            hash: Mutex::new(Hashing::new(&job.file)),
-            job,
-            incomplete: dir.join("x.incomplete"),
-            parts_path: dir.join("x.parts"),
-            file: RwLock::new(Some(file("x.incomplete"))),
-            _lock: file("x.lock"),
-            parts: Mutex::new(Parts::chunked(size, 4, 1 << 20, 1 << 20)),
-            save_lock: Mutex::new(()),
-            url: Mutex::new(None),
-            resumed_from: 0,
-        }
-    }
 
     #[test]
     fn big_chunks_first_small_files_while_the_cdn_is_unknown() {
         let tmp = tempfile::tempdir().unwrap();
         let mut q = Queue {
-            files: vec![FileQ::new(big(tmp.path(), 3 << 20))],
+            files: vec![FileQ::new(super::super::big::test_big(tmp.path(), 3 << 20))],
             small: VecDeque::from([7, 8]),
         };
         assert_eq!(q.left(), 5);
@@ -762,7 +574,7 @@ mod tests {
     fn a_failed_file_is_finalized_once_its_chunks_stop() {
         let tmp = tempfile::tempdir().unwrap();
         let mut q = Queue {
-            files: vec![FileQ::new(big(tmp.path(), 3 << 20))],
+            files: vec![FileQ::new(super::super::big::test_big(tmp.path(), 3 << 20))],
             small: VecDeque::new(),
         };
         assert!(matches!(q.next(), Ok(Work::Locate(0, 0))));
@@ -778,6 +590,23 @@ mod tests {
         assert!(matches!(q.next(), Err(true)));
         q.files[0].running -= 1;
         assert!(matches!(q.next(), Ok(Work::Finalize(0))));
+    }
+
+    #[test]
+    fn connections_open_while_more_work_waits_than_they_can_take() {
+        // The start: a wave at a time, up to the bound.
+        assert_eq!(to_open(0, 32, 60, true, false), WAVE);
+        assert_eq!(to_open(28, 32, 60, true, false), 4);
+        assert_eq!(to_open(32, 32, 60, true, false), 0);
+        // Near the end, busy connections take what is left: no new one
+        // (it would start two round trips later, and end last).
+        assert_eq!(to_open(16, 32, 10, true, false), 0);
+        assert_eq!(to_open(16, 32, 18, true, false), 2);
+        // A full link takes no more.
+        assert_eq!(to_open(16, 32, 60, true, true), 0);
+        // Nothing to fetch but a file to finish: one worker does it.
+        assert_eq!(to_open(0, 32, 0, true, false), 1);
+        assert_eq!(to_open(0, 32, 0, false, false), 0);
     }
 
     #[test]

@@ -573,3 +573,30 @@ fn gated_repo_with_token_and_several_models() {
     assert_eq!(report["models"][1]["downloaded"], 7);
     assert!(cache.join("models--acme--gated/refs/main").is_file());
 }
+
+#[test]
+fn the_timeline_shows_each_request_and_never_the_token_or_a_signed_url() {
+    let hub = hub();
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = cache_dir(&tmp);
+    let timeline = tmp.path().join("timeline.txt");
+    ok(&run(xtask(&hub, &cache)
+        .env("RELEASE_KIT_HF_TIMELINE", &timeline)
+        .args(["--model", REPO, "-q"])));
+    let text = std::fs::read_to_string(&timeline).unwrap();
+    // The metadata call, the large file located then fetched in chunks
+    // with their byte ranges, the small files, the verification.
+    for want in [
+        "api |",
+        "metadata",
+        "locate model.safetensors",
+        "chunk 0 model.safetensors: bytes 0-",
+        "file config.json",
+        "verify model.safetensors",
+    ] {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+    assert!(!text.contains(CANARY), "{text}");
+    assert!(!text.contains("X-Amz-Signature"), "{text}");
+    assert!(!text.contains("http"), "no URL: {text}");
+}
