@@ -195,8 +195,10 @@ mod tests {
                     .filter(|&i| {
                         rule.anchors.iter().any(|a| match *a {
                             Anchor::Exact(t) => block[i..].starts_with(t.as_bytes()),
-                            Anchor::Fold(t) => block.len() - i >= t.len()
-                                && block[i..i + t.len()].eq_ignore_ascii_case(t.as_bytes()),
+                            Anchor::Fold(t) => {
+                                block.len() - i >= t.len()
+                                    && block[i..i + t.len()].eq_ignore_ascii_case(t.as_bytes())
+                            }
                         })
                     })
                     .collect()
@@ -210,9 +212,36 @@ mod tests {
         // Pieces of anchors, run together so that hits overlap and hide
         // each other (`ACCAKIA`, `SECRET_ACCESS_KEY`, `ghp_at`).
         let pieces = [
-            "A", "ACCA", "KIA", "AKIA", "A3T", "SIA", "secret", "_", "access", "key", "KEY",
-            "Secret", "ghp_", "at", "pat", "hf_", "rediss://", "Azure", "vsce", "x", " ", "AZDO",
-            "devops", "github_pat_", "api_org_", "JQQJ99", "sk-ant-", "pypi-AgE", "toKen", "pwd",
+            "A",
+            "ACCA",
+            "KIA",
+            "AKIA",
+            "A3T",
+            "SIA",
+            "secret",
+            "_",
+            "access",
+            "key",
+            "KEY",
+            "Secret",
+            "ghp_",
+            "at",
+            "pat",
+            "hf_",
+            "rediss://",
+            "Azure",
+            "vsce",
+            "x",
+            " ",
+            "AZDO",
+            "devops",
+            "github_pat_",
+            "api_org_",
+            "JQQJ99",
+            "sk-ant-",
+            "pypi-AgE",
+            "toKen",
+            "pwd",
         ];
         let mut x = 11u64;
         for _ in 0..2000 {
@@ -236,7 +265,10 @@ mod tests {
         let aws_id = format!("AKIA{}", "Z7QWERTY2ASDFGH3");
         let aws_secret = "k9Lm/2PqRsTu+VwXyZ0aBcDeFgHiJkLmNoPqRsTu"; // xtask:allow
         vec![
-            format!("TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmc{}", "Q2xCdWlsZGVyVG9rZW4K7x_-9".repeat(4)),
+            format!(
+                "TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmc{}",
+                "Q2xCdWlsZGVyVG9rZW4K7x_-9".repeat(4)
+            ),
             format!("sk-ant-api03-{}AA", "Zk3Qx9-Lm2_PqRsTuVw".repeat(5)),
             format!("HF_TOKEN=hf_{}", "QmRtLkWpZsXcVbNmAsDfGhJkLqWeRtYuIo"),
             github_sample("ghp_", "Zq8mLk2PwX9sVb4nRt7yHc3JdF6gAe"),
@@ -251,12 +283,15 @@ mod tests {
             format!("SecretKey={aws_secret}"),
             format!(
                 "token: {}JQQJ99{}AZDO{}",
-                "FBdFol081crwkIHWJH2yiqDDyrFjVSi7HWl22hN2hTYfsB8NlGDp", "BACAAAAAAAAAAAASAZ", "BucT"
+                "FBdFol081crwkIHWJH2yiqDDyrFjVSi7HWl22hN2hTYfsB8NlGDp",
+                "BACAAAAAAAAAAAASAZ",
+                "BucT"
             ),
             "VSCE_PAT=q7zk4mdkfhwu5rnp2c3xvt6yblj4ahs7ewq3oiz2ukrdme5ntpfa".into(), // xtask:allow
             "# Azure\nq7zk4mdkfhwu5rnp2c3xvt6yblj4ahs7ewq3oiz2ukrdme5ntpfa".into(), // xtask:allow
-            "REDIS_URL=REDIS://:s3cr3tPw9x@cache.internal:6379/0".into(), // xtask:allow
-            "AUDIT_HMAC_KEY=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            "REDIS_URL=REDIS://:s3cr3tPw9x@cache.internal:6379/0".into(),           // xtask:allow
+            "AUDIT_HMAC_KEY=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                .into(),
             "const clientSecret: string = 'Zq8mLk2PwX9sVb4nRt7y';".into(),
             "System.setProperty(\"X_TOKEN\", \"Zq8mLk2PwX9sVb4nRt7y\");".into(),
         ]
