@@ -7,21 +7,56 @@
 # files). Files per second and peak memory (/usr/bin/time -v) of each, in
 # one run, printed as a table.
 #
+# `--long-line MB` instead: one line of MB megabytes of random base64 (no
+# newline, no `=`: hostile input, #17), scanned by the release build and,
+# when GITLEAKS names a gitleaks binary, by `gitleaks dir`, side by side:
+# wall and CPU (user + sys) seconds and peak memory.
+#
 # Usage: bench/scan.sh [--min-files N] [--runs N] [--no-detect-secrets]
+#        bench/scan.sh --long-line MB
 set -euo pipefail
 cd "$(dirname "$0")/.."
 min_files=20000
 runs=3
 with_ds=1
+long_mb=0
+usage="usage: $0 [--min-files N] [--runs N] [--no-detect-secrets] | --long-line MB"
 while [ $# -gt 0 ]; do
   case "$1" in
     --min-files) min_files="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --no-detect-secrets) with_ds=0; shift ;;
-    *) echo "usage: $0 [--min-files N] [--runs N] [--no-detect-secrets]" >&2; exit 2 ;;
+    --long-line) long_mb="$2"; shift 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
 [ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
+
+if [ "$long_mb" != 0 ]; then
+  cargo build -q --release -p xtask
+  line=$(mktemp)
+  trap 'rm -f "$line"' EXIT
+  # 3 MiB of random bytes encode to 4 MiB of base64 with no padding.
+  python3 -c 'import base64, os, sys
+with open(sys.argv[1], "wb") as f:
+    for _ in range(int(sys.argv[2]) // 4):
+        f.write(base64.b64encode(os.urandom(3 << 20)))' "$line" "$long_mb"
+  fmt='%-26s %8.2f s wall %8.2f s CPU %8.0f MB peak RSS\n'
+  one() {
+    local name=$1; shift
+    /usr/bin/time -f '%e %U %S %M' -o "$line.time" "$@" > /dev/null 2>&1 || true
+    read -r wall user sys kb < "$line.time"
+    # shellcheck disable=SC2059
+    printf "$fmt" "$name" "$wall" "$(awk "BEGIN {print $user + $sys}")" "$(awk "BEGIN {print $kb / 1024}")"
+  }
+  printf '%s MB of base64 on one line; load average %s\n' "$long_mb" "$(cut -d' ' -f1 /proc/loadavg)"
+  one "xtask scan (release)" target/release/xtask scan --no-env-file --no-live "$line"
+  if [ -n "${GITLEAKS:-}" ]; then
+    one "gitleaks dir ($("$GITLEAKS" version))" "$GITLEAKS" dir --no-banner "$line"
+  fi
+  rm -f "$line.time"
+  exit 0
+fi
 
 cargo build -q --release -p xtask
 cargo build -q -p xtask

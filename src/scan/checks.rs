@@ -330,6 +330,60 @@ pub(crate) fn has_assignment(block: &[u8]) -> bool {
     memchr::memchr3(b':', b'=', b',', block).is_some()
 }
 
+/// Whether a block has one of the bytes a `NAME_KEY=hex` assignment
+/// contains: `_`, and `:` or `=`.
+pub(crate) fn has_named_assignment(block: &[u8]) -> bool {
+    memchr::memchr(b'_', block).is_some() && memchr::memchr2(b':', b'=', block).is_some()
+}
+
+/// Whether a block has a URL's `://`.
+pub(crate) fn has_url(block: &[u8]) -> bool {
+    memchr::memmem::find(block, b"://").is_some()
+}
+
+/// A byte of the legacy Azure DevOps token's alphabet (`a-z2-7`).
+fn azure_legacy_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)
+}
+
+/// Whether a block has a run of 52 bytes of `a-z2-7`, which every legacy
+/// Azure DevOps token is.
+pub(crate) fn has_azure_legacy_run(block: &[u8]) -> bool {
+    has_run(block, 52, azure_legacy_byte)
+}
+
+/// Whether `block` has `n` consecutive bytes of `class`. Looks at the last
+/// byte of each window of `n` first and skips a whole window when it is
+/// outside the class, so random text costs a few reads per `n` bytes, and
+/// no byte is read more than twice.
+pub(crate) fn has_run(block: &[u8], n: usize, class: impl Fn(u8) -> bool) -> bool {
+    if n == 0 {
+        return true;
+    }
+    // Invariant: no run of `n` ends before `end`.
+    let mut end = n - 1;
+    while end < block.len() {
+        if !class(block[end]) {
+            end += n;
+            continue;
+        }
+        // Where the run through `end` starts (looking back no further than
+        // the window), then whether it reaches `n` going forward.
+        let lo = end + 1 - n;
+        let mut start = end;
+        while start > lo && class(block[start - 1]) {
+            start -= 1;
+        }
+        let want = start + n - 1;
+        match (end + 1..=want.min(block.len() - 1)).find(|&i| !class(block[i])) {
+            Some(bad) => end = bad + n,
+            None if want < block.len() => return true,
+            None => return false,
+        }
+    }
+    false
+}
+
 /// A byte of base64 (`A-Za-z0-9/+`, no padding).
 fn base64_byte(b: u8) -> bool {
     let folded = b | 0x20;
@@ -458,5 +512,55 @@ mod tests {
         assert!(!has_aws_secret_edge(&blob.as_bytes()[..41]));
         assert!(!has_assignment(blob.as_bytes()));
         assert!(has_assignment(b"a=b") && has_assignment(b"a: b") && has_assignment(b"(a, b)"));
+        assert!(!has_named_assignment(blob.as_bytes()));
+        assert!(!has_named_assignment(b"A_KEY is set") && !has_named_assignment(b"KEY=1"));
+        assert!(has_named_assignment(b"A_KEY=1") && has_named_assignment(b"a_key: 1"));
+        assert!(!has_url(blob.as_bytes()) && has_url(b"redis://h"));
+    }
+
+    /// The longest run of `class` bytes, the plain way.
+    fn longest_run(block: &[u8], class: impl Fn(u8) -> bool) -> usize {
+        let (mut best, mut cur) = (0, 0);
+        for &b in block {
+            cur = if class(b) { cur + 1 } else { 0 };
+            best = best.max(cur);
+        }
+        best
+    }
+
+    #[test]
+    fn runs_are_found_as_a_plain_count_finds_them() {
+        // Text from a fixed seed over an alphabet half in the class, with
+        // long runs planted: every length around `n`, at every offset.
+        let mut x = 7u64;
+        let mut next = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as usize
+        };
+        let alphabet = b"abcdefghijklmnopqrstuvwxyz234567ABCDEFGHIJKLMNOPQRSTUVWXYZ01890+/";
+        for round in 0..3000 {
+            let len = next() % 300;
+            let mut block: Vec<u8> = (0..len).map(|_| alphabet[next() % 64]).collect();
+            if round % 2 == 0 && len > 0 {
+                let run = next() % 70;
+                let at = next() % len;
+                for b in block.iter_mut().skip(at).take(run) {
+                    *b = b'a' + (next() % 26) as u8;
+                }
+            }
+            for n in [0, 1, 2, 5, 52] {
+                assert_eq!(
+                    has_run(&block, n, azure_legacy_byte),
+                    longest_run(&block, azure_legacy_byte) >= n,
+                    "n={n} {:?}",
+                    String::from_utf8_lossy(&block)
+                );
+            }
+        }
+        let token = "q7zk4mdkfhwu5rnp2c3xvt6yblj4ahs7ewq3oiz2ukrdme5ntpfa"; // xtask:allow
+        assert!(has_azure_legacy_run(format!("VSCE_PAT={token}").as_bytes()));
+        assert!(!has_azure_legacy_run(&token.as_bytes()[1..]));
     }
 }

@@ -159,78 +159,29 @@ pub fn parse_file(
 }
 
 /// The bytes of `path` when it is a regular file of at most
-/// [`MAX_FILE_BYTES`]. Checked before opening (so a FIFO is never opened),
-/// opened without blocking, and checked again on the opened file (the path
-/// may have changed in between).
+/// [`MAX_FILE_BYTES`], read by the one bounded reader ([`crate::fsread`]:
+/// a FIFO is never opened, nothing blocks), its refusal in our words.
 fn read_bounded(path: &Path) -> Result<Vec<u8>, EnvFileError> {
-    use std::io::Read as _;
-    let unreadable = |e: std::io::Error| EnvFileError::Unreadable {
+    use crate::fsread::Refused;
+    let path_buf = path.to_owned();
+    let unreadable = |kind: std::io::ErrorKind| EnvFileError::Unreadable {
         path: path.to_owned(),
-        reason: e.kind().to_string(),
+        reason: kind.to_string(),
     };
-    check_kind(path, &std::fs::metadata(path).map_err(unreadable)?)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.custom_flags(libc::O_NONBLOCK);
+    match crate::fsread::read_bounded(path, MAX_FILE_BYTES) {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(unreadable(std::io::ErrorKind::NotFound)),
+        Err(Refused::Folder) => Err(EnvFileError::IsDir { path: path_buf }),
+        Err(Refused::NotRegular(kind)) => Err(EnvFileError::NotAFile {
+            path: path_buf,
+            kind,
+        }),
+        Err(Refused::TooLarge(limit)) => Err(EnvFileError::TooLarge {
+            path: path_buf,
+            limit,
+        }),
+        Err(Refused::Io(e)) => Err(unreadable(e.kind())),
     }
-    let file = options.open(path).map_err(unreadable)?;
-    check_kind(path, &file.metadata().map_err(unreadable)?)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(EnvFileError::TooLarge {
-            path: path.to_owned(),
-            limit: MAX_FILE_BYTES,
-        });
-    }
-    Ok(bytes)
-}
-
-/// A regular file under the size limit, or the error naming what it is.
-fn check_kind(path: &Path, meta: &std::fs::Metadata) -> Result<(), EnvFileError> {
-    let ft = meta.file_type();
-    if ft.is_dir() {
-        return Err(EnvFileError::IsDir {
-            path: path.to_owned(),
-        });
-    }
-    if !ft.is_file() {
-        return Err(EnvFileError::NotAFile {
-            path: path.to_owned(),
-            kind: file_kind(&ft),
-        });
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(EnvFileError::TooLarge {
-            path: path.to_owned(),
-            limit: MAX_FILE_BYTES,
-        });
-    }
-    Ok(())
-}
-
-/// What a file that is not a regular file is, in words.
-fn file_kind(ft: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if ft.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if ft.is_char_device() || ft.is_block_device() {
-            return "a device";
-        }
-        if ft.is_socket() {
-            return "a socket";
-        }
-    }
-    let _ = ft;
-    "not a regular file"
 }
 
 /// Parses the contents of a `.env` file named `path` (used in messages).
