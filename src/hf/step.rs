@@ -65,7 +65,15 @@ impl Prefetch {
         lookup: impl Fn(&str) -> Option<String>,
         pre: &mut Preflight,
     ) -> Option<HfEnvironment> {
-        pre.settings(&settings.check(&[crate::settings::Step::HF_PREFETCH], false));
+        let step = crate::settings::Step::HF_PREFETCH;
+        pre.settings(&settings.check(&[step], false));
+        // `--model` fetches in a project with no `[[hf.models]]`, whose
+        // registry has no HF_TOKEN: the token is judged all the same.
+        if settings.registry().var("HF_TOKEN").is_none()
+            && let Some(var) = crate::settings::Registry::publishing().var("HF_TOKEN")
+        {
+            pre.settings(&settings.check_also(var, &[step]));
+        }
         pre.absorb(HfEnvironment::from_lookup(lookup))
     }
 }

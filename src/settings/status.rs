@@ -292,17 +292,33 @@ impl Settings {
     /// Checks every variable `steps` need (and, with `production`, every
     /// variable production requires). Reports all problems, not the first.
     pub fn check(&self, steps: &[Step], production: bool) -> CheckReport {
+        let vars = self.registry().vars().iter();
+        self.check_vars(
+            vars.filter(|v| self.token_var_used(v.name)),
+            steps,
+            production,
+        )
+    }
+
+    /// [`Settings::check`] of `var`, which the project's registry may not
+    /// hold: `hf-prefetch --model` judges HF_TOKEN in a project that
+    /// configures no model, as one that does.
+    pub fn check_also(&self, var: &Var, steps: &[Step]) -> CheckReport {
+        self.check_vars(std::iter::once(var), steps, false)
+    }
+
+    fn check_vars<'v>(
+        &self,
+        vars: impl Iterator<Item = &'v Var>,
+        steps: &[Step],
+        production: bool,
+    ) -> CheckReport {
         let mut report = CheckReport {
             steps: steps.iter().map(|s| s.name()).collect(),
             production,
             ..CheckReport::default()
         };
-        for var in self
-            .registry()
-            .vars()
-            .iter()
-            .filter(|v| self.token_var_used(v.name))
-        {
+        for var in vars {
             let required = var.required_for.iter().any(|s| steps.contains(s))
                 || (production && var.production == Production::Required);
             let used = required || var.optional_for.iter().any(|s| steps.contains(s));

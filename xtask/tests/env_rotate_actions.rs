@@ -43,6 +43,8 @@ fn zip_of(dir: &Path, members: &[(&str, Vec<u8>)]) -> Vec<u8> {
 fn repo(root: &Path) {
     std::fs::create_dir_all(root).unwrap();
     std::fs::write(root.join("README.md"), "# app\n").unwrap();
+    // A project whose variables hold HF_TOKEN (the example's).
+    support::declare_example_variables(root);
     for args in [
         &["init", "-q", "-b", "main"][..],
         &["add", "-A"],
