@@ -37,27 +37,9 @@ impl Fixture {
         std::fs::write(self.root().join(path), content).unwrap();
     }
 
-    /// `cargo xtask ARGS` in the project (found from the working directory)
-    /// with the suite's shared tool cache; no `.env` read.
+    /// `cargo xtask ARGS` in the project ([`support::in_project`]).
     fn xtask(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-        cmd.arg("--no-env-file")
-            .args(args)
-            .current_dir(self.root())
-            .env("RELEASE_KIT_CACHE_DIR", testkit::python::tool_cache())
-            // The copies are not git repositories: the timestamp is given.
-            .env("SOURCE_DATE_EPOCH", "1700000000");
-        for k in [
-            "TWINE_PASSWORD",
-            "TWINE_USERNAME",
-            "RELEASE_KIT_USE_PATH_TOOLS",
-        ] {
-            cmd.env_remove(k);
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Run(cmd.output().unwrap())
+        support::in_project(self.root(), args, env)
     }
 
     /// The files of `dist/`.

@@ -8,7 +8,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use release_kit::decode::pypi_token::build_test_token;
 use support::Run;
@@ -26,30 +25,9 @@ fn project<S: AsRef<str>>(files: &[(&str, S)]) -> tempfile::TempDir {
     dir
 }
 
-/// `cargo xtask ARGS` in `root` with the suite's shared tool cache and no
-/// `.env`; `env` is added to this machine's environment (its index
-/// settings stay: they are the user's).
+/// `cargo xtask ARGS` in `root` ([`support::in_project`]).
 fn xtask(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    cmd.arg("--no-env-file")
-        .args(args)
-        .current_dir(root)
-        .env("RELEASE_KIT_CACHE_DIR", testkit::python::tool_cache())
-        .env("SOURCE_DATE_EPOCH", "1700000000");
-    for k in [
-        "TWINE_PASSWORD",
-        "TWINE_USERNAME",
-        "RELEASE_KIT_USE_PATH_TOOLS",
-        "GITHUB_ACTIONS",
-        "GITHUB_STEP_SUMMARY",
-        "GITHUB_OUTPUT",
-    ] {
-        cmd.env_remove(k);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    Run(cmd.output().unwrap())
+    support::in_project(root, args, env)
 }
 
 const APP_PYPROJECT: &str = "[build-system]\nrequires = [\"setuptools>=61\"]\n\

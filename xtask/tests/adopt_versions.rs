@@ -42,28 +42,9 @@ impl Fixture {
         self.write(path, &text.replace(from, to));
     }
 
-    /// `cargo xtask ARGS` in the project, with the suite's shared tool
-    /// cache and a fixed build timestamp; no `.env` read.
+    /// `cargo xtask ARGS` in the project ([`support::in_project`]).
     fn xtask(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-        cmd.arg("--no-env-file")
-            .args(args)
-            .current_dir(self.root())
-            .env("RELEASE_KIT_CACHE_DIR", testkit::python::tool_cache())
-            .env("SOURCE_DATE_EPOCH", "1700000000");
-        for k in [
-            "TWINE_PASSWORD",
-            "TWINE_USERNAME",
-            "RELEASE_KIT_USE_PATH_TOOLS",
-            "SETUPTOOLS_SCM_PRETEND_VERSION",
-            "GITHUB_ACTIONS",
-        ] {
-            cmd.env_remove(k);
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Run(cmd.output().unwrap())
+        support::in_project(self.root(), args, env)
     }
 
     /// `git ARGS` in the project, with an identity of its own.

@@ -207,6 +207,35 @@ impl Run {
     }
 }
 
+/// `cargo xtask ARGS` in a fixture project at `root`, as its maintainer
+/// runs it: this machine's environment (its index settings are the
+/// user's) without the publishing and GitHub Actions variables of the
+/// test's own, the suite's shared tool cache, a fixed build timestamp (the
+/// copies are not git repositories) and no `.env`; `env` is added.
+pub fn in_project(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.arg("--no-env-file")
+        .args(args)
+        .current_dir(root)
+        .env("RELEASE_KIT_CACHE_DIR", testkit::python::tool_cache())
+        .env("SOURCE_DATE_EPOCH", "1700000000");
+    for k in [
+        "TWINE_PASSWORD",
+        "TWINE_USERNAME",
+        "RELEASE_KIT_USE_PATH_TOOLS",
+        "SETUPTOOLS_SCM_PRETEND_VERSION",
+        "GITHUB_ACTIONS",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_OUTPUT",
+    ] {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run(cmd.output().unwrap())
+}
+
 /// Copies the git-tracked files of the workspace folder `rel`
 /// (`examples/mult-agentes`) to `to`, keeping their layout.
 pub fn copy_tracked(rel: &str, to: &Path) {
