@@ -198,6 +198,18 @@ fn flit_with_dunder_version_and_an_rst_changelog() {
         ["flit_fx-0.9.0-py3-none-any.whl", "flit_fx-0.9.0.tar.gz"]
     );
     assert_eq!(publish_and_rerun(&p), built);
+    assert_rehearsed(&p, "flit_fx");
+}
+
+/// `release --rehearse` passes with nothing edited beyond what `init`
+/// wrote (and the changelog switch above), importing `module`.
+fn assert_rehearsed(p: &Fixture, module: &str) {
+    let run = p.xtask(&["release", "--rehearse"], &[]).expect(0);
+    assert!(
+        run.all().contains(&format!("imported as {module}")),
+        "{}",
+        run.all()
+    );
 }
 
 const HATCH_VCS_PYPROJECT: &str = "[build-system]\nrequires = [\"hatchling\", \"hatch-vcs\"]\n\
@@ -230,6 +242,7 @@ fn hatch_vcs_on_a_tagged_commit_and_off_it() {
         ["vcs_fx-0.5.0-py2.py3-none-any.whl", "vcs_fx-0.5.0.tar.gz"]
     );
     assert_eq!(publish_and_rerun(&p), built);
+    assert_rehearsed(&p, "vcs_fx");
     // A commit after the tag: the build would be 0.5.1.devN+g…, which
     // PyPI refuses; said up front, nothing built.
     p.write("README.md", "# vcs-fx\n\nMore.\n");
@@ -307,6 +320,7 @@ fn setuptools_at_the_root_without_gitignore() {
         ["root_fx-26.4-py3-none-any.whl", "root_fx-26.4.tar.gz"]
     );
     assert_eq!(publish_and_rerun(&p), built);
+    assert_rehearsed(&p, "root_fx");
 }
 
 const NATIVE_PYPROJECT: &str = "[build-system]\nrequires = [\"maturin>=1.16,<2\"]\nbuild-backend = \"maturin\"\n\n\
